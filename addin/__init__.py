@@ -1,0 +1,1 @@
+"""The Flask add-in: the app factory, the demo, the CLI."""

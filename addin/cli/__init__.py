@@ -1,0 +1,24 @@
+"""The `goedgesprek` command line."""
+
+from __future__ import annotations
+
+import click
+
+from addin.cli.demo import demo
+from addin.cli.keys import keys
+from addin.cli.series import series
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Goed Gesprek: quarterly 1:1 conversations inside the calendar."""
+
+
+cli.add_command(series)
+cli.add_command(keys)
+cli.add_command(demo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,10 @@
+"""`goedgesprek demo` (being built)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(name="demo")
+def demo() -> None:
+    """Not built yet."""

@@ -1,0 +1,34 @@
+"""One error family for bad input to the domain.
+
+Every message says what to change, so the CLI and the app can show it as it is.
+"""
+
+from __future__ import annotations
+
+
+class CadenceError(ValueError):
+    """Base of every domain error: the input was wrong, nothing was changed."""
+
+
+class UnsupportedRecurrence(CadenceError):
+    """A recurrence that Microsoft Graph or RFC 5545 (Google) cannot express the same way."""
+
+
+class InvalidRule(CadenceError):
+    """A recurrence rule that is inconsistent in itself (an end before its start, a zero count)."""
+
+
+class UnknownTimeZone(CadenceError):
+    """A time-zone name that is not an IANA zone."""
+
+
+class InvalidPreferences(CadenceError):
+    """The employee's planning preferences are out of range (duration, window, weekdays)."""
+
+
+class TransitionError(CadenceError):
+    """A step the agreement or record state machine does not allow from its current state."""
+
+
+class TemplateError(CadenceError):
+    """A conversation template that breaks its schema; the message names the file and the field."""

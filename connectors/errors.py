@@ -1,0 +1,35 @@
+"""The one error family every connector raises; provider errors are mapped once, at the edge."""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """A calendar, drive or mail operation failed; the message says what happened and to what."""
+
+
+class NotFound(ConnectorError):
+    """The event, file or folder does not exist (or was deleted by the user)."""
+
+
+class Conflict(ConnectorError):
+    """The thing changed meanwhile (stale etag) or already exists (a create that must not repeat)."""
+
+
+class AuthExpired(ConnectorError):
+    """Consent or the refresh token expired: the user must sign in again."""
+
+
+class Throttled(ConnectorError):
+    """The provider asked us to slow down; `retry_after` is in seconds when it said so."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(ConnectorError):
+    """The provider failed or did not answer (5xx, timeout, reset); retrying may help."""
+
+
+class InvalidRequest(ConnectorError):
+    """The provider refused what we sent (400); retrying will not help."""
