@@ -19,6 +19,7 @@ Errors are always from `connectors.errors`: `NotFound`, `Conflict`, `AuthExpired
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -53,7 +54,9 @@ class Calendar(Protocol):
         """The event or occurrence with this id; `NotFound` if it is gone."""
         ...
 
-    def update_event(self, event_id: str, patch: EventPatch, *, if_match: str | None = None) -> Event:
+    def update_event(
+        self, event_id: str, patch: EventPatch, *, if_match: str | None = None
+    ) -> Event:
         """Change an event, a whole series (master id) or one occurrence (an exception)."""
         ...
 
@@ -62,14 +65,16 @@ class Calendar(Protocol):
         ...
 
     def instances(self, series_id: str, start: datetime, end: datetime) -> list[Event]:
-        """Occurrences of a series starting in [start, end), exceptions applied, cancelled left out."""
+        """Occurrences of a series starting in [start, end), exceptions applied, no cancelled."""
         ...
 
     def events(self, start: datetime, end: datetime) -> list[Event]:
         """Every event in the calendar overlapping [start, end), series expanded, by start."""
         ...
 
-    def free_busy(self, emails: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Busy]]:
+    def free_busy(
+        self, emails: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[Busy]]:
         """Busy intervals of each address in [start, end); an unknown address gets an empty list."""
         ...
 
@@ -117,11 +122,11 @@ class Drive(Protocol):
         """The files in a folder, by name; an unknown folder is empty."""
         ...
 
-    def folders(self) -> list[str]:
+    def folders(self) -> builtins.list[str]:
         """The folder names in the app's folder, sorted."""
         ...
 
-    def versions(self, folder: str, name: str) -> list[FileInfo]:
+    def versions(self, folder: str, name: str) -> builtins.list[FileInfo]:
         """Every kept version of a file, oldest first."""
         ...
 
