@@ -1,10 +1,35 @@
-"""`goedgesprek demo` (being built)."""
+"""`goedgesprek demo`: the product on the local store, with a seeded pair."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
 
-@click.group(name="demo")
-def demo() -> None:
-    """Not built yet."""
+@click.command(name="demo")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the local calendar, drive and keyring live (default: the per-user data directory).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def demo(port: int, data_dir: Path | None, host: str) -> None:
+    """Start the demo: Ada (medewerker) and Grace (leidinggevende) on local calendars."""
+    from addin.app import create_app
+    from addin.demo import seed
+    from addin.settings import default_data_dir
+
+    data_dir = data_dir or default_data_dir()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot use data directory {data_dir}: {exc.strerror}") from exc
+    app = create_app({"DATA_DIR": str(data_dir)})
+    store = app.extensions["goedgesprek.store"]
+    seed(store, datetime.now(UTC))
+    click.echo(f"Goed Gesprek demo on http://{host}:{port}/  (data in {data_dir})")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
