@@ -10,12 +10,16 @@ from __future__ import annotations
 import builtins
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from cadence.errors import CadenceError
+from cadence.zones import zone
+from connectors._recurring import StoredCalendar, participants
 from connectors.errors import Conflict, InvalidRequest, NotFound
-from connectors.models import File, FileInfo
+from connectors.models import AttachmentInfo, Event, File, FileInfo, Mail, SentMail
 
 Clock = Callable[[], datetime]
 """Returns the current instant, aware and in UTC; tests and the demo pass their own."""
@@ -162,3 +166,179 @@ class MemoryDrive:
         if stored is None:
             raise NotFound(f"no file {folder}/{name} in this drive")
         return stored
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPerson:
+    """A user the store knows by name and zone (the demo's directory)."""
+
+    email: str
+    name: str
+    tz: str
+
+
+def check_person(email: str, name: str, tz: str) -> KnownPerson:
+    """A `KnownPerson`, or `InvalidRequest` saying what is wrong with the input."""
+    if "@" not in email:
+        raise InvalidRequest(f"email {email!r} must be an address such as ada@example.org")
+    try:
+        zone(tz)
+    except CadenceError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    return KnownPerson(email=email.strip().lower(), name=name, tz=tz)
+
+
+class _MemoryEvents:
+    """An `EventRepo` in dictionaries; a failed transaction puts back what it found."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._events: dict[str, Event] = {}
+        self._keys: dict[tuple[str, str], str] = {}
+        self._files: dict[str, dict[str, tuple[AttachmentInfo, bytes]]] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                yield
+                return
+            # Records are immutable, so shallow copies are a full snapshot.
+            saved = (
+                dict(self._events),
+                dict(self._keys),
+                {k: dict(v) for k, v in self._files.items()},
+            )
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._events, self._keys, self._files = saved
+                raise
+            finally:
+                self._depth = 0
+
+    def load(self, event_id: str) -> Event | None:
+        return self._events.get(event_id)
+
+    def save(self, event: Event) -> None:
+        self._events[event.id] = event
+
+    def remove(self, event_id: str) -> None:
+        for gone in [event_id, *(e.id for e in self.exceptions(event_id))]:
+            self._events.pop(gone, None)
+            self._files.pop(gone, None)
+
+    def exceptions(self, series_id: str) -> builtins.list[Event]:
+        return [e for e in self._events.values() if e.series_id == series_id]
+
+    def candidates(self, email: str, start: datetime, end: datetime) -> builtins.list[Event]:
+        return [
+            e
+            for e in self._events.values()
+            if e.series_id is None
+            and email in participants(e)
+            and e.start < end
+            and (e.recurrence is not None or e.end > start)
+        ]
+
+    def key_lookup(self, owner: str, key: str) -> str | None:
+        return self._keys.get((owner, key))
+
+    def key_store(self, owner: str, key: str, event_id: str) -> None:
+        self._keys[(owner, key)] = event_id
+
+    def attachments(self, event_id: str) -> builtins.list[AttachmentInfo]:
+        files = self._files.get(event_id, {})
+        return [files[name][0] for name in sorted(files)]
+
+    def attachment(self, event_id: str, attachment_id: str) -> bytes | None:
+        for info, content in self._files.get(event_id, {}).values():
+            if info.id == attachment_id:
+                return content
+        return None
+
+    def put_attachment(self, event_id: str, info: AttachmentInfo, content: bytes) -> None:
+        self._files.setdefault(event_id, {})[info.name] = (info, content)
+
+    def drop_attachments(self, event_id: str) -> None:
+        self._files.pop(event_id, None)
+
+
+class MemoryCalendar(StoredCalendar):
+    """A `Calendar` over a `MemoryStore`'s shared events; get one from `MemoryStore.calendar`."""
+
+
+class MemoryMailer:
+    """A `Mailer` that records each mail in its store's outbox instead of sending it."""
+
+    def __init__(self, owner: str, store: MemoryStore) -> None:
+        """A mailer sending as `owner` into `store`'s outbox."""
+        self._owner = owner
+        self._store = store
+
+    def send(self, mail: Mail) -> SentMail:
+        """Record a message; the same non-empty `Mail.key` again returns the first send."""
+        if mail.sender.strip().lower() != self._owner.strip().lower():
+            raise InvalidRequest(
+                f"sender {mail.sender!r} must be the mailer's user {self._owner!r}: "
+                f"send from that user's mailer"
+            )
+        if not mail.to:
+            raise InvalidRequest("a mail needs at least one recipient in `to`")
+        return self._store._record_mail(mail)
+
+
+class MemoryStore:
+    """Every user's calendar, drive and outbox in memory: for tests and the demo."""
+
+    def __init__(self, *, clock: Clock = utc_now) -> None:
+        """An empty store; `clock` stamps files and sent mail (the demo moves its own)."""
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._events = _MemoryEvents()
+        self._drives: dict[str, MemoryDrive] = {}
+        self._outbox: list[SentMail] = []
+        self._sent_by_key: dict[tuple[str, str], SentMail] = {}
+        self._people: dict[str, KnownPerson] = {}
+
+    def calendar(self, email: str) -> MemoryCalendar:
+        """The calendar of `email`."""
+        return MemoryCalendar(email, self._events)
+
+    def drive(self, email: str) -> MemoryDrive:
+        """The app's folder in the drive of `email` (the same object on every call)."""
+        with self._lock:
+            return self._drives.setdefault(email.strip().lower(), MemoryDrive(clock=self._clock))
+
+    def mailer(self, email: str) -> MemoryMailer:
+        """A mailer sending as `email`."""
+        return MemoryMailer(email, self)
+
+    def outbox(self) -> list[SentMail]:
+        """Every mail sent, oldest first."""
+        with self._lock:
+            return list(self._outbox)
+
+    def add_person(self, email: str, name: str, tz: str) -> None:
+        """Make a user known by name and zone; adding again updates them."""
+        person = check_person(email, name, tz)
+        with self._lock:
+            self._people[person.email] = person
+
+    def people(self) -> list[KnownPerson]:
+        """The known users, by email."""
+        with self._lock:
+            return [self._people[e] for e in sorted(self._people)]
+
+    def _record_mail(self, mail: Mail) -> SentMail:
+        with self._lock:
+            key = (mail.sender.strip().lower(), mail.key)
+            if mail.key and key in self._sent_by_key:
+                return self._sent_by_key[key]
+            sent = SentMail(id=uuid.uuid4().hex, mail=mail, sent_at=self._clock())
+            self._outbox.append(sent)
+            if mail.key:
+                self._sent_by_key[key] = sent
+            return sent

@@ -45,7 +45,12 @@ class NewEvent:
 
 @dataclass(frozen=True, slots=True)
 class EventPatch:
-    """Fields to change on an event or one occurrence; None leaves a field as it is."""
+    """Fields to change on an event or one occurrence; None leaves a field as it is.
+
+    `recurrence` on a series master replaces its rule (to end a series, pass
+    `Rule.ending_before`); occurrences are expanded anew and exceptions on dates the new rule no
+    longer has are dropped.
+    """
 
     subject: str | None = None
     start: datetime | None = None
@@ -55,6 +60,7 @@ class EventPatch:
     online: bool | None = None
     attendees: tuple[Attendee, ...] | None = None
     properties: Mapping[str, str] | None = None
+    recurrence: Rule | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +117,7 @@ class Busy:
 
 @dataclass(frozen=True, slots=True)
 class FileInfo:
-    """A file in the app's own folder of a drive. `etag` changes on every write; `version` counts."""
+    """A file in the app's folder of a drive; `etag` changes on every write, `version` counts."""
 
     id: str
     folder: str

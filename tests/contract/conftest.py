@@ -1,0 +1,13 @@
+"""Fixtures every contract backend may use: a clock that moves only when a test moves it."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.testing import ManualClock
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A fresh manual clock at the default start."""
+    return ManualClock()
