@@ -1,10 +1,185 @@
-"""`goedgesprek series` (being built)."""
+"""`goedgesprek series`: look at a series' recurrence before creating it."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
 import click
+
+from cadence.errors import CadenceError
+from cadence.recurrence import (
+    INTERVALS,
+    Anchor,
+    DayOfMonth,
+    NthWeekday,
+    Rule,
+    Weekday,
+    iana_zone,
+    language,
+    weekday_name,
+)
+
+OPEN_ENDED_PREVIEW = 8  # occurrences shown for a rule without end
+MAX_PREVIEW = 500  # a long until still prints in a moment
+
+_HEADINGS = {
+    "nl": ("Gesprekken", "RFC 5545 (Google Calendar)", "Microsoft Graph (Outlook)", "en verder"),
+    "en": ("Occurrences", "RFC 5545 (Google Calendar)", "Microsoft Graph (Outlook)", "and more"),
+}
+
+_AT = {"nl": "om {time} ({tz})", "en": "at {time} ({tz})"}
+
+
+class _OneLineErrors(click.Command):
+    """A command whose usage errors are one line on stderr and exit code 2, like refused rules."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the arguments; a usage error becomes one line instead of usage text."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            _fail(exc.format_message())
+            raise AssertionError("unreachable") from exc
+
+
+def _fail(message: str) -> None:
+    """Say why on one line of stderr and exit with 2."""
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    raise click.exceptions.Exit(2)
+
+
+def _parse_start(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M")  # noqa: DTZ007 - naive local by design
+    except ValueError:
+        raise CadenceError(f"--start must look like 2027-01-12T10:00, got {value!r}") from None
+
+
+def _parse_until(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CadenceError(f"--until must look like 2027-12-31, got {value!r}") from None
+
+
+def _anchor(weekday: str | None, week: str | None, day: str | None) -> Anchor:
+    if day is not None and (weekday is not None or week is not None):
+        raise CadenceError("give either --day or --weekday with --week, not both")
+    if day is not None:
+        if day.lower() == "last":
+            return DayOfMonth(-1)
+        if not day.isdigit() or not 1 <= int(day) <= 28:
+            raise CadenceError(
+                f"--day must be 1-28 or last, got {day!r}: days 29-31 are not in every month"
+            )
+        return DayOfMonth(int(day))
+    if weekday is None or week is None:
+        raise CadenceError(
+            "say which day: --weekday MO..SU with --week 1-4 or last, or --day 1-28 or last"
+        )
+    if weekday.upper() not in Weekday.__members__:
+        raise CadenceError(f"--weekday must be one of MO TU WE TH FR SA SU, got {weekday!r}")
+    if week.lower() == "last":
+        return NthWeekday(Weekday[weekday.upper()], -1)
+    if week not in ("1", "2", "3", "4"):
+        raise CadenceError(
+            f"--week must be 1, 2, 3, 4 or last, got {week!r}: "
+            "a fifth weekday is not in every month"
+        )
+    return NthWeekday(Weekday[weekday.upper()], int(week))
+
+
+def _occurrences(rule: Rule) -> list[datetime]:
+    if rule.count is None and rule.until is None:
+        return rule.first_n(OPEN_ENDED_PREVIEW)
+    return rule.first_n(MAX_PREVIEW)
+
+
+def _line(occurrence: datetime, lang: str) -> str:
+    name = weekday_name(occurrence.weekday(), lang)
+    offset = occurrence.isoformat()[-6:]  # +01:00; %:z needs Python 3.12
+    return f"{name:<9} {occurrence:%Y-%m-%d %H:%M} (UTC{offset})"
+
+
+def _human(rule: Rule, occurrences: Sequence[datetime], lang: str) -> str:
+    heading_occurrences, heading_rfc, heading_graph, more = _HEADINGS[lang]
+    description = rule.describe(lang)
+    at = _AT[lang].format(time=f"{rule.first:%H:%M}", tz=rule.tz)
+    lines = [description[0].upper() + description[1:], at, "", f"{heading_occurrences}:"]
+    lines += [f"  {_line(occurrence, lang)}" for occurrence in occurrences]
+    if len(occurrences) < len(rule.first_n(len(occurrences) + 1)):
+        lines.append(f"  … {more}")
+    lines += ["", f"{heading_rfc}:", *(f"  {line}" for line in rule.to_rfc5545())]
+    lines += ["", f"{heading_graph}:", json.dumps(rule.to_graph(), indent=2, ensure_ascii=False)]
+    return "\n".join(lines)
 
 
 @click.group(name="series")
 def series() -> None:
-    """Not built yet."""
+    """Plan and inspect conversation series."""
+
+
+@series.command(name="preview", cls=_OneLineErrors)
+@click.option(
+    "--start", "start_text", required=True, help="First possible start, YYYY-MM-DDTHH:MM."
+)
+@click.option("--tz", default="Europe/Amsterdam", show_default=True, help="The pair's IANA zone.")
+@click.option("--every", type=int, default=3, show_default=True, help="Months: 1, 2, 3, 4 or 6.")
+@click.option("--weekday", help="MO, TU, WE, TH, FR, SA or SU (with --week).")
+@click.option("--week", help="1, 2, 3, 4 or last (with --weekday).")
+@click.option("--day", help="A day of the month, 1-28, or last (instead of --weekday).")
+@click.option("--count", type=int, help="End after this many conversations.")
+@click.option("--until", "until_text", help="End on this date (inclusive), YYYY-MM-DD.")
+@click.option("--locale", default="nl", show_default=True, help="nl or en, for the description.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: rrule, graph, occurrences.")
+def preview(
+    *,
+    start_text: str,
+    tz: str,
+    every: int,
+    weekday: str | None,
+    week: str | None,
+    day: str | None,
+    count: int | None,
+    until_text: str | None,
+    locale: str,
+    as_json: bool,
+) -> None:
+    """Show a rule's occurrences and how Google (RFC 5545) and Outlook (Graph) will hold it.
+
+    Without --count or --until the series has no end and the first 8 are shown.
+    """
+    try:
+        if every not in INTERVALS:
+            raise CadenceError(f"--every must be 1, 2, 3, 4 or 6 (months), got {every}")
+        rule = Rule.build(
+            _parse_start(start_text),
+            iana_zone(tz),
+            _anchor(weekday, week, day),
+            interval=every,
+            count=count,
+            until=_parse_until(until_text) if until_text is not None else None,
+        )
+        lang = language(locale)
+    except CadenceError as exc:
+        _fail(str(exc))
+        return
+    occurrences = _occurrences(rule)
+    if as_json:
+        payload = {
+            "rrule": rule.to_rfc5545(),
+            "graph": rule.to_graph(),
+            "occurrences": [occurrence.isoformat() for occurrence in occurrences],
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        click.echo(_human(rule, occurrences, lang))
