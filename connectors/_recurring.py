@@ -414,7 +414,9 @@ class StoredCalendar:
             occurrence = self._occurrence(master, moment)
             if occurrence.end.astimezone(UTC) > start:
                 found.append(self._dress(occurrence, master.id))
-        return [self._dress(e, e.id) if e.id in exceptions else e for e in found]
+        found = [self._dress(e, e.id) if e.id in exceptions else e for e in found]
+        found.sort(key=_order)
+        return found
 
     def _window(self, email: str, start: datetime, end: datetime) -> list[Event]:
         found: list[Event] = []
@@ -427,7 +429,7 @@ class StoredCalendar:
                 and record.end.astimezone(UTC) > start
             ):
                 found.append(self._dress(record, record.id))
-        found.sort(key=lambda e: (e.start.astimezone(UTC), e.end.astimezone(UTC), e.id))
+        found.sort(key=_order)
         return found
 
     def _patched(self, event: Event, patch: EventPatch) -> Event:
@@ -488,6 +490,10 @@ class StoredCalendar:
                 self._repo.drop_attachments(exception.id)
                 self._repo.remove(exception.id)
         return changed
+
+
+def _order(event: Event) -> tuple[datetime, datetime, str]:
+    return (event.start.astimezone(UTC), event.end.astimezone(UTC), event.id)
 
 
 def _declined(event: Event, email: str) -> bool:

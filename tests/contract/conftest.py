@@ -6,6 +6,9 @@ import pytest
 
 from connectors.testing import ManualClock
 
+# The suite lives in a plain module the backends import: rewrite its asserts for clear failures.
+pytest.register_assert_rewrite("contract")
+
 
 @pytest.fixture
 def clock() -> ManualClock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from contract import CalendarContract, DriveContract, MailerContract
+from contract import CalendarContract, DriveContract, EmbeddedContract, MailerContract
 
 from connectors.memory import MemoryStore
 from connectors.testing import ManualClock
@@ -25,3 +25,7 @@ class TestMemoryDrive(DriveContract):
 
 class TestMemoryMailer(MailerContract):
     """Mailer contract on `MemoryStore`."""
+
+
+class TestMemoryEmbedded(EmbeddedContract):
+    """Embedded-backend promises on `MemoryStore`."""
