@@ -336,7 +336,8 @@ class SealedDrive:
             try:
                 file = self._drive.get(series_id, KEY_FILE)
             except NotFound:
-                self._check_no_orphans(series_id)
+                if self._key_file_appeared(series_id):
+                    continue
                 return Rewrap.NO_DATA_KEY
             key = self._unwrap(series_id, file)
             active_id, active_kek = self._keyring.active()
@@ -406,7 +407,8 @@ class SealedDrive:
 
     def _create_key(self, series_id: str) -> _DataKey | None:
         """Make the series' first DEK; None when another writer created one first."""
-        self._check_no_orphans(series_id)
+        if self._key_file_appeared(series_id):
+            return None
         dek_id = secrets.token_bytes(DEK_ID_BYTES)
         dek = AESGCM.generate_key(bit_length=DEK_BYTES * 8)
         kek_id, kek = self._keyring.active()
@@ -537,18 +539,28 @@ class SealedDrive:
                 name=name,
             ) from exc
 
-    def _check_no_orphans(self, series_id: str) -> None:
-        # Documents without a key file: a fresh key would hide that the old one is gone, and
-        # would block restoring it from the drive's recycle bin under the same name.
+    def _key_file_appeared(self, series_id: str) -> bool:
+        """After a lookup found no key file: True if one exists now (another writer made it).
+
+        Documents without a key file raise `MissingKeyFile`: a fresh key would hide that the
+        old one is gone, and would block restoring it from the drive's recycle bin under the
+        same name. Key files are always written before any document of their series, so a
+        document seen and then a key file found means only that another writer came first.
+        """
         orphans = self.list(series_id)
-        if orphans:
+        if not orphans:
+            return False
+        try:
+            self._drive.stat(series_id, KEY_FILE)
+        except NotFound:
             raise MissingKeyFile(
                 f"series {series_id} has {len(orphans)} sealed document(s) but no key file "
                 f"{series_id}/{KEY_FILE}: restore it (from the drive's recycle bin or a backup) "
                 "before writing; a new data key would not open them",
                 folder=series_id,
                 name=KEY_FILE,
-            )
+            ) from None
+        return True
 
     @staticmethod
     def _check_name(series_id: str, name: str) -> None:

@@ -566,28 +566,36 @@ def test_a_store_loaded_before_a_rotation_opens_rewrapped_series(
 
 
 class _RacingDrive(MemoryDrive):
-    """A drive that holds the first two key-file lookups until both have seen 'no key file'."""
+    """Holds the first two key-file lookups and folder listings until both callers made them."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.barrier = threading.Barrier(2, timeout=5)
-        self._waiting = 2
+        self.barriers = {"stat": threading.Barrier(2, timeout=5), "list": threading.Barrier(2)}
+        self._left = {"stat": 2, "list": 2}
         self._guard = threading.Lock()
+
+    def _hold(self, call: str) -> None:
+        with self._guard:
+            wait = self._left[call] > 0
+            self._left[call] -= wait
+        if wait:
+            self.barriers[call].wait(timeout=5)
 
     def stat(self, folder: str, name: str) -> FileInfo:
         try:
             return super().stat(folder, name)
         finally:
-            with self._guard:
-                wait = name == KEY_FILE and self._waiting > 0
-                self._waiting -= wait
-            if wait:
-                self.barrier.wait()
+            if name == KEY_FILE:
+                self._hold("stat")
+
+    def list(self, folder: str) -> list[FileInfo]:
+        try:
+            return super().list(folder)
+        finally:
+            self._hold("list")
 
 
-def test_two_first_writers_agree_on_one_data_key(ring: Keyring) -> None:
-    """Two stores starting the same series at once end with one key file; both records open."""
-    drive = _RacingDrive()
+def _write_at_once(drive: MemoryDrive, ring: Keyring) -> list[BaseException]:
     writers = [SealedDrive(drive, ring), SealedDrive(drive, ring)]
     errors: list[BaseException] = []
 
@@ -602,14 +610,73 @@ def test_two_first_writers_agree_on_one_data_key(ring: Keyring) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
-    assert errors == []
-    assert not drive.barrier.broken
+    return errors
+
+
+def test_two_first_writers_agree_on_one_data_key(ring: Keyring) -> None:
+    """Two stores that both found no key file create one; the loser reads the winner's back."""
+    drive = _RacingDrive()
+    assert _write_at_once(drive, ring) == []
+    assert not any(barrier.broken for barrier in drive.barriers.values())
     assert len(drive.versions("s1", KEY_FILE)) == 1
     fresh = SealedDrive(drive, ring)
     assert fresh.get("s1", "record-0.json").content == b"by 0"
     assert fresh.get("s1", "record-1.json").content == b"by 1"
-    assert writers[0].get("s1", "record-1.json").content == b"by 1"
-    assert writers[1].get("s1", "record-0.json").content == b"by 0"
+
+
+class _LateDrive(MemoryDrive):
+    """Runs `between` once, right after the first lookup that found no key file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.between: list[object] = []
+
+    def stat(self, folder: str, name: str) -> FileInfo:
+        try:
+            return super().stat(folder, name)
+        except NotFound:
+            if name == KEY_FILE and self.between:
+                action = self.between.pop()
+                assert callable(action)
+                action()
+            raise
+
+
+def test_a_first_writer_that_finds_the_winners_record_is_not_misled(ring: Keyring) -> None:
+    """Seeing another writer's first record after finding no key file is a lost race, not a loss."""
+    drive = _LateDrive()
+    drive.between.append(lambda: SealedDrive(drive, ring).put("s1", "by-other", b"other"))
+    SealedDrive(drive, ring).put("s1", "mine", b"mine")
+    fresh = SealedDrive(drive, ring)
+    assert len(drive.versions("s1", KEY_FILE)) == 1
+    assert (fresh.get("s1", "mine").content, fresh.get("s1", "by-other").content) == (
+        b"mine",
+        b"other",
+    )
+
+
+def test_many_first_writers_at_once_share_one_data_key(ring: Keyring) -> None:
+    """Eight stores writing to a new series in parallel leave one key file and eight records."""
+    drive = MemoryDrive()
+    start = threading.Barrier(8, timeout=5)
+    errors: list[BaseException] = []
+
+    def write(index: int) -> None:
+        try:
+            start.wait()
+            SealedDrive(drive, ring).put("s1", f"r{index}", bytes([index]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert errors == []
+    assert len(drive.versions("s1", KEY_FILE)) == 1
+    fresh = SealedDrive(drive, ring)
+    assert [fresh.get("s1", f"r{i}").content for i in range(8)] == [bytes([i]) for i in range(8)]
 
 
 class _InterleavingDrive(MemoryDrive):
