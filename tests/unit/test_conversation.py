@@ -450,6 +450,7 @@ def test_carry_over_takes_unfinished_items_and_open_actions() -> None:
         ("i3", "growth", "Cursus zoeken", Origin.ACTION, "ac1"),
         ("i4", "follow_up", "Budget vragen", Origin.ACTION, "ac2"),
     ]
+    assert all(i.carried_over for i in nxt.items)
     assert {i.carried_from.occurrence for i in nxt.items if i.carried_from} == {OCC}
 
 
