@@ -406,6 +406,18 @@ class Rule:
         """The rule in words, Dutch or English: ``elke 3 maanden op de tweede dinsdag, 8 keer``."""
         lang = language(locale)
         words = _WORDS[lang]
+        if self.count is not None:
+            end = words["once"] if self.count == 1 else words["times"].format(n=self.count)
+        elif self.until is not None:
+            end = words["until"].format(date=format_date(self.until, lang))
+        else:
+            end = words["noend"]
+        return f"{self.describe_pattern(lang)}, {end}"
+
+    def describe_pattern(self, locale: str = "nl") -> str:
+        """The rhythm without its end: ``elke 3 maanden op de tweede dinsdag``."""
+        lang = language(locale)
+        words = _WORDS[lang]
         every = words["every1"] if self.interval == 1 else words["everyn"].format(n=self.interval)
         if isinstance(self.anchor, NthWeekday):
             on = words["nth"].format(
@@ -416,13 +428,7 @@ class Rule:
             on = words["lastday"]
         else:
             on = words["day"].format(day=_day_ordinal(self.anchor.day, lang))
-        if self.count is not None:
-            end = words["once"] if self.count == 1 else words["times"].format(n=self.count)
-        elif self.until is not None:
-            end = words["until"].format(date=format_date(self.until, lang))
-        else:
-            end = words["noend"]
-        return f"{every} {on}, {end}"
+        return f"{every} {on}"
 
 
 # -- words ------------------------------------------------------------------------------------
