@@ -1,10 +1,158 @@
-"""`goedgesprek keys` (being built)."""
+"""`goedgesprek keys`: create the keyring and rotate it, re-wrapping every series' data key."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
 import click
+
+from connectors.errors import ConnectorError
+from connectors.keyring import KEYRING_ENV, Keyring, default_data_dir, default_keyring_path
+from connectors.ports import Drive
+from connectors.sealed import SealedDrive
+
+
+class _Person(Protocol):
+    @property
+    def email(self) -> str: ...
+
+
+class _Store(Protocol):
+    """What `keys rotate` needs from the local store: every user, and each user's drive."""
+
+    def people(self) -> Sequence[_Person]: ...
+
+    def drive(self, email: str) -> Drive: ...
+
+
+def _open_local_store(data_dir: Path) -> _Store:
+    from connectors.local import LocalStore  # noqa: PLC0415 - only `rotate` needs the store
+
+    store: _Store = LocalStore(data_dir)
+    return store
+
+
+class _OneLineErrors(click.Command):
+    """A command whose usage errors are one line on stderr (exit 2), not the usage text."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the arguments; a usage error becomes one line."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            _fail(exc.format_message(), code=2)
+            raise AssertionError("unreachable") from exc
+
+
+def _fail(message: str, *, code: int = 1) -> None:
+    """Say why on one line of stderr and exit non-zero."""
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+_KEYRING_OPTION = click.option(
+    "--keyring",
+    "keyring_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The keyring file (default: $GOEDGESPREK_KEYRING, else <data dir>/keyring.json).",
+)
 
 
 @click.group(name="keys")
 def keys() -> None:
-    """Not built yet."""
+    """The keyring that seals every record: create it, rotate it."""
+
+
+@keys.command(name="init", cls=_OneLineErrors)
+@_KEYRING_OPTION
+def init(keyring_path: Path | None) -> None:
+    """Create a new keyring with one key (k1), readable only by you."""
+    path = keyring_path or default_keyring_path()
+    try:
+        ring = Keyring.init(path)
+    except (ConnectorError, OSError) as exc:
+        _fail(_message(exc, path))
+        return
+    click.echo(f"created keyring {path} with key {ring.active_id}, readable only by you")
+    click.echo("keep a backup of it somewhere safe: without it no sealed record can be opened")
+
+
+@keys.command(name="rotate", cls=_OneLineErrors)
+@_KEYRING_OPTION
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The local store whose drives to re-wrap (default: $GOEDGESPREK_DATA_DIR, else the "
+    "per-user data directory).",
+)
+@click.option(
+    "--rewrap-only",
+    is_flag=True,
+    help="Add no new key; re-wrap under the active key (finishes an interrupted rotation).",
+)
+def rotate(keyring_path: Path | None, data_dir: Path | None, rewrap_only: bool) -> None:
+    """Add a new active key, then re-wrap every data key in every user's drive under it.
+
+    Records are not re-encrypted and old keys stay in the keyring, so an interrupted rotation
+    loses nothing: run it again with --rewrap-only to finish.
+    """
+    data_dir = data_dir or default_data_dir()
+    path = keyring_path or default_keyring_path(data_dir)
+    try:
+        ring = Keyring.load(path)
+        if rewrap_only:
+            click.echo(f"keyring {path}: re-wrapping under {ring.active_id} (no new key)")
+        else:
+            old = ring.active_id
+            new = ring.rotate()
+            click.echo(f"keyring {path}: {new} is now active ({old} and older keys are kept)")
+        if os.environ.get(KEYRING_ENV):
+            click.echo(f"note: {KEYRING_ENV} is set: give it the new value (base64 -w0 {path})")
+        failed = _rewrap_store(data_dir, ring)
+    except (ConnectorError, OSError) as exc:
+        _fail(_message(exc, path))
+        return
+    if failed:
+        _fail(
+            f"{failed} series could not be re-wrapped (listed above); their records still open "
+            "with the older key: fix the cause, then run 'goedgesprek keys rotate --rewrap-only'"
+        )
+
+
+def _rewrap_store(data_dir: Path, ring: Keyring) -> int:
+    """Re-wrap every drive of the local store in `data_dir`; returns how many series failed."""
+    if not data_dir.is_dir():
+        click.echo(f"no local store in {data_dir}: nothing to re-wrap")
+        return 0
+    store = _open_local_store(data_dir)
+    failed = 0
+    emails = [person.email for person in store.people()]
+    for email in emails:
+        report = SealedDrive(store.drive(email), ring).rotate_all()
+        click.echo(
+            f"{email}: {len(report.rewrapped)} re-wrapped, {len(report.current)} already current"
+            + (f", {len(report.failed)} failed" if report.failed else "")
+        )
+        for series_id, reason in report.failed:
+            click.echo(f"  {series_id}: {reason}")
+        failed += len(report.failed)
+    if not emails:
+        click.echo(f"no users in the local store in {data_dir}: nothing to re-wrap")
+    return failed
+
+
+def _message(exc: Exception, path: Path) -> str:
+    if isinstance(exc, OSError):
+        return f"{exc.filename or path}: {exc.strerror or exc}"
+    return str(exc)

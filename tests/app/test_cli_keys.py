@@ -1,0 +1,118 @@
+"""Tests for `goedgesprek keys init` and `goedgesprek keys rotate`, through click's CliRunner."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from addin.cli import cli
+from connectors.keyring import Keyring
+
+
+def run(args: list[str], data_dir: Path, **env: str | None) -> tuple[int, str, str]:
+    """Run the CLI with a clean keyring environment; return exit code, stdout and stderr."""
+    environ: dict[str, str | None] = {
+        "GOEDGESPREK_DATA_DIR": str(data_dir),
+        "GOEDGESPREK_KEYRING": None,
+        "GOEDGESPREK_KEYRING_B64": None,
+    }
+    environ.update(env)
+    result = CliRunner().invoke(cli, args, env=environ)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_init_creates_the_default_keyring_in_the_data_dir(tmp_path: Path) -> None:
+    """Without --keyring the keyring lands in the data dir, private, with k1."""
+    code, out, err = run(["keys", "init"], tmp_path)
+    path = tmp_path / "keyring.json"
+    assert (code, err) == (0, "")
+    assert f"created keyring {path} with key k1" in out
+    assert Keyring.load(path).ids == ["k1"]
+    if os.name == "posix":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_init_honours_the_keyring_variable_and_option(tmp_path: Path) -> None:
+    """$GOEDGESPREK_KEYRING moves the default; --keyring wins over both."""
+    by_env = tmp_path / "env" / "ring.json"
+    by_option = tmp_path / "opt.json"
+    assert run(["keys", "init"], tmp_path, GOEDGESPREK_KEYRING=str(by_env))[0] == 0
+    assert run(["keys", "init", "--keyring", str(by_option)], tmp_path)[0] == 0
+    assert by_env.is_file()
+    assert by_option.is_file()
+    assert not (tmp_path / "keyring.json").exists()
+
+
+def test_init_twice_fails_on_one_line_and_keeps_the_keyring(tmp_path: Path) -> None:
+    """A second init exits non-zero with one line and the first keyring unchanged."""
+    run(["keys", "init"], tmp_path)
+    before = (tmp_path / "keyring.json").read_bytes()
+    code, out, err = run(["keys", "init"], tmp_path)
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("error: ") and "already exists" in err
+    assert "Traceback" not in err
+    assert (tmp_path / "keyring.json").read_bytes() == before
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_rotate_refuses_an_open_keyring_with_the_fix(tmp_path: Path) -> None:
+    """A keyring others can read stops the rotation with the chmod that fixes it."""
+    run(["keys", "init"], tmp_path)
+    path = tmp_path / "keyring.json"
+    path.chmod(0o644)
+    code, _, err = run(["keys", "rotate"], tmp_path)
+    assert code == 1
+    assert f"chmod 600 {path}" in err
+    assert err.count("\n") == 1
+    path.chmod(0o600)
+    assert Keyring.load(path).ids == ["k1"]
+
+
+def test_rotate_without_a_keyring_says_how_to_make_one(tmp_path: Path) -> None:
+    """Rotating before init fails on one line naming keys init."""
+    code, out, err = run(["keys", "rotate"], tmp_path)
+    assert (code, out) == (1, "")
+    assert "goedgesprek keys init" in err
+    assert err.count("\n") == 1
+
+
+def test_rotate_with_no_local_store_rotates_the_keyring_only(tmp_path: Path) -> None:
+    """A keyring outside any store gets a new active key and nothing is re-wrapped."""
+    ring_path = tmp_path / "ring.json"
+    Keyring.init(ring_path)
+    missing = tmp_path / "no-store"
+    code, out, err = run(
+        ["keys", "rotate", "--keyring", str(ring_path), "--data-dir", str(missing)], tmp_path
+    )
+    assert (code, err) == (0, "")
+    assert "k2 is now active" in out
+    assert "nothing to re-wrap" in out
+    assert Keyring.load(ring_path).active_id == "k2"
+    assert not missing.exists()
+
+
+def test_rotate_tells_an_environment_deployment_to_update_its_variable(tmp_path: Path) -> None:
+    """With the base64 variable set, rotate reminds the operator to give it the new value."""
+    ring = Keyring.init(tmp_path / "keyring.json")
+    code, out, _ = run(
+        ["keys", "rotate", "--data-dir", str(tmp_path / "none")],
+        tmp_path,
+        GOEDGESPREK_KEYRING=str(tmp_path / "keyring.json"),
+        GOEDGESPREK_KEYRING_B64=ring.to_b64(),
+    )
+    assert code == 0
+    assert "GOEDGESPREK_KEYRING_B64 is set" in out
+
+
+def test_a_usage_error_is_one_line(tmp_path: Path) -> None:
+    """An unknown option exits 2 with one line, not the usage text."""
+    code, _, err = run(["keys", "rotate", "--bogus"], tmp_path)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "--bogus" in err
