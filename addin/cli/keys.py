@@ -27,6 +27,8 @@ class _Store(Protocol):
 
     def drive(self, email: str) -> Drive: ...
 
+    def close(self) -> None: ...
+
 
 def _open_local_store(data_dir: Path) -> _Store:
     from connectors.local import LocalStore  # noqa: PLC0415 - only `rotate` needs the store
@@ -136,17 +138,21 @@ def _rewrap_store(data_dir: Path, ring: Keyring) -> int:
         click.echo(f"no local store in {data_dir}: nothing to re-wrap")
         return 0
     store = _open_local_store(data_dir)
-    failed = 0
-    emails = [person.email for person in store.people()]
-    for email in emails:
-        report = SealedDrive(store.drive(email), ring).rotate_all()
-        click.echo(
-            f"{email}: {len(report.rewrapped)} re-wrapped, {len(report.current)} already current"
-            + (f", {len(report.failed)} failed" if report.failed else "")
-        )
-        for series_id, reason in report.failed:
-            click.echo(f"  {series_id}: {reason}")
-        failed += len(report.failed)
+    try:
+        emails = [person.email for person in store.people()]
+        failed = 0
+        for email in emails:
+            report = SealedDrive(store.drive(email), ring).rotate_all()
+            click.echo(
+                f"{email}: {len(report.rewrapped)} re-wrapped, "
+                f"{len(report.current)} already current"
+                + (f", {len(report.failed)} failed" if report.failed else "")
+            )
+            for series_id, reason in report.failed:
+                click.echo(f"  {series_id}: {reason}")
+            failed += len(report.failed)
+    finally:
+        store.close()
     if not emails:
         click.echo(f"no users in the local store in {data_dir}: nothing to re-wrap")
     return failed

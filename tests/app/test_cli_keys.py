@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -11,6 +12,9 @@ from click.testing import CliRunner
 
 from addin.cli import cli
 from connectors.keyring import Keyring
+from connectors.local import LocalStore
+from connectors.ports import Drive
+from connectors.sealed import KEY_FILE, SealedDrive
 
 
 def run(args: list[str], data_dir: Path, **env: str | None) -> tuple[int, str, str]:
@@ -116,3 +120,95 @@ def test_a_usage_error_is_one_line(tmp_path: Path) -> None:
     assert code == 2
     assert err.count("\n") == 1
     assert "--bogus" in err
+
+
+USERS = ("ada@example.org", "grace@example.org")
+
+
+def _kek_of(drive: Drive, series_id: str) -> str:
+    return str(json.loads(drive.get(series_id, KEY_FILE).content)["kek"])
+
+
+def _seed(data_dir: Path, ring: Keyring) -> dict[tuple[str, str, str], bytes]:
+    """Two users with sealed records in two series each; returns what was written where."""
+    written: dict[tuple[str, str, str], bytes] = {}
+    with LocalStore(data_dir) as store:
+        for email in USERS:
+            store.add_person(email, email.split("@")[0].title(), "Europe/Amsterdam")
+            sealed = SealedDrive(store.drive(email), ring)
+            for series_id in ("s1", "s2"):
+                content = f"verslag {email} {series_id}".encode()
+                sealed.put(series_id, "record.json", content)
+                written[email, series_id, "record.json"] = content
+    return written
+
+
+def _state(data_dir: Path) -> dict[tuple[str, str], tuple[str, bytes]]:
+    """Per user and series: the KEK its key file names and the record's stored bytes."""
+    with LocalStore(data_dir) as store:
+        return {
+            (email, series_id): (
+                _kek_of(store.drive(email), series_id),
+                store.drive(email).get(series_id, "record.json").content,
+            )
+            for email in USERS
+            for series_id in ("s1", "s2")
+        }
+
+
+def _all_open(data_dir: Path, written: dict[tuple[str, str, str], bytes]) -> bool:
+    ring = Keyring.load(data_dir / "keyring.json")
+    with LocalStore(data_dir) as store:
+        return all(
+            SealedDrive(store.drive(email), ring).get(series_id, name).content == content
+            for (email, series_id, name), content in written.items()
+        )
+
+
+def test_rotate_rewraps_every_users_series_and_leaves_records_alone(tmp_path: Path) -> None:
+    """After rotate every key file names k2, record bytes are unchanged and all still open."""
+    ring = Keyring.init(tmp_path / "keyring.json")
+    written = _seed(tmp_path, ring)
+    before = _state(tmp_path)
+    code, out, err = run(["keys", "rotate"], tmp_path)
+    assert (code, err) == (0, "")
+    assert "k2 is now active" in out
+    for email in USERS:
+        assert f"{email}: 2 re-wrapped, 0 already current" in out
+    after = _state(tmp_path)
+    assert {kek for kek, _ in after.values()} == {"k2"}
+    assert {k: blob for k, (_, blob) in after.items()} == {k: b for k, (_, b) in before.items()}
+    assert _all_open(tmp_path, written)
+
+
+def test_an_interrupted_rotation_is_finished_with_rewrap_only(tmp_path: Path) -> None:
+    """A keyring rotated but not yet re-wrapped is finished without adding another key."""
+    ring = Keyring.init(tmp_path / "keyring.json")
+    written = _seed(tmp_path, ring)
+    ring.rotate()
+    code, out, err = run(["keys", "rotate", "--rewrap-only"], tmp_path)
+    assert (code, err) == (0, "")
+    assert "re-wrapping under k2 (no new key)" in out
+    assert Keyring.load(tmp_path / "keyring.json").ids == ["k1", "k2"]
+    assert {kek for kek, _ in _state(tmp_path).values()} == {"k2"}
+    code, out, _ = run(["keys", "rotate", "--rewrap-only"], tmp_path)
+    assert code == 0
+    assert "0 re-wrapped, 2 already current" in out
+    assert _all_open(tmp_path, written)
+
+
+def test_a_damaged_series_is_listed_and_fails_the_run(tmp_path: Path) -> None:
+    """One bad key file: the others are re-wrapped, it is listed, and the exit is non-zero."""
+    ring = Keyring.init(tmp_path / "keyring.json")
+    written = _seed(tmp_path, ring)
+    with LocalStore(tmp_path) as store:
+        store.drive(USERS[1]).put("s2", KEY_FILE, b"{}")
+    code, out, err = run(["keys", "rotate"], tmp_path)
+    assert code == 1
+    assert f"{USERS[1]}: 1 re-wrapped, 0 already current, 1 failed" in out
+    assert f"s2/{KEY_FILE}" in out
+    assert err.count("\n") == 1
+    assert "1 series could not be re-wrapped" in err
+    assert "--rewrap-only" in err
+    del written[USERS[1], "s2", "record.json"]
+    assert _all_open(tmp_path, written)
