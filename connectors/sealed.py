@@ -56,9 +56,17 @@ SEALED_CONTENT_TYPE = "application/vnd.goedgesprek.sealed"
 """The content type a sealed document is stored with."""
 
 DEK_BYTES = 32
+"""A data key is 256 bits (AES-256-GCM)."""
+
 DEK_ID_BYTES = 16
+"""A data key's id: random, kept in the key file and in every document's header."""
+
 NONCE_BYTES = 12
+"""The 96-bit GCM nonce, fresh for every write."""
+
 TAG_BYTES = 16
+"""The GCM authentication tag at the end of every sealed document."""
+
 HEADER_BYTES = len(MAGIC) + 1 + DEK_ID_BYTES
 """Magic, version and DEK id: the part of the header before the nonce."""
 
