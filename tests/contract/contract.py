@@ -25,11 +25,14 @@ the iCalUId is what they share).
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cadence.recurrence import NthWeekday, Rule, Weekday
 from connectors.errors import Conflict, InvalidRequest, NotFound
@@ -42,6 +45,9 @@ BOB = "bob@example.org"
 CY = "cy@example.org"
 AMS = "Europe/Amsterdam"
 AMSTERDAM = ZoneInfo(AMS)
+
+_KEYS = itertools.count()
+"""Fresh idempotency keys for tests that create many events in one backend."""
 
 BAD_NAMES = ["", ".", "..", "../secret", "a/b", "a\\b", "a\x00b", "/etc"]
 
@@ -668,6 +674,85 @@ class CalendarContract:
         again = self.series(backend, key="once")
         assert again.id == first.id
         assert len(backend.calendar(ADA).events(*YEAR)) == 4
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        # Each example makes its own series under a fresh key, so sharing the backend is safe.
+        # The same test runs once per backend class: that is the point, not a flake.
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(
+        week=st.sampled_from([1, 2, 3, 4, -1]),
+        weekday=st.sampled_from(list(Weekday)),
+        interval=st.sampled_from([1, 2, 3, 4, 6]),
+        minute_of_day=st.integers(0, 24 * 60 - 1).map(lambda m: m - m % 30),
+        edits=st.lists(
+            st.tuples(
+                st.integers(0, 5),
+                st.sampled_from(["move", "cancel", "retitle"]),
+                st.integers(-72, 72),
+            ),
+            max_size=8,
+        ),
+    )
+    def test_random_edits_match_a_model(
+        self,
+        backend: Backend,
+        *,
+        week: int,
+        weekday: Weekday,
+        interval: int,
+        minute_of_day: int,
+        edits: list[tuple[int, str, int]],
+    ) -> None:
+        """After any moves, cancellations and renames, instances and events agree with a model."""
+        rule = Rule.build(
+            datetime(2027, 3, 1, minute_of_day // 60, minute_of_day % 60),
+            AMS,
+            NthWeekday(weekday, week),
+            interval=interval,
+            count=6,
+        )
+        original = rule.first_n(6)
+        cal = backend.calendar(ADA)
+        master = cal.create_event(
+            meeting("Reeks", original[0], recurrence=rule), idempotency_key=f"p{next(_KEYS)}"
+        )
+        window = (original[0] - timedelta(days=4), original[-1] + timedelta(days=4))
+        ids = [e.id for e in cal.instances(master.id, *window)]
+        model: dict[str, tuple[datetime, str] | None] = {
+            i: (o.astimezone(UTC), "Reeks") for i, o in zip(ids, original, strict=True)
+        }
+        for index, action, hours in edits:
+            target = ids[index]
+            current = model[target]
+            if current is None:
+                with pytest.raises(NotFound):
+                    cal.get_event(target)
+            elif action == "cancel":
+                cal.delete_event(target)
+                model[target] = None
+            elif action == "move":
+                start = current[0] + timedelta(hours=hours)
+                cal.update_event(target, EventPatch(start=start, end=start + timedelta(hours=1)))
+                model[target] = (start, current[1])
+            else:
+                cal.update_event(target, EventPatch(subject=f"Gesprek {hours}"))
+                model[target] = (current[0], f"Gesprek {hours}")
+        expected = {(i, v[0], v[1]) for i, v in model.items() if v is not None}
+        found = cal.instances(master.id, *window)
+        assert {(e.id, e.start, e.subject) for e in found} == expected
+        assert [e.start for e in found] == sorted(e.start for e in found)
+        assert all(e.series_id == master.id and not e.cancelled for e in found)
+        listed = [e for e in backend.calendar(BOB).events(*window) if e.series_id == master.id]
+        assert sorted((e.start, e.subject) for e in listed) == sorted(
+            (start, subject) for _, start, subject in expected
+        )
+        cal.delete_event(master.id)
 
     # -- free/busy -------------------------------------------------------------------------
 
