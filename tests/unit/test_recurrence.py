@@ -668,3 +668,48 @@ def test_first_off_the_anchor_is_refused() -> None:
     """Constructing a rule whose first date is off its anchor points at `Rule.build`."""
     with pytest.raises(InvalidRule, match=r"use Rule\.build"):
         Rule(datetime(2027, 1, 13, 10), AMS, NthWeekday(Weekday.TU, 2))
+
+
+def test_describe_pattern_leaves_out_the_end() -> None:
+    """`describe_pattern` is the rhythm alone, for sentences that add their own ending."""
+    rule = quarterly_second_tuesday(count=8)
+    assert (rule.describe_pattern(), rule.describe_pattern("en-GB")) == (
+        "elke 3 maanden op de tweede dinsdag",
+        "every 3 months on the second Tuesday",
+    )
+
+
+def test_from_graph_as_graph_returns_it() -> None:
+    """A numbered range as Graph returns it (endDate 0001-01-01) parses; index defaults to first."""
+    recurrence = {
+        "pattern": {
+            "type": "relativeMonthly",
+            "interval": 3,
+            "month": 0,
+            "dayOfMonth": 0,
+            "daysOfWeek": ["Monday"],
+            "firstDayOfWeek": "sunday",
+        },
+        "range": {
+            "type": "numbered",
+            "startDate": "2027-01-04",
+            "endDate": "0001-01-01",
+            "recurrenceTimeZone": "W. Europe Standard Time",
+            "numberOfOccurrences": 4,
+        },
+    }
+    rule = Rule.from_graph(recurrence, time(14, 30), tz=AMS)
+    assert rule == Rule.build(datetime(2027, 1, 4, 14, 30), AMS, NthWeekday(Weekday.MO, 1), count=4)
+
+
+def test_from_graph_refuses_an_aware_start_time() -> None:
+    """The start time is local wall-clock time, without a zone."""
+    recurrence = graph({"type": "absoluteMonthly", "dayOfMonth": 12}, {"type": "noEnd"})
+    with pytest.raises(InvalidRule, match="naive local time"):
+        Rule.from_graph(recurrence, time(9, tzinfo=UTC))
+
+
+def test_last_of_an_until_rule() -> None:
+    """The last occurrence of an until rule is the last one on or before the until-day."""
+    rule = quarterly_second_tuesday(until=date(2028, 3, 1))
+    assert rule.last() == datetime(2028, 1, 11, 10, tzinfo=ZoneInfo(AMS))
