@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from addin.i18n import pick_locale, words
@@ -288,8 +298,9 @@ def create_series() -> Response:
 
 def _agenda_body(locale: str) -> str:
     """The default agenda, as HTML for the event body."""
-    from templates import load_templates
     from templates.render import agenda_template_html
+
+    from templates import load_templates
 
     settings = current_app.extensions["goedgesprek.settings"]
     return agenda_template_html(load_templates(settings.template_dirs), locale)

@@ -39,7 +39,10 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
     "rfc5545": {"nl": "Als iCalendar (RFC 5545, Google)", "en": "As iCalendar (RFC 5545, Google)"},
     "graph": {"nl": "Als Microsoft Graph", "en": "As Microsoft Graph"},
     "create": {"nl": "Plan deze reeks in", "en": "Schedule this series"},
-    "created": {"nl": "De reeks staat in beide agenda's.", "en": "The series is in both calendars."},
+    "created": {
+        "nl": "De reeks staat in beide agenda's.",
+        "en": "The series is in both calendars.",
+    },
     "series": {"nl": "Geplande reeksen", "en": "Scheduled series"},
     "no_series": {"nl": "Nog geen reeks gepland.", "en": "No series scheduled yet."},
     "error": {"nl": "Dat kan niet", "en": "That does not work"},

@@ -8,14 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-def default_data_dir() -> Path:
-    """`$GOEDGESPREK_DATA_DIR`, else the per-user data directory."""
-    env = os.environ.get("GOEDGESPREK_DATA_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "goedgesprek"
+from connectors.keyring import default_data_dir
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cadence.errors import CadenceError, InvalidPreferences
 from cadence.zones import zone
 
 if TYPE_CHECKING:
@@ -53,8 +54,6 @@ class Pair:
             object.__setattr__(self, "tz", self.employee.tz)
         zone(self.tz)
         if self.employee.id == self.manager.id:
-            from cadence.errors import CadenceError
-
             raise CadenceError("employee and manager must be two different people")
 
     def role_of(self, person_id: str) -> Role | None:
@@ -88,8 +87,6 @@ class Series:
 
     def __post_init__(self) -> None:
         if not MIN_DURATION <= self.duration <= MAX_DURATION:
-            from cadence.errors import InvalidPreferences
-
             raise InvalidPreferences(
                 f"duration must be {MIN_DURATION}-{MAX_DURATION} minutes, got {self.duration}"
             )

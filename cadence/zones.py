@@ -15,10 +15,12 @@ def zone(name: str) -> ZoneInfo:
     Raises `UnknownTimeZone` naming the zone; a path-like or empty name is refused too.
     """
     if not name or name.startswith(("/", ".")) or ".." in name:
-        raise UnknownTimeZone(f"unknown time zone {name!r}: use an IANA name such as Europe/Amsterdam")
+        raise UnknownTimeZone(_message(name))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UnknownTimeZone(
-            f"unknown time zone {name!r}: use an IANA name such as Europe/Amsterdam"
-        ) from exc
+        raise UnknownTimeZone(_message(name)) from exc
+
+
+def _message(name: str) -> str:
+    return f"unknown time zone {name!r}: use an IANA name such as Europe/Amsterdam"

@@ -1,4 +1,4 @@
-"""The one error family every connector raises; provider errors are mapped once, at the edge."""
+"""One error family for every connector; provider errors are mapped once, at the edge."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ class NotFound(ConnectorError):
 
 
 class Conflict(ConnectorError):
-    """The thing changed meanwhile (stale etag) or already exists (a create that must not repeat)."""
+    """It changed meanwhile (stale etag) or already exists (a create that must not repeat)."""
 
 
 class AuthExpired(ConnectorError):

@@ -739,6 +739,12 @@ class LocalStore:
             rows = self._db.execute("SELECT email, name, tz FROM people ORDER BY email")
             return [KnownPerson(email=e, name=n, tz=t) for e, n, t in rows.fetchall()]
 
+    def drive_owners(self) -> list[str]:
+        """Every user whose drive holds at least one folder, known as a person or not."""
+        with self._db.transaction():
+            rows = self._db.execute("SELECT DISTINCT owner FROM folders ORDER BY owner")
+            return [owner for (owner,) in rows.fetchall()]
+
     def close(self) -> None:
         """Close the database; the store is unusable afterwards."""
         self._db.close()

@@ -332,6 +332,12 @@ class MemoryStore:
         with self._lock:
             return [self._people[e] for e in sorted(self._people)]
 
+    def drive_owners(self) -> list[str]:
+        """Every user whose drive holds at least one folder."""
+        with self._lock:
+            drives = dict(self._drives)
+        return sorted(email for email, drive in drives.items() if drive.folders())
+
     def _record_mail(self, mail: Mail) -> SentMail:
         with self._lock:
             key = (mail.sender.strip().lower(), mail.key)

@@ -21,7 +21,7 @@ def demo(port: int, data_dir: Path | None, host: str) -> None:
     """Start the demo: Ada (medewerker) and Grace (leidinggevende) on local calendars."""
     from addin.app import create_app
     from addin.demo import seed
-    from addin.settings import default_data_dir
+    from connectors.keyring import default_data_dir
 
     data_dir = data_dir or default_data_dir()
     try:

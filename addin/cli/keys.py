@@ -31,7 +31,7 @@ class _Store(Protocol):
 
 
 def _open_local_store(data_dir: Path) -> _Store:
-    from connectors.local import LocalStore  # noqa: PLC0415 - only `rotate` needs the store
+    from connectors.local import LocalStore
 
     store: _Store = LocalStore(data_dir)
     return store
@@ -139,7 +139,7 @@ def _rewrap_store(data_dir: Path, ring: Keyring) -> int:
         return 0
     store = _open_local_store(data_dir)
     try:
-        emails = [person.email for person in store.people()]
+        emails = store.drive_owners()
         failed = 0
         for email in emails:
             report = SealedDrive(store.drive(email), ring).rotate_all()

@@ -212,3 +212,19 @@ def test_a_damaged_series_is_listed_and_fails_the_run(tmp_path: Path) -> None:
     assert "--rewrap-only" in err
     del written[USERS[1], "s2", "record.json"]
     assert _all_open(tmp_path, written)
+
+
+def test_rotate_reaches_drives_of_people_never_added(tmp_path: Path) -> None:
+    """A drive whose owner was never added as a person is still re-wrapped."""
+    keyring = tmp_path / "keyring.json"
+    ring = Keyring.init(keyring)
+    with LocalStore(tmp_path) as store:
+        SealedDrive(store.drive("stranger@example.org"), ring).put("s1", "record.json", b"{}")
+        assert store.drive_owners() == ["stranger@example.org"]
+    result = CliRunner().invoke(
+        cli, ["keys", "rotate", "--keyring", str(keyring), "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    with LocalStore(tmp_path) as store:
+        key_file = store.drive("stranger@example.org").get("s1", KEY_FILE).content
+        assert Keyring.load(keyring).active_id.encode() in key_file

@@ -1,0 +1,5 @@
+"""`python -m addin.cli` runs the command line."""
+
+from addin.cli import main
+
+main()
