@@ -68,14 +68,14 @@ RECORD_SCHEMA: Final = "goedgesprek.record"
 SCHEMA_VERSION: Final = 1
 """The version this code writes and the newest it reads."""
 
-BOTH: Final = frozenset({Role.EMPLOYEE, Role.MANAGER})
+_BOTH: Final = frozenset({Role.EMPLOYEE, Role.MANAGER})
 
-MAX_TITLE = 200
-MAX_NOTES = 4000
-MAX_SUMMARY = 10000
-MAX_AGREEMENT = 2000
-MAX_ACTION = 500
-MAX_KEY = 40
+_MAX_TITLE = 200
+_MAX_NOTES = 4000
+_MAX_SUMMARY = 10000
+_MAX_AGREEMENT = 2000
+_MAX_ACTION = 500
+_MAX_KEY = 40
 
 
 # -- small values ------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ class Theme:
 
     def __post_init__(self) -> None:
         _check_key(self.key, "theme key")
-        object.__setattr__(self, "title", _line(self.title, "theme title", MAX_TITLE))
+        object.__setattr__(self, "title", _line(self.title, "theme title", _MAX_TITLE))
 
 
 class Origin(enum.StrEnum):
@@ -204,8 +204,8 @@ class Item:
     def __post_init__(self) -> None:
         if not self.id:
             raise CadenceError("an agenda item needs an id")
-        object.__setattr__(self, "title", _line(self.title, "title", MAX_TITLE))
-        object.__setattr__(self, "notes", _block(self.notes, "notes", MAX_NOTES, required=False))
+        object.__setattr__(self, "title", _line(self.title, "title", _MAX_TITLE))
+        object.__setattr__(self, "notes", _block(self.notes, "notes", _MAX_NOTES, required=False))
         object.__setattr__(self, "owner", Role(self.owner))
         object.__setattr__(self, "proposed_by", Role(self.proposed_by))
 
@@ -253,7 +253,7 @@ class Agenda:
                     f"agenda item {item.id!r} is under unknown theme {item.theme!r}: "
                     f"use one of {', '.join(sorted(keys))}"
                 )
-        if (self.state is AgendaState.AGREED) != (self.agreed_by == BOTH):
+        if (self.state is AgendaState.AGREED) != (self.agreed_by == _BOTH):
             raise CadenceError("an agenda is agreed exactly when both partners agreed to it")
         if self.state is AgendaState.DRAFT and self.agreed_by:
             raise CadenceError("a draft agenda cannot have agreements: share it first")
@@ -372,7 +372,7 @@ class Agenda:
         if by.role in self.agreed_by:
             raise TransitionError(f"the {by.role.value} already agreed to this agenda")
         agreed = self.agreed_by | {by.role}
-        state = AgendaState.AGREED if agreed == BOTH else AgendaState.SHARED
+        state = AgendaState.AGREED if agreed == _BOTH else AgendaState.SHARED
         return replace(self, agreed_by=agreed, state=state)._log(by, now, Step.AGREE)
 
     # -- serialisation
@@ -473,7 +473,7 @@ class Summary:
     def __post_init__(self) -> None:
         if not self.item_id:
             raise CadenceError("a summary needs the id of its agenda item")
-        object.__setattr__(self, "text", _block(self.text, "summary", MAX_SUMMARY, required=False))
+        object.__setattr__(self, "text", _block(self.text, "summary", _MAX_SUMMARY, required=False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,7 +508,7 @@ class Agreement:
     def __post_init__(self) -> None:
         if not self.id:
             raise CadenceError("an agreement needs an id")
-        object.__setattr__(self, "text", _block(self.text, "agreement", MAX_AGREEMENT))
+        object.__setattr__(self, "text", _block(self.text, "agreement", _MAX_AGREEMENT))
         object.__setattr__(self, "state", AgreementState(self.state))
         object.__setattr__(self, "accepted", tuple(self.accepted))
         if self.proposed_at is not None:
@@ -524,7 +524,7 @@ class Agreement:
             )
         if self.state is AgreementState.DRAFT and self.accepted:
             raise CadenceError(f"agreement {self.id!r} is a draft: it cannot be accepted yet")
-        if (self.state is AgreementState.FINAL) != (self.accepted_by == BOTH):
+        if (self.state is AgreementState.FINAL) != (self.accepted_by == _BOTH):
             raise CadenceError(
                 f"agreement {self.id!r} is final exactly when both partners accepted it"
             )
@@ -559,7 +559,7 @@ class Action:
         object.__setattr__(self, "owner", Role(self.owner))
         object.__setattr__(self, "status", ActionStatus(self.status))
         object.__setattr__(
-            self, "description", _line(self.description, "action description", MAX_ACTION)
+            self, "description", _line(self.description, "action description", _MAX_ACTION)
         )
         if isinstance(self.due, datetime):
             raise CadenceError("an action's due date is a date, not a datetime")
@@ -675,7 +675,7 @@ class Record:
         (`proposed_at` becomes `now`) and its acceptances are cleared: they were of other words.
         """
         old = self.agreement(agreement_id)
-        new_text = _block(text, "agreement", MAX_AGREEMENT)
+        new_text = _block(text, "agreement", _MAX_AGREEMENT)
         if new_text == old.text:
             return self
         if old.state is AgreementState.DRAFT:
@@ -727,7 +727,7 @@ class Record:
         accepted = (*old.accepted, Acceptance(by.role, by.person, now))
         state = (
             AgreementState.FINAL
-            if frozenset(a.role for a in accepted) == BOTH
+            if frozenset(a.role for a in accepted) == _BOTH
             else AgreementState.PROPOSED
         )
         new = replace(old, accepted=accepted, state=state)
@@ -753,7 +753,7 @@ class Record:
                 f"agreement {agreement_id!r} is a draft: there is nothing to decline yet"
             )
         new = replace(old, state=AgreementState.DRAFT, proposed_at=None, accepted=())
-        detail = _block(reason, "reason", MAX_AGREEMENT, required=False)
+        detail = _block(reason, "reason", _MAX_AGREEMENT, required=False)
         return self._put(new)._log(by, now, Step.DECLINE, agreement_id, detail)
 
     # -- actions
@@ -888,7 +888,7 @@ def carry_over(
 
     It carries over every item that was not finished (no summary, or a summary marked unfinished)
     and every open action, each flagged with where it came from. Without a record nothing was
-    finished, so every item comes along. An action tied to a carried item's theme stays under that
+    finished, so every item comes along. An action tied to an agenda item goes under that item's
     theme; any other action goes under `follow_up`, which then comes first. Themes are the
     template's `themes` in order, plus any theme a carried item needs that the template lacks.
     The new agenda is a draft without history: the employee still owns and shares it.
@@ -964,7 +964,7 @@ def _require_aware(value: datetime, name: str) -> None:
 def _check_key(key: str, what: str) -> None:
     ok = (
         isinstance(key, str)
-        and 0 < len(key) <= MAX_KEY
+        and 0 < len(key) <= _MAX_KEY
         and key[0].isascii()
         and key[0].isalpha()
         and all(c.isascii() and (c.isalnum() or c == "_") for c in key)
@@ -972,7 +972,7 @@ def _check_key(key: str, what: str) -> None:
     )
     if not ok:
         raise CadenceError(
-            f"{what} {key!r} must be 1-{MAX_KEY} lowercase letters, digits or _, "
+            f"{what} {key!r} must be 1-{_MAX_KEY} lowercase letters, digits or _, "
             "starting with a letter"
         )
 
