@@ -298,9 +298,8 @@ def create_series() -> Response:
 
 def _agenda_body(locale: str) -> str:
     """The default agenda, as HTML for the event body."""
-    from templates.render import agenda_template_html
-
     from templates import load_templates
+    from templates.render import agenda_template_html
 
     settings = current_app.extensions["goedgesprek.settings"]
     return agenda_template_html(load_templates(settings.template_dirs), locale)
