@@ -65,6 +65,10 @@ def create_app(
 
         store = LocalStore(Path(settings.data_dir))
     app.extensions["goedgesprek.store"] = store
+    # Checked now, so an organisation's broken template stops start-up with a clear message.
+    from templates import load_templates
+
+    app.extensions["goedgesprek.templates"] = load_templates(settings.template_dirs)
 
     from addin import demo
 

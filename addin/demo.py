@@ -33,6 +33,7 @@ from cadence.planning import Availability, Interval, Preferences, Proposal, Work
 from cadence.recurrence import Weekday
 from cadence.zones import zone
 from connectors.models import Attendee, Event, NewEvent
+from templates.render import agenda_template_html
 
 ADA = Person(id="ada", name="Ada", email="ada@example.org", tz="Europe/Amsterdam", locale=Locale.NL)
 GRACE = Person(
@@ -298,11 +299,7 @@ def create_series() -> Response:
 
 def _agenda_body(locale: str) -> str:
     """The default agenda, as HTML for the event body."""
-    from templates import load_templates
-    from templates.render import agenda_template_html
-
-    settings = current_app.extensions["goedgesprek.settings"]
-    return agenda_template_html(load_templates(settings.template_dirs), locale)
+    return agenda_template_html(current_app.extensions["goedgesprek.templates"], locale)
 
 
 def init_app(app: Flask) -> None:

@@ -21,6 +21,7 @@ def demo(port: int, data_dir: Path | None, host: str) -> None:
     """Start the demo: Ada (medewerker) and Grace (leidinggevende) on local calendars."""
     from addin.app import create_app
     from addin.demo import seed
+    from cadence.errors import CadenceError
     from connectors.keyring import default_data_dir
 
     data_dir = data_dir or default_data_dir()
@@ -28,7 +29,10 @@ def demo(port: int, data_dir: Path | None, host: str) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise click.ClickException(f"cannot use data directory {data_dir}: {exc.strerror}") from exc
-    app = create_app({"DATA_DIR": str(data_dir)})
+    try:
+        app = create_app({"DATA_DIR": str(data_dir)})
+    except CadenceError as exc:
+        raise click.ClickException(str(exc)) from exc
     store = app.extensions["goedgesprek.store"]
     seed(store, datetime.now(UTC))
     click.echo(f"Goed Gesprek demo on http://{host}:{port}/  (data in {data_dir})")

@@ -193,3 +193,44 @@ def test_demo_command_serves_the_page(demo_server: str, tmp_path: Path) -> None:
     assert "Proposed series" in page and "Grace" in page
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert any(tmp_path.iterdir())
+
+
+def test_broken_organisation_template_stops_the_demo(tmp_path: Path) -> None:
+    """A template that breaks its schema stops start-up with a message naming the file."""
+    from click.testing import CliRunner
+
+    from addin.cli import cli
+
+    folder = tmp_path / "org-templates"
+    folder.mkdir()
+    (folder / "ours.yaml").write_text("kind: agenda\nkey: ours\n")
+    result = CliRunner().invoke(
+        cli,
+        ["demo", "--data-dir", str(tmp_path / "data"), "--port", str(_free_port())],
+        env={"GOEDGESPREK_TEMPLATE_DIRS": str(folder)},
+    )
+    assert result.exit_code == 1
+    assert "ours.yaml" in result.output and "missing" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_organisation_template_reaches_the_event_body(tmp_path: Path, store: MemoryStore) -> None:
+    """A valid template in the configured folder replaces the shipped agenda in new events."""
+    import yaml
+
+    from templates import load_templates
+
+    shipped = load_templates().source("agenda", "three_themes")
+    data = yaml.safe_load(Path(shipped).read_text())
+    data["title"] = {"nl": "Ons eigen gesprek", "en": "Our own conversation"}
+    folder = tmp_path / "org"
+    folder.mkdir()
+    (folder / "three_themes.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    app = create_app(
+        {"TESTING": True, "DATA_DIR": str(tmp_path), "TEMPLATE_DIRS": str(folder)}, store=store
+    )
+    app.extensions["goedgesprek.clock"] = lambda: NOW
+    client = app.test_client()
+    assert client.post("/series", data=_form(client)).status_code == 302
+    master = store.calendar(ADA.email).get_event(_series_masters(store).pop())
+    assert "Ons eigen gesprek" in master.body_html
