@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from addin.cli._errors import fail
+
 
 @click.command(name="demo")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
@@ -28,11 +30,11 @@ def demo(port: int, data_dir: Path | None, host: str) -> None:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise click.ClickException(f"cannot use data directory {data_dir}: {exc.strerror}") from exc
+        fail(f"cannot use data directory {data_dir}: {exc.strerror}")
     try:
         app = create_app({"DATA_DIR": str(data_dir)})
     except CadenceError as exc:
-        raise click.ClickException(str(exc)) from exc
+        fail(str(exc))
     store = app.extensions["goedgesprek.store"]
     seed(store, datetime.now(UTC))
     click.echo(f"Goed Gesprek demo on http://{host}:{port}/  (data in {data_dir})")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import click
 
+from addin.cli._errors import OneLineErrors, fail
 from connectors.errors import ConnectorError
 from connectors.keyring import KEYRING_ENV, Keyring, default_data_dir, default_keyring_path
 from connectors.ports import Drive
@@ -37,30 +38,6 @@ def _open_local_store(data_dir: Path) -> _Store:
     return store
 
 
-class _OneLineErrors(click.Command):
-    """A command whose usage errors are one line on stderr (exit 2), not the usage text."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        """Parse the arguments; a usage error becomes one line."""
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            _fail(exc.format_message(), code=2)
-            raise AssertionError("unreachable") from exc
-
-
-def _fail(message: str, *, code: int = 1) -> None:
-    """Say why on one line of stderr and exit non-zero."""
-    click.echo(f"error: {' '.join(message.split())}", err=True)
-    raise click.exceptions.Exit(code)
-
-
 _KEYRING_OPTION = click.option(
     "--keyring",
     "keyring_path",
@@ -75,7 +52,7 @@ def keys() -> None:
     """The keyring that seals every record: create it, rotate it."""
 
 
-@keys.command(name="init", cls=_OneLineErrors)
+@keys.command(name="init", cls=OneLineErrors)
 @_KEYRING_OPTION
 def init(keyring_path: Path | None) -> None:
     """Create a new keyring with one key (k1), readable only by you."""
@@ -83,13 +60,13 @@ def init(keyring_path: Path | None) -> None:
     try:
         ring = Keyring.init(path)
     except (ConnectorError, OSError) as exc:
-        _fail(_message(exc, path))
+        fail(_message(exc, path))
         return
     click.echo(f"created keyring {path} with key {ring.active_id}, readable only by you")
     click.echo("keep a backup of it somewhere safe: without it no sealed record can be opened")
 
 
-@keys.command(name="rotate", cls=_OneLineErrors)
+@keys.command(name="rotate", cls=OneLineErrors)
 @_KEYRING_OPTION
 @click.option(
     "--data-dir",
@@ -123,10 +100,10 @@ def rotate(keyring_path: Path | None, data_dir: Path | None, rewrap_only: bool) 
             click.echo(f"note: {KEYRING_ENV} is set: give it the new value (base64 -w0 {path})")
         failed = _rewrap_store(data_dir, ring)
     except (ConnectorError, OSError) as exc:
-        _fail(_message(exc, path))
+        fail(_message(exc, path))
         return
     if failed:
-        _fail(
+        fail(
             f"{failed} series could not be re-wrapped (listed above); their records still open "
             "with the older key: fix the cause, then run 'goedgesprek keys rotate --rewrap-only'"
         )

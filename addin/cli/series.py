@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
 import click
 
+from addin.cli._errors import OneLineErrors, fail
 from cadence.errors import CadenceError
 from cadence.recurrence import (
     INTERVALS,
@@ -31,30 +31,6 @@ _HEADINGS = {
 }
 
 _AT = {"nl": "om {time} ({tz})", "en": "at {time} ({tz})"}
-
-
-class _OneLineErrors(click.Command):
-    """A command whose usage errors are one line on stderr and exit code 2, like refused rules."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        """Parse the arguments; a usage error becomes one line instead of usage text."""
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            _fail(exc.format_message())
-            raise AssertionError("unreachable") from exc
-
-
-def _fail(message: str) -> None:
-    """Say why on one line of stderr and exit with 2."""
-    click.echo(f"error: {' '.join(message.split())}", err=True)
-    raise click.exceptions.Exit(2)
 
 
 def _parse_start(value: str) -> datetime:
@@ -128,7 +104,7 @@ def series() -> None:
     """Plan and inspect conversation series."""
 
 
-@series.command(name="preview", cls=_OneLineErrors)
+@series.command(name="preview", cls=OneLineErrors)
 @click.option(
     "--start", "start_text", required=True, help="First possible start, YYYY-MM-DDTHH:MM."
 )
@@ -171,8 +147,7 @@ def preview(
         )
         lang = language(locale)
     except CadenceError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc), code=2)
     occurrences = _occurrences(rule)
     if as_json:
         payload = {
