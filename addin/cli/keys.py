@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -16,15 +15,10 @@ from connectors.ports import Drive
 from connectors.sealed import SealedDrive
 
 
-class _Person(Protocol):
-    @property
-    def email(self) -> str: ...
-
-
 class _Store(Protocol):
-    """What `keys rotate` needs from the local store: every user, and each user's drive."""
+    """What `keys rotate` needs from the local store: every drive's owner, and that drive."""
 
-    def people(self) -> Sequence[_Person]: ...
+    def drive_owners(self) -> list[str]: ...
 
     def drive(self, email: str) -> Drive: ...
 
