@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import secrets
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from addin.settings import Settings
+from connectors._files import write_atomically
 
 CSP = "; ".join(
     [
@@ -28,18 +29,11 @@ CSP = "; ".join(
 def _secret_key(data_dir: Path) -> bytes:
     """The session-signing key, made once per data directory and kept private (0600)."""
     path = data_dir / "secret_key"
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return path.read_bytes()
-        with os.fdopen(fd, "wb") as out:
-            out.write(key)
-        return key
+    if not path.exists():
+        # Another process may make it first; then its key is the one.
+        with contextlib.suppress(FileExistsError):
+            write_atomically(path, secrets.token_bytes(32), mode=0o600, exclusive=True)
+    return path.read_bytes()
 
 
 def create_app(

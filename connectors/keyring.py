@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from connectors._files import write_atomically
 from connectors.errors import ConnectorError
 
 if sys.platform != "win32":
@@ -370,48 +371,11 @@ def _check_private(path: Path, mode: int) -> None:
 
 
 def _write_atomic(path: Path, data: bytes, *, exclusive: bool) -> None:
-    """Write `data` to a temporary file beside `path`, fsync it, then move it into place.
-
-    With `exclusive`, the move fails if `path` appeared meanwhile (a hard link cannot replace).
-    """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    """Write the keyring file (0600) atomically; `exclusive` refuses to replace one."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if exclusive:
-            try:
-                os.link(tmp, path)
-            except FileExistsError as exc:
-                raise KeyringError(
-                    f"keyring {path} already exists: refusing to overwrite it"
-                ) from exc
-            except OSError:
-                # Some file systems have no hard links: check, then rename (a narrow race).
-                if path.exists():
-                    raise KeyringError(
-                        f"keyring {path} already exists: refusing to overwrite it"
-                    ) from None
-                os.replace(tmp, path)
-        else:
-            os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not possible (nor needed) on Windows.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        write_atomically(path, data, mode=0o600, exclusive=exclusive)
+    except FileExistsError as exc:
+        raise KeyringError(f"keyring {path} already exists: refusing to overwrite it") from exc
 
 
 @contextlib.contextmanager

@@ -19,7 +19,6 @@ import builtins
 import contextlib
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 import uuid
@@ -31,6 +30,7 @@ from urllib.parse import quote
 
 from cadence.recurrence import DayOfMonth, NthWeekday, Rule, Weekday
 from cadence.zones import zone
+from connectors._files import write_atomically
 from connectors._recurring import StoredCalendar, attendees_from, frozen_properties, participants
 from connectors.errors import Conflict, ConnectorError, InvalidRequest, NotFound, Unavailable
 from connectors.memory import Clock, KnownPerson, check_name, check_person, utc_now
@@ -206,32 +206,6 @@ def _disk_name(value: str) -> str:
         # Long names keep a readable prefix and a digest, so two of them never collide.
         safe = f"{safe[:80]}~{hashlib.sha256(value.encode()).hexdigest()[:32]}"
     return safe
-
-
-def _fsync_dir(path: Path) -> None:
-    # A rename is durable only once its directory is synced (POSIX); Windows has no dir fds.
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Write `content` to `path` so that it is either absent or complete, even after a crash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with temp.open("wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.replace(path)
-    finally:
-        temp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
 
 
 class _Database:
