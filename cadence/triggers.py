@@ -205,6 +205,9 @@ class _Context:
         )
         for start in moved.values():
             _require_aware(start, "a moved start")
+        # Working days and holidays are counted in the series' zone, whatever zone a start came in.
+        info = zone(tz)
+        local_moved = {rule_start: start.astimezone(info) for rule_start, start in moved.items()}
         return cls(
             series=series,
             now=now,
@@ -213,7 +216,7 @@ class _Context:
             occurrences=tuple(occurrences),
             recorded=frozenset(r.occurrence for r in records),
             cancelled=frozenset(cancelled),
-            moved=moved,
+            moved=local_moved,
             year_ago=year_ago,
             year_ahead=year_ahead,
             series_start=series_start,

@@ -180,6 +180,28 @@ def test_a_moved_occurrence_keeps_its_key_and_follows_the_new_start() -> None:
     ]
 
 
+def test_a_moved_start_in_utc_counts_working_days_in_the_series_zone() -> None:
+    """A moved start given in UTC gets the same agenda deadline as the same instant in the zone."""
+    akl = ZoneInfo("Pacific/Auckland")
+    kiwi = Pair(
+        Person("ada", "Ada", "ada@example.org", tz="Pacific/Auckland"),
+        Person("grace", "Grace", "grace@example.org", tz="Pacific/Auckland"),
+    )
+    rule = Rule.build(datetime(2027, 1, 12, 9, 0), "Pacific/Auckland", NthWeekday(Weekday.TU, 2))
+    occurrence = datetime(2027, 1, 12, 9, 0, tzinfo=akl)
+    # Monday 18 January 09:00 in Auckland is Sunday 17 January 20:00 in UTC.
+    new_start = datetime(2027, 1, 18, 9, 0, tzinfo=akl).astimezone(UTC)
+    found = kinds(
+        due_triggers(
+            Series("s1", kiwi, rule),
+            datetime(2027, 1, 17, 0, 0, tzinfo=akl),
+            moved={occurrence: new_start},
+        ),
+        TriggerKind.AGENDA,
+    )
+    assert [t.due for t in found] == [datetime(2027, 1, 14, 9, 0, tzinfo=akl)]
+
+
 # -- acceptance reminder --------------------------------------------------------------------------
 
 
