@@ -83,8 +83,12 @@ class EventRepo(Protocol):
         ...
 
     def candidates(self, email: str, start: datetime, end: datetime) -> builtins.list[Event]:
-        """Singles that `email` organizes or attends overlapping [start, end), and such masters
-        starting before `end`."""
+        """Singles that `email` organizes or attends overlapping [start, end), and the masters of
+        series where `email` is in the master or in an exception, starting before `end`.
+
+        Through an exception too: one occurrence may be moved before the series' first start,
+        or have an attendee the master does not have.
+        """
         ...
 
     def key_lookup(self, owner: str, key: str) -> str | None:

@@ -322,10 +322,13 @@ class _LocalEvents:
         return [_event_from(i, d) for i, d in rows.fetchall()]
 
     def candidates(self, email: str, start: datetime, end: datetime) -> builtins.list[Event]:
+        # A record of the user's (single, master or exception) leads to its single or master.
         rows = self._db.execute(
-            "SELECT e.id, e.data FROM events e JOIN event_people p ON p.event_id = e.id"
-            " WHERE p.email = ? AND e.series_id IS NULL AND e.start_utc < ?"
-            " AND (e.is_master = 1 OR e.end_utc > ?)",
+            "SELECT id, data FROM events WHERE id IN ("
+            " SELECT COALESCE(e.series_id, e.id) FROM events e"
+            " JOIN event_people p ON p.event_id = e.id"
+            " WHERE p.email = ? AND e.start_utc < ?"
+            " AND (e.series_id IS NOT NULL OR e.is_master = 1 OR e.end_utc > ?))",
             (email, _utc_text(end), _utc_text(start)),
         )
         return [_event_from(i, d) for i, d in rows.fetchall()]

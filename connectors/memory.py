@@ -234,14 +234,14 @@ class _MemoryEvents:
         return [e for e in self._events.values() if e.series_id == series_id]
 
     def candidates(self, email: str, start: datetime, end: datetime) -> builtins.list[Event]:
-        return [
-            e
+        ids = {
+            e.series_id or e.id
             for e in self._events.values()
-            if e.series_id is None
-            and email in participants(e)
+            if email in participants(e)
             and e.start < end
-            and (e.recurrence is not None or e.end > start)
-        ]
+            and (e.series_id is not None or e.recurrence is not None or e.end > start)
+        }
+        return [self._events[i] for i in sorted(ids) if i in self._events]
 
     def key_lookup(self, owner: str, key: str) -> str | None:
         return self._keys.get((owner, key))

@@ -599,6 +599,34 @@ class CalendarContract:
         assert cal.get_event(second.id).start == moved_to
         assert cal.get_event(master.id).is_series_master
 
+    def test_first_occurrence_moved_earlier_is_listed_and_busy(self, backend: Backend) -> None:
+        """An occurrence moved before the series' first start is in events and free/busy there."""
+        backend.add_person(ADA, "Ada", AMS)
+        backend.add_person(BOB, "Bob", AMS)
+        master = self.series(backend)
+        cal = backend.calendar(ADA)
+        first = cal.instances(master.id, *YEAR)[0]
+        moved_to = ams(2027, 1, 8, 10)
+        cal.update_event(first.id, EventPatch(start=moved_to, end=moved_to + timedelta(hours=1)))
+        window = (utc(2027, 1, 5), utc(2027, 1, 11))
+        for email in (ADA, BOB):
+            assert [e.start for e in backend.calendar(email).events(*window)] == [moved_to]
+        busy = cal.free_busy([BOB], *window)
+        assert [(b.start, b.end) for b in busy[BOB]] == [(utc(2027, 1, 8, 9), utc(2027, 1, 8, 10))]
+
+    def test_attendee_added_to_one_occurrence_sees_only_that_one(self, backend: Backend) -> None:
+        """Someone invited to one occurrence has it in their calendar and is busy then only."""
+        backend.add_person(CY, "Cy", AMS)
+        master = self.series(backend)
+        cal = backend.calendar(ADA)
+        second = cal.instances(master.id, *YEAR)[1]
+        cal.update_event(second.id, EventPatch(attendees=(Attendee(BOB, "Bob"), Attendee(CY))))
+        found = backend.calendar(CY).events(*YEAR)
+        assert [(e.start, e.series_id) for e in found] == [(QUARTERLY_UTC[1], master.id)]
+        busy = cal.free_busy([CY], *YEAR)
+        assert [(b.start, b.end) for b in busy[CY]] == [(utc(2027, 4, 13, 8), utc(2027, 4, 13, 9))]
+        assert len(backend.calendar(BOB).events(*YEAR)) == 4
+
     def test_occurrence_update_with_stale_etag_conflicts(self, backend: Backend) -> None:
         """An occurrence changed since it was read refuses a write with the old etag."""
         master = self.series(backend)
