@@ -163,6 +163,12 @@ class Rule:
         if self.until is not None:
             if isinstance(self.until, datetime) or not isinstance(self.until, date):
                 raise InvalidRule(f"until must be a date, got {self.until!r}")
+            if self.until.year > _LAST_YEAR:
+                # The day after `until` must exist: it is the exclusive end of the series.
+                raise InvalidRule(
+                    f"until must be in year {_LAST_YEAR} or earlier, got {self.until}: "
+                    "leave the end out for a series without end"
+                )
             if self.until < self.first.date():
                 raise InvalidRule(
                     f"until ({self.until}) is before the first occurrence "

@@ -646,6 +646,24 @@ def test_until_before_first_is_refused() -> None:
         quarterly_second_tuesday(until=date(2027, 1, 11))
 
 
+def test_until_past_the_last_supported_year_is_refused_clearly() -> None:
+    """An until in 9999 is refused as bad input, not left to overflow when expanded."""
+    with pytest.raises(InvalidRule, match="until must be in year 9998 or earlier"):
+        quarterly_second_tuesday(until=date(9999, 12, 31))
+    graph = quarterly_second_tuesday(until=date(2028, 1, 1)).to_graph()
+    graph["range"]["endDate"] = "9999-12-31"
+    with pytest.raises(InvalidRule, match="until must be in year 9998 or earlier"):
+        Rule.from_graph(graph, time(10), tz=AMS)
+
+
+def test_until_on_the_last_supported_day_expands_and_converts() -> None:
+    """An until on 31 December 9998 still expands and writes its RFC 5545 UNTIL."""
+    rule = quarterly_second_tuesday(until=date(9998, 12, 31))
+    assert rule.first_n(1)[0].date() == date(2027, 1, 12)
+    assert rule.last() is not None
+    assert rule.to_rfc5545()[1].endswith("UNTIL=99981231T225959Z")
+
+
 def test_count_and_until_together_are_refused() -> None:
     """A rule ends by count or by date, not both."""
     with pytest.raises(InvalidRule, match="not both"):
