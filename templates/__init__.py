@@ -24,7 +24,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from cadence.conversation import Theme
-from cadence.errors import TemplateError
+from cadence.errors import CadenceError, TemplateError
 
 __all__ = [
     "DEFAULT_AGENDA",
@@ -366,6 +366,8 @@ def _load_file(path: Path) -> _Doc:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise TemplateError(f"{path}: field {_field(first)}: {_advice(first)}{more}")
     _check_unique_keys(path, data)
+    if data["kind"] == "agenda":
+        _check_theme_titles(path, data)
     return _Doc(kind=data["kind"], key=data["key"], data=data, source=path)
 
 
@@ -401,6 +403,22 @@ def _check_unique_keys(path: Path, data: Mapping[str, Any]) -> None:
                     f"{where}: give each a different key"
                 )
             seen.add(entry["key"])
+
+
+def _check_theme_titles(path: Path, data: Mapping[str, Any]) -> None:
+    """Each theme title must make a domain `Theme`: a bad one stops the load, not a later agenda."""
+    titles = [(f"themes[{n}]", theme) for n, theme in enumerate(data["themes"])]
+    if "follow_up" in data:
+        titles.append(("follow_up", data["follow_up"]))
+    for where, theme in titles:
+        for lang, title in theme["title"].items():
+            try:
+                Theme(theme["key"], title)
+            except CadenceError:
+                raise TemplateError(
+                    f"{path}: field {where}.title.{lang}: a theme title must be one line with "
+                    "some text in it: shorten it and put the rest in the hint"
+                ) from None
 
 
 def _error_order(error: ValidationError) -> tuple[tuple[int, int, str], ...]:

@@ -274,6 +274,22 @@ BROKEN = [
         r"twice\.yaml: field themes\[1\]\.key: 'one' is used twice in themes",
     ),
     (
+        "blank.yaml",
+        SMALL.format(key="mine").replace("{nl: Een, en: One}", "{nl: Een, en: '   '}"),
+        r"blank\.yaml: field themes\[0\]\.title\.en: a theme title must be one line with some "
+        "text",
+    ),
+    (
+        "twolines.yaml",
+        SMALL.format(key="mine").replace("{nl: Een, en: One}", '{nl: "Een\\ntwee"}'),
+        r"twolines\.yaml: field themes\[0\]\.title\.nl: a theme title must be one line",
+    ),
+    (
+        "followup.yaml",
+        SMALL.format(key="mine") + "follow_up: {key: later, title: {nl: ' '}}\n",
+        r"followup\.yaml: field follow_up\.title\.nl: a theme title must be one line",
+    ),
+    (
         "group.yaml",
         "kind: questions\nkey: q\ntitle: {nl: V}\ngroups:\n  - key: g\n    mode: feedback\n"
         "    direction: sideways\n    title: {nl: G}\n    questions:\n      - key: a\n"
