@@ -27,6 +27,7 @@ INTERVALS = (1, 2, 3, 4, 6)
 """The month intervals a rule may have."""
 
 _LAST_YEAR = 9998  # stop expanding before datetime's range ends, so every loop is bounded
+_FIRST_YEAR = 2  # a local time in year 1 may lie before datetime's range once in UTC
 
 
 class Weekday(enum.IntEnum):
@@ -146,8 +147,8 @@ class Rule:
             raise InvalidRule(f"first must be whole seconds, got {self.first}")
         if self.first.fold:
             object.__setattr__(self, "first", self.first.replace(fold=0))
-        if self.first.year > _LAST_YEAR:
-            raise InvalidRule(f"first must be in year {_LAST_YEAR} or earlier, got {self.first}")
+        if not _FIRST_YEAR <= self.first.year <= _LAST_YEAR:
+            raise InvalidRule(f"first must be in year {_FIRST_YEAR}-{_LAST_YEAR}, got {self.first}")
         expected = anchor_date(self.anchor, self.first.year, self.first.month)
         if self.first.date() != expected:
             raise InvalidRule(

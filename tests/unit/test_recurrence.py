@@ -656,6 +656,16 @@ def test_until_past_the_last_supported_year_is_refused_clearly() -> None:
         Rule.from_graph(graph, time(10), tz=AMS)
 
 
+def test_a_first_occurrence_in_year_one_is_refused_clearly() -> None:
+    """Year 1 is refused as bad input, not left to overflow when shown in UTC."""
+    with pytest.raises(InvalidRule, match="first must be in year 2-9998"):
+        Rule.build(datetime(1, 1, 1, 0, 10), AMS, DayOfMonth(1))
+    with pytest.raises(InvalidRule, match="first must be in year 2-9998"):
+        Rule.from_rfc5545(
+            ["DTSTART;TZID=Europe/Amsterdam:00010101T001000", "RRULE:FREQ=MONTHLY;BYMONTHDAY=1"]
+        )
+
+
 def test_until_on_the_last_supported_day_expands_and_converts() -> None:
     """An until on 31 December 9998 still expands and writes its RFC 5545 UNTIL."""
     rule = quarterly_second_tuesday(until=date(9998, 12, 31))
