@@ -1,0 +1,1 @@
+"""The Google Workspace add-on: request verification (`verify`), Card JSON (`cards`, `schema`)."""
