@@ -241,10 +241,11 @@ class Keyring:
         with self._lock, _file_lock(path):
             self._reload()
             new_id = f"k{max(_number(i) for i in self._keys) + 1}"
-            self._keys[new_id] = secrets.token_bytes(KEK_BYTES)
-            self._created[new_id] = _now()
-            self._active = new_id
-            _write_atomic(path, self._to_json(), exclusive=False)
+            keys = {**self._keys, new_id: secrets.token_bytes(KEK_BYTES)}
+            created = {**self._created, new_id: _now()}
+            # Disk first: a key only in memory would wrap data keys that no restart can open.
+            _write_atomic(path, _document(new_id, keys, created), exclusive=False)
+            self._keys, self._created, self._active = keys, created, new_id
             self._stamp = _stamp(path)
             return new_id
 
@@ -280,19 +281,7 @@ class Keyring:
         self._stamp = stamp
 
     def _to_json(self) -> bytes:
-        doc = {
-            "format": FORMAT,
-            "active": self._active,
-            "keys": [
-                {
-                    "id": kek_id,
-                    "key": base64.b64encode(self._keys[kek_id]).decode("ascii"),
-                    "created": self._created.get(kek_id, ""),
-                }
-                for kek_id in sorted(self._keys, key=_number)
-            ],
-        }
-        return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+        return _document(self._active, self._keys, self._created)
 
     @classmethod
     def _from_json(cls, raw: bytes, *, source: str, path: Path | None) -> Keyring:
@@ -328,6 +317,23 @@ class Keyring:
             return cls(keys, active, created=created, path=path)
         except KeyringError as exc:
             raise KeyringError(f"keyring {source}: {exc}") from exc
+
+
+def _document(active: str, keys: Mapping[str, bytes], created: Mapping[str, str]) -> bytes:
+    """The keyring file's bytes."""
+    doc = {
+        "format": FORMAT,
+        "active": active,
+        "keys": [
+            {
+                "id": kek_id,
+                "key": base64.b64encode(keys[kek_id]).decode("ascii"),
+                "created": created.get(kek_id, ""),
+            }
+            for kek_id in sorted(keys, key=_number)
+        ],
+    }
+    return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
 
 
 def _number(kek_id: str) -> int:

@@ -220,3 +220,24 @@ def test_repr_shows_no_key_material(tmp_path: Path) -> None:
     assert "k1" in text
     assert base64.b64encode(ring.active()[1]).decode() not in text
     assert ring.active()[1].hex() not in text
+
+
+def test_a_rotation_that_cannot_write_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed write leaves the old key active in memory too: nothing is wrapped by a lost key."""
+    path = tmp_path / "keyring.json"
+    ring = Keyring.init(path)
+    before = path.read_bytes()
+
+    def disk_full(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", disk_full)
+        with pytest.raises(OSError, match="No space"):
+            ring.rotate()
+    assert (ring.ids, ring.active_id) == (["k1"], "k1")
+    assert path.read_bytes() == before
+    assert ring.rotate() == "k2"
+    assert Keyring.load(path).active() == ring.active()
