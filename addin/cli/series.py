@@ -80,10 +80,15 @@ def _occurrences(rule: Rule) -> list[datetime]:
     return rule.first_n(MAX_PREVIEW)
 
 
+def _offset(occurrence: datetime) -> str:
+    """The UTC offset as +01:00, or +00:19:32 where a zone's old local mean time has seconds."""
+    # isoformat pads the year, so the offset always follows "YYYY-MM-DDTHH:MM".
+    return occurrence.isoformat(timespec="minutes")[16:]
+
+
 def _line(occurrence: datetime, lang: str) -> str:
     name = weekday_name(occurrence.weekday(), lang)
-    offset = occurrence.isoformat()[-6:]  # +01:00; %:z needs Python 3.12
-    return f"{name:<9} {occurrence:%Y-%m-%d %H:%M} (UTC{offset})"
+    return f"{name:<9} {occurrence:%Y-%m-%d %H:%M} (UTC{_offset(occurrence)})"
 
 
 def _human(rule: Rule, occurrences: Sequence[datetime], lang: str) -> str:

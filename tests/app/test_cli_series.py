@@ -147,3 +147,12 @@ def test_bad_or_missing_start_is_one_line() -> None:
     assert (code, err) == (2, "error: --start must look like 2027-01-12T10:00, got '2027-01-12'\n")
     code, _, err = run(["series", "preview", "--day", "3"])
     assert (code, err) == (2, "error: Missing option '--start'.\n")
+
+
+def test_human_preview_shows_an_offset_with_seconds_whole() -> None:
+    """Amsterdam's old local mean time (+00:19:32) is shown whole, not cut to its tail."""
+    code, out, _ = run(
+        ["series", "preview", "--start", "1930-01-02T10:00", "--weekday", "TU", "--week", "2"]
+    )
+    assert code == 0
+    assert "dinsdag   1930-01-14 10:00 (UTC+00:19:32)" in out
