@@ -32,8 +32,16 @@ from cadence.recurrence import DayOfMonth, NthWeekday, Rule, Weekday
 from cadence.zones import zone
 from connectors._files import write_atomically
 from connectors._recurring import StoredCalendar, attendees_from, frozen_properties, participants
-from connectors.errors import Conflict, ConnectorError, InvalidRequest, NotFound, Unavailable
-from connectors.memory import Clock, KnownPerson, check_name, check_person, utc_now
+from connectors.errors import ConnectorError, InvalidRequest, NotFound, Unavailable
+from connectors.memory import (
+    Clock,
+    KnownPerson,
+    check_mail,
+    check_name,
+    check_person,
+    check_preconditions,
+    utc_now,
+)
 from connectors.models import AttachmentInfo, Event, File, FileInfo, Mail, SentMail
 
 DB_NAME = "goedgesprek.sqlite3"
@@ -402,14 +410,12 @@ class LocalDrive:
         with self._db.transaction():
             row = self._file(folder, name)
             current = self._newest(row[0]) if row else None
-            if if_none_match and current is not None:
-                raise Conflict(
-                    f"{folder}/{name} already exists: read it first or drop if_none_match"
-                )
-            if if_match is not None and (current is None or current[0] != if_match):
-                raise Conflict(
-                    f"{folder}/{name} changed meanwhile (etag {if_match!r} is stale): read it again"
-                )
+            check_preconditions(
+                f"{folder}/{name}",
+                current[0] if current else None,
+                if_match=if_match,
+                if_none_match=if_none_match,
+            )
             file_id = row[0] if row else uuid.uuid4().hex
             version = current[1] + 1 if current else 1
             token = uuid.uuid4().hex
@@ -510,10 +516,7 @@ class LocalDrive:
         """Delete a file and its versions; `Conflict` if `if_match` is stale."""
         with self._db.transaction():
             info, _ = self._version(folder, name, None)
-            if if_match is not None and info.etag != if_match:
-                raise Conflict(
-                    f"{folder}/{name} changed meanwhile (etag {if_match!r} is stale): read it again"
-                )
+            check_preconditions(f"{folder}/{name}", info.etag, if_match=if_match)
             blobs = [
                 str(b)
                 for (b,) in self._db.execute(
@@ -602,14 +605,8 @@ class LocalMailer:
 
     def send(self, mail: Mail) -> SentMail:
         """Record a message; the same non-empty `Mail.key` again returns the first send."""
+        check_mail(self._owner, mail)
         sender = mail.sender.strip().lower()
-        if sender != self._owner.strip().lower():
-            raise InvalidRequest(
-                f"sender {mail.sender!r} must be the mailer's user {self._owner!r}: "
-                f"send from that user's mailer"
-            )
-        if not mail.to:
-            raise InvalidRequest("a mail needs at least one recipient in `to`")
         with self._db.transaction():
             if mail.key:
                 row = self._db.execute(

@@ -55,6 +55,30 @@ def check_name(kind: str, value: str) -> str:
     return value
 
 
+def check_preconditions(
+    where: str, etag: str | None, *, if_match: str | None, if_none_match: bool = False
+) -> None:
+    """Raise `Conflict` if a conditional write or delete of `where` must not go ahead.
+
+    `etag` is the current version's, None when there is no file; see `connectors.ports.Drive.put`.
+    """
+    if if_none_match and etag is not None:
+        raise Conflict(f"{where} already exists: read it first or drop if_none_match")
+    if if_match is not None and etag != if_match:
+        raise Conflict(f"{where} changed meanwhile (etag {if_match!r} is stale): read it again")
+
+
+def check_mail(owner: str, mail: Mail) -> None:
+    """Raise `InvalidRequest` unless `owner`'s mailer may send `mail`: own sender, a recipient."""
+    if mail.sender.strip().lower() != owner.strip().lower():
+        raise InvalidRequest(
+            f"sender {mail.sender!r} must be the mailer's user {owner!r}: "
+            f"send from that user's mailer"
+        )
+    if not mail.to:
+        raise InvalidRequest("a mail needs at least one recipient in `to`")
+
+
 @dataclass(slots=True)
 class _StoredFile:
     """One file's versions, oldest first; `id` is new each time the name is created."""
@@ -87,15 +111,12 @@ class MemoryDrive:
         check_name("name", name)
         with self._lock:
             stored = self._folders.get(folder, {}).get(name)
-            current = stored.versions[-1].info if stored else None
-            if if_none_match and current is not None:
-                raise Conflict(
-                    f"{folder}/{name} already exists: read it first or drop if_none_match"
-                )
-            if if_match is not None and (current is None or current.etag != if_match):
-                raise Conflict(
-                    f"{folder}/{name} changed meanwhile (etag {if_match!r} is stale): read it again"
-                )
+            check_preconditions(
+                f"{folder}/{name}",
+                stored.versions[-1].info.etag if stored else None,
+                if_match=if_match,
+                if_none_match=if_none_match,
+            )
             if stored is None:
                 stored = _StoredFile(id=uuid.uuid4().hex)
                 self._folders.setdefault(folder, {})[name] = stored
@@ -152,11 +173,9 @@ class MemoryDrive:
         """Delete a file and its versions; `Conflict` if `if_match` is stale."""
         with self._lock:
             stored = self._stored(folder, name)
-            etag = stored.versions[-1].info.etag
-            if if_match is not None and etag != if_match:
-                raise Conflict(
-                    f"{folder}/{name} changed meanwhile (etag {if_match!r} is stale): read it again"
-                )
+            check_preconditions(
+                f"{folder}/{name}", stored.versions[-1].info.etag, if_match=if_match
+            )
             del self._folders[folder][name]
 
     def _stored(self, folder: str, name: str) -> _StoredFile:
@@ -280,13 +299,7 @@ class MemoryMailer:
 
     def send(self, mail: Mail) -> SentMail:
         """Record a message; the same non-empty `Mail.key` again returns the first send."""
-        if mail.sender.strip().lower() != self._owner.strip().lower():
-            raise InvalidRequest(
-                f"sender {mail.sender!r} must be the mailer's user {self._owner!r}: "
-                f"send from that user's mailer"
-            )
-        if not mail.to:
-            raise InvalidRequest("a mail needs at least one recipient in `to`")
+        check_mail(self._owner, mail)
         return self._store._record_mail(mail)
 
 

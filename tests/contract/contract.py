@@ -969,6 +969,12 @@ class EmbeddedContract:
             backend.mailer(ADA).send(Mail(sender=BOB, to=(CY,), subject="x", text="x"))
         assert backend.outbox() == []
 
+    def test_mail_without_recipients_is_refused(self, backend: Backend) -> None:
+        """A mail with an empty `to` is refused and nothing reaches the outbox."""
+        with pytest.raises(InvalidRequest, match="recipient"):
+            backend.mailer(ADA).send(Mail(sender=ADA, to=(), subject="x", text="x"))
+        assert backend.outbox() == []
+
     def test_drive_stamps_modified_from_the_clock(
         self, backend: Backend, clock: ManualClock
     ) -> None:
