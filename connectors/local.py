@@ -407,62 +407,71 @@ class LocalDrive:
         """Write a new version of a file; see `connectors.ports.Drive.put`."""
         check_name("folder", folder)
         check_name("name", name)
-        with self._db.transaction():
-            row = self._file(folder, name)
-            current = self._newest(row[0]) if row else None
-            check_preconditions(
-                f"{folder}/{name}",
-                current[0] if current else None,
-                if_match=if_match,
-                if_none_match=if_none_match,
-            )
-            file_id = row[0] if row else uuid.uuid4().hex
-            version = current[1] + 1 if current else 1
-            token = uuid.uuid4().hex
-            blob = "/".join(
-                [
-                    _disk_name(self._owner),
-                    _disk_name(folder),
-                    _disk_name(name),
-                    f"v{version}-{token[:12]}",
-                ]
-            )
-            # Bytes first, metadata second: until the commit, nothing points at the new file.
-            write_atomically(self._root / blob, bytes(content))
-            if row is None:
-                self._db.execute(
-                    "INSERT OR IGNORE INTO folders (owner, folder) VALUES (?, ?)",
-                    (self._owner, folder),
+        new_file: Path | None = None
+        try:
+            with self._db.transaction():
+                row = self._file(folder, name)
+                current = self._newest(row[0]) if row else None
+                check_preconditions(
+                    f"{folder}/{name}",
+                    current[0] if current else None,
+                    if_match=if_match,
+                    if_none_match=if_none_match,
+                )
+                file_id = row[0] if row else uuid.uuid4().hex
+                version = current[1] + 1 if current else 1
+                token = uuid.uuid4().hex
+                blob = "/".join(
+                    [
+                        _disk_name(self._owner),
+                        _disk_name(folder),
+                        _disk_name(name),
+                        f"v{version}-{token[:12]}",
+                    ]
+                )
+                # Bytes first, metadata second: until the commit, nothing points at the new file.
+                write_atomically(self._root / blob, bytes(content))
+                new_file = self._root / blob
+                if row is None:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO folders (owner, folder) VALUES (?, ?)",
+                        (self._owner, folder),
+                    )
+                    self._db.execute(
+                        "INSERT INTO files (id, owner, folder, name) VALUES (?, ?, ?, ?)",
+                        (file_id, self._owner, folder, name),
+                    )
+                info = FileInfo(
+                    id=file_id,
+                    folder=folder,
+                    name=name,
+                    etag=f"{file_id}.{version}.{token[:8]}",
+                    version=version,
+                    size=len(content),
+                    content_type=content_type,
+                    modified=self._clock(),
                 )
                 self._db.execute(
-                    "INSERT INTO files (id, owner, folder, name) VALUES (?, ?, ?, ?)",
-                    (file_id, self._owner, folder, name),
+                    "INSERT INTO file_versions"
+                    " (file_id, version, etag, size, content_type, modified, blob)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        file_id,
+                        version,
+                        info.etag,
+                        info.size,
+                        content_type,
+                        info.modified.astimezone(UTC).isoformat(),
+                        blob,
+                    ),
                 )
-            info = FileInfo(
-                id=file_id,
-                folder=folder,
-                name=name,
-                etag=f"{file_id}.{version}.{token[:8]}",
-                version=version,
-                size=len(content),
-                content_type=content_type,
-                modified=self._clock(),
-            )
-            self._db.execute(
-                "INSERT INTO file_versions"
-                " (file_id, version, etag, size, content_type, modified, blob)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    file_id,
-                    version,
-                    info.etag,
-                    info.size,
-                    content_type,
-                    info.modified.astimezone(UTC).isoformat(),
-                    blob,
-                ),
-            )
-            return info
+                return info
+        except BaseException:
+            # The metadata did not commit: the new bytes are unreferenced, so do not keep them.
+            if new_file is not None:
+                with contextlib.suppress(OSError):
+                    new_file.unlink()
+            raise
 
     def get(self, folder: str, name: str) -> File:
         """The newest version of a file; `NotFound` if there is none."""

@@ -88,8 +88,8 @@ def test_everything_survives_reopen(tmp_path: Path) -> None:
         assert [(p.email, p.name, p.tz) for p in store.people()] == [(ADA, "Ada", AMS)]
 
 
-def test_crash_before_metadata_commit_keeps_old_version(tmp_path: Path) -> None:
-    """A write that dies after its bytes hit disk, before the commit, leaves the old file whole."""
+def test_failed_metadata_commit_keeps_old_version_and_no_stray_bytes(tmp_path: Path) -> None:
+    """A write whose commit fails after its bytes hit disk leaves the old file whole, no orphan."""
     with LocalStore(tmp_path) as store:
         drive = store.drive(ADA)
         first = drive.put("dossier", "record.json", b"old")
@@ -99,7 +99,7 @@ def test_crash_before_metadata_commit_keeps_old_version(tmp_path: Path) -> None:
         with pytest.raises(Unavailable):
             drive.put("dossier", "other.json", b"new")
         on_disk = [p for p in (tmp_path / "drive").rglob("*") if p.is_file()]
-        assert len(on_disk) == 3, "the failed writes did reach the disk"
+        assert len(on_disk) == 1, "the failed writes left their bytes behind"
         assert drive.get("dossier", "record.json").content == b"old"
         assert drive.versions("dossier", "record.json") == [first]
         assert [f.name for f in drive.list("dossier")] == ["record.json"]
