@@ -105,7 +105,9 @@ def rotate(keyring_path: Path | None, data_dir: Path | None, rewrap_only: bool) 
 
 def _rewrap_store(data_dir: Path, ring: Keyring) -> int:
     """Re-wrap every drive of the local store in `data_dir`; returns how many series failed."""
-    if not data_dir.is_dir():
+    from connectors.local import DB_NAME
+
+    if not (data_dir / DB_NAME).is_file():
         click.echo(f"no local store in {data_dir}: nothing to re-wrap")
         return 0
     store = _open_local_store(data_dir)
