@@ -7,6 +7,7 @@ import click
 from addin.cli.demo import demo
 from addin.cli.keys import keys
 from addin.cli.series import series
+from addin.cli.workspace import workspace
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +18,7 @@ def cli() -> None:
 cli.add_command(series)
 cli.add_command(keys)
 cli.add_command(demo)
+cli.add_command(workspace)
 
 
 def main() -> None:
