@@ -5,38 +5,19 @@ Writes `bench/results/cadence.json`. Run: `.venv/bin/python bench/cadence.py`.
 
 from __future__ import annotations
 
-import json
-import platform
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import timed, write_result
 from cadence.model import Pair, Person
 from cadence.planning import Availability, Interval, Preferences, WorkingHours, plan
 from cadence.recurrence import DayOfMonth, NthWeekday, Rule, Weekday
 
 ZONES = ("Europe/Amsterdam", "America/New_York", "Australia/Sydney", "Asia/Kolkata")
-
-
-def _timed(fn: Callable[[], object], repeat: int) -> dict[str, float]:
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return {
-        "runs": repeat,
-        "p50_ms": round(statistics.median(samples), 4),
-        "p95_ms": round(samples[int(0.95 * (repeat - 1))], 4),
-        "max_ms": round(samples[-1], 4),
-    }
 
 
 def _rules() -> list[Rule]:
@@ -63,14 +44,14 @@ def main() -> None:
     rules = _rules()
     window = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2037, 1, 1, tzinfo=UTC))
     results: dict[str, object] = {
-        "expand_10_years_200_rules": _timed(
-            lambda: [r.occurrences(*window) for r in rules], repeat=20
+        "expand_10_years_200_rules": timed(
+            lambda _: [r.occurrences(*window) for r in rules], repeat=20
         ),
-        "rfc5545_round_trip_200_rules": _timed(
-            lambda: [Rule.from_rfc5545(r.to_rfc5545()) for r in rules], repeat=20
+        "rfc5545_round_trip_200_rules": timed(
+            lambda _: [Rule.from_rfc5545(r.to_rfc5545()) for r in rules], repeat=20
         ),
-        "graph_round_trip_200_rules": _timed(
-            lambda: [Rule.from_graph(r.to_graph(), r.first.time()) for r in rules], repeat=20
+        "graph_round_trip_200_rules": timed(
+            lambda _: [Rule.from_graph(r.to_graph(), r.first.time()) for r in rules], repeat=20
         ),
     }
     now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -84,20 +65,10 @@ def main() -> None:
         earliest=clock(9, 0),
         latest=clock(17, 0),
     )
-    results["plan_two_zones_year_of_busy"] = _timed(
-        lambda: plan(pair, employee, manager, prefs, now=now), repeat=20
+    results["plan_two_zones_year_of_busy"] = timed(
+        lambda _: plan(pair, employee, manager, prefs, now=now), repeat=20
     )
-    out = {
-        "benchmark": "cadence",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "results": results,
-    }
-    target = Path(__file__).resolve().parent / "results" / "cadence.json"
-    target.parent.mkdir(exist_ok=True)
-    target.write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out, indent=2))
+    write_result("cadence", results)
 
 
 if __name__ == "__main__":

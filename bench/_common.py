@@ -1,0 +1,43 @@
+"""What every benchmark shares: timing samples and writing the JSON result."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def timed(fn: Callable[[int], object], repeat: int) -> dict[str, float]:
+    """Run `fn(i)` `repeat` times; p50, p95 and max in milliseconds."""
+    samples = []
+    for i in range(repeat):
+        t0 = time.perf_counter()
+        fn(i)
+        samples.append((time.perf_counter() - t0) * 1000)
+    samples.sort()
+    return {
+        "runs": repeat,
+        "p50_ms": round(statistics.median(samples), 4),
+        "p95_ms": round(samples[int(0.95 * (repeat - 1))], 4),
+        "max_ms": round(samples[-1], 4),
+    }
+
+
+def write_result(name: str, results: dict[str, object]) -> None:
+    """Write `results/<name>.json` with the machine it ran on, and print it."""
+    out = {
+        "benchmark": name,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "results": results,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
