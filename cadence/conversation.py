@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from cadence.errors import CadenceError, TransitionError
 from cadence.model import Pair, Role
-from cadence.zones import zone
+from cadence.zones import require_aware, zone
 
 __all__ = [
     "AGENDA_SCHEMA",
@@ -138,7 +138,7 @@ class HistoryEntry:
     detail: str = ""
 
     def __post_init__(self) -> None:
-        _require_aware(self.at, "the instant of a history entry")
+        require_aware(self.at, "the instant of a history entry")
         object.__setattr__(self, "at", self.at.astimezone(UTC))
 
 
@@ -170,7 +170,7 @@ class CarriedFrom:
     ref: str
 
     def __post_init__(self) -> None:
-        _require_aware(self.occurrence, "the occurrence an item was carried from")
+        require_aware(self.occurrence, "the occurrence an item was carried from")
         object.__setattr__(self, "origin", Origin(self.origin))
 
 
@@ -236,7 +236,7 @@ class Agenda:
     def __post_init__(self) -> None:
         if not self.series_id:
             raise CadenceError("an agenda needs the id of its series")
-        _require_aware(self.occurrence, "the occurrence of an agenda")
+        require_aware(self.occurrence, "the occurrence of an agenda")
         object.__setattr__(self, "themes", tuple(self.themes))
         object.__setattr__(self, "items", tuple(self.items))
         object.__setattr__(self, "history", tuple(self.history))
@@ -486,7 +486,7 @@ class Acceptance:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", Role(self.role))
-        _require_aware(self.at, "the instant of an acceptance")
+        require_aware(self.at, "the instant of an acceptance")
         object.__setattr__(self, "at", self.at.astimezone(UTC))
 
 
@@ -512,7 +512,7 @@ class Agreement:
         object.__setattr__(self, "state", AgreementState(self.state))
         object.__setattr__(self, "accepted", tuple(self.accepted))
         if self.proposed_at is not None:
-            _require_aware(self.proposed_at, "proposed_at")
+            require_aware(self.proposed_at, "proposed_at")
             object.__setattr__(self, "proposed_at", self.proposed_at.astimezone(UTC))
         roles = [a.role for a in self.accepted]
         if len(roles) != len(set(roles)):
@@ -597,7 +597,7 @@ class Record:
     def __post_init__(self) -> None:
         if not self.series_id:
             raise CadenceError("a record needs the id of its series")
-        _require_aware(self.occurrence, "the occurrence of a record")
+        require_aware(self.occurrence, "the occurrence of a record")
         for name in ("summaries", "agreements", "actions", "history"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         _unique((s.item_id for s in self.summaries), "summary for agenda item")
@@ -893,7 +893,7 @@ def carry_over(
     template's `themes` in order, plus any theme a carried item needs that the template lacks.
     The new agenda is a draft without history: the employee still owns and shares it.
     """
-    _require_aware(occurrence, "the next occurrence")
+    require_aware(occurrence, "the next occurrence")
     if occurrence <= agenda.occurrence:
         raise CadenceError(
             f"the next occurrence ({occurrence.isoformat()}) must come after the previous one "
@@ -954,11 +954,6 @@ def _linked_theme(agenda: Agenda, item_id: str) -> str | None:
 
 
 # -- validation helpers ------------------------------------------------------------------------
-
-
-def _require_aware(value: datetime, name: str) -> None:
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise CadenceError(f"{name} must be an aware datetime (with a time zone), got {value!r}")
 
 
 def _check_key(key: str, what: str) -> None:

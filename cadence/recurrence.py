@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from cadence.errors import CadenceError, InvalidRule, UnknownTimeZone, UnsupportedRecurrence
-from cadence.zones import zone
+from cadence.zones import require_aware, zone
 
 INTERVALS = (1, 2, 3, 4, 6)
 """The month intervals a rule may have."""
@@ -104,11 +104,6 @@ def localize(local: datetime, tz: str) -> datetime:
     info = zone(tz)
     aware = local.replace(tzinfo=info, fold=0)
     return aware.astimezone(UTC).astimezone(info)
-
-
-def _require_aware(value: datetime, name: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise CadenceError(f"{name} must be an aware datetime (with a time zone), got {value}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +244,8 @@ class Rule:
 
     def occurrences(self, start: datetime, end: datetime) -> list[datetime]:
         """Occurrences with ``start <= occurrence < end``, aware in `tz`, honouring count/until."""
-        _require_aware(start, "start")
-        _require_aware(end, "end")
+        require_aware(start, "start")
+        require_aware(end, "end")
         end_instant = self._end_instant()
         found: list[datetime] = []
         k = self._k_near(start)
@@ -275,7 +270,7 @@ class Rule:
 
     def next_after(self, instant: datetime) -> datetime | None:
         """The first occurrence strictly after `instant`, or None when the rule has ended."""
-        _require_aware(instant, "instant")
+        require_aware(instant, "instant")
         end_instant = self._end_instant()
         k = self._k_near(instant)
         while (occurrence := self._occurrence(k, end_instant)) is not None:

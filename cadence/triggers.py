@@ -43,7 +43,7 @@ from cadence.conversation import Agenda, AgendaState, AgreementState, Record
 from cadence.errors import CadenceError
 from cadence.model import Person, Role, Series
 from cadence.recurrence import localize
-from cadence.zones import zone
+from cadence.zones import require_aware, zone
 
 __all__ = [
     "CadenceReason",
@@ -146,7 +146,7 @@ def due_triggers(
     starts of cancelled occurrences; `moved` maps a rule start to the start it was moved to;
     `holidays` are local dates that are not working days. Documents of another series are refused.
     """
-    _require_aware(now, "now")
+    require_aware(now, "now")
     owners: list[str] = [r.series_id for r in records] + [a.series_id for a in agendas]
     for owner in owners:
         if owner != series.id:
@@ -204,7 +204,7 @@ class _Context:
             year_ago - offsets.record_window - timedelta(days=1), max(year_ahead, first_year_end)
         )
         for start in moved.values():
-            _require_aware(start, "a moved start")
+            require_aware(start, "a moved start")
         # Working days and holidays are counted in the series' zone, whatever zone a start came in.
         info = zone(tz)
         local_moved = {rule_start: start.astimezone(info) for rule_start, start in moved.items()}
@@ -370,7 +370,7 @@ def held_occurrences(
     `occurrences` are the rule's starts to consider (e.g. one year of them); a record of an
     occurrence outside them still counts.
     """
-    _require_aware(now, "now")
+    require_aware(now, "now")
     moved = moved or {}
     length = timedelta(minutes=series.duration)
     cancelled_set = frozenset(cancelled)
@@ -387,7 +387,7 @@ def working_days_before(start: datetime, days: int, holidays: Collection[date] =
     Working days are Monday to Friday, not in `holidays` (local dates in `start`'s zone). A time
     that falls in a DST gap on that day moves forward, as everywhere in the domain.
     """
-    _require_aware(start, "start")
+    require_aware(start, "start")
     if days < 1:
         raise CadenceError(f"days must be 1 or more, got {days}")
     local = start.replace(tzinfo=None)
@@ -406,11 +406,6 @@ def working_days_before(start: datetime, days: int, holidays: Collection[date] =
     if isinstance(start.tzinfo, ZoneInfo):
         return localize(wall, start.tzinfo.key)
     return wall.replace(tzinfo=start.tzinfo)
-
-
-def _require_aware(value: datetime, name: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise CadenceError(f"{name} must be an aware datetime (with a time zone), got {value!r}")
 
 
 def _utc(value: datetime) -> datetime:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cadence.errors import UnknownTimeZone
+from cadence.errors import CadenceError, UnknownTimeZone
 
 
 @cache
@@ -24,3 +25,9 @@ def zone(name: str) -> ZoneInfo:
 
 def _message(name: str) -> str:
     return f"unknown time zone {name!r}: use an IANA name such as Europe/Amsterdam"
+
+
+def require_aware(value: datetime, name: str) -> None:
+    """Refuse a naive datetime where an instant is needed; `name` says which argument it was."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise CadenceError(f"{name} must be an aware datetime (with a time zone), got {value!r}")

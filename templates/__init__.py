@@ -25,6 +25,7 @@ from jsonschema.exceptions import ValidationError
 
 from cadence.conversation import Theme
 from cadence.errors import CadenceError, TemplateError
+from cadence.recurrence import language
 
 __all__ = [
     "DEFAULT_AGENDA",
@@ -192,7 +193,7 @@ class TemplateSet:
     def agenda(self, key: str = DEFAULT_AGENDA, locale: str = "nl") -> AgendaTemplate:
         """An agenda template in `locale`, falling back per text to the other language."""
         data = self._doc("agenda", key).data
-        t = _Texts(_language(locale))
+        t = _Texts(template_language(locale))
         follow = data.get("follow_up") or {"key": "follow_up", "title": _FOLLOW_UP}
         themes = tuple(
             ThemeTemplate(
@@ -219,7 +220,7 @@ class TemplateSet:
     def questions(self, key: str = DEFAULT_QUESTIONS, locale: str = "nl") -> QuestionBank:
         """A question bank in `locale`, falling back per text to the other language."""
         data = self._doc("questions", key).data
-        t = _Texts(_language(locale))
+        t = _Texts(template_language(locale))
         groups = tuple(
             QuestionGroup(
                 key=group["key"],
@@ -245,7 +246,7 @@ class TemplateSet:
     def checklist(self, key: str = DEFAULT_CHECKLIST, locale: str = "nl") -> Checklist:
         """A checklist of agreements in `locale`, falling back per text to the other language."""
         data = self._doc("checklist", key).data
-        t = _Texts(_language(locale))
+        t = _Texts(template_language(locale))
         items = tuple(
             ChecklistItem(
                 key=item["key"],
@@ -291,11 +292,12 @@ class _Texts:
         return tuple(self._fallback)
 
 
-def _language(locale: str) -> str:
-    lang = str(locale).strip().lower()[:2]
-    if lang not in LANGUAGES:
-        raise TemplateError(f"locale must be nl or en, got {locale!r}")
-    return lang
+def template_language(locale: str) -> str:
+    """``nl`` or ``en`` for `locale`; anything else is a `TemplateError`."""
+    try:
+        return language(locale)
+    except CadenceError as exc:
+        raise TemplateError(str(exc)) from exc
 
 
 # -- loading -------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from cadence.errors import TemplateError
 from cadence.model import Role
 from cadence.recurrence import format_date, weekday_name
 from cadence.zones import zone
-from templates import DEFAULT_AGENDA, TemplateSet
+from templates import DEFAULT_AGENDA, TemplateSet, template_language
 
 __all__ = [
     "agenda_html",
@@ -117,10 +117,7 @@ class _Words:
     """The labels of one language."""
 
     def __init__(self, locale: str) -> None:
-        lang = str(locale).strip().lower()[:2]
-        if lang not in _LABELS:
-            raise TemplateError(f"locale must be nl or en, got {locale!r}")
-        self.lang = lang
+        self.lang = lang = template_language(locale)
         self._labels = _LABELS[lang]
 
     def __call__(self, key: str, **values: str) -> str:
