@@ -135,6 +135,7 @@ def preferences_from(args: Any) -> Preferences:
     except (KeyError, ValueError) as exc:
         raise CadenceError(f"could not read the preferences: {exc}") from exc
     place = args.get("place", d.place)
+    # An unchecked box sends nothing, so "off" is read only from a submitted form (it has place).
     online = args.get("online") == "on" if "place" in args else d.online
     return Preferences(
         weekdays=weekdays,
