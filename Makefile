@@ -5,9 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8765
 # Debian packages the test suite needs (installed only when missing).
-DEBIAN_PACKAGES := tzdata
+DEBIAN_PACKAGES := tzdata chromium fonts-dejavu-core
 
 .PHONY: demo test lint typecheck unit system-deps bench clean
+
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +41,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) system-deps lint typecheck
+test: $(STAMP) $(NODE_STAMP) system-deps lint typecheck
 	$(BIN)/pytest
 
 bench: $(STAMP)
