@@ -379,8 +379,12 @@ class LocalSigner:
         subject: str | None = None,
         issuer: str = GOOGLE_ISSUER,
         lifetime: timedelta = TOKEN_LIFETIME,
+        extra: Mapping[str, Any] | None = None,
     ) -> str:
-        """An ID token for `audience` (an endpoint URL), issued at `now`, valid for `lifetime`."""
+        """An ID token for `audience` (an endpoint URL), issued at `now`, valid for `lifetime`.
+
+        `extra` claims (a user's ``name``, say) are added; they cannot replace the standard ones.
+        """
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         issued = int(now.timestamp())
@@ -394,6 +398,7 @@ class LocalSigner:
             "iat": issued,
             "exp": issued + int(lifetime.total_seconds()),
         }
+        payload = {**(extra or {}), **payload}
         token: bytes = google_jwt.encode(self._signer, payload)  # type: ignore[no-untyped-call]
         return token.decode("ascii")
 

@@ -1,0 +1,82 @@
+"""Who is calling the side-panel API: a bearer token, verified on every request.
+
+In Outlook the pane gets its token from Office SSO / nested app authentication; the server checks
+it and then acts for that user. The demo and the tests use `LocalIdentity`: tokens in the same JWT
+shape, signed with the app's local RSA key (the one the Workspace demo signs with), so every call
+runs the same verification path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from google.auth import exceptions as google_exceptions
+from google.auth import jwt as google_jwt
+
+from addin.workspace.verify import CLOCK_SKEW, LocalSigner, Unauthorized, _bearer_token
+
+LOCAL_ISSUER = "urn:goedgesprek:local"
+PANE_AUDIENCE = "urn:goedgesprek:pane"
+TOKEN_LIFETIME = timedelta(hours=8)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """The person a verified token speaks for."""
+
+    email: str
+    name: str
+
+
+class Identity(Protocol):
+    """Turns an ``Authorization`` header into a `User`, or raises `Unauthorized`."""
+
+    def verify(self, authorization_header: str | None) -> User:
+        """The caller, or `Unauthorized` with a reason to act on."""
+        ...
+
+
+class LocalIdentity:
+    """Issues and verifies pane tokens with a local key (demo, tests, single-machine installs)."""
+
+    def __init__(
+        self, signer: LocalSigner, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._signer = signer
+        self._clock = clock
+
+    def issue(self, email: str, name: str = "") -> str:
+        """A token for `email`, valid for `TOKEN_LIFETIME`."""
+        if "@" not in email:
+            raise ValueError(f"not an email address: {email!r}")
+        return self._signer.sign(
+            audience=PANE_AUDIENCE,
+            now=self._clock(),
+            email=email.lower(),
+            issuer=LOCAL_ISSUER,
+            lifetime=TOKEN_LIFETIME,
+            extra={"name": name or email.split("@")[0]},
+        )
+
+    def verify(self, authorization_header: str | None) -> User:
+        """The token's user; a missing, forged, expired or foreign token raises `Unauthorized`."""
+        token = _bearer_token(authorization_header)
+        try:
+            claims: dict[str, Any] = google_jwt.decode(  # type: ignore[no-untyped-call]
+                token,
+                certs=dict(self._signer.certs()),
+                audience=PANE_AUDIENCE,
+                clock_skew_in_seconds=int(CLOCK_SKEW.total_seconds()),
+            )
+        except (ValueError, google_exceptions.GoogleAuthError) as exc:
+            raise Unauthorized(f"the token does not verify: {exc}") from exc
+        if claims.get("iss") != LOCAL_ISSUER:
+            raise Unauthorized(f"wrong issuer: {claims.get('iss')!r}")
+        email = claims.get("email")
+        if not isinstance(email, str) or "@" not in email:
+            raise Unauthorized("the token names no user")
+        name = claims.get("name")
+        return User(email=email.lower(), name=name if isinstance(name, str) else email)

@@ -1,0 +1,267 @@
+"""The server's series registry: which pair, which rule, where the master event and dossier live.
+
+No conversation content is kept here (that lives sealed in the employee's drive): only what the
+server needs to find a series from an opened event and to plan around it. SQLAlchemy Core, a SQLite
+file in the data directory by default, any URL SQLAlchemy knows (PostgreSQL) via `DATABASE_URL`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from cadence.model import Locale, Pair, Person
+from cadence.recurrence import Rule
+
+DB_NAME = "server.sqlite3"
+
+metadata = MetaData()
+
+series_table = Table(
+    "series",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("request_id", String(64), nullable=False, unique=True),
+    Column("employee_email", String(320), nullable=False, index=True),
+    Column("employee_name", String(200), nullable=False),
+    Column("employee_tz", String(64), nullable=False),
+    Column("employee_locale", String(8), nullable=False),
+    Column("manager_email", String(320), nullable=False, index=True),
+    Column("manager_name", String(200), nullable=False),
+    Column("manager_tz", String(64), nullable=False),
+    Column("manager_locale", String(8), nullable=False),
+    Column("tz", String(64), nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("duration", Integer, nullable=False),
+    Column("place", String(200), nullable=False),
+    Column("online", Boolean, nullable=False),
+    Column("event_copy", String(16), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("master_event_id", String(512), nullable=True),
+    Column("ical_uid", String(512), nullable=True, index=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+alias_table = Table(
+    "event_alias",
+    metadata,
+    Column("user_email", String(320), primary_key=True),
+    Column("event_id", String(512), primary_key=True),
+    Column("series_id", String(64), nullable=False),
+)
+
+EVENT_COPIES = ("full", "titles")
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesEntry:
+    """One registered series. The employee's calendar holds the master; their drive the dossier."""
+
+    id: str
+    request_id: str
+    pair: Pair
+    rule: Rule
+    duration: int
+    place: str
+    online: bool
+    event_copy: str
+    template: str
+    created: datetime
+    master_event_id: str | None = None
+    ical_uid: str | None = None
+
+    @property
+    def owner(self) -> str:
+        """Whose calendar and drive hold the series: the employee's."""
+        return self.pair.employee.email
+
+
+def _person(row: Any, role: str) -> Person:
+    return Person(
+        id=row[f"{role}_email"],
+        name=row[f"{role}_name"],
+        email=row[f"{role}_email"],
+        tz=row[f"{role}_tz"],
+        locale=Locale(row[f"{role}_locale"]),
+    )
+
+
+def _entry(row: Any) -> SeriesEntry:
+    m = row._mapping
+    created = m["created"]
+    return SeriesEntry(
+        id=m["id"],
+        request_id=m["request_id"],
+        pair=Pair(employee=_person(m, "employee"), manager=_person(m, "manager"), tz=m["tz"]),
+        rule=Rule.from_rfc5545(m["rule"]),
+        duration=m["duration"],
+        place=m["place"],
+        online=bool(m["online"]),
+        event_copy=m["event_copy"],
+        template=m["template"],
+        created=created if created.tzinfo else created.replace(tzinfo=UTC),
+        master_event_id=m["master_event_id"],
+        ical_uid=m["ical_uid"],
+    )
+
+
+class Registry:
+    """Series by id, by the request that created them and by any partner's copy of an event."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine = create_engine(url, future=True)
+        if url.startswith("sqlite"):
+            event.listen(self._engine, "connect", _sqlite_pragmas)
+        self._lock = threading.Lock()
+        metadata.create_all(self._engine)
+
+    @classmethod
+    def in_dir(cls, data_dir: Path) -> Registry:
+        """The default registry: a SQLite file in the data directory."""
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{Path(data_dir) / DB_NAME}")
+
+    def add(self, entry: SeriesEntry) -> SeriesEntry:
+        """Register a series; a second add with the same request id returns the first one."""
+        values = {
+            "id": entry.id,
+            "request_id": entry.request_id,
+            "tz": entry.pair.tz,
+            "rule": "\n".join(entry.rule.to_rfc5545()),
+            "duration": entry.duration,
+            "place": entry.place,
+            "online": entry.online,
+            "event_copy": entry.event_copy,
+            "template": entry.template,
+            "master_event_id": entry.master_event_id,
+            "ical_uid": entry.ical_uid,
+            "created": entry.created,
+        }
+        for role, person in (("employee", entry.pair.employee), ("manager", entry.pair.manager)):
+            values[f"{role}_email"] = person.email
+            values[f"{role}_name"] = person.name
+            values[f"{role}_tz"] = person.tz
+            values[f"{role}_locale"] = str(person.locale)
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(series_table).values(**values))
+        except IntegrityError:
+            first = self.by_request(entry.request_id)
+            if first is None:
+                raise
+            return first
+        return entry
+
+    def get(self, series_id: str) -> SeriesEntry | None:
+        """The series with this id, or None."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(series_table).where(series_table.c.id == series_id)).first()
+        return _entry(row) if row else None
+
+    def by_request(self, request_id: str) -> SeriesEntry | None:
+        """The series a plan request created, or None."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(series_table).where(series_table.c.request_id == request_id)
+            ).first()
+        return _entry(row) if row else None
+
+    def by_ical_uid(self, ical_uid: str) -> SeriesEntry | None:
+        """The series whose master event has this iCalUId (shared by both partners' copies)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(series_table).where(series_table.c.ical_uid == ical_uid)
+            ).first()
+        return _entry(row) if row else None
+
+    def for_person(self, email: str) -> list[SeriesEntry]:
+        """Every series the person is a partner in, oldest first."""
+        t = series_table
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(t)
+                .where((t.c.employee_email == email) | (t.c.manager_email == email))
+                .order_by(t.c.created)
+            ).all()
+        return [_entry(row) for row in rows]
+
+    def set_master(self, series_id: str, master_event_id: str, ical_uid: str) -> None:
+        """Record the master event once the provider created it."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(series_table)
+                .where(series_table.c.id == series_id)
+                .values(master_event_id=master_event_id, ical_uid=ical_uid)
+            )
+
+    def change(self, entry: SeriesEntry, **fields: Any) -> SeriesEntry:
+        """Change place, duration, online or event_copy; returns the new entry."""
+        allowed = {"place", "duration", "online", "event_copy"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(series_table).where(series_table.c.id == entry.id).values(**fields)
+            )
+        return replace(entry, **fields)
+
+    def alias(self, user_email: str, event_id: str) -> str | None:
+        """The series id a user's event id was mapped to before, or None."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(alias_table.c.series_id).where(
+                    (alias_table.c.user_email == user_email) & (alias_table.c.event_id == event_id)
+                )
+            ).first()
+        return str(row[0]) if row else None
+
+    def remember(self, user_email: str, event_ids: list[str], series_id: str) -> None:
+        """Map a user's copies of the series' events to it, so the next open needs no lookup."""
+        with self._lock, self._engine.begin() as conn:
+            for event_id in event_ids:
+                exists = conn.execute(
+                    select(alias_table.c.series_id).where(
+                        (alias_table.c.user_email == user_email)
+                        & (alias_table.c.event_id == event_id)
+                    )
+                ).first()
+                if exists is None:
+                    conn.execute(
+                        insert(alias_table).values(
+                            user_email=user_email, event_id=event_id, series_id=series_id
+                        )
+                    )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
