@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -32,10 +31,10 @@ def demo(port: int, data_dir: Path | None, host: str) -> None:
     except OSError as exc:
         fail(f"cannot use data directory {data_dir}: {exc.strerror}")
     try:
-        app = create_app({"DATA_DIR": str(data_dir)})
+        app = create_app({"DATA_DIR": str(data_dir), "DEMO": True})
     except CadenceError as exc:
         fail(str(exc))
     store = app.extensions["goedgesprek.store"]
-    seed(store, datetime.now(UTC))
+    seed(store, app.extensions["goedgesprek.clock"]())
     click.echo(f"Goed Gesprek demo on http://{host}:{port}/  (data in {data_dir})")
     app.run(host=host, port=port, debug=False, use_reloader=False)

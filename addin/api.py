@@ -1,0 +1,284 @@
+"""The side panel's JSON API: one blueprint behind the Outlook pane (and the demo's cards).
+
+Every call is authenticated with a bearer token (`addin.identity`); every answer is JSON, errors
+included: ``{"error": code, "message": sentence}`` in the caller's language. The routes and their
+shapes are described in `addin.openapi` and served at ``/api/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from addin.i18n import gettext, request_locale
+from addin.service import Caller, Conversations, ServiceError
+from addin.workspace.verify import Unauthorized
+from cadence.errors import CadenceError
+from connectors.errors import (
+    AuthExpired,
+    Conflict,
+    ConnectorError,
+    InvalidRequest,
+    NotFound,
+    Throttled,
+    Unavailable,
+)
+
+MAX_BODY = 64 * 1024
+"""The largest request body the API reads (a whole record is a few KB)."""
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _(msgid: str) -> str:
+    """Marks a message for extraction; translated later with the caller's locale."""
+    return msgid
+
+
+TURN_MESSAGES = {
+    "plan": _("Plan the series of conversations: the employee's wishes come first."),
+    "write_agenda": _("%(employee)s writes the agenda and shares it with %(manager)s."),
+    "agree_agenda": _("Waiting for %(names)s to agree to the agenda."),
+    "prepare": _("The agenda is agreed. Prepare the conversation: look back at what you agreed."),
+    "write_record": _(
+        "The conversation has ended: write down the summary, agreements and actions."
+    ),
+    "accept": _("Waiting for %(names)s to accept the agreements."),
+    "done": _("Everything is agreed. The record is in the employee's own drive."),
+    "not_partner": _("This conversation is between an employee and their manager only."),
+}
+
+
+def _locale() -> str:
+    return request_locale(request.args.get("lang"))
+
+
+def _t(msgid: str, **params: Any) -> str:
+    return gettext(_locale(), "api", msgid, **params)
+
+
+def _service() -> Conversations:
+    service: Conversations = current_app.extensions["goedgesprek.service"]
+    return service
+
+
+def _caller() -> Caller:
+    identity = current_app.extensions["goedgesprek.identity"]
+    user = identity.verify(request.headers.get("Authorization"))
+    return Caller(email=user.email, name=user.name, locale=_locale())
+
+
+def _body() -> Mapping[str, Any]:
+    """The JSON object in the request; 413, 415 or 400 with a message otherwise."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise RequestEntityTooLarge()
+    if request.mimetype != "application/json":
+        raise _Refusal(415, "unsupported_media_type", _("Send the request as JSON."))
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_BODY:
+        raise RequestEntityTooLarge()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Refusal(
+            400, "bad_request", _("The request is not valid JSON: %(problem)s"), problem=str(exc)
+        ) from exc
+    if not isinstance(data, dict):
+        raise _Refusal(400, "bad_request", _("Send a JSON object."))
+    return data
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, code: str, msgid: str, **params: Any) -> None:
+        super().__init__(msgid)
+        self.status, self.code, self.msgid, self.params = status, code, msgid, params
+
+
+def _with_messages(context: dict[str, Any]) -> dict[str, Any]:
+    """Fill in the turn's sentence in the caller's language."""
+    turn = context.get("turn")
+    if isinstance(turn, dict) and "message_id" in turn:
+        names = turn.get("params", {}).get("names", [])
+        series = context.get("series") or {}
+        msgid = TURN_MESSAGES[turn["message_id"]]
+        and_word = _t("and")
+        turn["message"] = _t(
+            msgid,
+            names=f" {and_word} ".join(names),
+            employee=(series.get("employee") or {}).get("name", ""),
+            manager=(series.get("manager") or {}).get("name", ""),
+        )
+    return context
+
+
+def _context_response(context: dict[str, Any], status: int = 200) -> Response:
+    response = jsonify(_with_messages(context))
+    response.status_code = status
+    if context.get("etag"):
+        response.headers["ETag"] = context["etag"]
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/context")
+def context() -> Response:
+    """The opened event's context: series, occurrence, agenda, record, whose turn it is."""
+    caller = _caller()
+    return _context_response(_service().context(caller, request.args.get("event", "")))
+
+
+@bp.post("/series/preview")
+def preview() -> Response:
+    """The planner's proposal; nothing is created."""
+    caller = _caller()
+    return jsonify(_service().preview(caller, _body()))
+
+
+@bp.post("/series")
+def create_series() -> Response:
+    """Plan the series; a repeat with the same request_id gives the same series."""
+    caller = _caller()
+    result = _service().create_series(caller, _body())
+    _with_messages(result["context"])
+    response = jsonify(result)
+    response.status_code = 201
+    return response
+
+
+@bp.patch("/series/<series_id>")
+def change_series(series_id: str) -> Response:
+    """Change the event copy (either partner) or place/duration/online (the employee)."""
+    caller = _caller()
+    return jsonify(_service().change_series(caller, series_id, _body()))
+
+
+@bp.post("/series/<series_id>/occurrences/<occ>")
+def apply_ops(series_id: str, occ: str) -> Response:
+    """Apply agenda and record changes, all or none, guarded by If-Match."""
+    caller = _caller()
+    body = _body()
+    if_match = request.headers.get("If-Match")
+    return _context_response(_service().apply(caller, series_id, occ, body, if_match))
+
+
+@bp.get("/series/<series_id>/occurrences/<occ>/export")
+def export(series_id: str, occ: str) -> Response:
+    """The record as an HTML or Markdown download."""
+    caller = _caller()
+    content, media_type, name = _service().export(
+        caller, series_id, occ, request.args.get("format", "html")
+    )
+    response = Response(content, mimetype=media_type.split(";")[0])
+    response.headers["Content-Type"] = media_type
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    # An exported record opened in the browser runs nothing.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@bp.get("/series/<series_id>/occurrences/<occ>/event-copy")
+def event_copy(series_id: str, occ: str) -> Response:
+    """What compose mode writes into the event body and attaches."""
+    caller = _caller()
+    return jsonify(_service().event_copy(caller, series_id, occ))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The API described as OpenAPI 3.1."""
+    from addin.openapi import spec
+
+    return jsonify(spec())
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> Response:
+    response = jsonify(error=code, message=message, **extra)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError) -> Response:
+    message = _t(exc.msgid, **exc.params)
+    if exc.detail:
+        from addin.errors import translate_error
+
+        message = f"{message} {translate_error(exc.detail, _locale())}"
+    extra = dict(exc.extra)
+    if "current" in extra:
+        extra["current"] = _with_messages(extra["current"])
+    return _error(exc.status, exc.code, message, **extra)
+
+
+@bp.errorhandler(_Refusal)
+def _refusal(exc: _Refusal) -> Response:
+    return _error(exc.status, exc.code, _t(exc.msgid, **exc.params))
+
+
+@bp.errorhandler(Unauthorized)
+def _unauthorized(exc: Unauthorized) -> Response:
+    response = _error(
+        401,
+        "unauthorized",
+        _t("Sign in again: your session could not be verified (%(reason)s).", reason=str(exc)),
+    )
+    response.headers["WWW-Authenticate"] = 'Bearer realm="goedgesprek"'
+    return response
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> Response:
+    return _error(
+        413,
+        "too_large",
+        _t(
+            "The request is larger than %(kb)s KB: send fewer changes at once.", kb=MAX_BODY // 1024
+        ),
+    )
+
+
+@bp.errorhandler(CadenceError)
+def _domain_error(exc: CadenceError) -> Response:
+    from addin.errors import translate_error
+
+    return _error(400, "invalid", translate_error(exc, _locale()))
+
+
+@bp.errorhandler(ConnectorError)
+def _provider_error(exc: ConnectorError) -> Response:
+    if isinstance(exc, NotFound):
+        return _error(404, "not_found", _t("It is not there any more: it may have been deleted."))
+    if isinstance(exc, Conflict):
+        return _error(
+            409, "conflict", _t("It changed meanwhile: reload to see the latest version.")
+        )
+    if isinstance(exc, AuthExpired):
+        return _error(
+            401, "consent_expired", _t("Your calendar permission has expired: sign in again.")
+        )
+    if isinstance(exc, InvalidRequest):
+        return _error(400, "bad_request", _t("The calendar refused the request: %(why)s", why=exc))
+    response = _error(
+        503,
+        "provider_unavailable",
+        _t("Your calendar or drive cannot be reached right now: try again in a minute."),
+    )
+    if isinstance(exc, Throttled) and exc.retry_after:
+        response.headers["Retry-After"] = str(int(exc.retry_after))
+    elif isinstance(exc, Unavailable):
+        response.headers["Retry-After"] = "30"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the API."""
+    app.register_blueprint(bp)

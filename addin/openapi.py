@@ -1,0 +1,508 @@
+"""The side-panel API as OpenAPI 3.1; a test holds it against the real routes and answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Json = dict[str, Any]
+
+_STR: Json = {"type": "string"}
+_NSTR: Json = {"type": ["string", "null"]}
+_ROLE: Json = {"type": "string", "enum": ["employee", "manager"]}
+_ROLES: Json = {"type": "array", "items": _ROLE}
+_WHEN: Json = {"type": "string", "format": "date-time"}
+
+
+def _obj(required: list[str], **props: Json) -> Json:
+    return {"type": "object", "required": required, "properties": props}
+
+
+def _ref(name: str) -> Json:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(name: str) -> Json:
+    return {"oneOf": [_ref(name), {"type": "null"}]}
+
+
+_PERSON = _obj(["email", "name"], email=_STR, name=_STR)
+
+SCHEMAS: dict[str, Json] = {
+    "Error": _obj(
+        ["error", "message"],
+        error={"type": "string", "description": "A stable code, e.g. conflict or invalid."},
+        message={"type": "string", "description": "A sentence in the caller's language."},
+    ),
+    "Conflict": {
+        "allOf": [
+            _ref("Error"),
+            _obj(
+                ["current", "yours"],
+                current=_ref("Context"),
+                yours={"type": "object", "description": "The request that was not applied."},
+            ),
+        ]
+    },
+    "Person": _PERSON,
+    "Event": _obj(
+        ["id", "subject", "start", "end", "organizer", "attendees"],
+        id=_STR,
+        subject=_STR,
+        start=_WHEN,
+        end=_WHEN,
+        organizer=_STR,
+        attendees={"type": "array", "items": _PERSON},
+    ),
+    "Series": _obj(
+        ["id", "employee", "manager", "tz", "description", "duration", "place", "online"],
+        id=_STR,
+        employee=_PERSON,
+        manager=_PERSON,
+        tz=_STR,
+        description=_STR,
+        duration={"type": "integer", "minimum": 30, "maximum": 120},
+        place=_STR,
+        online={"type": "boolean"},
+        event_copy={"type": "string", "enum": ["full", "titles"]},
+        template=_STR,
+    ),
+    "Agenda": _obj(
+        ["state", "agreed_by", "themes", "items"],
+        state={"type": "string", "enum": ["draft", "shared", "agreed"]},
+        agreed_by=_ROLES,
+        themes={"type": "array", "items": _obj(["key", "title"], key=_STR, title=_STR)},
+        items={
+            "type": "array",
+            "items": _obj(
+                ["id", "theme", "title", "notes", "owner", "proposed_by", "carried_from"],
+                id=_STR,
+                theme=_STR,
+                title=_STR,
+                notes=_STR,
+                owner=_ROLE,
+                proposed_by=_ROLE,
+                carried_from={
+                    "oneOf": [
+                        _obj(
+                            ["occurrence", "origin", "id"],
+                            occurrence=_WHEN,
+                            origin={"type": "string", "enum": ["item", "action"]},
+                            id=_STR,
+                        ),
+                        {"type": "null"},
+                    ]
+                },
+            ),
+        },
+    ),
+    "Agreement": _obj(
+        ["id", "text", "state", "accepted_by", "waiting_for"],
+        id=_STR,
+        text=_STR,
+        item_id=_STR,
+        state={"type": "string", "enum": ["draft", "proposed", "final"]},
+        accepted_by=_ROLES,
+        waiting_for=_ROLES,
+    ),
+    "Action": _obj(
+        ["id", "description", "owner", "due", "status"],
+        id=_STR,
+        description=_STR,
+        owner=_ROLE,
+        due={"type": ["string", "null"], "format": "date"},
+        status={"type": "string", "enum": ["open", "done", "dropped"]},
+        item_id=_STR,
+    ),
+    "Record": _obj(
+        ["summaries", "agreements", "actions", "final"],
+        summaries={
+            "type": "array",
+            "items": _obj(
+                ["item_id", "text", "finished"],
+                item_id=_STR,
+                text=_STR,
+                finished={"type": "boolean"},
+            ),
+        },
+        agreements={"type": "array", "items": _ref("Agreement")},
+        actions={"type": "array", "items": _ref("Action")},
+        final={"type": "boolean"},
+    ),
+    "Turn": _obj(
+        ["who", "what", "message"],
+        who=_ROLES,
+        what={
+            "type": "string",
+            "enum": [
+                "plan",
+                "write_agenda",
+                "agree_agenda",
+                "prepare",
+                "write_record",
+                "accept",
+                "done",
+            ],
+        },
+        message=_STR,
+    ),
+    "Context": _obj(
+        [
+            "user",
+            "event",
+            "state",
+            "series",
+            "occurrence",
+            "next_dates",
+            "partner",
+            "etag",
+            "agenda",
+            "record",
+            "previous",
+            "open_actions",
+            "turn",
+            "preparation",
+        ],
+        user=_obj(
+            ["email", "name", "role"],
+            email=_STR,
+            name=_STR,
+            role={"type": ["string", "null"], "enum": ["employee", "manager", None]},
+        ),
+        event=_ref("Event"),
+        state={"type": "string", "enum": ["not_series", "upcoming", "ended", "not_partner"]},
+        series=_nullable("Series"),
+        occurrence={
+            "oneOf": [
+                _obj(
+                    ["key", "start", "end", "number"],
+                    key={"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z$"},
+                    start=_WHEN,
+                    end=_WHEN,
+                    number={"type": "integer", "minimum": 1},
+                ),
+                {"type": "null"},
+            ]
+        },
+        next_dates={"type": "array", "items": _WHEN, "maxItems": 4},
+        partner={"oneOf": [_PERSON, {"type": "null"}]},
+        etag=_NSTR,
+        agenda=_nullable("Agenda"),
+        record=_nullable("Record"),
+        previous={
+            "oneOf": [
+                _obj(
+                    ["occurrence", "agreements", "final"],
+                    occurrence=_WHEN,
+                    agreements={"type": "array", "items": _ref("Agreement")},
+                    final={"type": "boolean"},
+                ),
+                {"type": "null"},
+            ]
+        },
+        open_actions={"type": "array", "items": _ref("Action")},
+        turn=_ref("Turn"),
+        preparation=_obj(
+            ["questions", "checklist"],
+            questions={"type": "array", "items": _obj(["key", "text"], key=_STR, text=_STR)},
+            checklist={
+                "type": "array",
+                "items": _obj(["key", "title", "text"], key=_STR, title=_STR, text=_STR),
+            },
+        ),
+    ),
+    "Preferences": {
+        "type": "object",
+        "properties": {
+            "weekdays": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["MO", "TU", "WE", "TH", "FR"]},
+            },
+            "earliest": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+            "latest": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+            "duration": {"type": "integer", "minimum": 30, "maximum": 120},
+            "place": {"type": "string", "maxLength": 200},
+            "online": {"type": "boolean"},
+            "every": {"type": "integer", "minimum": 1, "maximum": 6},
+        },
+    },
+    "PlanRequest": _obj(
+        ["partner", "role", "preferences"],
+        partner={"type": "string", "format": "email"},
+        partner_name=_STR,
+        role=_ROLE,
+        preferences=_ref("Preferences"),
+        request_id={"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+        event_copy={"type": "string", "enum": ["full", "titles"]},
+        event=_STR,
+    ),
+    "Proposal": _obj(
+        ["fits", "sentence", "description", "occurrences", "clashes", "rfc5545"],
+        fits={"type": "boolean"},
+        sentence=_STR,
+        description=_STR,
+        occurrences={"type": "array", "items": _WHEN},
+        clashes={
+            "type": "array",
+            "items": _obj(
+                ["date", "reasons"],
+                date={"type": "string", "format": "date"},
+                reasons={"type": "array", "items": _STR},
+            ),
+        },
+        rfc5545={"type": "array", "items": _STR},
+        employee=_PERSON,
+        manager=_PERSON,
+    ),
+    "Ops": _obj(
+        ["ops"],
+        event=_STR,
+        ops={
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 100,
+            "items": _obj(
+                ["op"],
+                op={
+                    "type": "string",
+                    "enum": [
+                        "agenda.add_item",
+                        "agenda.edit_item",
+                        "agenda.remove_item",
+                        "agenda.move_item",
+                        "agenda.share",
+                        "agenda.agree",
+                        "record.summarise",
+                        "record.add_agreement",
+                        "record.edit_agreement",
+                        "record.remove_agreement",
+                        "record.propose",
+                        "record.accept",
+                        "record.decline",
+                        "record.add_action",
+                        "record.edit_action",
+                        "record.set_status",
+                    ],
+                },
+            ),
+        },
+    ),
+    "EventCopy": _obj(
+        ["copy", "html", "text", "markers", "attachment"],
+        copy={"type": "string", "enum": ["full", "titles"]},
+        html=_STR,
+        text=_STR,
+        markers=_obj(["start", "end"], start=_STR, end=_STR),
+        attachment=_obj(
+            ["name", "content_type", "base64"],
+            name=_STR,
+            content_type=_STR,
+            base64={"type": "string", "contentEncoding": "base64"},
+        ),
+    ),
+}
+
+
+def _json(schema: Json) -> Json:
+    return {"application/json": {"schema": schema}}
+
+
+def _errors(*codes: int) -> dict[str, Json]:
+    text = {
+        400: "Bad input; the message says what to change.",
+        401: "No valid bearer token.",
+        403: "The caller is not a partner, or the step is the other partner's.",
+        404: "No such event, series or occurrence.",
+        409: "The other partner saved meanwhile.",
+        413: "The body is larger than 64 KB.",
+        415: "The body is not JSON.",
+        428: "The document exists: send If-Match.",
+        503: "The calendar or drive cannot be reached; see Retry-After.",
+    }
+    return {
+        str(code): {
+            "description": text[code],
+            "content": _json(_ref("Conflict" if code == 409 else "Error")),
+        }
+        for code in codes
+    }
+
+
+_LANG: Json = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "enum": ["nl", "en"]},
+    "description": "The host's language; else Accept-Language.",
+}
+_SERIES: Json = {"name": "series_id", "in": "path", "required": True, "schema": _STR}
+_OCC: Json = {
+    "name": "occ",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z$"},
+    "description": "The occurrence's original start in UTC.",
+}
+_READ = (400, 401, 403, 404, 503)
+_WRITE = (400, 401, 403, 404, 413, 415, 503)
+
+
+def spec() -> Json:
+    """The OpenAPI 3.1 document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Goed Gesprek side-panel API",
+            "version": "1.0.0",
+            "description": "One API behind the Outlook task pane and the Google Calendar add-on.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "paths": {
+            "/api/context": {
+                "get": {
+                    "operationId": "context",
+                    "summary": "The opened event's context",
+                    "parameters": [
+                        {"name": "event", "in": "query", "required": True, "schema": _STR},
+                        _LANG,
+                    ],
+                    "responses": {
+                        "200": {"description": "The context", "content": _json(_ref("Context"))},
+                        **_errors(*_READ),
+                    },
+                }
+            },
+            "/api/series/preview": {
+                "post": {
+                    "operationId": "previewSeries",
+                    "summary": "Propose a series; nothing is created",
+                    "parameters": [_LANG],
+                    "requestBody": {"required": True, "content": _json(_ref("PlanRequest"))},
+                    "responses": {
+                        "200": {"description": "The proposal", "content": _json(_ref("Proposal"))},
+                        **_errors(*_WRITE),
+                    },
+                }
+            },
+            "/api/series": {
+                "post": {
+                    "operationId": "createSeries",
+                    "summary": "Plan the series (idempotent on request_id)",
+                    "parameters": [_LANG],
+                    "requestBody": {"required": True, "content": _json(_ref("PlanRequest"))},
+                    "responses": {
+                        "201": {
+                            "description": "The series and the context of its first event",
+                            "content": _json(
+                                _obj(
+                                    ["series", "first_event", "context"],
+                                    series=_ref("Series"),
+                                    first_event=_STR,
+                                    context=_ref("Context"),
+                                )
+                            ),
+                        },
+                        **_errors(*_WRITE),
+                    },
+                }
+            },
+            "/api/series/{series_id}": {
+                "patch": {
+                    "operationId": "changeSeries",
+                    "summary": "Change the event copy, place, duration or online",
+                    "parameters": [_SERIES, _LANG],
+                    "requestBody": {
+                        "required": True,
+                        "content": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "event_copy": {"type": "string", "enum": ["full", "titles"]},
+                                    "place": _STR,
+                                    "duration": {"type": "integer"},
+                                    "online": {"type": "boolean"},
+                                },
+                            }
+                        ),
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The series",
+                            "content": _json(_obj(["series"], series=_ref("Series"))),
+                        },
+                        **_errors(*_WRITE),
+                    },
+                }
+            },
+            "/api/series/{series_id}/occurrences/{occ}": {
+                "post": {
+                    "operationId": "applyOps",
+                    "summary": "Change the agenda and record, all or nothing",
+                    "parameters": [
+                        _SERIES,
+                        _OCC,
+                        _LANG,
+                        {"name": "If-Match", "in": "header", "required": False, "schema": _STR},
+                    ],
+                    "requestBody": {"required": True, "content": _json(_ref("Ops"))},
+                    "responses": {
+                        "200": {
+                            "description": "The new context",
+                            "content": _json(_ref("Context")),
+                        },
+                        **_errors(*_WRITE, 409, 428),
+                    },
+                }
+            },
+            "/api/series/{series_id}/occurrences/{occ}/export": {
+                "get": {
+                    "operationId": "exportRecord",
+                    "summary": "The record as a download",
+                    "parameters": [
+                        _SERIES,
+                        _OCC,
+                        _LANG,
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["html", "md"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The record",
+                            "content": {
+                                "text/html": {"schema": _STR},
+                                "text/markdown": {"schema": _STR},
+                            },
+                        },
+                        **_errors(*_READ),
+                    },
+                }
+            },
+            "/api/series/{series_id}/occurrences/{occ}/event-copy": {
+                "get": {
+                    "operationId": "eventCopy",
+                    "summary": "What compose mode writes into the event",
+                    "parameters": [_SERIES, _OCC, _LANG],
+                    "responses": {
+                        "200": {"description": "The copy", "content": _json(_ref("EventCopy"))},
+                        **_errors(*_READ),
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1", "content": _json({})}},
+                }
+            },
+        },
+    }
