@@ -114,7 +114,9 @@ def create_app(
 
     templates = load_templates(settings.template_dirs)
     app.extensions["goedgesprek.templates"] = templates
-    app.extensions["goedgesprek.service"] = _service(app, settings, ports, templates, clock, store)
+    app.extensions["goedgesprek.service"] = _service(
+        app, settings, ports=ports, templates=templates, clock=clock, store=store
+    )
 
     _register(app)
     _security(app)
@@ -141,6 +143,7 @@ def _clock(app: Flask, settings: Settings) -> Callable[[], datetime]:
 def _service(
     app: Flask,
     settings: Settings,
+    *,
     ports: dict[str, Any],
     templates: Any,
     clock: Callable[[], datetime],
