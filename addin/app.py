@@ -58,6 +58,7 @@ def create_app(
     mailer: Callable[[str], Any] | None = None,
     verifier: Any = None,
     store: Any = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Flask:
     """Build the app. Settings come from `GOEDGESPREK_*` variables, then `config` on top.
 
@@ -65,6 +66,7 @@ def create_app(
     `Mailer`). Left out, they come from `store` (a `LocalStore` or `MemoryStore`), by default the
     embedded `LocalStore` in the data directory. `verifier` checks Google's signed requests to the
     card endpoints; by default one that trusts the app's local signing key (demo, tests).
+    `clock` is the app's "now" (default: real time, or the movable demo clock when DEMO is on).
     """
     app = Flask(__name__, template_folder="pages", static_folder="static")
     app.config.from_prefixed_env("GOEDGESPREK")
@@ -92,7 +94,7 @@ def create_app(
     }
     app.extensions["goedgesprek.ports"] = ports
 
-    clock = _clock(app, settings)
+    clock = clock or _clock(app, settings)
     app.extensions["goedgesprek.clock"] = clock
 
     from addin.identity import LocalIdentity
@@ -130,9 +132,6 @@ def _local_service_account() -> str:
 
 
 def _clock(app: Flask, settings: Settings) -> Callable[[], datetime]:
-    existing = app.extensions.get("goedgesprek.clock")
-    if existing is not None:
-        return existing  # type: ignore[no-any-return]
     from addin.clock import DemoClock, real_now
 
     if app.config.get("DEMO"):
