@@ -1,0 +1,481 @@
+"""The side-panel JSON API through Flask's test client, on the local store, with a manual clock."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from addin.app import create_app
+from addin.demo import seed
+from addin.openapi import spec
+from connectors.local import LocalStore
+from connectors.testing import ManualClock
+
+ADA = "ada@example.org"
+GRACE = "grace@example.org"
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+PREFS = {
+    "weekdays": ["TU", "WE", "TH"],
+    "earliest": "09:30",
+    "latest": "12:00",
+    "duration": 60,
+    "place": "Koffiebar",
+}
+
+
+class Api:
+    """A small client that speaks as Ada or Grace and checks every answer against the spec."""
+
+    def __init__(self, app: Flask, clock: ManualClock) -> None:
+        self.app = app
+        self.client: FlaskClient = app.test_client()
+        self.clock = clock
+        identity = app.extensions["goedgesprek.identity"]
+        self.tokens = {
+            ADA: identity.issue(ADA, "Ada"),
+            GRACE: identity.issue(GRACE, "Grace"),
+            "eve@example.org": identity.issue("eve@example.org", "Eve"),
+        }
+        self.document = spec()
+        resource = Resource.from_contents(self.document, default_specification=DRAFT202012)
+        self.registry = Registry().with_resource("urn:spec", resource)
+
+    def headers(self, who: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}", **extra}
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        who: str = ADA,
+        *,
+        body: Any = None,
+        lang: str = "nl",
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        sep = "&" if "?" in path else "?"
+        response = self.client.open(
+            f"{path}{sep}lang={lang}",
+            method=method,
+            json=body,
+            headers={**self.headers(who), **(headers or {})},
+        )
+        self.check(method, path, response.status_code, response.get_json(silent=True))
+        return response
+
+    def check(self, method: str, path: str, status: int, data: Any) -> None:
+        """The answer matches the OpenAPI response schema of its route and status."""
+        template = _template(self.document, path.split("?", maxsplit=1)[0])
+        operation = self.document["paths"][template][method.lower()]
+        responses = operation["responses"]
+        assert str(status) in responses, f"{method} {template} answered {status}: {data}"
+        content = responses[str(status)].get("content", {}).get("application/json")
+        if content is None or data is None:
+            return
+        validator = Draft202012Validator(_rooted(content["schema"]), registry=self.registry)
+        errors = sorted(validator.iter_errors(data), key=lambda e: e.path)
+        assert not errors, f"{method} {template} {status}: {errors[0].message} at {errors[0].path}"
+
+    # -- flows
+
+    def kennismaking(self) -> str:
+        """A one-off event with Ada and Grace to plan from."""
+        from connectors.models import Attendee, NewEvent
+
+        start = NOW + timedelta(days=2)
+        event = (
+            self.app.extensions["goedgesprek.store"]
+            .calendar(ADA)
+            .create_event(
+                NewEvent(
+                    subject="Kennismaking",
+                    start=start,
+                    end=start + timedelta(minutes=30),
+                    tz="Europe/Amsterdam",
+                    organizer=ADA,
+                    attendees=(Attendee(GRACE, "Grace"),),
+                ),
+                idempotency_key="kennismaking",
+            )
+        )
+        return event.id
+
+    def plan(self, request_id: str = "req-0001") -> dict[str, Any]:
+        body = {
+            "partner": GRACE,
+            "role": "employee",
+            "preferences": PREFS,
+            "request_id": request_id,
+        }
+        response = self.call("POST", "/api/series", body=body)
+        assert response.status_code == 201, response.get_json()
+        result: dict[str, Any] = response.get_json()
+        return result
+
+    def ops(
+        self, who: str, context: dict[str, Any], *ops: dict[str, Any], etag: str | None = "ctx"
+    ) -> Any:
+        series, occ = context["series"]["id"], context["occurrence"]["key"]
+        headers = {}
+        tag = context["etag"] if etag == "ctx" else etag
+        if tag:
+            headers["If-Match"] = tag
+        return self.call(
+            "POST",
+            f"/api/series/{series}/occurrences/{occ}",
+            who,
+            body={"event": context["event"]["id"], "ops": list(ops)},
+            headers=headers,
+        )
+
+
+def _rooted(schema: dict[str, Any]) -> dict[str, Any]:
+    """Point the schema's local refs at the registered spec."""
+    text = json.dumps(schema).replace('"#/components', '"urn:spec#/components')
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def _template(document: dict[str, Any], path: str) -> str:
+    for template in document["paths"]:
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path):
+            return str(template)
+    raise AssertionError(f"{path} is not in the OpenAPI document")
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Api:
+    clock = ManualClock(NOW)
+    store = LocalStore(tmp_path, clock=clock)
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
+    seed(store, NOW)
+    return Api(app, clock)
+
+
+# -- identity and bad input ----------------------------------------------------------------------
+
+
+def test_every_call_needs_a_valid_token(api: Api) -> None:
+    event = api.kennismaking()
+    for header in ({}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Basic x"}):
+        response = api.client.get(f"/api/context?event={event}", headers=header)
+        assert response.status_code == 401
+        assert response.get_json()["error"] == "unauthorized"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_token_from_another_key_is_refused(api: Api, tmp_path: Path) -> None:
+    from addin.identity import LocalIdentity
+    from addin.workspace.verify import LocalSigner
+
+    forged = LocalIdentity(LocalSigner.generate()).issue(ADA, "Ada")
+    response = api.client.post(
+        "/api/series",
+        json={"partner": GRACE, "role": "employee", "preferences": PREFS, "request_id": "x" * 10},
+        headers={"Authorization": f"Bearer {forged}"},
+    )
+    assert response.status_code == 401
+    assert api.app.extensions["goedgesprek.service"].registry.for_person(ADA) == []
+
+
+def test_malformed_oversized_and_non_json_bodies_get_clear_errors(api: Api) -> None:
+    headers = api.headers(ADA)
+    bad = api.client.post(
+        "/api/series/preview?lang=en",
+        data="{not json",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert bad.status_code == 400
+    assert "not valid JSON" in bad.get_json()["message"]
+    plain = api.client.post("/api/series/preview?lang=en", data="x", headers=headers)
+    assert plain.status_code == 415
+    big = api.client.post(
+        "/api/series/preview?lang=en",
+        data=json.dumps({"partner": "x" * 70_000}),
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert big.status_code == 413
+    assert "KB" in big.get_json()["message"]
+    array = api.call("POST", "/api/series/preview", body=[1, 2], lang="en")
+    assert array.status_code == 400
+
+
+def test_refused_preferences_say_why_in_the_callers_language(api: Api) -> None:
+    body = {"partner": GRACE, "role": "employee", "preferences": {**PREFS, "duration": 15}}
+    en = api.call("POST", "/api/series/preview", body=body, lang="en")
+    assert en.status_code == 400
+    assert "15" in en.get_json()["message"]
+    nl = api.call("POST", "/api/series/preview", body=body, lang="nl")
+    assert nl.status_code == 400
+    assert nl.get_json()["message"] != en.get_json()["message"]
+
+
+def test_an_unknown_event_is_404(api: Api) -> None:
+    response = api.call("GET", "/api/context?event=nope")
+    assert response.status_code == 404
+
+
+# -- flows ----------------------------------------------------------------------------------------
+
+
+def test_an_event_outside_a_series_offers_to_plan_with_the_other_attendee(api: Api) -> None:
+    event = api.kennismaking()
+    context = api.call("GET", f"/api/context?event={event}").get_json()
+    assert context["state"] == "not_series"
+    assert context["partner"] == {"email": GRACE, "name": "Grace"}
+    assert context["turn"]["what"] == "plan"
+
+
+def test_preview_then_plan_creates_one_series_even_when_repeated(api: Api) -> None:
+    body = {"partner": GRACE, "role": "employee", "preferences": PREFS}
+    proposal = api.call("POST", "/api/series/preview", body=body).get_json()
+    assert proposal["fits"] is True
+    assert len(proposal["occurrences"]) == 4
+    first = api.plan("req-twice-1")
+    again = api.plan("req-twice-1")
+    assert first["series"]["id"] == again["series"]["id"]
+    assert first["first_event"] == again["first_event"]
+    calendar = api.app.extensions["goedgesprek.store"].calendar(GRACE)
+    masters = {e.series_id for e in calendar.events(NOW, NOW + timedelta(days=400)) if e.series_id}
+    assert len(masters) == 1
+    context = first["context"]
+    assert context["state"] == "upcoming"
+    assert context["occurrence"]["number"] == 1
+    assert context["turn"]["what"] == "write_agenda"
+    assert "Ada" in context["turn"]["message"]
+
+
+def test_the_whole_conversation_from_agenda_to_carried_over_actions(api: Api) -> None:
+    planned = api.plan()
+    ctx = planned["context"]
+    # The employee writes the agenda; the manager proposes an item.
+    ctx = api.ops(
+        ADA,
+        ctx,
+        {"op": "agenda.add_item", "theme": "personal", "title": "Energie"},
+        {"op": "agenda.add_item", "theme": "growth", "title": "Cursus"},
+        {"op": "agenda.share"},
+    ).get_json()
+    grace_ctx = api.call("GET", f"/api/context?event={ctx['event']['id']}", GRACE).get_json()
+    assert grace_ctx["user"]["role"] == "manager"
+    ctx = api.ops(
+        GRACE, grace_ctx, {"op": "agenda.add_item", "theme": "role", "title": "Planning Q1"}
+    ).get_json()
+    ctx = api.ops(GRACE, ctx, {"op": "agenda.agree"}).get_json()
+    ctx = api.ops(ADA, ctx, {"op": "agenda.agree"}).get_json()
+    assert ctx["agenda"]["state"] == "agreed"
+    assert ctx["turn"]["what"] == "prepare"
+    # The agreed agenda is in the event body and attached.
+    calendar = api.app.extensions["goedgesprek.store"].calendar(ADA)
+    event = calendar.get_event(ctx["event"]["id"])
+    assert "[Goed Gesprek: agenda]" in event.body_html
+    assert "Planning Q1" in event.body_html
+    assert [a.name for a in event.attachments] == [f"agenda-{ctx['occurrence']['start'][:10]}.html"]
+
+    # The meeting ends.
+    api.clock.set(datetime.fromisoformat(ctx["occurrence"]["end"]) + timedelta(minutes=10))
+    ctx = api.call("GET", f"/api/context?event={ctx['event']['id']}").get_json()
+    assert ctx["state"] == "ended"
+    assert ctx["turn"]["what"] == "write_record"
+    items = {i["title"]: i["id"] for i in ctx["agenda"]["items"]}
+    ctx = api.ops(
+        ADA,
+        ctx,
+        {"op": "record.summarise", "item": items["Energie"], "text": "Goed", "finished": True},
+        {
+            "op": "record.summarise",
+            "item": items["Cursus"],
+            "text": "Nog uitzoeken",
+            "finished": False,
+        },
+        {"op": "record.add_agreement", "text": "Ada volgt de cursus"},
+        {
+            "op": "record.add_action",
+            "description": "Cursus zoeken",
+            "owner": "employee",
+            "due": "2027-01-15",
+        },
+        {"op": "record.propose", "agreement": "*"},
+    ).get_json()
+    assert ctx["turn"]["what"] == "accept"
+    ctx = api.ops(ADA, ctx, {"op": "record.accept", "agreement": "*"}).get_json()
+    assert ctx["turn"]["who"] == ["manager"]
+    grace_ctx = api.call("GET", f"/api/context?event={ctx['event']['id']}", GRACE).get_json()
+    ctx = api.ops(GRACE, grace_ctx, {"op": "record.accept", "agreement": "*"}).get_json()
+    assert ctx["record"]["final"] is True
+    assert ctx["turn"]["what"] == "done"
+
+    # The next conversation carries over the unfinished item and the open action.
+    next_event = _next_occurrence(api, ctx)
+    nxt = api.call("GET", f"/api/context?event={next_event}").get_json()
+    assert nxt["occurrence"]["number"] == 2
+    carried = {i["title"]: i["carried_from"]["origin"] for i in nxt["agenda"]["items"]}
+    assert carried == {"Cursus": "item", "Planning Q1": "item", "Cursus zoeken": "action"}
+    assert [a["description"] for a in nxt["open_actions"]] == ["Cursus zoeken"]
+    assert nxt["previous"]["final"] is True
+
+
+def _next_occurrence(api: Api, ctx: dict[str, Any]) -> str:
+    store = api.app.extensions["goedgesprek.store"]
+    master = store.calendar(ADA).get_event(ctx["event"]["id"]).series_id
+    start = datetime.fromisoformat(ctx["occurrence"]["end"])
+    return str(store.calendar(ADA).instances(master, start, start + timedelta(days=200))[0].id)
+
+
+def test_a_save_racing_the_other_partners_save_keeps_both(api: Api) -> None:
+    ctx = api.plan()["context"]
+    ctx = api.ops(
+        ADA, ctx, {"op": "agenda.add_item", "theme": "personal", "title": "Eerst"}
+    ).get_json()
+    stale = dict(ctx)
+    api.ops(ADA, ctx, {"op": "agenda.add_item", "theme": "personal", "title": "Ada's tweede"})
+    mine = {"op": "agenda.add_item", "theme": "role", "title": "Grace's voorstel"}
+    conflict = api.ops(GRACE, stale, mine)
+    assert conflict.status_code == 409
+    data = conflict.get_json()
+    assert data["error"] == "conflict"
+    assert data["yours"]["ops"] == [mine]
+    titles = [i["title"] for i in data["current"]["agenda"]["items"]]
+    assert titles == ["Eerst", "Ada's tweede"]
+    # Applying mine again on the current version keeps both.
+    again = api.ops(GRACE, data["current"], mine).get_json()
+    assert [i["title"] for i in again["agenda"]["items"]] == [
+        "Eerst",
+        "Ada's tweede",
+        mine["title"],
+    ]
+
+
+def test_a_save_without_if_match_over_a_saved_document_is_refused(api: Api) -> None:
+    ctx = api.plan()["context"]
+    ctx = api.ops(ADA, ctx, {"op": "agenda.add_item", "theme": "personal", "title": "A"}).get_json()
+    response = api.ops(ADA, ctx, {"op": "agenda.share"}, etag=None)
+    assert response.status_code == 428
+
+
+def test_a_refused_op_changes_nothing(api: Api) -> None:
+    ctx = api.plan()["context"]
+    response = api.ops(
+        ADA,
+        ctx,
+        {"op": "agenda.add_item", "theme": "personal", "title": "Blijft niet"},
+        {"op": "agenda.add_item", "theme": "nope", "title": "X"},
+    )
+    assert response.status_code == 400
+    assert "2" in response.get_json()["message"]
+    again = api.call("GET", f"/api/context?event={ctx['event']['id']}").get_json()
+    assert again["agenda"]["items"] == []
+    assert again["etag"] is None
+
+
+def test_outsiders_and_wrong_roles_are_refused(api: Api) -> None:
+    ctx = api.plan()["context"]
+    eve = api.call("GET", f"/api/context?event={ctx['event']['id']}", "eve@example.org")
+    assert eve.status_code == 404  # not in Eve's calendar at all
+    series = ctx["series"]["id"]
+    response = api.call(
+        "PATCH", f"/api/series/{series}", "eve@example.org", body={"event_copy": "titles"}
+    )
+    assert response.status_code == 403
+    response = api.call("PATCH", f"/api/series/{series}", GRACE, body={"duration": 45})
+    assert response.status_code == 403
+    response = api.call("PATCH", f"/api/series/{series}", GRACE, body={"event_copy": "titles"})
+    assert response.status_code == 200
+    assert response.get_json()["series"]["event_copy"] == "titles"
+
+
+def test_html_in_every_field_is_text_in_exports_and_the_event(api: Api) -> None:
+    script = "<script>alert(1)</script><b>x</b>"
+    ctx = api.plan()["context"]
+    ctx = api.ops(
+        ADA,
+        ctx,
+        {"op": "agenda.add_item", "theme": "personal", "title": script, "notes": script},
+        {"op": "agenda.share"},
+    ).get_json()
+    ctx = api.ops(ADA, ctx, {"op": "agenda.agree"}).get_json()
+    grace_ctx = api.call("GET", f"/api/context?event={ctx['event']['id']}", GRACE).get_json()
+    ctx = api.ops(GRACE, grace_ctx, {"op": "agenda.agree"}).get_json()
+    api.clock.set(datetime.fromisoformat(ctx["occurrence"]["end"]) + timedelta(minutes=1))
+    item = ctx["agenda"]["items"][0]["id"]
+    ctx = api.ops(
+        ADA,
+        ctx,
+        {"op": "record.summarise", "item": item, "text": script, "finished": True},
+        {"op": "record.add_agreement", "text": script},
+    ).get_json()
+    series, occ = ctx["series"]["id"], ctx["occurrence"]["key"]
+    html = api.call("GET", f"/api/series/{series}/occurrences/{occ}/export?format=html")
+    assert html.status_code == 200
+    assert "<script>" not in html.get_data(as_text=True)
+    assert "&lt;script&gt;" in html.get_data(as_text=True)
+    assert html.headers["Content-Disposition"].startswith("attachment;")
+    md = api.call("GET", f"/api/series/{series}/occurrences/{occ}/export?format=md")
+    assert "<script>" not in md.get_data(as_text=True)
+    copy = api.call("GET", f"/api/series/{series}/occurrences/{occ}/event-copy").get_json()
+    assert "<script>" not in copy["html"]
+    event = api.app.extensions["goedgesprek.store"].calendar(ADA).get_event(ctx["event"]["id"])
+    assert "<script>" not in event.body_html
+
+
+def test_titles_only_keeps_item_text_out_of_the_event(api: Api) -> None:
+    ctx = api.plan()["context"]
+    series = ctx["series"]["id"]
+    api.call("PATCH", f"/api/series/{series}", body={"event_copy": "titles"})
+    ctx = api.ops(
+        ADA,
+        ctx,
+        {"op": "agenda.add_item", "theme": "personal", "title": "Mijn gezondheid"},
+        {"op": "agenda.share"},
+        {"op": "agenda.agree"},
+    ).get_json()
+    grace_ctx = api.call("GET", f"/api/context?event={ctx['event']['id']}", GRACE).get_json()
+    api.ops(GRACE, grace_ctx, {"op": "agenda.agree"})
+    event = api.app.extensions["goedgesprek.store"].calendar(GRACE).get_event(ctx["event"]["id"])
+    assert "[Goed Gesprek: agenda]" in event.body_html
+    assert "Mijn gezondheid" not in event.body_html
+
+
+def test_the_record_lands_sealed_in_the_employees_drive(api: Api) -> None:
+    ctx = api.plan()["context"]
+    api.ops(ADA, ctx, {"op": "agenda.add_item", "theme": "personal", "title": "Vertrouwelijk"})
+    drive = api.app.extensions["goedgesprek.store"].drive(ADA)
+    folder = ctx["series"]["id"]
+    names = [f.name for f in drive.list(folder)]
+    assert f"occ-{ctx['occurrence']['key']}.json" in names
+    raw = drive.get(folder, f"occ-{ctx['occurrence']['key']}.json").content
+    assert b"Vertrouwelijk" not in raw
+
+
+# -- the description -------------------------------------------------------------------------------
+
+
+def test_openapi_describes_exactly_the_api_routes(api: Api) -> None:
+    documented = {
+        (re.sub(r"\{[^}]+\}", "<>", path), method.upper())
+        for path, operations in api.document["paths"].items()
+        for method in operations
+    }
+    served = {
+        (re.sub(r"<[^>]+>", "<>", rule.rule), method)
+        for rule in api.app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+    assert documented == served
+    served_doc = api.client.get("/api/openapi.json").get_json()
+    assert served_doc["openapi"] == "3.1.0"
+    for schema in api.document["components"]["schemas"].values():
+        Draft202012Validator.check_schema(_rooted(schema))
