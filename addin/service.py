@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
+from addin.splice import MARKER_END, MARKER_START, splice
 from cadence.conversation import (
     ActionStatus,
     Actor,
@@ -51,8 +52,6 @@ SERIES_PROPERTY = "goedgesprek.series"
 """The event property that names our series id (Graph extended property, Google shared property)."""
 
 DOC_SCHEMA = "goedgesprek.occurrence/1"
-MARKER_START = "[Goed Gesprek: agenda]"
-MARKER_END = "[/Goed Gesprek]"
 HORIZON = timedelta(days=400)
 MAX_OPS = 100
 
@@ -131,28 +130,6 @@ def parse_occ_key(key: str) -> datetime:
 def doc_name(key: str) -> str:
     """The drive file of an occurrence's document."""
     return f"occ-{key}.json"
-
-
-def splice(body_html: str, copy_html: str) -> str:
-    """Put `copy_html` between the marker lines in an event body, keeping the user's own text.
-
-    The markers are visible text paragraphs (Outlook drops comments and rewrites attributes). When
-    the body has no markers yet, they and the copy are appended.
-    """
-    block = f"<p>{MARKER_START}</p>{copy_html}<p>{MARKER_END}</p>"
-    start = body_html.find(MARKER_START)
-    end = body_html.find(MARKER_END, start + 1) if start >= 0 else -1
-    if start < 0 or end < 0:
-        return f"{body_html}{block}" if body_html else block
-    # Widen to the enclosing paragraphs when the markers sit in their own <p>.
-    left = body_html.rfind("<p", 0, start)
-    if left < 0 or body_html.find(">", left) + 1 != start:
-        left = start
-    right = end + len(MARKER_END)
-    close = body_html.find("</p>", right)
-    if close == right:
-        right = close + len("</p>")
-    return body_html[:left] + block + body_html[right:]
 
 
 @dataclass(frozen=True, slots=True)
