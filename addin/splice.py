@@ -58,7 +58,8 @@ def neutralise(copy_html: str, markers: Markers) -> str:
 
 def marker_block(copy_html: str, markers: Markers) -> str:
     """The block that goes into the body: marker lines around the copy."""
-    return f"<p>{_escape(markers.start)}</p>{neutralise(copy_html, markers)}<p>{_escape(markers.end)}</p>"
+    start, end = _escape(markers.start), _escape(markers.end)
+    return f"<p>{start}</p>{neutralise(copy_html, markers)}<p>{end}</p>"
 
 
 def _last_pair(body: str, markers: Markers) -> tuple[int, int] | None:
