@@ -6,6 +6,7 @@ import click
 
 from addin.cli.demo import demo
 from addin.cli.keys import keys
+from addin.cli.manifest import manifest
 from addin.cli.series import series
 from addin.cli.workspace import workspace
 
@@ -19,6 +20,7 @@ cli.add_command(series)
 cli.add_command(keys)
 cli.add_command(demo)
 cli.add_command(workspace)
+cli.add_command(manifest)
 
 
 def main() -> None:
