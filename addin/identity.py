@@ -58,7 +58,7 @@ class LocalIdentity:
             email=email.lower(),
             issuer=LOCAL_ISSUER,
             lifetime=TOKEN_LIFETIME,
-            extra={"name": name or email.split("@")[0]},
+            extra={"name": name or email.split("@", maxsplit=1)[0]},
         )
 
     def verify(self, authorization_header: str | None) -> User:

@@ -223,9 +223,7 @@ class Registry:
         if unknown:
             raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
         with self._engine.begin() as conn:
-            conn.execute(
-                update(series_table).where(series_table.c.id == entry.id).values(**fields)
-            )
+            conn.execute(update(series_table).where(series_table.c.id == entry.id).values(**fields))
         return replace(entry, **fields)
 
     def alias(self, user_email: str, event_id: str) -> str | None:
