@@ -1,0 +1,82 @@
+"""The series registry: idempotent registration, lookups by request, iCalUId and alias."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from addin.registry import Registry, SeriesEntry
+from cadence.model import Locale, Pair, Person
+from cadence.recurrence import NthWeekday, Rule, Weekday
+
+ADA = Person("ada@example.org", "Ada", "ada@example.org", "Europe/Amsterdam", Locale.NL)
+GRACE = Person("grace@example.org", "Grace", "grace@example.org", "America/New_York", Locale.EN)
+RULE = Rule.build(
+    datetime(2026, 12, 1, 10, 0),
+    "Europe/Amsterdam",
+    NthWeekday(1, Weekday.TU),
+)
+
+
+def _entry(series_id: str = "s1", request_id: str = "req-1") -> SeriesEntry:
+    return SeriesEntry(
+        id=series_id,
+        request_id=request_id,
+        pair=Pair(employee=ADA, manager=GRACE),
+        rule=RULE,
+        duration=60,
+        place="Koffiebar <3e>",
+        online=False,
+        event_copy="full",
+        template="three_themes",
+        created=datetime(2026, 11, 24, 9, tzinfo=UTC),
+    )
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    return Registry.in_dir(tmp_path)
+
+
+def test_an_entry_round_trips(registry: Registry) -> None:
+    registry.add(_entry())
+    found = registry.get("s1")
+    assert found == _entry()
+    assert found.owner == ADA.email
+    assert found.rule.to_rfc5545() == RULE.to_rfc5545()
+
+
+def test_a_second_add_with_the_same_request_returns_the_first(registry: Registry) -> None:
+    first = registry.add(_entry("s1", "req-1"))
+    again = registry.add(_entry("s2", "req-1"))
+    assert again == first
+    assert registry.get("s2") is None
+
+
+def test_lookups_by_ical_uid_person_and_alias(registry: Registry) -> None:
+    registry.add(_entry())
+    registry.set_master("s1", "master-1", "uid-1")
+    assert registry.by_ical_uid("uid-1").master_event_id == "master-1"
+    assert [e.id for e in registry.for_person(GRACE.email)] == ["s1"]
+    assert registry.for_person("eve@example.org") == []
+    assert registry.alias(GRACE.email, "grace-copy") is None
+    registry.remember(GRACE.email, ["grace-copy", "grace-copy"], "s1")
+    registry.remember(GRACE.email, ["grace-copy"], "s1")
+    assert registry.alias(GRACE.email, "grace-copy") == "s1"
+    assert registry.alias(ADA.email, "grace-copy") is None
+
+
+def test_changes_are_limited_to_what_the_pair_chooses(registry: Registry) -> None:
+    entry = registry.add(_entry())
+    changed = registry.change(entry, place="Online", duration=45)
+    assert registry.get("s1") == changed
+    assert changed.duration == 45
+    with pytest.raises(ValueError, match="cannot change"):
+        registry.change(entry, rule="x")
+
+
+def test_the_registry_survives_a_restart(tmp_path: Path) -> None:
+    Registry.in_dir(tmp_path).add(_entry())
+    assert Registry.in_dir(tmp_path).get("s1") == _entry()
