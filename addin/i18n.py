@@ -305,8 +305,11 @@ bp = Blueprint("i18n", __name__, url_prefix="/i18n")
 
 
 def _not_found() -> Response:
-    locale = request_locale()
-    message = gettext(locale, "api", "There is no such page. Check the address.")
+    msgid = "There is no such page. Check the address."
+    try:
+        message = gettext(request_locale(), "api", msgid)
+    except UnknownCatalog:  # the api catalog itself is missing
+        message = msgid
     response = jsonify(error="not_found", message=message)
     response.status_code = 404
     return response

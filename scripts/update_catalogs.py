@@ -72,10 +72,13 @@ def _add(catalog: Catalog, key: _Key) -> None:
     catalog.add(key, string, flags=flags)
 
 
-def update(domain: str, *, write: bool, prune: bool) -> list[str]:
-    """Bring both catalogs of `domain` up to date; returns what was (or would be) changed."""
+def update(domain: str, *, write: bool, prune: bool, root: Path | None = None) -> list[str]:
+    """Bring both catalogs of `domain` up to date; returns what was (or would be) changed.
+
+    `root` is the `addin` package directory whose sources are read (default: this checkout's).
+    """
     used: dict[str, _Key] = {}
-    for found in extract(domain):
+    for found in extract(domain, root):
         used.setdefault(found.msgid, (found.msgid, found.plural) if found.plural else found.msgid)
     catalogs = {locale: _load(locale, domain) for locale in SUPPORTED}
     # The locales share one set of msgids: what one catalog has, the other gets too.
