@@ -86,6 +86,9 @@ def update(domain: str, *, write: bool, prune: bool, root: Path | None = None) -
     for catalog in catalogs.values():
         known.update(_ids(catalog))
     wanted = {**known, **used}
+    if not prune:
+        for msgid in sorted(set(known) - set(used)):
+            print(f"{domain}: not used in the sources: {msgid!r}")
     changes: list[str] = []
     for locale, catalog in catalogs.items():
         path = catalog_path(locale, domain)
@@ -95,12 +98,10 @@ def update(domain: str, *, write: bool, prune: bool, root: Path | None = None) -
             if msgid not in have:
                 _add(catalog, key)
                 mine.append(f"{path}: added {msgid!r}")
-        for msgid in sorted(set(have) - set(used)):
-            if prune:
+        if prune:
+            for msgid in sorted(set(have) - set(used)):
                 catalog.delete(msgid)
                 mine.append(f"{path}: removed {msgid!r}")
-            else:
-                print(f"{path}: not used in the sources: {msgid!r}")
         changes += mine
         if write and (mine or not path.exists()):
             path.parent.mkdir(parents=True, exist_ok=True)

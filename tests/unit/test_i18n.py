@@ -722,7 +722,7 @@ def test_update_catalogs_adds_missing_texts(
     capsys.readouterr()
     changes = script.update("site", write=True, prune=False, root=root)
     assert len(changes) == 2  # "Contact" in nl and en
-    assert "not used in the sources: 'One'" in capsys.readouterr().out
+    assert "site: not used in the sources: 'One'" in capsys.readouterr().out
     nl = _read(i18n.catalog_path("nl", "site"))
     assert nl.get("Privacy").string == "Privacy (nl)"
     assert nl.get("One") is not None
