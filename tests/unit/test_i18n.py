@@ -731,3 +731,12 @@ def test_update_catalogs_adds_missing_texts(
     script.update("site", write=True, prune=True, root=root)
     assert _read(i18n.catalog_path("nl", "site")).get("One") is None
     i18n.clear_cache()
+
+
+def test_every_rule_fills_its_placeholders() -> None:
+    """Each domain-error rule captures every placeholder its msgid needs."""
+    from addin.errors import _RULES
+
+    for rule in _RULES:
+        needed = set(PLACEHOLDER.findall(rule.msgid))
+        assert needed <= set(rule.pattern.groupindex), rule.msgid
