@@ -38,7 +38,9 @@ ROUTES: Final[Mapping[str, str]] = MappingProxyType(
         "workspace-event-update": "/workspace/calendar/event-update",
     }
 )
-"""Every path the manifests point at. The app must serve each one (a test checks `url_map`)."""
+"""Every path the manifests point at, and the privacy page for the AppSource and Google Workspace
+Marketplace listings (neither manifest format has a field for it). The app serves each one; a test
+checks the app's `url_map`."""
 
 GOOGLE_SCOPES: Final[tuple[str, ...]] = (
     "https://www.googleapis.com/auth/calendar.addons.execute",
