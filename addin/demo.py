@@ -1,23 +1,38 @@
-"""The demo: a seeded pair on the local store, their calendars and the proposed series.
+"""The demo's host preview: two local calendars, the real side panel beside them, the Google cards.
 
-`seed()` is idempotent (every event has a stable idempotency key), so starting the demo twice on
-one data directory gives the same calendars.
+`seed()` gives Ada (employee) and Grace (manager) an ordinary working year and a first meeting to
+open. The page at ``/`` shows a week of both calendars; choosing an event opens the real task pane
+(``/demo/pane``, a stub Office host around the real pane) in a frame, as Ada or as Grace, in read or
+compose mode. The demo clock moves time on: to just after the conversation, a week or a quarter on.
+
+``/demo/cards`` shows the Google Calendar add-on the same way: it calls the app's own card
+endpoints exactly as Google would (a signed request with Google's event object) and renders the
+answered cards as HTML (`addin.workspace.preview`), with a card stack kept per browser session.
+
+Registered only when the app runs as the demo (``DEMO``) or under test.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime, format_time
+from dateutil.relativedelta import relativedelta
 from flask import (
     Blueprint,
     Flask,
     abort,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -26,14 +41,11 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from addin.i18n import pick_locale, words
-from cadence.errors import CadenceError
+from addin.i18n import gettext, request_locale
 from cadence.model import Locale, Pair, Person
-from cadence.planning import Availability, Interval, Preferences, Proposal, WorkingHours, plan
-from cadence.recurrence import Weekday
 from cadence.zones import zone
+from connectors.errors import NotFound
 from connectors.models import Attendee, Event, NewEvent
-from templates.render import agenda_template_html
 
 ADA = Person(id="ada", name="Ada", email="ada@example.org", tz="Europe/Amsterdam", locale=Locale.NL)
 GRACE = Person(
@@ -42,8 +54,20 @@ GRACE = Person(
 PAIR = Pair(employee=ADA, manager=GRACE)
 SERIES_PROPERTY = "goedgesprek.series"
 SEED_WEEKS = 56
+FIRST_MEETING = "Kennismaking Ada & Grace"
+"""The one-off meeting a user opens first: from it, the pane plans the series."""
+
+AFTER_THE_END = timedelta(minutes=10)
+"""Where "to the end of this conversation" puts the clock: just after the meeting."""
+
+DOMAIN = "demo"
+PEOPLE = {p.id: p for p in PAIR.partners}
+MODES = ("read", "compose")
 
 bp = Blueprint("demo", __name__)
+
+
+# -- seed ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +91,8 @@ _WEEKLY = (
 
 
 def seed(store: Any, now: datetime) -> int:
-    """Put Ada's and Grace's usual weeks (and one holiday week of Ada's) in the local calendars.
+    """Put Ada's and Grace's usual weeks, a holiday week of Ada's and their first meeting in the
+    local calendars. Idempotent: every event has a stable idempotency key.
 
     Returns how many events were created or found again.
     """
@@ -107,111 +132,56 @@ def seed(store: Any, now: datetime) -> int:
         )
         store.calendar(ADA.email).create_event(event, idempotency_key=f"seed:ada:vakantie:{day}")
         count += 1
-    return count
-
-
-DEFAULT_PREFERENCES = Preferences(
-    weekdays=frozenset({Weekday.TU, Weekday.WE, Weekday.TH}),
-    earliest=time(9, 30),
-    latest=time(12, 0),
-    duration=60,
-    place="Koffiebar, 3e verdieping",
-)
-
-
-def preferences_from(args: Any) -> Preferences:
-    """Preferences from query or form fields; absent fields keep the demo's defaults.
-
-    Raises `CadenceError` (with a message to show) for values out of range.
-    """
-    d = DEFAULT_PREFERENCES
-    try:
-        days = args.getlist("days")
-        weekdays = frozenset(Weekday[x] for x in days) if days else d.weekdays
-        earliest = time.fromisoformat(args["earliest"]) if args.get("earliest") else d.earliest
-        latest = time.fromisoformat(args["latest"]) if args.get("latest") else d.latest
-        duration = int(args["duration"]) if args.get("duration") else d.duration
-        interval = int(args["every"]) if args.get("every") else d.interval
-    except (KeyError, ValueError) as exc:
-        raise CadenceError(f"could not read the preferences: {exc}") from exc
-    place = args.get("place", d.place)
-    # An unchecked box sends nothing, so "off" is read only from a submitted form (it has place).
-    online = args.get("online") == "on" if "place" in args else d.online
-    return Preferences(
-        weekdays=weekdays,
-        earliest=earliest,
-        latest=latest,
-        duration=duration,
-        place=place,
-        online=online,
-        interval=interval,
+    start = first_meeting_start(now)
+    meeting = NewEvent(
+        subject=FIRST_MEETING,
+        start=start,
+        end=start + timedelta(minutes=45),
+        tz=ADA.tz,
+        organizer=ADA.email,
+        attendees=(Attendee(GRACE.email, GRACE.name),),
+        location="Koffiebar, 3e verdieping",
     )
+    # One key, no date: seeding again next month finds the first one instead of adding another.
+    store.calendar(ADA.email).create_event(meeting, idempotency_key="seed:ada:kennismaking")
+    return count + 1
 
 
-def _now() -> datetime:
-    clock = current_app.extensions.get("goedgesprek.clock")
-    return clock() if clock else datetime.now(UTC)
+def first_meeting_start(now: datetime) -> datetime:
+    """13:00 on the first working day that still has 13:00 ahead (today before noon, else the
+    next one): a time both calendars leave free every week."""
+    tz = zone(ADA.tz)
+    local = now.astimezone(tz)
+    day = local.date() if local.time() < time(12, 0) else local.date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(13, 0), tzinfo=tz)
+
+
+# -- request helpers -------------------------------------------------------------------------------
+
+
+def _url(endpoint: str, args: Mapping[str, Any]) -> str:
+    """`url_for` with query arguments from a mapping (None values left out)."""
+    values: dict[str, Any] = {k: v for k, v in args.items() if v is not None}
+    return url_for(endpoint, **values)
 
 
 def _store() -> Any:
     return current_app.extensions["goedgesprek.store"]
 
 
-def propose(prefs: Preferences, now: datetime, locale: str) -> Proposal:
-    """The planner's proposal for the seeded pair, from their local calendars."""
-    store = _store()
-    start, end = now, now + timedelta(days=400)
-    busy = store.calendar(ADA.email).free_busy([ADA.email, GRACE.email], start, end)
-    settings = current_app.extensions["goedgesprek.settings"]
-
-    def availability(person: Person) -> Availability:
-        intervals = tuple(Interval(b.start, b.end) for b in busy.get(person.email, []))
-        return Availability(person=person, hours=WorkingHours(tz=person.tz), busy=intervals)
-
-    return plan(
-        PAIR,
-        availability(ADA),
-        availability(GRACE),
-        prefs,
-        now=now,
-        country=settings.country,
-        locale=locale,
-    )
+def _clock() -> Any:
+    return current_app.extensions.get("goedgesprek.clock")
 
 
-def _week(offset: int, now: datetime) -> tuple[date, dict[str, list[list[Event]]]]:
-    tz = zone(PAIR.tz)
-    today = now.astimezone(tz).date()
-    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=offset)
-    start = datetime.combine(monday, time(0), tzinfo=tz)
-    end = start + timedelta(days=7)
-    grid: dict[str, list[list[Event]]] = {}
-    for person in PAIR.partners:
-        days: list[list[Event]] = [[] for _ in range(7)]
-        for event in _store().calendar(person.email).events(start, end):
-            local = event.start.astimezone(zone(person.tz)).date()
-            index = (local - monday).days
-            if 0 <= index < 7:
-                days[index].append(event)
-        grid[person.id] = days
-    return monday, grid
+def _now() -> datetime:
+    clock = _clock()
+    return clock() if clock is not None else datetime.now(UTC)
 
 
-def _scheduled(now: datetime) -> list[tuple[Event, list[datetime]]]:
-    calendar = _store().calendar(ADA.email)
-    masters: dict[str, Event] = {}
-    for event in calendar.events(now - timedelta(days=30), now + timedelta(days=400)):
-        master_id = event.series_id or event.id
-        if master_id in masters:
-            continue
-        master = calendar.get_event(master_id) if event.series_id else event
-        if SERIES_PROPERTY in master.properties:
-            masters[master_id] = master
-    result = []
-    for master in masters.values():
-        upcoming = [e.start for e in calendar.instances(master.id, now, now + timedelta(days=400))]
-        result.append((master, upcoming[:4]))
-    return result
+def _locale() -> str:
+    return request_locale(request.form.get("lang") if request.method == "POST" else None)
 
 
 def _csrf_token() -> str:
@@ -222,87 +192,522 @@ def _csrf_token() -> str:
     return str(token)
 
 
+def _check_csrf(sent: str | None) -> None:
+    expected = str(session.get("csrf") or "")
+    if not expected or not secrets.compare_digest(str(sent or ""), expected):
+        abort(
+            400,
+            description=gettext(
+                _locale(), DOMAIN, "The form has expired: reload the page and try again."
+            ),
+        )
+
+
+def _viewer(value: str | None) -> Person:
+    return PEOPLE.get((value or "").strip().lower(), ADA)
+
+
+def _mode(value: str | None) -> str:
+    return value if value in MODES else "read"
+
+
+def _week(value: str | None) -> int:
+    try:
+        return max(-104, min(104, int(value or "0")))
+    except ValueError:
+        return 0
+
+
+def _find_event(event_id: str, viewer: Person) -> Event | None:
+    if not event_id:
+        return None
+    try:
+        event: Event = _store().calendar(viewer.email).get_event(event_id)
+    except NotFound:
+        return None
+    return event
+
+
+def _sees(event: Event, person: Person) -> bool:
+    emails = {event.organizer.lower()} | {a.email.lower() for a in event.attendees}
+    return person.email.lower() in emails
+
+
+# -- the host page ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    """One event in the week grid, as the viewer sees it."""
+
+    event: Event
+    start: str
+    end: str
+    openable: bool
+    ours: bool
+    selected: bool
+
+
 @bp.get("/")
 def home() -> str:
-    """The demo page: both calendars for a week and the series the planner proposes."""
-    locale = pick_locale(request.args.get("lang"), request.headers.get("Accept-Language"))
-    w = words(locale)
+    """The host preview: a week of both calendars, the side panel in a frame, the demo clock."""
+    locale = _locale()
     now = _now()
-    try:
-        offset = max(-52, min(52, int(request.args.get("week", "0"))))
-    except ValueError:
-        offset = 0
-    error = None
-    try:
-        prefs = preferences_from(request.args)
-        proposal: Proposal | None = propose(prefs, now, locale)
-    except CadenceError as exc:
-        prefs, proposal, error = DEFAULT_PREFERENCES, None, str(exc)
-    monday, grid = _week(offset, now)
+    viewer = _viewer(request.args.get("as"))
+    mode = _mode(request.args.get("mode"))
+    offset = _week(request.args.get("week"))
+    selected = _find_event(request.args.get("event", ""), viewer)
+    tz = zone(PAIR.tz)
+    monday = now.astimezone(tz).date() - timedelta(days=now.astimezone(tz).weekday())
+    monday += timedelta(weeks=offset)
+    start = datetime.combine(monday, time(0), tzinfo=tz)
+    days = [monday + timedelta(days=i) for i in range(7)]
+    grid: dict[str, list[list[_Cell]]] = {}
+    for person in PAIR.partners:
+        columns: list[list[_Cell]] = [[] for _ in days]
+        for event in _store().calendar(person.email).events(start, start + timedelta(days=7)):
+            index = (event.start.astimezone(tz).date() - monday).days
+            if 0 <= index < len(days):
+                columns[index].append(
+                    _Cell(
+                        event=event,
+                        start=format_time(event.start.astimezone(tz), "HH:mm", locale=locale),
+                        end=format_time(event.end.astimezone(tz), "HH:mm", locale=locale),
+                        openable=_sees(event, viewer),
+                        ours=bool(event.series_id or event.recurrence),
+                        selected=selected is not None and selected.id == event.id,
+                    )
+                )
+        grid[person.id] = columns
+    state: dict[str, Any] = {"as": viewer.id, "mode": mode, "lang": locale}
+    first = _first_meeting_link(viewer, now, state)
+    pane_src = (
+        _url("pane_demo.pane", {"event": selected.id, **state})
+        if selected is not None and "pane_demo.pane" in current_app.view_functions
+        else None
+    )
     return render_template(
         "demo.html",
-        w=w,
         locale=locale,
         pair=PAIR,
-        monday=monday,
-        days=[monday + timedelta(days=i) for i in range(7)],
-        day_names=w["weekday_names"].split(),
-        grid=grid,
+        viewer=viewer,
+        mode=mode,
+        state=state,
         offset=offset,
-        prefs=prefs,
-        weekdays=list(Weekday),
-        proposal=proposal,
-        rule_lines=proposal.rule.to_rfc5545() if proposal else [],
-        graph_json=json.dumps(proposal.rule.to_graph(), indent=2) if proposal else "",
-        description=proposal.rule.describe(locale) if proposal else "",
-        error=error,
-        scheduled=_scheduled(now),
-        series_property=SERIES_PROPERTY,
+        week_label=format_date(monday, "d MMMM y", locale=locale),
+        days=[(d, format_date(d, "EEE d MMM", locale=locale)) for d in days],
+        grid=grid,
+        selected=selected,
+        selected_when=_when(selected, locale) if selected else "",
+        pane_src=pane_src,
+        pane_missing=selected is not None and pane_src is None,
+        now_label=format_datetime(now.astimezone(tz), "EEEE d MMMM y, HH:mm", locale=locale),
+        clock_moved=_clock_moved(),
+        clock_available=hasattr(_clock(), "advance"),
+        first_meeting=first,
+        first_meeting_subject=FIRST_MEETING,
+        series=_series(now, locale),
         csrf=_csrf_token(),
-        request_id=uuid.uuid4().hex,
-        created=request.args.get("created") == "1",
-        tz=zone(PAIR.tz),
+        cards_href=_url(
+            "demo.cards_view",
+            {"as": viewer.id, "lang": locale, "event": selected.id if selected else None},
+        ),
+        here=lambda **changes: _here(state, offset, selected, changes),
     )
 
 
-@bp.post("/series")
-def create_series() -> Response:
-    """Schedule the proposed series in both calendars (the employee's calendar holds the master)."""
-    if not secrets.compare_digest(request.form.get("csrf", ""), str(session.get("csrf", ""))):
-        abort(400, description="The form has expired: reload the page and try again.")
-    locale = pick_locale(request.form.get("lang"), request.headers.get("Accept-Language"))
+def _here(state: Mapping[str, str], week: int, selected: Event | None, changes: Any) -> str:
+    """This page's address with some of its choices changed (None drops one)."""
+    args: dict[str, Any] = {**state, "week": week}
+    if selected is not None:
+        args["event"] = selected.id
+    changes = dict(changes)
+    if "viewer" in changes:  # templates cannot pass `as` as a keyword
+        changes["as"] = changes.pop("viewer")
+    args.update(changes)
+    return _url("demo.home", args)
+
+
+def _when(event: Event, locale: str) -> str:
+    tz = zone(PAIR.tz)
+    day = format_date(event.start.astimezone(tz), "EEEE d MMMM y", locale=locale)
+    start = format_time(event.start.astimezone(tz), "HH:mm", locale=locale)
+    end = format_time(event.end.astimezone(tz), "HH:mm", locale=locale)
+    return f"{day}, {start}–{end}"
+
+
+def _clock_moved() -> bool:
+    offset = getattr(_clock(), "offset", None)
+    return isinstance(offset, timedelta) and abs(offset) >= timedelta(minutes=1)
+
+
+def _first_meeting_link(viewer: Person, now: datetime, state: Mapping[str, Any]) -> str | None:
+    """A link that opens the first meeting (in its week), if it is in the viewer's calendar."""
+    calendar = _store().calendar(viewer.email)
+    window = calendar.events(now - timedelta(days=14), now + timedelta(days=21))
+    found = next((e for e in window if e.subject == FIRST_MEETING), None)
+    if found is None:
+        return None
+    tz = zone(PAIR.tz)
+    this_monday = now.astimezone(tz).date() - timedelta(days=now.astimezone(tz).weekday())
+    week = (found.start.astimezone(tz).date() - this_monday).days // 7
+    return _url("demo.home", {**state, "event": found.id, "week": week})
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    subject: str
+    description: str
+    upcoming: list[str]
+
+
+def _series(now: datetime, locale: str) -> list[_Series]:
+    """The series in Ada's calendar (she is the employee, so she holds every master)."""
+    calendar = _store().calendar(ADA.email)
+    masters: dict[str, Event] = {}
+    for event in calendar.events(now - timedelta(days=120), now + timedelta(days=400)):
+        master_id = event.series_id or (event.id if event.recurrence else None)
+        if master_id is None or master_id in masters:
+            continue
+        try:
+            masters[master_id] = calendar.get_event(master_id)
+        except NotFound:
+            continue
+    tz = zone(PAIR.tz)
+    result = []
+    for master in masters.values():
+        upcoming = calendar.instances(master.id, now, now + timedelta(days=400))[:4]
+        result.append(
+            _Series(
+                subject=master.subject,
+                description=master.recurrence.describe(locale) if master.recurrence else "",
+                upcoming=[
+                    format_datetime(e.start.astimezone(tz), "EEE d MMM y, HH:mm", locale=locale)
+                    for e in upcoming
+                ],
+            )
+        )
+    return result
+
+
+# -- the demo clock --------------------------------------------------------------------------------
+
+
+_CLOCK_ACTIONS = ("end", "week", "quarter", "today")
+
+
+@bp.post("/demo/clock")
+def move_clock() -> Response:
+    """Move the demo clock: ``end`` (10 minutes after the chosen event), ``week``, ``quarter``
+    (three months on) or ``today`` (back to real time).
+
+    Takes a form (with the page's ``csrf`` field; answers with a redirect back to the page) or
+    JSON (``{"action", "event", "as"}`` with the token in ``X-CSRF-Token``; answers
+    ``{"now": ...}``).
+    """
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            abort(400, description=t("Send a JSON object."))
+        _check_csrf(request.headers.get("X-CSRF-Token") or data.get("csrf"))
+        fields: Mapping[str, Any] = data
+    else:
+        _check_csrf(request.form.get("csrf"))
+        fields = request.form
+    clock = _clock()
+    if not hasattr(clock, "advance"):
+        abort(503, description=t("The demo clock is off: start the app with the demo command."))
+    action = str(fields.get("action") or "")
+    if action not in _CLOCK_ACTIONS:
+        abort(400, description=t("Choose how to move the clock: end, week, quarter or today."))
+    viewer = _viewer(fields.get("as"))
+    event = _find_event(str(fields.get("event") or ""), viewer)
     try:
-        prefs = preferences_from(request.form)
-    except CadenceError as exc:
-        abort(400, description=str(exc))
-    request_id = request.form.get("request_id", "")
-    if not request_id.isalnum() or len(request_id) > 64:
-        abort(400, description="The form is incomplete: reload the page and try again.")
-    proposal = propose(prefs, _now(), locale)
-    first = proposal.occurrences[0]
-    body = _agenda_body(locale)
-    event = NewEvent(
-        subject=f"{words(locale)['conversation']}: {ADA.name} & {GRACE.name}",
-        start=first,
-        end=first + timedelta(minutes=prefs.duration),
-        tz=PAIR.tz,
-        organizer=ADA.email,
-        attendees=(Attendee(GRACE.email, GRACE.name),),
-        body_html=body,
-        location=prefs.place,
-        online=prefs.online,
-        recurrence=proposal.rule,
-        properties={SERIES_PROPERTY: request_id},
+        if action == "end":
+            if event is None:
+                abort(400, description=t("Open a conversation first, then move to its end."))
+            clock.set(event.end.astimezone(UTC) + AFTER_THE_END)
+        elif action == "week":
+            clock.advance(timedelta(weeks=1))
+        elif action == "quarter":
+            local = clock().astimezone(zone(PAIR.tz))
+            clock.advance((local + relativedelta(months=3)) - local)
+        else:
+            clock.reset()
+    except ValueError:
+        abort(400, description=t("The demo clock moves at most three years from today."))
+    if request.is_json:
+        return jsonify(now=clock().isoformat())
+    state = {
+        "as": viewer.id,
+        "mode": _mode(fields.get("mode")),
+        "lang": _locale(),
+        "week": 0,
+        "event": event.id if event is not None else None,
+    }
+    return redirect(_url("demo.home", state), code=303)
+
+
+def t(msgid: str, **params: Any) -> str:
+    return gettext(_locale(), DOMAIN, msgid, **params)
+
+
+# -- the Google cards preview ----------------------------------------------------------------------
+
+ENDPOINTS = {
+    "homepage": "/workspace/homepage",
+    "open": "/workspace/calendar/event-open",
+    "update": "/workspace/calendar/event-update",
+}
+MAX_SESSIONS = 200
+
+
+@dataclass
+class _CardsState:
+    """One browser's add-on panel: who, which event, the card stack and what to show once."""
+
+    viewer: str
+    event: str
+    lang: str
+    stack: list[Any] = field(default_factory=list)
+    flash: dict[str, Any] = field(default_factory=dict)
+
+
+class _CardSessions:
+    """Card stacks by session id, in memory, the least recently used dropped past a bound."""
+
+    def __init__(self, limit: int = MAX_SESSIONS) -> None:
+        self._items: OrderedDict[str, _CardsState] = OrderedDict()
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def get(self, key: str) -> _CardsState | None:
+        with self._lock:
+            state = self._items.get(key)
+            if state is not None:
+                self._items.move_to_end(key)
+            return state
+
+    def put(self, key: str, state: _CardsState) -> None:
+        with self._lock:
+            self._items[key] = state
+            self._items.move_to_end(key)
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+
+def _sessions() -> _CardSessions:
+    sessions: _CardSessions = current_app.extensions["goedgesprek.demo.cards"]
+    return sessions
+
+
+def _session_key() -> str:
+    key = session.get("cards")
+    if not key:
+        key = secrets.token_urlsafe(16)
+        session["cards"] = key
+    return str(key)
+
+
+@bp.get("/demo/cards")
+def cards_view() -> str:
+    """The add-on's side panel as Google Calendar shows it: the card on top of the stack."""
+    from addin.workspace.preview import render_card
+
+    locale = _locale()
+    viewer = _viewer(request.args.get("as"))
+    event = _find_event(request.args.get("event", ""), viewer)
+    key = _session_key()
+    state = _sessions().get(key)
+    wanted = (viewer.id, event.id if event else "", locale)
+    if (
+        state is None
+        or (state.viewer, state.event, state.lang) != wanted
+        or "reset" in request.args
+    ):
+        state = _CardsState(viewer=viewer.id, event=wanted[1], lang=locale)
+        _run(state, "open" if event else "homepage", url=None, parameters={}, inputs={})
+        _sessions().put(key, state)
+    flash, state.flash = state.flash, {}
+    top = state.stack[-1] if state.stack else None
+    card_html = (
+        render_card(
+            top,
+            action_url=url_for("demo.cards_action"),
+            hidden={"csrf": _csrf_token(), "lang": locale},
+            words=_preview_words(),
+            tz=ZoneInfo(PAIR.tz),
+        )
+        if isinstance(top, Mapping)
+        else None
     )
-    _store().calendar(ADA.email).create_event(event, idempotency_key=f"series:{request_id}")
-    return redirect(url_for("demo.home", lang=locale, created=1))
+    return render_template(
+        "cards.html",
+        locale=locale,
+        pair=PAIR,
+        viewer=viewer,
+        event=event,
+        event_when=_when(event, locale) if event else "",
+        attendees=_attendee_names(event) if event else [],
+        card_html=card_html,
+        card_json=json.dumps(top, indent=2, ensure_ascii=False) if top is not None else "",
+        depth=len(state.stack),
+        flash=flash,
+        csrf=_csrf_token(),
+        state={"as": viewer.id, "lang": locale, **({"event": event.id} if event else {})},
+        host_href=_url(
+            "demo.home", {"as": viewer.id, "lang": locale, "event": event.id if event else None}
+        ),
+    )
 
 
-def _agenda_body(locale: str) -> str:
-    """The default agenda, as HTML for the event body."""
-    return agenda_template_html(current_app.extensions["goedgesprek.templates"], locale)
+def _attendee_names(event: Event) -> list[str]:
+    names = {p.email: p.name for p in PAIR.partners}
+    emails = [event.organizer, *(a.email for a in event.attendees if a.email != event.organizer)]
+    return [names.get(e, e) for e in emails]
+
+
+def _preview_words() -> Any:
+    from addin.workspace.preview import PreviewWords
+
+    return PreviewWords(
+        show_more=t("Show more"),
+        apply=t("Apply"),
+        card_menu=t("Card menu"),
+        image=t("Image"),
+        unsupported=t("Not shown in this preview"),
+    )
+
+
+@bp.post("/demo/cards/action")
+def cards_action() -> Response:
+    """A button on a card: call the add-on's endpoint as Google would, apply its answer."""
+    from addin.workspace.preview import clicked_action, form_inputs
+
+    _check_csrf(request.form.get("csrf"))
+    state = _sessions().get(_session_key())
+    if state is None:
+        return redirect(url_for("demo.cards_view", lang=_locale()), code=303)
+    fields = [
+        (k, v) for k, v in request.form.items(multi=True) if k not in ("csrf", "lang", "_action")
+    ]
+    inputs = form_inputs(fields, ZoneInfo(PAIR.tz))
+    trigger = request.form.get("_trigger")
+    if trigger == "update" and state.event:
+        _run(state, "update", url=None, parameters={}, inputs=inputs)
+    else:
+        action = clicked_action(request.form.get("_action"))
+        if action is None:
+            abort(400, description=t("This button runs nothing: reload the page and try again."))
+        _run(state, "action", url=action.function, parameters=action.parameters, inputs=inputs)
+    return redirect(_cards_href(state), code=303)
+
+
+@bp.post("/demo/cards/back")
+def cards_back() -> Response:
+    """The panel's back arrow: Google pops the top card without asking the add-on."""
+    _check_csrf(request.form.get("csrf"))
+    state = _sessions().get(_session_key())
+    if state is None:
+        return redirect(url_for("demo.cards_view", lang=_locale()), code=303)
+    if len(state.stack) > 1:
+        state.stack.pop()
+    return redirect(_cards_href(state), code=303)
+
+
+def _cards_href(state: _CardsState) -> str:
+    args = {"as": state.viewer, "lang": state.lang, "event": state.event or None}
+    return _url("demo.cards_view", args)
+
+
+def _run(
+    state: _CardsState,
+    kind: str,
+    *,
+    url: str | None,
+    parameters: Mapping[str, str],
+    inputs: Mapping[str, Any],
+) -> None:
+    """Send one request to the add-on and apply the answer to `state`'s stack."""
+    from addin.workspace.preview import apply_response, calendar_object, event_object
+    from addin.workspace.schema import CardError, validate_response
+
+    base = request.host_url.rstrip("/")
+    target = url if url is not None else base + ENDPOINTS[kind]
+    parts = urlsplit(target)
+    if f"{parts.scheme}://{parts.netloc}" != base or not parts.path.startswith("/workspace/"):
+        # Google would call any URL; the demo calls only this app's own add-on endpoints.
+        state.flash = {
+            "error": t("The card asks for an endpoint outside this app: %(url)s", url=target)
+        }
+        return
+    viewer = PEOPLE[state.viewer]
+    event = _find_event(state.event, viewer)
+    signer = current_app.extensions["goedgesprek.signer"]
+    real_now = datetime.now(UTC)  # tokens are checked against real time, not the demo's
+    service_account = _service_account()
+    audience = str(current_app.config.get("WORKSPACE_AUDIENCE") or target)
+    body = event_object(
+        locale=state.lang,
+        tz_name=viewer.tz,
+        now=_now(),
+        system_id_token=signer.sign(audience=audience, now=real_now, email=service_account),
+        user_id_token=signer.sign(audience=audience, now=real_now, email=viewer.email),
+        calendar=calendar_object(event, viewer.email) if event is not None else None,
+        parameters=parameters,
+        inputs=inputs,
+    )
+    client = current_app.test_client(use_cookies=False)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    response = client.post(
+        path,
+        base_url=base,
+        json=body,
+        headers={"Authorization": f"Bearer {body['authorizationEventObject']['systemIdToken']}"},
+    )
+    if response.status_code == 404 and not _has_endpoints():
+        state.flash = {"error": t("The Google card endpoints are not part of this app yet.")}
+        return
+    answer = response.get_json(silent=True)
+    if response.status_code != 200 or not isinstance(answer, dict):
+        message = answer.get("message") if isinstance(answer, dict) else None
+        state.flash = {
+            "error": t(
+                "The add-on answered %(status)s: %(message)s",
+                status=response.status_code,
+                message=message or response.get_data(as_text=True)[:300],
+            )
+        }
+        return
+    problems: list[str] = []
+    try:
+        validate_response(answer)
+    except CardError as exc:
+        problems.append(str(exc))
+    outcome = apply_response(state.stack, answer)
+    state.stack = outcome.stack
+    state.flash = {
+        "notification": outcome.notification,
+        "link": outcome.link,
+        "host_actions": [(a.kind, ", ".join(a.items)) for a in outcome.host_actions],
+        "problems": problems + list(outcome.problems),
+    }
+
+
+def _service_account() -> str:
+    from addin.workspace.verify import LOCAL_SERVICE_ACCOUNT
+
+    return str(current_app.config.get("WORKSPACE_SERVICE_ACCOUNT") or LOCAL_SERVICE_ACCOUNT)
+
+
+def _has_endpoints() -> bool:
+    adapter = current_app.url_map.bind("localhost")
+    return any(adapter.test(path, method="POST") for path in ENDPOINTS.values())
 
 
 def init_app(app: Flask) -> None:
-    """Register the demo pages."""
+    """Register the host preview, only when the app runs as the demo or under test."""
+    if not (app.config.get("DEMO") or app.testing):
+        return
+    app.extensions["goedgesprek.demo.cards"] = _CardSessions()
     app.register_blueprint(bp)
