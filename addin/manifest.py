@@ -143,7 +143,10 @@ def normalize_base_url(base_url: str, *, allow_loopback: bool = False) -> str:
     except ValueError:
         raise ValueError(f"the base URL has a bad port, got {text!r}") from None
     if not _HOST.fullmatch(host):
-        raise ValueError(f"the base URL's host {host!r} is not a valid host name")
+        raise ValueError(
+            f"the base URL's host {host!r} is not a valid host name (letters, digits, dots and "
+            "hyphens; give an international name in its xn-- form)"
+        )
     if scheme == "http":
         if host not in _LOOPBACK_HOSTS:
             raise ValueError(
