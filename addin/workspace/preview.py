@@ -646,7 +646,7 @@ def clicked_action(value: str | None) -> ClickedAction | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("function"), str):
         return None
-    params = data.get("parameters") or {}
+    params = data.get("parameters", {})
     if not isinstance(params, dict):
         return None
     return ClickedAction(
