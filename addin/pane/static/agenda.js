@@ -1,0 +1,247 @@
+// State "upcoming": the agenda per theme (the employee owns it, the manager proposes items),
+// sharing and agreeing, preparation, the checklist of agreements and the next dates.
+
+import { h } from "./dom.js";
+import { draft } from "./drafts.js";
+import { t } from "./i18n.js";
+import {
+  actionLine, agreementBadge, badge, button, checkField, eventCopyChoice, form, formatDateTime,
+  nameOf, namesOf, section, selectField, textField, TEXT_MAX, turnBox,
+} from "./common.js";
+
+const STATES = () => ({ draft: t("Draft"), shared: t("Shared"), agreed: t("Agreed") });
+
+function themeTitle(agenda, key) {
+  const theme = (agenda.themes || []).find((th) => th.key === key);
+  return theme ? theme.title : key;
+}
+
+/** Items grouped by theme, in agenda order; items of an unknown theme come last. */
+function groups(agenda) {
+  const themes = [...(agenda.themes || [])];
+  const known = new Set(themes.map((th) => th.key));
+  const strays = (agenda.items || []).filter((it) => !known.has(it.theme));
+  const result = themes.map((theme) => ({
+    theme,
+    items: (agenda.items || []).filter((it) => it.theme === theme.key),
+  }));
+  if (strays.length) result.push({ theme: { key: "", title: t("Other items"), prompt: "" }, items: strays });
+  return result;
+}
+
+/** The op that moves `item` one place up (-1) or down (+1) within its theme, or null. */
+function moveOp(agenda, item, step) {
+  const all = agenda.items || [];
+  const same = all.filter((it) => it.theme === item.theme);
+  const neighbour = same[same.indexOf(item) + step];
+  if (!neighbour) return null;
+  return { op: "agenda.move_item", item: item.id, index: all.indexOf(neighbour) };
+}
+
+function itemMeta(app, item) {
+  const ctx = app.ctx;
+  const notes = [];
+  if (item.proposed_by && item.proposed_by !== "employee") {
+    notes.push(t("Proposed by %(name)s", { name: nameOf(ctx, item.proposed_by) }));
+  }
+  if (item.carried_from) {
+    notes.push(item.carried_from.origin === "action"
+      ? t("Carried over: an open action from the previous conversation")
+      : t("Carried over: not finished in the previous conversation"));
+  }
+  return notes.length ? h("p", { class: "meta", text: notes.join(" · ") }) : null;
+}
+
+function editForm(app, item) {
+  const title = textField({ label: t("Title"), key: `item:${item.id}:title`, value: item.title, required: true });
+  const notes = textField({ label: t("Notes"), key: `item:${item.id}:notes`, value: item.notes || "",
+    multiline: true, maxlength: TEXT_MAX });
+  const save = () => {
+    const text = String(draft(`item:${item.id}:title`, item.title)).trim();
+    if (!text) return app.alert(t("Give the item a title."));
+    return app.send([{ op: "agenda.edit_item", item: item.id, title: text,
+      notes: String(draft(`item:${item.id}:notes`, item.notes || "")) }], {
+      clear: [`item:${item.id}:*`], done: t("The item is saved."), after: () => { app.ui.editing = null; },
+    });
+  };
+  return form([title.wrap, notes.wrap, h("div", { class: "actions" },
+    button(t("Save"), null, { primary: true, type: "submit", key: `item:${item.id}:save` }),
+    button(t("Cancel"), () => { app.ui.editing = null; app.render(); }, { key: `item:${item.id}:cancel` }))],
+  save, { label: t("Edit “%(title)s”", { title: item.title }) });
+}
+
+function itemRow(app, item, canEdit) {
+  const agenda = app.ctx.agenda;
+  if (canEdit && app.ui.editing === item.id) return h("li", {}, editForm(app, item));
+  const parts = [h("p", { class: "item-title", text: item.title })];
+  if (item.notes) parts.push(h("p", { class: "notes", text: item.notes }));
+  parts.push(itemMeta(app, item));
+  if (canEdit) {
+    const up = moveOp(agenda, item, -1);
+    const down = moveOp(agenda, item, 1);
+    parts.push(h("div", { class: "tools" },
+      button(t("Edit"), () => { app.ui.editing = item.id; app.render(`item:${item.id}:title`); },
+        { subtle: true, key: `item:${item.id}:edit`, label: t("Edit “%(title)s”", { title: item.title }) }),
+      up && button(t("Move up"), () => app.send([up], { done: t("Moved up.") }),
+        { subtle: true, key: `item:${item.id}:up`, label: t("Move “%(title)s” up", { title: item.title }) }),
+      down && button(t("Move down"), () => app.send([down], { done: t("Moved down.") }),
+        { subtle: true, key: `item:${item.id}:down`, label: t("Move “%(title)s” down", { title: item.title }) }),
+      button(t("Remove"), () => app.send([{ op: "agenda.remove_item", item: item.id }],
+        { done: t("“%(title)s” is removed.", { title: item.title }) }),
+      { subtle: true, key: `item:${item.id}:remove`, label: t("Remove “%(title)s”", { title: item.title }) })));
+  }
+  return h("li", { key: `item:${item.id}` }, parts);
+}
+
+function addForm(app, agenda, isEmployee) {
+  const themes = (agenda.themes || []).map((th) => [th.key, th.title]);
+  if (!themes.length) return null;
+  const theme = selectField({ label: t("Theme"), key: "new-item:theme", value: themes[0][0], options: themes });
+  const title = textField({ label: t("Title"), key: "new-item:title", required: true });
+  const notes = textField({ label: t("Notes (optional)"), key: "new-item:notes", multiline: true });
+  const submit = () => {
+    const text = String(draft("new-item:title", "")).trim();
+    if (!text) return app.alert(t("Give the item a title."));
+    const op = { op: "agenda.add_item", theme: draft("new-item:theme", themes[0][0]), title: text };
+    const extra = String(draft("new-item:notes", "")).trim();
+    if (extra) op.notes = extra;
+    return app.send([op], {
+      clear: ["new-item:title", "new-item:notes"],
+      done: isEmployee ? t("The item is on the agenda.") : t("Your item is proposed."),
+    });
+  };
+  const heading = isEmployee ? t("Add an item") : t("Propose an item");
+  return section(heading, form([theme.wrap, title.wrap, notes.wrap, h("div", { class: "actions" },
+    button(isEmployee ? t("Add to the agenda") : t("Propose"), null,
+      { primary: true, type: "submit", key: "new-item:submit" }))], submit, { label: heading }),
+  { level: 3, cls: "add" });
+}
+
+function agendaSection(app) {
+  const ctx = app.ctx;
+  const agenda = ctx.agenda || { state: "draft", agreed_by: [], themes: [], items: [] };
+  const role = ctx.user.role;
+  const isEmployee = role === "employee";
+  const parts = [h("p", {}, t("Status:"), " ",
+    badge(STATES()[agenda.state] || agenda.state, agenda.state === "agreed" ? "good" : undefined))];
+  if ((agenda.agreed_by || []).length) {
+    parts.push(h("p", { class: "meta", text: t("Agreed by %(names)s", { names: namesOf(ctx, agenda.agreed_by) }) }));
+  }
+  for (const group of groups(agenda)) {
+    const children = [];
+    if (group.theme.prompt) children.push(h("p", { class: "hint", text: group.theme.prompt }));
+    children.push(group.items.length
+      ? h("ol", { class: "items" }, group.items.map((it) => itemRow(app, it, isEmployee)))
+      : h("p", { class: "meta", text: t("No items yet.") }));
+    parts.push(section(group.theme.title, children, { level: 3, cls: "theme" }));
+  }
+  parts.push(addForm(app, agenda, isEmployee));
+  const actions = [];
+  if (isEmployee && agenda.state === "draft") {
+    actions.push(button(t("Share the agenda with %(name)s", { name: nameOf(ctx, "manager") }),
+      () => app.send([{ op: "agenda.share" }], { done: t("The agenda is shared.") }),
+      { primary: true, key: "agenda:share" }));
+  }
+  if (agenda.state !== "draft" && !(agenda.agreed_by || []).includes(role)) {
+    actions.push(button(t("I agree with this agenda"),
+      () => app.send([{ op: "agenda.agree" }], { done: t("You agreed with the agenda.") }),
+      { primary: true, key: "agenda:agree" }));
+  }
+  if (!isEmployee && agenda.state === "draft") {
+    parts.push(h("p", { class: "meta", text: t("%(name)s has not shared the agenda yet.", { name: nameOf(ctx, "employee") }) }));
+  }
+  if (actions.length) parts.push(h("div", { class: "actions" }, actions));
+  return section(t("Agenda"), parts, { key: "agenda" });
+}
+
+function composeSection(app) {
+  if (!app.compose) return null;
+  const agreed = app.ctx.agenda && app.ctx.agenda.state === "agreed";
+  return section(t("The event"), [
+    h("p", { text: agreed
+      ? t("Put the agreed agenda in this event. Your own text in the event stays.")
+      : t("Once you both agree with the agenda, you can put it in this event.") }),
+    h("div", { class: "actions" }, button(t("Put the agreed agenda in the event"),
+      () => app.writeEventCopy(), { key: "event-copy", disabled: !agreed })),
+  ]);
+}
+
+function preparationSection(ctx) {
+  const previous = (ctx.previous && ctx.previous.agreements) || [];
+  const open = ctx.open_actions || [];
+  const questions = (ctx.preparation && ctx.preparation.questions) || [];
+  return section(t("Preparation"), [
+    h("h3", { text: t("Agreements from last time") }),
+    previous.length
+      ? h("ul", { class: "items" }, previous.map((a) => h("li", {},
+        h("p", { class: "item-title", text: a.text }), agreementBadge(a.state))))
+      : h("p", { class: "meta", text: t("No agreements from a previous conversation.") }),
+    h("h3", { text: t("Open actions") }),
+    open.length
+      ? h("ul", { class: "items" }, open.map((a) => h("li", {}, actionLine(ctx, a))))
+      : h("p", { class: "meta", text: t("No open actions.") }),
+    h("h3", { text: t("Questions to prepare") }),
+    questions.length
+      ? h("ul", {}, questions.map((q) => h("li", { text: q.text })))
+      : h("p", { class: "meta", text: t("No questions in this template.") }),
+  ]);
+}
+
+function seriesForm(app) {
+  const series = app.ctx.series;
+  const place = textField({ label: t("Place"), key: "series:place", value: series.place || "" });
+  const duration = selectField({ label: t("Length"), key: "series:duration", value: String(series.duration || 60),
+    options: [["30", t("30 minutes")], ["45", t("45 minutes")], ["60", t("1 hour")],
+      ["90", t("1.5 hours")], ["120", t("2 hours")]] });
+  const online = checkField({ label: t("Online"), key: "series:online", checked: Boolean(series.online) });
+  const save = () => app.patchSeries({
+    place: String(draft("series:place", series.place || "")).trim(),
+    duration: Number(draft("series:duration", String(series.duration || 60))),
+    online: Boolean(draft("series:online", Boolean(series.online))),
+  }, { clear: ["series:*"], done: t("Place and length are saved.") });
+  return form([place.wrap, duration.wrap, online.wrap, h("div", { class: "actions" },
+    button(t("Save place and length"), null, { type: "submit", key: "series:save" }))],
+  save, { label: t("Place and length") });
+}
+
+function checklistSection(app) {
+  const ctx = app.ctx;
+  const checklist = (ctx.preparation && ctx.preparation.checklist) || [];
+  const parts = [checklist.length
+    ? h("details", { class: "checklist" },
+      h("summary", { text: t("The points to agree on (%(count)s)", { count: checklist.length }) }),
+      h("ul", {}, checklist.map((c) => h("li", { text: c.text }))))
+    : null];
+  if (ctx.series) {
+    parts.push(eventCopyChoice(`series:event_copy:${ctx.series.event_copy}`, ctx.series.event_copy,
+      (value) => app.patchSeries({ event_copy: value }, { done: t("Saved: what the event shows.") })));
+    if (ctx.user.role === "employee") parts.push(seriesForm(app));
+  }
+  return section(t("Checklist of agreements"), parts);
+}
+
+/** Upcoming dates of the series. */
+export function nextDatesSection(ctx, title = t("Next conversations")) {
+  const dates = ctx.next_dates || [];
+  const tz = ctx.series ? ctx.series.tz : undefined;
+  return section(title, dates.length
+    ? h("ol", {}, dates.map((iso) => h("li", { text: formatDateTime(iso, tz) })))
+    : h("p", { class: "meta", text: t("No further dates planned.") }));
+}
+
+/** The whole "upcoming" state. */
+export function renderUpcoming(app) {
+  const ctx = app.ctx;
+  const when = ctx.occurrence ? formatDateTime(ctx.occurrence.start, ctx.series && ctx.series.tz) : "";
+  return [
+    h("h1", { text: t("Conversation on %(date)s", { date: when }), tabindex: "-1" }),
+    turnBox(ctx),
+    agendaSection(app),
+    composeSection(app),
+    preparationSection(ctx),
+    checklistSection(app),
+    nextDatesSection(ctx),
+  ];
+}
+
+export { themeTitle };

@@ -1,0 +1,121 @@
+// The side-panel JSON API. Every call carries the user's bearer token and ?lang=.
+
+import { t } from "./i18n.js";
+
+/** An answer that is not a success: `status`, `code` (the API's "error"), `message`, `body`. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body && typeof body.message === "string" ? body.message : defaultMessage(status));
+    this.status = status;
+    this.code = body && body.error ? String(body.error) : `http_${status}`;
+    this.body = body || {};
+  }
+}
+
+function defaultMessage(status) {
+  if (status === 0) return t("Could not reach Goed Gesprek. Check your connection and try again.");
+  if (status === 401) return t("Your sign-in has expired. Close and reopen the pane.");
+  return t("Something went wrong on our side. Try again in a moment.");
+}
+
+export class Api {
+  /** `base` ("/api"), `lang` ("nl"/"en"), `getToken(refresh)` returns a bearer token. */
+  constructor(base, lang, getToken) {
+    this.base = base;
+    this.lang = lang;
+    this.getToken = getToken;
+  }
+
+  url(path, query = {}) {
+    const params = new URLSearchParams({ ...query, lang: this.lang });
+    return `${this.base}${path}?${params}`;
+  }
+
+  /** The raw response of an authorised call; retries once with a fresh token after a 401. */
+  async fetch(method, path, { query, body, headers } = {}) {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const token = await this.getToken(attempt > 0);
+      const init = {
+        method,
+        headers: { Accept: "application/json", Authorization: `Bearer ${token}`, ...headers },
+        credentials: "omit",
+        cache: "no-store",
+      };
+      if (body !== undefined) {
+        init.headers["Content-Type"] = "application/json";
+        init.body = JSON.stringify(body);
+      }
+      let response;
+      try {
+        response = await fetch(this.url(path, query), init);
+      } catch {
+        throw new ApiError(0, null);
+      }
+      if (response.status !== 401 || attempt > 0) return response;
+    }
+    throw new ApiError(401, null);
+  }
+
+  /** The JSON answer of a call, or an ApiError. */
+  async json(method, path, options) {
+    const response = await this.fetch(method, path, options);
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  context(event) {
+    return this.json("GET", "/context", { query: { event } });
+  }
+
+  preview(body) {
+    return this.json("POST", "/series/preview", { body });
+  }
+
+  createSeries(body) {
+    return this.json("POST", "/series", { body });
+  }
+
+  patchSeries(series, body) {
+    return this.json("PATCH", `/series/${encodeURIComponent(series)}`, { body });
+  }
+
+  /** Apply ops to an occurrence; If-Match is the context's etag (left out when it is null). */
+  apply(series, occ, event, ops, etag) {
+    const headers = etag ? { "If-Match": etag } : {};
+    return this.json("POST", occurrencePath(series, occ), { body: { event, ops }, headers });
+  }
+
+  eventCopy(series, occ) {
+    return this.json("GET", `${occurrencePath(series, occ)}/event-copy`);
+  }
+
+  /** The record export as a Blob and its file name. */
+  async exportRecord(series, occ, format) {
+    const response = await this.fetch("GET", `${occurrencePath(series, occ)}/export`, {
+      query: { format },
+    });
+    if (!response.ok) {
+      let data = null;
+      try {
+        data = await response.json();
+      } catch {
+        data = null;
+      }
+      throw new ApiError(response.status, data);
+    }
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+    const name = match ? decodeURIComponent(match[1]) : `record.${format === "md" ? "md" : "html"}`;
+    return { blob: await response.blob(), name };
+  }
+}
+
+function occurrencePath(series, occ) {
+  return `/series/${encodeURIComponent(series)}/occurrences/${encodeURIComponent(occ)}`;
+}

@@ -1,0 +1,2 @@
+// The function file: Office needs it to initialise; the add-in has no commands of its own yet.
+window.Office.onReady(() => {});

@@ -1,0 +1,193 @@
+// Building blocks shared by the pane's views: names, dates, sections and labelled fields.
+
+import { h, uid } from "./dom.js";
+import { bindDraft, draft, setDraft } from "./drafts.js";
+import { language, t } from "./i18n.js";
+
+export const TITLE_MAX = 200;
+export const TEXT_MAX = 4000;
+
+/** "employee" / "manager" in the user's language. */
+export function roleName(role) {
+  if (role === "employee") return t("employee");
+  if (role === "manager") return t("manager");
+  return "";
+}
+
+/** The name of the partner with `role` in this series, or the role's name. */
+export function nameOf(ctx, role) {
+  const person = ctx && ctx.series ? ctx.series[role] : null;
+  return (person && (person.name || person.email)) || roleName(role);
+}
+
+/** Names of the partners with these roles, as a list in the user's language. */
+export function namesOf(ctx, roles) {
+  const names = (roles || []).map((role) => nameOf(ctx, role));
+  try {
+    return new Intl.ListFormat(language(), { type: "conjunction" }).format(names);
+  } catch {
+    return names.join(", ");
+  }
+}
+
+/** The other role. */
+export function otherRole(role) {
+  return role === "employee" ? "manager" : "employee";
+}
+
+/** An instant (ISO 8601 or Date) as weekday, date and time, in `tz` when given. */
+export function formatDateTime(value, tz) {
+  if (!value) return "";
+  const when = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(when.getTime())) return String(value);
+  const options = { weekday: "long", day: "numeric", month: "long", year: "numeric",
+    hour: "2-digit", minute: "2-digit" };
+  try {
+    return new Intl.DateTimeFormat(language(), tz ? { ...options, timeZone: tz } : options)
+      .format(when);
+  } catch {
+    return new Intl.DateTimeFormat(language(), options).format(when);
+  }
+}
+
+/** A calendar date ("2026-12-15") as a date in words. */
+export function formatDate(ymd) {
+  if (!ymd) return "";
+  const when = new Date(`${String(ymd).slice(0, 10)}T12:00:00Z`);
+  if (Number.isNaN(when.getTime())) return String(ymd);
+  return new Intl.DateTimeFormat(language(), {
+    weekday: "short", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
+  }).format(when);
+}
+
+/** Weekday names (Monday first) in the user's language, from the browser's locale data. */
+export function weekdayNames() {
+  const monday = Date.UTC(2024, 0, 1, 12);
+  const format = new Intl.DateTimeFormat(language(), { weekday: "long", timeZone: "UTC" });
+  return Array.from({ length: 7 }, (_, i) => format.format(new Date(monday + i * 864e5)));
+}
+
+/** A titled region: <section aria-labelledby> with an <h2> (or `level`). */
+export function section(title, children, { level = 2, cls = "card", key } = {}) {
+  const id = uid("h");
+  return h(
+    "section",
+    { class: cls, "aria-labelledby": id, key },
+    h(`h${level}`, { id, text: title, tabindex: "-1" }),
+    children,
+  );
+}
+
+/** A text input or textarea with its label, bound to the draft `key`. */
+export function textField({ label, key, value = "", multiline = false, type = "text",
+  required = false, hint, maxlength, autocomplete = "off" }) {
+  const id = uid("f");
+  const hintId = hint ? uid("hint") : undefined;
+  const input = multiline
+    ? h("textarea", { id, key, required, rows: 3, maxlength: maxlength || TEXT_MAX,
+      "aria-describedby": hintId })
+    : h("input", { id, key, type, required, autocomplete,
+      maxlength: type === "text" || type === "email" ? maxlength || TITLE_MAX : undefined,
+      "aria-describedby": hintId });
+  bindDraft(input, key, value);
+  const wrap = h("div", { class: "field" }, h("label", { for: id, text: label }), input,
+    hint ? h("p", { id: hintId, class: "hint", text: hint }) : null);
+  return { wrap, input };
+}
+
+/** A select with its label; `options` are [value, label] pairs. */
+export function selectField({ label, key, value = "", options }) {
+  const id = uid("f");
+  const select = h("select", { id, key },
+    options.map(([v, text]) => h("option", { value: v, text })));
+  bindDraft(select, key, value);
+  return { wrap: h("div", { class: "field" }, h("label", { for: id, text: label }), select), select };
+}
+
+/** A checkbox with its label. */
+export function checkField({ label, key, checked = false }) {
+  const id = uid("f");
+  const input = h("input", { id, key, type: "checkbox" });
+  bindDraft(input, key, checked);
+  return { wrap: h("div", { class: "check" }, input, h("label", { for: id, text: label })), input };
+}
+
+/** A button; `label` is an accessible name when the visible text alone is ambiguous. */
+export function button(text, onclick, { primary = false, subtle = false, key, label,
+  type = "button", disabled = false } = {}) {
+  const cls = primary ? "primary" : subtle ? "subtle" : undefined;
+  return h("button", { type, class: cls, key, "aria-label": label, disabled, onclick, text });
+}
+
+/** A form whose submit (button or Enter) calls `onsubmit(form)` without reloading. */
+export function form(children, onsubmit, { label, key } = {}) {
+  return h("form", {
+    "aria-label": label, key, novalidate: true,
+    onsubmit: (event) => {
+      event.preventDefault();
+      onsubmit(event.currentTarget);
+    },
+  }, children);
+}
+
+/** A small pill. `tone`: "good", "wait" or none. */
+export function badge(text, tone) {
+  return h("span", { class: tone ? `badge ${tone}` : "badge", text });
+}
+
+/** "Whose turn it is" from the context, and the user's own part. */
+export function turnBox(ctx) {
+  const parts = [];
+  if (ctx.user && ctx.user.role) {
+    parts.push(h("p", { class: "meta", text: t("You take part as %(role)s.", { role: roleName(ctx.user.role) }) }));
+  }
+  if (ctx.turn && ctx.turn.message) parts.push(h("p", { class: "turn", text: ctx.turn.message }));
+  return parts;
+}
+
+/** A line for an action: description, owner and due date. */
+export function actionLine(ctx, action) {
+  const owner = nameOf(ctx, action.owner);
+  const meta = action.due
+    ? t("%(owner)s, due %(date)s", { owner, date: formatDate(action.due) })
+    : t("%(owner)s, no due date", { owner });
+  return [h("p", { class: "item-title", text: action.description }), h("p", { class: "meta", text: meta })];
+}
+
+/** The state of an agreement as a badge. */
+export function agreementBadge(state) {
+  const labels = { draft: t("Draft"), proposed: t("Proposed"), final: t("Final"), declined: t("Declined") };
+  const tone = state === "final" ? "good" : state === "proposed" || state === "declined" ? "wait" : undefined;
+  return badge(labels[state] || state, tone);
+}
+
+/** A group of radios sharing the draft `key`; `options` are [value, label] pairs. */
+export function radioGroup({ legend, key, value, options, onchange, hint }) {
+  const name = uid("r");
+  const current = draft(key, value);
+  const radios = options.map(([v, label]) => {
+    const id = uid("f");
+    const input = h("input", { id, type: "radio", name, value: v, key: `${key}:${v}` });
+    input.checked = v === current;
+    input.addEventListener("change", () => {
+      if (!input.checked) return;
+      setDraft(key, v);
+      if (onchange) onchange(v);
+    });
+    return h("div", { class: "check" }, input, h("label", { for: id, text: label }));
+  });
+  return h("fieldset", {}, h("legend", { text: legend }), radios,
+    hint ? h("p", { class: "hint", text: hint }) : null);
+}
+
+/** The pair's choice of what the calendar event shows of the agenda. */
+export function eventCopyChoice(key, value, onchange) {
+  return radioGroup({
+    legend: t("What the event in both calendars shows"),
+    key,
+    value,
+    onchange,
+    options: [["full", t("The full text of each agenda item")], ["titles", t("Only the theme titles")]],
+    hint: t("Anyone with access to either calendar can see the event. The record is never in the event."),
+  });
+}

@@ -1,0 +1,273 @@
+// The task pane: read the opened appointment through Office.js, ask the API for its context and
+// show the state it is in. Every change goes to the API as ops; a 409 shows "changed meanwhile"
+// with both versions.
+
+import { Api, ApiError } from "./api.js";
+import { clear, h } from "./dom.js";
+import { clearDrafts } from "./drafts.js";
+import * as host from "./host.js";
+import { language, loadCatalog, pickLanguage, t } from "./i18n.js";
+import { renderUpcoming } from "./agenda.js";
+import { formatDateTime } from "./common.js";
+import { conflictPanel } from "./conflict.js";
+import { renderPlan } from "./plan.js";
+import { renderNotPartner } from "./private.js";
+import { renderEnded } from "./record.js";
+
+const body = document.body;
+const main = document.getElementById("main");
+const view = document.getElementById("view");
+const alertBox = document.getElementById("alert");
+const statusBox = document.getElementById("status");
+
+let token = null;
+
+/** A fresh client id for an idempotent create (uuid without dashes). */
+function newRequestId() {
+  if (crypto.randomUUID) return crypto.randomUUID().replaceAll("-", "");
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)),
+    (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function getToken(refresh) {
+  if (!token || refresh) {
+    try {
+      token = await host.accessToken();
+    } catch (error) {
+      token = null;
+      throw new ApiError(401, { error: "unauthorized", message: t("Could not sign you in: %(reason)s",
+        { reason: (error && error.message) || String(error) }) });
+    }
+  }
+  return token;
+}
+
+const app = {
+  ctx: null,
+  item: null,
+  compose: false,
+  conflict: null,
+  requestId: null,
+  busy: false,
+  lastState: null,
+  ui: { editing: null, declining: null, preview: null },
+  api: null,
+
+  announce(message) {
+    statusBox.textContent = message || "";
+  },
+
+  alert(message) {
+    alertBox.textContent = message || "";
+  },
+
+  /** Draw the current state; keeps focus on the control with the same key, or on `focusKey`. */
+  render(focusKey) {
+    const active = document.activeElement;
+    const keep = focusKey || (active && active.dataset ? active.dataset.key : undefined);
+    clear(view);
+    if (!app.ctx) return;
+    eventLine(app.ctx.event, app.ctx.series && app.ctx.series.tz);
+    if (app.conflict) view.append(conflictPanel(app));
+    for (const node of [stateView(app)].flat(Infinity)) if (node) view.append(node);
+    const changed = app.lastState !== app.ctx.state;
+    app.lastState = app.ctx.state;
+    const target = keep ? view.querySelector(`[data-key="${CSS.escape(keep)}"]`) : null;
+    if (target) target.focus();
+    else if (app.conflict) view.querySelector('[data-key="conflict"] h2').focus();
+    else if (changed || (active && !document.contains(active))) {
+      const heading = view.querySelector("h1");
+      if (heading) heading.focus();
+    }
+  },
+
+  /** Run `task` once at a time, with busy state and error handling. */
+  async run(task, ops, options) {
+    if (app.busy) return false;
+    app.busy = true;
+    main.setAttribute("aria-busy", "true");
+    app.alert("");
+    app.announce("");
+    try {
+      await task();
+      return true;
+    } catch (error) {
+      handleError(error, ops, options);
+      return false;
+    } finally {
+      app.busy = false;
+      main.setAttribute("aria-busy", "false");
+    }
+  },
+
+  /** Send ops to this occurrence. `clear`: draft keys to drop on success; `done`: the news. */
+  send(ops, options = {}) {
+    return app.run(async () => {
+      const ctx = app.ctx;
+      const next = await app.api.apply(ctx.series.id, ctx.occurrence.key, ctx.event.id, ops, ctx.etag);
+      clearDrafts(options.clear);
+      if (options.after) options.after();
+      app.conflict = null;
+      app.ctx = next;
+      app.render();
+      app.announce(options.done || t("Saved."));
+    }, ops, options);
+  },
+
+  patchSeries(changes, options = {}) {
+    return app.run(async () => {
+      const answer = await app.api.patchSeries(app.ctx.series.id, changes);
+      clearDrafts(options.clear);
+      app.ctx = { ...app.ctx, series: answer.series || app.ctx.series };
+      app.render();
+      app.announce(options.done || t("Saved."));
+    });
+  },
+
+  previewSeries(request) {
+    return app.run(async () => {
+      app.ui.preview = await app.api.preview(request);
+      app.render("plan:preview");
+      const heading = view.querySelector('[data-key="plan:preview"] h2');
+      if (heading) heading.focus();
+    });
+  },
+
+  createSeries(request) {
+    // Kept until it succeeds, so a retry after a lost answer gives the same series.
+    app.requestId = app.requestId || newRequestId();
+    return app.run(async () => {
+      const answer = await app.api.createSeries({ ...request, request_id: app.requestId });
+      app.requestId = null;
+      app.ui.preview = null;
+      clearDrafts(["plan:*"]);
+      app.ctx = answer.context;
+      app.render();
+      const first = answer.context && answer.context.occurrence ? answer.context.occurrence.start : null;
+      app.announce(first
+        ? t("The series is planned. The first conversation is on %(date)s.", {
+          date: formatDateTime(first, answer.series && answer.series.tz) })
+        : t("The series is planned."));
+    });
+  },
+
+  writeEventCopy() {
+    return app.run(async () => {
+      const ctx = app.ctx;
+      const copy = await app.api.eventCopy(ctx.series.id, ctx.occurrence.key);
+      await host.writeEventCopy(copy);
+      app.announce(t("The agenda is in the event. Save or send the event to keep it."));
+    });
+  },
+
+  download(format) {
+    return app.run(async () => {
+      const ctx = app.ctx;
+      const { blob, name } = await app.api.exportRecord(ctx.series.id, ctx.occurrence.key, format);
+      const url = URL.createObjectURL(blob);
+      const link = h("a", { href: url, download: name, class: "visually-hidden", text: name });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      app.announce(t("The record is downloaded as %(name)s.", { name }));
+    });
+  },
+};
+
+function handleError(error, ops, options = {}) {
+  if (error instanceof ApiError && error.status === 409 && error.body && error.body.current) {
+    app.ctx = error.body.current;
+    const yours = error.body.yours && Array.isArray(error.body.yours.ops) ? error.body.yours.ops : ops;
+    app.conflict = { message: error.message, ops: yours || [], clear: options.clear, done: options.done };
+    app.render();
+    app.alert(error.message);
+    return;
+  }
+  if (error instanceof ApiError || error instanceof host.HostError) {
+    app.alert(error.message);
+    return;
+  }
+  app.alert(t("Something went wrong in the pane: %(reason)s", { reason: String(error && error.message) }));
+  console.error(error); // eslint-disable-line no-console
+}
+
+function stateView(state) {
+  switch (state.ctx.state) {
+    case "not_series": return renderPlan(state);
+    case "upcoming": return renderUpcoming(state);
+    case "ended": return renderEnded(state);
+    case "not_partner": return renderNotPartner(state);
+    default: return h("p", { text: t("This event is in a state the pane does not know.") });
+  }
+}
+
+function eventLine(event, tz) {
+  const line = document.getElementById("event-line");
+  if (!event) return;
+  const when = formatDateTime(event.start, tz);
+  line.textContent = [event.subject, when].filter(Boolean).join(" · ");
+}
+
+function renderSaveFirst() {
+  clear(view);
+  view.append(
+    h("h1", { text: t("Save the appointment first"), tabindex: "-1" }),
+    h("p", { text: t("This appointment is new. Save it, then the pane can plan a series from it.") }),
+    h("div", { class: "actions" }, h("button", {
+      type: "button", class: "primary", key: "save-item", text: t("Save the appointment"),
+      onclick: () => app.run(async () => {
+        const id = await host.saveItem();
+        if (!id) throw new host.HostError({ message: t("Outlook did not give the saved appointment an id.") });
+        app.item = { ...app.item, id };
+        await loadContext(id);
+      }),
+    })),
+  );
+  view.querySelector("h1").focus();
+}
+
+async function loadContext(eventId) {
+  app.announce(t("Loading…"));
+  app.ctx = await app.api.context(eventId);
+  app.announce("");
+  app.render();
+}
+
+async function start() {
+  try {
+    await window.Office.onReady();
+  } catch (error) {
+    app.alert(t("Outlook could not start the pane: %(reason)s", { reason: (error && error.message) || String(error) }));
+    main.setAttribute("aria-busy", "false");
+    return;
+  }
+  const lang = pickLanguage(host.displayLanguage(), navigator.language) || body.dataset.lang || "nl";
+  document.documentElement.lang = lang;
+  await loadCatalog(body.dataset.i18n || "/i18n/pane/", lang);
+  app.api = new Api(body.dataset.api || "/api", language(), getToken);
+  await app.run(async () => {
+    app.announce(t("Loading…"));
+    app.item = await host.readAppointment();
+    app.compose = app.item.mode === "compose";
+    eventLine({ subject: app.item.subject, start: app.item.start });
+    if (!app.item.id) {
+      app.announce("");
+      renderSaveFirst();
+      return;
+    }
+    await loadContext(app.item.id);
+  });
+  main.setAttribute("aria-busy", "false");
+  body.dataset.ready = "1";
+}
+
+// For the demo's host preview and the browser tests: the pane's state, read-only.
+window.goedGesprekPane = Object.freeze({
+  get state() { return app.ctx ? app.ctx.state : null; },
+  get eventId() { return app.ctx && app.ctx.event ? app.ctx.event.id : null; },
+  get seriesId() { return app.ctx && app.ctx.series ? app.ctx.series.id : null; },
+  get occurrence() { return app.ctx && app.ctx.occurrence ? app.ctx.occurrence.key : null; },
+});
+
+start();

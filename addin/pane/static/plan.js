@@ -1,0 +1,106 @@
+// State "not_series": plan a series from this appointment, preview it, then confirm it.
+
+import { draft } from "./drafts.js";
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+import {
+  button, checkField, eventCopyChoice, form, formatDateTime, radioGroup, section, selectField, textField,
+  weekdayNames,
+} from "./common.js";
+
+const WEEKDAYS = ["MO", "TU", "WE", "TH", "FR"];
+const DEFAULT_DAYS = new Set(["TU", "WE", "TH"]);
+
+/** The partner to prefill: the API's guess, else the first attendee who is not the user. */
+function partnerGuess(app) {
+  const ctx = app.ctx;
+  if (ctx.partner && ctx.partner.email) return ctx.partner.email;
+  const me = String((ctx.user && ctx.user.email) || "").toLowerCase();
+  const people = [...((ctx.event && ctx.event.attendees) || []), ...((app.item && app.item.attendees) || [])];
+  if (ctx.event && ctx.event.organizer) people.unshift({ email: ctx.event.organizer });
+  const other = people.find((p) => p && p.email && p.email.toLowerCase() !== me);
+  return other ? other.email : "";
+}
+
+/** The request body from the form's drafts. */
+function planBody(app) {
+  const weekdays = WEEKDAYS.filter((d) => draft(`plan:day:${d}`, DEFAULT_DAYS.has(d)));
+  return {
+    event: app.ctx.event.id,
+    partner: String(draft("plan:partner", partnerGuess(app))).trim(),
+    role: draft("plan:role", "employee"),
+    preferences: {
+      weekdays,
+      earliest: draft("plan:earliest", "09:30"),
+      latest: draft("plan:latest", "12:00"),
+      duration: Number(draft("plan:duration", "60")),
+      place: String(draft("plan:place", "")).trim(),
+      online: Boolean(draft("plan:online", false)),
+      every: Number(draft("plan:every", "3")),
+    },
+  };
+}
+
+function daysChoice() {
+  const names = weekdayNames();
+  return h("fieldset", {}, h("legend", { text: t("Days that suit the employee") }),
+    h("div", { class: "days" }, WEEKDAYS.map((code, i) =>
+      checkField({ label: names[i], key: `plan:day:${code}`, checked: DEFAULT_DAYS.has(code) }).wrap)));
+}
+
+function previewSection(app, preview) {
+  const items = [h("p", { text: preview.sentence })];
+  items.push(h("p", { class: preview.fits ? "badge good" : "badge wait",
+    text: preview.fits ? t("Fits both calendars") : t("Does not fit both calendars everywhere") }));
+  items.push(h("h3", { text: t("The first conversations") }),
+    h("ol", {}, (preview.occurrences || []).map((iso) => h("li", { text: formatDateTime(iso) }))));
+  if ((preview.clashes || []).length) {
+    items.push(h("h3", { text: t("Clashes") }), h("ul", {}, preview.clashes.map((clash) =>
+      h("li", { text: `${clash.date}: ${(clash.reasons || []).join("; ")}` }))));
+  }
+  items.push(h("div", { class: "actions" },
+    button(t("Plan this series"), () => app.createSeries({ ...planBody(app),
+      event_copy: draft("plan:event_copy", "full") }), { primary: true, key: "plan:confirm" })));
+  return section(t("Preview"), items, { key: "plan:preview" });
+}
+
+/** The plan form, and the preview once asked for. */
+export function renderPlan(app) {
+  const onChange = () => {
+    if (app.ui.preview) {
+      app.ui.preview = null;
+      const old = document.querySelector('[data-key="plan:preview"]');
+      if (old) old.remove();
+    }
+  };
+  const partner = textField({ label: t("Conversation partner (email address)"), key: "plan:partner",
+    value: partnerGuess(app), type: "email", required: true, autocomplete: "email" });
+  const fields = [
+    partner.wrap,
+    radioGroup({ legend: t("My role in these conversations"), key: "plan:role", value: "employee",
+      options: [["employee", t("I am the employee")], ["manager", t("I am the manager")]] }),
+    daysChoice(),
+    h("div", { class: "row" },
+      textField({ label: t("From"), key: "plan:earliest", value: "09:30", type: "time" }).wrap,
+      textField({ label: t("Until"), key: "plan:latest", value: "12:00", type: "time" }).wrap),
+    h("div", { class: "row" },
+      selectField({ label: t("Length"), key: "plan:duration", value: "60", options: [
+        ["30", t("30 minutes")], ["45", t("45 minutes")], ["60", t("1 hour")],
+        ["90", t("1.5 hours")], ["120", t("2 hours")]] }).wrap,
+      selectField({ label: t("How often"), key: "plan:every", value: "3", options: [
+        ["1", t("Every month")], ["2", t("Every 2 months")], ["3", t("Every 3 months")]] }).wrap),
+    textField({ label: t("Place"), key: "plan:place", value: "",
+      hint: t("The employee proposes where the conversation takes place.") }).wrap,
+    checkField({ label: t("Online"), key: "plan:online", checked: false }).wrap,
+    eventCopyChoice("plan:event_copy", "full"),
+    h("div", { class: "actions" }, button(t("Preview"), null, { primary: true, type: "submit", key: "plan:preview-button" })),
+  ];
+  const planForm = form(fields, () => app.previewSeries(planBody(app)), { label: t("Plan the series") });
+  planForm.addEventListener("input", onChange);
+  planForm.addEventListener("change", onChange);
+  const intro = h("p", { text: t("This appointment is not part of a series yet. Plan the good conversation with your partner: at least four times a year, at moments that suit the employee.") });
+  const out = [h("h1", { text: t("Plan the good conversation"), tabindex: "-1" }), intro,
+    section(t("Preferences"), planForm)];
+  if (app.ui.preview) out.push(previewSection(app, app.ui.preview));
+  return out;
+}
