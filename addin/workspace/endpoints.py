@@ -1,0 +1,480 @@
+"""The Google Calendar add-on's HTTP endpoints: Google's event objects in, Card JSON out.
+
+Routes (all POST, JSON event object from Google, as the deployment file names them):
+
+- ``/workspace/homepage``: the homepage trigger (no event open): what the add-on does and the
+  plan form;
+- ``/workspace/calendar/event-open`` and ``/workspace/calendar/event-update``: the event's card
+  for its state (plan, agenda, record, agreed record);
+- ``/workspace/action/<name>``: a button on one of those cards. Each button's ``function`` is the
+  absolute URL of its route, made with ``url_for(..., _external=True)``; its parameters name the
+  series, the occurrence, the etag the card was built from and the event.
+
+Triggers answer ``{"action": {"navigations": [{"pushCard": card}]}}``; callbacks answer
+``{"renderActions": {"action": {"navigations": [...], "notification": {...}}}}``.
+
+Who is asking, checked on every request before anything else happens:
+
+1. The request: Google signs it as the add-on's service account (``Authorization: Bearer`` with
+   the system ID token). `current_app.extensions["goedgesprek.verifier"]` checks signature,
+   issuer, time, the audience (the URL the request reached, or the deployment's fixed audience)
+   and the service-account email. A bad or missing token gets 401 and no service call.
+2. The user: ``authorizationEventObject.userIdToken``, an ID token for the person using the
+   add-on, signed by Google. It is checked with the same certificates, issuer and clock rules.
+   Its audience must be the add-on's OAuth client id when ``WORKSPACE_CLIENT_ID`` is set; else
+   the deployment's fixed audience (``WORKSPACE_AUDIENCE``) when set; else, as for the system
+   token, the endpoint URL (the demo and the tests sign it so). A service account is never
+   accepted as the user. The add-on then acts for the token's ``email``.
+
+The event object's ``commonEventObject.userLocale`` picks Dutch or English,
+``commonEventObject.timeZone.id`` the zone dates are shown in, ``calendar.id`` the event (for a
+recurring event Google sends the occurrence's instance id, ``<series id>_<start in UTC>``, which
+the service maps to its occurrence), falling back to ``calendar.recurringEventId``.
+
+Every use case is a call on `addin.service.Conversations`; nothing here decides the domain.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from google.auth import jwt as google_jwt
+
+from addin.errors import error_message, translate_error
+from addin.i18n import default_locale, gettext, normalise_locale, request_locale
+from addin.service import Caller, Changed, Conversations, ServiceError
+from addin.workspace import cards as c
+from addin.workspace import flows
+from addin.workspace.flows import Form, Ui
+from addin.workspace.verify import GoogleIdTokenVerifier, Unauthorized
+from cadence.errors import CadenceError
+from connectors.errors import AuthExpired, ConnectorError, NotFound
+
+MAX_BODY = 64 * 1024
+"""The largest event object read (a card's inputs are a few KB)."""
+
+MAX_ID = 1024
+DEFAULT_ZONE = "Europe/Amsterdam"
+
+bp = Blueprint("workspace", __name__, url_prefix="/workspace")
+
+
+def _(msgid: str) -> str:
+    """Marks a text for the `cards` catalog; it is translated where it is shown."""
+    return msgid
+
+
+# -- the event object ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventObject:
+    """The parts of Google's event object the add-on reads."""
+
+    locale: str | None
+    zone: str | None
+    form: Form
+    parameters: Mapping[str, str]
+    event_id: str
+    calendar_id: str
+    capabilities: Mapping[str, bool]
+    user_id_token: str | None
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> EventObject:
+        """Read an event object; fields that are missing or of the wrong type count as absent."""
+        common = _mapping(body.get("commonEventObject"))
+        calendar = _mapping(body.get("calendar"))
+        auth = _mapping(body.get("authorizationEventObject"))
+        zone = _mapping(common.get("timeZone")).get("id")
+        params = _mapping(common.get("parameters"))
+        event_id = _string(calendar.get("id")) or _string(calendar.get("recurringEventId"))
+        capabilities = _mapping(calendar.get("capabilities"))
+        return cls(
+            locale=normalise_locale(_string(common.get("userLocale"))),
+            zone=zone if isinstance(zone, str) else None,
+            form=Form.from_inputs(common.get("formInputs")),
+            parameters={k: v for k, v in params.items() if isinstance(v, str)},
+            event_id=event_id[:MAX_ID],
+            calendar_id=_string(calendar.get("calendarId")),
+            capabilities={k: v for k, v in capabilities.items() if isinstance(v, bool)},
+            user_id_token=_string(auth.get("userIdToken")) or None,
+        )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One verified request: who, in which language, with which event object."""
+
+    caller: Caller
+    event: EventObject
+    ui: Ui
+
+    def param(self, name: str) -> str:
+        """A button parameter (empty when absent)."""
+        return self.event.parameters.get(name, "")
+
+
+class _Refusal(Exception):
+    """A request that is not a readable event object: an HTTP error with a JSON body."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+# -- verification --------------------------------------------------------------------------------
+
+
+def _verify_request() -> None:
+    verifier = current_app.extensions["goedgesprek.verifier"]
+    verifier.verify(request.headers.get("Authorization"), request.url)
+
+
+def _trusted_certs() -> Callable[[], Mapping[str, str]]:
+    """The certificates the request verifier trusts: Google's, or the local signer's."""
+    verifier = current_app.extensions["goedgesprek.verifier"]
+    certs = getattr(verifier, "certs", None) or getattr(verifier, "_certs", None)
+    if callable(certs):
+        return certs  # type: ignore[no-any-return]
+    signer = current_app.extensions["goedgesprek.signer"]
+    return signer.certs  # type: ignore[no-any-return]
+
+
+def _user_audience() -> str | None:
+    config = current_app.config
+    fixed = config.get("WORKSPACE_CLIENT_ID") or config.get("WORKSPACE_AUDIENCE")
+    return str(fixed) if fixed else None
+
+
+def verify_user(token: str | None, url: str) -> tuple[str, str]:
+    """The verified email and name of the person using the add-on, from their ID token."""
+    if not token:
+        raise Unauthorized(
+            "the event object carries no authorizationEventObject.userIdToken: "
+            "the deployment must ask for the userinfo.email scope"
+        )
+    try:
+        # Read unverified only to learn whom the token claims to be; verified right below.
+        payload = google_jwt.decode(token, verify=False)  # type: ignore[no-untyped-call]
+    except (ValueError, TypeError) as exc:
+        raise Unauthorized("the user's ID token is not a JWT") from exc
+    if not isinstance(payload, dict):
+        raise Unauthorized("the user's ID token is not a JWT")
+    claimed = payload.get("email")
+    if not isinstance(claimed, str) or "@" not in claimed:
+        raise Unauthorized("the user's ID token names no email address")
+    if claimed.lower().endswith(".gserviceaccount.com"):
+        raise Unauthorized("the user's ID token is a service account's, not a person's")
+    checker = GoogleIdTokenVerifier(
+        service_account_email=claimed, audience=_user_audience(), certs=_trusted_certs()
+    )
+    claims = checker.verify(f"Bearer {token}", url)
+    name = payload.get("name")
+    email = claims.email.lower()
+    return email, name if isinstance(name, str) and name.strip() else email.split("@")[0]
+
+
+def _body() -> Mapping[str, Any]:
+    locale = request_locale()
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise _Refusal(413, "too_large", error_message("too_large", locale, limit=MAX_BODY // 1024))
+    if request.mimetype != "application/json":
+        raise _Refusal(
+            415, "unsupported_media_type", error_message("unsupported_media_type", locale)
+        )
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_BODY:
+        raise _Refusal(413, "too_large", error_message("too_large", locale, limit=MAX_BODY // 1024))
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise _Refusal(400, "bad_request", error_message("invalid_json", locale)) from None
+    if not isinstance(data, dict):
+        raise _Refusal(400, "bad_request", error_message("bad_request", locale))
+    return data
+
+
+def _zone(name: str | None) -> tzinfo:
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo(DEFAULT_ZONE)
+
+
+def _action_url(name: str) -> str:
+    return url_for("workspace.action", name=name, _external=True)
+
+
+def _serve(handle: Callable[[Call], Mapping[str, Any]]) -> Response:
+    """Verify the request and the user, read the event object, run `handle`, answer JSON."""
+    try:
+        _verify_request()
+        event = EventObject.parse(_body())
+        email, name = verify_user(event.user_id_token, request.url)
+        locale = event.locale or default_locale()
+        ui = Ui(locale=locale, tz=_zone(event.zone), action_url=_action_url)
+        answer = handle(Call(Caller(email=email, name=name, locale=locale), event, ui))
+    except Unauthorized as exc:
+        return _unauthorized(exc)
+    except _Refusal as exc:
+        return _json_error(exc.status, exc.code, exc.message)
+    response = jsonify(answer)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _json_error(status: int, code: str, message: str) -> Response:
+    response = jsonify(error=code, message=message)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _unauthorized(exc: Unauthorized) -> Response:
+    message = gettext(
+        request_locale(),
+        "cards",
+        _("This request could not be verified as coming from Google Calendar (%(reason)s)."),
+        reason=exc.reason,
+    )
+    response = _json_error(401, "unauthorized", message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="goedgesprek-workspace"'
+    return response
+
+
+# -- messages ------------------------------------------------------------------------------------
+
+
+def refusal_message(locale: str, exc: Exception) -> str:
+    """What went wrong, in a sentence the person can act on, in their language."""
+    if isinstance(exc, ServiceError):
+        message = gettext(locale, "api", exc.msgid, **exc.params)
+        if exc.detail is not None:
+            message = f"{message} {translate_error(exc.detail, locale)}"
+        return message
+    if isinstance(exc, CadenceError):
+        return translate_error(exc, locale)
+    if isinstance(exc, NotFound):
+        return error_message("not_found", locale)
+    if isinstance(exc, AuthExpired):
+        return gettext(
+            locale,
+            "cards",
+            _(
+                "Your permission for the calendar or drive has expired: open the add-on again "
+                "and allow access."
+            ),
+        )
+    return error_message("provider_unavailable", locale)
+
+
+_REFUSED = (ServiceError, CadenceError, ConnectorError)
+
+
+def _service() -> Conversations:
+    service: Conversations = current_app.extensions["goedgesprek.service"]
+    return service
+
+
+# -- triggers ------------------------------------------------------------------------------------
+
+
+def _trigger(call: Call) -> Mapping[str, Any]:
+    ui = call.ui
+    if not call.event.event_id:
+        return c.push_card(flows.home_card(ui))
+    try:
+        ctx = _service().context(call.caller, call.event.event_id)
+    except _REFUSED as exc:
+        card = flows.error_card(ui, refusal_message(ui.locale, exc), event_id=call.event.event_id)
+        return c.push_card(card)
+    return c.push_card(flows.context_card(ui, ctx))
+
+
+@bp.post("/homepage")
+def homepage() -> Response:
+    """The homepage trigger: no event is open."""
+    return _serve(_trigger)
+
+
+@bp.post("/calendar/event-open")
+def event_open() -> Response:
+    """An event was opened: its card for its state."""
+    return _serve(_trigger)
+
+
+@bp.post("/calendar/event-update")
+def event_update() -> Response:
+    """The open event changed: its card again, read anew."""
+    return _serve(_trigger)
+
+
+# -- callbacks -----------------------------------------------------------------------------------
+
+
+def _notify(message: str) -> Mapping[str, Any]:
+    return c.render_actions(notification=message)
+
+
+def _refused(call: Call, exc: Exception) -> Mapping[str, Any]:
+    # The card stays as it is, with what the person typed: only a notification says why.
+    return _notify(refusal_message(call.ui.locale, exc))
+
+
+def _saved(call: Call, ctx: Mapping[str, Any], message: str) -> Mapping[str, Any]:
+    return c.render_actions(update=flows.context_card(call.ui, ctx), notification=message)
+
+
+def _preview(call: Call) -> Mapping[str, Any]:
+    plan = flows.plan_body(call.event.form, call.param("event") or call.event.event_id)
+    try:
+        proposal = _service().preview(call.caller, plan)
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    card = flows.preview_card(call.ui, proposal, plan, uuid.uuid4().hex)
+    return c.render_actions(push=card)
+
+
+def _create(call: Call) -> Mapping[str, Any]:
+    ui = call.ui
+    try:
+        plan = json.loads(call.param("plan") or "null")
+    except ValueError:
+        plan = None
+    if not isinstance(plan, dict):
+        return _notify(ui.t("This button is out of date: open the event again."))
+    body = {**plan, "request_id": call.param("request_id")}
+    try:
+        result = _service().create_series(call.caller, body)
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    card = flows.context_card(ui, result["context"])
+    return c.render_actions(
+        pop_to_root=True,
+        update=card,
+        notification=ui.t("The series is in both calendars."),
+    )
+
+
+def _refresh(call: Call) -> Mapping[str, Any]:
+    ui = call.ui
+    event_id = call.param("event") or call.event.event_id
+    if not event_id:
+        return c.render_actions(update=flows.home_card(ui))
+    try:
+        ctx = _service().context(call.caller, event_id)
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    return c.render_actions(update=flows.context_card(ui, ctx))
+
+
+def _apply(call: Call, ops: flows.Ops, message: str) -> Mapping[str, Any]:
+    """Apply `ops` on the version the card showed; a race shows both versions, nothing lost."""
+    ui = call.ui
+    series, occ = call.param("series"), call.param("occ")
+    event_id = call.param("event") or call.event.event_id
+    if not series or not occ:
+        return _notify(ui.t("This button is out of date: open the event again."))
+    body = {"event": event_id, "ops": ops}
+    try:
+        # An empty etag means "there was no saved version": a save by the other partner since
+        # then is a conflict too.
+        ctx = _service().apply(call.caller, series, occ, body, call.param("etag"))
+    except Changed as exc:
+        current = exc.extra["current"]
+        card = flows.context_card(ui, current, draft=call.event.form, unsaved=ops)
+        return c.render_actions(update=card, notification=refusal_message(ui.locale, exc))
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    return _saved(call, ctx, message)
+
+
+def _ops(call: Call) -> Mapping[str, Any]:
+    ui = call.ui
+    try:
+        ops = json.loads(call.param("ops") or "null")
+    except ValueError:
+        ops = None
+    if not isinstance(ops, list) or not ops or not all(isinstance(op, dict) for op in ops):
+        return _notify(ui.t("This button is out of date: open the event again."))
+    return _apply(call, ops, ui.t("Saved."))
+
+
+def _agenda_add(call: Call) -> Mapping[str, Any]:
+    ui, form = call.ui, call.event.form
+    title = form.one("item_title").strip()
+    if not title:
+        return _notify(ui.t("Write a title for the agenda item first."))
+    op: dict[str, Any] = {"op": "agenda.add_item", "theme": form.one("item_theme"), "title": title}
+    notes = form.one("item_notes").strip()
+    if notes:
+        op["notes"] = notes
+    return _apply(call, [op], ui.t("The item is on the agenda."))
+
+
+def _record_save(call: Call) -> Mapping[str, Any]:
+    ui = call.ui
+    summarised = [s for s in call.param("summarised").split(",") if s]
+    items = [k[len("summary_") :] for k in call.event.form.values if k.startswith("summary_")]
+    items += [k[len("finished_") :] for k in call.event.form.values if k.startswith("finished_")]
+    item_ids = list(dict.fromkeys([*summarised, *items]))
+    ops = flows.record_ops(call.event.form, summarised, item_ids)
+    if not ops:
+        return _notify(ui.t("Nothing to save yet: write a summary, an agreement or an action."))
+    return _apply(call, ops, ui.t("The record is saved."))
+
+
+def _event_copy(call: Call) -> Mapping[str, Any]:
+    ui = call.ui
+    choice = call.event.form.one("event_copy", "full")
+    try:
+        _service().change_series(call.caller, call.param("series"), {"event_copy": choice})
+        ctx = _service().context(call.caller, call.param("event") or call.event.event_id)
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    return _saved(call, ctx, ui.t("Saved: the next agenda copy in the event follows this choice."))
+
+
+ACTIONS: Mapping[str, Callable[[Call], Mapping[str, Any]]] = {
+    "preview": _preview,
+    "create": _create,
+    "refresh": _refresh,
+    "ops": _ops,
+    "agenda_add": _agenda_add,
+    "record_save": _record_save,
+    "event_copy": _event_copy,
+}
+
+
+@bp.post("/action/<name>")
+def action(name: str) -> Response:
+    """A button on a card; unknown names get 404 (after the request is verified)."""
+
+    return _serve(ACTIONS.get(name, _unknown_action))
+
+
+def _unknown_action(call: Call) -> Mapping[str, Any]:
+    raise _Refusal(404, "not_found", error_message("not_found", call.ui.locale))
+
+
+def init_app(app: Flask) -> None:
+    """Register the add-on's endpoints."""
+    app.register_blueprint(bp)

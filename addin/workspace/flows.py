@@ -1,0 +1,1138 @@
+"""The Google Calendar add-on's cards: one pure builder per panel state, from the service's JSON.
+
+`context_card` turns a `Context` (the shape `/api/openapi.json` describes, as
+`addin.service.Conversations` answers it) into the card for its state:
+
+- ``not_series``: the plan form (partner, role, the employee's preferences, the event copy);
+  `preview_card` shows the planner's proposal with the button that schedules it;
+- ``upcoming``: the agenda by theme (add, remove, share, agree), preparation (what was agreed
+  last time, open actions, the question bank), the checklist of agreements with the choice of
+  what the event shows, and the series;
+- ``ended``: the record form (a summary per agenda item with a "finished" switch, agreements,
+  actions with owner and due date), acceptance per agreement;
+- ``ended`` with every agreement final: the record itself, read-only. The record is sealed in the
+  employee's drive, so a Drive link would open ciphertext and an API export link needs a bearer
+  token the Calendar panel cannot send: the card shows the record instead.
+- ``not_partner``: a polite read-only note.
+
+Buttons carry what their endpoint needs in the action's parameters (series, occurrence, the etag
+the card was built from, the event id), so every save is checked against the version the person
+saw. Nothing here does I/O: `Ui` carries the language, the zone and how to name an endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+
+from addin.i18n import gettext
+from addin.workspace import cards as c
+
+Json = dict[str, Any]
+Ops = list[dict[str, Any]]
+
+DOMAIN = "cards"
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR")
+DEFAULT_WEEKDAYS = ("TU", "WE", "TH")
+DURATIONS = (30, 45, 60, 75, 90)
+TIMES = tuple(f"{h:02d}:{m:02d}" for h in range(7, 21) for m in (0, 30))
+MAX_NOTE = 200
+"""How much of a long user text a one-line label shows (the full text stays in the inputs)."""
+
+
+def _(msgid: str) -> str:
+    """Marks a text for the `cards` catalog; it is translated where it is shown."""
+    return msgid
+
+
+WEEKDAY_NAMES = {
+    "MO": _("Monday"),
+    "TU": _("Tuesday"),
+    "WE": _("Wednesday"),
+    "TH": _("Thursday"),
+    "FR": _("Friday"),
+}
+
+TURN_MESSAGES = {
+    "plan": _("Plan the series of conversations: the employee's wishes come first."),
+    "write_agenda": _("%(employee)s writes the agenda and shares it with %(manager)s."),
+    "agree_agenda": _("Waiting for %(names)s to agree to the agenda."),
+    "prepare": _("The agenda is agreed. Prepare the conversation: look back at what you agreed."),
+    "write_record": _(
+        "The conversation has ended: write down the summary, agreements and actions."
+    ),
+    "accept": _("Waiting for %(names)s to accept the agreements."),
+    "done": _("Everything is agreed. The record is in the employee's own drive."),
+    "not_partner": _("This conversation is between an employee and their manager only."),
+}
+
+
+# -- what a card needs to know -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ui:
+    """The person's language and zone, and the absolute URL of each action endpoint by name."""
+
+    locale: str
+    tz: tzinfo
+    action_url: Callable[[str], str]
+
+    def t(self, msgid: str, **params: Any) -> str:
+        """`msgid` from the `cards` catalog in this language."""
+        return gettext(self.locale, DOMAIN, msgid, **params)
+
+    def tr(self, msgid: str, **params: Any) -> str:
+        """Like `t`, for a msgid held in a variable (marked with `_` where it is written)."""
+        return gettext(self.locale, DOMAIN, msgid, **params)
+
+    def act(self, name: str, **parameters: str) -> Json:
+        """An action that POSTs the event object to the endpoint `name`."""
+        return c.action(self.action_url(name), parameters)
+
+    def when(self, iso: str) -> str:
+        """An ISO instant as the person reads it: weekday, date and time in their zone."""
+        moment = datetime.fromisoformat(iso)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return format_datetime(
+            moment.astimezone(self.tz), "EEEE d MMMM y, HH:mm", locale=self.locale
+        )
+
+    def day(self, iso: str) -> str:
+        """An ISO date (or the date of an instant) as the person reads it."""
+        try:
+            day = date.fromisoformat(iso[:10])
+        except ValueError:
+            return iso
+        return format_date(day, "EEE d MMM y", locale=self.locale)
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """What a card's inputs held when its button was pressed (Google's ``formInputs``).
+
+    Text and selections are lists of strings; a date comes back as ``YYYY-MM-DD``, a date and
+    time as an ISO instant, a time as ``HH:MM``. A field left empty is absent, as Google sends it.
+    """
+
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_inputs(cls, inputs: Any) -> Form:
+        """Read ``commonEventObject.formInputs``; anything malformed in it is left out."""
+        if not isinstance(inputs, Mapping):
+            return cls()
+        values: dict[str, tuple[str, ...]] = {}
+        for name, raw in list(inputs.items())[:500]:
+            value = _input_values(raw)
+            if isinstance(name, str) and value:
+                values[name] = value
+        return cls(values)
+
+    def one(self, name: str, default: str = "") -> str:
+        """The first value of `name`, else `default`."""
+        found = self.values.get(name)
+        return found[0] if found else default
+
+    def many(self, name: str) -> tuple[str, ...]:
+        """Every value of `name` (the checked boxes of a multi-select)."""
+        return self.values.get(name, ())
+
+    def has(self, name: str) -> bool:
+        """Whether the card sent `name` at all."""
+        return name in self.values
+
+
+def _input_values(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, Mapping):
+        return ()
+    # Some hosts nest the inputs one level deeper under an empty key.
+    if isinstance(raw.get(""), Mapping):
+        raw = raw[""]
+    strings = raw.get("stringInputs")
+    if isinstance(strings, Mapping) and isinstance(strings.get("value"), list):
+        return tuple(v for v in strings["value"] if isinstance(v, str))
+    for key, kind in (("dateInput", "date"), ("dateTimeInput", "datetime")):
+        picked = raw.get(key)
+        if isinstance(picked, Mapping):
+            instant = _from_ms(picked.get("msSinceEpoch"))
+            if instant is None:
+                return ()
+            return (instant.date().isoformat() if kind == "date" else instant.isoformat(),)
+    clock = raw.get("timeInput")
+    if isinstance(clock, Mapping):
+        hours, minutes = clock.get("hours"), clock.get("minutes")
+        if isinstance(hours, int) and isinstance(minutes, int):
+            return (f"{hours:02d}:{minutes:02d}",)
+    return ()
+
+
+def _from_ms(value: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+NO_FORM = Form()
+
+
+# -- dispatch ------------------------------------------------------------------------------------
+
+
+def context_card(
+    ui: Ui, ctx: Mapping[str, Any], *, draft: Form = NO_FORM, unsaved: Ops | None = None
+) -> Json:
+    """The card for the state of `ctx`.
+
+    After a refused save (the other partner saved first) `draft` holds what the person typed,
+    kept in the inputs, and `unsaved` the changes that were not applied, with a button to apply
+    them again on top of the current version.
+    """
+    state = ctx.get("state")
+    if state == "not_series":
+        partner = ctx.get("partner") or {}
+        return plan_card(ui, event_id=_event_id(ctx), partner=partner.get("email", ""), draft=draft)
+    if state == "not_partner":
+        return note_card(ui, ui.tr(TURN_MESSAGES["not_partner"]), subject=_subject(ctx))
+    if state == "upcoming":
+        return agenda_card(ui, ctx, draft=draft, unsaved=unsaved)
+    record = ctx.get("record") or {}
+    if record.get("final") and (ctx.get("turn") or {}).get("what") == "done" and not unsaved:
+        return final_card(ui, ctx)
+    return record_card(ui, ctx, draft=draft, unsaved=unsaved)
+
+
+def target(ctx: Mapping[str, Any]) -> dict[str, str]:
+    """The parameters that name one occurrence's document and the version a card shows."""
+    return {
+        "series": str(ctx["series"]["id"]),
+        "occ": str(ctx["occurrence"]["key"]),
+        "etag": str(ctx.get("etag") or ""),
+        "event": _event_id(ctx),
+    }
+
+
+def turn_message(ui: Ui, ctx: Mapping[str, Any]) -> str:
+    """Whose turn it is and what to do, in the person's language."""
+    turn = ctx.get("turn") or {}
+    msgid = TURN_MESSAGES.get(str(turn.get("message_id") or turn.get("what") or ""))
+    if msgid is None:
+        return ""
+    series = ctx.get("series") or {}
+    names = [str(n) for n in (turn.get("params") or {}).get("names", [])]
+    return ui.tr(
+        msgid,
+        names=_join(ui, names),
+        employee=(series.get("employee") or {}).get("name", ""),
+        manager=(series.get("manager") or {}).get("name", ""),
+    )
+
+
+# -- small cards ---------------------------------------------------------------------------------
+
+
+def note_card(ui: Ui, message: str, *, subject: str | None = None) -> Json:
+    """A card that only says something (not a partner, nothing to show)."""
+    return c.card(
+        subject or ui.t("Good conversation"), [c.section(None, [c.text(message)])], name="note"
+    )
+
+
+def error_card(ui: Ui, message: str, *, event_id: str = "") -> Json:
+    """A trigger that could not show its event: the reason, then the plan form to start anew."""
+    plan = plan_card(ui, event_id=event_id, partner="")
+    notice = c.section(None, [c.decorated_text(message, icon="DESCRIPTION")])
+    return {**plan, "sections": [notice, *plan["sections"]]}
+
+
+def home_card(ui: Ui) -> Json:
+    """The homepage: what the add-on does, and the plan form for a new series."""
+    plan = plan_card(ui, event_id="", partner="")
+    intro = c.section(
+        None,
+        [
+            c.text(
+                ui.t(
+                    "Open a good conversation in your calendar to see its agenda, preparation "
+                    "and record. Or plan a new series with your manager or employee here."
+                )
+            )
+        ],
+    )
+    return {**plan, "name": "home", "sections": [intro, *plan["sections"]]}
+
+
+# -- plan ----------------------------------------------------------------------------------------
+
+
+def plan_card(ui: Ui, *, event_id: str, partner: str, draft: Form = NO_FORM) -> Json:
+    """The plan form: who the partner is, who leads, and the employee's preferences."""
+    d = draft
+    who = c.section(
+        ui.t("Who"),
+        [
+            c.text_input(
+                "partner",
+                ui.t("Your conversation partner (email address)"),
+                value=d.one("partner", partner) or None,
+                hint=ui.t("Your manager, or your employee"),
+            ),
+            c.selection_input(
+                "role",
+                ui.t("You are the"),
+                [("employee", ui.t("employee")), ("manager", ui.t("manager"))],
+                selected=[_choice(d.one("role"), ("employee", "manager"), "employee")],
+                kind="RADIO_BUTTON",
+            ),
+        ],
+    )
+    chosen_days = [day for day in d.many("weekdays") if day in WEEKDAYS] or list(DEFAULT_WEEKDAYS)
+    times = [(value, value) for value in TIMES]
+    wishes = c.section(
+        ui.t("The employee's preferences"),
+        [
+            c.selection_input(
+                "weekdays",
+                ui.t("Days"),
+                [(day, ui.tr(WEEKDAY_NAMES[day])) for day in WEEKDAYS],
+                selected=chosen_days,
+                kind="CHECK_BOX",
+            ),
+            c.selection_input(
+                "earliest",
+                ui.t("From"),
+                times,
+                selected=[_choice(d.one("earliest"), TIMES, "09:30")],
+            ),
+            c.selection_input(
+                "latest", ui.t("Until"), times, selected=[_choice(d.one("latest"), TIMES, "12:00")]
+            ),
+            c.selection_input(
+                "duration",
+                ui.t("Length"),
+                [(str(m), ui.t("%(minutes)s minutes", minutes=m)) for m in DURATIONS],
+                selected=[_choice(d.one("duration"), [str(m) for m in DURATIONS], "60")],
+            ),
+            c.selection_input(
+                "every",
+                ui.t("How often"),
+                [
+                    ("1", ui.t("Every month")),
+                    ("2", ui.t("Every 2 months")),
+                    ("3", ui.t("Every 3 months")),
+                ],
+                selected=[_choice(d.one("every"), ("1", "2", "3"), "3")],
+            ),
+            c.text_input(
+                "place",
+                ui.t("Place"),
+                value=d.one("place") or None,
+                hint=ui.t("The employee proposes where you meet"),
+            ),
+            c.selection_input(
+                "online",
+                ui.t("Online"),
+                [("yes", ui.t("Meet online (video call)"))],
+                selected=["yes"] if "yes" in d.many("online") else [],
+                kind="SWITCH",
+            ),
+        ],
+    )
+    copy = c.section(
+        ui.t("What the calendar event shows"),
+        [
+            _event_copy_input(ui, d.one("event_copy", "full")),
+            c.button_list([c.button(ui.t("Show the proposal"), ui.act("preview", event=event_id))]),
+        ],
+    )
+    return c.card(ui.t("Plan a series of good conversations"), [who, wishes, copy], name="plan")
+
+
+def plan_body(form: Form, event_id: str) -> dict[str, Any]:
+    """The `/api/series/preview` body the plan form describes."""
+    return {
+        "event": event_id,
+        "partner": form.one("partner").strip(),
+        "role": form.one("role", "employee"),
+        "preferences": {
+            "weekdays": [d for d in form.many("weekdays") if d in WEEKDAYS]
+            or list(DEFAULT_WEEKDAYS),
+            "earliest": form.one("earliest", "09:30"),
+            "latest": form.one("latest", "12:00"),
+            "duration": _whole(form.one("duration", "60")),
+            "every": _whole(form.one("every", "3")),
+            "place": form.one("place").strip(),
+            "online": "yes" in form.many("online"),
+        },
+        "event_copy": _choice(form.one("event_copy"), ("full", "titles"), "full"),
+    }
+
+
+def preview_card(
+    ui: Ui, proposal: Mapping[str, Any], plan: Mapping[str, Any], request_id: str
+) -> Json:
+    """The planner's proposal, and the button that schedules it.
+
+    `request_id` is made when this card is built, so pressing the button twice (or Google
+    retrying the request) schedules one series.
+    """
+    fits = bool(proposal.get("fits"))
+    summary = [
+        c.text(str(proposal.get("sentence", ""))),
+        c.decorated_text(
+            str(proposal.get("description", "")),
+            top_label=ui.t("Rhythm"),
+            bottom_label=ui.t("Fits both calendars") if fits else ui.t("Does not fit completely"),
+            icon="CLOCK",
+        ),
+    ]
+    employee = (proposal.get("employee") or {}).get("name", "")
+    manager = (proposal.get("manager") or {}).get("name", "")
+    if employee and manager:
+        summary.append(
+            c.decorated_text(
+                ui.t(
+                    "%(employee)s (employee) and %(manager)s (manager)",
+                    employee=employee,
+                    manager=manager,
+                ),
+                icon="MULTIPLE_PEOPLE",
+            )
+        )
+    dates = [
+        c.decorated_text(ui.when(str(moment)), icon="INVITE")
+        for moment in proposal.get("occurrences") or []
+    ]
+    sections = [c.section(None, summary)]
+    if dates:
+        sections.append(c.section(ui.t("The first conversations"), dates))
+    clashes = [
+        c.decorated_text(
+            "; ".join(str(r) for r in clash.get("reasons") or []) or ui.t("Busy"),
+            top_label=ui.day(str(clash.get("date", ""))),
+        )
+        for clash in proposal.get("clashes") or []
+    ]
+    if clashes:
+        sections.append(c.section(ui.t("Clashes"), clashes))
+    schedule = ui.act(
+        "create",
+        plan=json.dumps(plan, ensure_ascii=False, separators=(",", ":")),
+        request_id=request_id,
+        event=str(plan.get("event") or ""),
+    )
+    sections.append(
+        c.section(
+            None,
+            [
+                c.text(
+                    ui.t("The series goes into the employee's calendar; the manager is invited.")
+                ),
+                c.button_list([c.button(ui.t("Schedule this series"), schedule)]),
+            ],
+        )
+    )
+    return c.card(ui.t("Proposed series"), sections, name="preview")
+
+
+# -- upcoming: agenda, preparation, checklist ----------------------------------------------------
+
+
+def agenda_card(
+    ui: Ui, ctx: Mapping[str, Any], *, draft: Form = NO_FORM, unsaved: Ops | None = None
+) -> Json:
+    """Before the conversation: the agenda by theme, preparation, checklist and the series."""
+    agenda = ctx["agenda"]
+    role = (ctx.get("user") or {}).get("role")
+    names = _names(ctx)
+    params = target(ctx)
+    sections: list[Json] = []
+    if unsaved:
+        sections.append(unsaved_section(ui, ctx, unsaved))
+    sections.append(_turn_section(ui, ctx))
+    for theme in agenda["themes"]:
+        items = [i for i in agenda["items"] if i["theme"] == theme["key"]]
+        widgets = [_item_widget(ui, item, role, names, params) for item in items]
+        sections.append(c.section(theme["title"], widgets or [c.text(ui.t("No items yet."))]))
+    sections.append(_add_item_section(ui, agenda, role, params, draft))
+    sections.append(_agenda_status_section(ui, agenda, role, names, params))
+    sections.extend(_preparation_sections(ui, ctx))
+    sections.append(_event_copy_section(ui, ctx, draft))
+    sections.append(_checklist_section(ui, ctx))
+    sections.append(_series_section(ui, ctx))
+    return c.card(_subject(ctx), sections, subtitle=_occurrence_line(ui, ctx), name="agenda")
+
+
+def _item_widget(
+    ui: Ui,
+    item: Mapping[str, Any],
+    role: str | None,
+    names: Mapping[str, str],
+    params: Mapping[str, str],
+) -> Json:
+    label = None
+    if item.get("carried_from"):
+        label = ui.t("Carried over from the previous conversation")
+    elif item.get("proposed_by") == "manager":
+        label = ui.t("Proposed by %(name)s", name=names.get("manager", ""))
+    removable = role == "employee" or (role == "manager" and item.get("proposed_by") == "manager")
+    remove = None
+    if removable:
+        ops = [{"op": "agenda.remove_item", "item": item["id"]}]
+        remove = c.button(ui.t("Remove"), ui.act("ops", **params, ops=_ops_text(ops)))
+    return c.decorated_text(
+        str(item.get("title", "")),
+        top_label=label,
+        bottom_label=_short(str(item.get("notes") or "")) or None,
+        button=remove,
+    )
+
+
+def _add_item_section(
+    ui: Ui, agenda: Mapping[str, Any], role: str | None, params: Mapping[str, str], draft: Form
+) -> Json:
+    themes = [(t["key"], str(t["title"])) for t in agenda["themes"]]
+    keys = [key for key, _title in themes]
+    label = ui.t("Add to the agenda") if role == "employee" else ui.t("Propose this item")
+    return c.section(
+        ui.t("New agenda item"),
+        [
+            c.selection_input(
+                "item_theme",
+                ui.t("Theme"),
+                themes,
+                selected=[_choice(draft.one("item_theme"), keys, keys[0])],
+            ),
+            c.text_input("item_title", ui.t("Title"), value=draft.one("item_title") or None),
+            c.text_input(
+                "item_notes",
+                ui.t("Notes (optional)"),
+                value=draft.one("item_notes") or None,
+                multiline=True,
+            ),
+            c.button_list([c.button(label, ui.act("agenda_add", **params))]),
+        ],
+        collapsible=agenda.get("state") == "agreed",
+        uncollapsible_widgets=1 if agenda.get("state") == "agreed" else None,
+    )
+
+
+def _agenda_status_section(
+    ui: Ui,
+    agenda: Mapping[str, Any],
+    role: str | None,
+    names: Mapping[str, str],
+    params: Mapping[str, str],
+) -> Json:
+    state = agenda.get("state")
+    agreed_by = set(agenda.get("agreed_by") or [])
+    if state == "draft":
+        status = ui.t(
+            "The agenda is a draft: %(employee)s shares it when it is ready.",
+            employee=names.get("employee", ""),
+        )
+    elif state == "shared":
+        waiting = [names.get(r, r) for r in ("employee", "manager") if r not in agreed_by]
+        status = ui.t(
+            "The agenda is shared. Waiting for %(names)s to agree.", names=_join(ui, waiting)
+        )
+    else:
+        status = ui.t(
+            "The agenda is agreed by both. It is in the calendar event and attached to it."
+        )
+    buttons: list[Json] = []
+    if state == "draft" and role == "employee":
+        share = [{"op": "agenda.share"}]
+        buttons.append(
+            c.button(
+                ui.t("Share with %(name)s", name=names.get("manager", "")),
+                ui.act("ops", **params, ops=_ops_text(share)),
+            )
+        )
+    if state == "shared" and role is not None and role not in agreed_by:
+        agree = [{"op": "agenda.agree"}]
+        buttons.append(
+            c.button(ui.t("Agree to the agenda"), ui.act("ops", **params, ops=_ops_text(agree)))
+        )
+    widgets = [c.decorated_text(status, icon="DESCRIPTION")]
+    if buttons:
+        widgets.append(c.button_list(buttons))
+    return c.section(ui.t("Agenda"), widgets)
+
+
+def _preparation_sections(ui: Ui, ctx: Mapping[str, Any]) -> list[Json]:
+    """What was agreed last time, the actions still open, and the question bank."""
+    names = _names(ctx)
+    sections: list[Json] = []
+    previous = ctx.get("previous")
+    if previous and previous.get("agreements"):
+        widgets = [
+            c.decorated_text(str(a.get("text", "")), bottom_label=_agreement_state(ui, a, names))
+            for a in previous["agreements"]
+        ]
+        header = ui.t("Agreed on %(day)s", day=ui.day(str(previous.get("occurrence", ""))))
+        sections.append(c.section(header, widgets, collapsible=True, uncollapsible_widgets=1))
+    actions = ctx.get("open_actions") or []
+    if actions:
+        widgets = [_action_widget(ui, a, names, None) for a in actions]
+        sections.append(
+            c.section(ui.t("Open actions"), widgets, collapsible=True, uncollapsible_widgets=1)
+        )
+    questions = (ctx.get("preparation") or {}).get("questions") or []
+    if questions:
+        widgets = [
+            c.decorated_text(str(q.get("text", "")), top_label=str(q.get("group") or "") or None)
+            for q in questions
+        ]
+        sections.append(
+            c.section(
+                ui.t("Questions to prepare"), widgets, collapsible=True, uncollapsible_widgets=1
+            )
+        )
+    return sections
+
+
+def _event_copy_section(ui: Ui, ctx: Mapping[str, Any], draft: Form) -> Json:
+    series = ctx["series"]
+    chosen = draft.one("event_copy", str(series.get("event_copy") or "full"))
+    return c.section(
+        ui.t("What the calendar event shows"),
+        [
+            c.text(
+                ui.t(
+                    "Anyone with access to either calendar sees the event, so choose what the "
+                    "agenda in it shows. The record is never in the event."
+                )
+            ),
+            _event_copy_input(ui, chosen),
+            c.button_list(
+                [
+                    c.button(
+                        ui.t("Save this choice"),
+                        ui.act("event_copy", series=str(series["id"]), event=_event_id(ctx)),
+                    )
+                ]
+            ),
+        ],
+        collapsible=True,
+        uncollapsible_widgets=1,
+    )
+
+
+def _event_copy_input(ui: Ui, chosen: str) -> Json:
+    return c.selection_input(
+        "event_copy",
+        ui.t("The agenda in the event"),
+        [("full", ui.t("The whole agenda")), ("titles", ui.t("Only the theme titles"))],
+        selected=[_choice(chosen, ("full", "titles"), "full")],
+        kind="RADIO_BUTTON",
+    )
+
+
+def _checklist_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
+    items = (ctx.get("preparation") or {}).get("checklist") or []
+    widgets = [
+        c.decorated_text(str(i.get("text", "")), top_label=str(i.get("title") or "") or None)
+        for i in items
+    ] or [c.text(ui.t("No checklist in this template."))]
+    return c.section(
+        ui.t("Checklist of agreements"), widgets, collapsible=True, uncollapsible_widgets=1
+    )
+
+
+def _series_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
+    series = ctx["series"]
+    widgets = [
+        c.decorated_text(
+            str(series.get("description", "")), top_label=ui.t("Rhythm"), icon="CLOCK"
+        ),
+        c.decorated_text(
+            ui.t("%(minutes)s minutes", minutes=series.get("duration", "")),
+            top_label=ui.t("Length"),
+        ),
+    ]
+    place = str(series.get("place") or "")
+    if place or series.get("online"):
+        shown = (
+            place if not series.get("online") else ui.t("Online") + (f" · {place}" if place else "")
+        )
+        widgets.append(c.decorated_text(shown, top_label=ui.t("Place"), icon="MAP_PIN"))
+    upcoming = [ui.when(str(d)) for d in ctx.get("next_dates") or []]
+    if upcoming:
+        widgets.append(c.decorated_text("\n".join(upcoming), top_label=ui.t("Next conversations")))
+    return c.section(ui.t("The series"), widgets, collapsible=True, uncollapsible_widgets=1)
+
+
+# -- ended: the record ---------------------------------------------------------------------------
+
+
+def record_card(
+    ui: Ui, ctx: Mapping[str, Any], *, draft: Form = NO_FORM, unsaved: Ops | None = None
+) -> Json:
+    """After the conversation: summaries per item, agreements and actions, then acceptance."""
+    agenda = ctx["agenda"]
+    record = ctx.get("record") or {"summaries": [], "agreements": [], "actions": [], "final": False}
+    names = _names(ctx)
+    role = (ctx.get("user") or {}).get("role")
+    summaries = {s["item_id"]: s for s in record.get("summaries") or []}
+    params = target(ctx)
+    save = c.button_list(
+        [
+            c.button(
+                ui.t("Save the record"),
+                ui.act("record_save", **params, summarised=",".join(sorted(summaries))),
+            )
+        ]
+    )
+    sections: list[Json] = []
+    if unsaved:
+        sections.append(unsaved_section(ui, ctx, unsaved))
+    sections.append(_turn_section(ui, ctx))
+    themes = {t["key"]: str(t["title"]) for t in agenda["themes"]}
+    summary_widgets: list[Json] = []
+    for item in agenda["items"]:
+        summary_widgets.extend(_summary_widgets(ui, item, themes, summaries.get(item["id"]), draft))
+    if not summary_widgets:
+        summary_widgets.append(
+            c.text(ui.t("The agenda had no items: write the agreements and actions below."))
+        )
+    summary_widgets.append(save)
+    sections.append(c.section(ui.t("Summary per agenda item"), summary_widgets))
+    sections.append(
+        _agreements_section(
+            ui, ctx, record=record, role=role, names=names, params=params, draft=draft, save=save
+        )
+    )
+    sections.append(
+        _actions_section(
+            ui, ctx, record=record, role=role, names=names, params=params, draft=draft, save=save
+        )
+    )
+    sections.extend(_preparation_sections(ui, ctx))
+    return c.card(_subject(ctx), sections, subtitle=_occurrence_line(ui, ctx), name="record")
+
+
+def _summary_widgets(
+    ui: Ui,
+    item: Mapping[str, Any],
+    themes: Mapping[str, str],
+    summary: Mapping[str, Any] | None,
+    draft: Form,
+) -> list[Json]:
+    item_id = str(item["id"])
+    text_name, switch_name = f"summary_{item_id}", f"finished_{item_id}"
+    stored_text = str(summary.get("text", "")) if summary else ""
+    finished = bool(summary.get("finished")) if summary else False
+    if draft.values:
+        stored_text = draft.one(text_name)
+        finished = "yes" in draft.many(switch_name)
+    return [
+        c.decorated_text(str(item.get("title", "")), top_label=themes.get(item["theme"])),
+        c.text_input(text_name, ui.t("Summary"), value=stored_text or None, multiline=True),
+        c.selection_input(
+            switch_name,
+            ui.t("Finished"),
+            [("yes", ui.t("This topic is finished"))],
+            selected=["yes"] if finished else [],
+            kind="SWITCH",
+        ),
+    ]
+
+
+def _item_options(ui: Ui, agenda: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [("", ui.t("(no agenda item)"))] + [
+        (str(i["id"]), _short(str(i.get("title", "")))) for i in agenda["items"]
+    ]
+
+
+def _agreements_section(
+    ui: Ui,
+    ctx: Mapping[str, Any],
+    *,
+    record: Mapping[str, Any],
+    role: str | None,
+    names: Mapping[str, str],
+    params: Mapping[str, str],
+    draft: Form,
+    save: Json,
+) -> Json:
+    widgets: list[Json] = []
+    for agreement in record.get("agreements") or []:
+        widgets.append(
+            c.decorated_text(
+                str(agreement.get("text", "")),
+                top_label=_agreement_state(ui, agreement, names),
+            )
+        )
+        buttons = _agreement_buttons(ui, agreement, role, params)
+        if buttons:
+            widgets.append(c.button_list(buttons))
+    agreements = record.get("agreements") or []
+    bulk: list[Json] = []
+    if any(a.get("state") == "draft" for a in agreements):
+        ops = [{"op": "record.propose", "agreement": "*"}]
+        bulk.append(
+            c.button(ui.t("Propose all drafts"), ui.act("ops", **params, ops=_ops_text(ops)))
+        )
+    if role and any(role in (a.get("waiting_for") or []) for a in agreements):
+        ops = [{"op": "record.accept", "agreement": "*"}]
+        bulk.append(c.button(ui.t("Accept all"), ui.act("ops", **params, ops=_ops_text(ops))))
+    if bulk:
+        widgets.append(c.button_list(bulk))
+    options = _item_options(ui, ctx["agenda"])
+    widgets += [
+        c.text_input(
+            "agreement_text",
+            ui.t("New agreement"),
+            value=draft.one("agreement_text") or None,
+            hint=ui.t("An agreement is final when both of you accept it"),
+            multiline=True,
+        ),
+        c.selection_input(
+            "agreement_item",
+            ui.t("About"),
+            options,
+            selected=[_choice(draft.one("agreement_item"), [k for k, _v in options], "")],
+        ),
+        save,
+    ]
+    return c.section(ui.t("Agreements"), widgets)
+
+
+def _agreement_buttons(
+    ui: Ui, agreement: Mapping[str, Any], role: str | None, params: Mapping[str, str]
+) -> list[Json]:
+    agreement_id = str(agreement["id"])
+
+    def button(label: str, op: str) -> Json:
+        ops = [{"op": op, "agreement": agreement_id}]
+        return c.button(label, ui.act("ops", **params, ops=_ops_text(ops)))
+
+    state = agreement.get("state")
+    if state == "draft":
+        return [
+            button(ui.t("Propose"), "record.propose"),
+            button(ui.t("Remove"), "record.remove_agreement"),
+        ]
+    if state == "proposed" and role in (agreement.get("waiting_for") or []):
+        return [button(ui.t("Accept"), "record.accept"), button(ui.t("Decline"), "record.decline")]
+    return []
+
+
+def _actions_section(
+    ui: Ui,
+    ctx: Mapping[str, Any],
+    *,
+    record: Mapping[str, Any],
+    role: str | None,
+    names: Mapping[str, str],
+    params: Mapping[str, str],
+    draft: Form,
+    save: Json,
+) -> Json:
+    widgets = [_action_widget(ui, a, names, params) for a in record.get("actions") or []]
+    owner_default = role if role in ("employee", "manager") else "employee"
+    options = _item_options(ui, ctx["agenda"])
+    due = draft.one("action_due")
+    widgets += [
+        c.text_input(
+            "action_description",
+            ui.t("New action"),
+            value=draft.one("action_description") or None,
+            hint=ui.t("Who does what, by when"),
+        ),
+        c.selection_input(
+            "action_owner",
+            ui.t("Who"),
+            [
+                ("employee", names.get("employee") or ui.t("employee")),
+                ("manager", names.get("manager") or ui.t("manager")),
+            ],
+            selected=[_choice(draft.one("action_owner"), ("employee", "manager"), owner_default)],
+        ),
+        c.date_time_picker(
+            "action_due",
+            ui.t("Due date (optional)"),
+            kind="DATE_ONLY",
+            value=_date_or_none(due),
+        ),
+        c.selection_input(
+            "action_item",
+            ui.t("About"),
+            options,
+            selected=[_choice(draft.one("action_item"), [k for k, _v in options], "")],
+        ),
+        save,
+    ]
+    return c.section(ui.t("Actions"), widgets)
+
+
+def _action_widget(
+    ui: Ui, action: Mapping[str, Any], names: Mapping[str, str], params: Mapping[str, str] | None
+) -> Json:
+    owner = names.get(str(action.get("owner")), str(action.get("owner", "")))
+    due = action.get("due")
+    top = ui.t("%(owner)s, before %(day)s", owner=owner, day=ui.day(str(due))) if due else owner
+    status = str(action.get("status", "open"))
+    toggle = None
+    if params is not None:
+        new = "open" if status == "done" else "done"
+        ops = [{"op": "record.set_status", "action": str(action["id"]), "status": new}]
+        label = ui.t("Reopen") if status == "done" else ui.t("Mark done")
+        toggle = c.button(label, ui.act("ops", **params, ops=_ops_text(ops)))
+    return c.decorated_text(
+        str(action.get("description", "")),
+        top_label=top,
+        bottom_label=_status_label(ui, status),
+        button=toggle,
+    )
+
+
+def _status_label(ui: Ui, status: str) -> str:
+    labels = {"open": ui.t("Open"), "done": ui.t("Done"), "dropped": ui.t("Dropped")}
+    return labels.get(status, status)
+
+
+def final_card(ui: Ui, ctx: Mapping[str, Any]) -> Json:
+    """The agreed record, read-only except for marking actions done."""
+    agenda = ctx["agenda"]
+    record = ctx["record"]
+    names = _names(ctx)
+    params = target(ctx)
+    summaries = {s["item_id"]: s for s in record.get("summaries") or []}
+    themes = {t["key"]: str(t["title"]) for t in agenda["themes"]}
+    sections = [_turn_section(ui, ctx)]
+    items = []
+    for item in agenda["items"]:
+        summary = summaries.get(item["id"])
+        text = str(summary.get("text") or "") if summary else ""
+        finished = bool(summary and summary.get("finished"))
+        items.append(
+            c.decorated_text(
+                text or ui.t("(no summary)"),
+                top_label=f"{themes.get(item['theme'], '')}: {item.get('title', '')}",
+                bottom_label=ui.t("Finished") if finished else ui.t("Continues next time"),
+            )
+        )
+    if items:
+        sections.append(c.section(ui.t("Summary per agenda item"), items))
+    agreements = [
+        c.decorated_text(str(a.get("text", "")), bottom_label=_agreement_state(ui, a, names))
+        for a in record.get("agreements") or []
+    ]
+    if agreements:
+        sections.append(c.section(ui.t("Agreements"), agreements))
+    actions = [_action_widget(ui, a, names, params) for a in record.get("actions") or []]
+    if actions:
+        sections.append(c.section(ui.t("Actions"), actions))
+    employee = names.get("employee", "")
+    where = [
+        c.text(
+            ui.t(
+                "The record is kept sealed in %(employee)s's own drive; only the two of you "
+                "see it, here in the calendar.",
+                employee=employee,
+            )
+        )
+    ]
+    upcoming = ctx.get("next_dates") or []
+    if upcoming:
+        where.append(
+            c.decorated_text(
+                ui.when(str(upcoming[0])), top_label=ui.t("Next conversation"), icon="INVITE"
+            )
+        )
+    sections.append(c.section(ui.t("The record"), where))
+    return c.card(_subject(ctx), sections, subtitle=_occurrence_line(ui, ctx), name="final")
+
+
+# -- conflicts -----------------------------------------------------------------------------------
+
+
+def unsaved_section(ui: Ui, ctx: Mapping[str, Any], ops: Ops) -> Json:
+    """The changes a refused save held, in words, with a button to apply them on this version."""
+    widgets: list[Json] = [
+        c.text(
+            ui.t(
+                "%(partner)s saved first. Their version is below; these changes of yours were "
+                "not saved yet:",
+                partner=(ctx.get("partner") or {}).get("name", ""),
+            )
+        )
+    ]
+    widgets += [c.decorated_text(describe_op(ui, ctx, op), icon="DESCRIPTION") for op in ops[:20]]
+    again = ui.act("ops", **target(ctx), ops=_ops_text(ops))
+    widgets.append(c.button_list([c.button(ui.t("Apply mine again"), again)]))
+    return c.section(ui.t("Changed meanwhile"), widgets)
+
+
+def describe_op(ui: Ui, ctx: Mapping[str, Any], op: Mapping[str, Any]) -> str:
+    """One change in words, for the list of changes that were not saved."""
+    agenda = ctx.get("agenda") or {}
+    record = ctx.get("record") or {}
+    items = {i["id"]: str(i.get("title", "")) for i in agenda.get("items") or []}
+    agreements = {a["id"]: str(a.get("text", "")) for a in record.get("agreements") or []}
+    actions = {a["id"]: str(a.get("description", "")) for a in record.get("actions") or []}
+    name = str(op.get("op", ""))
+    text = _short(str(op.get("text") or op.get("title") or op.get("description") or ""))
+    item = items.get(str(op.get("item", "")), str(op.get("item", "")))
+    agreement = agreements.get(str(op.get("agreement", "")), str(op.get("agreement", "")))
+    if name == "agenda.add_item":
+        return ui.t("New agenda item: %(title)s", title=text)
+    if name == "agenda.remove_item":
+        return ui.t("Remove agenda item: %(title)s", title=item)
+    if name == "agenda.share":
+        return ui.t("Share the agenda")
+    if name == "agenda.agree":
+        return ui.t("Agree to the agenda")
+    if name == "record.summarise":
+        return ui.t("Summary of %(item)s: %(text)s", item=item, text=text)
+    if name == "record.add_agreement":
+        return ui.t("New agreement: %(text)s", text=text)
+    if name == "record.add_action":
+        return ui.t("New action: %(text)s", text=text)
+    if name in ("record.propose", "record.accept") and op.get("agreement") == "*":
+        if name == "record.propose":
+            return ui.t("Propose all draft agreements")
+        return ui.t("Accept all proposed agreements")
+    if name == "record.propose":
+        return ui.t("Propose: %(text)s", text=agreement)
+    if name == "record.accept":
+        return ui.t("Accept: %(text)s", text=agreement)
+    if name == "record.decline":
+        return ui.t("Decline: %(text)s", text=agreement)
+    if name == "record.remove_agreement":
+        return ui.t("Remove agreement: %(text)s", text=agreement)
+    if name == "record.set_status":
+        action = actions.get(str(op.get("action", "")), str(op.get("action", "")))
+        status = _status_label(ui, str(op.get("status", "")))
+        return ui.t("Action %(text)s: %(status)s", text=action, status=status)
+    return ui.t("Change %(op)s", op=name)
+
+
+# -- form to ops ---------------------------------------------------------------------------------
+
+
+def record_ops(form: Form, summarised: Iterable[str], item_ids: Sequence[str]) -> Ops:
+    """The record changes a submitted record form asks for.
+
+    A summary is sent for an item that has text or is marked finished, or that had a summary
+    when the card was built (`summarised`: it may have been emptied on purpose). The domain
+    leaves an unchanged summary as it was.
+    """
+    had = set(summarised)
+    ops: Ops = []
+    for item_id in item_ids:
+        text = form.one(f"summary_{item_id}").strip()
+        finished = "yes" in form.many(f"finished_{item_id}")
+        if text or finished or item_id in had:
+            ops.append(
+                {"op": "record.summarise", "item": item_id, "text": text, "finished": finished}
+            )
+    agreement = form.one("agreement_text").strip()
+    if agreement:
+        op: dict[str, Any] = {"op": "record.add_agreement", "text": agreement}
+        if form.one("agreement_item") in item_ids:
+            op["item"] = form.one("agreement_item")
+        ops.append(op)
+    description = form.one("action_description").strip()
+    if description:
+        action: dict[str, Any] = {
+            "op": "record.add_action",
+            "description": description,
+            "owner": form.one("action_owner", "employee"),
+        }
+        if form.one("action_due"):
+            action["due"] = form.one("action_due")[:10]
+        if form.one("action_item") in item_ids:
+            action["item"] = form.one("action_item")
+        ops.append(action)
+    return ops
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _turn_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
+    message = turn_message(ui, ctx) or ui.t("Good conversation")
+    refresh = ui.act("refresh", event=_event_id(ctx))
+    return c.section(
+        None,
+        [
+            c.decorated_text(message, icon="PERSON", button=c.button(ui.t("Refresh"), refresh)),
+        ],
+    )
+
+
+def _agreement_state(ui: Ui, agreement: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    state = agreement.get("state")
+    if state == "final":
+        return ui.t("Final: accepted by both")
+    if state == "proposed":
+        waiting = [names.get(r, r) for r in agreement.get("waiting_for") or []]
+        return ui.t("Proposed, waiting for %(names)s", names=_join(ui, waiting))
+    if state == "declined":
+        return ui.t("Declined: talk about it again")
+    return ui.t("Draft")
+
+
+def _names(ctx: Mapping[str, Any]) -> dict[str, str]:
+    series = ctx.get("series") or {}
+    return {role: str((series.get(role) or {}).get("name", "")) for role in ("employee", "manager")}
+
+
+def _subject(ctx: Mapping[str, Any]) -> str:
+    subject = str((ctx.get("event") or {}).get("subject") or "").strip()
+    return subject[:MAX_NOTE] or "Goed Gesprek"
+
+
+def _occurrence_line(ui: Ui, ctx: Mapping[str, Any]) -> str:
+    occurrence = ctx.get("occurrence") or {}
+    return ui.t(
+        "Conversation %(number)s · %(when)s",
+        number=occurrence.get("number", ""),
+        when=ui.when(str(occurrence.get("start"))),
+    )
+
+
+def _event_id(ctx: Mapping[str, Any]) -> str:
+    return str((ctx.get("event") or {}).get("id") or "")
+
+
+def _join(ui: Ui, names: Sequence[str]) -> str:
+    names = [n for n in names if n]
+    if len(names) < 2:
+        return "".join(names)
+    return ui.t("%(first)s and %(last)s", first=", ".join(names[:-1]), last=names[-1])
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_NOTE else text[: MAX_NOTE - 1] + "…"
+
+
+def _choice(value: str, allowed: Sequence[str], default: str) -> str:
+    return value if value in allowed else default
+
+
+def _whole(value: str) -> int | str:
+    # A number the form could not have sent goes on as text: the service says what is wrong.
+    return int(value) if value.isdigit() else value
+
+
+def _date_or_none(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _ops_text(ops: Ops) -> str:
+    return json.dumps(ops, ensure_ascii=False, separators=(",", ":"))
