@@ -645,14 +645,21 @@ def _run(
     event = _find_event(state.event, viewer)
     signer = current_app.extensions["goedgesprek.signer"]
     real_now = datetime.now(UTC)  # tokens are checked against real time, not the demo's
-    service_account = _service_account()
-    audience = str(current_app.config.get("WORKSPACE_AUDIENCE") or target)
+    config = current_app.config
+    audience = str(config.get("WORKSPACE_AUDIENCE") or target)
+    # Google's user ID token is for the add-on's OAuth client; without one, like the system token.
+    user_audience = str(config.get("WORKSPACE_CLIENT_ID") or audience)
     body = event_object(
         locale=state.lang,
         tz_name=viewer.tz,
         now=_now(),
-        system_id_token=signer.sign(audience=audience, now=real_now, email=service_account),
-        user_id_token=signer.sign(audience=audience, now=real_now, email=viewer.email),
+        system_id_token=signer.sign(audience=audience, now=real_now, email=_service_account()),
+        user_id_token=signer.sign(
+            audience=user_audience,
+            now=real_now,
+            email=viewer.email,
+            extra={"name": viewer.name},
+        ),
         calendar=calendar_object(event, viewer.email) if event is not None else None,
         parameters=parameters,
         inputs=inputs,

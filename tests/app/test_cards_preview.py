@@ -769,3 +769,26 @@ def test_each_browser_has_its_own_stack(app: Flask, client: FlaskClient) -> None
     assert _view(other, "/demo/cards?lang=en").xpath("string(//h2[@class='c-title'])") == "Home"
     # Changing the language asks the add-on again, in that language.
     assert _view(client, "/demo/cards?lang=nl").xpath("string(//h2[@class='c-title'])") == "Home"
+
+
+def test_the_real_add_on_through_the_preview(tmp_path: Path, store: MemoryStore) -> None:
+    """The app's own card endpoints, called by the preview as Google would: no refusal, and a
+    button on the event's card leads to the next card."""
+    clock = DemoClock(tmp_path, base=lambda: NOW)
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
+    adapter = app.url_map.bind("localhost")
+    if not adapter.test(demo.ENDPOINTS["homepage"], method="POST"):
+        pytest.skip("the add-on's card endpoints are not in this app yet")
+    client = app.test_client()
+    doc = _view(client, "/demo/cards?as=grace&lang=en")
+    assert not doc.xpath("//*[@role='alert']") and doc.xpath("//form[@class='c-card']")
+    doc = _view(client, f"/demo/cards?as=ada&event={_meeting(store).id}&lang=en")
+    assert not doc.xpath("//*[@role='alert']")
+    title = doc.xpath("string(//h2[@class='c-title'])")
+    form = doc.xpath("//form[@class='c-card']")[0]
+    button = form.xpath(f".//button[@name='{ACTION_FIELD}']")[-1]
+    response = client.post(form.get("action"), data=MultiDict(_submit(form, button)))
+    assert response.status_code == 303
+    doc = _view(client, response.headers["Location"])
+    assert not doc.xpath("//*[@role='alert']")
+    assert doc.xpath("string(//h2[@class='c-title'])") not in ("", title)
