@@ -415,28 +415,21 @@ def _ops(call: Call) -> Mapping[str, Any]:
         ops = None
     if not isinstance(ops, list) or not ops or not all(isinstance(op, dict) for op in ops):
         return _notify(ui.t("This button is out of date: open the event again."))
-    return _apply(call, ops, ui.t("Saved."))
+    typed = flows.form_ops(call.event.form, call.event.parameters)
+    return _apply(call, [*typed, *ops], ui.t("Saved."))
 
 
 def _agenda_add(call: Call) -> Mapping[str, Any]:
-    ui, form = call.ui, call.event.form
-    title = form.one("item_title").strip()
-    if not title:
+    ui = call.ui
+    ops = flows.agenda_ops(call.event.form)
+    if not ops:
         return _notify(ui.t("Write a title for the agenda item first."))
-    op: dict[str, Any] = {"op": "agenda.add_item", "theme": form.one("item_theme"), "title": title}
-    notes = form.one("item_notes").strip()
-    if notes:
-        op["notes"] = notes
-    return _apply(call, [op], ui.t("The item is on the agenda."))
+    return _apply(call, ops, ui.t("The item is on the agenda."))
 
 
 def _record_save(call: Call) -> Mapping[str, Any]:
     ui = call.ui
-    summarised = [s for s in call.param("summarised").split(",") if s]
-    items = [k[len("summary_") :] for k in call.event.form.values if k.startswith("summary_")]
-    items += [k[len("finished_") :] for k in call.event.form.values if k.startswith("finished_")]
-    item_ids = list(dict.fromkeys([*summarised, *items]))
-    ops = flows.record_ops(call.event.form, summarised, item_ids)
+    ops = flows.form_ops(call.event.form, {**call.event.parameters, "form": "record"})
     if not ops:
         return _notify(ui.t("Nothing to save yet: write a summary, an agreement or an action."))
     return _apply(call, ops, ui.t("The record is saved."))

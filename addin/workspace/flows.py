@@ -452,7 +452,8 @@ def agenda_card(
     agenda = ctx["agenda"]
     role = (ctx.get("user") or {}).get("role")
     names = _names(ctx)
-    params = target(ctx)
+    # Every button saves what is typed in the new-item form too (see `form_ops`).
+    params = {**target(ctx), "form": "agenda"}
     sections: list[Json] = []
     if unsaved:
         sections.append(unsaved_section(ui, ctx, unsaved))
@@ -682,15 +683,9 @@ def record_card(
     names = _names(ctx)
     role = (ctx.get("user") or {}).get("role")
     summaries = {s["item_id"]: s for s in record.get("summaries") or []}
-    params = target(ctx)
-    save = c.button_list(
-        [
-            c.button(
-                ui.t("Save the record"),
-                ui.act("record_save", **params, summarised=",".join(sorted(summaries))),
-            )
-        ]
-    )
+    # Every button saves what is typed in the record form too (see `form_ops`).
+    params = {**target(ctx), "form": "record", "summarised": ",".join(sorted(summaries))}
+    save = c.button_list([c.button(ui.t("Save the record"), ui.act("record_save", **params))])
     sections: list[Json] = []
     if unsaved:
         sections.append(unsaved_section(ui, ctx, unsaved))
@@ -728,14 +723,18 @@ def _summary_widgets(
 ) -> list[Json]:
     item_id = str(item["id"])
     text_name, switch_name = f"summary_{item_id}", f"finished_{item_id}"
-    stored_text = str(summary.get("text", "")) if summary else ""
-    finished = bool(summary.get("finished")) if summary else False
-    if draft.values:
-        stored_text = draft.one(text_name)
-        finished = "yes" in draft.many(switch_name)
+    saved_text = str(summary.get("text", "")) if summary else ""
+    text, finished = saved_text, bool(summary.get("finished")) if summary else False
+    widgets = [c.decorated_text(str(item.get("title", "")), top_label=themes.get(item["theme"]))]
+    if draft.has(text_name) or draft.has(switch_name):
+        # After a refused save: what this person typed stays in the inputs, and what the other
+        # partner saved meanwhile shows above it.
+        text, finished = draft.one(text_name), "yes" in draft.many(switch_name)
+        if saved_text and saved_text != text:
+            widgets.append(c.decorated_text(saved_text, top_label=ui.t("Saved meanwhile")))
     return [
-        c.decorated_text(str(item.get("title", "")), top_label=themes.get(item["theme"])),
-        c.text_input(text_name, ui.t("Summary"), value=stored_text or None, multiline=True),
+        *widgets,
+        c.text_input(text_name, ui.t("Summary"), value=text or None, multiline=True),
         c.selection_input(
             switch_name,
             ui.t("Finished"),
@@ -1055,6 +1054,35 @@ def record_ops(form: Form, summarised: Iterable[str], item_ids: Sequence[str]) -
             action["item"] = form.one("action_item")
         ops.append(action)
     return ops
+
+
+def agenda_ops(form: Form) -> Ops:
+    """The new agenda item the agenda card's form holds, if a title was typed."""
+    title = form.one("item_title").strip()
+    if not title:
+        return []
+    op: dict[str, Any] = {"op": "agenda.add_item", "theme": form.one("item_theme"), "title": title}
+    notes = form.one("item_notes").strip()
+    if notes:
+        op["notes"] = notes
+    return [op]
+
+
+def form_ops(form: Form, parameters: Mapping[str, str]) -> Ops:
+    """What a card's form holds, as changes, for the card named in the ``form`` parameter.
+
+    Every button on the agenda and record cards sends the card's inputs along; saving them with
+    the button's own change means nothing typed is lost by pressing "Propose" before "Save".
+    """
+    kind = parameters.get("form")
+    if kind == "agenda":
+        return agenda_ops(form)
+    if kind == "record":
+        summarised = [s for s in parameters.get("summarised", "").split(",") if s]
+        prefixes = ("summary_", "finished_")
+        typed = [k.split("_", 1)[1] for k in form.values if k.startswith(prefixes)]
+        return record_ops(form, summarised, list(dict.fromkeys([*summarised, *typed])))
+    return []
 
 
 # -- helpers -------------------------------------------------------------------------------------
