@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -209,8 +210,8 @@ class _Addon:
 
 
 @pytest.fixture(scope="module")
-def cards_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, _Addon]]:
-    """A demo app of its own with fake card endpoints, on a free loopback port."""
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, _Addon]]:
+    """A demo app of its own (its own data), with fake card endpoints beside the real ones."""
     from werkzeug.serving import make_server
 
     from addin.app import create_app
@@ -250,10 +251,10 @@ def fake_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("fake_endpoints")
 def test_cards_view_with_a_working_button(
-    cards_server: tuple[str, _Addon], new_page: Callable[..., Any], shot: Any, axe: Any
+    own_server: tuple[str, _Addon], new_page: Callable[..., Any], shot: Any, axe: Any
 ) -> None:
     """The card is drawn with labelled inputs; the button posts them as Google would."""
-    url, addon = cards_server
+    url, addon = own_server
     page = _host(new_page)
     page.goto(f"{url}/demo/cards?as=ada&lang=nl")
     assert page.locator("h2.c-title").inner_text() == "Agenda"
@@ -282,10 +283,10 @@ def test_cards_view_with_a_working_button(
 
 @pytest.mark.usefixtures("fake_endpoints")
 def test_cards_view_for_an_event_in_english(
-    cards_server: tuple[str, _Addon], new_page: Callable[..., Any], axe: Any
+    own_server: tuple[str, _Addon], new_page: Callable[..., Any], axe: Any
 ) -> None:
     """An event opened as Grace: the trigger gets the event, the page speaks English."""
-    url, addon = cards_server
+    url, addon = own_server
     page = _host(new_page, "en-GB")
     page.goto(f"{url}/?as=grace&lang=en")
     page.get_by_role("link", name=re.compile("Start here")).click()
@@ -317,3 +318,66 @@ def test_cards_view_with_the_real_add_on(
     assert page.locator(".addon [role='alert']").count() == 0
     axe(page)
     shot(page, "cards-real-event-open-nl")
+
+
+def _wait_for_state(frame: Any, state: str, seconds: float = 10) -> None:
+    """Poll the pane's state (the page's CSP forbids Playwright's eval-based waiting)."""
+    deadline = time.monotonic() + seconds
+    while frame.evaluate("window.goedGesprekPane.state") != state:
+        assert time.monotonic() < deadline, f"the pane never reached {state!r}"
+        time.sleep(0.1)
+
+
+def _pane_ready(frame: Any) -> None:
+    frame.wait_for_selector("body[data-ready='1']")
+    frame.wait_for_selector("main[aria-busy='false']")
+
+
+def test_the_demo_flow_through_the_host(
+    own_server: tuple[str, _Addon], new_page: Callable[..., Any], shot: Any, axe: Any
+) -> None:
+    """Plan the series in the framed pane, find its first conversation in the calendar, move
+    the clock past it: the pane asks for the record."""
+    url, _addon = own_server
+    page = _host(new_page)
+    page.goto(f"{url}/?lang=nl&as=ada")
+    page.get_by_role("link", name=re.compile("Begin hier")).click()
+    frame = _frame(page)
+    _pane_ready(frame)
+    assert frame.evaluate("window.goedGesprekPane.state") == "not_series"
+    frame.locator('[data-key="plan:preview-button"]').click()
+    frame.locator('[data-key="plan:confirm"]').wait_for()
+    _pane_ready(frame)
+    frame.locator('[data-key="plan:confirm"]').click()
+    _wait_for_state(frame, "upcoming")
+    first = frame.evaluate("window.goedGesprekPane.eventId")
+
+    # The series is in the calendar now: the list below, and its first conversation in a week.
+    page.get_by_role("link", name="Deze week").click()
+    page.wait_for_load_state()
+    assert page.locator("ul.series > li").count() == 1
+    assert page.locator("ul.series > li li").count() == 4
+    for _ in range(8):
+        if page.locator("a.event.ours").count():
+            break
+        page.get_by_role("link", name="Volgende week →").click()
+        page.wait_for_load_state()
+    page.locator("a.event.ours").first.click()
+    frame = _frame(page)
+    _pane_ready(frame)
+    assert frame.evaluate("window.goedGesprekPane.eventId") == first
+    assert frame.evaluate("window.goedGesprekPane.state") == "upcoming"
+    shot(page, "host-series-planned-nl")
+
+    page.get_by_role("button", name="Naar het einde van dit gesprek").click()
+    page.wait_for_load_state()
+    frame = _frame(page)
+    _pane_ready(frame)
+    assert frame.evaluate("window.goedGesprekPane.state") == "ended"
+    axe(page)
+    shot(page, "host-after-the-conversation-record-nl")
+    page.get_by_role("button", name="Terug naar vandaag").click()
+    page.wait_for_load_state()
+    frame = _frame(page)
+    _pane_ready(frame)
+    assert frame.evaluate("window.goedGesprekPane.state") == "upcoming"
