@@ -57,7 +57,7 @@ def _locale() -> str:
     return request_locale(request.args.get("lang"))
 
 
-def _t(msgid: str, **params: Any) -> str:
+def t(msgid: str, **params: Any) -> str:
     return gettext(_locale(), "api", msgid, **params)
 
 
@@ -105,8 +105,8 @@ def _with_messages(context: dict[str, Any]) -> dict[str, Any]:
         names = turn.get("params", {}).get("names", [])
         series = context.get("series") or {}
         msgid = TURN_MESSAGES[turn["message_id"]]
-        and_word = _t("and")
-        turn["message"] = _t(
+        and_word = t("and")
+        turn["message"] = t(
             msgid,
             names=f" {and_word} ".join(names),
             employee=(series.get("employee") or {}).get("name", ""),
@@ -208,7 +208,7 @@ def _error(status: int, code: str, message: str, **extra: Any) -> Response:
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError) -> Response:
-    message = _t(exc.msgid, **exc.params)
+    message = t(exc.msgid, **exc.params)
     if exc.detail:
         from addin.errors import translate_error
 
@@ -221,7 +221,7 @@ def _service_error(exc: ServiceError) -> Response:
 
 @bp.errorhandler(_Refusal)
 def _refusal(exc: _Refusal) -> Response:
-    return _error(exc.status, exc.code, _t(exc.msgid, **exc.params))
+    return _error(exc.status, exc.code, t(exc.msgid, **exc.params))
 
 
 @bp.errorhandler(Unauthorized)
@@ -229,7 +229,7 @@ def _unauthorized(exc: Unauthorized) -> Response:
     response = _error(
         401,
         "unauthorized",
-        _t("Sign in again: your session could not be verified (%(reason)s).", reason=str(exc)),
+        t("Sign in again: your session could not be verified (%(reason)s).", reason=str(exc)),
     )
     response.headers["WWW-Authenticate"] = 'Bearer realm="goedgesprek"'
     return response
@@ -240,9 +240,7 @@ def _too_large(_exc: RequestEntityTooLarge) -> Response:
     return _error(
         413,
         "too_large",
-        _t(
-            "The request is larger than %(kb)s KB: send fewer changes at once.", kb=MAX_BODY // 1024
-        ),
+        t("The request is larger than %(kb)s KB: send fewer changes at once.", kb=MAX_BODY // 1024),
     )
 
 
@@ -256,21 +254,19 @@ def _domain_error(exc: CadenceError) -> Response:
 @bp.errorhandler(ConnectorError)
 def _provider_error(exc: ConnectorError) -> Response:
     if isinstance(exc, NotFound):
-        return _error(404, "not_found", _t("It is not there any more: it may have been deleted."))
+        return _error(404, "not_found", t("It is not there any more: it may have been deleted."))
     if isinstance(exc, Conflict):
-        return _error(
-            409, "conflict", _t("It changed meanwhile: reload to see the latest version.")
-        )
+        return _error(409, "conflict", t("It changed meanwhile: reload to see the latest version."))
     if isinstance(exc, AuthExpired):
         return _error(
-            401, "consent_expired", _t("Your calendar permission has expired: sign in again.")
+            401, "consent_expired", t("Your calendar permission has expired: sign in again.")
         )
     if isinstance(exc, InvalidRequest):
-        return _error(400, "bad_request", _t("The calendar refused the request: %(why)s", why=exc))
+        return _error(400, "bad_request", t("The calendar refused the request: %(why)s", why=exc))
     response = _error(
         503,
         "provider_unavailable",
-        _t("Your calendar or drive cannot be reached right now: try again in a minute."),
+        t("Your calendar or drive cannot be reached right now: try again in a minute."),
     )
     if isinstance(exc, Throttled) and exc.retry_after:
         response.headers["Retry-After"] = str(int(exc.retry_after))

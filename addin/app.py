@@ -199,9 +199,24 @@ def _register(app: Flask) -> None:
 
 
 def _security(app: Flask) -> None:
+    from addin.errors import error_message
+    from addin.i18n import request_locale
+
+    generic = {404: "no_such_page", 405: "method_not_allowed", 413: "too_large"}
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
-        return jsonify(error=exc.name, message=exc.description), exc.code or 500
+        code = exc.code or 500
+        key = generic.get(code)
+        if key == "too_large":
+            message = error_message(
+                key, request_locale(), kb=app.config["MAX_CONTENT_LENGTH"] // 1024
+            )
+        elif key is not None:
+            message = error_message(key, request_locale())
+        else:
+            message = exc.description or exc.name
+        return jsonify(error=key or exc.name.lower().replace(" ", "_"), message=message), code
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -58,6 +58,11 @@ MAX_OPS = 100
 T = TypeVar("T")
 
 
+def _(msgid: str) -> str:
+    """Marks an ``api`` message for extraction; the API translates it for the caller."""
+    return msgid
+
+
 # -- errors ---------------------------------------------------------------------------------------
 
 
@@ -124,7 +129,7 @@ def parse_occ_key(key: str) -> datetime:
     try:
         return datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
-        raise Invalid("%(key)s is not an occurrence key.", key=key[:40]) from None
+        raise Invalid(_("%(key)s is not an occurrence key."), key=key[:40]) from None
 
 
 def doc_name(key: str) -> str:
@@ -225,7 +230,7 @@ class Conversations:
     def context(self, caller: Caller, event_id: str) -> dict[str, Any]:
         """Everything the side panel shows for one opened event; see the OpenAPI `Context`."""
         if not event_id or len(event_id) > 1024:
-            raise Invalid("Open an appointment first: the request names no event.")
+            raise Invalid(_("Open an appointment first: the request names no event."))
         entry = self._series_by_alias(caller.email, event_id)
         if entry is None:
             event = self._get_event(caller.email, event_id)
@@ -254,13 +259,13 @@ class Conversations:
         """Plan the series in the employee's calendar (the manager invited); idempotent."""
         request_id = _text(body, "request_id", 64)
         if not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", request_id):
-            raise Invalid("request_id must be 8 to 64 letters, digits, '-' or '_'.")
+            raise Invalid(_("request_id must be 8 to 64 letters, digits, '-' or '_'."))
         existing = self.registry.by_request(request_id)
         if existing is None:
             pair, prefs = self._plan_request(caller, body)
             event_copy = str(body.get("event_copy") or "full")
             if event_copy not in ("full", "titles"):
-                raise Invalid("event_copy must be full or titles.")
+                raise Invalid(_("event_copy must be full or titles."))
             proposal = self._propose(pair, prefs, caller.locale)
             from addin.registry import SeriesEntry
 
@@ -280,7 +285,7 @@ class Conversations:
             )
         entry = existing
         if self._role(entry, caller.email) is None:
-            raise Forbidden("Only the employee and the manager of this series can see it.")
+            raise Forbidden(_("Only the employee and the manager of this series can see it."))
         master = self._ensure_master(entry, caller.locale)
         first = self._first_upcoming(entry, master)
         return {
@@ -298,17 +303,19 @@ class Conversations:
         fields: dict[str, Any] = {}
         if "event_copy" in body:
             if body["event_copy"] not in ("full", "titles"):
-                raise Invalid("event_copy must be full or titles.")
+                raise Invalid(_("event_copy must be full or titles."))
             fields["event_copy"] = body["event_copy"]
         employee_only = {"place", "duration", "online"} & set(body)
         if employee_only and role is not Role.EMPLOYEE:
-            raise Forbidden("Only the employee chooses the place and length of the conversations.")
+            raise Forbidden(
+                _("Only the employee chooses the place and length of the conversations.")
+            )
         if "place" in body:
             fields["place"] = _text(body, "place", 200, required=False)
         if "duration" in body:
             duration = body["duration"]
             if not isinstance(duration, int) or isinstance(duration, bool):
-                raise Invalid("duration must be a whole number of minutes.")
+                raise Invalid(_("duration must be a whole number of minutes."))
             Preferences(
                 weekdays=frozenset({Weekday.TU}),
                 earliest=time(0),
@@ -319,7 +326,7 @@ class Conversations:
         if "online" in body:
             fields["online"] = bool(body["online"])
         if not fields:
-            raise Invalid("Nothing to change: send event_copy, place, duration or online.")
+            raise Invalid(_("Nothing to change: send event_copy, place, duration or online."))
         entry = self.registry.change(entry, **fields)
         if entry.master_event_id and {"place", "duration", "online"} & set(fields):
             master = self._calendar(entry.owner).get_event(entry.master_event_id)
@@ -348,14 +355,14 @@ class Conversations:
         occurrence = self._occurrence(entry, key)
         ops = body.get("ops")
         if not isinstance(ops, list) or not ops:
-            raise Invalid("Send the changes as a non-empty list 'ops'.")
+            raise Invalid(_("Send the changes as a non-empty list 'ops'."))
         if len(ops) > MAX_OPS:
-            raise Invalid("Send at most %(n)s changes at once.", n=MAX_OPS)
+            raise Invalid(_("Send at most %(n)s changes at once."), n=MAX_OPS)
         event_id = str(body.get("event") or "")
         doc, previous = self._docs_around(entry, occurrence)
         if doc.etag is not None and if_match is None:
             raise PreconditionRequired(
-                "This conversation was saved before: send the etag you read (If-Match)."
+                _("This conversation was saved before: send the etag you read (If-Match).")
             )
         if if_match is not None and if_match != (doc.etag or ""):
             raise self._conflict(caller, entry, event_id, occurrence, body)
@@ -365,12 +372,12 @@ class Conversations:
         agreed_before = agenda.state is AgendaState.AGREED
         for n, op in enumerate(ops):
             if not isinstance(op, Mapping):
-                raise Invalid("Change %(n)s is not an object.", n=n + 1)
+                raise Invalid(_("Change %(n)s is not an object."), n=n + 1)
             try:
                 agenda, record = _apply_op(op, agenda, record, actor, now)
             except CadenceError as exc:
                 raise Invalid(
-                    "Change %(n)s (%(op)s) was refused.", detail=exc, n=n + 1, op=op.get("op")
+                    _("Change %(n)s (%(op)s) was refused."), detail=exc, n=n + 1, op=op.get("op")
                 ) from exc
         new = Doc(agenda, record, None)
         try:
@@ -403,7 +410,7 @@ class Conversations:
         if fmt == "html":
             html = record_html(record, doc.agenda, caller.locale, tz=entry.pair.tz)
             return html.encode(), "text/html; charset=utf-8", f"gesprek-{day}.html"
-        raise Invalid("format must be html or md.")
+        raise Invalid(_("format must be html or md."))
 
     def event_copy(self, caller: Caller, series_id: str, key: str) -> dict[str, Any]:
         """What compose mode writes into the event: the agenda copy and its attachment."""
@@ -513,7 +520,7 @@ class Conversations:
     def _entry(self, series_id: str) -> Any:
         entry = self.registry.get(series_id) if len(series_id) <= 64 else None
         if entry is None:
-            raise Missing("There is no such series: it may have been removed.")
+            raise Missing(_("There is no such series: it may have been removed."))
         return entry
 
     def _reload(self, entry: Any) -> Any:
@@ -527,7 +534,7 @@ class Conversations:
     def _require_partner(self, entry: Any, email: str) -> Role:
         role = self._role(entry, email)
         if role is None:
-            raise Forbidden("Only the employee and the manager of this series can see it.")
+            raise Forbidden(_("Only the employee and the manager of this series can see it."))
         return role
 
     def _series_by_alias(self, email: str, event_id: str) -> Any:
@@ -587,12 +594,12 @@ class Conversations:
     def _plan_request(self, caller: Caller, body: Mapping[str, Any]) -> tuple[Pair, Preferences]:
         partner_email = _text(body, "partner", 320).lower()
         if "@" not in partner_email:
-            raise Invalid("Name your partner by email address.")
+            raise Invalid(_("Name your partner by email address."))
         if partner_email == caller.email:
-            raise Invalid("A conversation needs two people: choose your manager or employee.")
+            raise Invalid(_("A conversation needs two people: choose your manager or employee."))
         role = body.get("role")
         if role not in ("employee", "manager"):
-            raise Invalid("Say whether you are the employee or the manager.")
+            raise Invalid(_("Say whether you are the employee or the manager."))
         me = self._person(caller.email, caller.name, caller.locale)
         other = self._person(partner_email, str(body.get("partner_name") or ""), caller.locale)
         employee, manager = (me, other) if role == "employee" else (other, me)
@@ -630,7 +637,7 @@ class Conversations:
                 locale=locale,
             )
         except CadenceError as exc:
-            raise Invalid("The planner could not plan this series.", detail=exc) from exc
+            raise Invalid(_("The planner could not plan this series."), detail=exc) from exc
 
     # -- occurrences and documents -----------------------------------------------------------
 
@@ -639,7 +646,7 @@ class Conversations:
         local = instant.astimezone(zone(entry.pair.tz))
         found = entry.rule.occurrences(local - timedelta(minutes=1), local + timedelta(minutes=1))
         if not found:
-            raise Missing("This series has no conversation at %(when)s.", when=key)
+            raise Missing(_("This series has no conversation at %(when)s."), when=key)
         occurrence: datetime = found[0]
         return occurrence
 
@@ -685,7 +692,7 @@ class Conversations:
             return Doc.from_bytes(file.content, file.info.etag)
         except (CadenceError, ValueError, KeyError, TypeError) as exc:
             raise Invalid(
-                "The saved conversation of %(when)s could not be read.",
+                _("The saved conversation of %(when)s could not be read."),
                 detail=exc,
                 when=occ_key(occurrence),
             ) from exc
@@ -716,7 +723,7 @@ class Conversations:
             return self._calendar(email).get_event(event_id)
         except NotFound:
             raise Missing(
-                "This appointment is not in your calendar any more: it may have been deleted."
+                _("This appointment is not in your calendar any more: it may have been deleted.")
             ) from None
 
     def _event_or_occurrence(
@@ -736,7 +743,7 @@ class Conversations:
             if found:
                 return found[0]
         raise Missing(
-            "This appointment is not in your calendar any more: it may have been deleted."
+            _("This appointment is not in your calendar any more: it may have been deleted.")
         )
 
     def _write_event_copy(self, entry: Any, occurrence: datetime, agenda: Agenda) -> None:
@@ -775,8 +782,10 @@ class Conversations:
         body: Mapping[str, Any],
     ) -> Changed:
         error = Changed(
-            "The other partner changed this meanwhile. Both versions are kept: look at theirs, "
-            "then apply yours again."
+            _(
+                "The other partner changed this meanwhile. Both versions are kept: look at theirs, "
+                "then apply yours again."
+            )
         )
         event = self._event_or_occurrence(caller, entry, event_id, occurrence)
         error.extra = {"current": self._series_context(caller, entry, event, None), "yours": body}
@@ -922,15 +931,15 @@ def _text(body: Mapping[str, Any], key: str, limit: int, *, required: bool = Tru
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise Invalid("%(field)s is missing.", field=key)
+        raise Invalid(_("%(field)s is missing."), field=key)
     if len(value) > limit:
-        raise Invalid("%(field)s is longer than %(limit)s characters.", field=key, limit=limit)
+        raise Invalid(_("%(field)s is longer than %(limit)s characters."), field=key, limit=limit)
     return value.strip()
 
 
 def _preferences(data: Any) -> Preferences:
     if not isinstance(data, Mapping):
-        raise Invalid("Send the employee's preferences as an object 'preferences'.")
+        raise Invalid(_("Send the employee's preferences as an object 'preferences'."))
     try:
         days = data.get("weekdays") or ["TU", "WE", "TH"]
         every = data.get("every", 3)
@@ -947,11 +956,13 @@ def _preferences(data: Any) -> Preferences:
             interval=every,
         )
     except KeyError as exc:
-        raise Invalid("Unknown weekday %(day)s: use MO, TU, WE, TH or FR.", day=str(exc)) from exc
+        raise Invalid(
+            _("Unknown weekday %(day)s: use MO, TU, WE, TH or FR."), day=str(exc)
+        ) from exc
     except (ValueError, TypeError) as exc:
-        raise Invalid("The preferences could not be read.", detail=exc) from exc
+        raise Invalid(_("The preferences could not be read."), detail=exc) from exc
     except CadenceError as exc:
-        raise Invalid("The preferences could not be used.", detail=exc) from exc
+        raise Invalid(_("The preferences could not be used."), detail=exc) from exc
 
 
 def _first(rule: Rule) -> datetime:
