@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -113,9 +113,16 @@ class DemoServer:
         return str(calendar.create_event(event, idempotency_key=uuid4().hex).id)
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: a failing test's output shows the test, not every static file."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 def _free_server(app: Flask) -> BaseWSGIServer:
     # Port 0: the OS picks a free port on the loopback interface.
-    return make_server("127.0.0.1", 0, app, threaded=True)
+    return make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
 
 
 @pytest.fixture(scope="session")

@@ -67,7 +67,7 @@ function editForm(app, item) {
   return form([title.wrap, notes.wrap, h("div", { class: "actions" },
     button(t("Save"), null, { primary: true, type: "submit", key: `item:${item.id}:save` }),
     button(t("Cancel"), () => { app.ui.editing = null; app.render(); }, { key: `item:${item.id}:cancel` }))],
-  save, { label: t("Edit “%(title)s”", { title: item.title }) });
+  save, { label: t("Edit agenda item") });
 }
 
 function itemRow(app, item, canEdit) {
@@ -81,14 +81,14 @@ function itemRow(app, item, canEdit) {
     const down = moveOp(agenda, item, 1);
     parts.push(h("div", { class: "tools" },
       button(t("Edit"), () => { app.ui.editing = item.id; app.render(`item:${item.id}:title`); },
-        { subtle: true, key: `item:${item.id}:edit`, label: t("Edit “%(title)s”", { title: item.title }) }),
+        { subtle: true, key: `item:${item.id}:edit`, about: item.title }),
       up && button(t("Move up"), () => app.send([up], { done: t("Moved up.") }),
-        { subtle: true, key: `item:${item.id}:up`, label: t("Move “%(title)s” up", { title: item.title }) }),
+        { subtle: true, key: `item:${item.id}:up`, about: item.title }),
       down && button(t("Move down"), () => app.send([down], { done: t("Moved down.") }),
-        { subtle: true, key: `item:${item.id}:down`, label: t("Move “%(title)s” down", { title: item.title }) }),
+        { subtle: true, key: `item:${item.id}:down`, about: item.title }),
       button(t("Remove"), () => app.send([{ op: "agenda.remove_item", item: item.id }],
         { done: t("“%(title)s” is removed.", { title: item.title }) }),
-      { subtle: true, key: `item:${item.id}:remove`, label: t("Remove “%(title)s”", { title: item.title }) })));
+      { subtle: true, key: `item:${item.id}:remove`, about: item.title })));
   }
   return h("li", { key: `item:${item.id}` }, parts);
 }

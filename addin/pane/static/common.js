@@ -112,11 +112,15 @@ export function checkField({ label, key, checked = false }) {
   return { wrap: h("div", { class: "check" }, input, h("label", { for: id, text: label })), input };
 }
 
-/** A button; `label` is an accessible name when the visible text alone is ambiguous. */
-export function button(text, onclick, { primary = false, subtle = false, key, label,
+/**
+ * A button. `about` names what it acts on (an item's title) for screen readers, after the
+ * visible text, so "Edit" in a list of items is "Edit “Energy”" and still starts with "Edit".
+ */
+export function button(text, onclick, { primary = false, subtle = false, key, about,
   type = "button", disabled = false } = {}) {
   const cls = primary ? "primary" : subtle ? "subtle" : undefined;
-  return h("button", { type, class: cls, key, "aria-label": label, disabled, onclick, text });
+  return h("button", { type, class: cls, key, disabled, onclick }, text,
+    about ? h("span", { class: "visually-hidden", text: ` “${about}”` }) : null);
 }
 
 /** A form whose submit (button or Enter) calls `onsubmit(form)` without reloading. */

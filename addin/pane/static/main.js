@@ -92,7 +92,7 @@ const app = {
       await task();
       return true;
     } catch (error) {
-      handleError(error, ops, options);
+      await handleError(error, ops, options);
       return false;
     } finally {
       app.busy = false;
@@ -175,14 +175,27 @@ const app = {
   },
 };
 
-function handleError(error, ops, options = {}) {
+function showConflict(current, message, ops, options) {
+  app.ctx = current;
+  app.conflict = { message, ops: ops || [], clear: options.clear, done: options.done };
+  app.render();
+  app.alert(message);
+}
+
+async function handleError(error, ops, options = {}) {
   if (error instanceof ApiError && error.status === 409 && error.body && error.body.current) {
-    app.ctx = error.body.current;
     const yours = error.body.yours && Array.isArray(error.body.yours.ops) ? error.body.yours.ops : ops;
-    app.conflict = { message: error.message, ops: yours || [], clear: options.clear, done: options.done };
-    app.render();
-    app.alert(error.message);
+    showConflict(error.body.current, error.message, yours, options);
     return;
+  }
+  if (error instanceof ApiError && (error.status === 412 || error.status === 428) && ops && app.ctx && app.ctx.event) {
+    // The other partner saved first where we had nothing yet: the same as a conflict.
+    try {
+      showConflict(await app.api.context(app.ctx.event.id), error.message, ops, options);
+      return;
+    } catch {
+      // Fall through to the plain message.
+    }
   }
   if (error instanceof ApiError || error instanceof host.HostError) {
     app.alert(error.message);

@@ -86,15 +86,15 @@ function agreementRow(app, agreement) {
   const short = agreement.text.length > 40 ? `${agreement.text.slice(0, 40)}…` : agreement.text;
   const tools = [
     button(t("Edit"), () => { app.ui.editing = `agreement:${agreement.id}`; app.render(`agreement:${agreement.id}:text`); },
-      { subtle: true, key: `agreement:${agreement.id}:edit`, label: t("Edit agreement “%(text)s”", { text: short }) }),
+      { subtle: true, key: `agreement:${agreement.id}:edit`, about: short }),
     button(t("Remove"), () => app.send([{ op: "record.remove_agreement", agreement: agreement.id }],
       { done: t("The agreement is removed.") }),
-    { subtle: true, key: `agreement:${agreement.id}:remove`, label: t("Remove agreement “%(text)s”", { text: short }) }),
+    { subtle: true, key: `agreement:${agreement.id}:remove`, about: short }),
   ];
   if (agreement.state === "draft" || agreement.state === "declined") {
     tools.push(button(t("Propose"), () => app.send([{ op: "record.propose", agreement: agreement.id }],
       { done: t("The agreement is proposed for acceptance.") }),
-    { subtle: true, key: `agreement:${agreement.id}:propose`, label: t("Propose agreement “%(text)s”", { text: short }) }));
+    { subtle: true, key: `agreement:${agreement.id}:propose`, about: short }));
   }
   parts.push(h("div", { class: "tools" }, tools));
   return h("li", { key: `agreement:${agreement.id}` }, parts);
@@ -168,7 +168,7 @@ function actionRow(app, action) {
   return h("li", { key: `action:${action.id}` }, actionLine(ctx, action), status.wrap,
     h("div", { class: "tools" },
       button(t("Edit"), () => { app.ui.editing = `action:${action.id}`; app.render(`action:${action.id}:description`); },
-        { subtle: true, key: `action:${action.id}:edit`, label: t("Edit action “%(text)s”", { text: action.description }) })));
+        { subtle: true, key: `action:${action.id}:edit`, about: action.description })));
 }
 
 function actionsSection(app, record) {
@@ -222,9 +222,9 @@ function acceptanceSection(app, record) {
       row.push(h("div", { class: "tools" },
         button(t("Accept"), () => app.send([{ op: "record.accept", agreement: agreement.id }],
           { done: t("You accepted the agreement.") }),
-        { key: `accept:${agreement.id}`, label: t("Accept “%(text)s”", { text: short }) }),
+        { key: `accept:${agreement.id}`, about: short }),
         button(t("Decline…"), () => { app.ui.declining = agreement.id; app.render(`decline:${agreement.id}`); },
-          { subtle: true, key: `decline:${agreement.id}:open`, label: t("Decline “%(text)s”", { text: short }) })));
+          { subtle: true, key: `decline:${agreement.id}:open`, about: short })));
     }
     return h("li", { key: `proposed:${agreement.id}` }, row);
   });

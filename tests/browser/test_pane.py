@@ -1,0 +1,478 @@
+"""The Outlook task pane in headless Chromium, on the demo's stub Office host, in Dutch and English.
+
+Every flow of a conversation: plan the series -> agenda (the employee adds, the manager proposes,
+share, both agree) -> the meeting ends (demo clock) -> record -> both accept -> the next agenda
+shows what was carried over. Also: compose mode writes the agreed agenda into the event without
+touching the user's own text; a save that races the other partner's shows both versions; HTML
+typed into any field is shown as text. axe-core checks each state; each state and language gets a
+screenshot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+DemoServer = Any  # conftest.DemoServer (conftest modules are not imported by name)
+
+pytestmark = pytest.mark.browser
+
+LANGS = ("nl", "en")
+ADA, GRACE = "ada@example.org", "grace@example.org"
+XSS = '<img src=x onerror="window.__xss=1">'
+SCRIPT = "<script>window.__xss=1</script> & co"
+WORDS = {
+    "nl": {
+        "plan": "Plan het goede gesprek",
+        "record": "Verslag van het gesprek op",
+        "final": "Het verslag is definitief",
+        "carried": "Meegenomen",
+        "private": "Dit gesprek is vertrouwelijk",
+        "conflict": "Intussen gewijzigd",
+        "save_first": "Sla de afspraak eerst op",
+    },
+    "en": {
+        "plan": "Plan the good conversation",
+        "record": "Record of the conversation on",
+        "final": "The record is final",
+        "carried": "Carried over",
+        "private": "This conversation is private",
+        "conflict": "Changed meanwhile",
+        "save_first": "Save the appointment first",
+    },
+}
+
+
+class Pane:
+    """One person's task pane in a page, driven by the stable `data-key`s of its controls."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def settle(self) -> None:
+        """Wait until the pane is not busy (an API call in flight)."""
+        self.page.wait_for_selector("main[aria-busy=false]")
+
+    def key(self, key: str) -> Any:
+        return self.page.locator(f'[data-key="{key}"]')
+
+    def click(self, key: str) -> None:
+        self.key(key).first.click()
+        self.settle()
+
+    def fill(self, key: str, text: str) -> None:
+        self.key(key).fill(text)
+
+    def state(self) -> str:
+        return str(self.page.evaluate("window.goedGesprekPane.state"))
+
+    def info(self, name: str) -> str:
+        return str(self.page.evaluate(f"window.goedGesprekPane.{name}"))
+
+    def h1(self) -> str:
+        return str(self.page.locator("h1").first.inner_text())
+
+    def alert(self) -> str:
+        return str(self.page.locator("#alert").inner_text())
+
+    def text(self) -> str:
+        return str(self.page.locator("main").inner_text())
+
+    def reload(self) -> None:
+        self.page.reload()
+        self.ready()
+
+    def ready(self) -> None:
+        self.page.wait_for_selector("body[data-ready]")
+        self.settle()
+        assert not self.alert(), self.alert()
+
+    def add_item(self, theme: str, title: str, notes: str = "") -> None:
+        self.key("new-item:theme").select_option(theme)
+        self.fill("new-item:title", title)
+        if notes:
+            self.fill("new-item:notes", notes)
+        self.click("new-item:submit")
+        assert not self.alert(), self.alert()
+
+
+def open_pane(
+    new_page: Callable[..., Any],
+    server: DemoServer,
+    event: str,
+    who: str,
+    lang: str,
+    *,
+    mode: str = "read",
+) -> Pane:
+    """The demo pane for `event` as `who`, in a fresh page with a matching browser locale."""
+    page = new_page(locale="nl-NL" if lang == "nl" else "en-GB")
+    page.goto(server.pane_url(event, who=who, lang=lang, mode=mode))
+    pane = Pane(page)
+    pane.ready()
+    return pane
+
+
+class Api:
+    """The JSON API as one person, through the app's test client (quick set-up for a test)."""
+
+    def __init__(self, server: DemoServer, email: str, lang: str = "nl") -> None:
+        identity = server.app.extensions["goedgesprek.identity"]
+        self.client = server.app.test_client()
+        self.headers = {"Authorization": f"Bearer {identity.issue(email)}"}
+        self.lang = lang
+
+    def context(self, event: str) -> Any:
+        response = self.client.get(
+            "/api/context", query_string={"event": event, "lang": self.lang}, headers=self.headers
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def plan(self, event: str) -> Any:
+        body = {
+            "event": event,
+            "partner": GRACE,
+            "role": "employee",
+            "request_id": uuid4().hex,
+            "preferences": {
+                "weekdays": ["TU", "WE", "TH"],
+                "earliest": "09:30",
+                "latest": "12:00",
+                "duration": 60,
+                "place": "Koffiebar",
+                "online": False,
+                "every": 3,
+            },
+        }
+        response = self.client.post(
+            "/api/series", query_string={"lang": self.lang}, json=body, headers=self.headers
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["context"]
+
+    def ops(self, context: Any, *ops: dict[str, Any]) -> Any:
+        series, occ = context["series"]["id"], context["occurrence"]["key"]
+        headers = dict(self.headers)
+        if context["etag"]:
+            headers["If-Match"] = context["etag"]
+        response = self.client.post(
+            f"/api/series/{series}/occurrences/{occ}",
+            query_string={"lang": self.lang},
+            json={"event": context["event"]["id"], "ops": list(ops)},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+
+def occurrence_end(server: DemoServer, event_id: str) -> datetime:
+    """When the occurrence with this id ends (as Ada's calendar holds it)."""
+    end: datetime = server.store.calendar(ADA).get_event(event_id).end
+    return end
+
+
+def next_occurrence(server: DemoServer, event_id: str) -> str:
+    """The id of the occurrence after `event_id` in its series."""
+    calendar = server.store.calendar(ADA)
+    event = calendar.get_event(event_id)
+    assert event.series_id, "not an occurrence of a series"
+    later = calendar.instances(event.series_id, event.end, event.end + timedelta(days=200))
+    return str(later[0].id)
+
+
+def agreed_series(server: DemoServer, lang: str, body_html: str = "") -> tuple[str, Any]:
+    """A planned series whose first agenda both partners agreed to; (occurrence id, context)."""
+    meeting = server.new_meeting(body_html=body_html)
+    ada, grace = Api(server, ADA, lang), Api(server, GRACE, lang)
+    context = ada.plan(meeting)
+    context = ada.ops(
+        context,
+        {"op": "agenda.add_item", "theme": "personal", "title": "Energie & werkplezier"},
+        {"op": "agenda.add_item", "theme": "growth", "title": XSS, "notes": SCRIPT},
+        {"op": "agenda.share"},
+        {"op": "agenda.agree"},
+    )
+    context = grace.ops(context, {"op": "agenda.agree"})
+    assert context["agenda"]["state"] == "agreed"
+    return str(context["event"]["id"]), context
+
+
+def assert_no_script_ran(pane: Pane) -> None:
+    assert pane.page.evaluate("window.__xss") is None, "user text ran as script"
+
+
+# -- the whole conversation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_flow_plan_agenda_record_accept_carry_over(
+    lang: str,
+    demo_server: DemoServer,
+    new_page: Callable[..., Any],
+    shot: Callable[[Any, str], Any],
+    axe: Callable[..., Any],
+) -> None:
+    """Plan, agenda by both, the meeting ends, record, both accept, the next agenda carries over."""
+    server = demo_server
+    ada = open_pane(new_page, server, server.new_meeting(subject=f"1:1 {lang}"), "ada", lang)
+
+    # Plan the series: preview first, then confirm.
+    assert ada.state() == "not_series"
+    assert ada.h1() == WORDS[lang]["plan"]
+    assert ada.key("plan:partner").input_value() == GRACE
+    axe(ada.page)
+    shot(ada.page, f"pane-{lang}-1-plan")
+    ada.fill("plan:place", "Koffiebar <b>3e</b>")
+    ada.click("plan:preview-button")
+    ada.key("plan:confirm").wait_for()
+    assert ada.page.locator('[data-key="plan:preview"] li').count() >= 2
+    axe(ada.page)
+    shot(ada.page, f"pane-{lang}-2-preview")
+    ada.click("plan:confirm")
+    assert ada.state() == "upcoming", ada.alert()
+    first = ada.info("eventId")
+
+    # The employee writes the agenda (with text that looks like HTML) and shares it.
+    ada.add_item("personal", "Energie en werkdruk", "Sinds de reorganisatie <i>druk</i>")
+    ada.add_item("growth", XSS, SCRIPT)
+    ada.add_item("growth", "Opleiding")
+    assert ada.page.get_by_text(XSS, exact=True).is_visible()
+    assert ada.page.get_by_text(SCRIPT, exact=True).is_visible()
+    ada.click("agenda:share")
+    assert not ada.alert()
+    axe(ada.page)
+    shot(ada.page, f"pane-{lang}-3-agenda-employee")
+
+    # The manager proposes an item and agrees.
+    grace = open_pane(new_page, server, first, "grace", lang)
+    assert grace.state() == "upcoming"
+    assert grace.page.get_by_text(XSS, exact=True).is_visible()
+    grace.add_item("role", "Feedback op het project")
+    grace.click("agenda:agree")
+    assert not grace.key("agenda:agree").count()
+    axe(grace.page)
+    shot(grace.page, f"pane-{lang}-4-agenda-manager")
+
+    # The employee opens the occurrence, sees the proposal, moves an item and agrees.
+    ada = open_pane(new_page, server, first, "ada", lang)
+    assert ada.page.get_by_text("Feedback op het project", exact=True).is_visible()
+    ada.key("agenda").locator('[data-key$=":down"]').first.click()
+    ada.settle()
+    assert not ada.alert(), ada.alert()
+    ada.click("agenda:agree")
+    assert not ada.key("agenda:agree").count()
+    shot(ada.page, f"pane-{lang}-5-agenda-agreed")
+
+    # The meeting ends.
+    server.clock.set(occurrence_end(server, first) + timedelta(minutes=30))
+    ada.reload()
+    assert ada.state() == "ended"
+    assert ada.h1().startswith(WORDS[lang]["record"])
+
+    # The record: a summary per item (one not finished), an agreement, an action.
+    summaries = ada.page.locator('textarea[data-key^="summary:"]')
+    for n in range(summaries.count()):
+        summaries.nth(n).fill(f"Besproken punt {n + 1}: <b>niet vet</b>")
+    finished = ada.page.locator('input[type=checkbox][data-key^="summary:"]')
+    for n in range(1, finished.count()):
+        finished.nth(n).check()
+    ada.click("summary:save")
+    assert not ada.alert(), ada.alert()
+    ada.fill("new-agreement:text", "We plannen een cursus <em>in Q1</em>")
+    ada.click("new-agreement:submit")
+    ada.fill("new-action:description", "Cursus zoeken " + XSS)
+    ada.key("new-action:owner").select_option("manager")
+    ada.fill("new-action:due", "2026-12-20")
+    ada.click("new-action:submit")
+    assert not ada.alert(), ada.alert()
+    assert ada.page.get_by_text("Cursus zoeken " + XSS, exact=True).is_visible()
+    ada.click("agreements:propose-all")
+    axe(ada.page)
+    shot(ada.page, f"pane-{lang}-6-record")
+
+    # Both accept: the employee first, then the manager.
+    ada.click(
+        ada.key("acceptance").locator('[data-key^="accept:"]').first.get_attribute("data-key")
+    )
+    assert not ada.alert(), ada.alert()
+    grace.reload()
+    assert grace.state() == "ended"
+    axe(grace.page)
+    shot(grace.page, f"pane-{lang}-7-acceptance")
+    grace.click(
+        grace.key("acceptance").locator('[data-key^="accept:"]').first.get_attribute("data-key")
+    )
+    assert grace.key("final").is_visible(), grace.alert()
+    assert WORDS[lang]["final"] in grace.text()
+    axe(grace.page)
+    shot(grace.page, f"pane-{lang}-8-final")
+    with grace.page.expect_download() as download:
+        grace.key("export:md").click()
+    assert download.value.suggested_filename.endswith(".md")
+    grace.settle()
+
+    # The next agenda shows what was carried over.
+    upcoming = open_pane(new_page, server, next_occurrence(server, first), "ada", lang)
+    assert upcoming.state() == "upcoming"
+    assert WORDS[lang]["carried"] in upcoming.text()
+    axe(upcoming.page)
+    shot(upcoming.page, f"pane-{lang}-9-next-agenda")
+    for pane in (ada, grace, upcoming):
+        assert_no_script_ran(pane)
+
+
+# -- compose mode: the agreed agenda in the event ------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_compose_writes_the_agenda_and_keeps_the_users_text(
+    lang: str,
+    demo_server: DemoServer,
+    new_page: Callable[..., Any],
+    shot: Callable[[Any, str], Any],
+    axe: Callable[..., Any],
+) -> None:
+    """The copy goes between the markers, the user's text stays, the attachment is not doubled."""
+    server = demo_server
+    occurrence, _context = agreed_series(server, lang)
+    calendar = server.store.calendar(ADA)
+    own = "<p>Mijn eigen tekst: Tom &amp; Jerry &lt;b&gt;</p>"
+    event = calendar.get_event(occurrence)
+    from connectors.models import EventPatch
+
+    calendar.update_event(occurrence, EventPatch(body_html=own + event.body_html))
+
+    pane = open_pane(new_page, server, occurrence, "ada", lang, mode="compose")
+    axe(pane.page)
+    for _round in range(2):
+        pane.click("event-copy")
+        assert not pane.alert(), pane.alert()
+    shot(pane.page, f"pane-{lang}-compose")
+    saved = calendar.get_event(occurrence)
+    body = saved.body_html
+    assert body.startswith(own)
+    assert body.count("[Goed Gesprek: agenda]") == 1
+    assert body.count("[/Goed Gesprek]") == 1
+    assert "&lt;img src=x" in body and "<img" not in body
+    names = [a.name for a in saved.attachments]
+    assert len(names) == len(set(names)) == 1, names
+    content = calendar.get_attachment(occurrence, saved.attachments[0].id)
+    assert b"<img src" not in content
+
+
+# -- races, bad input and errors ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_save_that_races_the_other_partner_keeps_both(
+    lang: str,
+    demo_server: DemoServer,
+    new_page: Callable[..., Any],
+    shot: Callable[[Any, str], Any],
+    axe: Callable[..., Any],
+) -> None:
+    """409: the pane shows the current state and the user's unsaved change, and can reapply it."""
+    server = demo_server
+    meeting = server.new_meeting()
+    context = Api(server, ADA, lang).plan(meeting)
+    occurrence = context["event"]["id"]
+    ada = open_pane(new_page, server, occurrence, "ada", lang)
+    grace = open_pane(new_page, server, occurrence, "grace", lang)
+    grace.add_item("role", "Grace was eerst")
+
+    ada.key("new-item:theme").select_option("personal")
+    ada.fill("new-item:title", "Ada typte dit <b>intussen</b>")
+    ada.click("new-item:submit")
+    assert ada.key("conflict").is_visible(), (ada.alert(), ada.text()[:300])
+    assert WORDS[lang]["conflict"] in ada.text()
+    assert ada.alert()
+    # Both versions: Grace's saved item above, Ada's change listed, her typed text still there.
+    assert ada.page.get_by_text("Grace was eerst", exact=True).is_visible()
+    assert "Ada typte dit <b>intussen</b>" in ada.key("conflict").inner_text()
+    assert ada.key("new-item:title").input_value() == "Ada typte dit <b>intussen</b>"
+    axe(ada.page)
+    shot(ada.page, f"pane-{lang}-conflict")
+    ada.click("conflict:apply")
+    assert not ada.key("conflict").count()
+    items = [i["title"] for i in Api(server, ADA, lang).context(occurrence)["agenda"]["items"]]
+    assert "Grace was eerst" in items and "Ada typte dit <b>intussen</b>" in items
+    assert ada.key("new-item:title").input_value() == ""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_error_shows_the_message_and_keeps_the_typed_text(
+    lang: str, demo_server: DemoServer, new_page: Callable[..., Any]
+) -> None:
+    """A refused request shows the API's message in the alert region; nothing typed is lost."""
+    server = demo_server
+    pane = open_pane(new_page, server, server.new_meeting(), "ada", lang)
+    pane.fill("plan:partner", "niet-een-adres")
+    pane.fill("plan:place", "Mijn plek <script>")
+    pane.click("plan:preview-button")
+    assert pane.alert()
+    assert pane.page.locator("#alert[role=alert]").count() == 1
+    assert pane.key("plan:partner").input_value() == "niet-een-adres"
+    assert pane.key("plan:place").input_value() == "Mijn plek <script>"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_new_appointment_is_saved_first(
+    lang: str,
+    demo_server: DemoServer,
+    new_page: Callable[..., Any],
+    shot: Callable[[Any, str], Any],
+    axe: Callable[..., Any],
+) -> None:
+    """Compose mode on an unsaved appointment offers to save it, then plans from it."""
+    page = new_page(locale="nl-NL" if lang == "nl" else "en-GB")
+    extra = {"subject": "Nieuw", "with": GRACE}
+    page.goto(demo_server.pane_url(who="ada", mode="compose", lang=lang, **extra))
+    pane = Pane(page)
+    pane.ready()
+    assert pane.h1() == WORDS[lang]["save_first"]
+    axe(page)
+    shot(page, f"pane-{lang}-save-first")
+    pane.click("save-item")
+    assert pane.state() == "not_series", pane.alert()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_someone_else_sees_a_polite_message(
+    lang: str,
+    demo_server: DemoServer,
+    new_page: Callable[..., Any],
+    shot: Callable[[Any, str], Any],
+    axe: Callable[..., Any],
+) -> None:
+    """A third person invited to an occurrence sees neither agenda nor record."""
+    from connectors.models import Attendee, EventPatch
+
+    server = demo_server
+    occurrence, _context = agreed_series(server, lang)
+    server.store.add_person("linus@example.org", "Linus", "Europe/Amsterdam")
+    calendar = server.store.calendar(ADA)
+    event = calendar.get_event(occurrence)
+    attendees = (*event.attendees, Attendee("linus@example.org", "Linus"))
+    calendar.update_event(occurrence, EventPatch(attendees=attendees))
+    pane = open_pane(new_page, server, occurrence, "linus", lang)
+    assert pane.state() == "not_partner"
+    assert pane.h1() == WORDS[lang]["private"]
+    assert "Energie" not in pane.text()
+    axe(pane.page)
+    shot(pane.page, f"pane-{lang}-not-partner")
+
+
+def test_every_text_is_translated_in_dutch(
+    demo_server: DemoServer, new_page: Callable[..., Any]
+) -> None:
+    """The Dutch pane shows no English msgid from the catalog (spot check on the plan form)."""
+    pane = open_pane(new_page, demo_server, demo_server.new_meeting(), "ada", "nl")
+    text = pane.text()
+    for english in ("Preferences", "Conversation partner", "How often", "Preview"):
+        assert not re.search(rf"\b{english}\b", text), english
