@@ -30,6 +30,9 @@ The event object's ``commonEventObject.userLocale`` picks Dutch or English,
 ``commonEventObject.timeZone.id`` the zone dates are shown in, ``calendar.id`` the event (for a
 recurring event Google sends the occurrence's instance id, ``<series id>_<start in UTC>``, which
 the service maps to its occurrence), falling back to ``calendar.recurringEventId``.
+``calendar.calendarId`` and ``calendar.capabilities`` are not needed: the service reads the event
+through the user's own calendar (the event object carries ids, not titles or times), and the
+add-on never edits the open event's guests or conference data.
 
 Every use case is a call on `addin.service.Conversations`; nothing here decides the domain.
 """
@@ -60,7 +63,6 @@ from connectors.errors import AuthExpired, ConnectorError, NotFound
 MAX_BODY = 64 * 1024
 """The largest event object read (a card's inputs are a few KB)."""
 
-MAX_ID = 1024
 DEFAULT_ZONE = "Europe/Amsterdam"
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")
@@ -83,8 +85,6 @@ class EventObject:
     form: Form
     parameters: Mapping[str, str]
     event_id: str
-    calendar_id: str
-    capabilities: Mapping[str, bool]
     user_id_token: str | None
 
     @classmethod
@@ -96,15 +96,12 @@ class EventObject:
         zone = _mapping(common.get("timeZone")).get("id")
         params = _mapping(common.get("parameters"))
         event_id = _string(calendar.get("id")) or _string(calendar.get("recurringEventId"))
-        capabilities = _mapping(calendar.get("capabilities"))
         return cls(
             locale=normalise_locale(_string(common.get("userLocale"))),
             zone=zone if isinstance(zone, str) else None,
             form=Form.from_inputs(common.get("formInputs")),
             parameters={k: v for k, v in params.items() if isinstance(v, str)},
-            event_id=event_id[:MAX_ID],
-            calendar_id=_string(calendar.get("calendarId")),
-            capabilities={k: v for k, v in capabilities.items() if isinstance(v, bool)},
+            event_id=event_id,
             user_id_token=_string(auth.get("userIdToken")) or None,
         )
 
