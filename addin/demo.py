@@ -471,6 +471,7 @@ class _CardsState:
     lang: str
     stack: list[Any] = field(default_factory=list)
     flash: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, list[str]] | None = None  # what the top card last posted, kept in place
 
 
 class _CardSessions:
@@ -525,7 +526,7 @@ def cards_view() -> str:
         or (state.viewer, state.event, state.lang) != wanted
         or "reset" in request.args
     ):
-        state = _CardsState(viewer=viewer.id, event=wanted[1], lang=locale)
+        state = _CardsState(viewer=viewer.id, event=wanted[1], lang=locale)  # a fresh panel
         _run(state, "open" if event else "homepage", url=None, parameters={}, inputs={})
         _sessions().put(key, state)
     flash, state.flash = state.flash, {}
@@ -537,6 +538,7 @@ def cards_view() -> str:
             hidden={"csrf": _csrf_token(), "lang": locale},
             words=_preview_words(),
             tz=ZoneInfo(PAIR.tz),
+            values=state.values,
         )
         if isinstance(top, Mapping)
         else None
@@ -592,6 +594,7 @@ def cards_action() -> Response:
         (k, v) for k, v in request.form.items(multi=True) if k not in ("csrf", "lang", "_action")
     ]
     inputs = form_inputs(fields, ZoneInfo(PAIR.tz))
+    top = state.stack[-1] if state.stack else None
     trigger = request.form.get("_trigger")
     if trigger == "update" and state.event:
         _run(state, "update", url=None, parameters={}, inputs=inputs)
@@ -600,6 +603,12 @@ def cards_action() -> Response:
         if action is None:
             abort(400, description=t("This button runs nothing: reload the page and try again."))
         _run(state, "action", url=action.function, parameters=action.parameters, inputs=inputs)
+    # The card still on top keeps what the user typed, as in Google's panel.
+    kept = top is not None and bool(state.stack) and state.stack[-1] is top
+    posted: dict[str, list[str]] = {}
+    for key, value in fields:
+        posted.setdefault(key, []).append(value)
+    state.values = posted if kept else None
     return redirect(_cards_href(state), code=303)
 
 
@@ -612,6 +621,7 @@ def cards_back() -> Response:
         return redirect(url_for("demo.cards_view", lang=_locale()), code=303)
     if len(state.stack) > 1:
         state.stack.pop()
+        state.values = None
     return redirect(_cards_href(state), code=303)
 
 

@@ -186,10 +186,23 @@ class _Context:
 
     words: PreviewWords
     tz: tzinfo
+    values: Mapping[str, Sequence[str]] | None = None
     ids: Iterator[int] = field(default_factory=itertools.count)
 
     def new_id(self, stem: str) -> str:
         return f"c-{stem}-{next(self.ids)}"
+
+    def text(self, field_name: str, default: str) -> str:
+        """What the user left in a field, else the card's value."""
+        if self.values is not None and self.values.get(field_name):
+            return self.values[field_name][0]
+        return default
+
+    def chosen(self, field_name: str, value: str, default: bool) -> bool:
+        """Whether the user left `value` chosen in a field, else the card's choice."""
+        if self.values is None:
+            return default
+        return value in self.values.get(field_name, ())
 
 
 def render_card(
@@ -199,13 +212,16 @@ def render_card(
     hidden: Mapping[str, str] | None = None,
     words: PreviewWords | None = None,
     tz: tzinfo = UTC,
+    values: Mapping[str, Sequence[str]] | None = None,
 ) -> Markup:
     """One card as an HTML form that posts to `action_url`.
 
     `hidden` fields (a CSRF token, say) go into the form; `words` are the renderer's own words in
     the user's language; `tz` is the user's zone, shown by date-time pickers with no offset.
+    `values` are the fields as this same card last posted them: Google keeps what the user typed
+    when an action leaves the card in place, so the preview shows them instead of the card's.
     """
-    ctx = _Context(words=words or PreviewWords(), tz=tz)
+    ctx = _Context(words=words or PreviewWords(), tz=tz, values=values)
     parts = [
         f'<form class="c-card" method="post" action="{escape(action_url)}" novalidate>',
         # Pressing Enter in a field submits the first submit button: make that one do nothing.
@@ -348,7 +364,7 @@ def _switch_control(control: Json, labelled_by: str, ctx: _Context) -> str:
     value = str(control.get("value", "on"))
     input_id = ctx.new_id("sw")
     role = "" if str(control.get("controlType", "SWITCH")).startswith("CHECK") else ' role="switch"'
-    checked = " checked" if control.get("selected") else ""
+    checked = " checked" if ctx.chosen(_TEXT + name, value, bool(control.get("selected"))) else ""
     out = (
         f'<input type="checkbox"{role} id="{input_id}" name="{escape(_TEXT + name)}" '
         f'value="{escape(value)}"{checked} aria-labelledby="{labelled_by}">'
@@ -399,7 +415,7 @@ def _text_input(body: Json, ctx: _Context) -> str:
     input_id = ctx.new_id("in")
     label = str(body.get("label") or name)
     hint = str(body.get("hintText") or "")
-    value = str(body.get("value") or "")
+    value = ctx.text(_TEXT + name, str(body.get("value") or ""))
     described = ""
     out = [f'<div class="w-field"><label for="{input_id}">{escape(label)}</label>']
     if hint:
@@ -437,7 +453,8 @@ def _selection_input(body: Json, ctx: _Context) -> str:
         select_id = ctx.new_id("sel")
         options = "".join(
             f'<option value="{escape(str(i.get("value", "")))}"'
-            f"{' selected' if i.get('selected') else ''}>{escape(str(i.get('text', '')))}</option>"
+            f"{' selected' if _picked(ctx, name, i) else ''}>"
+            f"{escape(str(i.get('text', '')))}</option>"
             for i in items
         )
         return (
@@ -449,7 +466,7 @@ def _selection_input(body: Json, ctx: _Context) -> str:
     choices = []
     for item in items:
         item_id = ctx.new_id("opt")
-        checked = " checked" if item.get("selected") else ""
+        checked = " checked" if _picked(ctx, name, item) else ""
         choices.append(
             f'<div class="w-choice"><input type="{input_type}"{role} id="{item_id}" '
             f'name="{field_name}" value="{escape(str(item.get("value", "")))}"{checked}>'
@@ -459,6 +476,10 @@ def _selection_input(body: Json, ctx: _Context) -> str:
         f'<fieldset class="w-field w-group"><legend>{escape(label)}</legend>'
         f"{''.join(choices)}{on_change}</fieldset>"
     )
+
+
+def _picked(ctx: _Context, name: str, item: Json) -> bool:
+    return ctx.chosen(_TEXT + name, str(item.get("value", "")), bool(item.get("selected")))
 
 
 def _date_time_picker(body: Json, ctx: _Context) -> str:
@@ -484,6 +505,7 @@ def _date_time_picker(body: Json, ctx: _Context) -> str:
         value = moment.astimezone(shown_in).strftime("%Y-%m-%dT%H:%M") if moment else ""
         if isinstance(offset, int):
             hidden = f'<input type="hidden" name="{escape(_OFFSET + name)}" value="{offset}">'
+    value = ctx.text(prefix + name, value)
     return (
         f'<div class="w-field"><label for="{picker_id}">{escape(label)}</label>'
         f'<input type="{input_type}" id="{picker_id}" name="{escape(prefix + name)}" '

@@ -280,6 +280,42 @@ def test_hidden_fields_and_change_actions() -> None:
     assert clicked_action(apply.get("value")) is not None
 
 
+def test_values_the_user_left_win_over_the_cards() -> None:
+    """Re-drawn after an action that kept it, a card shows what the user typed and chose."""
+    card = c.card(
+        "Keep",
+        [
+            c.section(
+                None,
+                [
+                    c.text_input("title", "Title", value="from the card"),
+                    c.selection_input("dd", "Dropdown", [("a", "A"), ("b", "B")], selected=["a"]),
+                    c.selection_input(
+                        "check", "Check", [("a", "A"), ("b", "B")], selected=["a"], kind="CHECK_BOX"
+                    ),
+                    c.date_time_picker("day", "Day", kind="DATE_ONLY", value=date(2026, 12, 1)),
+                    {
+                        "decoratedText": {
+                            "text": "On",
+                            "switchControl": {"name": "on", "selected": True},
+                        }
+                    },
+                ],
+            )
+        ],
+    )
+    values = {"f.title": ["typed <b>"], "f.dd": ["b"], "f.check": ["b"], "d.day": ["2026-12-24"]}
+    doc = _render(card, values=values)
+    assert doc.xpath("//input[@name='f.title']/@value") == ["typed <b>"]
+    assert doc.xpath("//select/option[@selected]/@value") == ["b"]
+    assert doc.xpath("//input[@name='f.check'][@checked]/@value") == ["b"]
+    assert doc.xpath("//input[@name='d.day']/@value") == ["2026-12-24"]
+    assert doc.xpath("//input[@name='f.on']/@checked") == []  # unchecked when posted: absent
+    untouched = _render(card)
+    assert untouched.xpath("//input[@name='f.title']/@value") == ["from the card"]
+    assert untouched.xpath("//input[@name='f.on']/@checked") == ["checked"]
+
+
 # -- form inputs round trip ----------------------------------------------------------------------
 
 
@@ -792,3 +828,23 @@ def test_the_real_add_on_through_the_preview(tmp_path: Path, store: MemoryStore)
     doc = _view(client, response.headers["Location"])
     assert not doc.xpath("//*[@role='alert']")
     assert doc.xpath("string(//h2[@class='c-title'])") not in ("", title)
+
+
+def test_a_card_left_in_place_keeps_what_was_typed(client: FlaskClient, addon: _FakeAddon) -> None:
+    """An answer with only a notification leaves the card and the user's input as they were;
+    a new card on top starts from its own values."""
+    addon.answers["next"] = c.render_actions(notification="Nog niet opgeslagen")
+    doc = _view(client, "/demo/cards?as=ada&lang=en")
+    response = _press(client, doc, "Next", **{"f.title": "Half typed", "f.owner": "manager"})
+    doc = _view(client, response.headers["Location"])
+    assert doc.xpath("string(//p[@class='toast'])") == "Nog niet opgeslagen"
+    assert doc.xpath("//input[@name='f.title']/@value") == ["Half typed"]
+    assert doc.xpath("//select[@name='f.owner']/option[@selected]/@value") == ["manager"]
+    del addon.answers["next"]
+    response = _press(client, doc, "Next")
+    doc = _view(client, response.headers["Location"])
+    assert doc.xpath("string(//h2[@class='c-title'])") == "Second card"
+    form = doc.xpath("//form[contains(@action,'back')]")[0]
+    response = client.post(form.get("action"), data=dict(form.form_values()))
+    doc = _view(client, response.headers["Location"])
+    assert doc.xpath("//input[@name='f.title']/@value") == [""]

@@ -189,6 +189,15 @@ class _Addon:
                             kind="RADIO_BUTTON",
                             selected=["employee"],
                         ),
+                        c.selection_input(
+                            "rhythm",
+                            "Ritme",
+                            [("3", "Elk kwartaal"), ("2", "Elke twee maanden")],
+                            selected=["3"],
+                            on_change=c.action(
+                                url_for("host_fake_addon.act", name="rhythm", _external=True)
+                            ),
+                        ),
                         c.button_list([c.button("Toevoegen", save)]),
                     ],
                 )
@@ -204,6 +213,9 @@ class _Addon:
         body = request.get_json()
         self.bodies.append(body)
         inputs = body["commonEventObject"].get("formInputs", {})
+        if name == "rhythm":
+            rhythm = inputs["rhythm"]["stringInputs"]["value"][0]
+            return jsonify(c.render_actions(notification=f"Ritme: {rhythm}"))
         title = inputs.get("title", {}).get("stringInputs", {}).get("value", ["?"])[0]
         done = c.card("Toegevoegd", [c.section(None, [c.text(title)])], name="done")
         return jsonify(c.render_actions(push=done, notification=f"Toegevoegd: {title}"))
@@ -279,6 +291,28 @@ def test_cards_view_with_a_working_button(
     shot(page, "cards-after-a-button-nl")
     page.get_by_role("button", name="Terug").click()
     page.wait_for_selector("h2.c-title:has-text('Agenda')")
+
+
+@pytest.mark.usefixtures("fake_endpoints")
+def test_a_change_action_runs_when_the_field_changes(
+    own_server: tuple[str, _Addon], new_page: Callable[..., Any]
+) -> None:
+    """As in Google's panel, choosing another option runs the field's action at once."""
+    url, addon = own_server
+    page = _host(new_page)
+    page.goto(f"{url}/demo/cards?as=ada&lang=nl&reset=1")
+    apply = page.locator("button[data-on-change]")
+    assert apply.count() == 1 and not apply.is_visible()  # the script acts for it
+    page.get_by_label("Nieuw agendapunt").fill("Nog niet klaar")
+    page.get_by_label("Ritme").select_option("2")
+    page.wait_for_selector("p.toast")
+    assert page.locator("p.toast").inner_text() == "Ritme: 2"
+    # The card stayed on top: what the user typed and chose stays too.
+    assert page.get_by_label("Ritme").input_value() == "2"
+    assert page.get_by_label("Nieuw agendapunt").input_value() == "Nog niet klaar"
+    assert addon.bodies[-1]["commonEventObject"]["formInputs"]["rhythm"] == {
+        "stringInputs": {"value": ["2"]}
+    }
 
 
 @pytest.mark.usefixtures("fake_endpoints")
