@@ -73,6 +73,11 @@ def create_app(
     if config:
         app.config.update(config)
     app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    if app.config.get("PROXY_FIX"):
+        # Behind a TLS-terminating proxy: the URL Google signed for must be the one we see.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     settings = Settings.from_mapping(app.config)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.extensions["goedgesprek.settings"] = settings

@@ -146,7 +146,7 @@ def _verify_request() -> None:
 def _trusted_certs() -> Callable[[], Mapping[str, str]]:
     """The certificates the request verifier trusts: Google's, or the local signer's."""
     verifier = current_app.extensions["goedgesprek.verifier"]
-    certs = getattr(verifier, "certs", None) or getattr(verifier, "_certs", None)
+    certs = getattr(verifier, "certs", None)
     if callable(certs):
         return certs  # type: ignore[no-any-return]
     signer = current_app.extensions["goedgesprek.signer"]

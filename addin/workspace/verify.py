@@ -189,6 +189,11 @@ class GoogleIdTokenVerifier:
         self._clock = clock
         self._skew = clock_skew
 
+    @property
+    def certs(self) -> CertsProvider:
+        """Where this verifier's trusted keys come from (to check a user's ID token alike)."""
+        return self._certs
+
     def verify(self, authorization_header: str | None, url: str) -> Claims:
         """Return the claims of the request's token, or raise `Unauthorized` saying why not."""
         token = _bearer_token(authorization_header)
