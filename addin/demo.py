@@ -401,7 +401,8 @@ def move_clock() -> Response:
     """Move the demo clock: ``end`` (10 minutes after the chosen event), ``week``, ``quarter``
     (three months on) or ``today`` (back to real time).
 
-    Takes a form (with the page's ``csrf`` field; answers with a redirect back to the page) or
+    Takes a form (with the page's ``csrf`` field; answers with a redirect back to the page, or to
+    the cards view with ``back=cards``) or
     JSON (``{"action", "event", "as"}`` with the token in ``X-CSRF-Token``; answers
     ``{"now": ...}``).
     """
@@ -438,6 +439,10 @@ def move_clock() -> Response:
         abort(400, description=t("The demo clock moves at most three years from today."))
     if request.is_json:
         return jsonify(now=clock().isoformat())
+    if fields.get("back") == "cards":
+        # Time moved: the add-on's panel opens afresh, as Google reopens it.
+        args = {"as": viewer.id, "lang": _locale(), "event": event.id if event else None}
+        return redirect(_url("demo.cards_view", {**args, "reset": 1}), code=303)
     state = {
         "as": viewer.id,
         "mode": _mode(fields.get("mode")),
@@ -543,9 +548,13 @@ def cards_view() -> str:
         if isinstance(top, Mapping)
         else None
     )
+    tz = zone(PAIR.tz)
     return render_template(
         "cards.html",
         locale=locale,
+        now_label=format_datetime(_now().astimezone(tz), "EEEE d MMMM y, HH:mm", locale=locale),
+        clock_moved=_clock_moved(),
+        clock_available=hasattr(_clock(), "advance"),
         pair=PAIR,
         viewer=viewer,
         event=event,

@@ -848,3 +848,47 @@ def test_a_card_left_in_place_keeps_what_was_typed(client: FlaskClient, addon: _
     response = client.post(form.get("action"), data=dict(form.form_values()))
     doc = _view(client, response.headers["Location"])
     assert doc.xpath("//input[@name='f.title']/@value") == [""]
+
+
+def test_the_demo_flow_through_the_cards(tmp_path: Path, store: MemoryStore) -> None:
+    """With the real add-on: plan from the first meeting (preview, then schedule), open the first
+    conversation, move the clock past it from the cards view: the add-on answers afresh."""
+    clock = DemoClock(tmp_path, base=lambda: NOW)
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
+    if not app.url_map.bind("localhost").test(demo.ENDPOINTS["homepage"], method="POST"):
+        pytest.skip("the add-on's card endpoints are not in this app yet")
+    client = app.test_client()
+
+    def last_button(doc: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+        doc = _view(client, _press_last(client, doc))
+        assert not doc.xpath("//*[@role='alert']"), doc.xpath("string(//*[@role='alert'])")
+        return doc
+
+    doc = _view(client, f"/demo/cards?as=ada&event={_meeting(store).id}&lang=nl")
+    doc = last_button(doc)  # the proposal
+    doc = last_button(doc)  # scheduled
+    window = (NOW, NOW + timedelta(days=120))
+    occurrences = [e for e in store.calendar(GRACE.email).events(*window) if e.series_id]
+    assert occurrences, "the series is in Grace's calendar too"
+    first = occurrences[0]
+    before = _view(client, f"/demo/cards?as=ada&event={first.id}&lang=nl")
+    assert not before.xpath("//*[@role='alert']")
+    assert "Naar het einde van dit gesprek" in before.xpath("string(//section[@class='clock'])")
+    form = before.xpath("//form[contains(@class,'clock-buttons')]")[0]
+    fields = MultiDict([*form.form_values(), ("action", "end")])
+    response = client.post(form.get("action"), data=fields)
+    assert response.status_code == 303 and "reset=1" in response.headers["Location"]
+    assert clock() == first.end + demo.AFTER_THE_END
+    after = _view(client, response.headers["Location"])
+    assert not after.xpath("//*[@role='alert']")
+    card_json = "string(//details[@class='card-json']/pre)"
+    assert after.xpath(card_json) != before.xpath(card_json)
+
+
+def _press_last(client: FlaskClient, doc: lxml_html.HtmlElement) -> str:
+    """Press the card's last action button; the address the view redirects to."""
+    form = doc.xpath("//form[@class='c-card']")[0]
+    button = form.xpath(f".//button[@name='{ACTION_FIELD}']")[-1]
+    response = client.post(form.get("action"), data=MultiDict(_submit(form, button)))
+    assert response.status_code == 303
+    return str(response.headers["Location"])
