@@ -171,6 +171,13 @@ class Api:
         return response.get_json()
 
 
+def item_key(pane: Pane, text: str, tool: str) -> str:
+    """The key prefix (item:<id>) of the agenda item or agreement showing `text`."""
+    row = pane.page.locator("li", has=pane.page.get_by_text(text, exact=True))
+    key = str(row.locator(f'[data-key$=":{tool}"]').first.get_attribute("data-key"))
+    return key.rsplit(":", 1)[0]
+
+
 def occurrence_end(server: DemoServer, event_id: str) -> datetime:
     """When the occurrence with this id ends (as Ada's calendar holds it)."""
     end: datetime = server.store.calendar(ADA).get_event(event_id).end
@@ -244,6 +251,17 @@ def test_every_flow_plan_agenda_record_accept_carry_over(
     ada.add_item("growth", "Opleiding")
     assert ada.page.get_by_text(XSS, exact=True).is_visible()
     assert ada.page.get_by_text(SCRIPT, exact=True).is_visible()
+    ada.add_item("role", "Weg ermee")
+    edit = item_key(ada, "Opleiding", "edit")
+    ada.click(f"{edit}:edit")
+    ada.fill(f"{edit}:title", "Opleiding <u>2027</u>")
+    ada.click(f"{edit}:save")
+    assert ada.page.get_by_text("Opleiding <u>2027</u>", exact=True).is_visible()
+    ada.click(f"{item_key(ada, 'Weg ermee', 'remove')}:remove")
+    assert not ada.page.get_by_text("Weg ermee", exact=True).count()
+    ada.key("series:event_copy:full:titles").check()
+    ada.settle()
+    assert Api(server, ADA, lang).context(first)["series"]["event_copy"] == "titles"
     ada.click("agenda:share")
     assert not ada.alert()
     axe(ada.page)
@@ -284,8 +302,9 @@ def test_every_flow_plan_agenda_record_accept_carry_over(
         finished.nth(n).check()
     ada.click("summary:save")
     assert not ada.alert(), ada.alert()
-    ada.fill("new-agreement:text", "We plannen een cursus <em>in Q1</em>")
-    ada.click("new-agreement:submit")
+    for text in ("We plannen een cursus <em>in Q1</em>", "Tweede afspraak"):
+        ada.fill("new-agreement:text", text)
+        ada.click("new-agreement:submit")
     ada.fill("new-action:description", "Cursus zoeken " + XSS)
     ada.key("new-action:owner").select_option("manager")
     ada.fill("new-action:due", "2026-12-20")
@@ -296,18 +315,35 @@ def test_every_flow_plan_agenda_record_accept_carry_over(
     axe(ada.page)
     shot(ada.page, f"pane-{lang}-6-record")
 
-    # Both accept: the employee first, then the manager.
-    ada.click(
-        ada.key("acceptance").locator('[data-key^="accept:"]').first.get_attribute("data-key")
-    )
+    # Acceptance: the employee accepts both; the manager accepts one and declines the other.
+    ada.click("accept:all")
     assert not ada.alert(), ada.alert()
     grace.reload()
     assert grace.state() == "ended"
     axe(grace.page)
     shot(grace.page, f"pane-{lang}-7-acceptance")
-    grace.click(
-        grace.key("acceptance").locator('[data-key^="accept:"]').first.get_attribute("data-key")
-    )
+    keys = grace.key("acceptance").locator('[data-key^="accept:"]')
+    accept = [str(keys.nth(n).get_attribute("data-key")) for n in range(keys.count())]
+    accept.remove("accept:all")
+    assert len(accept) == 2
+    grace.click(accept[0])
+    second = accept[1].split(":", 1)[1]
+    grace.click(f"decline:{second}:open")
+    grace.fill(f"decline:{second}", "Liever <b>in Q2</b>")
+    grace.click(f"decline:{second}:submit")
+    assert not grace.alert(), grace.alert()
+    assert not grace.key("final").count()
+
+    # The employee rewrites the declined agreement and proposes it again; both accept it.
+    ada.reload()
+    ada.click(f"agreement:{second}:edit")
+    ada.fill(f"agreement:{second}:text", "Tweede afspraak, herschreven")
+    ada.click(f"agreement:{second}:save")
+    ada.click(f"agreement:{second}:propose")
+    ada.click(f"accept:{second}")
+    assert not ada.alert(), ada.alert()
+    grace.reload()
+    grace.click(f"accept:{second}")
     assert grace.key("final").is_visible(), grace.alert()
     assert WORDS[lang]["final"] in grace.text()
     axe(grace.page)
@@ -419,6 +455,9 @@ def test_an_error_shows_the_message_and_keeps_the_typed_text(
     assert pane.page.locator("#alert[role=alert]").count() == 1
     assert pane.key("plan:partner").input_value() == "niet-een-adres"
     assert pane.key("plan:place").input_value() == "Mijn plek <script>"
+    pane.reload()  # Outlook reloads the pane when the user comes back to the item
+    assert pane.key("plan:partner").input_value() == "niet-een-adres"
+    assert pane.key("plan:place").input_value() == "Mijn plek <script>"
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -476,3 +515,26 @@ def test_every_text_is_translated_in_dutch(
     text = pane.text()
     for english in ("Preferences", "Conversation partner", "How often", "Preview"):
         assert not re.search(rf"\b{english}\b", text), english
+
+
+def test_keyboard_only_with_visible_focus(
+    demo_server: DemoServer, new_page: Callable[..., Any]
+) -> None:
+    """Tab reaches the agenda form, Enter adds the item, focus stays visible and in place."""
+    server = demo_server
+    context = Api(server, ADA, "en").plan(server.new_meeting())
+    pane = open_pane(new_page, server, context["event"]["id"], "ada", "en")
+    page = pane.page
+    for _press in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset.key") == "new-item:title":
+            break
+    else:
+        pytest.fail("Tab never reached the new item's title")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+    page.keyboard.type("Met het toetsenbord")
+    page.keyboard.press("Enter")
+    pane.settle()
+    assert page.get_by_text("Met het toetsenbord", exact=True).is_visible()
+    assert page.evaluate("document.activeElement.dataset.key") == "new-item:title"

@@ -44,7 +44,6 @@ export function describeOp(ctx, op) {
 export function conflictPanel(app) {
   const conflict = app.conflict;
   return section(t("Changed meanwhile"), [
-    h("p", { text: conflict.message }),
     h("p", { text: t("Below is the current version. These changes of yours were not saved:") }),
     h("ul", {}, conflict.ops.map((op) => h("li", { text: describeOp(app.ctx, op) }))),
     h("div", { class: "actions" },

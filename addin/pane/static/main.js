@@ -4,7 +4,7 @@
 
 import { Api, ApiError } from "./api.js";
 import { clear, h } from "./dom.js";
-import { clearDrafts } from "./drafts.js";
+import { clearDrafts, setScope } from "./drafts.js";
 import * as host from "./host.js";
 import { language, loadCatalog, pickLanguage, t } from "./i18n.js";
 import { renderUpcoming } from "./agenda.js";
@@ -68,8 +68,13 @@ const app = {
     clear(view);
     if (!app.ctx) return;
     eventLine(app.ctx.event, app.ctx.series && app.ctx.series.tz);
-    if (app.conflict) view.append(conflictPanel(app));
-    for (const node of [stateView(app)].flat(Infinity)) if (node) view.append(node);
+    const nodes = [stateView(app)].flat(Infinity).filter(Boolean);
+    if (app.conflict) {
+      // Right under the page's heading, so the heading order stays h1, h2, ...
+      const at = nodes.findIndex((node) => node.tagName === "H1") + 1;
+      nodes.splice(at, 0, conflictPanel(app));
+    }
+    view.append(...nodes);
     const changed = app.lastState !== app.ctx.state;
     app.lastState = app.ctx.state;
     const target = keep ? view.querySelector(`[data-key="${CSS.escape(keep)}"]`) : null;
@@ -142,6 +147,7 @@ const app = {
       app.ui.preview = null;
       clearDrafts(["plan:*"]);
       app.ctx = answer.context;
+      if (app.ctx && app.ctx.event) setScope(app.ctx.event.id);
       app.render();
       const first = answer.context && answer.context.occurrence ? answer.context.occurrence.start : null;
       app.announce(first
@@ -191,7 +197,8 @@ async function handleError(error, ops, options = {}) {
   if (error instanceof ApiError && (error.status === 412 || error.status === 428) && ops && app.ctx && app.ctx.event) {
     // The other partner saved first where we had nothing yet: the same as a conflict.
     try {
-      showConflict(await app.api.context(app.ctx.event.id), error.message, ops, options);
+      const current = await app.api.context(app.ctx.event.id);
+      showConflict(current, t("Your conversation partner saved meanwhile."), ops, options);
       return;
     } catch {
       // Fall through to the plain message.
@@ -241,6 +248,7 @@ function renderSaveFirst() {
 }
 
 async function loadContext(eventId) {
+  setScope(eventId);
   app.announce(t("Loading…"));
   app.ctx = await app.api.context(eventId);
   app.announce("");
