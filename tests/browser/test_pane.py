@@ -379,12 +379,12 @@ def test_compose_writes_the_agenda_and_keeps_the_users_text(
     occurrence, _context = agreed_series(server, lang)
     calendar = server.store.calendar(ADA)
     own = "<p>Mijn eigen tekst: Tom &amp; Jerry &lt;b&gt;</p>"
-    event = calendar.get_event(occurrence)
+    pane = open_pane(new_page, server, occurrence, "ada", lang, mode="compose")
+    # The user's own text arrives after the pane opened (typed in the form, or saved elsewhere).
     from connectors.models import EventPatch
 
+    event = calendar.get_event(occurrence)
     calendar.update_event(occurrence, EventPatch(body_html=own + event.body_html))
-
-    pane = open_pane(new_page, server, occurrence, "ada", lang, mode="compose")
     axe(pane.page)
     for _round in range(2):
         pane.click("event-copy")

@@ -81,13 +81,14 @@
   }
 
   async function fetchItem() {
-    if (!eventId) {
+    const id = (state.item && state.item.id) || eventId;
+    if (!id) {
       load(newAppointment());
       return;
     }
-    const url = `/demo/item?event=${encodeURIComponent(eventId)}&as=${encodeURIComponent(who)}`;
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`The demo could not open event ${eventId}.`);
+    const url = `/demo/item?event=${encodeURIComponent(id)}&as=${encodeURIComponent(who)}`;
+    const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
+    if (!response.ok) throw new Error(`The demo could not open event ${id}.`);
     load(await response.json());
   }
 
@@ -166,21 +167,27 @@
   }
 
   function composeItem() {
-    const it = state.item;
+    const it = () => state.item; // load() replaces it after a save or refresh
     return {
       itemType: "appointment",
-      subject: property(() => it.subject, (v) => { it.subject = String(v); }),
-      start: property(() => new Date(it.start), (v) => { it.start = new Date(v).toISOString(); }),
-      end: property(() => new Date(it.end), (v) => { it.end = new Date(v).toISOString(); }),
-      location: property(() => it.location, (v) => { it.location = String(v); }),
-      organizer: property(() => emailDetails(it.organizer)),
-      requiredAttendees: property(() => it.attendees.map(emailDetails)),
+      subject: property(() => it().subject, (v) => { it().subject = String(v); }),
+      start: property(() => new Date(it().start), (v) => { it().start = new Date(v).toISOString(); }),
+      end: property(() => new Date(it().end), (v) => { it().end = new Date(v).toISOString(); }),
+      location: property(() => it().location, (v) => { it().location = String(v); }),
+      organizer: property(() => emailDetails(it().organizer)),
+      requiredAttendees: property(() => it().attendees.map(emailDetails)),
       optionalAttendees: property(() => []),
       body: {
         getAsync(coercionType) {
           const { options, callback } = split(Array.from(arguments).slice(1));
-          const text = coercionType === "text" ? state.body.replace(/<[^>]*>/g, "") : state.body;
-          later(callback, result(text, options.asyncContext));
+          // With autosave the form mirrors the calendar, so read what it holds now (the server
+          // may have written the agreed agenda into the event since the pane opened).
+          const fresh = autosave && it().id && !state.dirty ? fetchItem() : Promise.resolve();
+          fresh.then(() => {
+            const body = state.body;
+            const text = coercionType === "text" ? body.replace(/<[^>]*>/g, "") : body;
+            later(callback, result(text, options.asyncContext));
+          }, (error) => later(callback, failure(9002, "InternalError", error.message, options.asyncContext)));
         },
         setAsync(data) {
           const { options, callback } = split(Array.from(arguments).slice(1));
@@ -194,8 +201,8 @@
       },
       getItemIdAsync() {
         const { options, callback } = split(arguments);
-        if (!it.id) later(callback, failure(9057, "ItemNotSaved", "The item is not saved yet.", options.asyncContext));
-        else later(callback, result(it.id, options.asyncContext));
+        if (!it().id) later(callback, failure(9057, "ItemNotSaved", "The item is not saved yet.", options.asyncContext));
+        else later(callback, result(it().id, options.asyncContext));
       },
       saveAsync() {
         const { options, callback } = split(arguments);
