@@ -41,7 +41,7 @@ export function language() {
 function fill(text, params) {
   if (!params) return text;
   return text.replace(/%\((\w+)\)s/g, (whole, key) =>
-    Object.hasOwn(params, key) ? String(params[key]) : whole,
+    Object.prototype.hasOwnProperty.call(params, key) ? String(params[key]) : whole,
   );
 }
 
