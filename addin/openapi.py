@@ -250,6 +250,7 @@ SCHEMAS: dict[str, Json] = {
             ),
         },
         rfc5545={"type": "array", "items": _STR},
+        tz=_STR,
         employee=_PERSON,
         manager=_PERSON,
     ),
@@ -321,7 +322,7 @@ def _errors(*codes: int) -> dict[str, Json]:
     return {
         str(code): {
             "description": text[code],
-            "content": _json(_ref("Conflict" if code == 409 else "Error")),
+            "content": _json(_ref("Conflict" if code in (409, 428) else "Error")),
         }
         for code in codes
     }

@@ -361,9 +361,11 @@ class Conversations:
         event_id = str(body.get("event") or "")
         doc, previous = self._docs_around(entry, occurrence)
         if doc.etag is not None and if_match is None:
-            raise PreconditionRequired(
+            missing = PreconditionRequired(
                 _("This conversation was saved before: send the etag you read (If-Match).")
             )
+            missing.extra = self._conflict(caller, entry, event_id, occurrence, body).extra
+            raise missing
         if if_match is not None and if_match != (doc.etag or ""):
             raise self._conflict(caller, entry, event_id, occurrence, body)
         actor = Actor(caller.email, role)
@@ -1160,6 +1162,7 @@ def _proposal_out(proposal: Proposal, pair: Pair, locale: str) -> dict[str, Any]
         "occurrences": [o.astimezone(tz).isoformat() for o in proposal.occurrences[:4]],
         "clashes": [{"date": d, "reasons": r} for d, r in clashes.items()],
         "rfc5545": proposal.rule.to_rfc5545(),
+        "tz": pair.tz,
         "employee": {"email": pair.employee.email, "name": pair.employee.name},
         "manager": {"email": pair.manager.email, "name": pair.manager.name},
     }

@@ -362,6 +362,8 @@ def test_a_save_without_if_match_over_a_saved_document_is_refused(api: Api) -> N
     ctx = api.ops(ADA, ctx, {"op": "agenda.add_item", "theme": "personal", "title": "A"}).get_json()
     response = api.ops(ADA, ctx, {"op": "agenda.share"}, etag=None)
     assert response.status_code == 428
+    assert response.get_json()["current"]["etag"] == ctx["etag"]
+    assert response.get_json()["yours"]["ops"] == [{"op": "agenda.share"}]
 
 
 def test_a_refused_op_changes_nothing(api: Api) -> None:
