@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -42,6 +42,17 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from addin.i18n import gettext, request_locale
+from addin.workspace.preview import (
+    PreviewWords,
+    apply_response,
+    calendar_object,
+    clicked_action,
+    event_object,
+    form_inputs,
+    render_card,
+)
+from addin.workspace.schema import CardError, validate_response
+from addin.workspace.verify import LOCAL_SERVICE_ACCOUNT
 from cadence.model import Locale, Pair, Person
 from cadence.zones import zone
 from connectors.errors import NotFound
@@ -260,25 +271,8 @@ def home() -> str:
     tz = zone(PAIR.tz)
     monday = now.astimezone(tz).date() - timedelta(days=now.astimezone(tz).weekday())
     monday += timedelta(weeks=offset)
-    start = datetime.combine(monday, time(0), tzinfo=tz)
     days = [monday + timedelta(days=i) for i in range(7)]
-    grid: dict[str, list[list[_Cell]]] = {}
-    for person in PAIR.partners:
-        columns: list[list[_Cell]] = [[] for _ in days]
-        for event in _store().calendar(person.email).events(start, start + timedelta(days=7)):
-            index = (event.start.astimezone(tz).date() - monday).days
-            if 0 <= index < len(days):
-                columns[index].append(
-                    _Cell(
-                        event=event,
-                        start=format_time(event.start.astimezone(tz), "HH:mm", locale=locale),
-                        end=format_time(event.end.astimezone(tz), "HH:mm", locale=locale),
-                        openable=_sees(event, viewer),
-                        ours=bool(event.series_id or event.recurrence),
-                        selected=selected is not None and selected.id == event.id,
-                    )
-                )
-        grid[person.id] = columns
+    grid = {p.id: _week_of(p, monday, viewer, selected, locale) for p in PAIR.partners}
     state: dict[str, Any] = {"as": viewer.id, "mode": mode, "lang": locale}
     first = _first_meeting_link(viewer, now, state)
     pane_src = (
@@ -292,7 +286,6 @@ def home() -> str:
         pair=PAIR,
         viewer=viewer,
         mode=mode,
-        state=state,
         offset=offset,
         week_label=format_date(monday, "d MMMM y", locale=locale),
         days=[(d, format_date(d, "EEE d MMM", locale=locale)) for d in days],
@@ -300,7 +293,6 @@ def home() -> str:
         selected=selected,
         selected_when=_when(selected, locale) if selected else "",
         pane_src=pane_src,
-        pane_missing=selected is not None and pane_src is None,
         now_label=format_datetime(now.astimezone(tz), "EEEE d MMMM y, HH:mm", locale=locale),
         clock_moved=_clock_moved(),
         clock_available=hasattr(_clock(), "advance"),
@@ -314,6 +306,29 @@ def home() -> str:
         ),
         here=lambda **changes: _here(state, offset, selected, changes),
     )
+
+
+def _week_of(
+    person: Person, monday: date, viewer: Person, selected: Event | None, locale: str
+) -> list[list[_Cell]]:
+    """`person`'s events in the week from `monday`, one list per day, as `viewer` sees them."""
+    tz = zone(PAIR.tz)
+    start = datetime.combine(monday, time(0), tzinfo=tz)
+    columns: list[list[_Cell]] = [[] for _ in range(7)]
+    for event in _store().calendar(person.email).events(start, start + timedelta(days=7)):
+        index = (event.start.astimezone(tz).date() - monday).days
+        if 0 <= index < len(columns):
+            columns[index].append(
+                _Cell(
+                    event=event,
+                    start=format_time(event.start.astimezone(tz), "HH:mm", locale=locale),
+                    end=format_time(event.end.astimezone(tz), "HH:mm", locale=locale),
+                    openable=_sees(event, viewer),
+                    ours=bool(event.series_id or event.recurrence),
+                    selected=selected is not None and selected.id == event.id,
+                )
+            )
+    return columns
 
 
 def _here(state: Mapping[str, str], week: int, selected: Event | None, changes: Any) -> str:
@@ -518,8 +533,6 @@ def _session_key() -> str:
 @bp.get("/demo/cards")
 def cards_view() -> str:
     """The add-on's side panel as Google Calendar shows it: the card on top of the stack."""
-    from addin.workspace.preview import render_card
-
     locale = _locale()
     viewer = _viewer(request.args.get("as"))
     event = _find_event(request.args.get("event", ""), viewer)
@@ -578,9 +591,7 @@ def _attendee_names(event: Event) -> list[str]:
     return [names.get(e, e) for e in emails]
 
 
-def _preview_words() -> Any:
-    from addin.workspace.preview import PreviewWords
-
+def _preview_words() -> PreviewWords:
     return PreviewWords(
         show_more=t("Show more"),
         apply=t("Apply"),
@@ -593,8 +604,6 @@ def _preview_words() -> Any:
 @bp.post("/demo/cards/action")
 def cards_action() -> Response:
     """A button on a card: call the add-on's endpoint as Google would, apply its answer."""
-    from addin.workspace.preview import clicked_action, form_inputs
-
     _check_csrf(request.form.get("csrf"))
     state = _sessions().get(_session_key())
     if state is None:
@@ -647,10 +656,7 @@ def _run(
     parameters: Mapping[str, str],
     inputs: Mapping[str, Any],
 ) -> None:
-    """Send one request to the add-on and apply the answer to `state`'s stack."""
-    from addin.workspace.preview import apply_response, calendar_object, event_object
-    from addin.workspace.schema import CardError, validate_response
-
+    """Send one request to the add-on, as Google would, and apply the answer to `state`."""
     base = request.host_url.rstrip("/")
     target = url if url is not None else base + ENDPOINTS[kind]
     parts = urlsplit(target)
@@ -660,33 +666,9 @@ def _run(
             "error": t("The card asks for an endpoint outside this app: %(url)s", url=target)
         }
         return
-    viewer = PEOPLE[state.viewer]
-    event = _find_event(state.event, viewer)
-    signer = current_app.extensions["goedgesprek.signer"]
-    real_now = datetime.now(UTC)  # tokens are checked against real time, not the demo's
-    config = current_app.config
-    audience = str(config.get("WORKSPACE_AUDIENCE") or target)
-    # Google's user ID token is for the add-on's OAuth client; without one, like the system token.
-    user_audience = str(config.get("WORKSPACE_CLIENT_ID") or audience)
-    body = event_object(
-        locale=state.lang,
-        tz_name=viewer.tz,
-        now=_now(),
-        system_id_token=signer.sign(audience=audience, now=real_now, email=_service_account()),
-        user_id_token=signer.sign(
-            audience=user_audience,
-            now=real_now,
-            email=viewer.email,
-            extra={"name": viewer.name},
-        ),
-        calendar=calendar_object(event, viewer.email) if event is not None else None,
-        parameters=parameters,
-        inputs=inputs,
-    )
-    client = current_app.test_client(use_cookies=False)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    response = client.post(
-        path,
+    body = _event_object(state, target, parameters, inputs)
+    response = current_app.test_client(use_cookies=False).post(
+        parts.path + (f"?{parts.query}" if parts.query else ""),
         base_url=base,
         json=body,
         headers={"Authorization": f"Bearer {body['authorizationEventObject']['systemIdToken']}"},
@@ -705,6 +687,38 @@ def _run(
             )
         }
         return
+    _apply(state, answer)
+
+
+def _event_object(
+    state: _CardsState, target: str, parameters: Mapping[str, str], inputs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Google's event object for `target`, with both ID tokens signed by the app's local key."""
+    viewer = PEOPLE[state.viewer]
+    event = _find_event(state.event, viewer)
+    signer = current_app.extensions["goedgesprek.signer"]
+    real_now = datetime.now(UTC)  # tokens are checked against real time, not the demo's
+    config = current_app.config
+    audience = str(config.get("WORKSPACE_AUDIENCE") or target)
+    # Google's user ID token is for the add-on's OAuth client; without one, like the system token.
+    user_audience = str(config.get("WORKSPACE_CLIENT_ID") or audience)
+    service_account = str(config.get("WORKSPACE_SERVICE_ACCOUNT") or LOCAL_SERVICE_ACCOUNT)
+    return event_object(
+        locale=state.lang,
+        tz_name=viewer.tz,
+        now=_now(),
+        system_id_token=signer.sign(audience=audience, now=real_now, email=service_account),
+        user_id_token=signer.sign(
+            audience=user_audience, now=real_now, email=viewer.email, extra={"name": viewer.name}
+        ),
+        calendar=calendar_object(event, viewer.email) if event is not None else None,
+        parameters=parameters,
+        inputs=inputs,
+    )
+
+
+def _apply(state: _CardsState, answer: Mapping[str, Any]) -> None:
+    """The answer's navigations on the stack; what to show beside the card once."""
     problems: list[str] = []
     try:
         validate_response(answer)
@@ -718,12 +732,6 @@ def _run(
         "host_actions": [(a.kind, ", ".join(a.items)) for a in outcome.host_actions],
         "problems": problems + list(outcome.problems),
     }
-
-
-def _service_account() -> str:
-    from addin.workspace.verify import LOCAL_SERVICE_ACCOUNT
-
-    return str(current_app.config.get("WORKSPACE_SERVICE_ACCOUNT") or LOCAL_SERVICE_ACCOUNT)
 
 
 def _has_endpoints() -> bool:
