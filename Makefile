@@ -7,7 +7,7 @@ PORT ?= 8765
 # Debian packages the test suite needs (installed only when missing).
 DEBIAN_PACKAGES := tzdata chromium fonts-dejavu-core
 
-.PHONY: demo test lint typecheck unit system-deps bench clean
+.PHONY: demo test lint typecheck unit system-deps bench screenshots clean
 
 NODE_STAMP := node_modules/.installed
 
@@ -35,14 +35,17 @@ system-deps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check cadence connectors addin templates tests bench
-	$(BIN)/ruff format --check cadence connectors
+	$(BIN)/ruff check cadence connectors addin templates tests bench scripts
+	$(BIN)/ruff format --check cadence connectors addin templates tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) $(NODE_STAMP) system-deps lint typecheck
 	$(BIN)/pytest
+
+screenshots: $(STAMP) $(NODE_STAMP) system-deps
+	scripts/screenshots.sh
 
 bench: $(STAMP)
 	@for b in bench/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

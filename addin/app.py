@@ -189,18 +189,11 @@ def _service(
 
 
 def _register(app: Flask) -> None:
-    import importlib
+    from addin import api, demo, i18n, pane, support
+    from addin.workspace import endpoints
 
-    for name in ("i18n", "api", "pane", "support", "workspace.endpoints", "demo"):
-        try:
-            module = importlib.import_module(f"addin.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"addin.{name}":
-                raise
-            continue
-        init = getattr(module, "init_app", None)
-        if init is not None:
-            init(app)
+    for module in (i18n, api, pane, support, endpoints, demo):
+        module.init_app(app)
 
 
 def _security(app: Flask) -> None:
