@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from addin.i18n import gettext, request_locale
-from addin.service import Caller, Conversations, ServiceError
+from addin.service import Caller, Conversations, ServiceError, turn_message
 from addin.workspace.verify import Unauthorized
 from cadence.errors import CadenceError
 from connectors.errors import (
@@ -37,20 +37,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def _(msgid: str) -> str:
     """Marks a message for extraction; translated later with the caller's locale."""
     return msgid
-
-
-TURN_MESSAGES = {
-    "plan": _("Plan the series of conversations: the employee's wishes come first."),
-    "write_agenda": _("%(employee)s writes the agenda and shares it with %(manager)s."),
-    "agree_agenda": _("Waiting for %(names)s to agree to the agenda."),
-    "prepare": _("The agenda is agreed. Prepare the conversation: look back at what you agreed."),
-    "write_record": _(
-        "The conversation has ended: write down the summary, agreements and actions."
-    ),
-    "accept": _("Waiting for %(names)s to accept the agreements."),
-    "done": _("Everything is agreed. The record is in the employee's own drive."),
-    "not_partner": _("This conversation is between an employee and their manager only."),
-}
 
 
 def _locale() -> str:
@@ -102,16 +88,7 @@ def _with_messages(context: dict[str, Any]) -> dict[str, Any]:
     """Fill in the turn's sentence in the caller's language."""
     turn = context.get("turn")
     if isinstance(turn, dict) and "message_id" in turn:
-        names = turn.get("params", {}).get("names", [])
-        series = context.get("series") or {}
-        msgid = TURN_MESSAGES[turn["message_id"]]
-        and_word = t("and")
-        turn["message"] = t(
-            msgid,
-            names=f" {and_word} ".join(names),
-            employee=(series.get("employee") or {}).get("name", ""),
-            manager=(series.get("manager") or {}).get("name", ""),
-        )
+        turn["message"] = turn_message(context, _locale())
     return context
 
 

@@ -1193,6 +1193,42 @@ def _turn(entry: Any, doc: Doc, ended: bool) -> dict[str, Any]:
     return _t([], "done", names)
 
 
+TURN_MESSAGES = {
+    "plan": _("Plan the series of conversations: the employee's wishes come first."),
+    "write_agenda": _("%(employee)s writes the agenda and shares it with %(manager)s."),
+    "agree_agenda": _("Waiting for %(names)s to agree to the agenda."),
+    "prepare": _("The agenda is agreed. Prepare the conversation: look back at what you agreed."),
+    "write_record": _(
+        "The conversation has ended: write down the summary, agreements and actions."
+    ),
+    "accept": _("Waiting for %(names)s to accept the agreements."),
+    "done": _("Everything is agreed. The record is in the employee's own drive."),
+    "not_partner": _("This conversation is between an employee and their manager only."),
+}
+
+
+def turn_message(context: Mapping[str, Any], locale: str) -> str:
+    """The sentence saying whose turn it is in a context, in `locale` (the ``api`` catalog)."""
+    from addin.i18n import gettext
+
+    turn = context.get("turn") or {}
+    msgid = TURN_MESSAGES.get(str(turn.get("message_id") or turn.get("what") or ""))
+    if msgid is None:
+        return ""
+    series = context.get("series") or {}
+    names = [str(n) for n in (turn.get("params") or {}).get("names", [])]
+    and_word = gettext(locale, "api", "and")
+    joined = f" {and_word} ".join(names)
+    return gettext(
+        locale,
+        "api",
+        msgid,
+        names=joined,
+        employee=(series.get("employee") or {}).get("name", ""),
+        manager=(series.get("manager") or {}).get("name", ""),
+    )
+
+
 def _t(who: Sequence[str], what: str, names: Mapping[str, str]) -> dict[str, Any]:
     people = [names[w] for w in who]
     return {"who": list(who), "what": what, "message_id": what, "params": {"names": people}}

@@ -31,6 +31,7 @@ from typing import Any
 from babel.dates import format_date, format_datetime
 
 from addin.i18n import gettext
+from addin.service import turn_message as service_turn_message
 from addin.workspace import cards as c
 
 Json = dict[str, Any]
@@ -56,19 +57,6 @@ WEEKDAY_NAMES = {
     "WE": _("Wednesday"),
     "TH": _("Thursday"),
     "FR": _("Friday"),
-}
-
-TURN_MESSAGES = {
-    "plan": _("Plan the series of conversations: the employee's wishes come first."),
-    "write_agenda": _("%(employee)s writes the agenda and shares it with %(manager)s."),
-    "agree_agenda": _("Waiting for %(names)s to agree to the agenda."),
-    "prepare": _("The agenda is agreed. Prepare the conversation: look back at what you agreed."),
-    "write_record": _(
-        "The conversation has ended: write down the summary, agreements and actions."
-    ),
-    "accept": _("Waiting for %(names)s to accept the agreements."),
-    "done": _("Everything is agreed. The record is in the employee's own drive."),
-    "not_partner": _("This conversation is between an employee and their manager only."),
 }
 
 
@@ -200,7 +188,8 @@ def context_card(
         partner = ctx.get("partner") or {}
         return plan_card(ui, event_id=_event_id(ctx), partner=partner.get("email", ""), draft=draft)
     if state == "not_partner":
-        return note_card(ui, ui.tr(TURN_MESSAGES["not_partner"]), subject=_subject(ctx))
+        note = service_turn_message({"turn": {"message_id": "not_partner"}}, ui.locale)
+        return note_card(ui, note, subject=_subject(ctx))
     if state == "upcoming":
         return agenda_card(ui, ctx, draft=draft, unsaved=unsaved)
     record = ctx.get("record") or {}
@@ -221,18 +210,7 @@ def target(ctx: Mapping[str, Any]) -> dict[str, str]:
 
 def turn_message(ui: Ui, ctx: Mapping[str, Any]) -> str:
     """Whose turn it is and what to do, in the person's language."""
-    turn = ctx.get("turn") or {}
-    msgid = TURN_MESSAGES.get(str(turn.get("message_id") or turn.get("what") or ""))
-    if msgid is None:
-        return ""
-    series = ctx.get("series") or {}
-    names = [str(n) for n in (turn.get("params") or {}).get("names", [])]
-    return ui.tr(
-        msgid,
-        names=_join(ui, names),
-        employee=(series.get("employee") or {}).get("name", ""),
-        manager=(series.get("manager") or {}).get("name", ""),
-    )
+    return service_turn_message(ctx, ui.locale)
 
 
 # -- small cards ---------------------------------------------------------------------------------

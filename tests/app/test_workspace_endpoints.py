@@ -56,6 +56,10 @@ class Panel:
         """A card text in this panel's language."""
         return gettext(self.lang, "cards", msgid, **params)
 
+    def turn(self, msgid: str, **params: Any) -> str:
+        """A whose-turn sentence (the service's ``api`` catalog) in this panel's language."""
+        return gettext(self.lang, "api", msgid, **params)
+
     def event_object(
         self,
         url: str,
@@ -401,7 +405,7 @@ def test_every_flow_through_the_endpoints(app: Flask, clock: ManualClock, lang: 
     card = grace.open(first)
     assert card["name"] == "agenda" and "Werkdruk" in texts(card)
     both = grace.t("%(first)s and %(last)s", first="Ada", last="Grace")
-    assert grace.t("Waiting for %(names)s to agree to the agenda.", names=both) in texts(card)
+    assert grace.turn("Waiting for %(names)s to agree to the agenda.", names=both) in texts(card)
     grace.click(grace.t("Agree to the agenda"))
     ada.open(first)
     ada.click(ada.t("Agree to the agenda"))
