@@ -63,7 +63,7 @@ SOURCES: Mapping[str, tuple[str, ...]] = {
     "cards": ("workspace/*.py",),
     "api": ("api.py", "service.py", "errors.py"),
     "demo": ("demo.py", "pages/demo.html", "pages/cards*.html", "static/demo.js"),
-    "site": ("support.py", "pages/support.html", "pages/privacy.html"),
+    "site": ("support.py", "pages/site_base.html", "pages/support.html", "pages/privacy.html"),
 }
 
 
