@@ -62,7 +62,13 @@ SOURCES: Mapping[str, tuple[str, ...]] = {
     "pane": ("pane/static/*.js", "pane/pages/*.html"),
     "cards": ("workspace/*.py",),
     "api": ("api.py", "service.py", "errors.py"),
-    "demo": ("demo.py", "pages/demo.html", "pages/cards*.html", "static/demo.js"),
+    "demo": (
+        "demo.py",
+        "pages/demo.html",
+        "pages/demo_clock.html",
+        "pages/cards*.html",
+        "static/demo.js",
+    ),
     "site": ("support.py", "pages/site_base.html", "pages/support.html", "pages/privacy.html"),
 }
 
