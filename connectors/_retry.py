@@ -1,0 +1,86 @@
+"""One retry policy for every provider connector.
+
+Connectors map a provider's answer into `connectors.errors` first, then hand the call to
+`RetryPolicy.call`. Only `Throttled` and `Unavailable` are retried, and only for a call the
+caller declares idempotent (a create carrying Graph's ``transactionId`` or a Google client id, a
+Drive upload to a pre-generated id, a write guarded by If-Match, any read). Waits honour the
+provider's Retry-After; without one they back off exponentially with full jitter. Attempts and
+total time are both bounded, so a 429 storm ends in `Throttled` rather than a hung request.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception
+
+from connectors.errors import ConnectorError, Throttled, Unavailable
+
+T = TypeVar("T")
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, Throttled | Unavailable)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry a provider call that failed transiently.
+
+    `attempts` counts the first try. `total` bounds the seconds spent waiting and trying: a wait
+    that would pass it is not taken and the last error is raised. `sleep` and `now` are injectable
+    so tests can record the waits instead of taking them.
+    """
+
+    attempts: int = 5
+    total: float = 60.0
+    base: float = 0.5
+    cap: float = 16.0
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], float] = time.monotonic
+    rng: random.Random = field(default_factory=random.Random)
+
+    def wait_for(self, attempt: int, error: BaseException | None) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        if isinstance(error, Throttled) and error.retry_after is not None:
+            return max(0.0, float(error.retry_after))
+        ceiling = min(self.cap, self.base * (2 ** (attempt - 1)))
+        return self.rng.uniform(0, ceiling)
+
+    def call(self, fn: Callable[[], T], *, idempotent: bool) -> T:
+        """Run `fn`, retrying transient connector errors when the call is safe to repeat."""
+        if not idempotent or self.attempts <= 1:
+            return fn()
+        started = self.now()
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            return self.wait_for(state.attempt_number, error)
+
+        def stop(state: RetryCallState) -> bool:
+            # tenacity draws the wait first, so the jittered wait checked here is the one taken.
+            if state.attempt_number >= self.attempts:
+                return True
+            return self.now() - started + state.upcoming_sleep > self.total
+
+        retrying = Retrying(
+            retry=retry_if_exception(_retryable),
+            stop=stop,
+            wait=wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        return retrying(fn)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+"""For tests and tools that want to see the first error."""
+
+
+def is_transient(error: ConnectorError) -> bool:
+    """True for errors a retry may cure."""
+    return _retryable(error)
