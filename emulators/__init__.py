@@ -1,1 +1,1 @@
-"""Faithful stand-ins for Microsoft Graph and the Google APIs: WSGI apps speaking the published REST shapes."""
+"""Faithful stand-ins for Microsoft Graph and the Google APIs, in their published REST shapes."""

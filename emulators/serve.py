@@ -17,7 +17,7 @@ class _QuietHandler(WSGIRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def log(self, type: str, message: str, *args: object) -> None:  # noqa: A002
+    def log(self, type: str, message: str, *args: object) -> None:
         """Requests are not logged: tests and benchmarks make thousands."""
 
 
