@@ -1,0 +1,977 @@
+"""Google Calendar, Drive and Gmail behind the ports, through google-api-python-client.
+
+`GoogleAccount` builds one client per user from the discovery documents shipped with the library
+(no discovery fetch), with ``rootUrl`` replaced by the configured endpoint before the client is
+built. That is the only way batch and media-upload URLs follow a custom endpoint: a client built
+with ``client_options={"api_endpoint": ...}`` still sends batches to googleapis.com and media
+uploads to the endpoint's host over https (see ``tests/emulators/test_google_sdk_endpoint.py``).
+
+Threads: ``httplib2.Http`` is not thread-safe, and the app calls the ports from a thread pool.
+Every client holds a `_ThreadLocalHttp`, which gives each thread its own ``AuthorizedHttp`` over
+its own ``httplib2.Http`` (so its own connection); the clients and ports are shared.
+
+Retries: the library retries nothing (``num_retries=0``) and never honours Retry-After, so every
+call goes through the one `RetryPolicy`, and only calls that are safe to repeat are retried:
+reads, creates under a client-chosen id (events, Drive files from ``files.generateIds``), event
+patches (setting the same fields again changes nothing more), deletes (NotFound after a retry
+means the first attempt did it) and keyed mail (a repeat first looks for the earlier send).
+"""
+
+from __future__ import annotations
+
+import builtins
+import http.client
+import json
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from email.utils import make_msgid
+from typing import Any, TypeVar
+
+import google.auth.credentials
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+from googleapiclient.discovery import build_from_document
+from googleapiclient.discovery_cache import get_static_doc
+from googleapiclient.errors import HttpError
+from googleapiclient.http import HttpRequest, MediaInMemoryUpload
+
+from connectors._google_map import (
+    FILE_FIELDS,
+    FOLDER_MIME,
+    JSON,
+    VERSION_PROPERTY,
+    busy_from_google,
+    drive_quote,
+    error_from_status,
+    event_id_for,
+    file_info_from_drive,
+    from_google_event,
+    message_id_for,
+    revision_infos,
+    rfc3339,
+    sent_mail_from_gmail,
+    to_gmail_raw,
+    to_google_attachment,
+    to_google_event,
+    to_google_patch,
+)
+from connectors._retry import RetryPolicy, is_transient
+from connectors.errors import (
+    AuthExpired,
+    Conflict,
+    ConnectorError,
+    InvalidRequest,
+    NotFound,
+    Unavailable,
+)
+from connectors.memory import check_mail, check_name
+from connectors.models import (
+    AttachmentInfo,
+    Busy,
+    Event,
+    EventPatch,
+    File,
+    FileInfo,
+    Mail,
+    NewEvent,
+    SentMail,
+)
+
+T = TypeVar("T")
+Credentials = google.auth.credentials.Credentials
+CredentialSource = Credentials | Callable[[str], Credentials]
+
+APP_FOLDER = "Goed Gesprek"
+"""The folder the app creates in each user's Drive (scope ``drive.file``: it sees only its own)."""
+
+_APIS = {"calendar": ("calendar", "v3"), "drive": ("drive", "v3"), "gmail": ("gmail", "v1")}
+_PAGES = 200  # every paging loop stops here: 200 pages of 250 is far beyond one user's year
+_FREEBUSY_ITEMS = 50  # calendarExpansionMax: at most 50 calendars per freebusy.query
+_BATCH_MAX = 50  # Calendar's documented limit per batch (Drive allows 100)
+
+# -- discovery documents: parsed once per process ---------------------------------------------
+
+_DOCS: dict[tuple[str, str | None], JSON] = {}
+_DOCS_LOCK = threading.Lock()
+
+
+def discovery_document(api: str, root_url: str | None = None) -> JSON:
+    """The shipped discovery document of `api` (calendar, drive, gmail), rooted at `root_url`.
+
+    ``rootUrl`` and what is derived from it (``baseUrl``, ``mtlsRootUrl``) are replaced, so
+    the client's batch URI (rootUrl + batchPath) and media-upload URLs (rootUrl + "upload/" +
+    servicePath + path) go to `root_url` too. Parsed once per process and per root; callers
+    get the shared dict and must not change it.
+    """
+    key = (api, root_url)
+    with _DOCS_LOCK:
+        cached = _DOCS.get(key)
+        if cached is not None:
+            return cached
+    if root_url is None:
+        name, version = _APIS[api]
+        text = get_static_doc(name, version)
+        if text is None:
+            raise Unavailable(f"the Google client library ships no {name} {version} document")
+        doc: JSON = json.loads(text)
+    else:
+        root = root_url if root_url.endswith("/") else root_url + "/"
+        doc = dict(discovery_document(api))
+        doc["rootUrl"] = root
+        doc["mtlsRootUrl"] = root
+        doc["baseUrl"] = root + doc["servicePath"]
+    with _DOCS_LOCK:
+        return _DOCS.setdefault(key, doc)
+
+
+class _ThreadLocalHttp:
+    """An http object for the client library that gives each thread its own connection.
+
+    Exposes `credentials` as ``AuthorizedHttp`` does, so batch requests authorize their parts.
+    """
+
+    def __init__(self, credentials: Credentials, timeout: float) -> None:
+        self.credentials = credentials
+        self._timeout = timeout
+        self._local = threading.local()
+
+    def _http(self) -> google_auth_httplib2.AuthorizedHttp:
+        authorized = getattr(self._local, "http", None)
+        if authorized is None:
+            authorized = google_auth_httplib2.AuthorizedHttp(
+                self.credentials, http=httplib2.Http(timeout=self._timeout)
+            )
+            self._local.http = authorized
+        return authorized
+
+    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
+        """Send through this thread's ``AuthorizedHttp``."""
+        return self._http().request(uri, method, *args, **kwargs)
+
+    def close(self) -> None:
+        """Close this thread's connections (other threads close theirs when they end)."""
+        authorized = getattr(self._local, "http", None)
+        if authorized is not None:
+            authorized.close()
+
+
+# -- errors: mapped once ----------------------------------------------------------------------
+
+_NETWORK_ERRORS = (
+    TimeoutError,
+    socket.timeout,
+    ConnectionError,
+    http.client.HTTPException,
+    httplib2.HttpLib2Error,
+    OSError,
+)
+
+
+def map_error(error: BaseException, what: str) -> ConnectorError:
+    """The connector error for anything a Google call raised while doing `what`."""
+    if isinstance(error, ConnectorError):
+        return error
+    if isinstance(error, HttpError):
+        headers = {str(k): str(v) for k, v in dict(error.resp or {}).items()}
+        return error_from_status(int(error.resp.status), headers, error.content or b"", what)
+    if isinstance(error, google.auth.exceptions.RefreshError):
+        return AuthExpired(f"{what}: the Google sign-in expired ({error}): sign in again")
+    if isinstance(error, (google.auth.exceptions.TransportError, *_NETWORK_ERRORS)):
+        kind = type(error).__name__
+        return Unavailable(f"{what}: Google did not answer ({kind}: {error}): try again later")
+    if isinstance(error, ValueError | UnicodeDecodeError):
+        # The library parses the body itself; a body that is not JSON is a broken answer.
+        return Unavailable(f"{what}: Google's answer did not parse ({error}): try again later")
+    raise error
+
+
+class _Client:
+    """One user's three services and the policy every call goes through."""
+
+    def __init__(
+        self,
+        email: str,
+        credentials: Credentials,
+        root_url: str | None,
+        retry: RetryPolicy,
+        timeout: float,
+    ) -> None:
+        self.email = email
+        self.retry = retry
+        self.http = _ThreadLocalHttp(credentials, timeout)
+        self._root_url = root_url
+        self._services: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def service(self, api: str) -> Any:
+        """The built client for `api`, built on first use."""
+        with self._lock:
+            built = self._services.get(api)
+            if built is None:
+                doc = discovery_document(api, self._root_url)
+                built = build_from_document(doc, http=self.http)
+                self._services[api] = built
+            return built
+
+    def once(self, request: HttpRequest, what: str) -> Any:
+        """Run `request` once, mapping every failure into the connector family."""
+        try:
+            return request.execute(num_retries=0)
+        except Exception as exc:
+            raise map_error(exc, what) from exc
+
+    def run(self, request: HttpRequest, what: str, *, idempotent: bool) -> Any:
+        """Run `request` under the retry policy."""
+        return self.retry.call(lambda: self.once(request, what), idempotent=idempotent)
+
+    def delete(self, request: HttpRequest, what: str) -> None:
+        """Run a delete; NotFound on a retry means an earlier attempt deleted it."""
+        attempts = 0
+
+        def attempt() -> None:
+            nonlocal attempts
+            attempts += 1
+            try:
+                self.once(request, what)
+            except NotFound:
+                if attempts == 1:
+                    raise
+
+        self.retry.call(attempt, idempotent=True)
+
+    def batch(
+        self, api: str, requests: Mapping[str, HttpRequest], what: str
+    ) -> dict[str, Any | ConnectorError]:
+        """Run idempotent `requests` in Google batches; each answer or its error, by key.
+
+        Items that fail with 429 or 5xx are sent again (in a new batch) under the retry policy;
+        other item errors are returned, not raised.
+        """
+        results: dict[str, Any | ConnectorError] = {}
+        pending = dict(requests)
+
+        def attempt() -> None:
+            failed: dict[str, ConnectorError] = {}
+
+            def done(key: str, response: Any, exc: BaseException | None) -> None:
+                if exc is None:
+                    results[key] = response
+                else:
+                    failed[key] = map_error(exc, f"{what} ({key})")
+
+            keys = list(pending)
+            for start in range(0, len(keys), _BATCH_MAX):
+                batch = self.service(api).new_batch_http_request()
+                for key in keys[start : start + _BATCH_MAX]:
+                    batch.add(pending[key], callback=done, request_id=key)
+                try:
+                    batch.execute()
+                except Exception as exc:
+                    raise map_error(exc, what) from exc
+            transient = {k: e for k, e in failed.items() if is_transient(e)}
+            results.update({k: e for k, e in failed.items() if k not in transient})
+            for key in list(pending):
+                if key not in transient:
+                    del pending[key]
+            if transient:
+                raise _slowest(transient.values())
+
+        try:
+            self.retry.call(attempt, idempotent=True)
+        except ConnectorError as exc:
+            if not is_transient(exc):
+                raise
+            results.update(dict.fromkeys(pending, exc))
+        return results
+
+
+def _slowest(errors: Iterable[ConnectorError]) -> ConnectorError:
+    """The error asking for the longest wait, so one retry of the batch satisfies every item."""
+    listed = list(errors)
+    return max(listed, key=lambda e: getattr(e, "retry_after", None) or 0.0)
+
+
+# -- the account ------------------------------------------------------------------------------
+
+
+class GoogleAccount:
+    """Google ports per user, all built from one credential source and one endpoint.
+
+    `credentials` is a google-auth ``Credentials`` (a service account with domain-wide
+    delegation, narrowed per user with ``with_subject``; or a user's OAuth token, as the add-on
+    receives it, used as is) or a callable giving each user's. `root_url` replaces the discovery
+    documents' rootUrl for all three APIs (an emulator's ``http://127.0.0.1:PORT/``).
+    """
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        *,
+        root_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        """Keep the settings; clients are built per user on first use."""
+        self._credentials = credentials
+        self._root_url = root_url
+        self._retry = retry or RetryPolicy()
+        self._timeout = timeout
+        self._clients: dict[str, _Client] = {}
+        self._drives: dict[str, GoogleDrive] = {}
+        self._lock = threading.Lock()
+
+    def _for(self, email: str) -> Credentials:
+        source = self._credentials
+        if isinstance(source, Credentials):
+            with_subject = getattr(source, "with_subject", None)
+            return with_subject(email) if callable(with_subject) else source
+        return source(email)
+
+    def _client(self, email: str) -> _Client:
+        key = email.strip().lower()
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = _Client(
+                    email, self._for(email), self._root_url, self._retry, self._timeout
+                )
+                self._clients[key] = client
+            return client
+
+    def calendar(self, email: str) -> GoogleCalendar:
+        """The primary calendar of `email`."""
+        return GoogleCalendar(email, self._client(email), self.drive(email))
+
+    def drive(self, email: str) -> GoogleDrive:
+        """The app's folder in the Drive of `email` (one instance per user: it caches ids)."""
+        client = self._client(email)
+        with self._lock:
+            drive = self._drives.get(client.email.lower())
+            if drive is None:
+                drive = GoogleDrive(email, client)
+                self._drives[client.email.lower()] = drive
+            return drive
+
+    def mailer(self, email: str) -> GoogleMailer:
+        """Sends mail as `email` through Gmail."""
+        return GoogleMailer(email, self._client(email))
+
+
+# -- calendar ---------------------------------------------------------------------------------
+
+
+class GoogleCalendar:
+    """`connectors.ports.Calendar` on a user's primary Google calendar."""
+
+    def __init__(self, owner: str, client: _Client, drive: GoogleDrive) -> None:
+        """Use `client` for calls and `drive` for attachment files."""
+        self._owner = owner
+        self._client = client
+        self._drive = drive
+
+    @property
+    def owner(self) -> str:
+        """The email address of the calendar's user."""
+        return self._owner
+
+    @property
+    def _events(self) -> Any:
+        return self._client.service("calendar").events()
+
+    def create_event(self, event: NewEvent, *, idempotency_key: str) -> Event:
+        """Insert under an id derived from owner and key; a repeat gets 409 and reads the first."""
+        if event.organizer.strip().lower() != self._owner.strip().lower():
+            raise InvalidRequest(
+                f"organizer {event.organizer!r} must be the calendar's user {self._owner!r}: "
+                "create the event in the organizer's calendar"
+            )
+        event_id = event_id_for(self._owner, idempotency_key)
+        body = to_google_event(event, event_id=event_id)
+        what = f"creating event {event.subject!r} in {self._owner}'s calendar"
+        request = self._events.insert(
+            calendarId="primary", body=body, supportsAttachments=True, conferenceDataVersion=1
+        )
+        try:
+            data = self._client.run(request, what, idempotent=True)
+        except Conflict:
+            # The id is ours for this key: the event exists, from this call's earlier attempt
+            # or an earlier call with the same key.
+            data = self._get(event_id, f"reading the event of key {idempotency_key!r}")
+            if data.get("status") == "cancelled":
+                raise Conflict(
+                    f"{what}: the event of key {idempotency_key!r} was deleted since; "
+                    "use a new key to create it again"
+                ) from None
+        return from_google_event(data)
+
+    def _get(self, event_id: str, what: str) -> JSON:
+        request = self._events.get(calendarId="primary", eventId=event_id)
+        data: JSON = self._client.run(request, what, idempotent=True)
+        return data
+
+    def get_event(self, event_id: str) -> Event:
+        """The event or occurrence; a deleted one (status cancelled) is `NotFound`."""
+        what = f"reading event {event_id!r} in {self._owner}'s calendar"
+        return _live(from_google_event(self._get(event_id, what)), what)
+
+    def get_events(self, event_ids: Sequence[str]) -> dict[str, Event | ConnectorError]:
+        """Several events in one batch round trip; each event or the error reading it."""
+        requests = {
+            f"e{i}": self._events.get(calendarId="primary", eventId=event_id)
+            for i, event_id in enumerate(event_ids)
+        }
+        answers = self._client.batch("calendar", requests, "reading events")
+        out: dict[str, Event | ConnectorError] = {}
+        for key, event_id in zip(requests, event_ids, strict=True):
+            answer = answers[key]
+            if isinstance(answer, ConnectorError):
+                out[event_id] = answer
+            else:
+                event = from_google_event(answer)
+                out[event_id] = (
+                    NotFound(f"event {event_id!r} was deleted") if event.cancelled else event
+                )
+        return out
+
+    def update_event(
+        self, event_id: str, patch: EventPatch, *, if_match: str | None = None
+    ) -> Event:
+        """Patch the event, series (master id) or one occurrence, guarded by If-Match."""
+        what = f"changing event {event_id!r} in {self._owner}'s calendar"
+        start, end, tz = patch.start, patch.end, None
+        if start is not None or end is not None:
+            # Google wants both ends and the zone; the zone keeps a series' wall clock.
+            current = self.get_event(event_id)
+            tz = current.tz
+            if start is None:
+                start = current.start
+            if end is None:
+                end = start + (current.end - current.start)
+        body = to_google_patch(
+            patch, tz=tz or "UTC", start=start, end=end, request_id=uuid.uuid4().hex
+        )
+        request = self._events.patch(
+            calendarId="primary",
+            eventId=event_id,
+            body=body,
+            supportsAttachments=True,
+            conferenceDataVersion=1,
+        )
+        if if_match is not None:
+            request.headers["If-Match"] = if_match
+        return _live(from_google_event(self._client.run(request, what, idempotent=True)), what)
+
+    def delete_event(self, event_id: str, *, if_match: str | None = None) -> None:
+        """Delete the event or series, or cancel one occurrence (If-Match guarded)."""
+        request = self._events.delete(calendarId="primary", eventId=event_id)
+        if if_match is not None:
+            request.headers["If-Match"] = if_match
+        self._client.delete(request, f"deleting event {event_id!r} in {self._owner}'s calendar")
+
+    def _pages(self, make: Callable[[str | None], HttpRequest], what: str) -> list[JSON]:
+        items: list[JSON] = []
+        token: str | None = None
+        for _ in range(_PAGES):
+            page = self._client.run(make(token), what, idempotent=True)
+            items.extend(page.get("items") or ())
+            token = page.get("nextPageToken")
+            if not token:
+                return items
+        raise Unavailable(f"{what}: more than {_PAGES} pages, refusing to read further")
+
+    def instances(self, series_id: str, start: datetime, end: datetime) -> list[Event]:
+        """Occurrences of the series starting in [start, end), exceptions applied."""
+        what = f"listing occurrences of {series_id!r} in {self._owner}'s calendar"
+        low, high = rfc3339(start, "start"), rfc3339(end, "end")
+        items = self._pages(
+            lambda token: self._events.instances(
+                calendarId="primary",
+                eventId=series_id,
+                timeMin=low,
+                timeMax=high,
+                maxResults=250,
+                pageToken=token,
+            ),
+            what,
+        )
+        found = [from_google_event(item) for item in items]
+        # Google's window is by overlap; the port's is by start.
+        return sorted((e for e in found if not e.cancelled and start <= e.start < end), key=_order)
+
+    def events(self, start: datetime, end: datetime) -> list[Event]:
+        """Every event overlapping [start, end), series expanded, by start."""
+        what = f"listing {self._owner}'s calendar"
+        low, high = rfc3339(start, "start"), rfc3339(end, "end")
+        items = self._pages(
+            lambda token: self._events.list(
+                calendarId="primary",
+                singleEvents=True,
+                orderBy="startTime",
+                timeMin=low,
+                timeMax=high,
+                maxResults=250,
+                pageToken=token,
+            ),
+            what,
+        )
+        found = (from_google_event(item) for item in items)
+        return sorted((e for e in found if not e.cancelled and e.end > start), key=_order)
+
+    def free_busy(
+        self, emails: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[Busy]]:
+        """Busy intervals per address from freebusy.query; one Google cannot see is free."""
+        low, high = rfc3339(start, "start"), rfc3339(end, "end")
+        out: dict[str, list[Busy]] = {}
+        freebusy = self._client.service("calendar").freebusy()
+        for first in range(0, len(emails), _FREEBUSY_ITEMS):
+            chunk = list(emails[first : first + _FREEBUSY_ITEMS])
+            body = {"timeMin": low, "timeMax": high, "items": [{"id": e} for e in chunk]}
+            answer = self._client.run(
+                freebusy.query(body=body), "reading free/busy", idempotent=True
+            )
+            out.update(busy_from_google(answer, chunk))
+        return out
+
+    def add_attachment(
+        self, event_id: str, name: str, content: bytes, content_type: str
+    ) -> AttachmentInfo:
+        """Upload the bytes to the app's Drive folder, then attach that file to the event.
+
+        The event's attachment list is read and patched under If-Match, so a concurrent change
+        to the list is not lost (a 412 reads again, at most three times).
+        """
+        check_name("attachment name", name)
+        file_id = self._drive.upload_attachment(name, content, content_type)
+        what = f"attaching {name!r} to event {event_id!r} in {self._owner}'s calendar"
+        for _ in range(3):
+            data = self._get(event_id, what)
+            if data.get("status") == "cancelled":
+                raise NotFound(f"{what}: the event was deleted")
+            kept = [a for a in data.get("attachments") or () if a.get("title") != name]
+            body = {"attachments": [*kept, to_google_attachment(file_id, name, content_type)]}
+            request = self._events.patch(
+                calendarId="primary", eventId=event_id, body=body, supportsAttachments=True
+            )
+            request.headers["If-Match"] = str(data.get("etag", ""))
+            try:
+                self._client.run(request, what, idempotent=True)
+            except Conflict:
+                continue
+            return AttachmentInfo(file_id, name, content_type, len(content))
+        raise Conflict(f"{what}: the event kept changing meanwhile; try again")
+
+    def get_attachment(self, event_id: str, attachment_id: str) -> bytes:
+        """The bytes of an attachment of the event, read from Drive."""
+        event = self.get_event(event_id)
+        if attachment_id not in {a.id for a in event.attachments}:
+            raise NotFound(f"event {event_id!r} has no attachment {attachment_id!r}")
+        return self._drive.download(attachment_id)
+
+
+def _order(event: Event) -> tuple[datetime, datetime, str]:
+    return (event.start, event.end, event.id)
+
+
+def _live(event: Event, what: str) -> Event:
+    if event.cancelled:
+        raise NotFound(f"{what}: the event was deleted")
+    return event
+
+
+# -- drive ------------------------------------------------------------------------------------
+
+
+class GoogleDrive:
+    """`connectors.ports.Drive` on the folder the app created in a user's Drive.
+
+    Layout: "Goed Gesprek" in My Drive, one subfolder per port folder, files inside. A file's
+    etag is its ``headRevisionId`` (new on every content write); its version counts writes in
+    ``appProperties``; every write keeps its revision forever (``keepRevisionForever``), so
+    Drive's revisions are the versions, oldest first.
+
+    Drive v3 has no conditional update (no ETag or If-Match on ``files.update``), so ``if_match``
+    compares the head revision just before the update: a write landing between that read and
+    the update is not detected. Names are not unique in Drive either: two first writes of one
+    name at once can both create a file; the later creator finds the earlier one right after,
+    deletes its own and writes to the earlier one (``if_none_match`` raises `Conflict` then).
+    """
+
+    def __init__(self, owner: str, client: _Client) -> None:
+        """Use `client` for calls; folder ids are cached for the life of this object."""
+        self._owner = owner
+        self._client = client
+        self._lock = threading.Lock()
+        self._folders: dict[str, str] = {}
+        self._ids: list[str] = []
+
+    @property
+    def _files(self) -> Any:
+        return self._client.service("drive").files()
+
+    # folders ----------------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        """An id from ``files.generateIds`` (fetched ten at a time), so a create can be retried."""
+        with self._lock:
+            if self._ids:
+                return self._ids.pop()
+        answer = self._client.run(
+            self._files.generateIds(count=10, space="drive", type="files"),
+            "reserving Drive file ids",
+            idempotent=True,
+        )
+        ids = list(answer.get("ids") or ())
+        if not ids:
+            raise Unavailable("reserving Drive file ids: Google sent none")
+        with self._lock:
+            self._ids.extend(ids[1:])
+        return str(ids[0])
+
+    def _list(
+        self, query: str, what: str, fields: str = FILE_FIELDS + ",createdTime"
+    ) -> list[JSON]:
+        items: list[JSON] = []
+        token: str | None = None
+        for _ in range(_PAGES):
+            request = self._files.list(
+                q=query,
+                spaces="drive",
+                pageSize=1000,
+                pageToken=token,
+                fields=f"nextPageToken,files({fields})",
+            )
+            page = self._client.run(request, what, idempotent=True)
+            items.extend(page.get("files") or ())
+            token = page.get("nextPageToken")
+            if not token:
+                return items
+        raise Unavailable(f"{what}: more than {_PAGES} pages, refusing to read further")
+
+    def _app_folder(self, *, create: bool) -> str | None:
+        with self._lock:
+            known = self._folders.get("")
+        if known:
+            return known
+        query = (
+            f"name = {drive_quote(APP_FOLDER)} and mimeType = '{FOLDER_MIME}' and trashed = false"
+        )
+        what = f"finding the app's folder in {self._owner}'s Drive"
+        found = self._list(query, what)
+        ids = {f["id"] for f in found}
+        # A subfolder may share the name: the app folder is the one not inside another.
+        tops = [f for f in found if not set(f.get("parents") or ()) & ids]
+        if not tops and not create:
+            return None
+        folder_id = _earliest(tops)["id"] if tops else self._create_folder(APP_FOLDER, None)
+        with self._lock:
+            self._folders[""] = folder_id
+        return str(folder_id)
+
+    def _folder(self, folder: str, *, create: bool) -> str | None:
+        with self._lock:
+            known = self._folders.get(folder)
+        if known:
+            return known
+        app = self._app_folder(create=create)
+        if app is None:
+            return None
+        query = (
+            f"name = {drive_quote(folder)} and mimeType = '{FOLDER_MIME}' "
+            f"and {drive_quote(app)} in parents and trashed = false"
+        )
+        found = self._list(query, f"finding folder {folder!r} in {self._owner}'s Drive")
+        if not found and not create:
+            return None
+        folder_id = str(_earliest(found)["id"]) if found else self._create_folder(folder, app)
+        with self._lock:
+            self._folders[folder] = folder_id
+        return folder_id
+
+    def _create_folder(self, name: str, parent: str | None) -> str:
+        body: JSON = {"id": self._new_id(), "name": name, "mimeType": FOLDER_MIME}
+        if parent:
+            body["parents"] = [parent]
+        created = self._create(body, None, f"creating folder {name!r} in {self._owner}'s Drive")
+        return str(created["id"])
+
+    def _create(self, body: JSON, media: MediaInMemoryUpload | None, what: str) -> JSON:
+        """Create under the pre-generated id in `body`; a retry finding it made reads it."""
+        request = self._files.create(
+            body=body,
+            media_body=media,
+            keepRevisionForever=media is not None,
+            fields=FILE_FIELDS + ",createdTime",
+        )
+        try:
+            data: JSON = self._client.run(request, what, idempotent=True)
+        except Conflict:
+            data = self._client.run(
+                self._files.get(fileId=body["id"], fields=FILE_FIELDS + ",createdTime"),
+                what,
+                idempotent=True,
+            )
+        return data
+
+    # files ------------------------------------------------------------------------------------
+
+    def _find_all(self, folder_id: str, name: str, what: str) -> list[JSON]:
+        query = (
+            f"name = {drive_quote(name)} and {drive_quote(folder_id)} in parents "
+            f"and mimeType != '{FOLDER_MIME}' and trashed = false"
+        )
+        return sorted(self._list(query, what), key=_created)
+
+    def _find(self, folder: str, name: str, what: str) -> JSON | None:
+        check_name("folder", folder)
+        check_name("name", name)
+        folder_id = self._folder(folder, create=False)
+        if folder_id is None:
+            return None
+        found = self._find_all(folder_id, name, what)
+        return found[0] if found else None
+
+    def _require(self, folder: str, name: str, what: str) -> JSON:
+        found = self._find(folder, name, what)
+        if found is None:
+            raise NotFound(f"{what}: no file {folder}/{name} in {self._owner}'s Drive")
+        return found
+
+    def put(
+        self,
+        folder: str,
+        name: str,
+        content: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> FileInfo:
+        """Write a file: create it under a generated id, or upload a new revision."""
+        check_name("folder", folder)
+        check_name("name", name)
+        where = f"{folder}/{name}"
+        what = f"writing {where} in {self._owner}'s Drive"
+        folder_id = self._folder(folder, create=True)
+        assert folder_id is not None
+        found = self._find_all(folder_id, name, what)
+        current = found[0] if found else None
+        if if_none_match and current is not None:
+            raise Conflict(f"{what}: {where} already exists: read it first or drop if_none_match")
+        if if_match is not None and (current is None or current.get("headRevisionId") != if_match):
+            raise Conflict(f"{what}: {where} changed meanwhile (etag {if_match!r} is stale)")
+        media = MediaInMemoryUpload(content, mimetype=content_type, resumable=False)
+        if current is not None:
+            return file_info_from_drive(self._update(current, media, content_type, what), folder)
+        version = {VERSION_PROPERTY: "1"}
+        body = {
+            "id": self._new_id(),
+            "name": name,
+            "parents": [folder_id],
+            "mimeType": content_type,
+            "appProperties": version,
+        }
+        created = self._create(body, media, what)
+        winner = self._find_all(folder_id, name, what)[0]
+        if winner["id"] != created["id"]:
+            # Another writer created the name first (Drive does not keep names unique).
+            self._client.delete(self._files.delete(fileId=created["id"]), what)
+            if if_none_match:
+                raise Conflict(f"{what}: {where} was created meanwhile by another writer")
+            created = self._update(winner, media, content_type, what)
+        return file_info_from_drive(created, folder)
+
+    def _update(
+        self, current: JSON, media: MediaInMemoryUpload, content_type: str, what: str
+    ) -> JSON:
+        version = int((current.get("appProperties") or {}).get(VERSION_PROPERTY, 1)) + 1
+        request = self._files.update(
+            fileId=current["id"],
+            body={"mimeType": content_type, "appProperties": {VERSION_PROPERTY: str(version)}},
+            media_body=media,
+            keepRevisionForever=True,
+            fields=FILE_FIELDS,
+        )
+        # Not retried: a repeat after a lost answer would make one more revision.
+        data: JSON = self._client.run(request, what, idempotent=False)
+        return data
+
+    def get(self, folder: str, name: str) -> File:
+        """The newest version: the file's metadata, then that head revision's bytes."""
+        what = f"reading {folder}/{name} in {self._owner}'s Drive"
+        data = self._require(folder, name, what)
+        info = file_info_from_drive(data, folder)
+        # Reading the head revision by id keeps bytes and metadata of one version together.
+        content = self._media(
+            self._client.service("drive")
+            .revisions()
+            .get_media(fileId=info.id, revisionId=info.etag),
+            what,
+        )
+        return File(info=info, content=content)
+
+    def _media(self, request: HttpRequest, what: str) -> bytes:
+        content = self._client.run(request, what, idempotent=True)
+        return content if isinstance(content, bytes) else str(content).encode()
+
+    def stat(self, folder: str, name: str) -> FileInfo:
+        """A file's metadata without its bytes."""
+        what = f"reading {folder}/{name} in {self._owner}'s Drive"
+        return file_info_from_drive(self._require(folder, name, what), folder)
+
+    def list(self, folder: str) -> builtins.list[FileInfo]:
+        """The files in a folder, by name; an unknown folder is empty."""
+        check_name("folder", folder)
+        folder_id = self._folder(folder, create=False)
+        if folder_id is None:
+            return []
+        query = (
+            f"{drive_quote(folder_id)} in parents and mimeType != '{FOLDER_MIME}' "
+            "and trashed = false"
+        )
+        found = self._list(query, f"listing {folder!r} in {self._owner}'s Drive")
+        first: dict[str, JSON] = {}
+        for item in sorted(found, key=_created):
+            first.setdefault(str(item["name"]), item)
+        return [file_info_from_drive(first[name], folder) for name in sorted(first)]
+
+    def folders(self) -> builtins.list[str]:
+        """The folder names in the app's folder, sorted."""
+        app = self._app_folder(create=False)
+        if app is None:
+            return []
+        query = f"{drive_quote(app)} in parents and mimeType = '{FOLDER_MIME}' and trashed = false"
+        found = self._list(query, f"listing folders in {self._owner}'s Drive", "id,name")
+        return sorted({str(f["name"]) for f in found})
+
+    def versions(self, folder: str, name: str) -> builtins.list[FileInfo]:
+        """Every kept revision, oldest first, as versions 1..n."""
+        what = f"listing versions of {folder}/{name} in {self._owner}'s Drive"
+        data = self._require(folder, name, what)
+        revisions = self._client.service("drive").revisions()
+        items: builtins.list[JSON] = []
+        token: str | None = None
+        for _ in range(_PAGES):
+            page = self._client.run(
+                revisions.list(
+                    fileId=data["id"],
+                    pageSize=1000,
+                    pageToken=token,
+                    fields="nextPageToken,revisions(id,mimeType,size,modifiedTime,keepForever)",
+                ),
+                what,
+                idempotent=True,
+            )
+            items.extend(page.get("revisions") or ())
+            token = page.get("nextPageToken")
+            if not token:
+                break
+        return revision_infos(items, file_id=str(data["id"]), folder=folder, name=name)
+
+    def get_version(self, folder: str, name: str, version: int) -> File:
+        """One earlier version's metadata and bytes."""
+        what = f"reading version {version} of {folder}/{name} in {self._owner}'s Drive"
+        listed = self.versions(folder, name)
+        if not 1 <= version <= len(listed):
+            raise NotFound(f"{what}: versions are 1-{len(listed)}")
+        info = listed[version - 1]
+        request = (
+            self._client.service("drive")
+            .revisions()
+            .get_media(fileId=info.id, revisionId=info.etag)
+        )
+        return File(info=info, content=self._media(request, what))
+
+    def delete(self, folder: str, name: str, *, if_match: str | None = None) -> None:
+        """Delete a file and its revisions (compared with `if_match` just before)."""
+        what = f"deleting {folder}/{name} in {self._owner}'s Drive"
+        data = self._require(folder, name, what)
+        if if_match is not None and data.get("headRevisionId") != if_match:
+            raise Conflict(f"{what}: it changed meanwhile (etag {if_match!r} is stale)")
+        self._client.delete(self._files.delete(fileId=data["id"]), what)
+
+    # attachments --------------------------------------------------------------------------------
+
+    def upload_attachment(self, name: str, content: bytes, content_type: str) -> str:
+        """Store an event attachment's bytes in the app's folder; the new file's id."""
+        app = self._app_folder(create=True)
+        body = {"id": self._new_id(), "name": name, "parents": [app], "mimeType": content_type}
+        media = MediaInMemoryUpload(content, mimetype=content_type, resumable=False)
+        created = self._create(
+            body, media, f"uploading attachment {name!r} to {self._owner}'s Drive"
+        )
+        return str(created["id"])
+
+    def download(self, file_id: str) -> bytes:
+        """The bytes of a Drive file by id."""
+        request = self._files.get_media(fileId=file_id)
+        return self._media(request, f"reading Drive file {file_id!r} of {self._owner}")
+
+
+def _created(item: Mapping[str, Any]) -> tuple[str, str]:
+    return (str(item.get("createdTime", "")), str(item.get("id", "")))
+
+
+def _earliest(items: Sequence[JSON]) -> JSON:
+    return min(items, key=_created)
+
+
+# -- mail -------------------------------------------------------------------------------------
+
+
+class GoogleMailer:
+    """`connectors.ports.Mailer` through Gmail ``users.messages.send`` as one user."""
+
+    def __init__(self, owner: str, client: _Client) -> None:
+        """Send as `owner` through `client`."""
+        self._owner = owner
+        self._client = client
+
+    @property
+    def _messages(self) -> Any:
+        return self._client.service("gmail").users().messages()
+
+    def send(self, mail: Mail) -> SentMail:
+        """Send; a keyed mail gets a Message-ID from its key, and a repeat finds the first send.
+
+        Two sends with one key at the same instant can both find nothing and both send: the key
+        guards against retries and reruns, not against racing callers.
+        """
+        check_mail(self._owner, mail)
+        if not mail.key:
+            domain = self._owner.rpartition("@")[2] or None
+            raw = to_gmail_raw(mail, make_msgid(domain=domain))
+            return self._send(raw, idempotent=False)
+        message_id = message_id_for(self._owner, mail.key)
+        raw = to_gmail_raw(mail, message_id)
+
+        def attempt() -> SentMail:
+            earlier = self._find(message_id)
+            return earlier if earlier is not None else self._send(raw, idempotent=False)
+
+        return self._client.retry.call(attempt, idempotent=True)
+
+    def _find(self, message_id: str) -> SentMail | None:
+        query = f"rfc822msgid:{message_id.strip('<>')}"
+        what = f"looking for the earlier send {message_id} of {self._owner}"
+        answer = self._client.once(
+            self._messages.list(userId="me", q=query, maxResults=1, includeSpamTrash=True), what
+        )
+        found = answer.get("messages") or ()
+        return self._read(str(found[0]["id"])) if found else None
+
+    def _read(self, message_id: str) -> SentMail:
+        what = f"reading sent message {message_id!r} of {self._owner}"
+        request = self._messages.get(userId="me", id=message_id, format="raw")
+        return sent_mail_from_gmail(self._client.run(request, what, idempotent=True))
+
+    def _send(self, raw: str, *, idempotent: bool) -> SentMail:
+        what = f"sending mail as {self._owner}"
+        sent = self._client.run(
+            self._messages.send(userId="me", body={"raw": raw}), what, idempotent=idempotent
+        )
+        return self._read(str(sent["id"]))
