@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from addin.cli.demo import demo
+from addin.cli.emulate import emulate
 from addin.cli.keys import keys
 from addin.cli.manifest import manifest
 from addin.cli.series import series
@@ -21,6 +22,7 @@ cli.add_command(keys)
 cli.add_command(demo)
 cli.add_command(workspace)
 cli.add_command(manifest)
+cli.add_command(emulate)
 
 
 def main() -> None:

@@ -1,0 +1,151 @@
+"""Tests for `goedgesprek emulate`: argument errors through CliRunner, serving as a real process."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from addin.cli import cli
+
+GOEDGESPREK = Path(sys.executable).with_name("goedgesprek")
+
+
+def run(args: list[str], **env: str | None) -> tuple[int, str, str]:
+    """Run `goedgesprek emulate ARGS` in-process; return exit code, stdout and stderr."""
+    environ: dict[str, str | None] = {"GOEDGESPREK_EMULATE_HOST": None, **env}
+    result = CliRunner().invoke(cli, ["emulate", *args], env=environ)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["graph"], "Missing option '--port'"),
+        (["outlook", "--port", "0"], "'outlook' is not one of 'graph', 'google'"),
+        (["graph", "--port", "70000"], "--port"),
+        (["graph", "--port", "0", "--rate", "100"], "'100' is not N/SECONDS"),
+        (["graph", "--port", "0", "--rate", "0/60"], "'0/60' is not N/SECONDS"),
+        (["graph", "--port", "0", "--rate", "10/soon"], "'10/soon' is not N/SECONDS"),
+        (["graph", "--port", "0", "--concurrency", "0"], "--concurrency"),
+        (["graph", "--port", "0", "--latency-ms", "-5"], "--latency-ms"),
+        (["graph", "--port", "0", "--user", "ada"], "'ada' is not an email address"),
+    ],
+)
+def test_argument_errors_are_one_line_with_exit_code_2(args: list[str], says: str) -> None:
+    """Each bad argument is named on one line of stderr, exit code 2, nothing on stdout."""
+    code, out, err = run(args)
+    assert (code, out) == (2, "")
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1
+    assert says in err
+
+
+def test_a_bad_fault_file_is_refused_with_its_place(tmp_path: Path) -> None:
+    """A fault file with a wrong type names the file and the field."""
+    bad = tmp_path / "faults.json"
+    bad.write_text(
+        '{"errors": [{"request": {"url": "/*"}, "responses": [{"statusCode": "503"}]}]}',
+        encoding="utf-8",
+    )
+    code, _, err = run(["google", "--port", "0", "--faults", str(bad)])
+    assert code == 2
+    assert f"{bad}: $.errors[0].responses[0].statusCode: '503' is not of type 'integer'" in err
+
+
+def test_a_missing_fault_file_is_refused(tmp_path: Path) -> None:
+    """A fault file that does not exist is a usage error that names it."""
+    code, _, err = run(["graph", "--port", "0", "--faults", str(tmp_path / "none.json")])
+    assert code == 2
+    assert "none.json: cannot read fault file" in err
+
+
+def test_a_non_loopback_host_from_the_environment_is_refused() -> None:
+    """Only --host on the command line may serve beyond this machine, not the environment."""
+    code, out, err = run(["graph", "--port", "0"], GOEDGESPREK_EMULATE_HOST="0.0.0.0")
+    assert (code, out) == (2, "")
+    assert "0.0.0.0 (from $GOEDGESPREK_EMULATE_HOST) is not a loopback address" in err
+
+
+def test_help_names_every_option() -> None:
+    """The help text lists the options issue 4 asks for."""
+    code, out, _ = run(["--help"])
+    assert code == 0
+    for option in ("--port", "--host", "--latency-ms", "--faults", "--rate", "--concurrency"):
+        assert option in out
+
+
+class Served:
+    """A `goedgesprek emulate` process whose stdout lines are read on a thread (bounded waits)."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.process = subprocess.Popen(
+            [str(GOEDGESPREK), "emulate", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def line(self, timeout: float = 30) -> str:
+        """The next line of stdout, waiting at most `timeout` seconds."""
+        return self.lines.get(timeout=timeout)
+
+    def stop(self) -> tuple[int, str]:
+        """Interrupt the process as Ctrl-C would; its exit code and the rest of its output."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        rest: list[str] = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                rest.append(self.lines.get(timeout=0.2))
+            except queue.Empty:
+                if self.process.poll() is not None and self.lines.empty():
+                    break
+        return self.process.returncode, "\n".join(rest)
+
+
+def parse_user_line(line: str) -> dict[str, str]:
+    """``user=... token=... url=...`` as a dict."""
+    return dict(part.split("=", 1) for part in line.split())
+
+
+def test_emulate_graph_serves_until_interrupted() -> None:
+    """The real command prints a token and URL; the token is accepted, none is 401; Ctrl-C stops."""
+    pytest.importorskip("emulators.graph")
+    served = Served(["graph", "--port", "0", "--user", "ada@example.com", "--latency-ms", "5"])
+    try:
+        banner = served.line()
+        assert banner.startswith("graph emulator on http://127.0.0.1:")
+        user = parse_user_line(served.line())
+        assert user["user"] == "ada@example.com"
+        assert user["url"].startswith("http://127.0.0.1:") and user["url"].endswith("/v1.0")
+        bearer = {"Authorization": f"Bearer {user['token']}"}
+        found = httpx.get(f"{user['url']}/me/events/AAMkNoSuchEvent", headers=bearer, timeout=10)
+        assert found.status_code == 404
+        assert found.json()["error"]["code"] == "ErrorItemNotFound"
+        anonymous = httpx.get(f"{user['url']}/me/events/AAMkNoSuchEvent", timeout=10)
+        assert anonymous.status_code == 401
+    finally:
+        code, rest = served.stop()
+    assert code == 0
+    assert "stopped after 2 requests, 0 throttled, faults: none" in rest
