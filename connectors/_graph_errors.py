@@ -1,0 +1,127 @@
+"""Microsoft Graph failures mapped once into `connectors.errors`.
+
+`to_connector_error` is the one place every Graph failure passes: an ``ODataError`` or bare
+``APIError`` from the SDK, a per-item status from our ``$batch``, a transport error from httpx, or
+an answer that does not parse. An answer that does not parse becomes `Unavailable`: it is what a
+gateway's HTML error page or a cut-off body looks like, a fault of the path to Graph rather than
+of our request, and a retry of a safe call may well get a proper answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from connectors.errors import (
+    AuthExpired,
+    Conflict,
+    ConnectorError,
+    InvalidRequest,
+    NotFound,
+    Throttled,
+    Unavailable,
+)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta seconds or an HTTP date), None if absent or bad."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def error_for(
+    status: int, code: str, message: str, what: str, retry_after: float | None = None
+) -> ConnectorError:
+    """The connector error for a Graph error answer: status, OData code and message."""
+    detail = f"{what}: Graph answered {status}"
+    if code:
+        detail += f" {code}"
+    if message:
+        detail += f" ({message})"
+    if status == 401:
+        return AuthExpired(f"{detail}; the user must sign in again")
+    if status == 404:
+        return NotFound(detail)
+    if status in (409, 412):
+        return Conflict(f"{detail}; it changed meanwhile or already exists")
+    if status == 429:
+        return Throttled(detail, retry_after)
+    if status >= 500 or status in (408, 424):
+        # 424 is a batch item whose dependency failed; it did not run and may run on a retry.
+        return (
+            Unavailable(detail)
+            if status != 503 or retry_after is None
+            else Throttled(detail, retry_after)
+        )
+    if status == 403:
+        return InvalidRequest(f"{detail}; the app lacks the permission or consent for this")
+    return InvalidRequest(detail)
+
+
+def odata_error(body: Any) -> tuple[str, str]:
+    """The code and message of an OData error body (parsed JSON or bytes), empty when absent."""
+    if isinstance(body, bytes | str):
+        try:
+            body = json.loads(body or b"{}")
+        except ValueError:
+            return "", ""
+    if not isinstance(body, Mapping):
+        return "", ""
+    error = body.get("error")
+    if not isinstance(error, Mapping):
+        return "", ""
+    return str(error.get("code") or ""), str(error.get("message") or "")
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if headers is None:
+        return None
+    try:
+        value = headers.get(name)
+    except AttributeError:
+        return None
+    if isinstance(value, set | list | tuple):
+        value = next(iter(value), None)
+    return None if value is None else str(value)
+
+
+def to_connector_error(exc: BaseException, what: str) -> ConnectorError:
+    """Map any failure of a Graph call into the connector error family (the one place)."""
+    if isinstance(exc, ConnectorError):
+        return exc
+    status = getattr(exc, "response_status_code", None)
+    if isinstance(status, int):
+        main = getattr(exc, "error", None)
+        code = str(getattr(main, "code", "") or "")
+        message = str(getattr(main, "message", "") or "") or (
+            "" if main is not None else str(getattr(exc, "message", "") or "")
+        )
+        headers = getattr(exc, "response_headers", None)
+        retry_after = retry_after_seconds(_header(headers, "Retry-After"))
+        return error_for(status, code, message, what, retry_after)
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return Unavailable(f"{what}: Graph did not answer in time ({type(exc).__name__})")
+    if isinstance(exc, httpx.TransportError | ConnectionError):
+        return Unavailable(f"{what}: the connection to Graph failed ({type(exc).__name__}: {exc})")
+    if isinstance(exc, ValueError | KeyError | TypeError):
+        return Unavailable(
+            f"{what}: Graph's answer could not be read ({type(exc).__name__}: {exc})"
+        )
+    return Unavailable(f"{what}: the Graph call failed ({type(exc).__name__}: {exc})")

@@ -1,0 +1,905 @@
+"""Microsoft Graph backends of the ports, through msgraph-sdk: calendar, OneDrive app folder, mail.
+
+`GraphAccount` holds one `GraphServiceClient` per credential and hands out the ports per user:
+``/me`` with delegated credentials, ``/users/{email}`` when the app acts on its own
+(``app_only``). The SDK is async only; the ports are synchronous, so every call runs on the one
+event loop `connectors._loop` owns. Translation to and from Graph JSON is in
+`connectors._graph_map` (pure); errors are mapped once in `connectors._graph_errors`; JSON
+batching is ours (`connectors._graph_batch`) because the SDK's has defects.
+
+The SDK's own RetryHandler is switched off (max retries 0) so `connectors._retry` is the one
+retry policy: otherwise a 429 would be retried by both, multiplying the waits and the attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import importlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode, urlsplit
+
+import httpx
+from azure.core.credentials import AccessToken, AccessTokenInfo
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from kiota_authentication_azure.azure_identity_authentication_provider import (
+    AzureIdentityAuthenticationProvider,
+)
+from kiota_http.middleware.options import RetryHandlerOption
+from kiota_serialization_json.json_parse_node import JsonParseNode
+from kiota_serialization_json.json_serialization_writer import JsonSerializationWriter
+from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.generated.models.event import Event as GraphEvent
+from msgraph.generated.models.file_attachment import FileAttachment
+from msgraph.generated.models.message import Message
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.users.item.calendar.get_schedule.get_schedule_post_request_body import (
+    GetSchedulePostRequestBody,
+)
+from msgraph.generated.users.item.calendar_view.calendar_view_request_builder import (
+    CalendarViewRequestBuilder,
+)
+from msgraph.generated.users.item.events.item.instances.instances_request_builder import (
+    InstancesRequestBuilder,
+)
+from msgraph.generated.users.item.send_mail.send_mail_post_request_body import (
+    SendMailPostRequestBody,
+)
+from msgraph.graph_request_adapter import options as sdk_options
+from msgraph_core.graph_client_factory import GraphClientFactory
+
+from connectors import _graph_batch, _loop
+from connectors._graph_errors import to_connector_error
+from connectors._graph_map import (
+    AUTO_KEY_PREFIX,
+    MAIL_PARTS,
+    expand_properties,
+    from_drive_item,
+    from_drive_version,
+    from_graph_attachment,
+    from_graph_event,
+    from_graph_message,
+    from_schedule,
+    in_window,
+    mail_key_filter,
+    sorted_versions,
+    to_get_schedule,
+    to_graph_attachment,
+    to_graph_event,
+    to_graph_message,
+    to_graph_patch,
+)
+from connectors._retry import RetryPolicy
+from connectors.errors import Conflict, InvalidRequest, NotFound
+from connectors.memory import check_name
+from connectors.models import (
+    AttachmentInfo,
+    Busy,
+    Event,
+    EventPatch,
+    File,
+    FileInfo,
+    Mail,
+    NewEvent,
+    SentMail,
+)
+
+T = TypeVar("T")
+Json = dict[str, Any]
+
+DEFAULT_BASE_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_SCOPES = ("https://graph.microsoft.com/.default",)
+UTC_PREFER = 'outlook.timezone="UTC"'
+PAGE_LIMIT = 200
+"""Most pages followed for one listing: a bound on every loop, far above a year of events."""
+ATTACHMENT_FIELDS = "id,name,contentType,size"
+
+__all__ = [
+    "GraphAccount",
+    "GraphCalendar",
+    "GraphDrive",
+    "GraphMailer",
+    "StaticToken",
+    "warm_up",
+]
+
+
+class StaticToken:
+    """A `TokenCredential` for a fixed bearer token (emulators, tests, a token got elsewhere)."""
+
+    def __init__(self, token: str, *, lifetime: int = 3600) -> None:
+        """Hand out `token`, said to expire `lifetime` seconds after each request for it."""
+        self._token = token
+        self._lifetime = lifetime
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        """The token, whatever the scopes (azure-core's TokenCredential protocol)."""
+        return AccessToken(self._token, int(time.time()) + self._lifetime)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
+        """The token (azure-core's SupportsTokenInfo protocol)."""
+        return AccessTokenInfo(self._token, int(time.time()) + self._lifetime)
+
+
+def warm_up() -> float:
+    """Import the SDK's heavy modules now (a fresh client's first request pays seconds for
+    them); returns the seconds spent. The app calls it in a background thread at start-up."""
+    started = time.perf_counter()
+    for name in (
+        "msgraph.generated.users.item.user_item_request_builder",
+        "msgraph.generated.users.item.events.events_request_builder",
+        "msgraph.generated.users.item.events.item.event_item_request_builder",
+        "msgraph.generated.users.item.events.item.attachments.attachments_request_builder",
+        "msgraph.generated.users.item.calendar.calendar_request_builder",
+        "msgraph.generated.users.item.send_mail.send_mail_request_builder",
+        "msgraph.generated.models.event_collection_response",
+        "msgraph.generated.models.file_attachment",
+        "msgraph.generated.models.drive_item",
+        "msgraph.generated.models.schedule_information",
+        "kiota_serialization_json.json_parse_node_factory",
+        "kiota_serialization_text.text_parse_node_factory",
+    ):
+        importlib.import_module(name)
+    _loop.loop()
+    return time.perf_counter() - started
+
+
+# -- typed models <-> JSON ---------------------------------------------------------------------
+
+
+def to_model(factory: Any, data: Mapping[str, Any]) -> Any:
+    """A typed SDK model from Graph JSON (what the SDK would have parsed from the wire)."""
+    return JsonParseNode(json.loads(json.dumps(data))).get_object_value(factory)
+
+
+def to_json(model: Any) -> Json:
+    """Graph JSON from a typed SDK model, as the SDK writes it on the wire."""
+    writer = JsonSerializationWriter()
+    writer.write_object_value(None, model)
+    parsed = json.loads(writer.get_serialized_content() or b"{}")
+    if not isinstance(parsed, dict):
+        raise ValueError("a model did not serialize to a JSON object")
+    return parsed
+
+
+def _config(
+    headers: Mapping[str, str] | None = None, query: Any = None
+) -> RequestConfiguration[Any]:
+    config: RequestConfiguration[Any] = RequestConfiguration(query_parameters=query)
+    for name, value in (headers or {}).items():
+        config.headers.add(name, value)
+    return config
+
+
+# -- the session: one client per credential ---------------------------------------------------
+
+
+class _Session:
+    """One `GraphServiceClient` on one credential, with the call and batch plumbing."""
+
+    def __init__(
+        self,
+        credential: Any,
+        *,
+        base_url: str,
+        scopes: Sequence[str],
+        retry: RetryPolicy,
+        timeout: float,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry
+        self.timeout = timeout
+        host = urlsplit(self.base_url).hostname or ""
+        # kiota refuses a token for plain http except on localhost/127.0.0.1 (the emulator).
+        auth = AzureIdentityAuthenticationProvider(
+            credential, scopes=list(scopes), allowed_hosts=[host]
+        )
+        options = dict(sdk_options)
+        options[RetryHandlerOption.get_key()] = RetryHandlerOption(max_retries=0)
+        http = httpx.AsyncClient(base_url=self.base_url, timeout=httpx.Timeout(timeout))
+        self.http = GraphClientFactory.create_with_default_middleware(client=http, options=options)
+        self.adapter = GraphRequestAdapter(auth, client=self.http)
+        self.adapter.base_url = self.base_url
+        self.client = GraphServiceClient(request_adapter=self.adapter)
+
+    # A call is one coroutine run on the shared loop, its failure mapped, retried by policy.
+    def call(self, make: Callable[[], Awaitable[T]], what: str, *, idempotent: bool) -> T:
+        """Run `make()` on the loop with the retry policy; failures become connector errors."""
+
+        def once() -> T:
+            async def wrapped() -> T:
+                return await make()
+
+            try:
+                return _loop.run(wrapped(), self.timeout)
+            except Exception as exc:  # every failure is mapped once, here
+                raise to_connector_error(exc, what) from exc
+
+        return self.retry.call(once, idempotent=idempotent)
+
+    async def send(
+        self,
+        method: Method,
+        url: str,
+        *,
+        factory: Any = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> Any:
+        """One request through the SDK's adapter (auth, middleware, OData errors).
+
+        `factory` is a typed model to parse the answer into; None answers the raw bytes.
+        """
+        info = RequestInformation(method)
+        info.url = url if "://" in url else f"{self.base_url}{url}"
+        for name, value in (headers or {}).items():
+            info.headers.try_add(name, value)
+        if content is not None:
+            info.set_stream_content(content, content_type)
+        errors: dict[str, Any] = {"XXX": ODataError}
+        if factory is None:
+            return await self.adapter.send_primitive_async(info, "bytes", errors)
+        return await self.adapter.send_async(info, factory, errors)
+
+    async def send_json(self, method: Method, url: str, **kwargs: Any) -> Any:
+        """Like `send`, answering parsed JSON (None for an empty answer)."""
+        raw = await self.send(method, url, **kwargs)
+        return json.loads(raw) if raw else None
+
+    async def post_batch(
+        self, requests: list[_graph_batch.BatchRequest]
+    ) -> list[_graph_batch.BatchResponse]:
+        """POST one ``$batch`` (at most 20 items) and parse its items."""
+        raw = await self.send(
+            Method.POST,
+            "/$batch",
+            headers={"Accept": "application/json"},
+            content=_graph_batch.request_body(requests),
+        )
+        return _graph_batch.parse_response(raw or b"")
+
+    def batch(
+        self, requests: Sequence[_graph_batch.BatchRequest], what: str
+    ) -> dict[str, _graph_batch.BatchResponse]:
+        """Run requests as JSON batches; each answer by request id (failed ones stay failed)."""
+
+        def send(chunk: list[_graph_batch.BatchRequest]) -> list[_graph_batch.BatchResponse]:
+            try:
+                return _loop.run(self.post_batch(chunk), self.timeout)
+            except Exception as exc:
+                raise to_connector_error(exc, what) from exc
+
+        return _graph_batch.run(send, requests, self.retry, what)
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        _loop.run(self.http.aclose(), self.timeout)
+
+
+class GraphAccount:
+    """Microsoft Graph for one tenant: the ports of each user.
+
+    `credential` is an azure-identity TokenCredential (``ClientSecretCredential``,
+    ``OnBehalfOfCredential``, `StaticToken`, ...) or a callable giving the credential of one
+    user's email (per-user delegated tokens). With delegated credentials the ports use ``/me``;
+    with `app_only` they use ``/users/{email}``.
+    """
+
+    def __init__(
+        self,
+        credential: Any,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        app_only: bool = False,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        scopes: Sequence[str] = DEFAULT_SCOPES,
+    ) -> None:
+        """An account on `base_url` (the emulator's ``http://127.0.0.1:PORT/v1.0`` in tests)."""
+        self._credential = credential
+        self._base_url = base_url
+        self._app_only = app_only
+        self._retry = retry or RetryPolicy()
+        self._timeout = timeout
+        self._scopes = tuple(scopes)
+        self._sessions: dict[object, _Session] = {}
+        self._lock = threading.Lock()
+
+    def _session(self, email: str) -> _Session:
+        per_user = not hasattr(self._credential, "get_token") and callable(self._credential)
+        key: object = email.lower() if per_user else id(self._credential)
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is None:
+                credential = self._credential(email) if per_user else self._credential
+                session = _Session(
+                    credential,
+                    base_url=self._base_url,
+                    scopes=self._scopes,
+                    retry=self._retry,
+                    timeout=self._timeout,
+                )
+                self._sessions[key] = session
+            return session
+
+    def _prefix(self, email: str) -> str:
+        return f"/users/{quote(email, safe='@')}" if self._app_only else "/me"
+
+    def _root(self, session: _Session, email: str) -> Any:
+        client = session.client
+        return client.users.by_user_id(email) if self._app_only else client.me
+
+    def calendar(self, email: str) -> GraphCalendar:
+        """The calendar of `email`."""
+        session = self._session(email)
+        return GraphCalendar(session, email, self._prefix(email), self._root(session, email))
+
+    def drive(self, email: str) -> GraphDrive:
+        """The app folder in the OneDrive of `email`."""
+        return GraphDrive(self._session(email), email, self._prefix(email))
+
+    def mailer(self, email: str) -> GraphMailer:
+        """A mailer sending as `email`."""
+        session = self._session(email)
+        return GraphMailer(session, email, self._prefix(email), self._root(session, email))
+
+    def close(self) -> None:
+        """Close every client's connections."""
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            session.close()
+
+
+def _id(value: str) -> str:
+    return quote(value, safe="")
+
+
+# -- calendar ---------------------------------------------------------------------------------
+
+
+class GraphCalendar:
+    """`connectors.ports.Calendar` on one user's Outlook calendar through Microsoft Graph."""
+
+    def __init__(self, session: _Session, email: str, prefix: str, root: Any) -> None:
+        """Use `GraphAccount.calendar`."""
+        self._s = session
+        self._email = email
+        self._prefix = prefix
+        self._root = root
+
+    @property
+    def owner(self) -> str:
+        """The email address of the calendar's user."""
+        return self._email
+
+    def _what(self, action: str) -> str:
+        return f"{action} in the calendar of {self._email}"
+
+    # reads ---------------------------------------------------------------------------------
+
+    def _read_requests(self, event_id: str, tag: str = "") -> list[_graph_batch.BatchRequest]:
+        path = f"{self._prefix}/events/{_id(event_id)}"
+        expand = quote(expand_properties(), safe="(),='")
+        return [
+            _graph_batch.BatchRequest(
+                f"event{tag}",
+                "GET",
+                f"{path}?$expand={expand}",
+                headers={"Prefer": UTC_PREFER},
+            ),
+            _graph_batch.BatchRequest(
+                f"attachments{tag}", "GET", f"{path}/attachments?$select={ATTACHMENT_FIELDS}"
+            ),
+        ]
+
+    def get_event(self, event_id: str) -> Event:
+        """The event with its properties and attachment list, read in one ``$batch`` call."""
+        what = self._what(f"reading event {event_id!r}")
+        answers = self._s.batch(self._read_requests(event_id), what)
+        event, attachments = answers["event"], answers["attachments"]
+        for answer in (event, attachments):
+            if not answer.ok:
+                raise answer.error(what)
+        try:
+            return from_graph_event(event.body, list((attachments.body or {}).get("value") or []))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise to_connector_error(exc, what) from exc
+
+    def _with_attachments(self, items: Sequence[Json], what: str) -> list[Event]:
+        """Events from listed JSON, attachment lists read in batches for those that have any."""
+        wanted = [
+            _graph_batch.BatchRequest(
+                f"a{i}",
+                "GET",
+                f"{self._prefix}/events/{_id(str(item['id']))}/attachments"
+                f"?$select={ATTACHMENT_FIELDS}",
+            )
+            for i, item in enumerate(items)
+            if item.get("hasAttachments")
+        ]
+        answers = self._s.batch(wanted, what) if wanted else {}
+        events = []
+        try:
+            for i, item in enumerate(items):
+                answer = answers.get(f"a{i}")
+                if answer is not None and not answer.ok:
+                    raise answer.error(what)
+                found = list((answer.body or {}).get("value") or []) if answer else []
+                events.append(from_graph_event(item, found))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise to_connector_error(exc, what) from exc
+        return events
+
+    def _pages(self, first: Callable[[], Awaitable[Any]], next_page: Callable[[str], Any]) -> Any:
+        async def collect() -> list[Json]:
+            page = await first()
+            items: list[Json] = []
+            for _ in range(PAGE_LIMIT):
+                items.extend(to_json(v) for v in (page.value or []) if v is not None)
+                link = page.odata_next_link
+                if not link:
+                    return items
+                page = await next_page(link).get(
+                    request_configuration=_config({"Prefer": UTC_PREFER})
+                )
+            raise ValueError(f"more than {PAGE_LIMIT} pages: refusing to read on")
+
+        return collect
+
+    def instances(self, series_id: str, start: datetime, end: datetime) -> list[Event]:
+        """Occurrences of a series starting in [start, end), by start, none cancelled."""
+        what = self._what(f"listing occurrences of {series_id!r}")
+        builder = self._root.events.by_event_id(series_id).instances
+        query = InstancesRequestBuilder.InstancesRequestBuilderGetQueryParameters(
+            start_date_time=_utc_iso(start, what),
+            end_date_time=_utc_iso(end, what),
+            expand=[expand_properties()],
+        )
+        collect = self._pages(
+            lambda: builder.get(request_configuration=_config({"Prefer": UTC_PREFER}, query)),
+            builder.with_url,
+        )
+        items = self._s.call(collect, what, idempotent=True)
+        events = self._with_attachments(items, what)
+        found = [e for e in events if start <= e.start < end and not e.cancelled]
+        return sorted(found, key=lambda e: (e.start, e.end, e.id))
+
+    def events(self, start: datetime, end: datetime) -> list[Event]:
+        """Every event overlapping [start, end), series expanded (calendarView), by start."""
+        what = self._what("listing events")
+        builder = self._root.calendar_view
+        query = CalendarViewRequestBuilder.CalendarViewRequestBuilderGetQueryParameters(
+            start_date_time=_utc_iso(start, what),
+            end_date_time=_utc_iso(end, what),
+            expand=[expand_properties()],
+        )
+        collect = self._pages(
+            lambda: builder.get(request_configuration=_config({"Prefer": UTC_PREFER}, query)),
+            builder.with_url,
+        )
+        items = self._s.call(collect, what, idempotent=True)
+        events = self._with_attachments(items, what)
+        found = [e for e in events if in_window(e, start, end) and not e.cancelled]
+        return sorted(found, key=lambda e: (e.start, e.end, e.id))
+
+    def free_busy(
+        self, emails: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[Busy]]:
+        """Busy intervals per address from getSchedule; an unknown address is free."""
+        what = self._what("reading free/busy")
+        body = to_model(GetSchedulePostRequestBody, to_get_schedule(list(emails), start, end))
+
+        async def ask() -> list[Json]:
+            answer = await self._root.calendar.get_schedule.post(
+                body, request_configuration=_config({"Prefer": UTC_PREFER})
+            )
+            return [to_json(v) for v in (answer.value if answer else None) or []]
+
+        values = self._s.call(ask, what, idempotent=True)
+        return from_schedule(values, list(emails))
+
+    # writes --------------------------------------------------------------------------------
+
+    def create_event(self, event: NewEvent, *, idempotency_key: str) -> Event:
+        """Create an event or series; Graph's transactionId makes a repeat return the first."""
+        what = self._what(f"creating event {event.subject!r}")
+        if event.organizer.lower() != self._email.lower():
+            raise InvalidRequest(
+                f"{what}: the organizer must be the calendar's user {self._email}, "
+                f"got {event.organizer}"
+            )
+        model = to_model(GraphEvent, to_graph_event(event, idempotency_key))
+
+        async def post() -> Any:
+            return await self._root.events.post(
+                model, request_configuration=_config({"Prefer": UTC_PREFER})
+            )
+
+        created = self._s.call(post, what, idempotent=True)
+        if created is None or not created.id:
+            raise to_connector_error(ValueError("the created event has no id"), what)
+        # The answer to a POST leaves out extended properties: read the event as stored.
+        return self.get_event(created.id)
+
+    def update_event(
+        self, event_id: str, patch: EventPatch, *, if_match: str | None = None
+    ) -> Event:
+        """PATCH the event (If-Match when given); a new start keeps the zone and duration."""
+        what = self._what(f"updating event {event_id!r}")
+        current = self.get_event(event_id) if patch.start or patch.end else None
+        body = to_graph_patch(patch, current)
+        model = to_model(GraphEvent, body)
+        headers = {"If-Match": if_match} if if_match else {}
+
+        async def send() -> Any:
+            return await self._root.events.by_event_id(event_id).patch(
+                model, request_configuration=_config(headers)
+            )
+
+        # A PATCH sends the same body every time: repeating it is harmless.
+        self._s.call(send, what, idempotent=True)
+        return self.get_event(event_id)
+
+    def delete_event(self, event_id: str, *, if_match: str | None = None) -> None:
+        """Delete an event or series, or cancel one occurrence."""
+        what = self._what(f"deleting event {event_id!r}")
+        headers = {"If-Match": if_match} if if_match else {}
+        _delete(
+            self._s,
+            lambda: self._root.events.by_event_id(event_id).delete(
+                request_configuration=_config(headers)
+            ),
+            what,
+        )
+
+    def add_attachment(
+        self, event_id: str, name: str, content: bytes, content_type: str
+    ) -> AttachmentInfo:
+        """Attach a file; an attachment with the same name is deleted first (replaced)."""
+        what = self._what(f"attaching {name!r} to event {event_id!r}")
+        attachments = self._root.events.by_event_id(event_id).attachments
+        model = to_model(FileAttachment, to_graph_attachment(name, content, content_type))
+
+        async def replace() -> Json:
+            query = attachments.AttachmentsRequestBuilderGetQueryParameters(select=["id", "name"])
+            listed = await attachments.get(request_configuration=_config(query=query))
+            for old in (listed.value if listed else None) or []:
+                if old.name == name and old.id:
+                    await attachments.by_attachment_id(old.id).delete()
+            added = await attachments.post(model)
+            return to_json(added)
+
+        # Delete-then-add as a whole reaches the same state when repeated.
+        added = self._s.call(replace, what, idempotent=True)
+        info = from_graph_attachment(added)
+        return AttachmentInfo(info.id, info.name, info.content_type or content_type, len(content))
+
+    def get_attachment(self, event_id: str, attachment_id: str) -> bytes:
+        """The bytes of a file attachment."""
+        what = self._what(f"reading attachment {attachment_id!r} of event {event_id!r}")
+
+        async def read() -> bytes:
+            found = (
+                await self._root.events.by_event_id(event_id)
+                .attachments.by_attachment_id(attachment_id)
+                .get()
+            )
+            data = getattr(found, "content_bytes", None)
+            if data is None:
+                raise ValueError("the attachment is not a file attachment with contentBytes")
+            return bytes(data)
+
+        return self._s.call(read, what, idempotent=True)
+
+
+def _utc_iso(value: datetime, what: str) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidRequest(f"{what}: the window must be aware, got naive {value.isoformat()}")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _delete(session: _Session, make: Callable[[], Awaitable[Any]], what: str) -> None:
+    """DELETE with retries; a NotFound after a failed attempt means an earlier one succeeded."""
+    attempts = 0
+
+    async def once() -> Any:
+        nonlocal attempts
+        attempts += 1
+        return await make()
+
+    try:
+        session.call(once, what, idempotent=True)
+    except NotFound:
+        if attempts <= 1:
+            raise
+
+
+# -- drive ------------------------------------------------------------------------------------
+
+
+class GraphDrive:
+    """`connectors.ports.Drive` on the OneDrive app folder (``/drive/special/approot``).
+
+    A file's etag names its item and newest version: Graph lists versions without eTags, and
+    the contract wants each kept version's tag. Conditional writes check that tag, then send
+    the item's own eTag as If-Match, so a write racing ours still fails with 412.
+    """
+
+    def __init__(self, session: _Session, email: str, prefix: str) -> None:
+        """Use `GraphAccount.drive`."""
+        self._s = session
+        self._email = email
+        self._prefix = prefix
+        self._approot = f"{prefix}/drive/special/approot"
+
+    def _what(self, action: str) -> str:
+        return f"{action} in the app folder of {self._email}"
+
+    def _path(self, folder: str, name: str | None = None) -> str:
+        parts = [check_name("folder", folder)]
+        if name is not None:
+            parts.append(check_name("name", name))
+        return f"{self._approot}:/{'/'.join(quote(p, safe='') for p in parts)}:"
+
+    async def _item(self, folder: str, name: str) -> Json:
+        found = await self._s.send_json(Method.GET, self._path(folder, name))
+        if not isinstance(found, dict) or "file" not in found:
+            raise _not_a_file(folder, name)
+        return found
+
+    async def _versions(self, item_id: str) -> list[Json]:
+        found = await self._s.send_json(
+            Method.GET, f"{self._prefix}/drive/items/{_id(item_id)}/versions"
+        )
+        return [dict(v) for v in sorted_versions((found or {}).get("value") or [])]
+
+    async def _info(self, folder: str, name: str) -> tuple[Json, list[Json], FileInfo]:
+        item = await self._item(folder, name)
+        versions = await self._versions(str(item["id"]))
+        return item, versions, from_drive_item(item, folder, versions)
+
+    async def _check(self, folder: str, name: str, if_match: str) -> Json:
+        """The item if its newest version is `if_match`, else `Conflict` (missing: `NotFound`)."""
+        item, _, info = await self._info(folder, name)
+        if info.etag != if_match:
+            raise Conflict(
+                f"{self._what(f'writing {folder}/{name}')}: it changed meanwhile "
+                f"(now {info.etag}, expected {if_match})"
+            )
+        return item
+
+    def put(
+        self,
+        folder: str,
+        name: str,
+        content: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> FileInfo:
+        """Upload (simple PUT, creating the folder); conditional with If-Match or fail-on-exists."""
+        path = self._path(folder, name)
+        what = self._what(f"writing {folder}/{name}")
+
+        async def upload() -> FileInfo:
+            headers = {}
+            url = f"{path}/content"
+            if if_match is not None:
+                item = await self._check(folder, name, if_match)
+                headers["If-Match"] = str(item.get("eTag") or "*")
+            if if_none_match:
+                url += "?" + urlencode({"@microsoft.graph.conflictBehavior": "fail"})
+            raw = await self._s.send(
+                Method.PUT, url, headers=headers, content=content, content_type=content_type
+            )
+            item = json.loads(raw)
+            versions = await self._versions(str(item["id"]))
+            return from_drive_item(item, folder, versions)
+
+        conditional = if_match is not None or if_none_match
+        try:
+            return self._s.call(upload, what, idempotent=conditional)
+        except NotFound as exc:
+            if if_match is not None:
+                raise Conflict(f"{what}: there is no such file to write over") from exc
+            raise
+
+    def get(self, folder: str, name: str) -> File:
+        """The newest version's bytes and metadata (the download follows Graph's 302)."""
+        what = self._what(f"reading {folder}/{name}")
+        self._path(folder, name)
+
+        async def read() -> File:
+            item = await self._item(folder, name)
+            item_id = _id(str(item["id"]))
+            versions, content = await asyncio.gather(
+                self._versions(str(item["id"])),
+                self._s.send(Method.GET, f"{self._prefix}/drive/items/{item_id}/content"),
+            )
+            return File(from_drive_item(item, folder, versions), bytes(content or b""))
+
+        return self._s.call(read, what, idempotent=True)
+
+    def stat(self, folder: str, name: str) -> FileInfo:
+        """A file's metadata without its bytes."""
+        self._path(folder, name)
+
+        async def read() -> FileInfo:
+            return (await self._info(folder, name))[2]
+
+        return self._s.call(read, self._what(f"reading {folder}/{name}"), idempotent=True)
+
+    def list(self, folder: str) -> builtins.list[FileInfo]:
+        """The files in a folder by name (an unknown folder is empty)."""
+        what = self._what(f"listing {folder}")
+        path = self._path(folder)
+        try:
+            items = self._s.call(lambda: self._children(f"{path}/children"), what, idempotent=True)
+        except NotFound:
+            return []
+        files = [i for i in items if "file" in i]
+        requests = [
+            _graph_batch.BatchRequest(
+                f"v{n}", "GET", f"{self._prefix}/drive/items/{_id(str(i['id']))}/versions"
+            )
+            for n, i in enumerate(files)
+        ]
+        answers = self._s.batch(requests, what) if requests else {}
+        found = []
+        for n, item in enumerate(files):
+            answer = answers[f"v{n}"]
+            if not answer.ok:
+                raise answer.error(what)
+            versions = sorted_versions((answer.body or {}).get("value") or [])
+            found.append(from_drive_item(item, folder, versions))
+        return sorted(found, key=lambda f: f.name)
+
+    async def _children(self, url: str) -> builtins.list[Json]:
+        items: builtins.list[Json] = []
+        for _ in range(PAGE_LIMIT):
+            page = await self._s.send_json(Method.GET, url) or {}
+            items.extend(page.get("value") or [])
+            url = page.get("@odata.nextLink") or ""
+            if not url:
+                return items
+        raise ValueError(f"more than {PAGE_LIMIT} pages of children: refusing to read on")
+
+    def folders(self) -> builtins.list[str]:
+        """The folder names in the app folder, sorted."""
+        what = self._what("listing folders")
+        try:
+            items = self._s.call(
+                lambda: self._children(f"{self._approot}/children"), what, idempotent=True
+            )
+        except NotFound:
+            return []
+        return sorted(str(i["name"]) for i in items if "folder" in i)
+
+    def versions(self, folder: str, name: str) -> builtins.list[FileInfo]:
+        """Every kept version, oldest first."""
+        self._path(folder, name)
+
+        async def read() -> builtins.list[FileInfo]:
+            item, versions, _ = await self._info(folder, name)
+            return [from_drive_version(item, folder, v, n + 1) for n, v in enumerate(versions)]
+
+        what = self._what(f"listing versions of {folder}/{name}")
+        return self._s.call(read, what, idempotent=True)
+
+    def get_version(self, folder: str, name: str, version: int) -> File:
+        """One kept version's bytes (1 is the oldest)."""
+        what = self._what(f"reading version {version} of {folder}/{name}")
+        self._path(folder, name)
+
+        async def read() -> File:
+            item, versions, _ = await self._info(folder, name)
+            if not 1 <= version <= len(versions):
+                raise NotFound(f"{what}: there are {len(versions)} versions")
+            chosen = versions[version - 1]
+            item_id = _id(str(item["id"]))
+            url = f"{self._prefix}/drive/items/{item_id}"
+            if version < len(versions):
+                url += f"/versions/{_id(str(chosen['id']))}"
+            url += "/content"
+            content = await self._s.send(Method.GET, url)
+            return File(from_drive_version(item, folder, chosen, version), bytes(content or b""))
+
+        return self._s.call(read, what, idempotent=True)
+
+    def delete(self, folder: str, name: str, *, if_match: str | None = None) -> None:
+        """Delete a file and its versions (If-Match when given)."""
+        what = self._what(f"deleting {folder}/{name}")
+        self._path(folder, name)
+
+        async def remove() -> None:
+            if if_match is not None:
+                item = await self._check(folder, name, if_match)
+            else:
+                item = await self._item(folder, name)
+            headers = {"If-Match": str(item["eTag"])} if if_match is not None else {}
+            await self._s.send(
+                Method.DELETE, f"{self._prefix}/drive/items/{_id(str(item['id']))}", headers=headers
+            )
+
+        _delete(self._s, remove, what)
+
+
+def _not_a_file(folder: str, name: str) -> NotFound:
+    return NotFound(f"{folder}/{name} is a folder, not a file")
+
+
+# -- mail -------------------------------------------------------------------------------------
+
+
+class GraphMailer:
+    """`connectors.ports.Mailer` through ``sendMail``, made idempotent by a key in Sent Items."""
+
+    def __init__(self, session: _Session, email: str, prefix: str, root: Any) -> None:
+        """Use `GraphAccount.mailer`."""
+        self._s = session
+        self._email = email
+        self._prefix = prefix
+        self._root = root
+
+    def _find(self, key: str, what: str) -> SentMail | None:
+        query = urlencode(
+            {
+                "$filter": mail_key_filter(key),
+                "$expand": expand_properties(MAIL_PARTS),
+            },
+            quote_via=quote,
+        )
+        url = f"{self._prefix}/mailFolders/sentitems/messages?{query}"
+
+        async def look() -> list[Json]:
+            found = await self._s.send_json(Method.GET, url, headers={"Prefer": UTC_PREFER})
+            return list((found or {}).get("value") or [])
+
+        items = self._s.call(look, what, idempotent=True)
+        try:
+            sent = [from_graph_message(i, key=key) for i in items]
+        except (KeyError, ValueError, TypeError) as exc:
+            raise to_connector_error(exc, what) from exc
+        return min(sent, key=lambda s: s.sent_at) if sent else None
+
+    def send(self, mail: Mail) -> SentMail:
+        """Send; the same non-empty key again returns the first send from Sent Items."""
+        what = f"sending mail {mail.subject!r} as {self._email}"
+        if not mail.to:
+            raise InvalidRequest(f"{what}: a mail needs at least one recipient")
+        if mail.key:
+            first = self._find(mail.key, what)
+            if first is not None:
+                return first
+        key = mail.key or f"{AUTO_KEY_PREFIX}{uuid.uuid4()}"
+        body = SendMailPostRequestBody(
+            message=to_model(Message, to_graph_message(mail, key)), save_to_sent_items=True
+        )
+
+        async def post() -> None:
+            await self._root.send_mail.post(body)
+
+        # With a key a repeat is found in Sent Items first; without one, do not repeat blindly.
+        self._s.call(post, what, idempotent=bool(mail.key))
+        sent = self._find(key, what)
+        if sent is None:
+            raise to_connector_error(ValueError("the sent mail is not in Sent Items"), what)
+        return sent
