@@ -1,0 +1,243 @@
+"""Faults through the real HTTP stack: each Google failure becomes one connector error.
+
+The served emulator sits behind `Script`, a tiny WSGI wrapper that answers the next matching
+requests its own way (a 429 with Retry-After, a body that is not JSON, a slow answer) and passes
+everything else through.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from google.oauth2.credentials import Credentials
+
+from connectors._retry import NO_RETRY, RetryPolicy
+from connectors.errors import AuthExpired, Conflict, NotFound, Unavailable
+from connectors.google import GoogleAccount
+from connectors.models import Attendee, EventPatch, NewEvent
+from emulators._wsgi import StartResponse, WSGIApp
+from emulators.google import GoogleEmulator
+from emulators.serve import Server
+
+ADA = "ada@example.org"
+BOB = "bob@example.org"
+AMS = "Europe/Amsterdam"
+EVENTS = "/calendar/v3/calendars/primary/events"
+Step = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class Script:
+    """Answers the next requests matching (method, path prefix) with scripted steps."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        """Wrap `app`; with no steps queued every request passes through."""
+        self.app = app
+        self.steps: list[tuple[str, str, Step]] = []
+        self.lock = threading.Lock()
+
+    def queue(self, method: str, prefix: str, *steps: Step) -> None:
+        """Answer the next matching requests with `steps`, one each, in order."""
+        with self.lock:
+            self.steps.extend((method, prefix, step) for step in steps)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Run the first queued step that matches this request, else the wrapped app."""
+        with self.lock:
+            for index, (method, prefix, step) in enumerate(self.steps):
+                if environ["REQUEST_METHOD"] == method and environ["PATH_INFO"].startswith(prefix):
+                    del self.steps[index]
+                    break
+            else:
+                step = self.app
+        return step(environ, start_response)
+
+
+def forwarded(app: WSGIApp, environ: dict[str, Any]) -> None:
+    """Let `app` handle the request fully, then drop its answer (as a lost response)."""
+    body = app(environ, lambda *args: None)
+    b"".join(body)
+
+
+def throttle(app: GoogleEmulator, seconds: int, *, forward: bool = False) -> Step:
+    """A 429 with Retry-After; with `forward` the request is applied first, its answer lost."""
+
+    def step(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if forward:
+            forwarded(app, environ)
+        body = app.error_body(429, "Rate Limit Exceeded")
+        start_response(
+            "429 Too Many Requests",
+            [("Content-Type", "application/json"), ("Retry-After", str(seconds))],
+        )
+        return [body]
+
+    return step
+
+
+def garbled(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """A 200 whose body is not JSON, as a broken proxy might send."""
+    start_response("200 OK", [("Content-Type", "application/json; charset=UTF-8")])
+    return [b"<html><body>Bad gateway, sort of</body></html>"]
+
+
+def slow(app: WSGIApp, seconds: float) -> Step:
+    """Answer as the app does, but only after `seconds`."""
+
+    def step(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        time.sleep(seconds)
+        return app(environ, start_response)
+
+    return step
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[GoogleEmulator, Script, Server]]:
+    """The emulator behind a script, served on 127.0.0.1."""
+    emulator = GoogleEmulator()
+    script = Script(emulator)
+    with Server(script) as server:
+        yield emulator, script, server
+
+
+@pytest.fixture
+def world(served: tuple[GoogleEmulator, Script, Server]) -> tuple[GoogleEmulator, Script, str]:
+    """An emptied emulator, no steps queued, and its root URL."""
+    emulator, script, server = served
+    emulator.reset()
+    script.steps.clear()
+    return emulator, script, server.url + "/"
+
+
+def account(
+    emulator: GoogleEmulator, root: str, retry: RetryPolicy = NO_RETRY, timeout: float = 10.0
+) -> GoogleAccount:
+    """An account with a fresh token per user, as a separate device would have."""
+    return GoogleAccount(
+        lambda email: Credentials(token=emulator.token(email)),
+        root_url=root,
+        retry=retry,
+        timeout=timeout,
+    )
+
+
+def meeting(subject: str = "Overleg") -> NewEvent:
+    """A one-hour meeting Ada organizes with Bob."""
+    start = datetime(2027, 2, 1, 14, tzinfo=ZoneInfo(AMS))
+    return NewEvent(
+        subject=subject,
+        start=start,
+        end=start + timedelta(hours=1),
+        tz=AMS,
+        organizer=ADA,
+        attendees=(Attendee(BOB, "Bob"),),
+    )
+
+
+def test_revoked_consent_is_auth_expired(world: tuple[GoogleEmulator, Script, str]) -> None:
+    """After the user's tokens are revoked, a call raises AuthExpired."""
+    emulator, _, root = world
+    calendar = account(emulator, root).calendar(ADA)
+    created = calendar.create_event(meeting(), idempotency_key="k")
+    emulator.revoke(ADA)
+    with pytest.raises(AuthExpired, match="sign"):
+        calendar.get_event(created.id)
+
+
+def test_event_deleted_meanwhile_is_not_found(world: tuple[GoogleEmulator, Script, str]) -> None:
+    """An event the user deleted elsewhere reads, updates and deletes as NotFound."""
+    emulator, _, root = world
+    here = account(emulator, root).calendar(ADA)
+    elsewhere = account(emulator, root).calendar(ADA)
+    created = here.create_event(meeting(), idempotency_key="k")
+    elsewhere.delete_event(created.id)
+    with pytest.raises(NotFound):
+        here.get_event(created.id)
+    with pytest.raises(NotFound):
+        here.update_event(created.id, EventPatch(subject="Nieuw"))
+
+
+def test_edit_elsewhere_makes_a_stale_etag_conflict(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """A write with the etag read before another edit gets 412, raised as Conflict."""
+    emulator, _, root = world
+    here = account(emulator, root).calendar(ADA)
+    elsewhere = account(emulator, root).calendar(ADA)
+    read = here.create_event(meeting(), idempotency_key="k")
+    elsewhere.update_event(read.id, EventPatch(location="Kantine"))
+    with pytest.raises(Conflict):
+        here.update_event(read.id, EventPatch(location="Kamer 5"), if_match=read.etag)
+    assert here.get_event(read.id).location == "Kantine"
+
+
+def test_unparseable_body_is_unavailable_and_retried(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """A 200 that is not JSON raises Unavailable; under the policy the read is tried again."""
+    emulator, script, root = world
+    calendar = account(emulator, root).calendar(ADA)
+    created = calendar.create_event(meeting(), idempotency_key="k")
+    script.queue("GET", EVENTS, garbled)
+    with pytest.raises(Unavailable, match="did not parse"):
+        calendar.get_event(created.id)
+    waits: list[float] = []
+    patient = account(emulator, root, RetryPolicy(sleep=waits.append)).calendar(ADA)
+    script.queue("GET", EVENTS, garbled)
+    assert patient.get_event(created.id) == calendar.get_event(created.id)
+    assert len(waits) == 1
+
+
+def test_three_429s_then_success_make_one_event_and_honour_retry_after(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """A create whose answers are lost to 429s is retried after each Retry-After: one event."""
+    emulator, script, root = world
+    waits: list[float] = []
+    calendar = account(emulator, root, RetryPolicy(sleep=waits.append)).calendar(ADA)
+    script.queue(
+        "POST",
+        EVENTS,
+        throttle(emulator, 1, forward=True),
+        throttle(emulator, 2),
+        throttle(emulator, 3),
+    )
+    created = calendar.create_event(meeting(), idempotency_key="k")
+    assert waits == [1.0, 2.0, 3.0]
+    window = (datetime(2027, 2, 1, tzinfo=UTC), datetime(2027, 2, 2, tzinfo=UTC))
+    assert [e.id for e in calendar.events(*window)] == [created.id]
+    assert created.subject == "Overleg"
+
+
+def test_timeout_is_unavailable(world: tuple[GoogleEmulator, Script, str]) -> None:
+    """An answer slower than the client's timeout raises Unavailable."""
+    emulator, script, root = world
+    calendar = account(emulator, root, timeout=0.3).calendar(ADA)
+    created = calendar.create_event(meeting(), idempotency_key="k")
+    script.queue("GET", EVENTS, slow(emulator, 1.0))
+    with pytest.raises(Unavailable, match="did not answer"):
+        calendar.get_event(created.id)
+
+
+def test_ports_are_safe_to_share_across_threads(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """One calendar port used from eight threads at once creates every event."""
+    emulator, _, root = world
+    calendar = account(emulator, root).calendar(ADA)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = list(
+            pool.map(
+                lambda n: calendar.create_event(meeting(f"Overleg {n}"), idempotency_key=f"k{n}"),
+                range(16),
+            )
+        )
+    window = (datetime(2027, 2, 1, tzinfo=UTC), datetime(2027, 2, 2, tzinfo=UTC))
+    assert sorted(e.id for e in calendar.events(*window)) == sorted(e.id for e in created)
+    assert len({e.id for e in created}) == 16
