@@ -49,14 +49,14 @@ class Script:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Run the first queued step that matches this request, else the wrapped app."""
+        chosen: Step = self.app
         with self.lock:
             for index, (method, prefix, step) in enumerate(self.steps):
                 if environ["REQUEST_METHOD"] == method and environ["PATH_INFO"].startswith(prefix):
+                    chosen = step
                     del self.steps[index]
                     break
-            else:
-                step = self.app
-        return step(environ, start_response)
+        return chosen(environ, start_response)
 
 
 def forwarded(app: WSGIApp, environ: dict[str, Any]) -> None:
