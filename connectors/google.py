@@ -22,7 +22,6 @@ from __future__ import annotations
 import builtins
 import http.client
 import json
-import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -107,6 +106,8 @@ def discovery_document(api: str, root_url: str | None = None) -> JSON:
     servicePath + path) go to `root_url` too. Parsed once per process and per root; callers
     get the shared dict and must not change it.
     """
+    if root_url is not None and not root_url.endswith("/"):
+        root_url += "/"
     key = (api, root_url)
     with _DOCS_LOCK:
         cached = _DOCS.get(key)
@@ -119,7 +120,7 @@ def discovery_document(api: str, root_url: str | None = None) -> JSON:
             raise Unavailable(f"the Google client library ships no {name} {version} document")
         doc: JSON = json.loads(text)
     else:
-        root = root_url if root_url.endswith("/") else root_url + "/"
+        root = root_url
         doc = dict(discovery_document(api))
         doc["rootUrl"] = root
         doc["mtlsRootUrl"] = root
@@ -163,7 +164,6 @@ class _ThreadLocalHttp:
 
 _NETWORK_ERRORS = (
     TimeoutError,
-    socket.timeout,
     ConnectionError,
     http.client.HTTPException,
     httplib2.HttpLib2Error,
