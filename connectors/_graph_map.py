@@ -103,7 +103,7 @@ def parse_stamp(value: str) -> datetime:
         text = text[:-1] + "+00:00"
     head, sep, rest = text.partition(".")
     if sep:
-        digits = "".join(ch for ch in rest if ch.isdigit())
+        digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
         zone_part = rest[len(digits) :]
         text = f"{head}.{digits[:6].ljust(6, '0')}{zone_part}" if digits else head + zone_part
     return datetime.fromisoformat(text)

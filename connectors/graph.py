@@ -54,7 +54,7 @@ from msgraph.generated.users.item.send_mail.send_mail_post_request_body import (
     SendMailPostRequestBody,
 )
 from msgraph.graph_request_adapter import options as sdk_options
-from msgraph_core.graph_client_factory import GraphClientFactory
+from msgraph_core.graph_client_factory import GraphClientFactory  # type: ignore[import-untyped]
 
 from connectors import _graph_batch, _loop
 from connectors._graph_errors import to_connector_error
