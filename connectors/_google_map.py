@@ -279,9 +279,14 @@ def attachment_from_google(data: Mapping[str, Any], size: int = 0) -> Attachment
 
 
 def from_google_event(data: Mapping[str, Any]) -> Event:
-    """An Event resource as the port's `Event` (series master, occurrence or single event)."""
-    start, tz = from_google_time(data["start"])
-    end, _ = from_google_time(data["end"], tz)
+    """An Event resource as the port's `Event` (series master, occurrence or single event).
+
+    A cancelled occurrence comes as a stub (id, status, recurringEventId, originalStartTime):
+    it maps with its original start as start and end, and `cancelled` set.
+    """
+    when = data.get("start") or data.get("originalStartTime") or {}
+    start, tz = from_google_time(when)
+    end, _ = from_google_time(data.get("end") or when, tz)
     organizer = str((data.get("organizer") or {}).get("email", ""))
     recurrence = data.get("recurrence")
     rule = rule_from_google(recurrence, start, tz) if recurrence else None

@@ -220,9 +220,14 @@ class _Client:
     def once(self, request: HttpRequest, what: str) -> Any:
         """Run `request` once, mapping every failure into the connector family."""
         try:
-            return request.execute(num_retries=0)
+            answer = request.execute(num_retries=0)
         except Exception as exc:
             raise map_error(exc, what) from exc
+        if isinstance(answer, str) and answer:
+            # The library's JSON model hands back the raw text when a body does not parse
+            # (an empty text is its "no content" for methods without a response body).
+            raise Unavailable(f"{what}: Google's answer did not parse ({answer[:60]!r})")
+        return answer
 
     def run(self, request: HttpRequest, what: str, *, idempotent: bool) -> Any:
         """Run `request` under the retry policy."""
