@@ -20,11 +20,13 @@ means the first attempt did it) and keyed mail (a repeat first looks for the ear
 from __future__ import annotations
 
 import builtins
+import hashlib
 import http.client
 import json
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from email.utils import make_msgid
 from typing import Any, TypeVar
@@ -91,6 +93,17 @@ _APIS = {"calendar": ("calendar", "v3"), "drive": ("drive", "v3"), "gmail": ("gm
 _PAGES = 200  # every paging loop stops here: 200 pages of 250 is far beyond one user's year
 _FREEBUSY_ITEMS = 50  # calendarExpansionMax: at most 50 calendars per freebusy.query
 _BATCH_MAX = 50  # Calendar's documented limit per batch (Drive allows 100)
+_POOL: list[ThreadPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Runs the second of two reads sent at once (each thread has its own connection)."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max_workers=8, thread_name_prefix="google-parallel"))
+        return _POOL[0]
+
 
 # -- discovery documents: parsed once per process ---------------------------------------------
 
@@ -613,6 +626,7 @@ class GoogleDrive:
         self._lock = threading.Lock()
         self._folders: dict[str, str] = {}
         self._ids: list[str] = []
+        self._known: dict[tuple[str, str], str] = {}
 
     @property
     def _files(self) -> Any:
@@ -738,7 +752,17 @@ class GoogleDrive:
         if folder_id is None:
             return None
         found = self._find_all(folder_id, name, what)
-        return found[0] if found else None
+        if not found:
+            return None
+        self._remember(folder, name, str(found[0]["id"]))
+        return found[0]
+
+    def _remember(self, folder: str, name: str, file_id: str | None) -> None:
+        with self._lock:
+            if file_id is None:
+                self._known.pop((folder, name), None)
+            else:
+                self._known[(folder, name)] = file_id
 
     def _require(self, folder: str, name: str, what: str) -> JSON:
         found = self._find(folder, name, what)
@@ -788,6 +812,7 @@ class GoogleDrive:
             if if_none_match:
                 raise Conflict(f"{what}: {where} was created meanwhile by another writer")
             created = self._update(winner, media, content_type, what)
+        self._remember(folder, name, str(created["id"]))
         return file_info_from_drive(created, folder)
 
     def _update(
@@ -806,8 +831,24 @@ class GoogleDrive:
         return data
 
     def get(self, folder: str, name: str) -> File:
-        """The newest version: the file's metadata, then that head revision's bytes."""
+        """The newest version of a file with its bytes.
+
+        A file this object has seen before is read in one round trip: its metadata and its
+        bytes are fetched at once by id, and kept only if the bytes have the metadata's MD5
+        (else a write came between, and the slow path runs). A file not seen yet is found by
+        name first, and its head revision read by id, so bytes and metadata are one version.
+        """
+        check_name("folder", folder)
+        check_name("name", name)
         what = f"reading {folder}/{name} in {self._owner}'s Drive"
+        with self._lock:
+            known = self._known.get((folder, name))
+            folder_id = self._folders.get(folder)
+        if known and folder_id:
+            fast = self._get_by_id(known, folder_id, folder, name, what)
+            if fast is not None:
+                return fast
+            self._remember(folder, name, None)
         data = self._require(folder, name, what)
         info = file_info_from_drive(data, folder)
         # Reading the head revision by id keeps bytes and metadata of one version together.
@@ -818,6 +859,25 @@ class GoogleDrive:
             what,
         )
         return File(info=info, content=content)
+
+    def _get_by_id(
+        self, file_id: str, folder_id: str, folder: str, name: str, what: str
+    ) -> File | None:
+        meta_request = self._files.get(fileId=file_id, fields=FILE_FIELDS + ",md5Checksum,trashed")
+        media_request = self._files.get_media(fileId=file_id)
+        meta_call = _pool().submit(self._client.run, meta_request, what, idempotent=True)
+        try:
+            content = self._media(media_request, what)
+            meta: JSON = meta_call.result()
+        except NotFound:
+            return None
+        fits = (
+            meta.get("name") == name
+            and folder_id in (meta.get("parents") or ())
+            and not meta.get("trashed")
+            and meta.get("md5Checksum") == hashlib.md5(content, usedforsecurity=False).hexdigest()
+        )
+        return File(info=file_info_from_drive(meta, folder), content=content) if fits else None
 
     def _media(self, request: HttpRequest, what: str) -> bytes:
         content = self._client.run(request, what, idempotent=True)
@@ -898,6 +958,7 @@ class GoogleDrive:
         if if_match is not None and data.get("headRevisionId") != if_match:
             raise Conflict(f"{what}: it changed meanwhile (etag {if_match!r} is stale)")
         self._client.delete(self._files.delete(fileId=data["id"]), what)
+        self._remember(folder, name, None)
 
     # attachments --------------------------------------------------------------------------------
 
