@@ -505,3 +505,35 @@ def test_a_fault_file_that_is_not_json_or_missing_says_so(tmp_path: Path) -> Non
         Faults.load(broken)
     with pytest.raises(FaultFileError, match=r"absent\.json: cannot read fault file"):
         Faults.load(tmp_path / "absent.json")
+
+
+# The real emulators behind the middleware
+
+
+def test_graph_emulator_behind_network_answers_429_in_graphs_shape() -> None:
+    """Over Ada's rate, the Graph emulator's OData error arrives with Retry-After; Grace passes."""
+    from emulators.graph import GraphEmulator
+
+    graph = GraphEmulator()
+    net = Network(
+        graph,
+        user_of=graph.user_of,
+        error_body=graph.error_body,
+        limits=Limits(requests=2, per_seconds=600, concurrent=4),
+        clock=FakeClock(),
+    )
+    ada = {"Authorization": f"Bearer {graph.token('ada@example.com')}"}
+    grace = {"Authorization": f"Bearer {graph.token('grace@example.com')}"}
+    with Server(net) as server:
+        events = server.url + "/v1.0/me/events"
+        assert [httpx.get(events, headers=ada, timeout=5).status_code for _ in range(2)] == [
+            200
+        ] * 2
+        throttled = httpx.get(events, headers=ada, timeout=5)
+        assert httpx.get(events, headers=grace, timeout=5).status_code == 200
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "600"
+    error = throttled.json()["error"]
+    assert error["code"] == "TooManyRequests"
+    assert "2 requests per 600 seconds" in error["message"]
+    assert set(error["innerError"]) >= {"date", "request-id", "client-request-id"}
