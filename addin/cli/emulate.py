@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import signal
 import threading
@@ -20,9 +19,6 @@ if TYPE_CHECKING:
     from emulators.faults import Faults
 
 HOST_ENV = "GOEDGESPREK_EMULATE_HOST"
-
-EMULATORS = {"graph": "GraphEmulator", "google": "GoogleEmulator"}
-"""The emulator class in ``emulators.<provider>`` for each provider."""
 
 API_ROOT = {"graph": "/v1.0", "google": "/"}
 """Where each provider's SDK is pointed: Graph's base URL ends in its version, Google's
@@ -45,9 +41,15 @@ class Emulator(Protocol):
 
 def _make_emulator(provider: str) -> Emulator:
     """The emulator, imported only now: nothing else pays for its import."""
-    module = importlib.import_module(f"emulators.{provider}")
-    emulator: Emulator = getattr(module, EMULATORS[provider])()
-    return emulator
+    if provider == "graph":
+        from emulators.graph import GraphEmulator
+
+        graph: Emulator = GraphEmulator()
+        return graph
+    from emulators.google import GoogleEmulator
+
+    google: Emulator = GoogleEmulator()
+    return google
 
 
 def _rate(

@@ -128,22 +128,31 @@ def parse_user_line(line: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in line.split())
 
 
-def test_emulate_graph_serves_until_interrupted() -> None:
-    """The real command prints a token and URL; the token is accepted, none is 401; Ctrl-C stops."""
-    served = Served(["graph", "--port", "0", "--user", "ada@example.com", "--latency-ms", "5"])
+@pytest.mark.parametrize(
+    ("provider", "root", "events", "unauthenticated"),
+    [
+        ("graph", "/v1.0", "/me/events", "InvalidAuthenticationToken"),
+        ("google", "/", "calendar/v3/calendars/primary/events", 401),
+    ],
+)
+def test_emulate_serves_until_interrupted(
+    provider: str, root: str, events: str, unauthenticated: object
+) -> None:
+    """The real command prints a token and base URL; the token works, none is 401; Ctrl-C stops."""
+    served = Served([provider, "--port", "0", "--user", "ada@example.com", "--latency-ms", "5"])
     try:
-        banner = served.line()
-        assert banner.startswith("graph emulator on http://127.0.0.1:")
+        assert served.line().startswith(f"{provider} emulator on http://127.0.0.1:")
         user = parse_user_line(served.line())
         assert user["user"] == "ada@example.com"
-        assert user["url"].startswith("http://127.0.0.1:") and user["url"].endswith("/v1.0")
+        assert user["url"].startswith("http://127.0.0.1:")
+        assert user["url"].endswith(root)
         bearer = {"Authorization": f"Bearer {user['token']}"}
-        listed = httpx.get(f"{user['url']}/me/events", headers=bearer, timeout=10)
+        listed = httpx.get(user["url"] + events, headers=bearer, timeout=10)
         assert listed.status_code == 200
-        assert listed.json()["value"] == []
-        anonymous = httpx.get(f"{user['url']}/me/events", timeout=10)
+        assert listed.json().get("value", listed.json().get("items")) == []
+        anonymous = httpx.get(user["url"] + events, timeout=10)
         assert anonymous.status_code == 401
-        assert anonymous.json()["error"]["code"] == "InvalidAuthenticationToken"
+        assert anonymous.json()["error"]["code"] == unauthenticated
     finally:
         code, rest, err = served.stop()
     assert (code, err) == (0, "")

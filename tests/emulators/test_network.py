@@ -537,3 +537,32 @@ def test_graph_emulator_behind_network_answers_429_in_graphs_shape() -> None:
     assert error["code"] == "TooManyRequests"
     assert "2 requests per 600 seconds" in error["message"]
     assert set(error["innerError"]) >= {"date", "request-id", "client-request-id"}
+
+
+def test_google_emulator_behind_network_answers_429_in_googles_shape() -> None:
+    """Over Ada's rate, the Google emulator's error (rateLimitExceeded) arrives with Retry-After."""
+    from emulators.google import GoogleEmulator
+
+    google = GoogleEmulator()
+    clock = FakeClock()
+    net = Network(
+        google,
+        user_of=google.user_of,
+        error_body=google.error_body,
+        limits=Limits(requests=2, per_seconds=60),
+        clock=clock,
+    )
+    ada = {"Authorization": f"Bearer {google.token('ada@example.com')}"}
+    with Server(net) as server:
+        events = server.url + "/calendar/v3/calendars/primary/events"
+        assert [httpx.get(events, headers=ada, timeout=5).status_code for _ in range(2)] == [
+            200
+        ] * 2
+        clock.now += 45
+        throttled = httpx.get(events, headers=ada, timeout=5)
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "15"
+    error = throttled.json()["error"]
+    assert error["code"] == 429
+    assert error["status"] == "RESOURCE_EXHAUSTED"
+    assert error["errors"][0]["reason"] == "rateLimitExceeded"
