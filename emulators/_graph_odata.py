@@ -161,5 +161,5 @@ def page(
     if skip + size < len(items) and size:
         query = {k: v for k, v in args.items() if k != "$skip"}
         query["$skip"] = str(skip + size)
-        next_link = url + "?" + urlencode(query)
+        next_link = url + "?" + urlencode(query, safe="$:'(),")
     return Page(chosen, next_link, prefer_size if top is None else None)
