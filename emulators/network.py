@@ -8,9 +8,10 @@ The limits follow what the providers publish:
 
 - Microsoft Graph, Outlook service limits
   (https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits): 10,000 API requests
-  in a 10 minute period per app and mailbox, and 4 concurrent requests (older pages say per
-  mailbox, the current one per app ID: per mailbox is what a single-user emulator can show). Over a
-  limit, Graph answers 429 with Retry-After. `GRAPH_LIMITS` holds these numbers.
+  in a 10 minute period per app and mailbox, and 4 concurrent requests. The page now scopes the 4
+  to the app ID; earlier versions, and the ``MailboxConcurrency`` error tenants see, scope it to the
+  mailbox, which is how it is enforced here (per user). Over a limit, Graph answers 429 with
+  Retry-After. `GRAPH_LIMITS` holds these numbers.
 - Google Calendar API usage limits (https://developers.google.com/calendar/api/guides/quota):
   600 requests per minute per user per project, in a sliding window; over it the API answers 403
   or 429 with reason ``rateLimitExceeded``. `GOOGLE_LIMITS` holds these numbers. Google publishes
