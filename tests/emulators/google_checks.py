@@ -107,10 +107,17 @@ def convert(schema: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+@functools.cache
+def validator(api: str, schema_name: str) -> jsonschema.Draft7Validator:
+    """A validator for one schema of `api` (built once: the documents are large)."""
+    schema = {**json_schema(api), "$ref": f"#/definitions/{schema_name}"}
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
 def validate(api: str, schema_name: str, value: Any) -> None:
     """Raise if `value` is not a valid `schema_name` of `api`."""
-    schema = {**json_schema(api), "$ref": f"#/definitions/{schema_name}"}
-    jsonschema.validate(value, schema)
+    validator(api, schema_name).validate(value)
 
 
 def method(api: str, dotted: str) -> dict[str, Any]:
@@ -181,7 +188,7 @@ class GoogleApi:
             return response.get_data()
         answer = response.get_json()
         if response.status_code >= 400:
-            jsonschema.validate(answer, ERROR_SCHEMA)
+            jsonschema.Draft7Validator(ERROR_SCHEMA).validate(answer)
             assert answer["error"]["code"] == response.status_code
         elif "response" in desc:
             validate(api, desc["response"]["$ref"], answer)
