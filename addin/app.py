@@ -86,6 +86,14 @@ def create_app(
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
 
+    from addin.backends import provider_ports
+
+    provider = None if None not in (calendar, drive, mailer) else provider_ports(app.config)
+    if provider is not None:
+        app.extensions["goedgesprek.provider"] = provider
+        calendar = calendar or provider.calendar
+        drive = drive or provider.drive
+        mailer = mailer or provider.mailer
     if store is None and None in (calendar, drive, mailer):
         from connectors.local import LocalStore
 

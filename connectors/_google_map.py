@@ -206,8 +206,8 @@ def to_google_event(event: NewEvent, *, event_id: str, request_id: str = "") -> 
         body["attendees"] = to_google_attendees(event.attendees)
     if event.recurrence is not None:
         body["recurrence"] = to_google_recurrence(event.recurrence)
-    if event.properties:
-        body["extendedProperties"] = {"private": dict(event.properties)}
+    if event.properties:  # shared: the attendee's copy maps back to the series too
+        body["extendedProperties"] = {"shared": dict(event.properties)}
     if event.online:
         body["conferenceData"] = _meet_request(request_id or event_id)
     return body
@@ -249,7 +249,7 @@ def to_google_patch(
     if patch.attendees is not None:
         body["attendees"] = to_google_attendees(patch.attendees)
     if patch.properties is not None:
-        body["extendedProperties"] = {"private": dict(patch.properties)}
+        body["extendedProperties"] = {"shared": dict(patch.properties)}
     if patch.recurrence is not None:
         body["recurrence"] = to_google_recurrence(patch.recurrence)
     if patch.online is not None:

@@ -106,8 +106,8 @@ def test_message_id_is_stable_per_key() -> None:
     assert re.fullmatch(r"<[0-9a-f]{40}@example\.org>", first)
 
 
-def test_series_insert_body_has_rrule_zone_and_private_properties() -> None:
-    """A series is sent with its RRULE only, its zone on both ends and our ids as private."""
+def test_series_insert_body_has_rrule_zone_and_shared_properties() -> None:
+    """A series is sent with its RRULE, its zone on both ends and our ids shared with every copy."""
     start = datetime(2027, 1, 12, 10, tzinfo=ZoneInfo(AMS))
     event = NewEvent(
         subject="Goed gesprek",
@@ -133,7 +133,7 @@ def test_series_insert_body_has_rrule_zone_and_private_properties() -> None:
             {"email": "bob@example.org", "responseStatus": "needsAction", "displayName": "Bob"}
         ],
         "recurrence": ["RRULE:FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU;COUNT=4"],
-        "extendedProperties": {"private": {"series": "s-1"}},
+        "extendedProperties": {"shared": {"series": "s-1"}},
     }
 
 
