@@ -74,6 +74,7 @@ anchors = st.one_of(
     use_until=st.booleans(),
 )
 def test_expansion_agrees_with_cadence_and_dateutil(
+    *,
     anchor: NthWeekday | DayOfMonth,
     tz: str,
     interval: int,
