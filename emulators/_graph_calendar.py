@@ -734,7 +734,7 @@ class Calendars:
         """412 when If-Match names another version than the current one."""
         if if_match is None or if_match.strip() == "*":
             return
-        wanted = {tag.strip() for tag in if_match.split(",")}
+        wanted = set(re.findall(r'(?:W/)?"[^"]*"', if_match)) | {if_match.strip()}
         current = view.change_key()
         if not wanted & {current, f'W/"{current}"', f'"{current}"'}:
             raise GraphError(

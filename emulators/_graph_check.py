@@ -14,6 +14,8 @@ import importlib
 import json
 from typing import Any
 
+from werkzeug.test import Client
+
 MODELS = {
     "event": "msgraph.generated.models.event.Event",
     "events": "msgraph.generated.models.event_collection_response.EventCollectionResponse",
@@ -45,7 +47,10 @@ def _model(kind: str) -> Any:
 
 def parse(kind: str, body: bytes | str | dict[str, Any]) -> Any:
     """Parse a Graph JSON body into the SDK's model for `kind` (a key of `MODELS`)."""
-    from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
+    # Imported here: the SDK's modules are large and only checks need them.
+    from kiota_serialization_json.json_parse_node_factory import (  # noqa: PLC0415
+        JsonParseNodeFactory,
+    )
 
     raw = json.dumps(body).encode() if isinstance(body, dict) else body
     raw = raw.encode() if isinstance(raw, str) else raw
@@ -92,8 +97,6 @@ class CheckedClient:
     """
 
     def __init__(self, app: Any, email: str) -> None:
-        from werkzeug.test import Client
-
         self.app = app
         self.email = email
         self.client = Client(app)

@@ -42,7 +42,7 @@ _RESERVED = {
 }
 _PATH = re.compile(
     r"^/drives?(?:/[^/]+)?/(?P<base>special/approot|items/[^/:]+|root)"
-    r"(?::(?P<path>/[^:]*):?)?"
+    r"(?::(?P<path>/.*?):?)?"
     r"(?P<tail>/children|/content|/versions(?:/[^/]+(?:/content)?)?)?$",
     re.IGNORECASE,
 )
@@ -355,7 +355,9 @@ class Drives:
         headers = call.request.headers
         wanted = headers.get("If-Match")
         if wanted is not None and wanted.strip() != "*":
-            tags = {t.strip() for t in wanted.split(",")}
+            # OneDrive's eTags hold a comma, so split the header on its quoted tags.
+            tags = {t.removeprefix("W/") for t in re.findall(r'(?:W/)?"[^"]*"', wanted)}
+            tags.add(wanted.strip())
             if node is None or not tags & {node.etag, node.ctag}:
                 raise GraphError(
                     412, "resourceModified", "ETag does not match current item's value"

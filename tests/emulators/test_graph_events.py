@@ -21,7 +21,9 @@ BOB = "bob@example.org"
 CY = "cy@example.org"
 PROP = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name series"
 YEAR = "startDateTime=2027-01-01T00:00:00Z&endDateTime=2028-01-01T00:00:00Z"
-QUARTERLY = Rule.build(datetime(2027, 1, 12, 10), "Europe/Amsterdam", NthWeekday(Weekday.TU, 2), count=4)
+QUARTERLY = Rule.build(
+    datetime(2027, 1, 12, 10), "Europe/Amsterdam", NthWeekday(Weekday.TU, 2), count=4
+)
 
 
 @pytest.fixture
@@ -68,8 +70,11 @@ def event(
 def series(client: CheckedClient, **extra: Any) -> dict[str, Any]:
     """Create the quarterly series (second Tuesday, 10:00 Amsterdam, four times)."""
     body = event(
-        "Goed gesprek", "2027-01-12T10:00:00", "2027-01-12T11:00:00",
-        recurrence=QUARTERLY.to_graph(), **extra,
+        "Goed gesprek",
+        "2027-01-12T10:00:00",
+        "2027-01-12T11:00:00",
+        recurrence=QUARTERLY.to_graph(),
+        **extra,
     )
     response = client.call("POST", "/me/events", "event", json=body)
     assert response.status_code == 201
@@ -79,7 +84,9 @@ def series(client: CheckedClient, **extra: Any) -> dict[str, Any]:
 def instances(client: CheckedClient, master_id: str, query: str = YEAR) -> list[dict[str, Any]]:
     """The instances of a series in 2027, as Amsterdam wall-clock times."""
     response = client.call(
-        "GET", f"/me/events/{master_id}/instances?{query}", "events",
+        "GET",
+        f"/me/events/{master_id}/instances?{query}",
+        "events",
         headers={"Prefer": 'outlook.timezone="Europe/Amsterdam"'},
     )
     assert response.status_code == 200
@@ -116,7 +123,9 @@ def test_create_returns_the_full_event(ada: CheckedClient) -> None:
     assert data["@odata.etag"] == f'W/"{data["changeKey"]}"'
     assert data["start"] == {"dateTime": "2027-02-01T13:00:00.0000000", "timeZone": "UTC"}
     assert (data["type"], data["isOrganizer"], data["seriesMasterId"]) == (
-        "singleInstance", True, None,
+        "singleInstance",
+        True,
+        None,
     )
     assert data["organizer"]["emailAddress"] == {"name": "Ada Lovelace", "address": ADA}
     assert data["attendees"][0]["status"] == {"response": "none", "time": "0001-01-01T00:00:00Z"}
@@ -134,19 +143,25 @@ def test_create_returns_the_full_event(ada: CheckedClient) -> None:
 def test_prefer_timezone_windows_and_iana(ada: CheckedClient) -> None:
     """Windows and IANA names work on input; Prefer: outlook.timezone sets the answer's zone."""
     created = ada.call(
-        "POST", "/me/events", "event",
-        json=event(start="2027-07-01T09:00:00", end="2027-07-01T10:00:00",
-                   zone="W. Europe Standard Time"),
+        "POST",
+        "/me/events",
+        "event",
+        json=event(
+            start="2027-07-01T09:00:00", end="2027-07-01T10:00:00", zone="W. Europe Standard Time"
+        ),
     ).get_json()
     assert created["start"]["dateTime"].startswith("2027-07-01T07:00:00")
     assert created["originalStartTimeZone"] == "W. Europe Standard Time"
     for zone, hour in [("Pacific Standard Time", "00"), ("America/New_York", "03")]:
         got = ada.call(
-            "GET", f"/me/events/{created['id']}", "event",
+            "GET",
+            f"/me/events/{created['id']}",
+            "event",
             headers={"Prefer": f'outlook.timezone="{zone}"'},
         )
         assert got.get_json()["start"] == {
-            "dateTime": f"2027-07-01T{hour}:00:00.0000000", "timeZone": zone,
+            "dateTime": f"2027-07-01T{hour}:00:00.0000000",
+            "timeZone": zone,
         }
         assert zone in got.headers["Preference-Applied"]
 
@@ -161,13 +176,21 @@ def test_unknown_zone_is_400(ada: CheckedClient) -> None:
 @pytest.mark.parametrize(
     ("change", "code"),
     [
-        ({"end": {"dateTime": "2027-02-01T12:00:00", "timeZone": "UTC"}},
-         "ErrorCalendarEndDateIsEarlierThanStartDate"),
+        (
+            {"end": {"dateTime": "2027-02-01T12:00:00", "timeZone": "UTC"}},
+            "ErrorCalendarEndDateIsEarlierThanStartDate",
+        ),
         ({"start": None}, "ErrorInvalidRequest"),
         ({"recurrence": {"pattern": {"type": "monthly"}, "range": {}}}, "ErrorInvalidRequest"),
-        ({"recurrence": {"pattern": {"type": "weekly", "interval": 1},
-                         "range": {"type": "noEnd", "startDate": "2027-02-01"}}},
-         "ErrorInvalidRequest"),
+        (
+            {
+                "recurrence": {
+                    "pattern": {"type": "weekly", "interval": 1},
+                    "range": {"type": "noEnd", "startDate": "2027-02-01"},
+                }
+            },
+            "ErrorInvalidRequest",
+        ),
     ],
 )
 def test_invalid_events_are_refused(ada: CheckedClient, change: dict[str, Any], code: str) -> None:
@@ -200,13 +223,18 @@ def test_patch_and_stale_if_match(ada: CheckedClient) -> None:
     """PATCH changes fields and the etag; a stale If-Match answers 412 and changes nothing."""
     created = ada.call("POST", "/me/events", "event", json=event()).get_json()
     patched = ada.call(
-        "PATCH", f"/me/events/{created['id']}", "event",
-        json={"subject": "Eerste"}, headers={"If-Match": created["@odata.etag"]},
+        "PATCH",
+        f"/me/events/{created['id']}",
+        "event",
+        json={"subject": "Eerste"},
+        headers={"If-Match": created["@odata.etag"]},
     )
     assert patched.status_code == 200
     assert patched.get_json()["changeKey"] != created["changeKey"]
     stale = ada.call(
-        "PATCH", f"/me/events/{created['id']}", json={"subject": "Tweede"},
+        "PATCH",
+        f"/me/events/{created['id']}",
+        json={"subject": "Tweede"},
         headers={"If-Match": created["@odata.etag"]},
     )
     assert stale.status_code == 412
@@ -232,7 +260,9 @@ def test_delete_and_not_found(ada: CheckedClient) -> None:
 def test_users_path_and_other_mailboxes(graph: GraphEmulator, ada: CheckedClient) -> None:
     """/users/{upn} and /users/{id} reach the caller's mailbox; another user's answers 403."""
     created = ada.call("POST", f"/users/{ADA}/calendar/events", "event", json=event()).get_json()
-    assert ada.call("GET", f"/users/{ADA.upper()}/events/{created['id']}", "event").status_code == 200
+    assert (
+        ada.call("GET", f"/users/{ADA.upper()}/events/{created['id']}", "event").status_code == 200
+    )
     assert ada.call("GET", f"/users/{BOB}/events").status_code == 403
     assert ada.call("GET", "/users/nobody@example.org/events").status_code == 404
 
@@ -294,7 +324,9 @@ def test_calendar_view_pages(ada: CheckedClient) -> None:
     """calendarView pages by Prefer: odata.maxpagesize and $top, with nextLink to the rest."""
     for day in range(1, 6):
         ada.call(
-            "POST", "/me/events", "event",
+            "POST",
+            "/me/events",
+            "event",
             json=event(f"E{day}", f"2027-02-0{day}T09:00:00", f"2027-02-0{day}T10:00:00"),
         )
     first = ada.call(
@@ -304,16 +336,28 @@ def test_calendar_view_pages(ada: CheckedClient) -> None:
     assert "$skip=2" in first.get_json()["@odata.nextLink"]
     assert first.headers["Preference-Applied"] == "odata.maxpagesize=2"
     assert [e["subject"] for e in calendar_view(ada, YEAR + "&$top=3")] == [
-        "E1", "E2", "E3", "E4", "E5",
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "E5",
     ]
 
 
 def test_calendar_view_overlap(ada: CheckedClient) -> None:
     """calendarView lists what overlaps the window; an event ending at its start is outside."""
-    ada.call("POST", "/me/events", "event", json=event("Voor", "2027-02-01T07:00:00",
-                                                        "2027-02-01T08:00:00"))
-    ada.call("POST", "/me/events", "event", json=event("Rand", "2027-02-01T07:00:00",
-                                                        "2027-02-01T09:00:00"))
+    ada.call(
+        "POST",
+        "/me/events",
+        "event",
+        json=event("Voor", "2027-02-01T07:00:00", "2027-02-01T08:00:00"),
+    )
+    ada.call(
+        "POST",
+        "/me/events",
+        "event",
+        json=event("Rand", "2027-02-01T07:00:00", "2027-02-01T09:00:00"),
+    )
     query = "startDateTime=2027-02-01T07:00:00Z&endDateTime=2027-02-01T08:00:00Z"
     assert [e["subject"] for e in calendar_view(ada, query)] == ["Rand"]
 
@@ -329,10 +373,15 @@ def test_series_master_and_instances(ada: CheckedClient) -> None:
     assert master["recurrence"]["range"]["numberOfOccurrences"] == 4
     found = instances(ada, master["id"])
     assert [e["start"]["dateTime"][:16] for e in found] == [
-        "2027-01-12T10:00", "2027-04-13T10:00", "2027-07-13T10:00", "2027-10-12T10:00",
+        "2027-01-12T10:00",
+        "2027-04-13T10:00",
+        "2027-07-13T10:00",
+        "2027-10-12T10:00",
     ]
     assert [e["originalStart"] for e in found] == [
-        "2027-01-12T09:00:00Z", "2027-04-13T08:00:00Z", "2027-07-13T08:00:00Z",
+        "2027-01-12T09:00:00Z",
+        "2027-04-13T08:00:00Z",
+        "2027-07-13T08:00:00Z",
         "2027-10-12T08:00:00Z",
     ]
     assert {e["seriesMasterId"] for e in found} == {master["id"]}
@@ -358,10 +407,14 @@ def test_exception_and_cancellation(ada: CheckedClient, bob: CheckedClient) -> N
     master = series(ada)
     found = instances(ada, master["id"])
     moved = ada.call(
-        "PATCH", f"/me/events/{found[1]['id']}", "event",
-        json={"subject": "Verzet", "start": {"dateTime": "2027-04-15T14:00:00",
-                                             "timeZone": "Europe/Amsterdam"},
-              "end": {"dateTime": "2027-04-15T15:00:00", "timeZone": "Europe/Amsterdam"}},
+        "PATCH",
+        f"/me/events/{found[1]['id']}",
+        "event",
+        json={
+            "subject": "Verzet",
+            "start": {"dateTime": "2027-04-15T14:00:00", "timeZone": "Europe/Amsterdam"},
+            "end": {"dateTime": "2027-04-15T15:00:00", "timeZone": "Europe/Amsterdam"},
+        },
     ).get_json()
     assert (moved["type"], moved["id"]) == ("exception", found[1]["id"])
     assert moved["originalStart"] == "2027-04-13T08:00:00Z"
@@ -389,10 +442,18 @@ def test_shortened_rule_keeps_exceptions_it_still_has(ada: CheckedClient) -> Non
     """Ending a series early drops later occurrences and exceptions, keeps earlier ones."""
     master = series(ada)
     found = instances(ada, master["id"])
-    ada.call("PATCH", f"/me/events/{found[1]['id']}", "event",
-             json={"location": {"displayName": "Kantine"}})
-    ada.call("PATCH", f"/me/events/{found[3]['id']}", "event",
-             json={"location": {"displayName": "Buiten"}})
+    ada.call(
+        "PATCH",
+        f"/me/events/{found[1]['id']}",
+        "event",
+        json={"location": {"displayName": "Kantine"}},
+    )
+    ada.call(
+        "PATCH",
+        f"/me/events/{found[3]['id']}",
+        "event",
+        json={"location": {"displayName": "Buiten"}},
+    )
     shorter = QUARTERLY.ending_before(datetime(2027, 7, 1).date()).to_graph()
     ada.call("PATCH", f"/me/events/{master['id']}", "event", json={"recurrence": shorter})
     after = instances(ada, master["id"])
@@ -405,12 +466,14 @@ def test_new_pattern_drops_exceptions(ada: CheckedClient) -> None:
     master = series(ada)
     found = instances(ada, master["id"])
     ada.call("PATCH", f"/me/events/{found[0]['id']}", "event", json={"subject": "Eigen"})
-    rule = Rule.build(datetime(2027, 1, 12, 10), "Europe/Amsterdam", NthWeekday(Weekday.TU, -1),
-                      count=2)
+    rule = Rule.build(
+        datetime(2027, 1, 12, 10), "Europe/Amsterdam", NthWeekday(Weekday.TU, -1), count=2
+    )
     ada.call("PATCH", f"/me/events/{master['id']}", "event", json={"recurrence": rule.to_graph()})
     after = instances(ada, master["id"])
     assert [(e["subject"], e["start"]["dateTime"][:10]) for e in after] == [
-        ("Goed gesprek", "2027-01-26"), ("Goed gesprek", "2027-04-27"),
+        ("Goed gesprek", "2027-01-26"),
+        ("Goed gesprek", "2027-04-27"),
     ]
 
 
@@ -460,15 +523,19 @@ def test_accept_and_decline(ada: CheckedClient, bob: CheckedClient) -> None:
     """Answers reach the organizer's attendee list; a declined copy leaves the calendar."""
     created = ada.call("POST", "/me/events", "event", json=event()).get_json()
     copy_id = calendar_view(bob)[0]["id"]
-    assert bob.call("POST", f"/me/events/{copy_id}/accept", json={"sendResponse": True}
-                    ).status_code == 202
+    assert (
+        bob.call("POST", f"/me/events/{copy_id}/accept", json={"sendResponse": True}).status_code
+        == 202
+    )
     organizer_view = ada.call("GET", f"/me/events/{created['id']}", "event").get_json()
     assert organizer_view["attendees"][0]["status"]["response"] == "accepted"
     assert bob.call("GET", f"/me/events/{copy_id}", "event").get_json()["showAs"] == "busy"
     bob.call("POST", f"/me/events/{copy_id}/decline", json={})
     assert calendar_view(bob) == []
-    assert bob.call("GET", f"/me/events/{copy_id}", "event").get_json()["responseStatus"][
-        "response"] == "declined"
+    assert (
+        bob.call("GET", f"/me/events/{copy_id}", "event").get_json()["responseStatus"]["response"]
+        == "declined"
+    )
     assert ada.call("POST", f"/me/events/{created['id']}/accept", json={}).status_code == 400
 
 
@@ -553,8 +620,12 @@ def schedule(client: CheckedClient, *emails: str, day: str = "2027-04-13") -> li
 def test_get_schedule(ada: CheckedClient, bob: CheckedClient) -> None:
     """Busy items per address in the request's zone; unknown addresses get an error."""
     series(ada)
-    bob.call("POST", "/me/events", "event", json={
-        **event("Tandarts", "2027-04-13T15:00:00", "2027-04-13T16:00:00"), "attendees": []})
+    bob.call(
+        "POST",
+        "/me/events",
+        "event",
+        json={**event("Tandarts", "2027-04-13T15:00:00", "2027-04-13T16:00:00"), "attendees": []},
+    )
     found = schedule(ada, ADA, BOB, "nobody@example.org")
     ada_items = [(i["status"], i["start"]["dateTime"][:16]) for i in found[0]["scheduleItems"]]
     assert ada_items == [("busy", "2027-04-13T10:00")]
@@ -570,14 +641,16 @@ def test_schedule_leaves_out_cancelled_and_declined(ada: CheckedClient, bob: Che
     """A cancelled occurrence frees both; a declined invitation frees the decliner."""
     master = series(ada)
     ada.call("DELETE", f"/me/events/{instances(ada, master['id'])[1]['id']}")
-    borrel = ada.call("POST", "/me/events", "event", json=event(
-        "Borrel", "2027-04-13T16:00:00", "2027-04-13T17:00:00")).get_json()
+    borrel = ada.call(
+        "POST",
+        "/me/events",
+        "event",
+        json=event("Borrel", "2027-04-13T16:00:00", "2027-04-13T17:00:00"),
+    ).get_json()
     copy = next(e for e in calendar_view(bob) if e["iCalUId"] == borrel["iCalUId"])
     bob.call("POST", f"/me/events/{copy['id']}/decline", json={})
     found = schedule(ada, ADA, BOB)
-    assert [i["start"]["dateTime"][:16] for i in found[0]["scheduleItems"]] == [
-        "2027-04-13T16:00"
-    ]
+    assert [i["start"]["dateTime"][:16] for i in found[0]["scheduleItems"]] == ["2027-04-13T16:00"]
     assert found[1]["scheduleItems"] == []
 
 
