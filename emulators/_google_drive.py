@@ -23,11 +23,14 @@ from emulators._google_http import (
     Call,
     Reply,
     bad_request,
+    not_found,
     page,
     stamp,
 )
 
 FOLDER = "application/vnd.google-apps.folder"
+Prepared = tuple[dict[str, Any], bytes | None, str | None]
+"""Metadata, media and media type of an upload, once read."""
 DEFAULT_FIELDS = ("kind", "id", "name", "mimeType")
 """What files.get/create/update answer without ``fields`` (files.list the same per file)."""
 WRITABLE = frozenset(
@@ -140,6 +143,17 @@ class File:
         return self.mime_type == FOLDER
 
 
+@dataclass
+class Session:
+    """A resumable upload under way: the call that opened it and the bytes so far."""
+
+    call: Call
+    metadata: dict[str, Any]
+    mime: str
+    total: int | None
+    received: bytearray = field(default_factory=bytearray)
+
+
 def _new_id() -> str:
     """A Drive-looking file id: 33 URL-safe characters starting with 1."""
     return "1" + base64.urlsafe_b64encode(uuid.uuid4().bytes + secrets.token_bytes(8)).decode()[:32]
@@ -157,6 +171,7 @@ class DriveApi:
         self.files: dict[str, File] = {}
         self.roots: dict[str, str] = {}
         self.generated: dict[str, str] = {}
+        self.sessions: dict[str, Session] = {}
         """Ids from generateIds not yet used, with the user they were generated for."""
 
     def reset(self) -> None:
@@ -164,6 +179,7 @@ class DriveApi:
         self.files.clear()
         self.roots.clear()
         self.generated.clear()
+        self.sessions.clear()
 
     def add_user(self, email: str) -> None:
         """Give a new user a My Drive root folder."""
@@ -301,6 +317,52 @@ class DriveApi:
             return parse_related(call)
         raise bad_request(f"Invalid upload type: {upload_type}", location="uploadType")
 
+    # -- resumable uploads --------------------------------------------------------------------
+
+    def _open_session(self, call: Call, *, creating: bool) -> Reply:
+        """Start a resumable upload: the metadata is checked now, the bytes come by PUT."""
+        metadata = self._metadata(call, call.json(), creating=creating)
+        mime = call.header("X-Upload-Content-Type") or "application/octet-stream"
+        length = call.header("X-Upload-Content-Length")
+        upload_id = secrets.token_urlsafe(24)
+        self.sessions[upload_id] = Session(call, metadata, mime, int(length) if length else None)
+        host = call.header("Host") or "127.0.0.1"
+        query = "&".join(f"{k}={v}" for k, v in call.query.items(multi=True) if k != "upload_id")
+        path = call.path.removeprefix("/resumable")
+        location = f"http://{host}{path}?{query}&upload_id={upload_id}"
+        return Reply(200, headers={"Location": location, "X-GUploader-UploadID": upload_id})
+
+    def resume(self, call: Call) -> Reply:
+        """PUT to a session URI: a chunk (``Content-Range``), or a status probe."""
+        session = self.sessions.get(call.query.get("upload_id") or "")
+        if session is None or session.call.user != call.user:
+            raise not_found("Upload session not found.")
+        total = session.total
+        content_range = call.header("Content-Range")
+        if content_range:
+            match = re.fullmatch(r"bytes (\*|(\d+)-(\d+))/(\*|\d+)", content_range.strip())
+            if match is None:
+                raise bad_request("Invalid Content-Range.", "badContent")
+            if match.group(4) != "*":
+                total = int(match.group(4))
+            if match.group(2) is not None and int(match.group(2)) != len(session.received):
+                raise bad_request("Chunk does not continue the upload.", "badContent")
+        else:
+            total = len(session.received) + len(call.body)
+        session.received += call.body
+        session.total = total
+        if total is None or len(session.received) < total:
+            reply = Reply(308)
+            if session.received:
+                reply.headers["Range"] = f"bytes=0-{len(session.received) - 1}"
+            return reply
+        del self.sessions[call.query["upload_id"]]
+        prepared = (session.metadata, bytes(session.received), session.mime)
+        opened = session.call
+        if opened.args.get("fileId"):
+            return self.update(opened, prepared)
+        return self.create(opened, prepared)
+
     # -- handlers -----------------------------------------------------------------------------
 
     def generate_ids(self, call: Call) -> Reply:
@@ -313,9 +375,11 @@ class DriveApi:
             self.generated[file_id] = call.user
         return Reply(200, {"kind": "drive#generatedIds", "space": space, "ids": ids})
 
-    def create(self, call: Call) -> Reply:
-        """files.create: metadata only, simple (media) or multipart upload."""
-        body, media, media_mime = self._upload(call)
+    def create(self, call: Call, prepared: Prepared | None = None) -> Reply:
+        """files.create: metadata only, simple (media), multipart or resumable upload."""
+        if prepared is None and call.query.get("uploadType") == "resumable":
+            return self._open_session(call, creating=True)
+        body, media, media_mime = prepared or self._upload(call)
         body = self._metadata(call, body, creating=True)
         file_id = body.get("id")
         if file_id is not None:
@@ -378,10 +442,12 @@ class DriveApi:
             return Reply(200, raw=head.content, content_type=head.mime_type)
         return self._answer(call, found)
 
-    def update(self, call: Call) -> Reply:
+    def update(self, call: Call, prepared: Prepared | None = None) -> Reply:
         """files.update (PATCH): metadata, and a new revision when content comes."""
         found = self._file(call)
-        body, media, media_mime = self._upload(call)
+        if prepared is None and call.query.get("uploadType") == "resumable":
+            return self._open_session(call, creating=False)
+        body, media, media_mime = prepared or self._upload(call)
         body = self._metadata(call, body, creating=False)
         if "parents" in body:
             raise ApiError(

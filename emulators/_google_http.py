@@ -55,6 +55,7 @@ DEFAULT_REASONS = {
 REASONS = {
     200: "OK",
     204: "No Content",
+    308: "Resume Incomplete",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
