@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import signal
 import threading
 from collections.abc import Iterable
@@ -143,6 +144,12 @@ def _is_loopback(host: str) -> bool:
     callback=_users,
     help="Add this user and print a bearer token for it (repeatable).",
 )
+@click.option(
+    "--tokens-file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the users' tokens as JSON {email: token}: the app's GRAPH_TOKENS or "
+    "GOOGLE_TOKENS setting.",
+)
 @click.pass_context
 def emulate(
     ctx: click.Context,
@@ -156,6 +163,7 @@ def emulate(
     rate: tuple[int, float] | None,
     concurrency: int | None,
     users: tuple[str, ...],
+    tokens_file: Path | None,
 ) -> None:
     """Serve the PROVIDER emulator (graph or google) until interrupted.
 
@@ -194,8 +202,11 @@ def emulate(
     if not _is_loopback(host):
         click.echo(f"warning: serving on {host}, reachable beyond this machine", err=True)
     click.echo(f"{provider} emulator on {server.url} (Ctrl-C stops it)")
-    for email in users:
-        click.echo(f"user={email} token={emulator.token(email)} url={base}")
+    tokens = {email: emulator.token(email) for email in users}
+    for email, token in tokens.items():
+        click.echo(f"user={email} token={token} url={base}")
+    if tokens_file is not None:
+        tokens_file.write_text(json.dumps(tokens, indent=2) + "\n", encoding="utf-8")
     try:
         _wait_for_stop()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import signal
 import subprocess
@@ -136,16 +137,19 @@ def parse_user_line(line: str) -> dict[str, str]:
     ],
 )
 def test_emulate_serves_until_interrupted(
-    provider: str, root: str, events: str, unauthenticated: object
+    provider: str, root: str, events: str, unauthenticated: object, tmp_path: Path
 ) -> None:
     """The real command prints a token and base URL; the token works, none is 401; Ctrl-C stops."""
-    served = Served([provider, "--port", "0", "--user", "ada@example.com", "--latency-ms", "5"])
+    tokens = tmp_path / "tokens.json"
+    args = ["--port", "0", "--user", "ada@example.com", "--latency-ms", "5"]
+    served = Served([provider, *args, "--tokens-file", str(tokens)])
     try:
         assert served.line().startswith(f"{provider} emulator on http://127.0.0.1:")
         user = parse_user_line(served.line())
         assert user["user"] == "ada@example.com"
         assert user["url"].startswith("http://127.0.0.1:")
         assert user["url"].endswith(root)
+        assert json.loads(tokens.read_text()) == {"ada@example.com": user["token"]}
         bearer = {"Authorization": f"Bearer {user['token']}"}
         listed = httpx.get(user["url"] + events, headers=bearer, timeout=10)
         assert listed.status_code == 200
