@@ -27,6 +27,9 @@ from connectors.errors import (
     Unavailable,
 )
 
+NOT_FOUND_CODES = frozenset({"ErrorInvalidIdMalformed"})
+"""400 codes that say the id names nothing: Exchange answers an id it cannot decode so."""
+
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (delta seconds or an HTTP date), None if absent or bad."""
@@ -57,7 +60,7 @@ def error_for(
         detail += f" ({message})"
     if status == 401:
         return AuthExpired(f"{detail}; the user must sign in again")
-    if status == 404:
+    if status == 404 or code in NOT_FOUND_CODES:
         return NotFound(detail)
     if status in (409, 412):
         return Conflict(f"{detail}; it changed meanwhile or already exists")

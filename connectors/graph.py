@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import importlib
 import json
 import threading
 import time
@@ -27,6 +26,12 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 from azure.core.credentials import AccessToken, AccessTokenInfo
+
+# First: importing the SDK's builders would raise one of kiota's own warnings (see _graph_sdk).
+from connectors import _graph_sdk
+
+# isort: split
+
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
@@ -137,24 +142,13 @@ class StaticToken:
 
 
 def warm_up() -> float:
-    """Import the SDK's heavy modules now (a fresh client's first request pays seconds for
-    them); returns the seconds spent. The app calls it in a background thread at start-up."""
+    """Import the SDK's modules and start the loop now; returns the seconds spent.
+
+    A fresh client's first request would otherwise pay for them. Importing this module already
+    imports them; the app imports it and calls this in a background thread at start-up.
+    """
     started = time.perf_counter()
-    for name in (
-        "msgraph.generated.users.item.user_item_request_builder",
-        "msgraph.generated.users.item.events.events_request_builder",
-        "msgraph.generated.users.item.events.item.event_item_request_builder",
-        "msgraph.generated.users.item.events.item.attachments.attachments_request_builder",
-        "msgraph.generated.users.item.calendar.calendar_request_builder",
-        "msgraph.generated.users.item.send_mail.send_mail_request_builder",
-        "msgraph.generated.models.event_collection_response",
-        "msgraph.generated.models.file_attachment",
-        "msgraph.generated.models.drive_item",
-        "msgraph.generated.models.schedule_information",
-        "kiota_serialization_json.json_parse_node_factory",
-        "kiota_serialization_text.text_parse_node_factory",
-    ):
-        importlib.import_module(name)
+    _graph_sdk.import_all()
     _loop.loop()
     return time.perf_counter() - started
 
@@ -396,7 +390,7 @@ class GraphCalendar:
 
     def _read_requests(self, event_id: str, tag: str = "") -> list[_graph_batch.BatchRequest]:
         path = f"{self._prefix}/events/{_id(event_id)}"
-        expand = quote(expand_properties(), safe="(),='")
+        expand = quote(expand_properties(), safe="(),='$")
         return [
             _graph_batch.BatchRequest(
                 f"event{tag}",
