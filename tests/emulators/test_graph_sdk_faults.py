@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -193,3 +194,39 @@ def test_answer_that_does_not_parse_is_unavailable(
     finally:
         graph.close()
     assert len(waits) == 8
+
+
+def test_parallel_calls_from_many_threads_share_one_client(
+    faulty: tuple[GraphEmulator, Faulty, str],
+) -> None:
+    """The app's thread pool calls the ports in parallel: every call gets its own answer."""
+    emulator, _, base_url = faulty
+    graph = account(emulator, base_url, [])
+    try:
+        cal = graph.calendar(ADA)
+        created = [
+            cal.create_event(meeting(f"Gesprek {n}"), idempotency_key=f"k{n}") for n in range(6)
+        ]
+        with ThreadPoolExecutor(8) as pool:
+            subjects = list(pool.map(lambda e: cal.get_event(e.id).subject, created * 4))
+    finally:
+        graph.close()
+    assert subjects == [e.subject for e in created] * 4
+
+
+def test_app_only_credentials_address_users_by_email(
+    faulty: tuple[GraphEmulator, Faulty, str],
+) -> None:
+    """With app_only the ports go to /users/{email}/..., not /me."""
+    emulator, wrapper, base_url = faulty
+    graph = GraphAccount(StaticToken(emulator.token(ADA)), base_url=base_url, app_only=True)
+    try:
+        created = graph.calendar(ADA).create_event(meeting(), idempotency_key="k")
+        assert graph.calendar(ADA).get_event(created.id).subject == "Overleg"
+        graph.drive(ADA).put("dossier", "a.txt", b"x")
+        assert graph.drive(ADA).get("dossier", "a.txt").content == b"x"
+    finally:
+        graph.close()
+    # Downloads follow Graph's 302 to a pre-authenticated URL outside the API.
+    paths = [p for _, p in wrapper.seen if p.startswith("/v1.0/") and p != "/v1.0/$batch"]
+    assert paths and all(p.startswith(f"/v1.0/users/{ADA}/") for p in paths)
