@@ -725,9 +725,26 @@ class Calendars:
                 if copy.meeting is meeting and not copy.cancelled:
                     copy.cancelled = True
 
-    def _organizer_item(self, meeting: Meeting) -> Item | None:
-        mailbox = self.mailbox(meeting.organizer)
-        return next((i for i in mailbox.items.values() if i.meeting is meeting), None)
+    def welcome(self, email: str, now: datetime) -> None:
+        """A user just made known gets copies of the live meetings that invite them.
+
+        The emulator's tenant is taken to have held the mailbox all along, so the order in which
+        a test makes users known does not change what their calendars hold.
+        """
+        key = email.lower()
+        meetings = {
+            id(i.meeting): i.meeting
+            for mailbox in self.mailboxes.values()
+            for i in mailbox.items.values()
+            if i.organizer
+        }
+        for meeting in meetings.values():
+            if meeting.deleted or key == meeting.organizer or key not in meeting.everyone():
+                continue
+            mailbox = self.mailbox(key)
+            if not any(i.meeting is meeting for i in mailbox.items.values()):
+                copy = Item(new_id(), key, meeting, False, now, response="notResponded")
+                mailbox.items[copy.id] = copy
 
     @staticmethod
     def check_etag(view: View, if_match: str | None) -> None:

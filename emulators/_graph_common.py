@@ -155,3 +155,14 @@ def json_response(
     """A JSON answer with Graph's content type."""
     body = json.dumps(data, ensure_ascii=False).encode()
     return Response(body, status=status, headers=dict(headers or {}), content_type=_JSON)
+
+
+def param(body: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """An action parameter, matched case-insensitively as Graph does.
+
+    msgraph-sdk writes action parameters in PascalCase (``Message``, ``Schedules``).
+    """
+    for key, value in body.items():
+        if key.lower() == name.lower():
+            return value
+    return default

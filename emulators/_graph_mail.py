@@ -29,6 +29,7 @@ from emulators._graph_common import (
     change_key,
     json_response,
     new_id,
+    param,
     short_stamp,
 )
 from emulators._graph_odata import page, parse_expand, parse_filter, parse_select
@@ -112,12 +113,12 @@ class Mail:
             message, properties, save = self._from_mime(call.request.get_data()), {}, True
         else:
             body = call.json()
-            given = body.get("message")
+            given = param(body, "message")
             if not isinstance(given, dict):
                 raise bad_request("The 'message' parameter is required.", "ErrorInvalidParameter")
             message = given
             properties = parse_properties(message.get("singleValueExtendedProperties"))
-            save = body.get("saveToSentItems", True) is not False
+            save = param(body, "saveToSentItems", True) is not False
         data, mime = self._store(call, message, sender_name)
         self._messages.append(Message(data["id"], call.owner, data, mime, properties, save))
 

@@ -44,6 +44,7 @@ from emulators._graph_common import (
     date_time_zone,
     is_zone,
     json_response,
+    param,
     parse_instant,
     parse_local,
     resolve_zone,
@@ -178,6 +179,7 @@ class GraphEmulator:
             resolve_zone(tz)
             display = name or email.split("@", maxsplit=1)[0].title()
             self._users[key] = User(str(uuid.uuid4()), email, display, tz)
+            self._calendars.welcome(key, self._clock())
 
     def token(self, email: str) -> str:
         """A bearer token for `email` (the user is added if unknown)."""
@@ -492,7 +494,7 @@ class GraphEmulator:
 
     def _get_schedule(self, call: Call) -> Response:
         body = call.json()
-        schedules = body.get("schedules")
+        schedules = param(body, "schedules")
         if not isinstance(schedules, list) or not schedules:
             raise bad_request("The 'schedules' parameter is required.", "ErrorInvalidParameter")
         if len(schedules) > 100:
@@ -501,7 +503,7 @@ class GraphEmulator:
         hi, _ = self._schedule_time(body, "endTime")
         if hi <= lo:
             raise bad_request("The endTime must be after the startTime.", "ErrorInvalidParameter")
-        interval = body.get("availabilityViewInterval", 30)
+        interval = param(body, "availabilityViewInterval", 30)
         if not isinstance(interval, int) or not 5 <= interval <= 1440:
             raise bad_request(
                 "availabilityViewInterval must be 5-1440 minutes.", "ErrorInvalidParameter"
@@ -512,7 +514,7 @@ class GraphEmulator:
 
     @staticmethod
     def _schedule_time(body: Mapping[str, Any], key: str) -> tuple[datetime, str]:
-        value = body.get(key)
+        value = param(body, key)
         if not isinstance(value, Mapping):
             raise bad_request(f"The '{key}' parameter is required.", "ErrorInvalidParameter")
         zone_name = str(value.get("timeZone") or "UTC")

@@ -248,3 +248,46 @@ def test_reset_forgets_everything(graph: GraphEmulator, ada: CheckedClient) -> N
     graph.reset()
     assert graph.sent() == []
     assert ada.call("GET", "/me/events").status_code == 401
+
+
+def test_action_parameters_are_case_insensitive(graph: GraphEmulator, ada: CheckedClient) -> None:
+    """msgraph-sdk writes action parameters in PascalCase; Graph takes them, so do we."""
+    body = mail()
+    response = ada.call(
+        "POST",
+        "/me/sendMail",
+        json={"Message": body["message"], "SaveToSentItems": True},
+    )
+    assert response.status_code == 202
+    schedule = ada.call(
+        "POST",
+        "/me/calendar/getSchedule",
+        "schedule",
+        json={
+            "Schedules": [ADA],
+            "StartTime": {"dateTime": "2027-01-01T00:00:00", "timeZone": "UTC"},
+            "EndTime": {"dateTime": "2027-01-02T00:00:00", "timeZone": "UTC"},
+            "AvailabilityViewInterval": 60,
+        },
+    )
+    assert schedule.get_json()["value"][0]["availabilityView"] == "0" * 24
+    assert len(graph.sent()) == 1
+
+
+def test_late_user_gets_copies(graph: GraphEmulator, ada: CheckedClient) -> None:
+    """A user made known after being invited finds the meeting in their calendar."""
+    ada.call(
+        "POST",
+        "/me/events",
+        "event",
+        json={
+            "subject": "x",
+            "start": {"dateTime": "2027-02-01T14:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2027-02-01T15:00:00", "timeZone": "UTC"},
+            "attendees": [{"emailAddress": {"address": "late@example.org"}}],
+        },
+    )
+    late = CheckedClient(graph, "late@example.org")
+    query = "startDateTime=2027-02-01T00:00:00Z&endDateTime=2027-02-02T00:00:00Z"
+    found = late.call("GET", f"/me/calendarView?{query}", "events").get_json()["value"]
+    assert [e["subject"] for e in found] == ["x"]
