@@ -194,6 +194,8 @@ def emulate(
         limits=limits,
         faults=faults,
     )
+    if hasattr(emulator, "batch_target"):
+        emulator.batch_target = network  # Graph throttles and fails each $batch item on its own
     try:
         server = Server(network, port, host=host)
     except OSError as exc:
