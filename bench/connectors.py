@@ -1,0 +1,707 @@
+"""Connector speed: each SDK against a raw client, Graph's first request, the panel per provider.
+
+Writes `results/connectors.json`:
+- `overhead`: per call, p50/p95 of `GraphAccount` / `GoogleAccount` (`get_event`, `events`,
+  drive `get`) and of a raw client (httpx for Graph, httplib2 for Google) sending the very
+  requests the connector sent (captured on the wire: same URLs, token and bodies), one after
+  another, on the same served emulator with no added latency. Samples alternate between the two,
+  so a busy machine slows both alike. `overhead_ms` is connector minus raw; `requests_per_call`
+  counts HTTP requests at the emulator (`Network.stats`; a ``$batch`` is one). Both clients
+  would keep their connection alive, but werkzeug's server closes it after every answer, so
+  each request pays a new TCP connection on both sides (`connections_per_call`).
+- `first_request`: in fresh interpreters, Graph's first `get_event` and `events` cold and after
+  `warm_up()`, each followed by a second call; then `create_app` with ``BACKEND=graph`` and its
+  first context call once the start-up warm-up has finished, against an app that imports the
+  SDK only when the first user needs it.
+- `panel_context`: ``GET /api/context`` through the app with each provider behind `Network`
+  with `LATENCY_MS` per request, for the employee's and the manager's copy of an occurrence
+  with a previous record, first open (the event's mapping not yet remembered) and remembered:
+  p50, p50 / latency, provider requests per call, and one call's request timeline with its
+  critical path (the longest chain of requests each waiting for the one before).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httplib2
+import httpx
+from flask import Flask
+from google.oauth2.credentials import Credentials
+
+from addin.app import create_app
+from addin.registry import DB_NAME
+from bench._common import write_result
+from cadence.recurrence import NthWeekday, Rule
+from connectors.google import GoogleAccount
+from connectors.graph import GraphAccount, StaticToken
+from connectors.models import Attendee, NewEvent
+from connectors.testing import ManualClock
+from emulators.google import GoogleEmulator
+from emulators.graph import GraphEmulator
+from emulators.network import Network
+from emulators.serve import Server
+
+ADA, GRACE = "ada@example.org", "grace@example.org"
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+TZ = "Europe/Amsterdam"
+PROVIDERS = ("graph", "google")
+CALLS = 300
+"""Samples per operation and client in `overhead`."""
+LATENCY_MS = 50
+CONTEXT_CALLS = 12
+"""Samples per case in `panel_context` (each is a few round trips of `LATENCY_MS`)."""
+KEPT_HEADERS = ("authorization", "content-type", "accept", "prefer", "if-match", "if-none-match")
+"""Request headers a raw replay sends as the connector did (the rest is the client's own)."""
+
+
+# -- the wire: a served emulator whose requests can be counted, captured and timed ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request as it reached the emulator, and when (perf_counter seconds)."""
+
+    method: str
+    target: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    start: float
+    end: float
+    connection: int
+    """The client's port: requests with one port came over one TCP connection."""
+
+
+class Capture:
+    """WSGI middleware that keeps every request passing while `on` is set."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.on = False
+        self.seen: list[Request] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Pass the request on; when capturing, note it with its start and end."""
+        if not self.on:
+            return self.app(environ, start_response)  # type: ignore[no-any-return]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        headers = [(k[5:].replace("_", "-").lower(), str(v)) for k, v in environ.items()]
+        headers = [(k, v) for k, v in headers if k in KEPT_HEADERS]
+        if environ.get("CONTENT_TYPE"):
+            headers.append(("content-type", environ["CONTENT_TYPE"]))
+        raw = environ.get("RAW_URI") or environ.get("PATH_INFO", "")
+        start = time.perf_counter()
+        served = self.app(environ, start_response)
+        try:
+            answer = list(served)
+        finally:
+            close = getattr(served, "close", None)
+            if close is not None:
+                close()
+        with self._lock:
+            self.seen.append(
+                Request(
+                    environ["REQUEST_METHOD"],
+                    raw,
+                    tuple(headers),
+                    body,
+                    start,
+                    time.perf_counter(),
+                    int(environ.get("REMOTE_PORT") or 0),
+                )
+            )
+        return answer
+
+    @contextmanager
+    def capturing(self) -> Iterator[list[Request]]:
+        """Capture the requests of the block into the list it yields (sorted by start)."""
+        found: list[Request] = []
+        with self._lock:
+            self.seen = []
+        self.on = True
+        try:
+            yield found
+        finally:
+            self.on = False
+            with self._lock:
+                found.extend(sorted(self.seen, key=lambda r: r.start))
+                self.seen = []
+
+
+class CamelCaseActions:
+    """WSGI middleware giving ``getSchedule`` its parameters in camelCase.
+
+    msgraph-sdk's model writes them in PascalCase (``Schedules``, ``StartTime``), as Graph's
+    metadata names them, and Graph accepts that; the emulator reads camelCase only so far.
+    Planning needs it; no timed call goes through it.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Re-key a getSchedule body; pass everything else as it is."""
+        if environ.get("PATH_INFO", "").endswith("/calendar/getSchedule"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            fixed = json.dumps({k[:1].lower() + k[1:]: v for k, v in body.items()}).encode()
+            environ["wsgi.input"] = io.BytesIO(fixed)
+            environ["CONTENT_LENGTH"] = str(len(fixed))
+        return self.app(environ, start_response)  # type: ignore[no-any-return]
+
+
+@dataclass
+class Wire:
+    """An emulator behind `Network` (counting) and `Capture`, served on 127.0.0.1."""
+
+    name: str
+    emulator: Any
+    network: Network
+    capture: Capture
+    server: Server
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        """What a connector is pointed at (Graph's version segment, Google's root)."""
+        return f"{self.server.url}/v1.0" if self.name == "graph" else f"{self.server.url}/"
+
+    def requests(self) -> int:
+        """HTTP requests counted by the network middleware so far."""
+        return self.network.stats.requests
+
+
+@contextmanager
+def wire(name: str) -> Iterator[Wire]:
+    """Serve a fresh emulator of `name` with Ada and Grace as users."""
+    emulator: Any = GraphEmulator() if name == "graph" else GoogleEmulator()
+    for email, person in ((ADA, "Ada"), (GRACE, "Grace")):
+        emulator.add_user(email, person, TZ)
+    network = Network(emulator, user_of=emulator.user_of, error_body=emulator.error_body)
+    capture = Capture(CamelCaseActions(network) if name == "graph" else network)
+    with Server(capture) as server:
+        tokens = {email: emulator.token(email) for email in (ADA, GRACE)}
+        yield Wire(name, emulator, network, capture, server, tokens)
+
+
+def account(w: Wire) -> Any:
+    """The connector's account on `w`, one token per user, as the app builds it."""
+    if w.name == "graph":
+        return GraphAccount(lambda email: StaticToken(w.tokens[email]), base_url=w.base_url)
+    return GoogleAccount(lambda email: Credentials(token=w.tokens[email]), root_url=w.base_url)
+
+
+# -- statistics ------------------------------------------------------------------------------------
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    """p50, p95 and max of samples in milliseconds (the `bench._common.timed` shape)."""
+    ordered = sorted(samples)
+    return {
+        "runs": len(ordered),
+        "p50_ms": round(statistics.median(ordered), 3),
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 3),
+        "max_ms": round(ordered[-1], 3),
+    }
+
+
+def paired(
+    a: Callable[[], object], b: Callable[[], object], repeat: int
+) -> tuple[list[float], ...]:
+    """Time `a` and `b` alternately `repeat` times each; two lists of milliseconds."""
+    first: list[float] = []
+    second: list[float] = []
+    for _ in range(repeat):
+        for fn, samples in ((a, first), (b, second)):
+            t0 = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - t0) * 1000)
+    return first, second
+
+
+def critical_path(requests: list[Request]) -> int:
+    """The longest chain of requests each starting after the previous one ended."""
+    depth: list[int] = []
+    for i, request in enumerate(requests):
+        before = [depth[j] for j in range(i) if requests[j].end <= request.start]
+        depth.append(1 + max(before, default=0))
+    return max(depth, default=0)
+
+
+def shown(request: Request) -> str:
+    """``METHOD path``, cut short; a ``$batch`` lists the requests inside it."""
+    path = request.target.split("?", 1)[0]
+    path = path if len(path) <= 90 else path[:60] + "..." + path[-27:]
+    if path.endswith("/$batch") and request.body:
+        inner = json.loads(request.body).get("requests") or []
+        path += " [" + ", ".join(str(r.get("url", "")).split("?", 1)[0] for r in inner) + "]"
+    elif "alt=media" in request.target:
+        path += "?alt=media"
+    return f"{request.method} {path}"
+
+
+def timeline(requests: list[Request]) -> list[str]:
+    """Each request as ``+start..end ms METHOD path``, relative to the first one's start."""
+    if not requests:
+        return []
+    zero = requests[0].start
+    return [
+        f"+{(r.start - zero) * 1000:.0f}..{(r.end - zero) * 1000:.0f} ms {shown(r)}"
+        for r in requests
+    ]
+
+
+# -- 1. overhead of each connector against a raw client ----------------------------------------
+
+
+def fixture(ports: Any) -> dict[str, Callable[[], object]]:
+    """Ada's calendar with a single event (one attachment) and a quarterly series, a 4 KB file;
+    the three operations to time on them."""
+    calendar, drive = ports.calendar(ADA), ports.drive(ADA)
+    start = NOW + timedelta(days=1, hours=1)
+    single = calendar.create_event(
+        NewEvent(
+            subject="Overleg",
+            start=start,
+            end=start + timedelta(hours=1),
+            tz=TZ,
+            organizer=ADA,
+            attendees=(Attendee(GRACE, "Grace"),),
+            body_html="<p>Agenda</p>",
+        ),
+        idempotency_key="bench-single",
+    )
+    calendar.add_attachment(single.id, "agenda.html", b"<p>" + b"x" * 2000 + b"</p>", "text/html")
+    rule = Rule.build(datetime(2026, 12, 1, 10, 0), TZ, NthWeekday(1, 1))
+    first = datetime(2026, 12, 1, 10, 0).replace(tzinfo=UTC) - timedelta(hours=1)
+    calendar.create_event(
+        NewEvent(
+            subject="Het goede gesprek",
+            start=first,
+            end=first + timedelta(hours=1),
+            tz=TZ,
+            organizer=ADA,
+            attendees=(Attendee(GRACE, "Grace"),),
+            recurrence=rule,
+        ),
+        idempotency_key="bench-series",
+    )
+    drive.put("bench", "doc.json", os.urandom(4096), content_type="application/json")
+    window = (NOW, NOW + timedelta(days=365))
+    return {
+        "get_event": lambda: calendar.get_event(single.id),
+        "events": lambda: calendar.events(*window),
+        "drive_get": lambda: drive.get("bench", "doc.json"),
+    }
+
+
+@contextmanager
+def raw_client(w: Wire) -> Iterator[Callable[[list[Request]], None]]:
+    """A raw client replaying captured requests in order, reusing its connection when it can."""
+    if w.name == "graph":
+        with httpx.Client(base_url=w.server.url, follow_redirects=False) as client:
+
+            def send_httpx(requests: list[Request]) -> None:
+                for r in requests:
+                    answer = client.request(
+                        r.method, r.target, headers=list(r.headers), content=r.body or None
+                    )
+                    answer.read()
+                    if answer.status_code >= 400:
+                        raise RuntimeError(f"raw {r.method} {r.target}: {answer.status_code}")
+
+            yield send_httpx
+        return
+    http = httplib2.Http()
+
+    def send_httplib2(requests: list[Request]) -> None:
+        for r in requests:
+            response, _content = http.request(
+                w.server.url + r.target, r.method, body=r.body or None, headers=dict(r.headers)
+            )
+            if response.status >= 400:
+                raise RuntimeError(f"raw {r.method} {r.target}: {response.status}")
+
+    try:
+        yield send_httplib2
+    finally:
+        http.close()
+
+
+def overhead(name: str, repeat: int = CALLS) -> dict[str, Any]:
+    """Connector against raw client per operation, on a fresh served emulator of `name`."""
+    with wire(name) as w, raw_client(w) as replay:
+        ports = account(w)
+        operations = fixture(ports)
+        out: dict[str, Any] = {}
+        for op, call in operations.items():
+            for _ in range(min(3, repeat)):  # first calls build clients, parse documents
+                call()
+            with w.capture.capturing() as sent:
+                call()
+            requests = list(sent)
+            replay(requests)
+            before = w.requests()
+            connector, raw = paired(call, functools.partial(replay, requests), repeat)
+            # The raw side sends exactly the captured requests; the rest is the connector's.
+            per_call = (w.requests() - before - repeat * len(requests)) / repeat
+            c, r = summary(connector), summary(raw)
+            out[op] = {
+                "connector": c,
+                "raw": r,
+                "overhead_ms": {
+                    "p50": round(c["p50_ms"] - r["p50_ms"], 3),
+                    "p95": round(c["p95_ms"] - r["p95_ms"], 3),
+                },
+                "requests_per_call": round(per_call, 2),
+                "connections_per_call": len({q.connection for q in requests}),
+                "requests": [shown(q) for q in requests],
+            }
+        if name == "graph":
+            ports.close()
+    return out
+
+
+# -- 2. Graph's first request, and who pays it ---------------------------------------------------
+
+FIRST_REQUEST = textwrap.dedent(
+    """
+    import json, sys, time
+    from datetime import datetime
+    mode, url, token, email, event_id, start, end = sys.argv[1:8]
+    window = (datetime.fromisoformat(start), datetime.fromisoformat(end))
+    out = {}
+    t = time.perf_counter()
+    import connectors.graph as graph
+    out["import_ms"] = (time.perf_counter() - t) * 1000
+    if mode == "warm":
+        t = time.perf_counter()
+        graph.warm_up()
+        out["warm_up_call_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    account = graph.GraphAccount(graph.StaticToken(token), base_url=url)
+    calendar = account.calendar(email)
+    out["build_account_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    calendar.get_event(event_id)
+    out["first_get_event_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    calendar.get_event(event_id)
+    out["second_get_event_ms"] = (time.perf_counter() - t) * 1000
+    # calendarView answers are parsed into the SDK's typed models: their own first-use cost.
+    for n in ("first", "second"):
+        t = time.perf_counter()
+        calendar.events(*window)
+        out[f"{n}_events_ms"] = (time.perf_counter() - t) * 1000
+    account.close()
+    print(json.dumps({k: round(v, 1) for k, v in out.items()}))
+    """
+)
+
+APP_START = textwrap.dedent(
+    """
+    import json, sys, threading, time
+    from datetime import datetime
+    mode, settings, email, event_id, now = sys.argv[1:6]
+    settings, now = json.loads(settings), datetime.fromisoformat(now)
+    out = {}
+    t = time.perf_counter()
+    from addin.app import create_app
+    out["import_app_ms"] = (time.perf_counter() - t) * 1000
+    ports = {}
+    if mode == "lazy":
+        # No start-up warm-up: the Graph connector is imported when a user first needs it.
+        tokens = json.load(open(settings["GRAPH_TOKENS"]))
+        made = []
+
+        def account():
+            if not made:
+                from connectors.graph import GraphAccount, StaticToken
+                made.append(GraphAccount(
+                    lambda e: StaticToken(tokens[e.lower()]), base_url=settings["GRAPH_URL"]
+                ))
+            return made[0]
+
+        ports = {
+            "calendar": lambda e: account().calendar(e),
+            "drive": lambda e: account().drive(e),
+            "mailer": lambda e: account().mailer(e),
+        }
+    t = time.perf_counter()
+    app = create_app(settings, clock=lambda: now, **ports)
+    out["create_app_ms"] = (time.perf_counter() - t) * 1000
+    warm = [th for th in threading.enumerate() if th.name == "graph-warm-up"]
+    out["warm_up_running_at_return"] = bool(warm)
+    if mode == "warm-up":
+        t = time.perf_counter()
+        for th in warm:
+            th.join(timeout=60)
+        out["warm_up_left_after_create_app_ms"] = (time.perf_counter() - t) * 1000
+    client = app.test_client()
+    identity = app.extensions["goedgesprek.identity"]
+    headers = {"Authorization": "Bearer " + identity.issue(email, "Ada")}
+    # The app's own first-use costs (catalogs, token check) on a call that reaches no provider.
+    assert client.get("/api/context?event=", headers=headers).status_code == 400
+    for n in ("first", "second"):
+        t = time.perf_counter()
+        answer = client.get(f"/api/context?event={event_id}", headers=headers)
+        out[f"{n}_context_ms"] = (time.perf_counter() - t) * 1000
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+    print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in out.items()}))
+    """
+)
+
+
+def fresh_python(script: str, *args: str) -> dict[str, Any]:
+    """Run `script` in a fresh interpreter of this venv; its JSON line on stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"fresh interpreter failed:\n{done.stderr[-3000:]}")
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def first_request(w: Wire, event_id: str, *, warm: bool = True) -> dict[str, Any]:
+    """Graph's first `get_event` and `events` in fresh interpreters: cold, after `warm_up()`."""
+    window = (NOW.isoformat(), (NOW + timedelta(days=400)).isoformat())
+    args = (w.base_url, w.tokens[ADA], ADA, event_id, *window)
+    cold = fresh_python(FIRST_REQUEST, "cold", *args)
+    cold["cold_total_ms"] = round(
+        cold["import_ms"] + cold["build_account_ms"] + cold["first_get_event_ms"], 1
+    )
+    out = {"cold": cold}
+    if warm:
+        warmed = fresh_python(FIRST_REQUEST, "warm", *args)
+        warmed["warm_up_ms"] = round(warmed["import_ms"] + warmed["warm_up_call_ms"], 1)
+        out["after_warm_up"] = warmed
+    return out
+
+
+def app_start(
+    settings: Mapping[str, Any], event_id: str, now: datetime, *, warm: bool = True
+) -> dict[str, Any]:
+    """`create_app` with BACKEND=graph and its first context call, with and without warm-up."""
+    args = (json.dumps(dict(settings)), ADA, event_id, now.isoformat())
+    out = {"no_warm_up": fresh_python(APP_START, "lazy", *args)}
+    if warm:
+        out["start_up_warm_up"] = fresh_python(APP_START, "warm-up", *args)
+    return out
+
+
+# -- 3. the side panel's context over each provider ----------------------------------------------
+
+
+@dataclass
+class Panel:
+    """The app on one provider with a planned series and two documents in the employee's drive."""
+
+    app: Flask
+    clock: ManualClock
+    settings: dict[str, Any]
+    headers: dict[str, dict[str, str]]
+    copies: dict[str, str]
+    """Each partner's event id of the occurrence after the recorded one."""
+
+    def context(self, who: str) -> None:
+        """One ``GET /api/context`` for `who`'s copy; raises unless it answers 200."""
+        url = f"/api/context?event={self.copies[who]}&lang=nl"
+        answer = self.app.test_client().get(url, headers=self.headers[who])
+        if answer.status_code != 200:
+            raise RuntimeError(f"context for {who}: {answer.get_data(as_text=True)[:500]}")
+
+
+def panel(w: Wire, data_dir: Path) -> Panel:
+    """Plan a series through the API, agree an agenda, record it; find the next occurrence."""
+    tokens = data_dir / "tokens.json"
+    tokens.write_text(json.dumps(w.tokens))
+    settings: dict[str, Any] = {"TESTING": True, "DATA_DIR": str(data_dir), "BACKEND": w.name}
+    if w.name == "graph":
+        settings |= {"GRAPH_URL": w.base_url, "GRAPH_TOKENS": str(tokens)}
+    else:
+        settings |= {"GOOGLE_ROOT_URL": w.base_url, "GOOGLE_TOKENS": str(tokens)}
+    clock = ManualClock(NOW)
+    app = create_app(settings, clock=clock)
+    client = app.test_client()
+    identity = app.extensions["goedgesprek.identity"]
+    headers = {
+        ADA: {"Authorization": f"Bearer {identity.issue(ADA, 'Ada')}"},
+        GRACE: {"Authorization": f"Bearer {identity.issue(GRACE, 'Grace')}"},
+    }
+    prefs = {"weekdays": ["TU", "WE", "TH"], "earliest": "09:30", "latest": "12:00"}
+    body = {"partner": GRACE, "role": "employee", "preferences": prefs, "request_id": "bench-01"}
+    planned = client.post("/api/series", json=body, headers=headers[ADA])
+    if planned.status_code != 201:
+        raise RuntimeError(f"planning failed: {planned.get_data(as_text=True)[:500]}")
+    ctx = planned.get_json()["context"]
+
+    def ops(who: str, ctx: dict[str, Any], *items: dict[str, Any]) -> Any:
+        url = f"/api/series/{ctx['series']['id']}/occurrences/{ctx['occurrence']['key']}"
+        extra = {"If-Match": ctx["etag"]} if ctx["etag"] else {}
+        payload = {"event": ctx["event"]["id"], "ops": list(items)}
+        answer = client.post(url, json=payload, headers={**headers[who], **extra})
+        if answer.status_code != 200:
+            raise RuntimeError(f"ops failed: {answer.get_data(as_text=True)[:500]}")
+        return answer.get_json()
+
+    ctx = ops(
+        ADA,
+        ctx,
+        {"op": "agenda.add_item", "theme": "personal", "title": "Energie"},
+        {"op": "agenda.add_item", "theme": "growth", "title": "Cursus"},
+        {"op": "agenda.share"},
+        {"op": "agenda.agree"},
+    )
+    ctx = ops(GRACE, ctx, {"op": "agenda.agree"})
+    clock.set(datetime.fromisoformat(ctx["occurrence"]["end"]) + timedelta(minutes=5))
+    item = ctx["agenda"]["items"][1]["id"]
+    ctx = ops(
+        ADA,
+        ctx,
+        {"op": "record.summarise", "item": item, "text": "Later", "finished": False},
+        {"op": "record.add_agreement", "text": "Ada zoekt een cursus"},
+        {"op": "record.add_action", "description": "Cursus zoeken", "owner": "employee"},
+        {"op": "record.propose", "agreement": "*"},
+        {"op": "record.accept", "agreement": "*"},
+    )
+    ops(GRACE, ctx, {"op": "record.accept", "agreement": "*"})
+    calendar = app.extensions["goedgesprek.ports"]["calendar"]
+    master = calendar(ADA).get_event(ctx["event"]["id"]).series_id
+    after = datetime.fromisoformat(ctx["occurrence"]["end"])
+    following = calendar(ADA).instances(master, after, after + timedelta(days=200))[0]
+    near = (following.start - timedelta(minutes=1), following.end + timedelta(minutes=1))
+    theirs = [e for e in calendar(GRACE).events(*near) if e.start == following.start]
+    if len(theirs) != 1:
+        raise RuntimeError(f"expected one copy in Grace's calendar, found {len(theirs)}")
+    copies = {ADA: following.id, GRACE: theirs[0].id}
+    return Panel(app, clock, settings, headers, copies)
+
+
+class Aliases:
+    """The registry's remembered event mappings, saved once and put back before a first open."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._db = data_dir / DB_NAME
+        with closing(sqlite3.connect(self._db)) as db:
+            rows = db.execute("SELECT user_email, event_id, series_id FROM event_alias")
+            self._saved = rows.fetchall()
+
+    def restore(self) -> None:
+        """Forget every mapping made since the snapshot."""
+        with closing(sqlite3.connect(self._db)) as db, db:
+            db.execute("DELETE FROM event_alias")
+            db.executemany("INSERT INTO event_alias VALUES (?, ?, ?)", self._saved)
+
+
+def context_case(
+    w: Wire, p: Panel, who: str, *, first_open: Aliases | None, repeat: int, latency_ms: float
+) -> dict[str, Any]:
+    """p50 of `repeat` context calls (each a first open when `first_open` is given)."""
+    samples: list[float] = []
+    requests = 0
+    shown: list[Request] = []
+    for i in range(repeat):
+        if first_open is not None:
+            first_open.restore()
+        before = w.requests()
+        with w.capture.capturing() as sent:
+            t0 = time.perf_counter()
+            p.context(who)
+            samples.append((time.perf_counter() - t0) * 1000)
+        requests += w.requests() - before
+        if i == 0:
+            shown = sent
+    stats = summary(samples)
+    return {
+        **stats,
+        "p50_over_latency": round(stats["p50_ms"] / latency_ms, 2),
+        "requests_per_call": round(requests / repeat, 2),
+        "critical_path": critical_path(shown),
+        "timeline": timeline(shown),
+    }
+
+
+def panel_context(
+    name: str,
+    *,
+    repeat: int = CONTEXT_CALLS,
+    latency_ms: float = LATENCY_MS,
+    startup: bool = True,
+    warm: bool = True,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Context over `name` with latency; for Graph also the first-request figures (`startup`),
+    with the warmed-up interpreters too when `warm`."""
+    with tempfile.TemporaryDirectory() as tmp, wire(name) as w:
+        p = panel(w, Path(tmp))
+        first_open = Aliases(Path(tmp))
+        first: dict[str, Any] | None = None
+        if startup and name == "graph":
+            # No added latency here: the figures are the client's own start-up costs.
+            first = first_request(w, p.copies[ADA], warm=warm)
+            p.context(ADA)  # remembered from now on, as for the fresh apps below
+            first |= {"app": app_start(p.settings, p.copies[ADA], p.clock(), warm=warm)}
+            first_open.restore()
+        w.network.latency_ms = latency_ms
+        out: dict[str, Any] = {"latency_per_request_ms": latency_ms}
+        for who, role in ((ADA, "employee"), (GRACE, "manager")):
+            out[role] = {
+                case: context_case(
+                    w, p, who, first_open=aliases, repeat=repeat, latency_ms=latency_ms
+                )
+                for case, aliases in (("first_open", first_open), ("remembered", None))
+            }
+        w.network.latency_ms = 0
+        provider = p.app.extensions.get("goedgesprek.provider")
+        if provider is not None:
+            provider.close()
+    return out, first
+
+
+def main() -> None:
+    """Run the three measurements and write `results/connectors.json`."""
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "overhead": {name: overhead(name) for name in PROVIDERS},
+        "panel_context": {},
+    }
+    for name in PROVIDERS:
+        context, first = panel_context(name)
+        results["panel_context"][name] = context
+        if first is not None:
+            results["first_request"] = first
+    results["run_s"] = round(time.perf_counter() - started, 1)
+    write_result("connectors", results)
+
+
+if __name__ == "__main__":
+    main()
