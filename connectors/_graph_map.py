@@ -298,7 +298,10 @@ def _attendee(data: Mapping[str, Any]) -> Attendee:
 
 
 def from_graph_attachment(data: Mapping[str, Any]) -> AttachmentInfo:
-    """An `AttachmentInfo` from a Graph attachment (file attachment metadata)."""
+    """An `AttachmentInfo` from a Graph attachment (file attachment metadata).
+
+    Graph's ``size`` is the stored attachment's, somewhat more than the file's own bytes.
+    """
     return AttachmentInfo(
         id=str(data["id"]),
         name=str(data.get("name") or ""),

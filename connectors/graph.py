@@ -568,7 +568,8 @@ class GraphCalendar:
     ) -> Event:
         """PATCH the event (If-Match when given); a new start keeps the zone and duration."""
         what = self._what(f"updating event {event_id!r}")
-        current = self.get_event(event_id) if patch.start or patch.end else None
+        moves = patch.start is not None or patch.end is not None
+        current = self.get_event(event_id) if moves else None
         body = to_graph_patch(patch, current)
         model = to_model(GraphEvent, body)
         headers = {"If-Match": if_match} if if_match else {}
@@ -613,8 +614,13 @@ class GraphCalendar:
 
         # Delete-then-add as a whole reaches the same state when repeated.
         added = self._s.call(replace, what, idempotent=True)
-        info = from_graph_attachment(added)
-        return AttachmentInfo(info.id, info.name, info.content_type or content_type, len(content))
+        try:
+            info = from_graph_attachment(added)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise to_connector_error(exc, what) from exc
+        # Graph's size counts the stored item (a few hundred bytes over the file); we know the
+        # file's own size here. Listings can only give Graph's.
+        return AttachmentInfo(info.id, info.name, info.content_type, len(content))
 
     def get_attachment(self, event_id: str, attachment_id: str) -> bytes:
         """The bytes of a file attachment."""
@@ -910,6 +916,9 @@ class GraphMailer:
         what = f"sending mail {mail.subject!r} as {self._email}"
         if not mail.to:
             raise InvalidRequest(f"{what}: a mail needs at least one recipient")
+        if mail.sender.lower() != self._email.lower():
+            # sendMail sends as the signed-in user; another sender needs Send As rights.
+            raise InvalidRequest(f"{what}: the sender must be {self._email}, got {mail.sender}")
         if mail.key:
             first = self._find(mail.key, what)
             if first is not None:
