@@ -262,14 +262,14 @@ class _Session:
         method: Method,
         url: str,
         *,
-        factory: Any = None,
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
         content_type: str = "application/json",
-    ) -> Any:
-        """One request through the SDK's adapter (auth, middleware, OData errors).
+    ) -> bytes | None:
+        """One request through the SDK's adapter (auth, middleware, OData errors): raw bytes.
 
-        `factory` is a typed model to parse the answer into; None answers the raw bytes.
+        For what the SDK's request builders cannot address: OneDrive's path-based URLs under
+        the app folder, Sent Items with an extended-property filter, and our ``$batch``.
         """
         info = RequestInformation(method)
         info.url = url if "://" in url else f"{self.base_url}{url}"
@@ -278,9 +278,8 @@ class _Session:
         if content is not None:
             info.set_stream_content(content, content_type)
         errors: dict[str, Any] = {"XXX": ODataError}
-        if factory is None:
-            return await self.adapter.send_primitive_async(info, "bytes", errors)
-        return await self.adapter.send_async(info, factory, errors)
+        answer = await self.adapter.send_primitive_async(info, "bytes", errors)
+        return None if answer is None else bytes(answer)
 
     async def send_json(self, method: Method, url: str, **kwargs: Any) -> Any:
         """Like `send`, answering parsed JSON (None for an empty answer)."""
@@ -738,10 +737,9 @@ class GraphDrive:
                 headers["If-Match"] = str(item.get("eTag") or "*")
             if if_none_match:
                 url += "?" + urlencode({"@microsoft.graph.conflictBehavior": "fail"})
-            raw = await self._s.send(
+            item = await self._s.send_json(
                 Method.PUT, url, headers=headers, content=content, content_type=content_type
             )
-            item = json.loads(raw)
             versions = await self._versions(str(item["id"]))
             return from_drive_item(item, folder, versions)
 
