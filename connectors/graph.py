@@ -241,6 +241,8 @@ class _Session:
         self.adapter = GraphRequestAdapter(auth, client=self.http)
         self.adapter.base_url = self.base_url
         self.client = GraphServiceClient(request_adapter=self.adapter)
+        self.item_ids: dict[tuple[str, str, str], str] = {}
+        """Drive item ids by (user path, folder, name), so a known file reads in one trip."""
 
     # A call is one coroutine run on the shared loop, its failure mapped, retried by policy.
     def call(self, make: Callable[[], Awaitable[T]], what: str, *, idempotent: bool) -> T:
@@ -337,7 +339,8 @@ class GraphAccount:
     ) -> None:
         """An account on `base_url` (the emulator's ``http://127.0.0.1:PORT/v1.0`` in tests)."""
         self._credential = credential
-        self._base_url = base_url
+        self.base_url = base_url
+        """The Graph root every port calls (``.../v1.0``)."""
         self._app_only = app_only
         self._retry = retry or RetryPolicy()
         self._timeout = timeout
@@ -354,7 +357,7 @@ class GraphAccount:
                 credential = self._credential(email) if per_user else self._credential
                 session = _Session(
                     credential,
-                    base_url=self._base_url,
+                    base_url=self.base_url,
                     scopes=self._scopes,
                     retry=self._retry,
                     timeout=self._timeout,
@@ -692,6 +695,7 @@ class GraphDrive:
         found = await self._s.send_json(Method.GET, self._path(folder, name))
         if not isinstance(found, dict) or "file" not in found:
             raise _not_a_file(folder, name)
+        self._s.item_ids[(self._prefix, folder, name)] = str(found["id"])
         return found
 
     async def _versions(self, item_id: str) -> list[Json]:
@@ -740,6 +744,7 @@ class GraphDrive:
             item = await self._s.send_json(
                 Method.PUT, url, headers=headers, content=content, content_type=content_type
             )
+            self._s.item_ids[(self._prefix, folder, name)] = str(item["id"])
             versions = await self._versions(str(item["id"]))
             return from_drive_item(item, folder, versions)
 
@@ -757,15 +762,43 @@ class GraphDrive:
         self._path(folder, name)
 
         async def read() -> File:
+            known = self._s.item_ids.get((self._prefix, folder, name))
+            if known is not None:
+                found = await self._read_known(known, folder, name)
+                if found is not None:
+                    return found
             item = await self._item(folder, name)
-            item_id = _id(str(item["id"]))
+            item_id = str(item["id"])
             versions, content = await asyncio.gather(
-                self._versions(str(item["id"])),
-                self._s.send(Method.GET, f"{self._prefix}/drive/items/{item_id}/content"),
+                self._versions(item_id), self._content(item_id)
             )
-            return File(from_drive_item(item, folder, versions), bytes(content or b""))
+            return File(from_drive_item(item, folder, versions), content)
 
         return self._s.call(read, what, idempotent=True)
+
+    async def _content(self, item_id: str) -> bytes:
+        url = f"{self._prefix}/drive/items/{_id(item_id)}/content"
+        return await self._s.send(Method.GET, url) or b""
+
+    async def _read_known(self, item_id: str, folder: str, name: str) -> File | None:
+        """Metadata, versions and bytes of a file whose id we saw, all at once (one round trip
+        on the side panel's critical path); None when the id is gone or a write raced us."""
+        url = f"{self._prefix}/drive/items/{_id(item_id)}"
+        try:
+            item, versions, content = await asyncio.gather(
+                self._s.send_json(Method.GET, url),
+                self._versions(item_id),
+                self._content(item_id),
+            )
+        except Exception as exc:
+            if getattr(exc, "response_status_code", None) != 404:
+                raise
+            item = None
+        current = isinstance(item, dict) and item.get("name") == name and "file" in item
+        if not current or len(content) != int(item.get("size") or 0):
+            self._s.item_ids.pop((self._prefix, folder, name), None)
+            return None
+        return File(from_drive_item(item, folder, versions), content)
 
     def stat(self, folder: str, name: str) -> FileInfo:
         """A file's metadata without its bytes."""
@@ -867,6 +900,7 @@ class GraphDrive:
             await self._s.send(
                 Method.DELETE, f"{self._prefix}/drive/items/{_id(str(item['id']))}", headers=headers
             )
+            self._s.item_ids.pop((self._prefix, folder, name), None)
 
         _delete(self._s, remove, what)
 
