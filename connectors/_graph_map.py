@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cadence.errors import CadenceError
-from cadence.recurrence import Rule, iana_zone
+from cadence.recurrence import Rule, iana_zone, localize
 from connectors.errors import InvalidRequest
 from connectors.models import (
     AttachmentInfo,
@@ -134,6 +134,23 @@ def _properties(properties: Mapping[str, str]) -> list[Json]:
     return [{"id": EVENT_PROPERTIES, "value": value}]
 
 
+def _series_times(rule: Rule | None, start: datetime, end: datetime, tz: str) -> Json:
+    """The ``start`` and ``end`` of an event, or of a series master starting with `rule`.
+
+    A series master's start is the rule's nominal wall-clock time (`Rule.first`), which
+    dateTimeTimeZone carries as given: Exchange expands the series from it, so a first start
+    inside a DST gap moves forward for that occurrence alone and the later ones keep the rule's
+    time. The end is the real end instant in the zone, so the duration stays exact.
+    """
+    if rule is None:
+        return {"start": to_date_time_zone(start, tz), "end": to_date_time_zone(end, tz)}
+    first = localize(rule.first, rule.tz)
+    return {
+        "start": {"dateTime": rule.first.isoformat(timespec="seconds"), "timeZone": rule.tz},
+        "end": to_date_time_zone(first + (end - start), rule.tz),
+    }
+
+
 def to_graph_event(event: NewEvent, idempotency_key: str) -> Json:
     """The body of ``POST /me/events`` for a new event or series."""
     start = _aware(event.start, "start")
@@ -146,8 +163,7 @@ def to_graph_event(event: NewEvent, idempotency_key: str) -> Json:
     body: Json = {
         "subject": event.subject,
         "body": {"contentType": "html", "content": event.body_html},
-        "start": to_date_time_zone(start, event.tz),
-        "end": to_date_time_zone(end, event.tz),
+        **_series_times(event.recurrence, start, end, event.tz),
         "location": {"displayName": event.location},
         "attendees": _attendees(event.attendees),
         "isOnlineMeeting": event.online,
@@ -185,8 +201,7 @@ def to_graph_patch(patch: EventPatch, current: Event | None = None) -> Json:
                 f"event {current.id!r} would end ({end.isoformat()}) before it starts "
                 f"({start.isoformat()})"
             )
-        body["start"] = to_date_time_zone(start, current.tz)
-        body["end"] = to_date_time_zone(end, current.tz)
+        body.update(_series_times(patch.recurrence, start, end, current.tz))
     if patch.body_html is not None:
         body["body"] = {"contentType": "html", "content": patch.body_html}
     if patch.location is not None:

@@ -28,7 +28,7 @@ import html
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -47,7 +47,6 @@ from emulators._graph_common import (
     resolve_zone,
     short_stamp,
     utc_stamp,
-    zone_info,
 )
 
 ATTACHMENT_LIMIT = 3 * 1024 * 1024
@@ -139,7 +138,12 @@ class Override:
 
 @dataclass
 class Meeting:
-    """What the organizer decides; shared by every mailbox's copy."""
+    """What the organizer decides; shared by every mailbox's copy.
+
+    `wall` is the start's wall-clock time as the organizer gave it: a series expands from it,
+    so a first start inside a DST gap (02:00 on a spring-forward day) resolves forward for that
+    occurrence alone and the later ones keep 02:00.
+    """
 
     uid: str
     organizer: str
@@ -151,6 +155,7 @@ class Meeting:
     end_zone: str
     created: datetime
     modified: datetime
+    wall: time
     recurrence: rr.Recurrence | None = None
     overrides: dict[datetime, Override] = field(default_factory=dict)
     cancelled: set[datetime] = field(default_factory=set)
@@ -488,13 +493,19 @@ def _defaults() -> dict[str, Any]:
 
 
 def _when(body: Mapping[str, Any], key: str) -> tuple[datetime, str]:
+    instant, zone_name, _ = _wall_when(body, key)
+    return instant, zone_name
+
+
+def _wall_when(body: Mapping[str, Any], key: str) -> tuple[datetime, str, datetime]:
+    """The instant, the zone name and the naive wall-clock time of a dateTimeTimeZone."""
     value = body.get(key)
     if not isinstance(value, Mapping):
         raise bad_request(f"The '{key}' property is required.", "ErrorInvalidRequest")
     zone_name = str(value.get("timeZone") or "UTC")
     resolve_zone(zone_name)
     local = parse_local(value.get("dateTime"), key)
-    return localize(local, resolve_zone(zone_name)).astimezone(UTC), zone_name
+    return localize(local, resolve_zone(zone_name)).astimezone(UTC), zone_name, local
 
 
 def _check_order(start: datetime, end: datetime) -> None:
@@ -575,17 +586,15 @@ class Calendars:
         if rec is None:
             return False
         iana = resolve_zone(meeting.start_zone)
-        local_time = meeting.start.astimezone(zone_info(meeting.start_zone)).time()
         window = (original, original + timedelta(seconds=1))
-        return any(True for _ in rr.occurrences(rec, local_time, iana, window))
+        return any(True for _ in rr.occurrences(rec, meeting.wall, iana, window))
 
     def _rule_starts(self, meeting: Meeting, lo: datetime, hi: datetime) -> Iterator[datetime]:
         rec = meeting.recurrence
         if rec is None:
             return
         iana = resolve_zone(meeting.start_zone)
-        local_time = meeting.start.astimezone(zone_info(meeting.start_zone)).time()
-        for start in rr.occurrences(rec, local_time, iana, (lo, hi)):
+        for start in rr.occurrences(rec, meeting.wall, iana, (lo, hi)):
             yield start.astimezone(UTC)
 
     def occurrences(self, item: Item, lo: datetime, hi: datetime) -> list[View]:
@@ -649,7 +658,7 @@ class Calendars:
         for forbidden in ("id", "type", "seriesMasterId", "iCalUId"):
             if body.get(forbidden) is not None:
                 raise bad_request(f"The property '{forbidden}' is read-only.")
-        start, start_zone = _when(body, "start")
+        start, start_zone, wall = _wall_when(body, "start")
         end, end_zone = _when(body, "end")
         _check_order(start, end)
         fields = _defaults()
@@ -668,6 +677,7 @@ class Calendars:
             end_zone=end_zone,
             created=now,
             modified=now,
+            wall=wall.time(),
             recurrence=recurrence,
         )
         if recurrence is not None:
@@ -692,8 +702,7 @@ class Calendars:
         rec = meeting.recurrence
         assert rec is not None
         iana = resolve_zone(meeting.start_zone)
-        local_time = meeting.start.astimezone(zone_info(meeting.start_zone)).time()
-        first = rr.first_occurrence(rec, local_time, iana)
+        first = rr.first_occurrence(rec, meeting.wall, iana)
         if first is None:
             raise bad_request("The recurrence pattern has no occurrence in its range.")
         duration = meeting.end - meeting.start
@@ -825,7 +834,9 @@ class Calendars:
     def _patch_master(self, view: View, body: Mapping[str, Any], now: datetime) -> None:
         meeting = view.meeting
         fields = content_fields(body, meeting.fields)
-        start, start_zone = _when(body, "start") if "start" in body else (None, None)
+        start, start_zone, wall = (
+            _wall_when(body, "start") if "start" in body else (None, None, None)
+        )
         end, end_zone = _when(body, "end") if "end" in body else (None, None)
         new_start = start or meeting.start
         new_end = end or (
@@ -834,16 +845,17 @@ class Calendars:
         _check_order(new_start, new_end)
         zone_name = start_zone or meeting.start_zone
         old_rule = meeting.recurrence
-        moved = start is not None and new_start != meeting.start
+        moved = wall is not None and (new_start != meeting.start or wall.time() != meeting.wall)
         if "recurrence" in body:
             new_rule = _recurrence(body["recurrence"], zone_name)
-        elif moved and old_rule is not None:
-            local_day = new_start.astimezone(zone_info(zone_name)).date()
-            new_rule = rr.Recurrence(**{**_rule_dict(old_rule), "start_date": local_day})
+        elif moved and wall is not None and old_rule is not None:
+            new_rule = rr.Recurrence(**{**_rule_dict(old_rule), "start_date": wall.date()})
         else:
             new_rule = old_rule
         meeting.fields.update(fields)
         meeting.start, meeting.end = new_start, new_end
+        if wall is not None:
+            meeting.wall = wall.time()
         if start_zone:
             meeting.start_zone = start_zone
         if end_zone:

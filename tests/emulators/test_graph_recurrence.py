@@ -6,6 +6,7 @@ Exchange's meaning, and a test says so.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -135,6 +136,43 @@ def test_wall_clock_kept_across_dst_and_gap() -> None:
         "27 02:30 +0100",
         "28 03:30 +0200",
         "29 02:30 +0200",
+    ]
+
+
+def test_series_first_start_in_the_gap_moves_alone() -> None:
+    """A master given 02:00 on a spring-forward day starts at 03:00; later ones keep 02:00."""
+    rule = Rule.build(
+        datetime(2027, 3, 1, 2, 0), "Europe/Amsterdam", NthWeekday(Weekday.SU, 4), interval=1
+    )
+    expected = [
+        datetime(2027, 3, 28, 1, tzinfo=UTC),
+        datetime(2027, 4, 25, 0, tzinfo=UTC),
+        datetime(2027, 5, 23, 0, tzinfo=UTC),
+    ]
+    assert expand_over_http(replace(rule, count=3)) == expected
+    assert [o.astimezone(UTC) for o in rule.first_n(3)] == expected
+
+
+def test_a_new_range_keeps_the_wall_clock_given() -> None:
+    """Lengthening a series whose first start is in the gap keeps the later ones at 02:00."""
+    client = CheckedClient(GraphEmulator(), "ada@example.org")
+    rule = Rule.build(
+        datetime(2027, 3, 1, 2, 0), "Europe/Amsterdam", NthWeekday(Weekday.SU, 4), count=2
+    )
+    body = {
+        "start": {"dateTime": "2027-03-28T02:00:00", "timeZone": rule.tz},
+        "end": {"dateTime": "2027-03-28T04:00:00", "timeZone": rule.tz},
+        "recurrence": rule.to_graph(),
+    }
+    master = client.call("POST", "/me/events", "event", json=body).get_json()
+    longer = {"recurrence": replace(rule, count=3).to_graph(), "subject": "Nachtdienst"}
+    client.call("PATCH", f"/me/events/{master['id']}", "event", json=longer)
+    query = "startDateTime=2027-01-01T00:00:00Z&endDateTime=2028-01-01T00:00:00Z"
+    page = client.call("GET", f"/me/events/{master['id']}/instances?{query}", "events").get_json()
+    assert [(i["start"]["dateTime"][:16], i["end"]["dateTime"][:16]) for i in page["value"]] == [
+        ("2027-03-28T01:00", "2027-03-28T02:00"),
+        ("2027-06-27T00:00", "2027-06-27T01:00"),
+        ("2027-09-26T00:00", "2027-09-26T01:00"),
     ]
 
 

@@ -109,6 +109,17 @@ def test_new_event_json_has_zone_transaction_and_properties() -> None:
     ]
 
 
+def test_series_in_the_spring_gap_goes_out_at_its_nominal_time() -> None:
+    """A master whose first start is in the DST gap is sent at the rule's 02:00, ending at 04:00."""
+    rule = Rule.build(datetime(2027, 3, 1, 2, 0), AMS, NthWeekday(Weekday.SU, 4), count=3)
+    first = rule.first_n(1)[0]
+    body = to_graph_event(
+        new_event(start=first, end=first + timedelta(hours=1), recurrence=rule), "gap"
+    )
+    assert body["start"] == {"dateTime": "2027-03-28T02:00:00", "timeZone": AMS}
+    assert body["end"] == {"dateTime": "2027-03-28T04:00:00", "timeZone": AMS}
+
+
 def test_transaction_id_is_stable_and_short() -> None:
     """The same key always gives the same transactionId; any key fits in 36 characters."""
     assert transaction_id("k") == transaction_id("k")
