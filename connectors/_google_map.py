@@ -187,17 +187,22 @@ def to_google_event(event: NewEvent, *, event_id: str, request_id: str = "") -> 
     start = _aware(event.start, "start")
     end = _aware(event.end, "end")
     _zone(event.tz)
-    if event.recurrence is not None:
-        first = event.recurrence.first_n(1)
-        if first:
-            end = first[0] + (end - start)
-            start = first[0]
-    body: JSON = {
-        "id": event_id,
-        "summary": event.subject,
+    times = {
         "start": to_google_time(start, event.tz, "start"),
         "end": to_google_time(end, event.tz, "end"),
     }
+    if event.recurrence is not None:
+        # DTSTART is the rule's wall-clock time, zone-less: a first start inside a DST gap then
+        # moves forward for that occurrence only, and the rest keep the rule's time (RFC 5545).
+        first = event.recurrence.first
+        times = {
+            "start": {"dateTime": first.isoformat(timespec="seconds"), "timeZone": event.tz},
+            "end": {
+                "dateTime": (first + (end - start)).isoformat(timespec="seconds"),
+                "timeZone": event.tz,
+            },
+        }
+    body: JSON = {"id": event_id, "summary": event.subject, **times}
     if event.body_html:
         body["description"] = event.body_html
     if event.location:

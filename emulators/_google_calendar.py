@@ -262,6 +262,15 @@ def _when(value: Any, what: str, *, required_zone: bool = False) -> When:
     return When(moment.astimezone(UTC), None, zone_name)
 
 
+def _wall(value: dict[str, Any], zone: ZoneInfo) -> datetime | None:
+    """A zone-less dateTime as the wall-clock time it names in `zone`, unnormalised.
+
+    Expansion starts from it, so a DTSTART inside a DST gap shifts only its own instance.
+    """
+    moment = datetime.fromisoformat(str(value["dateTime"]).replace("z", "Z"))
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else None
+
+
 def _zoned(instant: datetime, zone: ZoneInfo) -> str:
     """An instant in `zone`, UTC written with ``Z`` as Google writes free/busy blocks."""
     if zone.key == "UTC":
@@ -363,7 +372,9 @@ class CalendarApi:
         start = _when(stored.body["start"], "start")
         if start.instant is not None:
             zone = _zone(start.zone or "UTC", "start")
-            return recurrence.parse(stored.body["recurrence"], start.instant, zone)
+            return recurrence.parse(
+                stored.body["recurrence"], _wall(stored.body["start"], zone) or start.instant, zone
+            )
         assert start.day is not None
         return recurrence.parse(stored.body["recurrence"], start.day, None)
 

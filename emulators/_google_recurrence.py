@@ -50,7 +50,8 @@ class Recurrence:
     def contains(self, original: datetime) -> bool:
         """Whether `original` (an aware instant, or a naive midnight) is an occurrence."""
         probe = self._bound(original) if original.tzinfo is not None else original
-        hits = self.rules.between(probe - timedelta(seconds=1), probe + timedelta(seconds=1))
+        # dateutil compares wall-clock times: a start in a DST gap is an hour off its instant.
+        hits = self.rules.between(probe - timedelta(hours=3), probe + timedelta(hours=3))
         return any(self._cmp(hit) == self._cmp(probe) for hit in hits)
 
     def _bound(self, instant: datetime) -> datetime:

@@ -125,8 +125,8 @@ def test_series_insert_body_has_rrule_zone_and_shared_properties() -> None:
     assert body == {
         "id": "abc123",
         "summary": "Goed gesprek",
-        "start": {"dateTime": "2027-01-12T10:00:00+01:00", "timeZone": AMS},
-        "end": {"dateTime": "2027-01-12T11:00:00+01:00", "timeZone": AMS},
+        "start": {"dateTime": "2027-01-12T10:00:00", "timeZone": AMS},
+        "end": {"dateTime": "2027-01-12T11:00:00", "timeZone": AMS},
         "description": "<p>Agenda volgt</p>",
         "location": "Kamer 4",
         "attendees": [
