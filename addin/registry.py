@@ -8,6 +8,7 @@ file in the data directory by default, any URL SQLAlchemy knows (PostgreSQL) via
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,9 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -69,6 +72,9 @@ alias_table = Table(
     Column("user_email", String(320), primary_key=True),
     Column("event_id", String(512), primary_key=True),
     Column("series_id", String(64), nullable=False),
+    # The occurrence this copy stands for (ISO UTC), when it is one: the next open then reads the
+    # event and its documents at the same time, whatever the provider's ids look like.
+    Column("occurrence", String(32), nullable=True),
 )
 
 EVENT_COPIES = ("full", "titles")
@@ -136,6 +142,7 @@ class Registry:
             event.listen(self._engine, "connect", _sqlite_pragmas)
         self._lock = threading.Lock()
         metadata.create_all(self._engine)
+        _add_missing_columns(self._engine)
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Registry:
@@ -228,34 +235,65 @@ class Registry:
 
     def alias(self, user_email: str, event_id: str) -> str | None:
         """The series id a user's event id was mapped to before, or None."""
+        found = self.alias_of(user_email, event_id)
+        return found[0] if found else None
+
+    def alias_of(self, user_email: str, event_id: str) -> tuple[str, datetime | None] | None:
+        """The series id and, for an occurrence, its original start, as remembered; or None."""
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(alias_table.c.series_id).where(
+                select(alias_table.c.series_id, alias_table.c.occurrence).where(
                     (alias_table.c.user_email == user_email) & (alias_table.c.event_id == event_id)
                 )
             ).first()
-        return str(row[0]) if row else None
+        if row is None:
+            return None
+        return str(row[0]), datetime.fromisoformat(row[1]) if row[1] else None
 
-    def remember(self, user_email: str, event_ids: list[str], series_id: str) -> None:
-        """Map a user's copies of the series' events to it, so the next open needs no lookup."""
+    def remember(
+        self,
+        user_email: str,
+        event_ids: list[str],
+        series_id: str,
+        *,
+        occurrences: Mapping[str, datetime] | None = None,
+    ) -> None:
+        """Map a user's copies of the series' events to it, so the next open needs no lookup.
+
+        `occurrences` gives the occurrence an id stands for, when it stands for one.
+        """
+        occurrences = occurrences or {}
         with self._lock, self._engine.begin() as conn:
             for event_id in event_ids:
-                exists = conn.execute(
-                    select(alias_table.c.series_id).where(
-                        (alias_table.c.user_email == user_email)
-                        & (alias_table.c.event_id == event_id)
-                    )
-                ).first()
+                when = occurrences.get(event_id)
+                stamp = when.astimezone(UTC).isoformat() if when is not None else None
+                where = (alias_table.c.user_email == user_email) & (
+                    alias_table.c.event_id == event_id
+                )
+                exists = conn.execute(select(alias_table.c.occurrence).where(where)).first()
                 if exists is None:
                     conn.execute(
                         insert(alias_table).values(
-                            user_email=user_email, event_id=event_id, series_id=series_id
+                            user_email=user_email,
+                            event_id=event_id,
+                            series_id=series_id,
+                            occurrence=stamp,
                         )
                     )
+                elif stamp is not None and exists[0] != stamp:
+                    conn.execute(update(alias_table).where(where).values(occurrence=stamp))
 
     def close(self) -> None:
         """Release the connection pool."""
         self._engine.dispose()
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added since a registry was created, added to it (nullable, so nothing is lost)."""
+    present = {c["name"] for c in inspect(engine).get_columns(alias_table.name)}
+    if "occurrence" not in present:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE event_alias ADD COLUMN occurrence VARCHAR(32)"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

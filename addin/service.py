@@ -231,15 +231,17 @@ class Conversations:
         """Everything the side panel shows for one opened event; see the OpenAPI `Context`."""
         if not event_id or len(event_id) > 1024:
             raise Invalid(_("Open an appointment first: the request names no event."))
-        entry = self._series_by_alias(caller.email, event_id)
+        known = self.registry.alias_of(caller.email, event_id)
+        entry = self.registry.get(known[0]) if known else None
         if entry is None:
             event = self._get_event(caller.email, event_id)
             entry = self._series_of(caller.email, event)
             if entry is None:
                 return self._not_series(caller, event)
             return self._series_context(caller, entry, event, None)
-        # Known series: read the event and the guessed documents in one round trip.
-        guess = _guess_occurrence(entry, event_id)
+        # Known series: read the event and the documents of the occurrence it stood for last
+        # time (or that its id names) in one round trip.
+        guess = known[1] or _guess_occurrence(entry, event_id)
         if guess is None:
             event = self._get_event(caller.email, event_id)
             return self._series_context(caller, entry, event, None)
@@ -456,9 +458,10 @@ class Conversations:
                 **_empty_context(caller, event, "not_partner"),
                 "turn": {"who": [], "what": "done", "message_id": "not_partner", "params": {}},
             }
-        self.registry.remember(caller.email, _ids_of(event), entry.id)
         now = self._clock()
         occurrence = self._occurrence_of(entry, event, now)
+        stands_for = {event.id: occurrence} if event.series_id else {}
+        self.registry.remember(caller.email, _ids_of(event), entry.id, occurrences=stands_for)
         if prefetched is not None and prefetched[0] == occurrence:
             doc, previous = prefetched[1]
         else:
@@ -538,10 +541,6 @@ class Conversations:
         if role is None:
             raise Forbidden(_("Only the employee and the manager of this series can see it."))
         return role
-
-    def _series_by_alias(self, email: str, event_id: str) -> Any:
-        series_id = self.registry.alias(email, event_id)
-        return self.registry.get(series_id) if series_id else None
 
     def _series_of(self, email: str, event: Event) -> Any:
         """The series an event belongs to: its property, or its master's iCalUId."""

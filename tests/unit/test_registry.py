@@ -80,3 +80,36 @@ def test_changes_are_limited_to_what_the_pair_chooses(registry: Registry) -> Non
 def test_the_registry_survives_a_restart(tmp_path: Path) -> None:
     Registry.in_dir(tmp_path).add(_entry())
     assert Registry.in_dir(tmp_path).get("s1") == _entry()
+
+
+def test_an_alias_remembers_the_occurrence_it_stands_for(registry: Registry) -> None:
+    """A copy's occurrence is kept with its alias, so the next open can read ahead."""
+    registry.add(_entry())
+    when = datetime(2027, 1, 12, 9, tzinfo=UTC)
+    registry.remember(
+        GRACE.email, ["occ-copy", "master-copy"], "s1", occurrences={"occ-copy": when}
+    )
+    assert registry.alias_of(GRACE.email, "occ-copy") == ("s1", when)
+    assert registry.alias_of(GRACE.email, "master-copy") == ("s1", None)
+    assert registry.alias_of(ADA.email, "occ-copy") is None
+    later = datetime(2027, 1, 19, 9, tzinfo=UTC)
+    registry.remember(GRACE.email, ["occ-copy"], "s1", occurrences={"occ-copy": later})
+    assert registry.alias_of(GRACE.email, "occ-copy") == ("s1", later)
+
+
+def test_a_registry_from_before_the_occurrence_column_gains_it(tmp_path: Path) -> None:
+    """An older database without the occurrence column is upgraded in place, rows kept."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE event_alias (user_email VARCHAR(320) NOT NULL, event_id VARCHAR(512) "
+            "NOT NULL, series_id VARCHAR(64) NOT NULL, PRIMARY KEY (user_email, event_id))"
+        )
+        conn.execute("INSERT INTO event_alias VALUES ('grace@example.org', 'copy', 's1')")
+    registry = Registry(f"sqlite:///{path}")
+    try:
+        assert registry.alias_of("grace@example.org", "copy") == ("s1", None)
+    finally:
+        registry.close()
