@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 BACKENDS = ("local", "graph", "google")
+GRAPH_URL = "https://graph.microsoft.com/v1.0"
 
 GOOGLE_DELEGATED_SCOPES = (
     "https://www.googleapis.com/auth/calendar.events.owned",
@@ -93,18 +95,20 @@ def _unknown_user(setting: str) -> Callable[[str], Any]:
 
 
 def _graph(config: Mapping[str, Any]) -> Ports:
-    from connectors.graph import DEFAULT_BASE_URL, GraphAccount, StaticToken
-
-    base_url = str(config.get("GRAPH_URL") or DEFAULT_BASE_URL)
+    """Graph's ports; the SDK is imported and warmed up on a thread, not in `create_app`."""
+    base_url = str(config.get("GRAPH_URL") or GRAPH_URL)
     if config.get("GRAPH_TOKENS"):
         tokens = _tokens(config["GRAPH_TOKENS"], "GRAPH_TOKENS")
         missing = _unknown_user("GRAPH_TOKENS")
 
-        def credential(email: str) -> Any:
-            token = tokens.get(email.lower())
-            return StaticToken(token) if token else missing(email)
+        def build() -> Any:
+            from connectors.graph import GraphAccount, StaticToken
 
-        account = GraphAccount(credential, base_url=base_url)
+            def credential(email: str) -> Any:
+                token = tokens.get(email.lower())
+                return StaticToken(token) if token else missing(email)
+
+            return GraphAccount(credential, base_url=base_url)
     else:
         needed = ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET")
         absent = [k for k in needed if not config.get(k)]
@@ -113,27 +117,65 @@ def _graph(config: Mapping[str, Any]) -> Ports:
                 "BACKEND=graph needs GRAPH_TOKENS or an app registration; missing: "
                 + ", ".join(absent)
             )
-        from azure.identity import ClientSecretCredential
+        tenant, client, secret = (str(config[k]) for k in needed)
 
-        secret = ClientSecretCredential(
-            str(config["GRAPH_TENANT_ID"]),
-            str(config["GRAPH_CLIENT_ID"]),
-            str(config["GRAPH_CLIENT_SECRET"]),
-        )
-        account = GraphAccount(secret, base_url=base_url, app_only=True)
-    _warm_up_graph()
-    return Ports(account.calendar, account.drive, account.mailer, account.close)
+        def build() -> Any:
+            from azure.identity import ClientSecretCredential
+
+            from connectors.graph import GraphAccount
+
+            credential = ClientSecretCredential(tenant, client, secret)
+            return GraphAccount(credential, base_url=base_url, app_only=True)
+
+    account = _Deferred(build)
+    return Ports(
+        lambda email: account.get().calendar(email),
+        lambda email: account.get().drive(email),
+        lambda email: account.get().mailer(email),
+        account.close,
+    )
 
 
-def _warm_up_graph() -> None:
-    """Pay the SDK's first-request import cost (seconds) now, beside start-up, not in a request."""
-    from connectors.graph import warm_up
+class _Deferred:
+    """A Graph account built on a background thread, with the SDK warmed up there too.
 
-    def run() -> None:
-        seconds = warm_up()
-        log.info("Microsoft Graph client ready after %.1f s", seconds)
+    The SDK's first request costs seconds of imports: start-up pays it beside serving, and a
+    request that comes early waits for the thread instead of paying it again.
+    """
 
-    threading.Thread(target=run, name="graph-warm-up", daemon=True).start()
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._ready = threading.Event()
+        self._account: Any = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(build,), name="graph-warm-up", daemon=True).start()
+
+    def _run(self, build: Callable[[], Any]) -> None:
+        started = time.perf_counter()
+        try:
+            from connectors.graph import warm_up
+
+            self._account = build()
+            warm_up()
+        except BaseException as exc:  # handed to the first request that needs the account
+            self._error = exc
+        finally:
+            self._ready.set()
+        log.info("Microsoft Graph client ready after %.1f s", time.perf_counter() - started)
+
+    def get(self, timeout: float = 60.0) -> Any:
+        """The account, once built (waiting at most `timeout` seconds)."""
+        if not self._ready.wait(timeout):
+            from connectors.errors import Unavailable
+
+            raise Unavailable("the Microsoft Graph client is still starting: try again shortly")
+        if self._error is not None:
+            raise self._error
+        return self._account
+
+    def close(self) -> None:
+        """Close the account's connections if it was built."""
+        if self._ready.is_set() and self._account is not None:
+            self._account.close()
 
 
 def _google(config: Mapping[str, Any]) -> Ports:

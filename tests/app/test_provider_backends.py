@@ -262,3 +262,11 @@ def test_unknown_backend_and_missing_credentials_stop_start_up(tmp_path: Path) -
                 "GOOGLE_TOKENS": str(broken),
             }
         )
+
+
+def test_the_default_graph_url_is_the_connectors() -> None:
+    """The app's default Graph URL (kept apart so settings import no SDK) is the connector's."""
+    from addin.backends import GRAPH_URL
+    from connectors.graph import DEFAULT_BASE_URL
+
+    assert GRAPH_URL == DEFAULT_BASE_URL
