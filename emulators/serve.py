@@ -13,7 +13,11 @@ from emulators._wsgi import WSGIApp
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Speaks HTTP/1.1 (keep-alive, as the providers do) and logs nothing."""
+    """Speaks HTTP/1.1 and logs nothing.
+
+    werkzeug closes the connection after every response (no keep-alive), so each request pays a
+    loopback connect; the benchmarks give raw clients the same handicap.
+    """
 
     protocol_version = "HTTP/1.1"
 
