@@ -599,14 +599,18 @@ class Aliases:
     def __init__(self, data_dir: Path) -> None:
         self._db = data_dir / DB_NAME
         with closing(sqlite3.connect(self._db)) as db:
-            rows = db.execute("SELECT user_email, event_id, series_id FROM event_alias")
+            rows = db.execute("SELECT user_email, event_id, series_id, occurrence FROM event_alias")
             self._saved = rows.fetchall()
 
     def restore(self) -> None:
         """Forget every mapping made since the snapshot."""
         with closing(sqlite3.connect(self._db)) as db, db:
             db.execute("DELETE FROM event_alias")
-            db.executemany("INSERT INTO event_alias VALUES (?, ?, ?)", self._saved)
+            db.executemany(
+                "INSERT INTO event_alias (user_email, event_id, series_id, occurrence) "
+                "VALUES (?, ?, ?, ?)",
+                self._saved,
+            )
 
 
 def context_case(

@@ -14,3 +14,13 @@ pytest.register_assert_rewrite("contract")
 def clock() -> ManualClock:
     """A fresh manual clock at the default start."""
     return ManualClock()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the live suite out unless asked for with ``-m live`` (then it skips without keys)."""
+    if "live" in (config.option.markexpr or ""):
+        return
+    live = [item for item in items if item.get_closest_marker("live")]
+    if live:
+        config.hook.pytest_deselected(items=live)
+        items[:] = [item for item in items if not item.get_closest_marker("live")]
