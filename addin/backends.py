@@ -7,6 +7,8 @@ or ``google`` (Google Workspace). Each provider takes its endpoint and one crede
   (``GRAPH_TENANT_ID``, ``GRAPH_CLIENT_ID``, ``GRAPH_CLIENT_SECRET``: application permissions,
   ``/users/{email}``) or ``GRAPH_TOKENS``, a JSON file of ``{email: bearer token}`` (delegated,
   ``/me``; what ``goedgesprek emulate graph --user ...`` prints).
+- Both: ``PROVIDER_RETRY_ATTEMPTS`` (5) and ``PROVIDER_RETRY_SECONDS`` (60) bound the retries of
+  throttled or failed calls that are safe to repeat.
 - Google: ``GOOGLE_ROOT_URL`` (default Google's), and either ``GOOGLE_SERVICE_ACCOUNT_FILE`` (a key
   with domain-wide delegation, narrowed to each user) or ``GOOGLE_TOKENS`` as above.
 """
@@ -71,6 +73,20 @@ def provider_ports(config: Mapping[str, Any]) -> Ports | None:
     return None
 
 
+def _retry(config: Mapping[str, Any]) -> Any:
+    """The one retry policy, bounded by ``PROVIDER_RETRY_ATTEMPTS`` and ``_SECONDS``."""
+    from connectors._retry import RetryPolicy
+
+    try:
+        attempts = int(config.get("PROVIDER_RETRY_ATTEMPTS") or 5)
+        total = float(config.get("PROVIDER_RETRY_SECONDS") or 60)
+    except (TypeError, ValueError) as exc:
+        raise BackendError(f"PROVIDER_RETRY_ATTEMPTS and _SECONDS must be numbers: {exc}") from exc
+    if attempts < 1 or total <= 0:
+        raise BackendError("PROVIDER_RETRY_ATTEMPTS must be at least 1 and _SECONDS above 0")
+    return RetryPolicy(attempts=attempts, total=total)
+
+
 def _tokens(path: object, setting: str) -> dict[str, str]:
     try:
         data = json.loads(Path(str(path)).read_text(encoding="utf-8"))
@@ -97,6 +113,7 @@ def _unknown_user(setting: str) -> Callable[[str], Any]:
 def _graph(config: Mapping[str, Any]) -> Ports:
     """Graph's ports; the SDK is imported and warmed up on a thread, not in `create_app`."""
     base_url = str(config.get("GRAPH_URL") or GRAPH_URL)
+    retry = _retry(config)
     if config.get("GRAPH_TOKENS"):
         tokens = _tokens(config["GRAPH_TOKENS"], "GRAPH_TOKENS")
         missing = _unknown_user("GRAPH_TOKENS")
@@ -108,7 +125,7 @@ def _graph(config: Mapping[str, Any]) -> Ports:
                 token = tokens.get(email.lower())
                 return StaticToken(token) if token else missing(email)
 
-            return GraphAccount(credential, base_url=base_url)
+            return GraphAccount(credential, base_url=base_url, retry=retry)
     else:
         needed = ("GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET")
         absent = [k for k in needed if not config.get(k)]
@@ -125,7 +142,7 @@ def _graph(config: Mapping[str, Any]) -> Ports:
             from connectors.graph import GraphAccount
 
             credential = ClientSecretCredential(tenant, client, secret)
-            return GraphAccount(credential, base_url=base_url, app_only=True)
+            return GraphAccount(credential, base_url=base_url, app_only=True, retry=retry)
 
     account = _Deferred(build)
     return Ports(
@@ -182,6 +199,7 @@ def _google(config: Mapping[str, Any]) -> Ports:
     from connectors.google import GoogleAccount
 
     root_url = str(config.get("GOOGLE_ROOT_URL") or "") or None
+    retry = _retry(config)
     if config.get("GOOGLE_TOKENS"):
         from google.oauth2.credentials import Credentials
 
@@ -192,7 +210,7 @@ def _google(config: Mapping[str, Any]) -> Ports:
             token = tokens.get(email.lower())
             return Credentials(token=token) if token else missing(email)  # type: ignore[no-untyped-call]
 
-        account = GoogleAccount(credentials, root_url=root_url)
+        account = GoogleAccount(credentials, root_url=root_url, retry=retry)
     elif config.get("GOOGLE_SERVICE_ACCOUNT_FILE"):
         from google.oauth2 import service_account
 
@@ -203,7 +221,7 @@ def _google(config: Mapping[str, Any]) -> Ports:
             )
         except (OSError, ValueError) as exc:
             raise BackendError(f"GOOGLE_SERVICE_ACCOUNT_FILE: {exc}") from exc
-        account = GoogleAccount(delegated, root_url=root_url)
+        account = GoogleAccount(delegated, root_url=root_url, retry=retry)
     else:
         raise BackendError("BACKEND=google needs GOOGLE_TOKENS or GOOGLE_SERVICE_ACCOUNT_FILE")
     return Ports(account.calendar, account.drive, account.mailer, _nothing)

@@ -761,11 +761,20 @@ class Conversations:
             return
         event = found[0]
         copy = _copy_out(entry, agenda, entry.pair.employee.locale)
-        calendar.update_event(
-            event.id,
-            EventPatch(body_html=splice(event.body_html, copy["html"])),
-            if_match=event.etag,
-        )
+        for attempt in range(COPY_ATTEMPTS):
+            # The splice replaces only our block, so an edit made meanwhile (the other
+            # partner's, or the calendar's own) is read again and kept, not overwritten.
+            try:
+                calendar.update_event(
+                    event.id,
+                    EventPatch(body_html=splice(event.body_html, copy["html"])),
+                    if_match=event.etag,
+                )
+                break
+            except Conflict:
+                if attempt + 1 == COPY_ATTEMPTS:
+                    raise
+                event = calendar.get_event(event.id)
         attachment = copy["attachment"]
         calendar.add_attachment(
             event.id,
@@ -980,6 +989,10 @@ def _previous_occurrence(rule: Rule, occurrence: datetime) -> datetime | None:
 
 def _occurrence_number(rule: Rule, occurrence: datetime) -> int:
     return len(rule.occurrences(_first(rule), occurrence)) + 1
+
+
+COPY_ATTEMPTS = 3
+"""How often the agenda copy is spliced into an event that keeps changing under it."""
 
 
 def _guess_occurrence(entry: Any, event_id: str) -> datetime | None:

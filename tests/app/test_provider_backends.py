@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,8 +24,10 @@ from flask import Flask
 
 from addin.app import create_app
 from addin.backends import BackendError
+from emulators.faults import Faults
 from emulators.google import GoogleEmulator
 from emulators.graph import GraphEmulator
+from emulators.network import Network
 from emulators.serve import Server
 
 ADA = "ada@example.org"
@@ -41,18 +44,29 @@ YEAR_AHEAD = (NOW, NOW + timedelta(days=400))
 
 
 class Provider:
-    """One served emulator and the settings that point the app at it."""
+    """A served emulator behind the network middleware, and the settings pointing the app at it."""
 
-    def __init__(self, name: str, emulator: Any, server: Server) -> None:
+    def __init__(self, name: str, emulator: Any, network: Network, server: Server) -> None:
         self.name = name
         self.emulator = emulator
+        self.network = network
         self.server = server
+
+    def fail(self, *errors: dict[str, Any]) -> None:
+        """From now on, answer matching requests with these fault rules (Dev Proxy format)."""
+        self.network.faults = Faults.from_data({"errors": list(errors)})
 
     def settings(self, data_dir: Path) -> dict[str, Any]:
         """App settings for this provider, with a token file for Ada and Grace."""
         tokens = data_dir / f"{self.name}-tokens.json"
         tokens.write_text(json.dumps({e: self.emulator.token(e) for e in (ADA, GRACE)}))
-        base = {"TESTING": True, "DATA_DIR": str(data_dir), "BACKEND": self.name}
+        base = {
+            "TESTING": True,
+            "DATA_DIR": str(data_dir),
+            "BACKEND": self.name,
+            "PROVIDER_RETRY_ATTEMPTS": 4,
+            "PROVIDER_RETRY_SECONDS": 10,
+        }
         if self.name == "graph":
             return {**base, "GRAPH_URL": f"{self.server.url}/v1.0", "GRAPH_TOKENS": str(tokens)}
         return {**base, "GOOGLE_ROOT_URL": f"{self.server.url}/", "GOOGLE_TOKENS": str(tokens)}
@@ -62,10 +76,13 @@ class Provider:
 def served() -> Iterator[dict[str, Provider]]:
     """Both emulators, served for the module."""
     graph, google = GraphEmulator(), GoogleEmulator()
-    with Server(graph) as graph_server, Server(google) as google_server:
+    graph_net = Network(graph, user_of=graph.user_of, error_body=graph.error_body)
+    graph.batch_target = graph_net
+    google_net = Network(google, user_of=google.user_of, error_body=google.error_body)
+    with Server(graph_net) as graph_server, Server(google_net) as google_server:
         yield {
-            "graph": Provider("graph", graph, graph_server),
-            "google": Provider("google", google, google_server),
+            "graph": Provider("graph", graph, graph_net, graph_server),
+            "google": Provider("google", google, google_net, google_server),
         }
 
 
@@ -73,6 +90,8 @@ def served() -> Iterator[dict[str, Provider]]:
 def provider(request: pytest.FixtureRequest, served: dict[str, Provider]) -> Provider:
     """Each provider in turn, emptied, with Ada and Grace as users."""
     chosen = served[request.param]
+    chosen.network.faults = None
+    chosen.network.reset_stats()
     chosen.emulator.reset()
     chosen.emulator.add_user(ADA, "Ada")
     chosen.emulator.add_user(GRACE, "Grace")
@@ -174,6 +193,79 @@ def test_an_event_the_user_deleted_is_a_clear_404(provider: Provider, tmp_path: 
     response = _call(app, "GET", f"/api/context?event={event}&lang=en", ADA)
     assert response.status_code == 404
     assert response.get_json()["message"]
+
+
+EVENT_CREATE = {
+    "graph": {"url": "/v1.0/me/events", "method": "POST"},
+    "google": {"url": "/calendar/v3/calendars/primary/events*", "method": "POST"},
+}
+EVENT_PATCH = {
+    "graph": {"url": "/v1.0/me/events/*", "method": "PATCH"},
+    "google": {"url": "/calendar/v3/calendars/primary/events/*", "method": "PATCH"},
+}
+EVENT_READ = {
+    "graph": {"url": "/v1.0/$batch", "method": "POST"},
+    "google": {"url": "/calendar/v3/calendars/primary/events/*", "method": "GET"},
+}
+
+
+def test_three_429s_then_success_make_one_series_after_the_waits_asked_for(
+    provider: Provider, tmp_path: Path
+) -> None:
+    """The provider throttles the create three times with Retry-After: 1; one series results."""
+    app = _app(provider, tmp_path)
+    throttled = {"statusCode": 429, "headers": [{"name": "Retry-After", "value": "1"}]}
+    provider.fail({"request": EVENT_CREATE[provider.name], "count": 3, "responses": [throttled]})
+    started = time.monotonic()
+    _plan(app)
+    assert time.monotonic() - started >= 3
+    assert provider.network.stats.faults == {"http": 3}
+    assert len(_masters(app, ADA)) == 1
+
+
+def test_an_answer_that_does_not_parse_is_a_try_again_message(
+    provider: Provider, tmp_path: Path
+) -> None:
+    """Garbage from the provider, every time, ends in 503 with Retry-After and a sentence."""
+    app = _app(provider, tmp_path)
+    event = _plan(app)["context"]["event"]["id"]
+    provider.fail({"request": EVENT_READ[provider.name], "responses": [{"fault": "garbage"}]})
+    response = _call(app, "GET", f"/api/context?event={event}&lang=en", ADA)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "try again" in response.get_json()["message"]
+
+
+def test_an_edit_racing_the_agenda_copy_is_read_again_and_kept(
+    provider: Provider, tmp_path: Path
+) -> None:
+    """A 412 on the event write (someone edited it) makes the app re-read and splice again."""
+    app = _app(provider, tmp_path)
+    context = _plan(app)["context"]
+    series, key = context["series"]["id"], context["occurrence"]["key"]
+
+    etag = [context["etag"]]
+
+    def ops(who: str, *changes: dict[str, Any]) -> dict[str, Any]:
+        body = {"event": context["event"]["id"], "ops": list(changes)}
+        headers = {"If-Match": etag[0]} if etag[0] else {}
+        path = f"/api/series/{series}/occurrences/{key}"
+        response = _call(app, "POST", path, who, json=body, headers=headers)
+        assert response.status_code == 200, response.get_json()
+        result: dict[str, Any] = response.get_json()
+        etag[0] = result["etag"]
+        return result
+
+    ops(ADA, {"op": "agenda.add_item", "theme": "personal", "title": "Energie"})
+    ops(ADA, {"op": "agenda.share"})
+    ops(GRACE, {"op": "agenda.agree"})
+    stale = {"statusCode": 412}
+    provider.fail({"request": EVENT_PATCH[provider.name], "count": 1, "responses": [stale]})
+    agreed = ops(ADA, {"op": "agenda.agree"})
+    assert agreed["agenda"]["state"] == "agreed"
+    assert provider.network.stats.faults == {"http": 1}
+    calendar = app.extensions["goedgesprek.ports"]["calendar"](ADA)
+    assert "Energie" in calendar.get_event(context["event"]["id"]).body_html
 
 
 CRASH_AFTER_CREATE = textwrap.dedent(
