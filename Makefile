@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8765
+# local (embedded), or graph / google: the real SDK against that provider's built-in emulator.
+PROVIDER ?= local
 # Debian packages the test suite needs (installed only when missing).
 DEBIAN_PACKAGES := tzdata chromium fonts-dejavu-core
 
@@ -22,7 +24,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/goedgesprek demo --port $(PORT)
+	$(BIN)/goedgesprek demo --port $(PORT) --provider $(PROVIDER)
 
 system-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do \

@@ -18,8 +18,25 @@ from addin.cli._errors import fail
     help="Where the local calendar, drive and keyring live (default: the per-user data directory).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-def demo(port: int, data_dir: Path | None, host: str) -> None:
+@click.option(
+    "--provider",
+    type=click.Choice(["local", "graph", "google"]),
+    default="local",
+    show_default=True,
+    help="local: the embedded calendar and drive. graph or google: the real Microsoft or Google "
+    "SDK against that provider's built-in emulator on 127.0.0.1 (fresh each start).",
+)
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(0, 5000),
+    default=0.0,
+    help="With --provider graph or google: delay every provider request this long.",
+)
+def demo(port: int, data_dir: Path | None, host: str, provider: str, latency_ms: float) -> None:
     """Start the demo: Ada (medewerker) and Grace (leidinggevende) on local calendars."""
+    if provider != "local":
+        _provider_demo(provider, port, host, latency_ms)
+        return
     from addin.app import create_app
     from addin.demo import seed
     from cadence.errors import CadenceError
@@ -38,3 +55,23 @@ def demo(port: int, data_dir: Path | None, host: str) -> None:
     seed(store, app.extensions["goedgesprek.clock"]())
     click.echo(f"Goed Gesprek demo on http://{host}:{port}/  (data in {data_dir})")
     app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _provider_demo(provider: str, port: int, host: str, latency_ms: float) -> None:
+    """The demo through a provider's SDK and emulator, in a fresh data directory."""
+    import tempfile
+
+    from addin.demo import seed
+    from addin.demo_provider import start
+
+    with tempfile.TemporaryDirectory(prefix="goedgesprek-demo-") as data_dir:
+        running = start(provider, Path(data_dir), latency_ms=latency_ms)
+        try:
+            seed(running.store, running.app.extensions["goedgesprek.clock"]())
+            click.echo(
+                f"Goed Gesprek demo on http://{host}:{port}/  "
+                f"({provider} emulator on {running.server.url})"
+            )
+            running.app.run(host=host, port=port, debug=False, use_reloader=False)
+        finally:
+            running.close()
