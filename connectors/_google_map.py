@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cadence.errors import CadenceError
 from cadence.recurrence import Rule
+from connectors._retry import retry_after_seconds
 from connectors.errors import (
     AuthExpired,
     Conflict,
@@ -481,24 +482,6 @@ def error_reason(content: bytes) -> tuple[str, str]:
     return reason, str(error.get("message", ""))
 
 
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP-date; None if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 def error_from_status(
     status: int, headers: Mapping[str, str], content: bytes, what: str
 ) -> ConnectorError:
@@ -511,7 +494,7 @@ def error_from_status(
     if status == 401:
         return AuthExpired(f"{detail}: sign in to Google again")
     if status == 429 or (status == 403 and reason in _RATE_REASONS):
-        return Throttled(f"{detail}: slow down", retry_after(lowered.get("retry-after")))
+        return Throttled(f"{detail}: slow down", retry_after_seconds(lowered.get("retry-after")))
     if status == 403 and reason in _SCOPE_REASONS:
         return AuthExpired(f"{detail}: grant the add-on the access it asks for")
     if status in (404, 410):

@@ -10,10 +10,12 @@ total time are both bounded, so a 429 storm ends in `Throttled` rather than a hu
 
 from __future__ import annotations
 
+import email.utils
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception
@@ -84,3 +86,21 @@ NO_RETRY = RetryPolicy(attempts=1)
 def is_transient(error: ConnectorError) -> bool:
     """True for errors a retry may cure."""
     return _retryable(error)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta seconds or an HTTP date); None if absent or bad."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

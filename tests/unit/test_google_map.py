@@ -20,7 +20,6 @@ from connectors._google_map import (
     from_google_event,
     mail_from_rfc822,
     message_id_for,
-    retry_after,
     revision_infos,
     rule_from_google,
     sent_mail_from_gmail,
@@ -29,6 +28,7 @@ from connectors._google_map import (
     to_google_patch,
     to_rfc822,
 )
+from connectors._retry import retry_after_seconds
 from connectors.errors import (
     AuthExpired,
     Conflict,
@@ -341,9 +341,9 @@ def test_http_errors_map_once(
 def test_retry_after_seconds_and_http_date() -> None:
     """Retry-After is read as seconds or as an HTTP-date; garbage is ignored."""
     now = datetime(2027, 1, 1, 12, tzinfo=UTC)
-    assert retry_after("7") == 7.0
-    assert retry_after("Fri, 01 Jan 2027 12:00:30 GMT", now) == 30.0
-    assert retry_after("soon") is None
-    assert retry_after(None) is None
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("Fri, 01 Jan 2027 12:00:30 GMT", now) == 30.0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
     error = error_from_status(429, {"retry-after": "3"}, b"", "x")
     assert isinstance(error, Throttled) and error.retry_after == 3.0
