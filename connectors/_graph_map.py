@@ -1,7 +1,7 @@
 """Pure translation between the neutral models and Microsoft Graph v1.0 JSON.
 
 Every function here takes and gives plain JSON values (dicts as Graph sends and accepts them);
-`connectors.graph` turns them into the SDK's typed models and back. Shapes follow the Graph
+`connectors.graph` sends and reads them through the SDK's request adapter. Shapes follow the Graph
 reference pages: event, dateTimeTimeZone, patternedRecurrence, attendee, fileAttachment,
 singleValueLegacyExtendedProperty, scheduleInformation, driveItem, driveItemVersion, message.
 """

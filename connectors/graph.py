@@ -7,6 +7,12 @@ event loop `connectors._loop` owns. Translation to and from Graph JSON is in
 `connectors._graph_map` (pure); errors are mapped once in `connectors._graph_errors`; JSON
 batching is ours (`connectors._graph_batch`) because the SDK's has defects.
 
+Every request goes through the SDK's request adapter (auth provider, Graph middleware, OData
+error answers), built by the SDK's request builders where they can address it; bodies and
+answers stay JSON, mapped by `connectors._graph_map`. They are never parsed into the generated
+typed models: a model's field table runs its imports on every parse (milliseconds per event)
+and the first parse of a message imports about 1,200 modules (a second).
+
 The SDK's own RetryHandler is switched off (max retries 0) so `connectors._retry` is the one
 retry policy: otherwise a 429 would be retried by both, multiplying the waits and the attempts.
 """
@@ -14,8 +20,13 @@ retry policy: otherwise a 429 would be retried by both, multiplying the waits an
 from __future__ import annotations
 
 import asyncio
+import base64
 import builtins
+import contextlib
+import functools
+import gc
 import json
+import ssl
 import threading
 import time
 import uuid
@@ -24,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
+import anyio
 import httpx
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
@@ -39,24 +51,13 @@ from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
 from kiota_http.middleware.options import RetryHandlerOption
-from kiota_serialization_json.json_parse_node import JsonParseNode
-from kiota_serialization_json.json_serialization_writer import JsonSerializationWriter
 from msgraph import GraphRequestAdapter, GraphServiceClient
-from msgraph.generated.models.event import Event as GraphEvent
-from msgraph.generated.models.file_attachment import FileAttachment
-from msgraph.generated.models.message import Message
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-from msgraph.generated.users.item.calendar.get_schedule.get_schedule_post_request_body import (
-    GetSchedulePostRequestBody,
-)
 from msgraph.generated.users.item.calendar_view.calendar_view_request_builder import (
     CalendarViewRequestBuilder,
 )
 from msgraph.generated.users.item.events.item.instances.instances_request_builder import (
     InstancesRequestBuilder,
-)
-from msgraph.generated.users.item.send_mail.send_mail_post_request_body import (
-    SendMailPostRequestBody,
 )
 from msgraph.graph_request_adapter import options as sdk_options
 from msgraph_core.graph_client_factory import GraphClientFactory  # type: ignore[import-untyped]
@@ -144,62 +145,72 @@ class StaticToken:
 def warm_up() -> float:
     """Pay the SDK's first-use costs now; returns the seconds spent.
 
-    The generated models import their field types lazily, on the first parse or write of each
-    model: about a second for an event alone, more than the request itself. This parses and
-    writes one of every model the connectors use and starts the loop. The app calls it in a
-    background thread at start-up, so no user's first request pays.
+    Importing the SDK, building the TLS context and a session's client and middleware, the
+    first trip through adapter, auth provider and middleware, the first OData error parsed into
+    its model and the first connection's transport each cost the first user milliseconds to
+    tens of milliseconds. This pays them: it imports the SDK, starts the loop, runs a throwaway
+    session's calls (a calendar view, a ``$batch``, a 404) against answers made in-process, with
+    no network, and loads what a first connection loads. The app calls it in a background thread
+    at start-up, so no user's first request pays.
     """
     started = time.perf_counter()
     _graph_sdk.import_all()
-    samples: list[tuple[Any, Json]] = [
-        (GraphEvent, _SAMPLE_EVENT),
-        (Message, {"subject": "", "body": {"contentType": "text", "content": ""}}),
-        (FileAttachment, {"name": "a", "contentBytes": ""}),
-        (GetSchedulePostRequestBody, {"Schedules": []}),
-        (_graph_sdk.import_sdk("msgraph.generated.models.drive_item").DriveItem, {"name": "a"}),
-        (
-            _graph_sdk.import_sdk(
-                "msgraph.generated.models.schedule_information"
-            ).ScheduleInformation,
-            {"scheduleId": "a"},
-        ),
-    ]
-    for factory, data in samples:
-        to_json(to_model(factory, data))
     _loop.loop()
+    _rehearse()
+    # What only the first real connection would load: httpcore's pool and anyio's backend.
+    _loop.run(httpx.AsyncHTTPTransport(verify=_ssl_context()).aclose())
+    _loop.run(anyio.sleep(0))
+    # The SDK's imports leave a full collection due; run it here rather than in a first request.
+    gc.collect()
     return time.perf_counter() - started
 
 
-_SAMPLE_EVENT: Json = {
-    "subject": "",
-    "start": {"dateTime": "2027-01-12T10:00:00", "timeZone": "UTC"},
-    "attendees": [{"emailAddress": {"address": "a@example.org"}, "status": {"response": "none"}}],
-    "organizer": {"emailAddress": {"address": "a@example.org"}},
-    "location": {"displayName": ""},
-    "recurrence": {
-        "pattern": {"type": "absoluteMonthly", "daysOfWeek": []},
-        "range": {"type": "noEnd", "startDate": "2027-01-12"},
-    },
-    "singleValueExtendedProperties": [{"id": "String {x} Name y", "value": ""}],
-}
+_REHEARSAL_ERROR: Json = {"error": {"code": "ErrorItemNotFound", "message": "warm-up"}}
 
 
-# -- typed models <-> JSON ---------------------------------------------------------------------
+def _rehearsal_answer(request: httpx.Request) -> httpx.Response:
+    """The in-process answers of `_rehearse`: an empty calendar view, 404 for the rest."""
+    path = request.url.path
+    if path.endswith("/$batch"):
+        items = json.loads(request.content).get("requests") or []
+        answers = [
+            {"id": i["id"], "status": 404, "headers": {}, "body": _REHEARSAL_ERROR} for i in items
+        ]
+        return httpx.Response(200, json={"responses": answers})
+    if path.endswith("/calendarView"):
+        return httpx.Response(200, json={"value": []})
+    return httpx.Response(404, json=_REHEARSAL_ERROR)
 
 
-def to_model(factory: Any, data: Mapping[str, Any]) -> Any:
-    """A typed SDK model from Graph JSON (what the SDK would have parsed from the wire)."""
-    return JsonParseNode(json.loads(json.dumps(data))).get_object_value(factory)
+def _rehearse() -> None:
+    """A throwaway session's first calls (list, batch, OData error), answered in-process."""
+    session = _Session(
+        StaticToken("warm-up"),
+        base_url=DEFAULT_BASE_URL,
+        scopes=DEFAULT_SCOPES,
+        retry=RetryPolicy(attempts=1),
+        timeout=10.0,
+        transport=httpx.MockTransport(_rehearsal_answer),
+    )
+    try:
+        calendar = GraphCalendar(session, "warm-up@example.org", "/me", session.client.me)
+        now = datetime.now(UTC)
+        calendar.events(now, now)
+        with contextlib.suppress(NotFound):
+            calendar.get_event("warm-up")
+        with contextlib.suppress(NotFound):
+            calendar.get_attachment("warm-up", "warm-up")
+    finally:
+        session.close()
 
 
-def to_json(model: Any) -> Json:
-    """Graph JSON from a typed SDK model, as the SDK writes it on the wire."""
-    writer = JsonSerializationWriter()
-    writer.write_object_value(None, model)
-    parsed = json.loads(writer.get_serialized_content() or b"{}")
-    if not isinstance(parsed, dict):
-        raise ValueError("a model did not serialize to a JSON object")
-    return parsed
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for every session: each new one loads the CA bundle again (~20 ms).
+
+    Built as httpx builds its default (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``).
+    """
+    return httpx.create_ssl_context()
 
 
 def _config(
@@ -225,7 +236,9 @@ class _Session:
         scopes: Sequence[str],
         retry: RetryPolicy,
         timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """A session on `base_url`; `transport` replaces the network (warm-up only)."""
         self.base_url = base_url.rstrip("/")
         self.retry = retry
         self.timeout = timeout
@@ -236,7 +249,12 @@ class _Session:
         )
         options = dict(sdk_options)
         options[RetryHandlerOption.get_key()] = RetryHandlerOption(max_retries=0)
-        http = httpx.AsyncClient(base_url=self.base_url, timeout=httpx.Timeout(timeout))
+        http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout),
+            verify=_ssl_context(),
+            transport=transport,
+        )
         self.http = GraphClientFactory.create_with_default_middleware(client=http, options=options)
         self.adapter = GraphRequestAdapter(auth, client=self.http)
         self.adapter.base_url = self.base_url
@@ -270,8 +288,9 @@ class _Session:
     ) -> bytes | None:
         """One request through the SDK's adapter (auth, middleware, OData errors): raw bytes.
 
-        For what the SDK's request builders cannot address: OneDrive's path-based URLs under
-        the app folder, Sent Items with an extended-property filter, and our ``$batch``.
+        For what the SDK's request builders cannot address (OneDrive's path-based URLs under
+        the app folder, Sent Items with an extended-property filter, our ``$batch``) and for
+        every JSON body we map ourselves (see `read`).
         """
         info = RequestInformation(method)
         info.url = url if "://" in url else f"{self.base_url}{url}"
@@ -279,13 +298,29 @@ class _Session:
             info.headers.try_add(name, value)
         if content is not None:
             info.set_stream_content(content, content_type)
+        return await self.send_info(info)
+
+    async def send_info(self, info: RequestInformation) -> bytes | None:
+        """Send a prepared request (a builder's ``to_..._request_information``): raw bytes."""
         errors: dict[str, Any] = {"XXX": ODataError}
         answer = await self.adapter.send_primitive_async(info, "bytes", errors)
         return None if answer is None else bytes(answer)
 
-    async def send_json(self, method: Method, url: str, **kwargs: Any) -> Any:
-        """Like `send`, answering parsed JSON (None for an empty answer)."""
+    async def send_json(self, method: Method, url: str, *, body: Any = None, **kwargs: Any) -> Any:
+        """Like `send`, answering parsed JSON (None for an empty answer); `body` goes as JSON."""
+        if body is not None:
+            kwargs["content"] = json.dumps(body, separators=(",", ":")).encode()
         raw = await self.send(method, url, **kwargs)
+        return json.loads(raw) if raw else None
+
+    async def read(self, info: RequestInformation) -> Any:
+        """A builder's request, its answer read as JSON without the SDK's typed models.
+
+        Parsing Graph JSON into the generated models costs milliseconds per event (each
+        model's field table runs its imports on every parse), and `connectors._graph_map`
+        reads the JSON itself; the adapter still sends it (auth, middleware, OData errors).
+        """
+        raw = await self.send_info(info)
         return json.loads(raw) if raw else None
 
     async def post_batch(
@@ -383,8 +418,7 @@ class GraphAccount:
 
     def mailer(self, email: str) -> GraphMailer:
         """A mailer sending as `email`."""
-        session = self._session(email)
-        return GraphMailer(session, email, self._prefix(email), self._root(session, email))
+        return GraphMailer(self._session(email), email, self._prefix(email))
 
     def close(self) -> None:
         """Close every client's connections."""
@@ -474,17 +508,21 @@ class GraphCalendar:
             raise to_connector_error(exc, what) from exc
         return events
 
-    def _pages(self, first: Callable[[], Awaitable[Any]], next_page: Callable[[str], Any]) -> Any:
+    def _pages(self, first: RequestInformation) -> Callable[[], Awaitable[list[Json]]]:
+        """Read a listing's pages as JSON, following ``@odata.nextLink`` (bounded)."""
+
         async def collect() -> list[Json]:
-            page = await first()
+            page = await self._s.read(first)
             items: list[Json] = []
             for _ in range(PAGE_LIMIT):
-                items.extend(to_json(v) for v in (page.value or []) if v is not None)
-                link = page.odata_next_link
+                if not isinstance(page, dict):
+                    raise ValueError("a page of events is not a JSON object")
+                items.extend(v for v in page.get("value") or [] if isinstance(v, dict))
+                link = page.get("@odata.nextLink")
                 if not link:
                     return items
-                page = await next_page(link).get(
-                    request_configuration=_config({"Prefer": UTC_PREFER})
+                page = await self._s.send_json(
+                    Method.GET, str(link), headers={"Prefer": UTC_PREFER}
                 )
             raise ValueError(f"more than {PAGE_LIMIT} pages: refusing to read on")
 
@@ -499,11 +537,8 @@ class GraphCalendar:
             end_date_time=_utc_iso(end, what),
             expand=[expand_properties()],
         )
-        collect = self._pages(
-            lambda: builder.get(request_configuration=_config({"Prefer": UTC_PREFER}, query)),
-            builder.with_url,
-        )
-        items = self._s.call(collect, what, idempotent=True)
+        first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, query))
+        items = self._s.call(self._pages(first), what, idempotent=True)
         events = self._with_attachments(items, what)
         found = [e for e in events if start <= e.start < end and not e.cancelled]
         return sorted(found, key=lambda e: (e.start, e.end, e.id))
@@ -517,11 +552,8 @@ class GraphCalendar:
             end_date_time=_utc_iso(end, what),
             expand=[expand_properties()],
         )
-        collect = self._pages(
-            lambda: builder.get(request_configuration=_config({"Prefer": UTC_PREFER}, query)),
-            builder.with_url,
-        )
-        items = self._s.call(collect, what, idempotent=True)
+        first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, query))
+        items = self._s.call(self._pages(first), what, idempotent=True)
         events = self._with_attachments(items, what)
         found = [e for e in events if in_window(e, start, end) and not e.cancelled]
         return sorted(found, key=lambda e: (e.start, e.end, e.id))
@@ -531,16 +563,22 @@ class GraphCalendar:
     ) -> dict[str, list[Busy]]:
         """Busy intervals per address from getSchedule; an unknown address is free."""
         what = self._what("reading free/busy")
-        body = to_model(GetSchedulePostRequestBody, to_get_schedule(list(emails), start, end))
+        body = to_get_schedule(list(emails), start, end)
 
         async def ask() -> list[Json]:
-            answer = await self._root.calendar.get_schedule.post(
-                body, request_configuration=_config({"Prefer": UTC_PREFER})
+            answer = await self._s.send_json(
+                Method.POST,
+                f"{self._prefix}/calendar/getSchedule",
+                body=body,
+                headers={"Prefer": UTC_PREFER},
             )
-            return [to_json(v) for v in (answer.value if answer else None) or []]
+            return [v for v in (answer or {}).get("value") or [] if isinstance(v, dict)]
 
         values = self._s.call(ask, what, idempotent=True)
-        return from_schedule(values, list(emails))
+        try:
+            return from_schedule(values, list(emails))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise to_connector_error(exc, what) from exc
 
     # writes --------------------------------------------------------------------------------
 
@@ -552,18 +590,18 @@ class GraphCalendar:
                 f"{what}: the organizer must be the calendar's user {self._email}, "
                 f"got {event.organizer}"
             )
-        model = to_model(GraphEvent, to_graph_event(event, idempotency_key))
+        body = to_graph_event(event, idempotency_key)
 
         async def post() -> Any:
-            return await self._root.events.post(
-                model, request_configuration=_config({"Prefer": UTC_PREFER})
+            return await self._s.send_json(
+                Method.POST, f"{self._prefix}/events", body=body, headers={"Prefer": UTC_PREFER}
             )
 
         created = self._s.call(post, what, idempotent=True)
-        if created is None or not created.id:
+        if not isinstance(created, dict) or not created.get("id"):
             raise to_connector_error(ValueError("the created event has no id"), what)
         # The answer to a POST leaves out extended properties: read the event as stored.
-        return self.get_event(created.id)
+        return self.get_event(str(created["id"]))
 
     def update_event(
         self, event_id: str, patch: EventPatch, *, if_match: str | None = None
@@ -573,13 +611,11 @@ class GraphCalendar:
         moves = patch.start is not None or patch.end is not None
         current = self.get_event(event_id) if moves else None
         body = to_graph_patch(patch, current)
-        model = to_model(GraphEvent, body)
         headers = {"If-Match": if_match} if if_match else {}
+        url = f"{self._prefix}/events/{_id(event_id)}"
 
         async def send() -> Any:
-            return await self._root.events.by_event_id(event_id).patch(
-                model, request_configuration=_config(headers)
-            )
+            return await self._s.send_json(Method.PATCH, url, body=body, headers=headers)
 
         # A PATCH sends the same body every time: repeating it is harmless.
         self._s.call(send, what, idempotent=True)
@@ -602,17 +638,18 @@ class GraphCalendar:
     ) -> AttachmentInfo:
         """Attach a file; an attachment with the same name is deleted first (replaced)."""
         what = self._what(f"attaching {name!r} to event {event_id!r}")
-        attachments = self._root.events.by_event_id(event_id).attachments
-        model = to_model(FileAttachment, to_graph_attachment(name, content, content_type))
+        url = f"{self._prefix}/events/{_id(event_id)}/attachments"
+        body = to_graph_attachment(name, content, content_type)
 
         async def replace() -> Json:
-            query = attachments.AttachmentsRequestBuilderGetQueryParameters(select=["id", "name"])
-            listed = await attachments.get(request_configuration=_config(query=query))
-            for old in (listed.value if listed else None) or []:
-                if old.name == name and old.id:
-                    await attachments.by_attachment_id(old.id).delete()
-            added = await attachments.post(model)
-            return to_json(added)
+            listed = await self._s.send_json(Method.GET, f"{url}?$select=id,name")
+            for old in (listed or {}).get("value") or []:
+                if old.get("name") == name and old.get("id"):
+                    await self._s.send(Method.DELETE, f"{url}/{_id(str(old['id']))}")
+            added = await self._s.send_json(Method.POST, url, body=body)
+            if not isinstance(added, dict):
+                raise ValueError("the added attachment is not a JSON object")
+            return added
 
         # Delete-then-add as a whole reaches the same state when repeated.
         added = self._s.call(replace, what, idempotent=True)
@@ -628,16 +665,14 @@ class GraphCalendar:
         """The bytes of a file attachment."""
         what = self._what(f"reading attachment {attachment_id!r} of event {event_id!r}")
 
+        url = f"{self._prefix}/events/{_id(event_id)}/attachments/{_id(attachment_id)}"
+
         async def read() -> bytes:
-            found = (
-                await self._root.events.by_event_id(event_id)
-                .attachments.by_attachment_id(attachment_id)
-                .get()
-            )
-            data = getattr(found, "content_bytes", None)
-            if data is None:
+            found = await self._s.send_json(Method.GET, url)
+            data = found.get("contentBytes") if isinstance(found, dict) else None
+            if not isinstance(data, str):
                 raise ValueError("the attachment is not a file attachment with contentBytes")
-            return bytes(data)
+            return base64.b64decode(data, validate=True)
 
         return self._s.call(read, what, idempotent=True)
 
@@ -915,12 +950,11 @@ def _not_a_file(folder: str, name: str) -> NotFound:
 class GraphMailer:
     """`connectors.ports.Mailer` through ``sendMail``, made idempotent by a key in Sent Items."""
 
-    def __init__(self, session: _Session, email: str, prefix: str, root: Any) -> None:
+    def __init__(self, session: _Session, email: str, prefix: str) -> None:
         """Use `GraphAccount.mailer`."""
         self._s = session
         self._email = email
         self._prefix = prefix
-        self._root = root
 
     def _find(self, key: str, what: str) -> SentMail | None:
         query = urlencode(
@@ -956,12 +990,10 @@ class GraphMailer:
             if first is not None:
                 return first
         key = mail.key or f"{AUTO_KEY_PREFIX}{uuid.uuid4()}"
-        body = SendMailPostRequestBody(
-            message=to_model(Message, to_graph_message(mail, key)), save_to_sent_items=True
-        )
+        body = {"message": to_graph_message(mail, key), "saveToSentItems": True}
 
         async def post() -> None:
-            await self._root.send_mail.post(body)
+            await self._s.send_json(Method.POST, f"{self._prefix}/sendMail", body=body)
 
         # With a key a repeat is found in Sent Items first; without one, do not repeat blindly.
         self._s.call(post, what, idempotent=bool(mail.key))

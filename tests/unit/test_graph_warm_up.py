@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import sys
+
+import pytest
 
 from connectors import _graph_sdk, _loop
 from connectors.graph import warm_up
@@ -15,3 +18,17 @@ def test_warm_up_imports_the_sdk_and_starts_the_loop() -> None:
     assert all(name in sys.modules for name in _graph_sdk.MODULES)
     assert _loop.loop().is_running()
     assert warm_up() < 1.0
+
+
+def test_warm_up_needs_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """warm_up's throwaway session is answered in-process: it opens no connection at all."""
+    opened: list[object] = []
+
+    def refuse(self: socket.socket, address: object) -> None:
+        opened.append(address)
+        raise OSError("no network in warm_up")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    assert warm_up() >= 0
+    assert opened == []
