@@ -258,6 +258,22 @@ def read_property(data: Mapping[str, Any], prop: str) -> str | None:
     return None
 
 
+_GOID_CLASS = "040000008200E00074C5B7101A82E008"
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def series_ical_uid(value: str) -> str:
+    """The iCalUId an event shares with its series: an occurrence's with its date zeroed.
+
+    Graph gives each occurrence of a series an iCalUId of its own: its Exchange Global Object
+    ID, which holds the occurrence's original date in bytes 16-19. With those zeroed it is the
+    clean Global Object ID, the series master's iCalUId, which every partner's copy of every
+    occurrence shares ([MS-OXOCAL] 2.2.1.27-28). Any other form is kept as it is.
+    """
+    goid = len(value) >= 40 and value[:32].upper() == _GOID_CLASS and set(value) <= _HEX
+    return f"{value[:32]}00000000{value[40:]}" if goid else value
+
+
 def event_etag(data: Mapping[str, Any]) -> str:
     """The version tag Graph checks If-Match against (``@odata.etag``, else the changeKey)."""
     return str(data.get("@odata.etag") or data.get("changeKey") or "")
@@ -292,7 +308,7 @@ def from_graph_event(
         tz=tz,
         organizer=organizer,
         etag=event_etag(data),
-        ical_uid=str(data.get("iCalUId") or ""),
+        ical_uid=series_ical_uid(str(data.get("iCalUId") or "")),
         attendees=tuple(_attendee(a) for a in data.get("attendees") or []),
         body_html=str((data.get("body") or {}).get("content") or ""),
         location=str((data.get("location") or {}).get("displayName") or ""),

@@ -43,6 +43,7 @@ from emulators._graph_common import (
     ical_uid,
     new_id,
     not_found,
+    occurrence_ical_uid,
     parse_local,
     resolve_zone,
     short_stamp,
@@ -291,6 +292,12 @@ class View:
         if self.original is not None and self.original in self.item.occurrence_responses:
             return self.item.occurrence_responses[self.original]
         return self.item.response, self.item.response_time
+
+    def ical_uid(self) -> str:
+        """The meeting's iCalUId; an occurrence's carries its original date (see Graph's docs)."""
+        if self.original is None:
+            return self.meeting.uid
+        return occurrence_ical_uid(self.meeting.uid, self.original)
 
     def change_key(self) -> str:
         """Changes whenever anything this mailbox sees of the event changes."""
@@ -667,7 +674,7 @@ class Calendars:
         recurrence = _recurrence(body.get("recurrence"), start_zone)
         name = self._name_of(owner) or owner
         meeting = Meeting(
-            uid=ical_uid(),
+            uid=ical_uid(now),
             organizer=owner.lower(),
             organizer_name=name,
             fields=fields,
@@ -1104,7 +1111,7 @@ def render(
         "transactionId": view.item.transaction_id,
         "originalStartTimeZone": start_zone,
         "originalEndTimeZone": end_zone,
-        "iCalUId": meeting.uid,
+        "iCalUId": view.ical_uid(),
         "reminderMinutesBeforeStart": fields.get("reminderMinutesBeforeStart", 15),
         "isReminderOn": fields.get("isReminderOn", True),
         "hasAttachments": bool(view.attachments()),

@@ -57,9 +57,39 @@ def change_key(*parts: object) -> str:
     return base64.b64encode(digest).decode()
 
 
-def ical_uid() -> str:
-    """An iCalUId in Exchange's hex form."""
-    return "040000008200E00074C5B7101A82E00800000000" + secrets.token_hex(28).upper()
+GOID_CLASS = "040000008200E00074C5B7101A82E008"
+"""The 16 bytes that open every Exchange Global Object ID ([MS-OXOCAL] 2.2.1.27), in hex."""
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+
+
+def ical_uid(now: datetime | None = None) -> str:
+    """A new meeting's iCalUId: its Global Object ID in hex, as Graph shows it.
+
+    The class id, a zero instance date (a series or single meeting), the creation time as a
+    FILETIME, eight reserved zero bytes, and a 16-byte random id with its size.
+    """
+    created = (now or datetime.now(UTC)).astimezone(UTC)
+    ticks = int((created - _FILETIME_EPOCH).total_seconds() * 10_000_000)
+    return (
+        GOID_CLASS
+        + "00000000"
+        + ticks.to_bytes(8, "little").hex()
+        + "00" * 8
+        + (16).to_bytes(4, "little").hex()
+        + secrets.token_hex(16)
+    ).upper()
+
+
+def occurrence_ical_uid(uid: str, original: datetime) -> str:
+    """An occurrence's iCalUId: the series' with the occurrence's original date in it.
+
+    Graph documents the iCalUId as different for each occurrence of a series: it is the
+    occurrence's Global Object ID, whose year (2 bytes, big-endian), month and day are those of
+    the original start in UTC (PidLidExceptionReplaceTime); the master's are zero
+    ([MS-OXOCAL] 2.2.1.27, 2.2.1.28).
+    """
+    day = original.astimezone(UTC)
+    return f"{uid[:32]}{day.year:04X}{day.month:02X}{day.day:02X}{uid[40:]}"
 
 
 def utc_stamp(instant: datetime) -> str:

@@ -389,7 +389,7 @@ class GraphEmulator:
         for view in views:
             data = self._render(call, view)
             if predicate is None or predicate(
-                {"iCalUId": view.meeting.uid, "type": view.kind, **data}, view.properties()
+                {"iCalUId": view.ical_uid(), "type": view.kind, **data}, view.properties()
             ):
                 rendered.append(data)
         args = {k: v for k, v in call.request.args.items()}

@@ -386,7 +386,13 @@ def test_series_master_and_instances(ada: CheckedClient) -> None:
     ]
     assert {e["seriesMasterId"] for e in found} == {master["id"]}
     assert {e["type"] for e in found} == {"occurrence"}
-    assert {e["iCalUId"] for e in found} == {master["iCalUId"]}
+    # Graph: "This ID is different for each occurrence in a recurring series"; it is the
+    # master's Global Object ID with the original date (year, month, day) in bytes 16-19.
+    assert [e["iCalUId"][32:40] for e in found] == ["07EB010C", "07EB040D", "07EB070D", "07EB0A0C"]
+    assert {e["iCalUId"][:32] + e["iCalUId"][40:] for e in found} == {
+        master["iCalUId"][:32] + master["iCalUId"][40:]
+    }
+    assert master["iCalUId"][32:40] == "00000000"
     assert [e["id"] for e in instances(ada, master["id"])] == [e["id"] for e in found]
     one = ada.call("GET", f"/me/events/{found[2]['id']}", "event").get_json()
     assert one["start"]["dateTime"].startswith("2027-07-13T08:00")

@@ -25,6 +25,7 @@ from connectors._graph_map import (
     in_window,
     mail_key_filter,
     parse_stamp,
+    series_ical_uid,
     sorted_versions,
     to_date_time_zone,
     to_get_schedule,
@@ -118,6 +119,16 @@ def test_series_in_the_spring_gap_goes_out_at_its_nominal_time() -> None:
     )
     assert body["start"] == {"dateTime": "2027-03-28T02:00:00", "timeZone": AMS}
     assert body["end"] == {"dateTime": "2027-03-28T04:00:00", "timeZone": AMS}
+
+
+def test_occurrence_ical_uid_reads_as_its_series() -> None:
+    """An occurrence's own iCalUId (its date in bytes 16-19) reads as the master's; others stay."""
+    master = "040000008200E00074C5B7101A82E00800000000" + "5025D461E473C801" + "0" * 16 + "AB" * 20
+    occurrence = master[:32] + "07EB040D" + master[40:]
+    data = graph_event(type="occurrence", recurrence=None, iCalUId=occurrence)
+    assert from_graph_event(data).ical_uid == master
+    assert series_ical_uid(master) == master
+    assert series_ical_uid("abc@example.org") == "abc@example.org"
 
 
 def test_transaction_id_is_stable_and_short() -> None:
