@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors._graph_errors import error_for, odata_error, retry_after_seconds
-from connectors._retry import RetryPolicy, is_transient
+from connectors._graph_errors import error_for, odata_error
+from connectors._retry import RetryPolicy, is_transient, retry_after_seconds
 from connectors.errors import ConnectorError, Throttled, Unavailable
 
 MAX_REQUESTS = 20

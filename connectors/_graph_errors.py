@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from connectors._retry import retry_after_seconds
 from connectors.errors import (
     AuthExpired,
     Conflict,
@@ -29,24 +28,6 @@ from connectors.errors import (
 
 NOT_FOUND_CODES = frozenset({"ErrorInvalidIdMalformed"})
 """400 codes that say the id names nothing: Exchange answers an id it cannot decode so."""
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta seconds or an HTTP date), None if absent or bad."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def error_for(

@@ -10,7 +10,8 @@ from kiota_abstractions.api_error import APIError
 from msgraph.generated.models.o_data_errors.main_error import MainError
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-from connectors._graph_errors import error_for, odata_error, retry_after_seconds, to_connector_error
+from connectors._graph_errors import error_for, odata_error, to_connector_error
+from connectors._retry import retry_after_seconds
 from connectors.errors import (
     AuthExpired,
     Conflict,
