@@ -205,10 +205,13 @@ def emulate(
         click.echo(f"warning: serving on {host}, reachable beyond this machine", err=True)
     click.echo(f"{provider} emulator on {server.url} (Ctrl-C stops it)")
     tokens = {email: emulator.token(email) for email in users}
+    if tokens_file is not None:
+        # Written whole before the tokens are printed: a reader of the output finds it complete.
+        partial = tokens_file.with_name(tokens_file.name + ".part")
+        partial.write_text(json.dumps(tokens, indent=2) + "\n", encoding="utf-8")
+        partial.replace(tokens_file)
     for email, token in tokens.items():
         click.echo(f"user={email} token={token} url={base}")
-    if tokens_file is not None:
-        tokens_file.write_text(json.dumps(tokens, indent=2) + "\n", encoding="utf-8")
     try:
         _wait_for_stop()
     finally:

@@ -3,20 +3,20 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from kiota_authentication_azure.azure_identity_access_token_provider import (
     AzureIdentityAccessTokenProvider,
 )
 
+from connectors import _loop
 from connectors.graph import StaticToken
 
 
 def token_for(url: str, hosts: list[str]) -> str:
     """The token the provider gives for a request to `url`."""
     provider = AzureIdentityAccessTokenProvider(StaticToken("tok"), None, [], hosts)
-    return asyncio.run(provider.get_authorization_token(url))
+    # On the connectors' loop: a browser test's sync driver may keep a loop running here.
+    return _loop.run(provider.get_authorization_token(url), timeout=30)
 
 
 def test_loopback_http_gets_the_token() -> None:
