@@ -31,8 +31,9 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
@@ -64,6 +65,7 @@ from msgraph_core.graph_client_factory import GraphClientFactory  # type: ignore
 
 from connectors import _graph_batch, _loop
 from connectors._graph_errors import to_connector_error
+from connectors._graph_hash import content_matches
 from connectors._graph_map import (
     AUTO_KEY_PREFIX,
     MAIL_PARTS,
@@ -84,7 +86,7 @@ from connectors._graph_map import (
     to_graph_patch,
 )
 from connectors._retry import RetryPolicy
-from connectors.errors import Conflict, InvalidRequest, NotFound
+from connectors.errors import Conflict, InvalidRequest, NotFound, Unavailable
 from connectors.memory import check_name
 from connectors.models import (
     AttachmentInfo,
@@ -107,6 +109,16 @@ UTC_PREFER = 'outlook.timezone="UTC"'
 PAGE_LIMIT = 200
 """Most pages followed for one listing: a bound on every loop, far above a year of events."""
 ATTACHMENT_FIELDS = "id,name,contentType,size"
+DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
+ITEM_FIELDS = f"id,name,eTag,size,file,folder,lastModifiedDateTime,{DOWNLOAD_URL}"
+"""What a drive item read selects: what `from_drive_item` and If-Match need, and the download URL
+(Graph sends that annotation only when it is selected or nothing is)."""
+DOWNLOAD_URL_TRUST = 55 * 60.0
+"""Seconds a remembered download URL is tried: Graph invalidates it after 1 hour."""
+DOWNLOAD_MEMORY = 512
+"""Download URLs remembered per session (the oldest is forgotten first)."""
+READ_ATTEMPTS = 3
+"""Reads of a file whose bytes keep disagreeing with its metadata (a writer racing us)."""
 
 __all__ = [
     "GraphAccount",
@@ -261,6 +273,8 @@ class _Session:
         self.client = GraphServiceClient(request_adapter=self.adapter)
         self.item_ids: dict[tuple[str, str, str], str] = {}
         """Drive item ids by (user path, folder, name), so a known file reads in one trip."""
+        self.downloads: dict[str, _Download] = {}
+        """The last download URL seen per drive item id, oldest first (see `GraphDrive.get`)."""
 
     # A call is one coroutine run on the shared loop, its failure mapped, retried by policy.
     def call(self, make: Callable[[], Awaitable[T]], what: str, *, idempotent: bool) -> T:
@@ -702,6 +716,36 @@ def _delete(session: _Session, make: Callable[[], Awaitable[Any]], what: str) ->
 # -- drive ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Download:
+    """A download URL Graph handed out with an item, the item's eTag then, and when."""
+
+    url: str
+    etag: str
+    seen: float
+    """`time.monotonic()` when the item carrying it was read."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """What a pre-authenticated download URL answered."""
+
+    status: int
+    etag: str | None
+    content: bytes
+
+
+def _same_tag(left: str | None, right: str | None) -> bool:
+    """Whether two entity tags name the same state (a weak ``W/`` prefix aside)."""
+    if not left or not right:
+        return False
+    return left.strip().removeprefix("W/") == right.strip().removeprefix("W/")
+
+
+def _hashes(item: Mapping[str, Any]) -> Any:
+    return (item.get("file") or {}).get("hashes")
+
+
 class GraphDrive:
     """`connectors.ports.Drive` on the OneDrive app folder (``/drive/special/approot``).
 
@@ -727,11 +771,57 @@ class GraphDrive:
         return f"{self._approot}:/{'/'.join(quote(p, safe='') for p in parts)}:"
 
     async def _item(self, folder: str, name: str) -> Json:
-        found = await self._s.send_json(Method.GET, self._path(folder, name))
+        url = f"{self._path(folder, name)}?$select={ITEM_FIELDS}"
+        found = await self._s.send_json(Method.GET, url)
         if not isinstance(found, dict) or "file" not in found:
             raise _not_a_file(folder, name)
         self._s.item_ids[(self._prefix, folder, name)] = str(found["id"])
+        self._remember(found)
         return found
+
+    def _remember(self, item: Mapping[str, Any]) -> None:
+        """Keep the download URL an item read handed out, to fetch the bytes with the next."""
+        url, item_id = item.get(DOWNLOAD_URL), str(item.get("id") or "")
+        downloads = self._s.downloads
+        downloads.pop(item_id, None)
+        if not isinstance(url, str) or not url or not item_id:
+            return
+        downloads[item_id] = _Download(url, str(item.get("eTag") or ""), time.monotonic())
+        for oldest in builtins.list(downloads)[: max(0, len(downloads) - DOWNLOAD_MEMORY)]:
+            del downloads[oldest]
+
+    def _forget(self, folder: str, name: str, item_id: str | None) -> None:
+        self._s.item_ids.pop((self._prefix, folder, name), None)
+        if item_id is not None:
+            self._s.downloads.pop(item_id, None)
+
+    def _usable(self, item_id: str) -> _Download | None:
+        """The remembered download URL of an item, unless Graph has invalidated it by now."""
+        found = self._s.downloads.get(item_id)
+        if found is None or time.monotonic() - found.seen > DOWNLOAD_URL_TRUST:
+            return None
+        return found
+
+    async def _fetch(self, url: str) -> _Fetched | None:
+        """GET a pre-authenticated download URL, without our token; None when unreachable.
+
+        It needs no Authorization (and is not Graph's host on a tenant), so it goes through
+        the session's HTTP client directly, not the SDK's adapter.
+        """
+        try:
+            answer = await self._s.http.get(url, follow_redirects=True)
+        except httpx.HTTPError:
+            return None
+        return _Fetched(answer.status_code, answer.headers.get("ETag"), answer.content)
+
+    async def _bytes(self, item: Mapping[str, Any]) -> bytes:
+        """An item's bytes through the download URL it came with, else ``/content`` (302)."""
+        url = item.get(DOWNLOAD_URL)
+        if isinstance(url, str) and url:
+            fetched = await self._fetch(url)
+            if fetched is not None and fetched.status == 200:
+                return fetched.content
+        return await self._content(str(item["id"]))
 
     async def _versions(self, item_id: str) -> list[Json]:
         found = await self._s.send_json(
@@ -780,6 +870,7 @@ class GraphDrive:
                 Method.PUT, url, headers=headers, content=content, content_type=content_type
             )
             self._s.item_ids[(self._prefix, folder, name)] = str(item["id"])
+            self._remember(item)
             versions = await self._versions(str(item["id"]))
             return from_drive_item(item, folder, versions)
 
@@ -792,7 +883,15 @@ class GraphDrive:
             raise
 
     def get(self, folder: str, name: str) -> File:
-        """The newest version's bytes and metadata (the download follows Graph's 302)."""
+        """The newest version's bytes and metadata, the bytes checked against its hashes.
+
+        A file read before (its id and last download URL remembered) takes one round trip:
+        item, versions and the bytes from the remembered URL at once. Graph calls that URL
+        short-lived and not to be cached, so its bytes are taken only when they are the
+        content the item read with them describes (hash, size and eTag); otherwise (expired,
+        another writer, no hash) the bytes come from the fresh URL that item read brought.
+        Bytes whose hash disagrees with the metadata returned with them are never returned.
+        """
         what = self._what(f"reading {folder}/{name}")
         self._path(folder, name)
 
@@ -802,12 +901,12 @@ class GraphDrive:
                 found = await self._read_known(known, folder, name)
                 if found is not None:
                     return found
-            item = await self._item(folder, name)
-            item_id = str(item["id"])
-            versions, content = await asyncio.gather(
-                self._versions(item_id), self._content(item_id)
-            )
-            return File(from_drive_item(item, folder, versions), content)
+            for _ in range(READ_ATTEMPTS):
+                item = await self._item(folder, name)
+                found = await self._read_item(item, folder, name)
+                if found is not None:
+                    return found
+            raise Unavailable(f"{what}: it kept changing while it was read")
 
         return self._s.call(read, what, idempotent=True)
 
@@ -815,25 +914,63 @@ class GraphDrive:
         url = f"{self._prefix}/drive/items/{_id(item_id)}/content"
         return await self._s.send(Method.GET, url) or b""
 
+    async def _read_item(self, item: Json, folder: str, name: str) -> File | None:
+        """Versions and bytes of an item just read; None when the bytes are not its content."""
+        versions, content = await asyncio.gather(self._versions(str(item["id"])), self._bytes(item))
+        return self._file(item, versions, content, folder, name)
+
+    def _file(
+        self, item: Json, versions: list[Json], content: bytes, folder: str, name: str
+    ) -> File | None:
+        """The file, when `content` is what `item` describes (a hash given and wrong, or
+        another size: a write came between the reads, and the caller reads again)."""
+        if content_matches(_hashes(item), content) is False or len(content) != int(
+            item.get("size") or 0
+        ):
+            self._s.downloads.pop(str(item["id"]), None)
+            return None
+        return File(from_drive_item(item, folder, versions), content)
+
     async def _read_known(self, item_id: str, folder: str, name: str) -> File | None:
         """Metadata, versions and bytes of a file whose id we saw, all at once (one round trip
         on the side panel's critical path); None when the id is gone or a write raced us."""
-        url = f"{self._prefix}/drive/items/{_id(item_id)}"
-        try:
-            item, versions, content = await asyncio.gather(
-                self._s.send_json(Method.GET, url),
-                self._versions(item_id),
-                self._content(item_id),
-            )
-        except Exception as exc:
-            if getattr(exc, "response_status_code", None) != 404:
-                raise
-            item = None
+        remembered = self._usable(item_id)
+        url = f"{self._prefix}/drive/items/{_id(item_id)}?$select={ITEM_FIELDS}"
+        reads: list[Awaitable[Any]] = [
+            self._s.send_json(Method.GET, url),
+            self._versions(item_id),
+        ]
+        if remembered is not None:
+            reads.append(self._fetch(remembered.url))
+        item, versions, *fetched = await asyncio.gather(*reads, return_exceptions=True)
+        for failed in (item, versions):
+            if isinstance(failed, BaseException):
+                if getattr(failed, "response_status_code", None) != 404:
+                    raise failed
+                self._forget(folder, name, item_id)
+                return None
         current = isinstance(item, dict) and item.get("name") == name and "file" in item
-        if not current or len(content) != int(item.get("size") or 0):
-            self._s.item_ids.pop((self._prefix, folder, name), None)
+        if not current or not isinstance(item, dict) or not isinstance(versions, list):
+            self._forget(folder, name, item_id)
             return None
-        return File(from_drive_item(item, folder, versions), content)
+        self._remember(item)
+        if remembered is not None and self._verified(fetched[0], item, remembered):
+            return File(from_drive_item(item, folder, versions), fetched[0].content)
+        return self._file(item, versions, await self._bytes(item), folder, name)
+
+    @staticmethod
+    def _verified(fetched: Any, item: Json, remembered: _Download) -> TypeGuard[_Fetched]:
+        """Whether bytes from a remembered URL are the content `item` (read with them) shows:
+        the URL answered, their hash is given and agrees, and the eTag is the item's (the one
+        the answer carries, else the one the URL came with)."""
+        if not isinstance(fetched, _Fetched) or fetched.status != 200:
+            return False
+        etag = str(item.get("eTag") or "")
+        if not _same_tag(fetched.etag if fetched.etag is not None else remembered.etag, etag):
+            return False
+        if len(fetched.content) != int(item.get("size") or 0):
+            return False
+        return content_matches(_hashes(item), fetched.content) is True
 
     def stat(self, folder: str, name: str) -> FileInfo:
         """A file's metadata without its bytes."""
@@ -935,7 +1072,7 @@ class GraphDrive:
             await self._s.send(
                 Method.DELETE, f"{self._prefix}/drive/items/{_id(str(item['id']))}", headers=headers
             )
-            self._s.item_ids.pop((self._prefix, folder, name), None)
+            self._forget(folder, name, str(item["id"]))
 
         _delete(self._s, remove, what)
 

@@ -5,6 +5,16 @@ are written by simple upload (``PUT ...:/content``, up to 250 MB), which makes m
 keeps every earlier version. Downloads answer 302 to a pre-authenticated URL this emulator also
 serves (``/_download/<token>``), as OneDrive does. ``file.mimeType`` comes from the name's
 extension, not from the upload's Content-Type, as OneDrive sets it.
+
+Download URLs, as documented for ``@microsoft.graph.downloadUrl``: "short-lived ... only
+available for a short period of time (1 hour) before it is invalidated" (the download page
+says "a few minutes"; we keep the one figure given, `DOWNLOAD_URL_LIFETIME`). An expired URL
+answers 401, as a tenant's ``download.aspx`` does (the docs name no status). An item's URL
+serves the item's content when it is fetched, not when it was handed out: a Business URL names
+the item (``download.aspx?UniqueId=...``), not a version; a version's URL serves that version.
+Hashes are those OneDrive for Business gives: ``quickXorHash`` only (Graph's hashes page: no
+``sha1Hash``, ``crc32Hash`` or ``sha256Hash`` there). ``$select`` on items is honoured; the
+download URL then comes only when selected, as in Graph's own example.
 """
 
 from __future__ import annotations
@@ -15,19 +25,23 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
 from emulators._graph_common import GraphError, json_response, short_stamp
+from emulators._graph_odata import parse_select
 
 if TYPE_CHECKING:
     from emulators.graph import Call
 
 SIMPLE_UPLOAD_LIMIT = 250 * 1024 * 1024
 """OneDrive's simple upload takes files up to 250 MB."""
+DOWNLOAD_URL_LIFETIME = timedelta(hours=1)
+"""How long a pre-authenticated download URL serves (driveItem's instance attributes)."""
+DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
 
 _BAD_CHARS = re.compile(r'["*:<>?/\\|\x00-\x1f]')
 _RESERVED = {
@@ -130,6 +144,16 @@ class Node:
         return f'"c:{{{self.guid}}},{self.generation}"'
 
 
+@dataclass(frozen=True)
+class Link:
+    """A pre-authenticated download URL: an item (its content when fetched) or one version."""
+
+    owner: str
+    node: str
+    version: int | None
+    expires: datetime
+
+
 @dataclass
 class Drive:
     """One user's OneDrive."""
@@ -150,7 +174,7 @@ class Drives:
     def __init__(self, app_name: str) -> None:
         self._app_name = app_name
         self._drives: dict[str, Drive] = {}
-        self._links: dict[str, tuple[str, str, int]] = {}
+        self._links: dict[str, Link] = {}
 
     def drive(self, owner: str, now: datetime) -> Drive:
         """The drive of `owner`, made on first use with its root folder."""
@@ -236,8 +260,10 @@ class Drives:
 
     # -- JSON ----------------------------------------------------------------------------------
 
-    def to_json(self, call: Call, drive: Drive, node: Node) -> dict[str, Any]:
-        """The driveItem as OneDrive for Business returns it."""
+    def to_json(
+        self, call: Call, drive: Drive, node: Node, select: set[str] | None = None
+    ) -> dict[str, Any]:
+        """The driveItem as OneDrive for Business returns it (only `select`ed properties)."""
         who = {"user": {"displayName": call.user.name, "id": call.user.id}}
         path = self._path_of(drive, node)
         data: dict[str, Any] = {
@@ -275,11 +301,14 @@ class Drives:
                 data["specialFolder"] = {"name": node.special}
         else:
             current = node.versions[-1]
-            data["@microsoft.graph.downloadUrl"] = self._link(call, drive, node, current.number)
+            if select is None or DOWNLOAD_URL in select:
+                data[DOWNLOAD_URL] = self._link(call, drive, node, None)
             data["file"] = {
                 "mimeType": _mime(node.name),
                 "hashes": {"quickXorHash": quick_xor_hash(current.content)},
             }
+        if select is not None:
+            data = {k: v for k, v in data.items() if k in select}
         return data
 
     def _size(self, drive: Drive, node: Node) -> int:
@@ -287,19 +316,29 @@ class Drives:
             return len(node.versions[-1].content)
         return sum(self._size(drive, n) for n in drive.nodes.values() if n.parent == node.id)
 
-    def _link(self, call: Call, drive: Drive, node: Node, version: int) -> str:
+    def _link(self, call: Call, drive: Drive, node: Node, version: int | None) -> str:
+        """A new download URL; `version` None serves the item's content when fetched."""
+        for token in [t for t, link in self._links.items() if link.expires <= call.now]:
+            del self._links[token]
         token = secrets.token_urlsafe(24)
-        self._links[token] = (drive.owner, node.id, version)
+        self._links[token] = Link(drive.owner, node.id, version, call.now + DOWNLOAD_URL_LIFETIME)
         return f"{call.base}/_download/{token}"
 
-    def download(self, token: str) -> Response:
+    def download(self, token: str, now: datetime) -> Response:
         """Serve a pre-authenticated download link (no bearer token needed)."""
         found = self._links.get(token)
-        drive = self._drives.get(found[0]) if found else None
-        node = drive.nodes.get(found[1]) if drive and found else None
-        if found is None or node is None:
+        if found is not None and found.expires <= now:
+            raise GraphError(401, "unauthenticated", "The download URL has expired.")
+        drive = self._drives.get(found.owner) if found else None
+        node = drive.nodes.get(found.node) if drive and found else None
+        if found is None or node is None or node.folder:
             raise GraphError(404, "itemNotFound", "The resource could not be found.")
-        version = next((v for v in node.versions if v.number == found[2]), None)
+        if found.version is None:
+            response = Response(node.versions[-1].content, content_type=_mime(node.name))
+            # Docs are silent; a tenant's download answers carry the item's eTag as ETag.
+            response.headers["ETag"] = node.etag
+            return response
+        version = next((v for v in node.versions if v.number == found.version), None)
         if version is None:
             raise GraphError(404, "itemNotFound", "The resource could not be found.")
         return Response(version.content, content_type=_mime(node.name))
@@ -318,9 +357,10 @@ class Drives:
         node = self._resolve(drive, base, target.path)
         if node is None:
             raise GraphError(404, "itemNotFound", "The resource could not be found.")
+        select = parse_select(call.arg("$select"))
         if tail == "":
             if method == "GET":
-                return json_response(self._entity(call, drive, node))
+                return json_response(self._entity(call, drive, node, select))
             if method == "DELETE":
                 self._delete(call, drive, node)
                 return Response(status=204)
@@ -334,22 +374,24 @@ class Drives:
                     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#drives('"
                     + drive.id
                     + "')/items",
-                    "value": [self.to_json(call, drive, n) for n in children],
+                    "value": [self.to_json(call, drive, n, select) for n in children],
                 }
             )
         elif tail == "/content" and method == "GET":
             if node.folder:
                 raise GraphError(400, "invalidRequest", "A folder has no content to download.")
-            return _redirect(self._link(call, drive, node, node.versions[-1].number))
+            return _redirect(self._link(call, drive, node, None))
         elif tail.startswith("/versions") and method == "GET":
             return self._versions(call, drive, node, target.tail)
         raise GraphError(
             405, "invalidRequest", "Specified HTTP method is not allowed for the request target."
         )
 
-    def _entity(self, call: Call, drive: Drive, node: Node) -> dict[str, Any]:
+    def _entity(
+        self, call: Call, drive: Drive, node: Node, select: set[str] | None = None
+    ) -> dict[str, Any]:
         context = f"https://graph.microsoft.com/v1.0/$metadata#drives('{drive.id}')/items/$entity"
-        return {"@odata.context": context, **self.to_json(call, drive, node)}
+        return {"@odata.context": context, **self.to_json(call, drive, node, select)}
 
     def _check_if_match(self, call: Call, node: Node | None) -> None:
         headers = call.request.headers

@@ -253,7 +253,7 @@ class GraphEmulator:
         path = request.path
         if path.startswith("/_download/"):
             with self._lock:
-                return self._drives.download(path.removeprefix("/_download/"))
+                return self._drives.download(path.removeprefix("/_download/"), self._clock())
         if not path.startswith("/v1.0/"):
             raise GraphError(400, "BadRequest", f"Invalid version: {path.split('/')[1]}")
         rest = path.removeprefix("/v1.0")

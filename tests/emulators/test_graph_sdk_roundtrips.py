@@ -1,5 +1,6 @@
 """Round trips on the side panel's critical path: an event with its attachments in one $batch,
-a known drive file read by id with its metadata, versions and bytes fetched at once."""
+a known drive file read by id with its metadata, versions and bytes (from the download URL
+its last read brought) fetched at once."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def test_event_with_attachments_is_one_request(counted: tuple[Counter, GraphAcco
 def test_known_file_is_read_by_id_without_a_path_lookup(
     counted: tuple[Counter, GraphAccount],
 ) -> None:
-    """A file this client wrote is read by its id: metadata, versions and bytes together."""
+    """A file this client wrote is read by its id: metadata, versions and bytes together, the
+    bytes from the download URL the write answered with, not through ``/content``."""
     counter, account = counted
     drive = account.drive(ADA)
     drive.put("dossier", "occ.json", b"{}")
@@ -71,8 +73,9 @@ def test_known_file_is_read_by_id_without_a_path_lookup(
     got = drive.get("dossier", "occ.json")
     assert got.content == b"{}" and got.info.version == 1
     api = [path for _, path in counter.seen if path.startswith("/v1.0/")]
-    assert not any("approot:" in path for path in api)
-    assert sorted(p.rsplit("/", 1)[-1] for p in api)[-2:] == ["content", "versions"]
+    assert not any("approot:" in path or path.endswith("/content") for path in api)
+    assert sorted(path.endswith("/versions") for path in api) == [False, True]
+    assert [p for _, p in counter.seen if p.startswith("/_download/")] != []
 
 
 def test_a_file_replaced_elsewhere_is_found_again(counted: tuple[Counter, GraphAccount]) -> None:
