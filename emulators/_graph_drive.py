@@ -318,7 +318,13 @@ class Drives:
 
     def _link(self, call: Call, drive: Drive, node: Node, version: int | None) -> str:
         """A new download URL; `version` None serves the item's content when fetched."""
-        for token in [t for t, link in self._links.items() if link.expires <= call.now]:
+        # Links are kept in the order handed out, so the expired ones lead: drop them.
+        stale = []
+        for token, link in self._links.items():
+            if link.expires > call.now:
+                break
+            stale.append(token)
+        for token in stale:
             del self._links[token]
         token = secrets.token_urlsafe(24)
         self._links[token] = Link(drive.owner, node.id, version, call.now + DOWNLOAD_URL_LIFETIME)

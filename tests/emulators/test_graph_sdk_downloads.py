@@ -21,7 +21,7 @@ from emulators.network import Network
 from emulators.serve import Server
 
 ADA = "ada@example.org"
-LATENCY_MS = 40.0
+LATENCY_MS = 100.0
 
 
 @dataclass(frozen=True)
