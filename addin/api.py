@@ -239,7 +239,16 @@ def _provider_error(exc: ConnectorError) -> Response:
             401, "consent_expired", t("Your calendar permission has expired: sign in again.")
         )
     if isinstance(exc, InvalidRequest):
-        return _error(400, "bad_request", t("The calendar refused the request: %(why)s", why=exc))
+        # The provider's own words are for the administrator, not for the person in the pane.
+        current_app.logger.warning("provider refused a request: %s", exc)
+        return _error(
+            400,
+            "bad_request",
+            t(
+                "Your calendar or drive refused this change: reload and try again. If it keeps "
+                "happening, your administrator finds the reason in the server's log."
+            ),
+        )
     response = _error(
         503,
         "provider_unavailable",

@@ -268,6 +268,22 @@ def test_an_edit_racing_the_agenda_copy_is_read_again_and_kept(
     assert "Energie" in calendar.get_event(context["event"]["id"]).body_html
 
 
+def test_a_refused_request_says_what_to_do_and_logs_the_providers_words(
+    provider: Provider, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 400 from the provider is a Dutch sentence to act on; the provider's detail is logged."""
+    app = _app(provider, tmp_path)
+    provider.fail({"request": EVENT_CREATE[provider.name], "responses": [{"statusCode": 400}]})
+    body = {"partner": GRACE, "role": "employee", "preferences": PREFS, "request_id": "req-refused"}
+    with caplog.at_level("WARNING"):
+        response = _call(app, "POST", "/api/series?lang=nl", ADA, json=body)
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert message.startswith("Je agenda of opslag weigerde deze wijziging")
+    assert "400" not in message
+    assert any("provider refused a request" in r.getMessage() for r in caplog.records)
+
+
 CRASH_AFTER_CREATE = textwrap.dedent(
     """
     import json, os, sys
