@@ -6,8 +6,9 @@ in 2027 and files in the app's folder of those users, and removes them afterward
 - ``GOEDGESPREK_LIVE_USERS``: the tenant's three test users standing in for the contract's ada@,
   bob@ and cy@example.org, as ``ada=a@tenant,bob=b@tenant,cy=c@tenant``.
 - Microsoft 365: ``GOEDGESPREK_LIVE_GRAPH_TENANT_ID``, ``..._CLIENT_ID``, ``..._CLIENT_SECRET`` of
-  an app registration with the application permissions Calendars.ReadWrite, Files.ReadWrite.All and
-  Mail.Send (admin consent; limit it to the test users with an application access policy).
+  an app registration with the application permissions Calendars.ReadWrite,
+  Files.ReadWrite.AppFolder and Mail.Send (admin consent; limit it to the test users with an
+  application access policy).
 - Google Workspace: ``GOEDGESPREK_LIVE_GOOGLE_KEY``, the JSON key of a service account with
   domain-wide delegation for the scopes in ``addin.backends.GOOGLE_DELEGATED_SCOPES``.
 
