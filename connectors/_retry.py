@@ -3,9 +3,12 @@
 Connectors map a provider's answer into `connectors.errors` first, then hand the call to
 `RetryPolicy.call`. Only `Throttled` and `Unavailable` are retried, and only for a call the
 caller declares idempotent (a create carrying Graph's ``transactionId`` or a Google client id, a
-Drive upload to a pre-generated id, a write guarded by If-Match, any read). Waits honour the
-provider's Retry-After; without one they back off exponentially with full jitter. Attempts and
-total time are both bounded, so a 429 storm ends in `Throttled` rather than a hung request.
+Drive upload to a pre-generated id, any read). A delete, or a write guarded by If-Match, is
+repeated through `RetryPolicy.call_resolving`: its repeat can meet its own lost success.
+
+Waits honour the provider's Retry-After; without one they back off exponentially with full
+jitter. Attempts and total time are both bounded, so a 429 storm ends in `Throttled` rather than
+a hung request.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -25,7 +28,8 @@ from connectors.errors import ConnectorError, Throttled, Unavailable
 T = TypeVar("T")
 
 
-def _retryable(exc: BaseException) -> bool:
+def is_transient(exc: BaseException) -> bool:
+    """True for errors a retry may cure."""
     return isinstance(exc, Throttled | Unavailable)
 
 
@@ -70,7 +74,7 @@ class RetryPolicy:
             return self.now() - started + state.upcoming_sleep > self.total
 
         retrying = Retrying(
-            retry=retry_if_exception(_retryable),
+            retry=retry_if_exception(is_transient),
             stop=stop,
             wait=wait,
             sleep=self.sleep,
@@ -78,14 +82,43 @@ class RetryPolicy:
         )
         return retrying(fn)
 
+    def call_resolving(
+        self,
+        fn: Callable[[], T],
+        *,
+        ambiguous: type[ConnectorError],
+        resolve: Callable[[ConnectorError], T],
+    ) -> T:
+        """Run a write that is safe to repeat except for one answer a repeat can get.
+
+        A retry after an attempt whose answer was lost can fail with `ambiguous` because that
+        attempt did the work: a DELETE then finds nothing (NotFound), a write guarded by If-Match
+        finds its own new version (Conflict). On a repeat, `resolve(error)` decides: it returns
+        the result (after checking the work is really there) or raises. The first attempt's
+        `ambiguous` error is the caller's, as it is.
+        """
+        attempts = 0
+
+        def attempt() -> T:
+            nonlocal attempts
+            attempts += 1
+            try:
+                return fn()
+            except ambiguous as exc:
+                if attempts == 1:
+                    raise
+                return resolve(exc)
+
+        return self.call(attempt, idempotent=True)
+
+
+def slowest(errors: Iterable[ConnectorError]) -> ConnectorError:
+    """Of transient errors, the one asking for the longest wait: one retry then suits them all."""
+    return max(errors, key=lambda e: getattr(e, "retry_after", None) or 0.0)
+
 
 NO_RETRY = RetryPolicy(attempts=1)
 """For tests and tools that want to see the first error."""
-
-
-def is_transient(error: ConnectorError) -> bool:
-    """True for errors a retry may cure."""
-    return _retryable(error)
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

@@ -92,3 +92,28 @@ def test_total_time_bounds_a_long_retry_after() -> None:
         policy(waits, total=60).call(call, idempotent=True)
     assert caught.value.retry_after == 120
     assert (call.calls, waits) == (2, [5])
+
+
+def test_a_repeat_meeting_its_own_lost_success_is_resolved() -> None:
+    """A delete retried after a lost answer finds nothing: resolve says it is done."""
+    waits: list[float] = []
+    call = Flaky(Unavailable("answer lost"), NotFound("gone"))
+    resolved = policy(waits).call_resolving(call, ambiguous=NotFound, resolve=lambda e: "done")
+    assert (resolved, call.calls) == ("done", 2)
+
+
+def test_the_first_attempts_ambiguous_error_is_the_callers() -> None:
+    """Without an earlier attempt, NotFound means the thing was never there."""
+    waits: list[float] = []
+    with pytest.raises(NotFound):
+        policy(waits).call_resolving(
+            Flaky(NotFound("gone")), ambiguous=NotFound, resolve=lambda e: "done"
+        )
+
+
+def test_slowest_asks_for_the_longest_wait() -> None:
+    """Of several throttles, the one with the longest Retry-After."""
+    from connectors._retry import slowest
+
+    errors = [Throttled("a", 1), Unavailable("b"), Throttled("c", 5)]
+    assert slowest(errors) is errors[2]
