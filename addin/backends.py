@@ -169,14 +169,20 @@ class _Deferred:
     def _run(self, build: Callable[[], Any]) -> None:
         started = time.perf_counter()
         try:
+            self._account = build()
+        except BaseException as exc:  # handed to every request that needs the account
+            self._error = exc
+            self._ready.set()
+            log.error("the Microsoft Graph client could not be built: %s", exc)
+            return
+        self._ready.set()
+        try:
             from connectors.graph import warm_up
 
-            self._account = build()
             warm_up()
-        except BaseException as exc:  # handed to the first request that needs the account
-            self._error = exc
-        finally:
-            self._ready.set()
+        except Exception:  # only a head start: requests still work, they pay the imports
+            log.warning("warming up the Microsoft Graph client failed", exc_info=True)
+            return
         log.info("Microsoft Graph client ready after %.1f s", time.perf_counter() - started)
 
     def get(self, timeout: float = 60.0) -> Any:

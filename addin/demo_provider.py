@@ -19,8 +19,6 @@ from addin.demo import PAIR
 from connectors.memory import KnownPerson
 from emulators.serve import Server
 
-PROVIDERS = ("graph", "google")
-
 
 class EmulatedStore:
     """What the demo reads from a store (calendars, drives, directory) over a provider's ports."""
@@ -70,28 +68,22 @@ def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> Provider
     """Serve `provider`'s emulator and build the demo app on it (not yet seeded)."""
     from addin.app import create_app
     from addin.backends import provider_ports
-    from emulators.network import Network
+    from connectors._files import write_atomically
+    from emulators.serve import API_ROOT, behind_network, emulator_for
 
-    if provider not in PROVIDERS:
-        raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}, not {provider!r}")
-    emulator = _emulator(provider)
+    emulator = emulator_for(provider)
     for person in PAIR.partners:
         emulator.add_user(person.email, person.name, person.tz)
-    network = Network(
-        emulator, user_of=emulator.user_of, error_body=emulator.error_body, latency_ms=latency_ms
-    )
-    if hasattr(emulator, "batch_target"):
-        emulator.batch_target = network
-    server = Server(network)
+    server = Server(behind_network(emulator, latency_ms=latency_ms))
     tokens = data_dir / f"{provider}-tokens.json"
-    tokens.write_text(
-        json.dumps({p.email: emulator.token(p.email) for p in PAIR.partners}), encoding="utf-8"
-    )
+    grants = {p.email: emulator.token(p.email) for p in PAIR.partners}
+    write_atomically(tokens, json.dumps(grants).encode(), mode=0o600)
     config: dict[str, Any] = {"DATA_DIR": str(data_dir), "DEMO": True, "BACKEND": provider}
+    url = server.url + API_ROOT[provider]
     if provider == "graph":
-        config |= {"GRAPH_URL": f"{server.url}/v1.0", "GRAPH_TOKENS": str(tokens)}
+        config |= {"GRAPH_URL": url, "GRAPH_TOKENS": str(tokens)}
     else:
-        config |= {"GOOGLE_ROOT_URL": f"{server.url}/", "GOOGLE_TOKENS": str(tokens)}
+        config |= {"GOOGLE_ROOT_URL": url, "GOOGLE_TOKENS": str(tokens)}
     ports = provider_ports(config)
     assert ports is not None
     store = EmulatedStore(ports, emulator)
@@ -100,13 +92,3 @@ def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> Provider
     )
     app.extensions["goedgesprek.provider_ports"] = ports
     return ProviderDemo(app, server, store)
-
-
-def _emulator(provider: str) -> Any:
-    if provider == "graph":
-        from emulators.graph import GraphEmulator
-
-        return GraphEmulator()
-    from emulators.google import GoogleEmulator
-
-    return GoogleEmulator()

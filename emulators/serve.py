@@ -6,10 +6,36 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from emulators._wsgi import WSGIApp
+from emulators.google import GoogleEmulator
+from emulators.graph import GraphEmulator
+from emulators.network import Network
+
+PROVIDERS = ("graph", "google")
+API_ROOT = {"graph": "/v1.0", "google": "/"}
+"""Where each provider's SDK is pointed: Graph's base URL ends in its version, Google's
+``rootUrl`` is the server root (the discovery document adds ``calendar/v3/`` and the like)."""
+
+
+def emulator_for(provider: str) -> Any:
+    """A fresh emulator of `provider` (``graph`` or ``google``)."""
+    if provider == "graph":
+        return GraphEmulator()
+    if provider == "google":
+        return GoogleEmulator()
+    raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}, not {provider!r}")
+
+
+def behind_network(emulator: Any, **options: Any) -> Network:
+    """`emulator` behind the network middleware (latency, limits, faults as `options` say)."""
+    network = Network(emulator, user_of=emulator.user_of, error_body=emulator.error_body, **options)
+    if hasattr(emulator, "batch_target"):
+        emulator.batch_target = network  # Graph throttles and fails each $batch item on its own
+    return network
 
 
 class _QuietHandler(WSGIRequestHandler):

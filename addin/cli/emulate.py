@@ -6,10 +6,9 @@ import ipaddress
 import json
 import signal
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
@@ -20,37 +19,6 @@ if TYPE_CHECKING:
     from emulators.faults import Faults
 
 HOST_ENV = "GOEDGESPREK_EMULATE_HOST"
-
-API_ROOT = {"graph": "/v1.0", "google": "/"}
-"""Where each provider's SDK is pointed: Graph's base URL ends in its version, Google's
-``rootUrl`` is the server root (the discovery document adds ``calendar/v3/`` and the like)."""
-
-
-class Emulator(Protocol):
-    """The surface both emulators share (a WSGI app with users, tokens and error bodies)."""
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]: ...
-
-    def add_user(self, email: str, name: str = "", tz: str = "Europe/Amsterdam") -> None: ...
-
-    def token(self, email: str) -> str: ...
-
-    def user_of(self, environ: dict[str, Any]) -> str | None: ...
-
-    def error_body(self, status: int, message: str) -> bytes: ...
-
-
-def _make_emulator(provider: str) -> Emulator:
-    """The emulator, imported only now: nothing else pays for its import."""
-    if provider == "graph":
-        from emulators.graph import GraphEmulator
-
-        graph: Emulator = GraphEmulator()
-        return graph
-    from emulators.google import GoogleEmulator
-
-    google: Emulator = GoogleEmulator()
-    return google
 
 
 def _rate(
@@ -169,8 +137,9 @@ def emulate(
 
     Prints one line per --user with its bearer token and the base URL to point the SDK at.
     """
-    from emulators.network import Limits, Network
-    from emulators.serve import Server
+    from connectors._files import write_atomically
+    from emulators.network import Limits
+    from emulators.serve import API_ROOT, Server, behind_network, emulator_for
 
     if not _is_loopback(host) and ctx.get_parameter_source("host") != ParameterSource.COMMANDLINE:
         fail(
@@ -178,24 +147,16 @@ def emulate(
             "secrets, so serving beyond this machine needs --host on the command line",
             code=2,
         )
-    emulator = _make_emulator(provider)
+    emulator = emulator_for(provider)
     for email in users:
         emulator.add_user(email)
     limits = None
     if rate is not None or concurrency is not None:
         requests, seconds = rate if rate is not None else (None, 60.0)
         limits = Limits(requests=requests, per_seconds=seconds, concurrent=concurrency)
-    network = Network(
-        emulator,
-        user_of=emulator.user_of,
-        error_body=emulator.error_body,
-        latency_ms=latency_ms,
-        jitter_ms=jitter_ms,
-        limits=limits,
-        faults=faults,
+    network = behind_network(
+        emulator, latency_ms=latency_ms, jitter_ms=jitter_ms, limits=limits, faults=faults
     )
-    if hasattr(emulator, "batch_target"):
-        emulator.batch_target = network  # Graph throttles and fails each $batch item on its own
     try:
         server = Server(network, port, host=host)
     except OSError as exc:
@@ -207,9 +168,7 @@ def emulate(
     tokens = {email: emulator.token(email) for email in users}
     if tokens_file is not None:
         # Written whole before the tokens are printed: a reader of the output finds it complete.
-        partial = tokens_file.with_name(tokens_file.name + ".part")
-        partial.write_text(json.dumps(tokens, indent=2) + "\n", encoding="utf-8")
-        partial.replace(tokens_file)
+        write_atomically(tokens_file, json.dumps(tokens, indent=2).encode() + b"\n", mode=0o600)
     for email, token in tokens.items():
         click.echo(f"user={email} token={token} url={base}")
     try:

@@ -28,7 +28,7 @@ from emulators.faults import Faults
 from emulators.google import GoogleEmulator
 from emulators.graph import GraphEmulator
 from emulators.network import Network
-from emulators.serve import Server
+from emulators.serve import Server, behind_network
 
 ADA = "ada@example.org"
 GRACE = "grace@example.org"
@@ -76,9 +76,7 @@ class Provider:
 def served() -> Iterator[dict[str, Provider]]:
     """Both emulators, served for the module."""
     graph, google = GraphEmulator(), GoogleEmulator()
-    graph_net = Network(graph, user_of=graph.user_of, error_body=graph.error_body)
-    graph.batch_target = graph_net
-    google_net = Network(google, user_of=google.user_of, error_body=google.error_body)
+    graph_net, google_net = behind_network(graph), behind_network(google)
     with Server(graph_net) as graph_server, Server(google_net) as google_server:
         yield {
             "graph": Provider("graph", graph, graph_net, graph_server),
