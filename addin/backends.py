@@ -6,11 +6,11 @@ or ``google`` (Google Workspace). Each provider takes its endpoint and one crede
 - Graph: ``GRAPH_URL`` (default Microsoft's), and either an app registration
   (``GRAPH_TENANT_ID``, ``GRAPH_CLIENT_ID``, ``GRAPH_CLIENT_SECRET``: application permissions,
   ``/users/{email}``) or ``GRAPH_TOKENS``, a JSON file of ``{email: bearer token}`` (delegated,
-  ``/me``; what ``goedgesprek emulate graph --user ...`` prints).
-- Both: ``PROVIDER_RETRY_ATTEMPTS`` (5) and ``PROVIDER_RETRY_SECONDS`` (60) bound the retries of
-  throttled or failed calls that are safe to repeat.
+  ``/me``; what ``goedgesprek emulate graph --user ... --tokens-file F`` writes).
 - Google: ``GOOGLE_ROOT_URL`` (default Google's), and either ``GOOGLE_SERVICE_ACCOUNT_FILE`` (a key
   with domain-wide delegation, narrowed to each user) or ``GOOGLE_TOKENS`` as above.
+- Both: ``PROVIDER_RETRY_ATTEMPTS`` (5) and ``PROVIDER_RETRY_SECONDS`` (60) bound the retries of
+  throttled or failed calls that are safe to repeat.
 """
 
 from __future__ import annotations
