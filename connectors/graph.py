@@ -86,8 +86,8 @@ from connectors._graph_map import (
     to_graph_patch,
 )
 from connectors._retry import RetryPolicy
-from connectors.errors import Conflict, InvalidRequest, NotFound, Unavailable
-from connectors.memory import check_name
+from connectors.errors import Conflict, ConnectorError, InvalidRequest, NotFound, Unavailable
+from connectors.memory import check_mail, check_name
 from connectors.models import (
     AttachmentInfo,
     Busy,
@@ -119,6 +119,9 @@ DOWNLOAD_MEMORY = 512
 """Download URLs remembered per session (the oldest is forgotten first)."""
 READ_ATTEMPTS = 3
 """Reads of a file whose bytes keep disagreeing with its metadata (a writer racing us)."""
+FILING_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
+"""Pauses between looks in Sent Items for a mail just sent (about 3 s in all): sendMail answers
+202 once the mail is queued, and Exchange files the sent copy a moment later."""
 
 __all__ = [
     "GraphAccount",
@@ -277,19 +280,49 @@ class _Session:
         """The last download URL seen per drive item id, oldest first (see `GraphDrive.get`)."""
 
     # A call is one coroutine run on the shared loop, its failure mapped, retried by policy.
-    def call(self, make: Callable[[], Awaitable[T]], what: str, *, idempotent: bool) -> T:
-        """Run `make()` on the loop with the retry policy; failures become connector errors."""
+    def call(
+        self,
+        make: Callable[[], Awaitable[T]],
+        what: str,
+        *,
+        idempotent: bool,
+        trips: int = 1,
+        pauses: float = 0.0,
+    ) -> T:
+        """Run `make()` on the loop with the retry policy; failures become connector errors.
 
-        def once() -> T:
-            async def wrapped() -> T:
-                return await make()
+        `trips` is the most requests the coroutine makes one after another (a listing's pages,
+        a drive read): its deadline is one request's timeout for each, plus `pauses` seconds it
+        sleeps on purpose, so a slow but healthy multi-request read is not cut and run again.
+        """
+        return self.retry.call(lambda: self.once(make, what, trips, pauses), idempotent=idempotent)
 
-            try:
-                return _loop.run(wrapped(), self.timeout)
-            except Exception as exc:  # every failure is mapped once, here
-                raise to_connector_error(exc, what) from exc
+    def call_resolving(
+        self,
+        make: Callable[[], Awaitable[T]],
+        what: str,
+        *,
+        ambiguous: type[ConnectorError],
+        resolve: Callable[[ConnectorError], T],
+        trips: int = 1,
+    ) -> T:
+        """Like `call` for a delete or an If-Match write: see `RetryPolicy.call_resolving`."""
+        return self.retry.call_resolving(
+            lambda: self.once(make, what, trips), ambiguous=ambiguous, resolve=resolve
+        )
 
-        return self.retry.call(once, idempotent=idempotent)
+    def once(
+        self, make: Callable[[], Awaitable[T]], what: str, trips: int = 1, pauses: float = 0.0
+    ) -> T:
+        """One try of `make()` on the loop (no retry); its failure mapped (the one place)."""
+        try:
+            return _loop.run(make(), self.timeout * trips + pauses)
+        except Exception as exc:
+            raise to_connector_error(exc, what) from exc
+
+    async def step(self, request: Awaitable[T]) -> T:
+        """One request of a multi-request coroutine, held to one request's timeout."""
+        return await asyncio.wait_for(request, self.timeout)
 
     async def send(
         self,
@@ -355,10 +388,7 @@ class _Session:
         """Run requests as JSON batches; each answer by request id (failed ones stay failed)."""
 
         def send(chunk: list[_graph_batch.BatchRequest]) -> list[_graph_batch.BatchResponse]:
-            try:
-                return _loop.run(self.post_batch(chunk), self.timeout)
-            except Exception as exc:
-                raise to_connector_error(exc, what) from exc
+            return self.once(lambda: self.post_batch(chunk), what)
 
         return _graph_batch.run(send, requests, self.retry, what)
 
@@ -1085,7 +1115,12 @@ def _not_a_file(folder: str, name: str) -> NotFound:
 
 
 class GraphMailer:
-    """`connectors.ports.Mailer` through ``sendMail``, made idempotent by a key in Sent Items."""
+    """`connectors.ports.Mailer` through ``sendMail``, made idempotent by a key in Sent Items.
+
+    Every mail carries a key (the caller's, else one made up for this send) in an extended
+    property. Each try first looks for the key in Sent Items and posts only when it is not
+    there, so a try after one whose answer was lost finds that mail instead of sending twice.
+    """
 
     def __init__(self, session: _Session, email: str, prefix: str) -> None:
         """Use `GraphAccount.mailer`."""
@@ -1093,48 +1128,60 @@ class GraphMailer:
         self._email = email
         self._prefix = prefix
 
-    def _find(self, key: str, what: str) -> SentMail | None:
+    async def _look(self, key: str, waits: Sequence[float] = ()) -> SentMail | None:
+        """The first mail sent with `key` in Sent Items, looking again after each of `waits`."""
         query = urlencode(
-            {
-                "$filter": mail_key_filter(key),
-                "$expand": expand_properties(MAIL_PARTS),
-            },
+            {"$filter": mail_key_filter(key), "$expand": expand_properties(MAIL_PARTS)},
             quote_via=quote,
         )
         url = f"{self._prefix}/mailFolders/sentitems/messages?{query}"
-
-        async def look() -> list[Json]:
-            found = await self._s.send_json(Method.GET, url, headers={"Prefer": UTC_PREFER})
-            return list((found or {}).get("value") or [])
-
-        items = self._s.call(look, what, idempotent=True)
-        try:
-            sent = [from_graph_message(i, key=key) for i in items]
-        except (KeyError, ValueError, TypeError) as exc:
-            raise to_connector_error(exc, what) from exc
-        return min(sent, key=lambda s: s.sent_at) if sent else None
+        for pause in (0.0, *waits):
+            await asyncio.sleep(pause)
+            found = await self._s.step(
+                self._s.send_json(Method.GET, url, headers={"Prefer": UTC_PREFER})
+            )
+            sent = [from_graph_message(i, key=key) for i in (found or {}).get("value") or []]
+            if sent:
+                return min(sent, key=lambda s: s.sent_at)
+        return None
 
     def send(self, mail: Mail) -> SentMail:
         """Send; the same non-empty key again returns the first send from Sent Items."""
         what = f"sending mail {mail.subject!r} as {self._email}"
-        if not mail.to:
-            raise InvalidRequest(f"{what}: a mail needs at least one recipient")
-        if mail.sender.lower() != self._email.lower():
+        try:
             # sendMail sends as the signed-in user; another sender needs Send As rights.
-            raise InvalidRequest(f"{what}: the sender must be {self._email}, got {mail.sender}")
-        if mail.key:
-            first = self._find(mail.key, what)
-            if first is not None:
-                return first
+            check_mail(self._email, mail)
+        except InvalidRequest as exc:
+            raise InvalidRequest(f"{what}: {exc}") from exc
         key = mail.key or f"{AUTO_KEY_PREFIX}{uuid.uuid4()}"
         body = {"message": to_graph_message(mail, key), "saveToSentItems": True}
+        posted = False
+        waited = len(FILING_WAITS) + 1, sum(FILING_WAITS)
 
-        async def post() -> None:
-            await self._s.send_json(Method.POST, f"{self._prefix}/sendMail", body=body)
+        async def attempt() -> SentMail | None:
+            nonlocal posted
+            if mail.key or posted:
+                # After a try that posted, its mail may be filed late: wait for it first.
+                found = await self._look(key, FILING_WAITS if posted else ())
+                if found is not None:
+                    return found
+            posted = True
+            await self._s.step(
+                self._s.send_json(Method.POST, f"{self._prefix}/sendMail", body=body)
+            )
+            return None
 
-        # With a key a repeat is found in Sent Items first; without one, do not repeat blindly.
-        self._s.call(post, what, idempotent=bool(mail.key))
-        sent = self._find(key, what)
+        # Safe to repeat: a repeat finds a mail an earlier try sent (the key) before it posts.
+        found = self._s.call(attempt, what, idempotent=True, trips=waited[0] + 1, pauses=waited[1])
+        if found is not None:
+            return found
+
+        async def filed() -> SentMail | None:
+            return await self._look(key, FILING_WAITS)
+
+        sent = self._s.call(filed, what, idempotent=True, trips=waited[0], pauses=waited[1])
         if sent is None:
-            raise to_connector_error(ValueError("the sent mail is not in Sent Items"), what)
+            raise Unavailable(
+                f"{what}: Graph took the mail but it did not show in Sent Items in time"
+            )
         return sent

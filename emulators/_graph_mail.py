@@ -4,6 +4,10 @@
 with ``Content-Type: text/plain``; either way it answers 202 with no body. A saved message is in
 Sent Items (``/me/mailFolders/sentitems/messages``, newest first as Graph lists a folder), with
 its single-value extended properties returned only when expanded.
+
+202 Accepted means queued: Exchange sends, then files the copy in Sent Items a moment later, so
+a lookup right after sendMail can miss it. `Mail(filing_delay=...)` shows that (seconds of real
+time; 0 files at once).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import email.policy
 import html
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
@@ -51,6 +56,12 @@ class Message:
     mime: bytes
     properties: dict[str, str] = field(default_factory=dict)
     saved: bool = True
+    filed_at: float = 0.0
+    """`time.monotonic()` from when it shows in Sent Items."""
+
+    def filed(self) -> bool:
+        """Whether Sent Items shows it by now."""
+        return self.saved and time.monotonic() >= self.filed_at
 
 
 def _recipients(value: Any, what: str) -> list[dict[str, Any]]:
@@ -84,7 +95,9 @@ def _preview(body: dict[str, str]) -> str:
 class Mail:
     """Every mailbox's Sent Items and the global record of what was sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, filing_delay: float = 0.0) -> None:
+        """No mail yet; a sent message shows in Sent Items `filing_delay` seconds after sendMail."""
+        self._filing_delay = filing_delay
         self._messages: list[Message] = []
         self._folder_ids: dict[str, str] = {}
 
@@ -103,7 +116,7 @@ class Mail:
             raise GraphError(
                 404, "ErrorItemNotFound", "The specified object was not found in the store."
             )
-        found = [m for m in self._messages if m.owner == owner and m.saved]
+        found = [m for m in self._messages if m.owner == owner and m.filed()]
         return list(reversed(found))
 
     def send(self, call: Call, sender_name: str) -> None:
@@ -120,7 +133,10 @@ class Mail:
             properties = parse_properties(message.get("singleValueExtendedProperties"))
             save = param(body, "saveToSentItems", True) is not False
         data, mime = self._store(call, message, sender_name)
-        self._messages.append(Message(data["id"], call.owner, data, mime, properties, save))
+        filed_at = time.monotonic() + self._filing_delay
+        self._messages.append(
+            Message(data["id"], call.owner, data, mime, properties, save, filed_at)
+        )
 
     def _from_mime(self, raw: bytes) -> dict[str, Any]:
         try:
@@ -233,7 +249,7 @@ class Mail:
 
     def _find(self, owner: str, message_id: str) -> Message:
         for message in self._messages:
-            if message.id == message_id and message.owner == owner and message.saved:
+            if message.id == message_id and message.owner == owner and message.filed():
                 return message
         raise GraphError(
             404, "ErrorItemNotFound", "The specified object was not found in the store."

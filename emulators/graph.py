@@ -148,13 +148,22 @@ def _windows_name(iana: str) -> str:
 
 
 class GraphEmulator:
-    """The emulator (a WSGI app). `clock` gives "now" for stamps; by default the wall clock."""
+    """The emulator (a WSGI app). `clock` gives "now" for stamps; by default the wall clock.
+
+    `sent_items_delay` is how many seconds of real time a sent mail takes to show in Sent Items
+    (a tenant files it a moment after sendMail's 202; 0, the default, files it at once).
+    """
 
     def __init__(
-        self, *, clock: Callable[[], datetime] | None = None, app_name: str = "Goed Gesprek"
+        self,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        app_name: str = "Goed Gesprek",
+        sent_items_delay: float = 0.0,
     ) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._app_name = app_name
+        self._sent_items_delay = sent_items_delay
         self._lock = threading.RLock()
         self.batch_target: WSGIApp = self
         self.reset()
@@ -168,7 +177,7 @@ class GraphEmulator:
             self._tokens: dict[str, str] = {}
             self._calendars = Calendars(self._is_user, self._name_of)
             self._drives = _graph_drive.Drives(self._app_name)
-            self._mail = _graph_mail.Mail()
+            self._mail = _graph_mail.Mail(self._sent_items_delay)
 
     def add_user(self, email: str, name: str = "", tz: str = "Europe/Amsterdam") -> None:
         """Make a user known (idempotent: a known user keeps its id)."""

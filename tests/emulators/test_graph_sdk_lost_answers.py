@@ -1,0 +1,110 @@
+"""Writes whose answer is lost after Graph did the work: the repeat finds its own success
+instead of doing the work twice or reporting it as someone else's change."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pytest
+
+from connectors._retry import RetryPolicy
+from connectors.graph import GraphAccount, StaticToken
+from connectors.models import Mail
+from emulators.graph import GraphEmulator
+from emulators.serve import Server
+
+ADA = "ada@example.org"
+BOB = "bob@example.org"
+LOST = b'{"error": {"code": "ServiceNotAvailable", "message": "the answer was lost"}}'
+
+
+class LoseAnswers:
+    """Wraps the emulator: chosen requests are handled, then their answer is lost (a 503)."""
+
+    def __init__(self, app: GraphEmulator) -> None:
+        """Pass everything to `app` until told otherwise."""
+        self.app = app
+        self.rules: list[tuple[str, str, int]] = []
+        self.seen: list[tuple[str, str]] = []
+
+    def lose(self, method: str, path_end: str, times: int = 1) -> None:
+        """Let the next `times` requests `method ...path_end` do their work, then lose it."""
+        self.rules.append((method, path_end, times))
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Handle a matching request and answer 503 instead of its answer; pass the rest on."""
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        self.seen.append((method, path))
+        for index, (m, end, times) in enumerate(self.rules):
+            if m == method and path.endswith(end) and times > 0:
+                self.rules[index] = (m, end, times - 1)
+                size = int(environ.get("CONTENT_LENGTH") or 0)
+                environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(size))
+                b"".join(self.app(environ, lambda *_: lambda _data: None))
+                headers = [("Content-Type", "application/json"), ("Content-Length", str(len(LOST)))]
+                start_response("503 Service Unavailable", headers)
+                return [LOST]
+        return self.app(environ, start_response)
+
+
+def serve(emulator: GraphEmulator) -> Iterator[tuple[GraphEmulator, LoseAnswers, GraphAccount]]:
+    """`emulator` behind `LoseAnswers` on 127.0.0.1, with an account whose waits are not slept."""
+    emulator.add_user(ADA, "Ada")
+    emulator.add_user(BOB, "Bob")
+    wrapper = LoseAnswers(emulator)
+    with Server(wrapper) as server:
+        account = GraphAccount(
+            lambda email: StaticToken(emulator.token(email)),
+            base_url=f"{server.url}/v1.0",
+            retry=RetryPolicy(sleep=lambda _: None),
+        )
+        try:
+            yield emulator, wrapper, account
+        finally:
+            account.close()
+
+
+@pytest.fixture
+def lossy() -> Iterator[tuple[GraphEmulator, LoseAnswers, GraphAccount]]:
+    """A fresh emulator that files sent mail at once."""
+    yield from serve(GraphEmulator())
+
+
+@pytest.fixture
+def slow_filing() -> Iterator[tuple[GraphEmulator, LoseAnswers, GraphAccount]]:
+    """A fresh emulator filing sent mail in Sent Items 0.3 s after sendMail, as Exchange does."""
+    yield from serve(GraphEmulator(sent_items_delay=0.3))
+
+
+def test_mail_whose_answer_was_lost_is_sent_once(
+    slow_filing: tuple[GraphEmulator, LoseAnswers, GraphAccount],
+) -> None:
+    """sendMail did its work but its answer was lost: the repeat finds the mail, filed late."""
+    emulator, wrapper, account = slow_filing
+    wrapper.lose("POST", "/sendMail")
+    sent = account.mailer(ADA).send(
+        Mail(sender=ADA, to=(BOB,), subject="Agenda", text="x", key="k")
+    )
+    assert len(emulator.sent()) == 1
+    assert sent.mail.key == "k" and sent.id == emulator.sent()[0]["id"]
+
+
+def test_mail_without_key_whose_answer_was_lost_is_sent_once(
+    slow_filing: tuple[GraphEmulator, LoseAnswers, GraphAccount],
+) -> None:
+    """Without a caller's key the made-up one still finds the first send on the repeat."""
+    emulator, wrapper, account = slow_filing
+    wrapper.lose("POST", "/sendMail")
+    account.mailer(ADA).send(Mail(sender=ADA, to=(BOB,), subject="Agenda", text="x"))
+    assert len(emulator.sent()) == 1
+
+
+def test_mail_filed_late_is_found_after_sending(
+    slow_filing: tuple[GraphEmulator, LoseAnswers, GraphAccount],
+) -> None:
+    """A mail Exchange files in Sent Items a moment after sendMail is waited for, not an error."""
+    emulator, _, account = slow_filing
+    sent = account.mailer(ADA).send(Mail(sender=ADA, to=(BOB,), subject="Hoi", text="x", key="k"))
+    assert sent.mail.subject == "Hoi" and len(emulator.sent()) == 1
