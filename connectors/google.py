@@ -13,8 +13,11 @@ its own ``httplib2.Http`` (so its own connection); the clients and ports are sha
 Retries: the library retries nothing (``num_retries=0``) and never honours Retry-After, so every
 call goes through the one `RetryPolicy`, and only calls that are safe to repeat are retried:
 reads, creates under a client-chosen id (events, Drive files from ``files.generateIds``), event
-patches (setting the same fields again changes nothing more), deletes (NotFound after a retry
-means the first attempt did it) and keyed mail (a repeat first looks for the earlier send).
+patches without If-Match (setting the same fields again changes nothing more) and keyed mail (a
+repeat first looks for the earlier send). A repeat that can meet its own lost success goes
+through `RetryPolicy.call_resolving`: a delete (NotFound on a repeat: done), an event patch under
+If-Match (412 on a repeat: read the event, ours if it shows the patch) and a Drive write (a new
+head on a repeat: ours if its MD5 is that of the bytes we sent).
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ from connectors.errors import (
     NotFound,
     Unavailable,
 )
-from connectors.memory import check_mail, check_name
+from connectors.memory import check_mail, check_name, check_preconditions
 from connectors.models import (
     AttachmentInfo,
     Busy,
@@ -246,20 +249,15 @@ class _Client:
         """Run `request` under the retry policy."""
         return self.retry.call(lambda: self.once(request, what), idempotent=idempotent)
 
+    def call(self, request: HttpRequest, what: str, *, retried: bool) -> Any:
+        """Run an idempotent `request`: under the policy, or once inside a caller's attempt."""
+        return self.run(request, what, idempotent=True) if retried else self.once(request, what)
+
     def delete(self, request: HttpRequest, what: str) -> None:
-        """Run a delete; NotFound on a retry means an earlier attempt deleted it."""
-        attempts = 0
-
-        def attempt() -> None:
-            nonlocal attempts
-            attempts += 1
-            try:
-                self.once(request, what)
-            except NotFound:
-                if attempts == 1:
-                    raise
-
-        self.retry.call(attempt, idempotent=True)
+        """Run a delete; NotFound on a repeat means an earlier attempt deleted it."""
+        self.retry.call_resolving(
+            lambda: self.once(request, what), ambiguous=NotFound, resolve=lambda _: None
+        )
 
     def batch(
         self, api: str, requests: Mapping[str, HttpRequest], what: str
@@ -479,9 +477,24 @@ class GoogleCalendar:
             supportsAttachments=True,
             conferenceDataVersion=1,
         )
-        if if_match is not None:
-            request.headers["If-Match"] = if_match
-        return _live(from_google_event(self._client.run(request, what, idempotent=True)), what)
+        if if_match is None:
+            data = self._client.run(request, what, idempotent=True)
+            return _live(from_google_event(data), what)
+        request.headers["If-Match"] = if_match
+
+        def resolve(conflict: ConnectorError) -> JSON:
+            # A 412 on a repeat: the lost attempt may have moved the etag itself.
+            current: JSON = self._client.once(
+                self._events.get(calendarId="primary", eventId=event_id), what
+            )
+            if _shows(from_google_event(current), patch, start, end):
+                return current
+            raise conflict
+
+        data = self._client.retry.call_resolving(
+            lambda: self._client.once(request, what), ambiguous=Conflict, resolve=resolve
+        )
+        return _live(from_google_event(data), what)
 
     def delete_event(self, event_id: str, *, if_match: str | None = None) -> None:
         """Delete the event or series, or cancel one occurrence (If-Match guarded)."""
@@ -595,6 +608,27 @@ def _order(event: Event) -> tuple[datetime, datetime, str]:
     return (event.start, event.end, event.id)
 
 
+def _shows(event: Event, patch: EventPatch, start: datetime | None, end: datetime | None) -> bool:
+    """Whether `event` carries every field `patch` sets (with the completed `start`/`end`)."""
+    wanted = {
+        "subject": patch.subject,
+        "body_html": patch.body_html,
+        "location": patch.location,
+        "start": start,
+        "end": end,
+        "recurrence": patch.recurrence,
+        "online": patch.online,
+    }
+    if any(value is not None and getattr(event, key) != value for key, value in wanted.items()):
+        return False
+    if patch.attendees is not None:
+        has = {a.email.lower() for a in event.attendees}
+        if has != {a.email.lower() for a in patch.attendees}:
+            return False
+    shared = patch.properties or {}
+    return all(event.properties.get(key) == value for key, value in shared.items())
+
+
 def _live(event: Event, what: str) -> Event:
     if event.cancelled:
         raise NotFound(f"{what}: the event was deleted")
@@ -652,7 +686,12 @@ class GoogleDrive:
         return str(ids[0])
 
     def _list(
-        self, query: str, what: str, fields: str = FILE_FIELDS + ",createdTime"
+        self,
+        query: str,
+        what: str,
+        fields: str = FILE_FIELDS + ",createdTime",
+        *,
+        retried: bool = True,
     ) -> list[JSON]:
         items: list[JSON] = []
         token: str | None = None
@@ -664,7 +703,7 @@ class GoogleDrive:
                 pageToken=token,
                 fields=f"nextPageToken,files({fields})",
             )
-            page = self._client.run(request, what, idempotent=True)
+            page = self._client.call(request, what, retried=retried)
             items.extend(page.get("files") or ())
             token = page.get("nextPageToken")
             if not token:
@@ -718,32 +757,32 @@ class GoogleDrive:
         created = self._create(body, None, f"creating folder {name!r} in {self._owner}'s Drive")
         return str(created["id"])
 
-    def _create(self, body: JSON, media: MediaInMemoryUpload | None, what: str) -> JSON:
+    def _create(
+        self, body: JSON, media: MediaInMemoryUpload | None, what: str, *, retried: bool = True
+    ) -> JSON:
         """Create under the pre-generated id in `body`; a retry finding it made reads it."""
+        fields = FILE_FIELDS + ",createdTime"
         request = self._files.create(
-            body=body,
-            media_body=media,
-            keepRevisionForever=media is not None,
-            fields=FILE_FIELDS + ",createdTime",
+            body=body, media_body=media, keepRevisionForever=media is not None, fields=fields
         )
         try:
-            data: JSON = self._client.run(request, what, idempotent=True)
+            data: JSON = self._client.call(request, what, retried=retried)
         except Conflict:
-            data = self._client.run(
-                self._files.get(fileId=body["id"], fields=FILE_FIELDS + ",createdTime"),
-                what,
-                idempotent=True,
-            )
+            request = self._files.get(fileId=body["id"], fields=fields)
+            data = self._client.call(request, what, retried=retried)
         return data
 
     # files ------------------------------------------------------------------------------------
 
-    def _find_all(self, folder_id: str, name: str, what: str) -> list[JSON]:
+    def _find_all(
+        self, folder_id: str, name: str, what: str, *, retried: bool = True
+    ) -> list[JSON]:
         query = (
             f"name = {drive_quote(name)} and {drive_quote(folder_id)} in parents "
             f"and mimeType != '{FOLDER_MIME}' and trashed = false"
         )
-        return sorted(self._list(query, what), key=_created)
+        fields = FILE_FIELDS + ",createdTime,md5Checksum"
+        return sorted(self._list(query, what, fields, retried=retried), key=_created)
 
     def _find(self, folder: str, name: str, what: str) -> JSON | None:
         check_name("folder", folder)
@@ -780,44 +819,89 @@ class GoogleDrive:
         if_match: str | None = None,
         if_none_match: bool = False,
     ) -> FileInfo:
-        """Write a file: create it under a generated id, or upload a new revision."""
+        """Write a file: create it under a generated id, or upload a new revision.
+
+        The whole write is one attempt under the retry policy. A repeat checks against the head
+        the first attempt found, so a write of that attempt whose answer was lost shows as a new
+        head: it is ours when its MD5 is that of `content` (else another writer's, and a guarded
+        put raises `Conflict`; an unguarded one writes over it, as the last writer).
+        """
         check_name("folder", folder)
         check_name("name", name)
         where = f"{folder}/{name}"
         what = f"writing {where} in {self._owner}'s Drive"
         folder_id = self._folder(folder, create=True)
         assert folder_id is not None
-        found = self._find_all(folder_id, name, what)
-        current = found[0] if found else None
-        if if_none_match and current is not None:
-            raise Conflict(f"{what}: {where} already exists: read it first or drop if_none_match")
-        if if_match is not None and (current is None or current.get("headRevisionId") != if_match):
-            raise Conflict(f"{what}: {where} changed meanwhile (etag {if_match!r} is stale)")
         media = MediaInMemoryUpload(content, mimetype=content_type, resumable=False)
-        if current is not None:
-            return file_info_from_drive(self._update(current, media, content_type, what), folder)
-        version = {VERSION_PROPERTY: "1"}
+        sent = hashlib.md5(content, usedforsecurity=False).hexdigest()
+        seen: builtins.list[str | None] = []  # the head the first attempt found
+
+        def write(current: JSON | None) -> JSON:
+            if current is not None:
+                return self._update(current, media, content_type, what)
+            return self._create_file(
+                folder_id, name, media, content_type, what, if_none_match=if_none_match
+            )
+
+        def attempt() -> JSON:
+            current = self._head(folder_id, name, what)
+            etag = None if current is None else str(current.get("headRevisionId"))
+            if seen:
+                check_preconditions(where, etag, if_match=seen[0], if_none_match=seen[0] is None)
+            else:
+                seen.append(etag)
+                check_preconditions(where, etag, if_match=if_match, if_none_match=if_none_match)
+            return write(current)
+
+        def resolve(conflict: ConnectorError) -> JSON:
+            current = self._head(folder_id, name, what)
+            if current is not None and current.get("md5Checksum") == sent:
+                return current
+            if if_match is not None or if_none_match:
+                raise conflict
+            return write(current)
+
+        written = self._client.retry.call_resolving(attempt, ambiguous=Conflict, resolve=resolve)
+        self._remember(folder, name, str(written["id"]))
+        return file_info_from_drive(written, folder)
+
+    def _head(self, folder_id: str, name: str, what: str) -> JSON | None:
+        """The file of that name (the earliest made) with its MD5, read once: no retry here."""
+        found = self._find_all(folder_id, name, what, retried=False)
+        return found[0] if found else None
+
+    def _create_file(
+        self,
+        folder_id: str,
+        name: str,
+        media: MediaInMemoryUpload,
+        content_type: str,
+        what: str,
+        *,
+        if_none_match: bool,
+    ) -> JSON:
+        """Create the first version of a name, once; a writer that made it first wins."""
         body = {
             "id": self._new_id(),
             "name": name,
             "parents": [folder_id],
             "mimeType": content_type,
-            "appProperties": version,
+            "appProperties": {VERSION_PROPERTY: "1"},
         }
-        created = self._create(body, media, what)
-        winner = self._find_all(folder_id, name, what)[0]
-        if winner["id"] != created["id"]:
-            # Another writer created the name first (Drive does not keep names unique).
-            self._client.delete(self._files.delete(fileId=created["id"]), what)
-            if if_none_match:
-                raise Conflict(f"{what}: {where} was created meanwhile by another writer")
-            created = self._update(winner, media, content_type, what)
-        self._remember(folder, name, str(created["id"]))
-        return file_info_from_drive(created, folder)
+        created = self._create(body, media, what, retried=False)
+        winner = self._find_all(folder_id, name, what, retried=False)[0]
+        if winner["id"] == created["id"]:
+            return created
+        # Another writer created the name first (Drive does not keep names unique).
+        self._client.once(self._files.delete(fileId=created["id"]), what)
+        if if_none_match:
+            raise Conflict(f"{what}: it was created meanwhile by another writer")
+        return self._update(winner, media, content_type, what)
 
     def _update(
         self, current: JSON, media: MediaInMemoryUpload, content_type: str, what: str
     ) -> JSON:
+        """Upload a new revision, once: the caller's attempt decides about a repeat."""
         version = int((current.get("appProperties") or {}).get(VERSION_PROPERTY, 1)) + 1
         request = self._files.update(
             fileId=current["id"],
@@ -826,8 +910,7 @@ class GoogleDrive:
             keepRevisionForever=True,
             fields=FILE_FIELDS,
         )
-        # Not retried: a repeat after a lost answer would make one more revision.
-        data: JSON = self._client.run(request, what, idempotent=False)
+        data: JSON = self._client.once(request, what)
         return data
 
     def get(self, folder: str, name: str) -> File:
@@ -955,8 +1038,7 @@ class GoogleDrive:
         """Delete a file and its revisions (compared with `if_match` just before)."""
         what = f"deleting {folder}/{name} in {self._owner}'s Drive"
         data = self._require(folder, name, what)
-        if if_match is not None and data.get("headRevisionId") != if_match:
-            raise Conflict(f"{what}: it changed meanwhile (etag {if_match!r} is stale)")
+        check_preconditions(f"{folder}/{name}", str(data.get("headRevisionId")), if_match=if_match)
         self._client.delete(self._files.delete(fileId=data["id"]), what)
         self._remember(folder, name, None)
 

@@ -81,6 +81,17 @@ def throttle(app: GoogleEmulator, seconds: int, *, forward: bool = False) -> Ste
     return step
 
 
+def lost(app: GoogleEmulator) -> Step:
+    """Apply the request, then answer 503 as if the real answer never came back."""
+
+    def step(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        forwarded(app, environ)
+        start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+        return [app.error_body(503, "The service is currently unavailable.")]
+
+    return step
+
+
 def garbled(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
     """A 200 whose body is not JSON, as a broken proxy might send."""
     start_response("200 OK", [("Content-Type", "application/json; charset=UTF-8")])
@@ -241,3 +252,98 @@ def test_ports_are_safe_to_share_across_threads(
     window = (datetime(2027, 2, 1, tzinfo=UTC), datetime(2027, 2, 2, tzinfo=UTC))
     assert sorted(e.id for e in calendar.events(*window)) == sorted(e.id for e in created)
     assert len({e.id for e in created}) == 16
+
+
+def test_if_match_patch_whose_answer_is_lost_is_ours(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """A guarded patch applied but unanswered meets its own 412 on the repeat: it succeeded."""
+    emulator, script, root = world
+    calendar = account(emulator, root, RetryPolicy(sleep=lambda _: None)).calendar(ADA)
+    read = calendar.create_event(meeting(), idempotency_key="k")
+    script.queue("PATCH", EVENTS, lost(emulator))
+    changed = calendar.update_event(read.id, EventPatch(location="Kamer 5"), if_match=read.etag)
+    assert changed.location == "Kamer 5"
+    assert changed.etag == calendar.get_event(read.id).etag != read.etag
+
+
+def test_if_match_patch_lost_then_overwritten_is_a_conflict(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """When another edit lands after the lost answer, the repeat's 412 stays a Conflict."""
+    emulator, script, root = world
+    calendar = account(emulator, root, RetryPolicy(sleep=lambda _: None)).calendar(ADA)
+    elsewhere = account(emulator, root).calendar(ADA)
+    read = calendar.create_event(meeting(), idempotency_key="k")
+
+    def lost_then_edited(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        forwarded(emulator, environ)
+        elsewhere.update_event(read.id, EventPatch(location="Kantine"))
+        start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+        return [emulator.error_body(503, "The service is currently unavailable.")]
+
+    script.queue("PATCH", EVENTS, lost_then_edited)
+    with pytest.raises(Conflict):
+        calendar.update_event(read.id, EventPatch(location="Kamer 5"), if_match=read.etag)
+    assert calendar.get_event(read.id).location == "Kantine"
+
+
+def test_delete_whose_answer_is_lost_is_done(world: tuple[GoogleEmulator, Script, str]) -> None:
+    """A delete applied but unanswered finds nothing on the repeat, and that is success."""
+    emulator, script, root = world
+    calendar = account(emulator, root, RetryPolicy(sleep=lambda _: None)).calendar(ADA)
+    read = calendar.create_event(meeting(), idempotency_key="k")
+    script.queue("DELETE", EVENTS, lost(emulator))
+    calendar.delete_event(read.id, if_match=read.etag)
+    with pytest.raises(NotFound):
+        calendar.get_event(read.id)
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_drive_update_whose_answer_is_lost_is_one_version(
+    world: tuple[GoogleEmulator, Script, str], guarded: bool
+) -> None:
+    """A new revision uploaded but unanswered is found as ours by its MD5: one version more."""
+    emulator, script, root = world
+    drive = account(emulator, root, RetryPolicy(sleep=lambda _: None)).drive(ADA)
+    first = drive.put("dossier", "occ.json", b"eerste")
+    script.queue("PATCH", "/upload/drive/v3/files/", lost(emulator))
+    second = drive.put("dossier", "occ.json", b"tweede", if_match=first.etag if guarded else None)
+    assert second == drive.stat("dossier", "occ.json")
+    assert [v.size for v in drive.versions("dossier", "occ.json")] == [6, 6]
+    assert drive.get("dossier", "occ.json").content == b"tweede"
+
+
+def test_drive_update_lost_then_overwritten_is_a_conflict(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """A guarded write whose lost revision was overwritten by another writer raises Conflict."""
+    emulator, script, root = world
+    drive = account(emulator, root, RetryPolicy(sleep=lambda _: None)).drive(ADA)
+    elsewhere = account(emulator, root).drive(ADA)
+    first = drive.put("dossier", "occ.json", b"eerste")
+
+    def lost_then_written(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        forwarded(emulator, environ)
+        elsewhere.put("dossier", "occ.json", b"van elders")
+        start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+        return [emulator.error_body(503, "The service is currently unavailable.")]
+
+    script.queue("PATCH", "/upload/drive/v3/files/", lost_then_written)
+    with pytest.raises(Conflict):
+        drive.put("dossier", "occ.json", b"tweede", if_match=first.etag)
+    assert drive.get("dossier", "occ.json").content == b"van elders"
+
+
+def test_drive_create_whose_answer_is_lost_is_one_file(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """A first write made but unanswered is ours on the repeat, even under if_none_match."""
+    emulator, script, root = world
+    drive = account(emulator, root, RetryPolicy(sleep=lambda _: None)).drive(ADA)
+    drive.put("dossier", "andere.json", b"-")  # the folders exist: the next upload is the file
+    script.queue("POST", "/upload/drive/v3/files", lost(emulator))
+    made = drive.put("dossier", "occ.json", b"eerste", if_none_match=True)
+    assert made == drive.stat("dossier", "occ.json")
+    assert [f.name for f in drive.list("dossier")] == ["andere.json", "occ.json"]
+    assert len(drive.versions("dossier", "occ.json")) == 1
