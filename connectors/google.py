@@ -28,7 +28,7 @@ import http.client
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from email.utils import make_msgid
@@ -63,7 +63,7 @@ from connectors._google_map import (
     to_google_event,
     to_google_patch,
 )
-from connectors._retry import RetryPolicy, is_transient
+from connectors._retry import RetryPolicy, is_transient, slowest
 from connectors.errors import (
     AuthExpired,
     Conflict,
@@ -264,21 +264,25 @@ class _Client:
     ) -> dict[str, Any | ConnectorError]:
         """Run idempotent `requests` in Google batches; each answer or its error, by key.
 
-        Items that fail with 429 or 5xx are sent again (in a new batch) under the retry policy;
-        other item errors are returned, not raised.
+        A key leaves the work as soon as it has its answer (or an error a retry cannot cure), so
+        a later chunk failing never costs an earlier chunk's answers. Keys that failed with 429
+        or 5xx, and those of a chunk that failed as a whole, are sent again in a new batch under
+        the retry policy; if it gives up, they get its last error.
         """
         results: dict[str, Any | ConnectorError] = {}
         pending = dict(requests)
+        failed: dict[str, ConnectorError] = {}
+
+        def done(key: str, response: Any, exc: BaseException | None) -> None:
+            error = None if exc is None else map_error(exc, f"{what} ({key})")
+            if error is not None and is_transient(error):
+                failed[key] = error
+                return
+            results[key] = response if error is None else error
+            del pending[key]
 
         def attempt() -> None:
-            failed: dict[str, ConnectorError] = {}
-
-            def done(key: str, response: Any, exc: BaseException | None) -> None:
-                if exc is None:
-                    results[key] = response
-                else:
-                    failed[key] = map_error(exc, f"{what} ({key})")
-
+            failed.clear()
             keys = list(pending)
             for start in range(0, len(keys), _BATCH_MAX):
                 batch = self.service(api).new_batch_http_request()
@@ -288,13 +292,8 @@ class _Client:
                     batch.execute()
                 except Exception as exc:
                     raise map_error(exc, what) from exc
-            transient = {k: e for k, e in failed.items() if is_transient(e)}
-            results.update({k: e for k, e in failed.items() if k not in transient})
-            for key in list(pending):
-                if key not in transient:
-                    del pending[key]
-            if transient:
-                raise _slowest(transient.values())
+            if failed:
+                raise slowest(failed.values())
 
         try:
             self.retry.call(attempt, idempotent=True)
@@ -303,12 +302,6 @@ class _Client:
                 raise
             results.update(dict.fromkeys(pending, exc))
         return results
-
-
-def _slowest(errors: Iterable[ConnectorError]) -> ConnectorError:
-    """The error asking for the longest wait, so one retry of the batch satisfies every item."""
-    listed = list(errors)
-    return max(listed, key=lambda e: getattr(e, "retry_after", None) or 0.0)
 
 
 # -- the account ------------------------------------------------------------------------------

@@ -347,3 +347,29 @@ def test_drive_create_whose_answer_is_lost_is_one_file(
     assert made == drive.stat("dossier", "occ.json")
     assert [f.name for f in drive.list("dossier")] == ["andere.json", "occ.json"]
     assert len(drive.versions("dossier", "occ.json")) == 1
+
+
+def unavailable(app: GoogleEmulator) -> Step:
+    """A 503 for the whole request, which never reaches the app."""
+
+    def step(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+        return [app.error_body(503, "The service is currently unavailable.")]
+
+    return step
+
+
+def test_batch_keeps_earlier_chunks_when_a_later_one_fails_for_good(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """Answers of a first batch of 50 survive the second batch failing on every attempt."""
+    emulator, script, root = world
+    calendar = account(emulator, root, RetryPolicy(attempts=2, sleep=lambda _: None)).calendar(ADA)
+    made = [
+        calendar.create_event(meeting(f"Overleg {n}"), idempotency_key=f"k{n}") for n in range(51)
+    ]
+    script.queue("POST", "/batch/calendar/v3", emulator, *[unavailable(emulator)] * 3)
+    read = calendar.get_events([e.id for e in made])
+    assert [read[e.id] for e in made[:50]] == made[:50]
+    assert isinstance(read[made[50].id], Unavailable)
+    assert len(script.steps) == 1  # the second attempt sent only the one key still unanswered
