@@ -491,16 +491,21 @@ def error_from_status(
     if message:
         detail += f" ({message})"
     lowered = {k.lower(): v for k, v in headers.items()}
+    retry_after = retry_after_seconds(lowered.get("retry-after"))
     if status == 401:
         return AuthExpired(f"{detail}: sign in to Google again")
     if status == 429 or (status == 403 and reason in _RATE_REASONS):
-        return Throttled(f"{detail}: slow down", retry_after_seconds(lowered.get("retry-after")))
+        return Throttled(f"{detail}: slow down", retry_after)
+    if status == 503 and retry_after is not None:
+        # As for Graph: a 503 that says when to come back is a request to slow down.
+        return Throttled(f"{detail}: Google is busy, try again later", retry_after)
     if status == 403 and reason in _SCOPE_REASONS:
         return AuthExpired(f"{detail}: grant the add-on the access it asks for")
     if status in (404, 410):
         return NotFound(f"{detail}: it does not exist (or was deleted)")
     if status in (409, 412):
         return Conflict(f"{detail}: it changed meanwhile or already exists")
-    if status >= 500:
+    if status >= 500 or status == 408:
+        # 408: the request did not reach Google whole in time; it was not run.
         return Unavailable(f"{detail}: Google failed, try again later")
     return InvalidRequest(f"{detail}: Google refused the request")

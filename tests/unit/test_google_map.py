@@ -325,6 +325,8 @@ def _body(reason: str, status: str = "") -> bytes:
         (429, {}, _body("rateLimitExceeded"), Throttled),
         (500, {}, b"<html>oops</html>", Unavailable),
         (503, {}, b"", Unavailable),
+        (503, {"Retry-After": "7"}, _body("backendError"), Throttled),
+        (408, {}, _body("requestTimeout"), Unavailable),
         (400, {}, _body("timeRangeEmpty"), InvalidRequest),
     ],
 )
@@ -347,3 +349,5 @@ def test_retry_after_seconds_and_http_date() -> None:
     assert retry_after_seconds(None) is None
     error = error_from_status(429, {"retry-after": "3"}, b"", "x")
     assert isinstance(error, Throttled) and error.retry_after == 3.0
+    busy = error_from_status(503, {"Retry-After": "7"}, b"", "x")
+    assert isinstance(busy, Throttled) and busy.retry_after == 7.0
