@@ -9,7 +9,9 @@ singleValueLegacyExtendedProperty, scheduleInformation, driveItem, driveItemVers
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -215,6 +217,36 @@ def to_graph_patch(patch: EventPatch, current: Event | None = None) -> Json:
     if patch.recurrence is not None:
         body["recurrence"] = patch.recurrence.to_graph()
     return body
+
+
+def _text(markup: str) -> str:
+    """The words of an HTML body: Exchange rewraps the HTML it stores, not the text."""
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", markup)).split())
+
+
+def patch_shows(patch: EventPatch, event: Event) -> bool:
+    """Whether `event`, read after `patch` was sent, holds every field the patch sets.
+
+    A write guarded by If-Match that is repeated after its answer was lost meets its own new
+    version (412); this tells that success from another writer's change.
+    """
+
+    def emails(attendees: Sequence[Attendee]) -> list[str]:
+        return sorted(a.email.lower() for a in attendees)
+
+    return all(
+        (
+            patch.subject is None or event.subject == patch.subject,
+            patch.start is None or event.start == patch.start,
+            patch.end is None or event.end == patch.end,
+            patch.body_html is None or _text(event.body_html) == _text(patch.body_html),
+            patch.location is None or event.location == patch.location,
+            patch.online is None or event.online == patch.online,
+            patch.attendees is None or emails(event.attendees) == emails(patch.attendees),
+            patch.properties is None or dict(event.properties) == dict(patch.properties),
+            patch.recurrence is None or event.recurrence == patch.recurrence,
+        )
+    )
 
 
 def _email(recipient: Any) -> tuple[str, str]:

@@ -30,7 +30,7 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeGuard, TypeVar
@@ -78,6 +78,7 @@ from connectors._graph_map import (
     from_schedule,
     in_window,
     mail_key_filter,
+    patch_shows,
     sorted_versions,
     to_get_schedule,
     to_graph_attachment,
@@ -119,6 +120,10 @@ DOWNLOAD_MEMORY = 512
 """Download URLs remembered per session (the oldest is forgotten first)."""
 READ_ATTEMPTS = 3
 """Reads of a file whose bytes keep disagreeing with its metadata (a writer racing us)."""
+GET_TRIPS = 3 * (READ_ATTEMPTS + 1)
+"""Requests of a read one after another at most: the known item's, then each attempt's three."""
+PUT_TRIPS = 4
+"""Requests of a write one after another: the item and its versions (If-Match), PUT, versions."""
 FILING_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
 """Pauses between looks in Sent Items for a mail just sent (about 3 s in all): sendMail answers
 202 once the mail is queued, and Exchange files the sent copy a moment later."""
@@ -282,7 +287,7 @@ class _Session:
     # A call is one coroutine run on the shared loop, its failure mapped, retried by policy.
     def call(
         self,
-        make: Callable[[], Awaitable[T]],
+        make: Callable[[], Coroutine[Any, Any, T]],
         what: str,
         *,
         idempotent: bool,
@@ -299,7 +304,7 @@ class _Session:
 
     def call_resolving(
         self,
-        make: Callable[[], Awaitable[T]],
+        make: Callable[[], Coroutine[Any, Any, T]],
         what: str,
         *,
         ambiguous: type[ConnectorError],
@@ -312,7 +317,11 @@ class _Session:
         )
 
     def once(
-        self, make: Callable[[], Awaitable[T]], what: str, trips: int = 1, pauses: float = 0.0
+        self,
+        make: Callable[[], Coroutine[Any, Any, T]],
+        what: str,
+        trips: int = 1,
+        pauses: float = 0.0,
     ) -> T:
         """One try of `make()` on the loop (no retry); its failure mapped (the one place)."""
         try:
@@ -552,11 +561,11 @@ class GraphCalendar:
             raise to_connector_error(exc, what) from exc
         return events
 
-    def _pages(self, first: RequestInformation) -> Callable[[], Awaitable[list[Json]]]:
+    def _pages(self, first: RequestInformation) -> Callable[[], Coroutine[Any, Any, list[Json]]]:
         """Read a listing's pages as JSON, following ``@odata.nextLink`` (bounded)."""
 
         async def collect() -> list[Json]:
-            page = await self._s.read(first)
+            page = await self._s.step(self._s.read(first))
             items: list[Json] = []
             for _ in range(PAGE_LIMIT):
                 if not isinstance(page, dict):
@@ -565,8 +574,8 @@ class GraphCalendar:
                 link = page.get("@odata.nextLink")
                 if not link:
                     return items
-                page = await self._s.send_json(
-                    Method.GET, str(link), headers={"Prefer": UTC_PREFER}
+                page = await self._s.step(
+                    self._s.send_json(Method.GET, str(link), headers={"Prefer": UTC_PREFER})
                 )
             raise ValueError(f"more than {PAGE_LIMIT} pages: refusing to read on")
 
@@ -582,7 +591,7 @@ class GraphCalendar:
             expand=[expand_properties()],
         )
         first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, query))
-        items = self._s.call(self._pages(first), what, idempotent=True)
+        items = self._s.call(self._pages(first), what, idempotent=True, trips=PAGE_LIMIT)
         events = self._with_attachments(items, what)
         found = [e for e in events if start <= e.start < end and not e.cancelled]
         return sorted(found, key=lambda e: (e.start, e.end, e.id))
@@ -597,7 +606,7 @@ class GraphCalendar:
             expand=[expand_properties()],
         )
         first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, query))
-        items = self._s.call(self._pages(first), what, idempotent=True)
+        items = self._s.call(self._pages(first), what, idempotent=True, trips=PAGE_LIMIT)
         events = self._with_attachments(items, what)
         found = [e for e in events if in_window(e, start, end) and not e.cancelled]
         return sorted(found, key=lambda e: (e.start, e.end, e.id))
@@ -658,23 +667,33 @@ class GraphCalendar:
         headers = {"If-Match": if_match} if if_match else {}
         url = f"{self._prefix}/events/{_id(event_id)}"
 
-        async def send() -> Any:
-            return await self._s.send_json(Method.PATCH, url, body=body, headers=headers)
+        async def send() -> None:
+            await self._s.send_json(Method.PATCH, url, body=body, headers=headers)
 
-        # A PATCH sends the same body every time: repeating it is harmless.
-        self._s.call(send, what, idempotent=True)
+        if not if_match:
+            # Unguarded, a PATCH sends the same body every time: repeating it is harmless.
+            self._s.call(send, what, idempotent=True)
+            return self.get_event(event_id)
+
+        def resolve(error: ConnectorError) -> None:
+            # A repeat's 412 may be our own write whose answer was lost: keep it if it shows.
+            if not patch_shows(patch, self.get_event(event_id)):
+                raise error
+
+        self._s.call_resolving(send, what, ambiguous=Conflict, resolve=resolve)
         return self.get_event(event_id)
 
     def delete_event(self, event_id: str, *, if_match: str | None = None) -> None:
         """Delete an event or series, or cancel one occurrence."""
         what = self._what(f"deleting event {event_id!r}")
         headers = {"If-Match": if_match} if if_match else {}
-        _delete(
-            self._s,
+        self._s.call_resolving(
             lambda: self._root.events.by_event_id(event_id).delete(
                 request_configuration=_config(headers)
             ),
             what,
+            ambiguous=NotFound,
+            resolve=_gone,
         )
 
     def add_attachment(
@@ -727,20 +746,8 @@ def _utc_iso(value: datetime, what: str) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _delete(session: _Session, make: Callable[[], Awaitable[Any]], what: str) -> None:
-    """DELETE with retries; a NotFound after a failed attempt means an earlier one succeeded."""
-    attempts = 0
-
-    async def once() -> Any:
-        nonlocal attempts
-        attempts += 1
-        return await make()
-
-    try:
-        session.call(once, what, idempotent=True)
-    except NotFound:
-        if attempts <= 1:
-            raise
+def _gone(error: ConnectorError) -> None:
+    """A repeated delete finding nothing: the try whose answer was lost did the work."""
 
 
 # -- drive ------------------------------------------------------------------------------------
@@ -904,9 +911,26 @@ class GraphDrive:
             versions = await self._versions(str(item["id"]))
             return from_drive_item(item, folder, versions)
 
-        conditional = if_match is not None or if_none_match
+        if if_match is None and not if_none_match:
+            # An unguarded repeat would keep one more version: it is not repeated.
+            return self._s.call(upload, what, idempotent=False, trips=PUT_TRIPS)
+
+        def resolve(error: ConnectorError) -> FileInfo:
+            # A repeat's Conflict (412, or 409 for fail-on-exists) may be our own write whose
+            # answer was lost: keep it when the file now holds exactly our bytes.
+            try:
+                item, _, info = self._s.once(lambda: self._info(folder, name), what, trips=2)
+            except NotFound:
+                raise error from None
+            same_size = int(item.get("size") or 0) == len(content)
+            if same_size and content_matches(_hashes(item), content) is True:
+                return info
+            raise error
+
         try:
-            return self._s.call(upload, what, idempotent=conditional)
+            return self._s.call_resolving(
+                upload, what, ambiguous=Conflict, resolve=resolve, trips=PUT_TRIPS
+            )
         except NotFound as exc:
             if if_match is not None:
                 raise Conflict(f"{what}: there is no such file to write over") from exc
@@ -938,7 +962,7 @@ class GraphDrive:
                     return found
             raise Unavailable(f"{what}: it kept changing while it was read")
 
-        return self._s.call(read, what, idempotent=True)
+        return self._s.call(read, what, idempotent=True, trips=GET_TRIPS)
 
     async def _content(self, item_id: str) -> bytes:
         url = f"{self._prefix}/drive/items/{_id(item_id)}/content"
@@ -1009,14 +1033,16 @@ class GraphDrive:
         async def read() -> FileInfo:
             return (await self._info(folder, name))[2]
 
-        return self._s.call(read, self._what(f"reading {folder}/{name}"), idempotent=True)
+        return self._s.call(read, self._what(f"reading {folder}/{name}"), idempotent=True, trips=2)
 
     def list(self, folder: str) -> builtins.list[FileInfo]:
         """The files in a folder by name (an unknown folder is empty)."""
         what = self._what(f"listing {folder}")
         path = self._path(folder)
         try:
-            items = self._s.call(lambda: self._children(f"{path}/children"), what, idempotent=True)
+            items = self._s.call(
+                lambda: self._children(f"{path}/children"), what, idempotent=True, trips=PAGE_LIMIT
+            )
         except NotFound:
             return []
         files = [i for i in items if "file" in i]
@@ -1039,7 +1065,7 @@ class GraphDrive:
     async def _children(self, url: str) -> builtins.list[Json]:
         items: builtins.list[Json] = []
         for _ in range(PAGE_LIMIT):
-            page = await self._s.send_json(Method.GET, url) or {}
+            page = await self._s.step(self._s.send_json(Method.GET, url)) or {}
             items.extend(page.get("value") or [])
             url = page.get("@odata.nextLink") or ""
             if not url:
@@ -1051,7 +1077,10 @@ class GraphDrive:
         what = self._what("listing folders")
         try:
             items = self._s.call(
-                lambda: self._children(f"{self._approot}/children"), what, idempotent=True
+                lambda: self._children(f"{self._approot}/children"),
+                what,
+                idempotent=True,
+                trips=PAGE_LIMIT,
             )
         except NotFound:
             return []
@@ -1066,7 +1095,7 @@ class GraphDrive:
             return [from_drive_version(item, folder, v, n + 1) for n, v in enumerate(versions)]
 
         what = self._what(f"listing versions of {folder}/{name}")
-        return self._s.call(read, what, idempotent=True)
+        return self._s.call(read, what, idempotent=True, trips=2)
 
     def get_version(self, folder: str, name: str, version: int) -> File:
         """One kept version's bytes (1 is the oldest)."""
@@ -1086,7 +1115,7 @@ class GraphDrive:
             content = await self._s.send(Method.GET, url)
             return File(from_drive_version(item, folder, chosen, version), bytes(content or b""))
 
-        return self._s.call(read, what, idempotent=True)
+        return self._s.call(read, what, idempotent=True, trips=3)
 
     def delete(self, folder: str, name: str, *, if_match: str | None = None) -> None:
         """Delete a file and its versions (If-Match when given)."""
@@ -1104,7 +1133,11 @@ class GraphDrive:
             )
             self._forget(folder, name, str(item["id"]))
 
-        _delete(self._s, remove, what)
+        def gone(error: ConnectorError) -> None:
+            # Nothing there on a repeat: the try whose answer was lost deleted it.
+            self._forget(folder, name, self._s.item_ids.get((self._prefix, folder, name)))
+
+        self._s.call_resolving(remove, what, ambiguous=NotFound, resolve=gone, trips=3)
 
 
 def _not_a_file(folder: str, name: str) -> NotFound:
