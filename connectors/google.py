@@ -1079,40 +1079,57 @@ class GoogleMailer:
     def send(self, mail: Mail) -> SentMail:
         """Send; a keyed mail gets a Message-ID from its key, and a repeat finds the first send.
 
-        Two sends with one key at the same instant can both find nothing and both send: the key
+        A repeat looks for the earlier send with Gmail's ``rfc822msgid:`` search. That search
+        runs on Gmail's index, which may not show a message sent a moment ago: so once this call
+        has Gmail's answer to its send, its further attempts only read that message by id and
+        never search (or send) again. What the key cannot cover: a send whose answer was lost
+        and whose message the index does not show yet on the repeat is sent twice, and two
+        sends with one key at the same instant can both find nothing and both send. The key
         guards against retries and reruns, not against racing callers.
         """
         check_mail(self._owner, mail)
         if not mail.key:
             domain = self._owner.rpartition("@")[2] or None
             raw = to_gmail_raw(mail, make_msgid(domain=domain))
-            return self._send(raw, idempotent=False)
+            sent = self._client.run(self._send_request(raw), self._sending, idempotent=False)
+            message = self._client.run(self._read_request(sent), self._reading, idempotent=True)
+            return sent_mail_from_gmail(message)
         message_id = message_id_for(self._owner, mail.key)
-        raw = to_gmail_raw(mail, message_id)
+        request = self._send_request(to_gmail_raw(mail, message_id))
+        answered: builtins.list[JSON] = []  # Gmail's answer to this call's send, once it came
 
         def attempt() -> SentMail:
-            earlier = self._find(message_id)
-            return earlier if earlier is not None else self._send(raw, idempotent=False)
+            if not answered:
+                earlier = self._find(message_id)
+                if earlier is not None:
+                    answered.append(earlier)
+                else:
+                    answered.append(self._client.once(request, self._sending))
+            message = self._client.once(self._read_request(answered[0]), self._reading)
+            return sent_mail_from_gmail(message)
 
         return self._client.retry.call(attempt, idempotent=True)
 
-    def _find(self, message_id: str) -> SentMail | None:
+    @property
+    def _sending(self) -> str:
+        return f"sending mail as {self._owner}"
+
+    @property
+    def _reading(self) -> str:
+        return f"reading a sent message of {self._owner}"
+
+    def _send_request(self, raw: str) -> HttpRequest:
+        return self._messages.send(userId="me", body={"raw": raw})
+
+    def _read_request(self, message: Mapping[str, Any]) -> HttpRequest:
+        return self._messages.get(userId="me", id=str(message["id"]), format="raw")
+
+    def _find(self, message_id: str) -> JSON | None:
+        """The earlier send of `message_id` (its id only), searched once, or None."""
         query = f"rfc822msgid:{message_id.strip('<>')}"
         what = f"looking for the earlier send {message_id} of {self._owner}"
         answer = self._client.once(
             self._messages.list(userId="me", q=query, maxResults=1, includeSpamTrash=True), what
         )
-        found = answer.get("messages") or ()
-        return self._read(str(found[0]["id"])) if found else None
-
-    def _read(self, message_id: str) -> SentMail:
-        what = f"reading sent message {message_id!r} of {self._owner}"
-        request = self._messages.get(userId="me", id=message_id, format="raw")
-        return sent_mail_from_gmail(self._client.run(request, what, idempotent=True))
-
-    def _send(self, raw: str, *, idempotent: bool) -> SentMail:
-        what = f"sending mail as {self._owner}"
-        sent = self._client.run(
-            self._messages.send(userId="me", body={"raw": raw}), what, idempotent=idempotent
-        )
-        return self._read(str(sent["id"]))
+        found: builtins.list[JSON] = answer.get("messages") or []
+        return found[0] if found else None

@@ -21,7 +21,7 @@ from google.oauth2.credentials import Credentials
 from connectors._retry import NO_RETRY, RetryPolicy
 from connectors.errors import AuthExpired, Conflict, NotFound, Unavailable
 from connectors.google import GoogleAccount
-from connectors.models import Attendee, EventPatch, NewEvent
+from connectors.models import Attendee, EventPatch, Mail, NewEvent
 from emulators._wsgi import StartResponse, WSGIApp
 from emulators.google import GoogleEmulator
 from emulators.serve import Server
@@ -373,3 +373,20 @@ def test_batch_keeps_earlier_chunks_when_a_later_one_fails_for_good(
     assert [read[e.id] for e in made[:50]] == made[:50]
     assert isinstance(read[made[50].id], Unavailable)
     assert len(script.steps) == 1  # the second attempt sent only the one key still unanswered
+
+
+def test_keyed_send_tries_each_step_once_per_attempt_and_never_searches_after_sending(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """A read-back that keeps failing costs one read per attempt, one search and one send."""
+    emulator, script, root = world
+    mailer = account(emulator, root, RetryPolicy(attempts=3, sleep=lambda _: None)).mailer(ADA)
+    messages = "/gmail/v1/users/me/messages"
+    script.queue("GET", messages + "/", *[unavailable(emulator)] * 9)
+    script.queue("GET", messages, *[emulator] * 5)  # searches pass, and are counted
+    with pytest.raises(Unavailable):
+        mailer.send(Mail(sender=ADA, to=(BOB,), subject="Agenda", text="Zie bijlage", key="k1"))
+    reads = [s for s in script.steps if s[1] == messages + "/"]
+    searches = [s for s in script.steps if s[1] == messages]
+    assert (len(reads), len(searches)) == (9 - 3, 5 - 1)
+    assert len(emulator.sent()) == 1
