@@ -2,7 +2,7 @@
 
 msgraph-core's ``BatchRequestContent`` sends absolute sub-request URLs once the client has made
 its first call (Graph wants them relative to the version root) and reads every response body as
-base64 bytes, so a JSON body comes back empty. This helper builds the documented JSON itself:
+base64 bytes, so a JSON body comes back empty. This module builds the documented JSON itself:
 relative URLs, at most 20 requests per call (a longer list is split), JSON bodies in and out,
 each item's status mapped into the connector errors, and only failed idempotent items retried,
 through the one retry policy, honouring the Retry-After each item carried.
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors._graph_errors import error_for, odata_error
-from connectors._retry import RetryPolicy, is_transient, retry_after_seconds
-from connectors.errors import ConnectorError, Throttled, Unavailable
+from connectors._retry import RetryPolicy, is_transient, retry_after_seconds, slowest
+from connectors.errors import ConnectorError, Throttled
 
 MAX_REQUESTS = 20
 """Graph's documented limit of requests in one JSON batch."""
@@ -59,6 +59,14 @@ class BatchResponse:
     status: int
     headers: Mapping[str, str]
     body: Any
+    failure: ConnectorError | None = None
+    """Why the item got no answer of its own: the batch carrying it failed for good."""
+
+    @classmethod
+    def failed(cls, request_id: str, failure: ConnectorError) -> BatchResponse:
+        """The stand-in answer of an item whose batch could not be sent."""
+        status = 429 if isinstance(failure, Throttled) else 503
+        return cls(request_id, status, {}, None, failure)
 
     @property
     def ok(self) -> bool:
@@ -67,6 +75,8 @@ class BatchResponse:
 
     def error(self, what: str) -> ConnectorError:
         """The connector error this failed item stands for."""
+        if self.failure is not None:
+            return self.failure
         code, message = odata_error(self.body)
         lower = {k.lower(): v for k, v in self.headers.items()}
         return error_for(
@@ -131,8 +141,10 @@ def run(
 ) -> dict[str, BatchResponse]:
     """Run every request, in batches of 20, retrying transient failures of idempotent items.
 
-    Returns the final response of each request by id; a failed item is left failed (its
-    `BatchResponse.error` says why) for the caller to raise or accept.
+    Returns the final response of every request by id; a failed item is left failed (its
+    `BatchResponse.error` says why) for the caller to raise or accept. When a batch cannot be
+    sent (after retries) each item still waiting gets that error as its answer; when no item
+    got any answer, the error is raised.
     """
     ids = [r.id for r in requests]
     if len(set(ids)) != len(ids):
@@ -143,38 +155,33 @@ def run(
     def attempt() -> None:
         nonlocal pending
         retry: list[BatchRequest] = []
-        first_error: ConnectorError | None = None
-        for chunk in chunks(pending):
-            answers = {a.id: a for a in send(chunk)}
+        errors: list[ConnectorError] = []
+        while pending:
+            chunk, rest = pending[:MAX_REQUESTS], pending[MAX_REQUESTS:]
+            try:
+                answers = {a.id: a for a in send(chunk)}
+            except ConnectorError:
+                pending = retry + pending  # this chunk and those after it go again
+                raise
+            pending = rest
             for request in chunk:
-                answer = answers.get(request.id)
-                if answer is None:
-                    answer = BatchResponse(request.id, 503, {}, None)
+                answer = answers.get(request.id) or BatchResponse(request.id, 503, {}, None)
                 results[request.id] = answer
                 if answer.ok or not request.idempotent:
                     continue
                 error = answer.error(f"{what} ({request.method} {request.url})")
                 if is_transient(error):
                     retry.append(request)
-                    first_error = _longest_wait(first_error, error)
+                    errors.append(error)
         pending = retry
-        if first_error is not None:
-            raise first_error
+        if errors:
+            raise slowest(errors)  # one wait that suits every item
 
     try:
         policy.call(attempt, idempotent=all(r.idempotent for r in requests))
-    except (Throttled, Unavailable):
+    except ConnectorError as exc:
         if not results:
             raise
+        for request in pending:
+            results.setdefault(request.id, BatchResponse.failed(request.id, exc))
     return results
-
-
-def _longest_wait(current: ConnectorError | None, new: ConnectorError) -> ConnectorError:
-    """Of two transient errors, the one asking for the longer wait (so every item may retry)."""
-    if current is None:
-        return new
-    current_wait = current.retry_after if isinstance(current, Throttled) else None
-    new_wait = new.retry_after if isinstance(new, Throttled) else None
-    if new_wait is not None and (current_wait is None or new_wait > current_wait):
-        return new
-    return current

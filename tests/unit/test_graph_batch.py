@@ -18,7 +18,7 @@ from connectors._graph_batch import (
     run,
 )
 from connectors._retry import RetryPolicy
-from connectors.errors import NotFound, Throttled
+from connectors.errors import NotFound, Throttled, Unavailable
 
 
 def recording_policy(waits: list[float]) -> RetryPolicy:
@@ -127,3 +127,34 @@ def test_throttling_that_never_ends_leaves_the_item_failed() -> None:
     answers = run(send, [BatchRequest("a", "GET", "/me")], recording_policy(waits), "x")
     assert isinstance(answers["a"].error("x"), Throttled)
     assert len(waits) == 4
+
+
+def test_a_later_batch_that_cannot_be_sent_fails_its_items() -> None:
+    """45 requests: the second batch never gets through, so its 20 items and the last 5 carry
+    that error; the first batch is not sent again."""
+    sent: list[str] = []
+
+    def send(chunk: list[BatchRequest]) -> list[BatchResponse]:
+        sent.append(chunk[0].id)
+        if chunk[0].id != "0":
+            raise Unavailable("the gateway is down")
+        return [BatchResponse(r.id, 200, {}, {"id": r.id}) for r in chunk]
+
+    requests = [BatchRequest(str(i), "GET", f"/me/events/{i}") for i in range(45)]
+    answers = run(send, requests, recording_policy([]), "reading events")
+    assert sorted(answers, key=int) == [str(i) for i in range(45)]
+    assert all(answers[str(i)].ok for i in range(20))
+    failed = [answers[str(i)] for i in range(20, 45)]
+    assert not any(a.ok for a in failed)
+    assert all(isinstance(a.error("x"), Unavailable) for a in failed)
+    assert sent.count("0") == 1 and sent.count("20") == 5
+
+
+def test_a_batch_that_cannot_be_sent_at_all_raises() -> None:
+    """When not one item got an answer, the batch's own error is raised."""
+
+    def send(chunk: list[BatchRequest]) -> list[BatchResponse]:
+        raise Unavailable("the gateway is down")
+
+    with pytest.raises(Unavailable):
+        run(send, [BatchRequest("a", "GET", "/me")], recording_policy([]), "x")
