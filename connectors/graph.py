@@ -120,6 +120,8 @@ DOWNLOAD_MEMORY = 512
 """Download URLs remembered per session (the oldest is forgotten first)."""
 READ_ATTEMPTS = 3
 """Reads of a file whose bytes keep disagreeing with its metadata (a writer racing us)."""
+ATTACHMENT_TRIPS = 5
+"""Requests of an attachment's replacement one after another, for up to three old copies."""
 GET_TRIPS = 3 * (READ_ATTEMPTS + 1)
 """Requests of a read one after another at most: the known item's, then each attempt's three."""
 PUT_TRIPS = 4
@@ -699,23 +701,35 @@ class GraphCalendar:
     def add_attachment(
         self, event_id: str, name: str, content: bytes, content_type: str
     ) -> AttachmentInfo:
-        """Attach a file; an attachment with the same name is deleted first (replaced)."""
+        """Attach a file, replacing any attachment with the same name.
+
+        The new one is added before the old ones are deleted, so a failure midway leaves the
+        old attachment (or both), never neither.
+        """
         what = self._what(f"attaching {name!r} to event {event_id!r}")
         url = f"{self._prefix}/events/{_id(event_id)}/attachments"
         body = to_graph_attachment(name, content, content_type)
 
         async def replace() -> Json:
-            listed = await self._s.send_json(Method.GET, f"{url}?$select=id,name")
-            for old in (listed or {}).get("value") or []:
-                if old.get("name") == name and old.get("id"):
-                    await self._s.send(Method.DELETE, f"{url}/{_id(str(old['id']))}")
-            added = await self._s.send_json(Method.POST, url, body=body)
+            listed = await self._s.step(self._s.send_json(Method.GET, f"{url}?$select=id,name"))
+            old = [
+                str(a["id"])
+                for a in (listed or {}).get("value") or []
+                if a.get("name") == name and a.get("id")
+            ]
+            added = await self._s.step(self._s.send_json(Method.POST, url, body=body))
             if not isinstance(added, dict):
                 raise ValueError("the added attachment is not a JSON object")
+            for attachment_id in old:
+                try:
+                    await self._s.step(self._s.send(Method.DELETE, f"{url}/{_id(attachment_id)}"))
+                except ODataError as exc:
+                    if exc.response_status_code != 404:  # gone already is what we wanted
+                        raise
             return added
 
-        # Delete-then-add as a whole reaches the same state when repeated.
-        added = self._s.call(replace, what, idempotent=True)
+        # Repeated as a whole it ends in the same state: the newest added, the others deleted.
+        added = self._s.call(replace, what, idempotent=True, trips=ATTACHMENT_TRIPS)
         try:
             info = from_graph_attachment(added)
         except (KeyError, ValueError, TypeError) as exc:

@@ -230,3 +230,23 @@ def test_app_only_credentials_address_users_by_email(
     # Downloads follow Graph's 302 to a pre-authenticated URL outside the API.
     paths = [p for _, p in wrapper.seen if p.startswith("/v1.0/") and p != "/v1.0/$batch"]
     assert paths and all(p.startswith(f"/v1.0/users/{ADA}/") for p in paths)
+
+
+def test_failed_replacement_keeps_the_old_attachment(
+    faulty: tuple[GraphEmulator, Faulty, str],
+) -> None:
+    """Adding the new copy fails for good: the old attachment of that name is still there."""
+    emulator, wrapper, base_url = faulty
+    graph = account(emulator, base_url, [])
+    try:
+        cal = graph.calendar(ADA)
+        created = cal.create_event(meeting(), idempotency_key="k")
+        cal.add_attachment(created.id, "agenda.txt", b"oud", "text/plain")
+        wrapper.fail("POST", "/attachments", 9, "500 Internal Server Error")
+        with pytest.raises(Unavailable):
+            cal.add_attachment(created.id, "agenda.txt", b"nieuw", "text/plain")
+        kept = cal.get_event(created.id).attachments
+        assert [a.name for a in kept] == ["agenda.txt"]
+        assert cal.get_attachment(created.id, kept[0].id) == b"oud"
+    finally:
+        graph.close()
