@@ -4,7 +4,8 @@
 ``APIError`` from the SDK, a per-item status from our ``$batch``, a transport error from httpx, or
 an answer that does not parse. An answer that does not parse becomes `Unavailable`: it is what a
 gateway's HTML error page or a cut-off body looks like, a fault of the path to Graph rather than
-of our request, and a retry of a safe call may well get a proper answer.
+of our request, and a retry of a safe call may well get a proper answer. Any other exception is
+a bug of ours and is raised as it is: dressed up as `Unavailable` it would be retried and hidden.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from kiota_abstractions.api_error import APIError
 
 from connectors._retry import retry_after_seconds
 from connectors.errors import (
@@ -28,6 +30,9 @@ from connectors.errors import (
 
 NOT_FOUND_CODES = frozenset({"ErrorInvalidIdMalformed"})
 """400 codes that say the id names nothing: Exchange answers an id it cannot decode so."""
+CONSENT_CODES = frozenset({"Authorization_RequestDenied", "ErrorAccessDenied"})
+"""403 codes for a token without the scope or consent the call needs (Entra ID's and
+Exchange's): the user must sign in and consent again, as for an expired token."""
 
 
 def error_for(
@@ -41,6 +46,8 @@ def error_for(
         detail += f" ({message})"
     if status == 401:
         return AuthExpired(f"{detail}; the user must sign in again")
+    if status == 403 and code in CONSENT_CODES:
+        return AuthExpired(f"{detail}; the user must sign in again and consent to the app")
     if status == 404 or code in NOT_FOUND_CODES:
         return NotFound(detail)
     if status in (409, 412):
@@ -55,7 +62,7 @@ def error_for(
             else Throttled(detail, retry_after)
         )
     if status == 403:
-        return InvalidRequest(f"{detail}; the app lacks the permission or consent for this")
+        return InvalidRequest(f"{detail}; Graph does not allow this here")
     return InvalidRequest(detail)
 
 
@@ -87,7 +94,11 @@ def _header(headers: Any, name: str) -> str | None:
 
 
 def to_connector_error(exc: BaseException, what: str) -> ConnectorError:
-    """Map any failure of a Graph call into the connector error family (the one place)."""
+    """Map a failure of a Graph call into the connector error family (the one place).
+
+    An exception that is none of Graph's answers, a transport failure or an unreadable answer
+    is raised again, unchanged: it is a bug of ours, not something a retry cures.
+    """
     if isinstance(exc, ConnectorError):
         return exc
     status = getattr(exc, "response_status_code", None)
@@ -102,10 +113,11 @@ def to_connector_error(exc: BaseException, what: str) -> ConnectorError:
         return error_for(status, code, message, what, retry_after)
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return Unavailable(f"{what}: Graph did not answer in time ({type(exc).__name__})")
-    if isinstance(exc, httpx.TransportError | ConnectionError):
+    if isinstance(exc, httpx.RequestError | OSError):
         return Unavailable(f"{what}: the connection to Graph failed ({type(exc).__name__}: {exc})")
-    if isinstance(exc, ValueError | KeyError | TypeError):
+    if isinstance(exc, ValueError | KeyError | TypeError | APIError):
+        # APIError without a status: the SDK could not read the answer it got.
         return Unavailable(
             f"{what}: Graph's answer could not be read ({type(exc).__name__}: {exc})"
         )
-    return Unavailable(f"{what}: the Graph call failed ({type(exc).__name__}: {exc})")
+    raise exc

@@ -39,6 +39,7 @@ from connectors.errors import (
         (503, Unavailable),
         (504, Unavailable),
         (424, Unavailable),
+        (408, Unavailable),
     ],
 )
 def test_status_maps_to_error(status: int, kind: type[ConnectorError]) -> None:
@@ -97,3 +98,29 @@ def test_odata_error_body_is_read() -> None:
     assert odata_error(body) == ("ErrorItemNotFound", "gone")
     assert odata_error(b"<html>") == ("", "")
     assert odata_error(None) == ("", "")
+
+
+@pytest.mark.parametrize("code", ["Authorization_RequestDenied", "ErrorAccessDenied"])
+def test_missing_consent_is_auth_expired(code: str) -> None:
+    """A 403 for a scope or consent the token lacks asks the user to sign in and consent again."""
+    error = error_for(403, code, "Insufficient privileges", "reading event 'x'")
+    assert isinstance(error, AuthExpired) and "consent" in str(error)
+
+
+def test_other_forbidden_is_invalid_request() -> None:
+    """A 403 for anything else (an item that cannot be deleted) is not a sign-in matter."""
+    error = error_for(403, "accessDenied", "This item can't be deleted.", "deleting a/b")
+    assert type(error) is InvalidRequest
+
+
+def test_our_own_bug_is_raised_as_it_is() -> None:
+    """An exception that is no Graph failure is raised unchanged, not retried as Unavailable."""
+    bug = AttributeError("'NoneType' object has no attribute 'id'")
+    with pytest.raises(AttributeError) as raised:
+        to_connector_error(bug, "reading event 'x'")
+    assert raised.value is bug
+
+
+def test_an_api_error_without_status_is_unavailable() -> None:
+    """The SDK's error for an answer it could not read is Unavailable, like a parse failure."""
+    assert isinstance(to_connector_error(APIError("no factory"), "w"), Unavailable)
