@@ -23,6 +23,7 @@ head on a repeat: ours if its MD5 is that of the bytes we sent).
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 import http.client
 import json
@@ -96,16 +97,12 @@ _APIS = {"calendar": ("calendar", "v3"), "drive": ("drive", "v3"), "gmail": ("gm
 _PAGES = 200  # every paging loop stops here: 200 pages of 250 is far beyond one user's year
 _FREEBUSY_ITEMS = 50  # calendarExpansionMax: at most 50 calendars per freebusy.query
 _BATCH_MAX = 50  # Calendar's documented limit per batch (Drive allows 100)
-_POOL: list[ThreadPoolExecutor] = []
-_POOL_LOCK = threading.Lock()
 
 
+@functools.cache
 def _pool() -> ThreadPoolExecutor:
     """Runs the second of two reads sent at once (each thread has its own connection)."""
-    with _POOL_LOCK:
-        if not _POOL:
-            _POOL.append(ThreadPoolExecutor(max_workers=8, thread_name_prefix="google-parallel"))
-        return _POOL[0]
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="google-parallel")
 
 
 # -- discovery documents: parsed once per process ---------------------------------------------
@@ -155,6 +152,8 @@ class _ThreadLocalHttp:
         self.credentials = credentials
         self._timeout = timeout
         self._local = threading.local()
+        self._every: list[google_auth_httplib2.AuthorizedHttp] = []  # each thread's, to close
+        self._lock = threading.Lock()
 
     def _http(self) -> google_auth_httplib2.AuthorizedHttp:
         authorized = getattr(self._local, "http", None)
@@ -163,6 +162,8 @@ class _ThreadLocalHttp:
                 self.credentials, http=httplib2.Http(timeout=self._timeout)
             )
             self._local.http = authorized
+            with self._lock:
+                self._every.append(authorized)
         return authorized
 
     def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
@@ -170,9 +171,10 @@ class _ThreadLocalHttp:
         return self._http().request(uri, method, *args, **kwargs)
 
     def close(self) -> None:
-        """Close this thread's connections (other threads close theirs when they end)."""
-        authorized = getattr(self._local, "http", None)
-        if authorized is not None:
+        """Close every thread's connections (a later request opens a new one)."""
+        with self._lock:
+            every = list(self._every)
+        for authorized in every:
             authorized.close()
 
 
@@ -222,6 +224,7 @@ class _Client:
         self._root_url = root_url
         self._services: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.drive = GoogleDrive(email, self)  # one per user: it caches folder and file ids
 
     def service(self, api: str) -> Any:
         """The built client for `api`, built on first use."""
@@ -330,7 +333,6 @@ class GoogleAccount:
         self._retry = retry or RetryPolicy()
         self._timeout = timeout
         self._clients: dict[str, _Client] = {}
-        self._drives: dict[str, GoogleDrive] = {}
         self._lock = threading.Lock()
 
     def _for(self, email: str) -> Credentials:
@@ -353,21 +355,30 @@ class GoogleAccount:
 
     def calendar(self, email: str) -> GoogleCalendar:
         """The primary calendar of `email`."""
-        return GoogleCalendar(email, self._client(email), self.drive(email))
+        client = self._client(email)
+        return GoogleCalendar(email, client, client.drive)
 
     def drive(self, email: str) -> GoogleDrive:
         """The app's folder in the Drive of `email` (one instance per user: it caches ids)."""
-        client = self._client(email)
-        with self._lock:
-            drive = self._drives.get(client.email.lower())
-            if drive is None:
-                drive = GoogleDrive(email, client)
-                self._drives[client.email.lower()] = drive
-            return drive
+        return self._client(email).drive
 
     def mailer(self, email: str) -> GoogleMailer:
         """Sends mail as `email` through Gmail."""
         return GoogleMailer(email, self._client(email))
+
+    def close(self) -> None:
+        """Close every user's connections, in every thread, and end the parallel-read pool.
+
+        Ports keep working after it (a request opens a new connection, a read a new pool), so
+        closing at shutdown while a request is still running costs that request nothing.
+        """
+        with self._lock:
+            clients = list(self._clients.values())
+        for client in clients:
+            client.http.close()
+        pool = _pool()
+        _pool.cache_clear()  # the next parallel read starts a fresh pool
+        pool.shutdown(wait=True)
 
 
 # -- calendar ---------------------------------------------------------------------------------
