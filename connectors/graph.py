@@ -116,8 +116,8 @@ ITEM_FIELDS = f"id,name,eTag,size,file,folder,lastModifiedDateTime,{DOWNLOAD_URL
 (Graph sends that annotation only when it is selected or nothing is)."""
 DOWNLOAD_URL_TRUST = 55 * 60.0
 """Seconds a remembered download URL is tried: Graph invalidates it after 1 hour."""
-DOWNLOAD_MEMORY = 512
-"""Download URLs remembered per session (the oldest is forgotten first)."""
+MEMORY = 512
+"""File ids and download URLs remembered per session, each (the oldest is forgotten first)."""
 READ_ATTEMPTS = 3
 """Reads of a file whose bytes keep disagreeing with its metadata (a writer racing us)."""
 ATTACHMENT_TRIPS = 5
@@ -282,7 +282,8 @@ class _Session:
         self.adapter.base_url = self.base_url
         self.client = GraphServiceClient(request_adapter=self.adapter)
         self.item_ids: dict[tuple[str, str, str], str] = {}
-        """Drive item ids by (user path, folder, name), so a known file reads in one trip."""
+        """Drive item ids by (user path, folder, name), so a known file reads in one trip;
+        the newest `MEMORY` only, oldest first."""
         self.downloads: dict[str, _Download] = {}
         """The last download URL seen per drive item id, oldest first (see `GraphDrive.get`)."""
 
@@ -786,6 +787,18 @@ class _Fetched:
     content: bytes
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _keep(memory: dict[K, V], key: K, value: V, limit: int) -> None:
+    """Put `key` in `memory` as its newest entry, forgetting the oldest beyond `limit`."""
+    memory.pop(key, None)
+    memory[key] = value
+    for oldest in builtins.list(memory)[: max(0, len(memory) - limit)]:
+        memory.pop(oldest, None)
+
+
 def _same_tag(left: str | None, right: str | None) -> bool:
     """Whether two entity tags name the same state (a weak ``W/`` prefix aside)."""
     if not left or not right:
@@ -826,20 +839,22 @@ class GraphDrive:
         found = await self._s.send_json(Method.GET, url)
         if not isinstance(found, dict) or "file" not in found:
             raise _not_a_file(folder, name)
-        self._s.item_ids[(self._prefix, folder, name)] = str(found["id"])
+        self._known(folder, name, str(found["id"]))
         self._remember(found)
         return found
+
+    def _known(self, folder: str, name: str, item_id: str) -> None:
+        """Remember the id of the file at `folder`/`name` (see `_Session.item_ids`)."""
+        _keep(self._s.item_ids, (self._prefix, folder, name), item_id, MEMORY)
 
     def _remember(self, item: Mapping[str, Any]) -> None:
         """Keep the download URL an item read handed out, to fetch the bytes with the next."""
         url, item_id = item.get(DOWNLOAD_URL), str(item.get("id") or "")
-        downloads = self._s.downloads
-        downloads.pop(item_id, None)
+        self._s.downloads.pop(item_id, None)
         if not isinstance(url, str) or not url or not item_id:
             return
-        downloads[item_id] = _Download(url, str(item.get("eTag") or ""), time.monotonic())
-        for oldest in builtins.list(downloads)[: max(0, len(downloads) - DOWNLOAD_MEMORY)]:
-            del downloads[oldest]
+        seen = _Download(url, str(item.get("eTag") or ""), time.monotonic())
+        _keep(self._s.downloads, item_id, seen, MEMORY)
 
     def _forget(self, folder: str, name: str, item_id: str | None) -> None:
         self._s.item_ids.pop((self._prefix, folder, name), None)
@@ -920,7 +935,7 @@ class GraphDrive:
             item = await self._s.send_json(
                 Method.PUT, url, headers=headers, content=content, content_type=content_type
             )
-            self._s.item_ids[(self._prefix, folder, name)] = str(item["id"])
+            self._known(folder, name, str(item["id"]))
             self._remember(item)
             versions = await self._versions(str(item["id"]))
             return from_drive_item(item, folder, versions)

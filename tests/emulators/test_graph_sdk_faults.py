@@ -4,6 +4,7 @@ failure becoming the connector error a person can act on."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,11 @@ class Faulty:
         self.app = app
         self.rules: list[tuple[str, str, int, str, dict[str, str], bytes]] = []
         self.seen: list[tuple[str, str]] = []
+        self.delays: dict[str, float] = {}
+
+    def slow_down(self, path_end: str, seconds: float) -> None:
+        """Pass requests to paths ending in `path_end` on only after `seconds`."""
+        self.delays[path_end] = seconds
 
     def fail(
         self,
@@ -69,6 +75,9 @@ class Faulty:
                 out = [("Content-Length", str(len(body))), *headers.items()]
                 start_response(status, out)
                 return [body]
+        for end, seconds in self.delays.items():
+            if path.endswith(end):
+                time.sleep(seconds)
         return self.app(environ, start_response)
 
 
@@ -250,3 +259,27 @@ def test_failed_replacement_keeps_the_old_attachment(
         assert cal.get_attachment(created.id, kept[0].id) == b"oud"
     finally:
         graph.close()
+
+
+def test_slow_but_healthy_pages_are_read_whole(
+    faulty: tuple[GraphEmulator, Faulty, str],
+) -> None:
+    """Each page of a three-page listing takes 0.3 s against a 0.5 s request timeout: the
+    listing is read once, not cut at 0.5 s and started again."""
+    emulator, wrapper, base_url = faulty
+    graph = GraphAccount(
+        lambda email: StaticToken(emulator.token(email)),
+        base_url=base_url,
+        retry=RetryPolicy(sleep=lambda _: None),
+        timeout=0.5,
+    )
+    try:
+        cal = graph.calendar(ADA)
+        for n in range(25):
+            cal.create_event(meeting(f"Gesprek {n}"), idempotency_key=f"k{n}")
+        wrapper.slow_down("/calendarView", 0.3)
+        listed = cal.events(START - timedelta(days=1), START + timedelta(days=1))
+    finally:
+        graph.close()
+    assert len(listed) == 25
+    assert wrapper.seen.count(("GET", "/v1.0/me/calendarView")) == 3
