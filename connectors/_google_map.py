@@ -20,10 +20,11 @@ from email.parser import BytesParser
 from email.policy import compat32
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from cadence.errors import CadenceError
 from cadence.recurrence import Rule
+from cadence.zones import require_aware, zone
 from connectors._retry import retry_after_seconds
 from connectors.errors import (
     AuthExpired,
@@ -90,15 +91,19 @@ def message_id_for(owner: str, key: str) -> str:
 
 
 def _zone(name: str) -> ZoneInfo:
+    """`cadence.zones.zone`, its refusal as the connectors' `InvalidRequest`."""
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidRequest(f"unknown time zone {name!r}: use an IANA name") from exc
+        return zone(name)
+    except CadenceError as exc:
+        raise InvalidRequest(str(exc)) from exc
 
 
 def _aware(moment: datetime, what: str) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidRequest(f"{what} must be an aware datetime, got naive {moment.isoformat()}")
+    """`moment`, once `cadence.zones.require_aware` accepts it (else `InvalidRequest`)."""
+    try:
+        require_aware(moment, what)
+    except CadenceError as exc:
+        raise InvalidRequest(str(exc)) from exc
     return moment
 
 

@@ -29,9 +29,9 @@ import http.client
 import json
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import make_msgid
 from typing import Any, TypeVar
 
@@ -251,6 +251,28 @@ class _Client:
     def run(self, request: HttpRequest, what: str, *, idempotent: bool) -> Any:
         """Run `request` under the retry policy."""
         return self.retry.call(lambda: self.once(request, what), idempotent=idempotent)
+
+    def pages(
+        self,
+        make: Callable[[str | None], HttpRequest],
+        key: str,
+        what: str,
+        *,
+        retried: bool = True,
+    ) -> list[JSON]:
+        """Every item under `key` of a listing, page after page; past `_PAGES` pages it raises.
+
+        `make(token)` builds the request for the page `token` names (None: the first).
+        """
+        items: list[JSON] = []
+        token: str | None = None
+        for _ in range(_PAGES):
+            page = self.call(make(token), what, retried=retried)
+            items.extend(page.get(key) or ())
+            token = page.get("nextPageToken")
+            if not token:
+                return items
+        raise Unavailable(f"{what}: more than {_PAGES} pages, refusing to read further")
 
     def call(self, request: HttpRequest, what: str, *, retried: bool) -> Any:
         """Run an idempotent `request`: under the policy, or once inside a caller's attempt."""
@@ -507,22 +529,11 @@ class GoogleCalendar:
             request.headers["If-Match"] = if_match
         self._client.delete(request, f"deleting event {event_id!r} in {self._owner}'s calendar")
 
-    def _pages(self, make: Callable[[str | None], HttpRequest], what: str) -> list[JSON]:
-        items: list[JSON] = []
-        token: str | None = None
-        for _ in range(_PAGES):
-            page = self._client.run(make(token), what, idempotent=True)
-            items.extend(page.get("items") or ())
-            token = page.get("nextPageToken")
-            if not token:
-                return items
-        raise Unavailable(f"{what}: more than {_PAGES} pages, refusing to read further")
-
     def instances(self, series_id: str, start: datetime, end: datetime) -> list[Event]:
         """Occurrences of the series starting in [start, end), exceptions applied."""
         what = f"listing occurrences of {series_id!r} in {self._owner}'s calendar"
         low, high = rfc3339(start, "start"), rfc3339(end, "end")
-        items = self._pages(
+        items = self._client.pages(
             lambda token: self._events.instances(
                 calendarId="primary",
                 eventId=series_id,
@@ -531,17 +542,18 @@ class GoogleCalendar:
                 maxResults=250,
                 pageToken=token,
             ),
+            "items",
             what,
         )
         found = [from_google_event(item) for item in items]
         # Google's window is by overlap; the port's is by start.
-        return sorted((e for e in found if not e.cancelled and start <= e.start < end), key=_order)
+        return _by_start(e for e in found if not e.cancelled and start <= e.start < end)
 
     def events(self, start: datetime, end: datetime) -> list[Event]:
         """Every event overlapping [start, end), series expanded, by start."""
         what = f"listing {self._owner}'s calendar"
         low, high = rfc3339(start, "start"), rfc3339(end, "end")
-        items = self._pages(
+        items = self._client.pages(
             lambda token: self._events.list(
                 calendarId="primary",
                 singleEvents=True,
@@ -551,10 +563,11 @@ class GoogleCalendar:
                 maxResults=250,
                 pageToken=token,
             ),
+            "items",
             what,
         )
         found = (from_google_event(item) for item in items)
-        return sorted((e for e in found if not e.cancelled and e.end > start), key=_order)
+        return _by_start(e for e in found if not e.cancelled and e.end > start)
 
     def free_busy(
         self, emails: Sequence[str], start: datetime, end: datetime
@@ -608,8 +621,9 @@ class GoogleCalendar:
         return self._drive.download(attachment_id)
 
 
-def _order(event: Event) -> tuple[datetime, datetime, str]:
-    return (event.start, event.end, event.id)
+def _by_start(events: Iterable[Event]) -> list[Event]:
+    """Events by start, end and id, compared as UTC instants."""
+    return sorted(events, key=lambda e: (e.start.astimezone(UTC), e.end.astimezone(UTC), e.id))
 
 
 def _shows(event: Event, patch: EventPatch, start: datetime | None, end: datetime | None) -> bool:
@@ -697,22 +711,18 @@ class GoogleDrive:
         *,
         retried: bool = True,
     ) -> list[JSON]:
-        items: list[JSON] = []
-        token: str | None = None
-        for _ in range(_PAGES):
-            request = self._files.list(
+        return self._client.pages(
+            lambda token: self._files.list(
                 q=query,
                 spaces="drive",
                 pageSize=1000,
                 pageToken=token,
                 fields=f"nextPageToken,files({fields})",
-            )
-            page = self._client.call(request, what, retried=retried)
-            items.extend(page.get("files") or ())
-            token = page.get("nextPageToken")
-            if not token:
-                return items
-        raise Unavailable(f"{what}: more than {_PAGES} pages, refusing to read further")
+            ),
+            "files",
+            what,
+            retried=retried,
+        )
 
     def _app_folder(self, *, create: bool) -> str | None:
         with self._lock:
@@ -1005,23 +1015,16 @@ class GoogleDrive:
         what = f"listing versions of {folder}/{name} in {self._owner}'s Drive"
         data = self._require(folder, name, what)
         revisions = self._client.service("drive").revisions()
-        items: builtins.list[JSON] = []
-        token: str | None = None
-        for _ in range(_PAGES):
-            page = self._client.run(
-                revisions.list(
-                    fileId=data["id"],
-                    pageSize=1000,
-                    pageToken=token,
-                    fields="nextPageToken,revisions(id,mimeType,size,modifiedTime,keepForever)",
-                ),
-                what,
-                idempotent=True,
-            )
-            items.extend(page.get("revisions") or ())
-            token = page.get("nextPageToken")
-            if not token:
-                break
+        items = self._client.pages(
+            lambda token: revisions.list(
+                fileId=data["id"],
+                pageSize=1000,
+                pageToken=token,
+                fields="nextPageToken,revisions(id,mimeType,size,modifiedTime,keepForever)",
+            ),
+            "revisions",
+            what,
+        )
         return revision_infos(items, file_id=str(data["id"]), folder=folder, name=name)
 
     def get_version(self, folder: str, name: str, version: int) -> File:

@@ -390,3 +390,20 @@ def test_keyed_send_tries_each_step_once_per_attempt_and_never_searches_after_se
     searches = [s for s in script.steps if s[1] == messages]
     assert (len(reads), len(searches)) == (9 - 3, 5 - 1)
     assert len(emulator.sent()) == 1
+
+
+def test_versions_without_end_raise_instead_of_stopping_short(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """A revisions listing whose pages never end raises after the bound, like every listing."""
+    emulator, script, root = world
+    drive = account(emulator, root).drive(ADA)
+    made = drive.put("dossier", "occ.json", b"eerste")
+
+    def endless(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json; charset=UTF-8")])
+        return [b'{"revisions": [], "nextPageToken": "more"}']
+
+    script.queue("GET", f"/drive/v3/files/{made.id}/revisions", *[endless] * 201)
+    with pytest.raises(Unavailable, match="more than 200 pages"):
+        drive.versions("dossier", "occ.json")
