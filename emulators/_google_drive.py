@@ -200,8 +200,6 @@ class DriveApi:
             "iconLink": _icon(found.mime_type),
         }
 
-    # -- helpers ------------------------------------------------------------------------------
-
     def _file(self, call: Call, file_id: str | None = None) -> File:
         wanted = file_id or call.args["fileId"]
         if wanted == "root":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import secrets
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
 from emulators import _google_batch as batch
+from emulators._auth import Tokens
 from emulators._google_calendar import CalendarApi
 from emulators._google_drive import DriveApi
 from emulators._google_gmail import GmailApi
@@ -60,8 +60,7 @@ class GoogleEmulator:
         self._lock = threading.RLock()
         self._counter = itertools.count(1)
         self._users: dict[str, User] = {}
-        self._tokens: dict[str, str] = {}
-        self._revoked: set[str] = set()
+        self._tokens = Tokens("ya29.")  # the prefix of Google's OAuth access tokens
         self.calendar = CalendarApi(self, self._now, self._counter)
         self.drive = DriveApi(self, self._now, self._counter)
         self.gmail = GmailApi(self, self._now, self._counter)
@@ -79,24 +78,16 @@ class GoogleEmulator:
 
     def token(self, email: str) -> str:
         """A fresh bearer token for `email`, adding the user if unknown."""
-        with self._lock:
-            self.add_user(email)
-            token = "ya29." + secrets.token_urlsafe(32)
-            self._tokens[token] = email.lower()
-            self._revoked.discard(email.lower())
-            return token
+        self.add_user(email)
+        return self._tokens.mint(email)
 
     def revoke(self, email: str) -> None:
         """Every token of `email` answers 401 from now on (consent withdrawn or expired)."""
-        with self._lock:
-            key = email.lower()
-            self._revoked.add(key)
-            for token in [t for t, who in self._tokens.items() if who == key]:
-                del self._tokens[token]
+        self._tokens.revoke(email)
 
     def user_of(self, environ: dict[str, Any]) -> str | None:
         """The user a request's bearer token belongs to, or None."""
-        return self._user_for(environ.get("HTTP_AUTHORIZATION"))
+        return self._tokens.owner(environ.get("HTTP_AUTHORIZATION"))
 
     def error_body(self, status: int, message: str) -> bytes:
         """Google's JSON error body for `status`."""
@@ -112,7 +103,6 @@ class GoogleEmulator:
         with self._lock:
             self._users.clear()
             self._tokens.clear()
-            self._revoked.clear()
             self.calendar.reset()
             self.drive.reset()
             self.gmail.reset()
@@ -178,7 +168,7 @@ class GoogleEmulator:
             return batch.run(self, args, headers, body)
         content_type = _header(headers, "Content-Type") or ""
         try:
-            user = self._user_for(_header(headers, "Authorization"))
+            user = self._tokens.owner(_header(headers, "Authorization"))
             if user is None:
                 raise ApiError(
                     401,
@@ -197,15 +187,6 @@ class GoogleEmulator:
             return reply
         except ApiError as error:
             return _error(error)
-
-    def _user_for(self, authorization: str | None) -> str | None:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            return None
-        with self._lock:
-            user = self._tokens.get(authorization[7:].strip())
-            if user is None or user in self._revoked:
-                return None
-            return user
 
     def _rules(self) -> list[Rule]:
         cal = "/calendar/v3/calendars/<calendarId>/events"

@@ -220,6 +220,7 @@ def test_without_token_or_after_revoke_is_401(google: GoogleEmulator) -> None:
     """No token, an unknown one, or a revoked user's token answers 401 UNAUTHENTICATED."""
     client = Client(google)
     token = google.token(ADA)
+    assert token.startswith("ya29.")  # shaped like Google's OAuth access tokens
     GoogleApi(client, token)("calendar", "events.list", calendarId="primary")
     for bad in ("", "ya29.unknown"):
         answer = GoogleApi(client, bad)("calendar", "events.list", calendarId="primary", expect=401)
