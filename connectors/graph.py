@@ -806,6 +806,13 @@ def _same_tag(left: str | None, right: str | None) -> bool:
     return left.strip().removeprefix("W/") == right.strip().removeprefix("W/")
 
 
+def _still_at(item: Mapping[str, Any], folder: str, name: str) -> bool:
+    """Whether a file read by its id is still `folder`/`name` (not renamed, moved, a folder)."""
+    parent = item.get("parentReference")
+    in_folder = isinstance(parent, Mapping) and parent.get("name") == folder
+    return in_folder and item.get("name") == name and "file" in item
+
+
 def _hashes(item: Mapping[str, Any]) -> Any:
     return (item.get("file") or {}).get("hashes")
 
@@ -1016,9 +1023,10 @@ class GraphDrive:
 
     async def _read_known(self, item_id: str, folder: str, name: str) -> File | None:
         """Metadata, versions and bytes of a file whose id we saw, all at once (one round trip
-        on the side panel's critical path); None when the id is gone or a write raced us."""
+        on the side panel's critical path); None when the id is gone, the file is no longer
+        `folder`/`name` (renamed or moved), or a write raced us."""
         remembered = self._usable(item_id)
-        url = f"{self._prefix}/drive/items/{_id(item_id)}?$select={ITEM_FIELDS}"
+        url = f"{self._prefix}/drive/items/{_id(item_id)}?$select={ITEM_FIELDS},parentReference"
         reads: list[Awaitable[Any]] = [
             self._s.send_json(Method.GET, url),
             self._versions(item_id),
@@ -1032,8 +1040,9 @@ class GraphDrive:
                     raise failed
                 self._forget(folder, name, item_id)
                 return None
-        current = isinstance(item, dict) and item.get("name") == name and "file" in item
-        if not current or not isinstance(item, dict) or not isinstance(versions, list):
+        if not (isinstance(item, dict) and isinstance(versions, list)) or not _still_at(
+            item, folder, name
+        ):
             self._forget(folder, name, item_id)
             return None
         self._remember(item)

@@ -142,3 +142,27 @@ def test_quick_xor_hash_of_empty_and_known_bytes() -> None:
     """QuickXorHash of nothing is 20 zero bytes; the length is folded into the last 8 bytes."""
     assert quick_xor_hash(b"") == "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
     assert quick_xor_hash(b"\x01") == "AQAAAAAAAAAAAAAAAQAAAAAAAAA="
+
+
+def test_patch_moves_and_renames_an_item(ada: CheckedClient) -> None:
+    """PATCH with parentReference moves an item, with name renames it; the eTag changes, the
+    cTag (content) does not, and a name taken in the target answers 409."""
+    item = put(ada, "dossier/a.txt", b"x").get_json()
+    other = put(ada, "archief/b.txt", b"y").get_json()
+    url = f"/me/drive/items/{item['id']}"
+    moved = ada.call(
+        "PATCH", url, "drive_item", json={"parentReference": {"id": other["parentReference"]["id"]}}
+    )
+    assert moved.status_code == 200
+    data = moved.get_json()
+    assert data["parentReference"]["path"] == "/drive/root:/Apps/Goed Gesprek/archief"
+    assert (data["eTag"] != item["eTag"], data["cTag"]) == (True, item["cTag"])
+    assert ada.call("GET", f"{ROOT}:/dossier/a.txt").status_code == 404
+    clash = ada.call("PATCH", url, json={"name": "b.txt"})
+    assert (clash.status_code, clash.get_json()["error"]["code"]) == (409, "nameAlreadyExists")
+    path = {"path": "/drive/root:/Apps/Goed Gesprek/dossier"}
+    back = ada.call("PATCH", url, json={"name": "c.txt", "parentReference": path})
+    assert back.status_code == 200
+    assert download(ada, f"{ROOT}:/dossier/c.txt:/content") == b"x"
+    stale = ada.call("PATCH", url, headers={"If-Match": item["eTag"]}, json={"name": "d.txt"})
+    assert stale.status_code == 412

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
+from connectors.errors import NotFound
 from connectors.graph import GraphAccount, GraphDrive, StaticToken
 from emulators._graph_drive import DOWNLOAD_URL_LIFETIME
 from emulators.graph import GraphEmulator
@@ -255,3 +257,23 @@ def test_an_item_without_hashes_is_not_read_on_trust(rig: Rig) -> None:
     drive.get("dossier", "r.json")
     got = measured(rig, lambda: drive.get("dossier", "r.json"))
     assert got.content == b"one" and rig.timeline.critical_path() == 2
+
+
+def test_a_known_file_moved_to_another_folder_is_not_read_as_before(rig: Rig) -> None:
+    """A file read before, then moved (same name) to another folder, is not found where it
+    was: the read by remembered id checks the parent folder, not only the name."""
+    drive = rig.drive()
+    drive.put("dossier", "r.json", b"een")
+    drive.put("archief", "x.json", b"x")
+    assert drive.get("dossier", "r.json").content == b"een"
+    headers = {"Authorization": f"Bearer {rig.emulator.token(ADA)}"}
+    with httpx.Client(base_url=rig.account.base_url, headers=headers) as client:
+        found = client.get("/me/drive/special/approot:/archief/x.json").raise_for_status()
+        target = found.json()["parentReference"]["id"]
+        listed = client.get("/me/drive/special/approot:/dossier/r.json").raise_for_status()
+        client.patch(
+            f"/me/drive/items/{listed.json()['id']}", json={"parentReference": {"id": target}}
+        ).raise_for_status()
+    with pytest.raises(NotFound):
+        drive.get("dossier", "r.json")
+    assert drive.get("archief", "r.json").content == b"een"
