@@ -9,6 +9,7 @@ uploads to the endpoint's host over https (see ``tests/emulators/test_google_sdk
 Threads: ``httplib2.Http`` is not thread-safe, and the app calls the ports from a thread pool.
 Every client holds a `_ThreadLocalHttp`, which gives each thread its own ``AuthorizedHttp`` over
 its own ``httplib2.Http`` (so its own connection); the clients and ports are shared.
+`GoogleAccount.close` closes every thread's connections and ends the parallel-read pool.
 
 Retries: the library retries nothing (``num_retries=0``) and never honours Retry-After, so every
 call goes through the one `RetryPolicy`, and only calls that are safe to repeat are retried:
