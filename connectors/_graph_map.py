@@ -16,10 +16,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cadence.errors import CadenceError
 from cadence.recurrence import Rule, iana_zone, localize
+from cadence.zones import zone
 from connectors.errors import InvalidRequest
 from connectors.models import (
     AttachmentInfo,
@@ -87,9 +87,18 @@ def _aware(value: datetime, what: str) -> datetime:
     return value
 
 
+def utc_iso(value: datetime, what: str) -> str:
+    """An aware instant as the UTC ISO stamp Graph's query windows take (``...Z``)."""
+    return _aware(value, what).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def to_date_time_zone(value: datetime, tz: str) -> Json:
     """A Graph ``dateTimeTimeZone``: wall-clock time in `tz` (IANA, which Graph accepts)."""
-    local = _aware(value, "time").astimezone(ZoneInfo(tz))
+    try:
+        place = zone(tz)
+    except CadenceError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    local = _aware(value, "time").astimezone(place)
     return {"dateTime": local.replace(tzinfo=None).isoformat(timespec="seconds"), "timeZone": tz}
 
 
@@ -117,7 +126,7 @@ def from_date_time_zone(value: Mapping[str, Any], prefer: str | None = None) -> 
     if stamp.tzinfo is not None:
         return stamp.astimezone(UTC)
     zone_name = str(value.get("timeZone") or "UTC")
-    return stamp.replace(tzinfo=ZoneInfo(iana_zone(zone_name, prefer=prefer))).astimezone(UTC)
+    return stamp.replace(tzinfo=zone(iana_zone(zone_name, prefer=prefer))).astimezone(UTC)
 
 
 # -- events -----------------------------------------------------------------------------------
@@ -325,7 +334,7 @@ def from_graph_event(
     kind = str(data.get("type") or "singleInstance")
     recurrence = None
     if kind == "seriesMaster" and data.get("recurrence"):
-        local_start = start.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+        local_start = start.astimezone(zone(tz)).replace(tzinfo=None)
         recurrence = Rule.from_graph(data["recurrence"], local_start.time(), tz=tz)
     original = data.get("originalStart")
     original_start = None

@@ -41,7 +41,7 @@ import httpx
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
 # First: importing the SDK's builders would raise one of kiota's own warnings (see _graph_sdk).
-from connectors import _graph_sdk
+from connectors import _graph_sdk  # noqa: F401  (imported for its import-time work)
 
 # isort: split
 
@@ -85,8 +85,9 @@ from connectors._graph_map import (
     to_graph_event,
     to_graph_message,
     to_graph_patch,
+    utc_iso,
 )
-from connectors._retry import RetryPolicy
+from connectors._retry import NO_RETRY, RetryPolicy
 from connectors.errors import Conflict, ConnectorError, InvalidRequest, NotFound, Unavailable
 from connectors.memory import check_mail, check_name
 from connectors.models import (
@@ -167,16 +168,16 @@ class StaticToken:
 def warm_up() -> float:
     """Pay the SDK's first-use costs now; returns the seconds spent.
 
-    Importing the SDK, building the TLS context and a session's client and middleware, the
-    first trip through adapter, auth provider and middleware, the first OData error parsed into
-    its model and the first connection's transport each cost the first user milliseconds to
-    tens of milliseconds. This pays them: it imports the SDK, starts the loop, runs a throwaway
-    session's calls (a calendar view, a ``$batch``, a 404) against answers made in-process, with
-    no network, and loads what a first connection loads. The app calls it in a background thread
-    at start-up, so no user's first request pays.
+    Building the TLS context and a session's client and middleware, the first trip through
+    adapter, auth provider and middleware, the first OData error parsed into its model and the
+    first connection's transport each cost the first user milliseconds to tens of milliseconds.
+    This pays them: it starts the loop, runs a throwaway session's calls (a calendar view, a
+    ``$batch``, a 404) against answers made in-process, with no network, and loads what a first
+    connection loads. The SDK's own imports (seconds) are paid by importing this module (see
+    `connectors._graph_sdk`); the app imports it and calls this in a background thread at
+    start-up, so no user's first request pays either.
     """
     started = time.perf_counter()
-    _graph_sdk.import_all()
     _loop.loop()
     _rehearse()
     # What only the first real connection would load: httpcore's pool and anyio's backend.
@@ -210,7 +211,7 @@ def _rehearse() -> None:
         StaticToken("warm-up"),
         base_url=DEFAULT_BASE_URL,
         scopes=DEFAULT_SCOPES,
-        retry=RetryPolicy(attempts=1),
+        retry=NO_RETRY,
         timeout=10.0,
         transport=httpx.MockTransport(_rehearsal_answer),
     )
@@ -589,8 +590,8 @@ class GraphCalendar:
         what = self._what(f"listing occurrences of {series_id!r}")
         builder = self._root.events.by_event_id(series_id).instances
         query = InstancesRequestBuilder.InstancesRequestBuilderGetQueryParameters(
-            start_date_time=_utc_iso(start, what),
-            end_date_time=_utc_iso(end, what),
+            start_date_time=utc_iso(start, what),
+            end_date_time=utc_iso(end, what),
             expand=[expand_properties()],
         )
         first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, query))
@@ -604,8 +605,8 @@ class GraphCalendar:
         what = self._what("listing events")
         builder = self._root.calendar_view
         query = CalendarViewRequestBuilder.CalendarViewRequestBuilderGetQueryParameters(
-            start_date_time=_utc_iso(start, what),
-            end_date_time=_utc_iso(end, what),
+            start_date_time=utc_iso(start, what),
+            end_date_time=utc_iso(end, what),
             expand=[expand_properties()],
         )
         first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, query))
@@ -753,12 +754,6 @@ class GraphCalendar:
             return base64.b64decode(data, validate=True)
 
         return self._s.call(read, what, idempotent=True)
-
-
-def _utc_iso(value: datetime, what: str) -> str:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidRequest(f"{what}: the window must be aware, got naive {value.isoformat()}")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _gone(error: ConnectorError) -> None:
@@ -993,7 +988,7 @@ class GraphDrive:
                     return found
             for _ in range(READ_ATTEMPTS):
                 item = await self._item(folder, name)
-                found = await self._read_item(item, folder, name)
+                found = await self._read_item(item, folder)
                 if found is not None:
                     return found
             raise Unavailable(f"{what}: it kept changing while it was read")
@@ -1004,14 +999,12 @@ class GraphDrive:
         url = f"{self._prefix}/drive/items/{_id(item_id)}/content"
         return await self._s.send(Method.GET, url) or b""
 
-    async def _read_item(self, item: Json, folder: str, name: str) -> File | None:
+    async def _read_item(self, item: Json, folder: str) -> File | None:
         """Versions and bytes of an item just read; None when the bytes are not its content."""
         versions, content = await asyncio.gather(self._versions(str(item["id"])), self._bytes(item))
-        return self._file(item, versions, content, folder, name)
+        return self._file(item, versions, content, folder)
 
-    def _file(
-        self, item: Json, versions: list[Json], content: bytes, folder: str, name: str
-    ) -> File | None:
+    def _file(self, item: Json, versions: list[Json], content: bytes, folder: str) -> File | None:
         """The file, when `content` is what `item` describes (a hash given and wrong, or
         another size: a write came between the reads, and the caller reads again)."""
         if content_matches(_hashes(item), content) is False or len(content) != int(
@@ -1048,7 +1041,7 @@ class GraphDrive:
         self._remember(item)
         if remembered is not None and self._verified(fetched[0], item, remembered):
             return File(from_drive_item(item, folder, versions), fetched[0].content)
-        return self._file(item, versions, await self._bytes(item), folder, name)
+        return self._file(item, versions, await self._bytes(item), folder)
 
     @staticmethod
     def _verified(fetched: Any, item: Json, remembered: _Download) -> TypeGuard[_Fetched]:

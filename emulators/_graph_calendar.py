@@ -798,15 +798,15 @@ class Calendars:
             else None
         )
         if not item.organizer:
-            return self._patch_copy(view, body, properties, now)
+            return self._patch_copy(view, body, properties)
         if item.meeting.deleted or item.cancelled:
             raise bad_request("The meeting was cancelled and can't be changed.")
         if view.original is None:
-            self._patch_master(view, body, now)
+            self._patch_master(view, body)
             if properties is not None:
                 item.properties.update(properties)
         else:
-            self._patch_occurrence(view, body, now)
+            self._patch_occurrence(view, body)
             if properties is not None:
                 item.occurrence_properties.setdefault(view.original, {}).update(properties)
         item.meeting.touch(now)
@@ -818,7 +818,6 @@ class Calendars:
         view: View,
         body: Mapping[str, Any],
         properties: dict[str, str] | None,
-        now: datetime,
     ) -> View:
         """An attendee changes only their own copy's personal fields (never the meeting)."""
         unknown = set(body) - {*_ATTENDEE_FIELDS, "singleValueExtendedProperties"}
@@ -838,7 +837,7 @@ class Calendars:
         view.item.version += 1
         return view
 
-    def _patch_master(self, view: View, body: Mapping[str, Any], now: datetime) -> None:
+    def _patch_master(self, view: View, body: Mapping[str, Any]) -> None:
         meeting = view.meeting
         fields = content_fields(body, meeting.fields)
         start, start_zone, wall = (
@@ -883,7 +882,7 @@ class Calendars:
                 del meeting.overrides[original]
         meeting.cancelled = {o for o in meeting.cancelled if self._on_rule(meeting, o)}
 
-    def _patch_occurrence(self, view: View, body: Mapping[str, Any], now: datetime) -> None:
+    def _patch_occurrence(self, view: View, body: Mapping[str, Any]) -> None:
         if "recurrence" in body and body["recurrence"] is not None:
             raise bad_request("An occurrence of a series can't have its own recurrence.")
         assert view.original is not None

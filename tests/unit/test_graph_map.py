@@ -25,6 +25,7 @@ from connectors._graph_map import (
     in_window,
     mail_key_filter,
     parse_stamp,
+    patch_shows,
     series_ical_uid,
     sorted_versions,
     to_date_time_zone,
@@ -34,6 +35,7 @@ from connectors._graph_map import (
     to_graph_message,
     to_graph_patch,
     transaction_id,
+    utc_iso,
 )
 from connectors.errors import InvalidRequest
 from connectors.models import Attendee, EventPatch, Mail, NewEvent
@@ -361,3 +363,35 @@ def test_filters_quote_and_name_our_properties() -> None:
     assert expand_properties() == (
         f"singleValueExtendedProperties($filter=id eq '{EVENT_PROPERTIES}')"
     )
+
+
+def test_an_unknown_zone_is_a_refused_request() -> None:
+    """A zone name that is not an IANA zone is InvalidRequest naming it, not a KeyError."""
+    with pytest.raises(InvalidRequest, match="Mars/Olympus"):
+        to_date_time_zone(datetime(2027, 1, 1, tzinfo=UTC), "Mars/Olympus")
+
+
+def test_utc_iso_takes_aware_instants_only() -> None:
+    """A query window is sent in UTC; a naive bound is refused, naming which one."""
+    assert utc_iso(datetime(2027, 1, 1, 12, tzinfo=ZoneInfo("Europe/Amsterdam")), "start") == (
+        "2027-01-01T11:00:00Z"
+    )
+    with pytest.raises(InvalidRequest, match="start"):
+        utc_iso(datetime(2027, 1, 1, 12), "start")
+
+
+def test_patch_shows_tells_our_write_from_another() -> None:
+    """An event shows a patch when every field it sets is there, HTML body by its words."""
+    event = from_graph_event(
+        {
+            "id": "e1",
+            "subject": "Nieuw",
+            "start": {"dateTime": "2027-02-01T13:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2027-02-01T14:00:00", "timeZone": "UTC"},
+            "body": {"contentType": "html", "content": "<html><body><p>Agenda</p></body></html>"},
+            "location": {"displayName": "Kamer 2"},
+        }
+    )
+    assert patch_shows(EventPatch(subject="Nieuw", body_html="<p>Agenda</p>"), event)
+    assert patch_shows(EventPatch(location="Kamer 2"), event)
+    assert not patch_shows(EventPatch(subject="Nieuw", location="Kantine"), event)

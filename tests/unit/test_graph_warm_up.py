@@ -11,8 +11,8 @@ from connectors import _graph_sdk, _loop
 from connectors.graph import warm_up
 
 
-def test_warm_up_imports_the_sdk_and_starts_the_loop() -> None:
-    """After warm_up every SDK module the connectors use is loaded and the loop is running."""
+def test_warm_up_finds_the_sdk_imported_and_starts_the_loop() -> None:
+    """With the connector imported every SDK module it uses is loaded; warm_up starts the loop."""
     spent = warm_up()
     assert spent >= 0
     assert all(name in sys.modules for name in _graph_sdk.MODULES)
