@@ -230,8 +230,4 @@ def _google(config: Mapping[str, Any]) -> Ports:
         account = GoogleAccount(delegated, root_url=root_url, retry=retry)
     else:
         raise BackendError("BACKEND=google needs GOOGLE_TOKENS or GOOGLE_SERVICE_ACCOUNT_FILE")
-    return Ports(account.calendar, account.drive, account.mailer, _nothing)
-
-
-def _nothing() -> None:
-    """Google's clients hold no connections worth closing."""
+    return Ports(account.calendar, account.drive, account.mailer, account.close)
