@@ -17,7 +17,6 @@ import base64
 import io
 import json
 import re
-import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -32,6 +31,7 @@ from werkzeug.wrappers import Request, Response
 
 from cadence.recurrence import WINDOWS_ZONES, localize
 from emulators import _graph_drive, _graph_mail
+from emulators._auth import Tokens
 from emulators._graph_calendar import (
     Calendars,
     View,
@@ -52,6 +52,8 @@ from emulators._graph_common import (
 from emulators._graph_odata import page, parse_expand, parse_filter, parse_select
 from emulators._wsgi import StartResponse, WSGIApp
 
+TOKEN_PREFIX = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9."
+"""A JWT header (typ JWT, alg RS256): Graph's access tokens are JWTs, and tools check the shape."""
 BATCH_LIMIT = 20
 """Graph's JSON batching takes at most 20 requests per call."""
 
@@ -166,6 +168,7 @@ class GraphEmulator:
         self._sent_items_delay = sent_items_delay
         self._lock = threading.RLock()
         self.batch_target: WSGIApp = self
+        self._tokens = Tokens(TOKEN_PREFIX)
         self.reset()
 
     # -- the shared emulator surface -----------------------------------------------------------
@@ -174,7 +177,7 @@ class GraphEmulator:
         """Forget every user, token, event, file and mail."""
         with self._lock:
             self._users: dict[str, User] = {}
-            self._tokens: dict[str, str] = {}
+            self._tokens.clear()
             self._calendars = Calendars(self._is_user, self._name_of)
             self._drives = _graph_drive.Drives(self._app_name)
             self._mail = _graph_mail.Mail(self._sent_items_delay)
@@ -193,27 +196,18 @@ class GraphEmulator:
     def token(self, email: str) -> str:
         """A bearer token for `email` (the user is added if unknown)."""
         self.add_user(email)
-        token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9." + secrets.token_urlsafe(24)
-        with self._lock:
-            self._tokens[token] = email.lower()
-        return token
+        return self._tokens.mint(email)
 
     def revoke(self, email: str) -> None:
         """Every token of `email` answers 401 from now on (consent expired)."""
-        with self._lock:
-            for token, owner in list(self._tokens.items()):
-                if owner == email.lower():
-                    del self._tokens[token]
+        self._tokens.revoke(email)
 
     def user_of(self, environ: dict[str, Any]) -> str | None:
         """The user a request's bearer token belongs to, or None."""
-        header = str(environ.get("HTTP_AUTHORIZATION", ""))
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer":
-            return None
+        owner = self._tokens.owner(environ.get("HTTP_AUTHORIZATION"))
         with self._lock:
-            owner = self._tokens.get(token.strip())
-            return self._users[owner].email if owner else None
+            user = self._users.get(owner) if owner else None
+            return user.email if user else None
 
     def error_body(self, status: int, message: str) -> bytes:
         """Graph's OData error body for `status` (for middleware answering on our behalf)."""
@@ -280,15 +274,16 @@ class GraphEmulator:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.")
+        owner = self._tokens.owner(header)
         with self._lock:
-            owner = self._tokens.get(token.strip())
-            if owner is None:
-                raise GraphError(
-                    401,
-                    "InvalidAuthenticationToken",
-                    "Lifetime validation failed, the token is expired.",
-                )
-            return self._users[owner]
+            user = self._users.get(owner) if owner else None
+        if user is None:
+            raise GraphError(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+            )
+        return user
 
     def _call(self, request: Request, caller: User, rest: str) -> Call:
         """Resolve ``/me`` or ``/users/{id|upn}``; another user's mailbox is 403 (delegated)."""

@@ -268,7 +268,8 @@ def test_users_path_and_other_mailboxes(graph: GraphEmulator, ada: CheckedClient
 
 
 def test_revoked_token_is_401(graph: GraphEmulator, ada: CheckedClient) -> None:
-    """After revoke, the user's token answers 401 InvalidAuthenticationToken."""
+    """After revoke, the user's token answers 401 InvalidAuthenticationToken; a new token works,
+    and reset forgets every token."""
     assert ada.call("GET", "/me/events", "events").status_code == 200
     graph.revoke(ADA)
     response = ada.call("GET", "/me/events")
@@ -278,6 +279,9 @@ def test_revoked_token_is_401(graph: GraphEmulator, ada: CheckedClient) -> None:
     assert graph.user_of({"HTTP_AUTHORIZATION": f"Bearer {ada.token}"}) is None
     fresh = CheckedClient(graph, ADA)
     assert graph.user_of({"HTTP_AUTHORIZATION": f"Bearer {fresh.token}"}) == ADA
+    assert fresh.token.startswith("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.")
+    graph.reset()
+    assert graph.user_of({"HTTP_AUTHORIZATION": f"Bearer {fresh.token}"}) is None
 
 
 def test_error_body_shape(graph: GraphEmulator) -> None:
