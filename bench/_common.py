@@ -7,8 +7,9 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -41,3 +42,34 @@ def write_result(name: str, results: dict[str, object]) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
+
+
+def hold_first_conversation(
+    ops: Callable[..., Any], ctx: dict[str, Any], clock: Any, ada: Any, grace: Any
+) -> dict[str, Any]:
+    """Agenda agreed by both, the meeting over, the record accepted by both; the last context.
+
+    `ops(who, ctx, *changes)` saves changes as `who` (whatever the caller uses to say who).
+    """
+    ctx = ops(
+        ada,
+        ctx,
+        {"op": "agenda.add_item", "theme": "personal", "title": "Energie"},
+        {"op": "agenda.add_item", "theme": "growth", "title": "Cursus"},
+        {"op": "agenda.share"},
+        {"op": "agenda.agree"},
+    )
+    ctx = ops(grace, ctx, {"op": "agenda.agree"})
+    clock.set(datetime.fromisoformat(ctx["occurrence"]["end"]) + timedelta(minutes=5))
+    item = ctx["agenda"]["items"][1]["id"]
+    ctx = ops(
+        ada,
+        ctx,
+        {"op": "record.summarise", "item": item, "text": "Later", "finished": False},
+        {"op": "record.add_agreement", "text": "Ada zoekt een cursus"},
+        {"op": "record.add_action", "description": "Cursus zoeken", "owner": "employee"},
+        {"op": "record.propose", "agreement": "*"},
+        {"op": "record.accept", "agreement": "*"},
+    )
+    result: dict[str, Any] = ops(grace, ctx, {"op": "record.accept", "agreement": "*"})
+    return result

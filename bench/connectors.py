@@ -51,7 +51,7 @@ from google.oauth2.credentials import Credentials
 
 from addin.app import create_app
 from addin.registry import DB_NAME
-from bench._common import write_result
+from bench._common import hold_first_conversation, write_result
 from cadence.recurrence import NthWeekday, Rule
 from connectors.google import GoogleAccount
 from connectors.graph import GraphAccount, StaticToken
@@ -560,27 +560,7 @@ def panel(w: Wire, data_dir: Path) -> Panel:
             raise RuntimeError(f"ops failed: {answer.get_data(as_text=True)[:500]}")
         return answer.get_json()
 
-    ctx = ops(
-        ADA,
-        ctx,
-        {"op": "agenda.add_item", "theme": "personal", "title": "Energie"},
-        {"op": "agenda.add_item", "theme": "growth", "title": "Cursus"},
-        {"op": "agenda.share"},
-        {"op": "agenda.agree"},
-    )
-    ctx = ops(GRACE, ctx, {"op": "agenda.agree"})
-    clock.set(datetime.fromisoformat(ctx["occurrence"]["end"]) + timedelta(minutes=5))
-    item = ctx["agenda"]["items"][1]["id"]
-    ctx = ops(
-        ADA,
-        ctx,
-        {"op": "record.summarise", "item": item, "text": "Later", "finished": False},
-        {"op": "record.add_agreement", "text": "Ada zoekt een cursus"},
-        {"op": "record.add_action", "description": "Cursus zoeken", "owner": "employee"},
-        {"op": "record.propose", "agreement": "*"},
-        {"op": "record.accept", "agreement": "*"},
-    )
-    ops(GRACE, ctx, {"op": "record.accept", "agreement": "*"})
+    ctx = hold_first_conversation(ops, ctx, clock, ADA, GRACE)
     calendar = app.extensions["goedgesprek.ports"]["calendar"]
     master = calendar(ADA).get_event(ctx["event"]["id"]).series_id
     after = datetime.fromisoformat(ctx["occurrence"]["end"])

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from addin.app import create_app
 from addin.demo import seed
-from bench._common import timed, write_result
+from bench._common import hold_first_conversation, timed, write_result
 from connectors.local import LocalStore
 from connectors.testing import ManualClock
 
@@ -105,27 +105,7 @@ def _setup(data_dir: Path) -> tuple[Any, _Recorder, dict[str, str], str]:
         payload = {"event": ctx["event"]["id"], "ops": list(items)}
         return client.post(url, json=payload, headers={**headers, **extra}).get_json()
 
-    ctx = ops(
-        ada,
-        ctx,
-        {"op": "agenda.add_item", "theme": "personal", "title": "Energie"},
-        {"op": "agenda.add_item", "theme": "growth", "title": "Cursus"},
-        {"op": "agenda.share"},
-        {"op": "agenda.agree"},
-    )
-    ctx = ops(grace, ctx, {"op": "agenda.agree"})
-    clock.set(datetime.fromisoformat(ctx["occurrence"]["end"]) + timedelta(minutes=5))
-    item = ctx["agenda"]["items"][1]["id"]
-    ctx = ops(
-        ada,
-        ctx,
-        {"op": "record.summarise", "item": item, "text": "Later", "finished": False},
-        {"op": "record.add_agreement", "text": "Ada zoekt een cursus"},
-        {"op": "record.add_action", "description": "Cursus zoeken", "owner": "employee"},
-        {"op": "record.propose", "agreement": "*"},
-        {"op": "record.accept", "agreement": "*"},
-    )
-    ctx = ops(grace, ctx, {"op": "record.accept", "agreement": "*"})
+    ctx = hold_first_conversation(ops, ctx, clock, ada, grace)
     master = store.calendar(ADA).get_event(ctx["event"]["id"]).series_id
     start = datetime.fromisoformat(ctx["occurrence"]["end"])
     following = store.calendar(ADA).instances(master, start, start + timedelta(days=200))[0].id
