@@ -58,7 +58,7 @@ from addin.workspace import flows
 from addin.workspace.flows import Form, Ui
 from addin.workspace.verify import GoogleIdTokenVerifier, Unauthorized
 from cadence.errors import CadenceError
-from connectors.errors import AuthExpired, ConnectorError, NotFound
+from connectors.errors import AuthExpired, Conflict, ConnectorError, NotFound, Throttled
 
 MAX_BODY = 64 * 1024
 """The largest event object read (a card's inputs are a few KB)."""
@@ -280,6 +280,10 @@ def refusal_message(locale: str, exc: Exception) -> str:
                 "and allow access."
             ),
         )
+    if isinstance(exc, Conflict):
+        return error_message("conflict", locale)
+    if isinstance(exc, Throttled) and exc.retry_after:
+        return error_message("throttled", locale, seconds=int(exc.retry_after))
     return error_message("provider_unavailable", locale)
 
 

@@ -511,6 +511,19 @@ def test_refusals_are_translated_notifications_and_keep_the_card(app: Flask) -> 
     assert ada.notification.startswith(gettext("nl", "api", "The preferences could not be read."))
 
 
+def test_provider_refusals_say_what_to_do() -> None:
+    """A provider's conflict or throttle is its own sentence, not "cannot be reached"."""
+    from addin.errors import error_message
+    from addin.workspace.endpoints import refusal_message
+    from connectors.errors import Conflict, Throttled, Unavailable
+
+    assert refusal_message("nl", Conflict("stale")) == error_message("conflict", "nl")
+    assert refusal_message("en", Throttled("slow", 30)) == error_message(
+        "throttled", "en", seconds=30
+    )
+    assert refusal_message("en", Unavailable("x")) == error_message("provider_unavailable", "en")
+
+
 def test_an_event_outside_the_calendar_shows_why(app: Flask) -> None:
     """An event id the calendar does not know: a card that says so, and the plan form."""
     ada = Panel(app, ADA, "en")
