@@ -80,6 +80,13 @@ def instances(api: GoogleApi, master_id: str, **params: Any) -> list[dict[str, A
     return list(answer["items"])
 
 
+def patch(api: GoogleApi, event_id: str, body: dict[str, Any], **params: Any) -> Any:
+    """events.patch of one event in the primary calendar."""
+    return api(
+        "calendar", "events.patch", calendarId="primary", eventId=event_id, body=body, **params
+    )
+
+
 def test_insert_then_get_round_trips(ada: GoogleApi) -> None:
     """An inserted event reads back whole, with a minted base32hex id, etag and iCalUID."""
     created = ada("calendar", "events.insert", calendarId="primary", body=event(location="K4"))
@@ -130,14 +137,7 @@ def test_stale_etag_is_412_on_patch_update_and_delete(ada: GoogleApi) -> None:
     """If-Match with an etag from before a write answers 412 conditionNotMet."""
     created = ada("calendar", "events.insert", calendarId="primary", body=event())
     eid = created["id"]
-    patched = ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=eid,
-        body={"summary": "Eerste"},
-        headers={"If-Match": created["etag"]},
-    )
+    patched = patch(ada, eid, body={"summary": "Eerste"}, headers={"If-Match": created["etag"]})
     assert patched["etag"] != created["etag"]
     stale = {"If-Match": created["etag"]}
     for dotted, expect_body in (("events.patch", {"summary": "x"}), ("events.update", event())):
@@ -165,13 +165,7 @@ def test_update_replaces_and_patch_merges(ada: GoogleApi) -> None:
         body=event(location="K4", extendedProperties={"private": {"a": "1"}}),
     )
     eid = created["id"]
-    patched = ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=eid,
-        body={"extendedProperties": {"private": {"b": "2"}}},
-    )
+    patched = patch(ada, eid, body={"extendedProperties": {"private": {"b": "2"}}})
     assert patched["location"] == "K4"
     assert patched["extendedProperties"] == {"private": {"a": "1", "b": "2"}}
     updated = ada("calendar", "events.update", calendarId="primary", eventId=eid, body=event("Nu"))
@@ -250,23 +244,10 @@ def test_attendee_sees_same_event_and_organizer_changes(ada: GoogleApi, bob: Goo
     seen = bob("calendar", "events.get", calendarId="primary", eventId=created["id"])
     assert seen["iCalUID"] == created["iCalUID"]
     assert seen["attendees"][0]["self"] is True and "self" not in seen["organizer"]
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=created["id"],
-        body={"summary": "Nieuw"},
-    )
+    patch(ada, created["id"], body={"summary": "Nieuw"})
     seen = bob("calendar", "events.get", calendarId="primary", eventId=created["id"])
     assert seen["summary"] == "Nieuw"
-    answer = bob(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=created["id"],
-        body={"summary": "Gekaapt"},
-        expect=403,
-    )
+    answer = patch(bob, created["id"], body={"summary": "Gekaapt"}, expect=403)
     assert error_reason(answer) == "forbiddenForNonOrganizer"
 
 
@@ -321,14 +302,8 @@ def test_exception_and_cancellation(ada: GoogleApi) -> None:
     got = ada("calendar", "events.get", calendarId="primary", eventId=third["id"])
     assert got["status"] == "cancelled"
     ada("calendar", "events.delete", calendarId="primary", eventId=third["id"], expect=410)
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=second["id"],
-        body={"location": "x"},
-        headers={"If-Match": second["etag"]},
-        expect=412,
+    patch(
+        ada, second["id"], body={"location": "x"}, headers={"If-Match": second["etag"]}, expect=412
     )
 
 
@@ -336,27 +311,9 @@ def test_series_change_reaches_instances_not_exception_fields(ada: GoogleApi) ->
     """A new title on the master shows on every instance but one that set its own."""
     master = series(ada)
     found = instances(ada, master["id"])
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=found[0]["id"],
-        body={"summary": "Eigen titel"},
-    )
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=found[1]["id"],
-        body={"location": "Kantine"},
-    )
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=master["id"],
-        body={"summary": "Nieuw"},
-    )
+    patch(ada, found[0]["id"], body={"summary": "Eigen titel"})
+    patch(ada, found[1]["id"], body={"location": "Kantine"})
+    patch(ada, master["id"], body={"summary": "Nieuw"})
     found = instances(ada, master["id"])
     assert [e["summary"] for e in found] == ["Eigen titel", "Nieuw", "Nieuw", "Nieuw"]
     assert found[1]["location"] == "Kantine"
@@ -366,25 +323,11 @@ def test_new_rule_reexpands_and_drops_lost_exceptions(ada: GoogleApi) -> None:
     """An UNTIL on the master ends the series; exceptions after it are gone, earlier ones stay."""
     master = series(ada)
     found = instances(ada, master["id"])
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=found[1]["id"],
-        body={"location": "Kantine"},
-    )
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=found[3]["id"],
-        body={"location": "Buiten"},
-    )
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=master["id"],
+    patch(ada, found[1]["id"], body={"location": "Kantine"})
+    patch(ada, found[3]["id"], body={"location": "Buiten"})
+    patch(
+        ada,
+        master["id"],
         body={"recurrence": ["RRULE:FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU;UNTIL=20270630T215959Z"]},
     )
     again = instances(ada, master["id"])
@@ -397,13 +340,7 @@ def test_moving_the_series_drops_exceptions(ada: GoogleApi) -> None:
     """A new start time for the master moves every instance; old exceptions no longer match."""
     master = series(ada)
     found = instances(ada, master["id"])
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=found[1]["id"],
-        body={"location": "Kantine"},
-    )
+    patch(ada, found[1]["id"], body={"location": "Kantine"})
     ada(
         "calendar",
         "events.patch",
@@ -442,13 +379,7 @@ def test_attendee_of_one_instance_sees_only_it(
     """Cy, invited to one instance only, has that instance and nothing else."""
     master = series(ada)
     second = instances(ada, master["id"])[1]
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=second["id"],
-        body={"attendees": [{"email": BOB}, {"email": CY}]},
-    )
+    patch(ada, second["id"], body={"attendees": [{"email": BOB}, {"email": CY}]})
     cy = as_user(CY)
     listed = cy("calendar", "events.list", calendarId="primary", singleEvents=True, **YEAR)
     assert [e["id"] for e in listed["items"]] == [second["id"]]
@@ -494,13 +425,7 @@ def test_list_single_events_false_gives_master_and_exceptions(ada: GoogleApi) ->
     """Without singleEvents a series is its master plus its changed instances."""
     master = series(ada)
     second = instances(ada, master["id"])[1]
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=second["id"],
-        body={"location": "x"},
-    )
+    patch(ada, second["id"], body={"location": "x"})
     listed = ada("calendar", "events.list", calendarId="primary", **YEAR)["items"]
     assert [e["id"] for e in listed] == [master["id"], second["id"]]
     assert listed[0]["recurrence"] == [QUARTERLY]
@@ -565,32 +490,11 @@ def test_attachments_need_supports_attachments(ada: GoogleApi) -> None:
         supportsAttachments=True,
     )
     assert kept["attachments"] == [link]
-    patched = ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=kept["id"],
-        body={"attachments": []},
-    )
+    patched = patch(ada, kept["id"], body={"attachments": []})
     assert patched["attachments"] == [link]
     too_many = [{"fileUrl": f"https://example.org/{i}"} for i in range(26)]
-    ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=kept["id"],
-        body={"attachments": too_many},
-        supportsAttachments=True,
-        expect=400,
-    )
-    cleared = ada(
-        "calendar",
-        "events.patch",
-        calendarId="primary",
-        eventId=kept["id"],
-        body={"attachments": []},
-        supportsAttachments=True,
-    )
+    patch(ada, kept["id"], body={"attachments": too_many}, supportsAttachments=True, expect=400)
+    cleared = patch(ada, kept["id"], body={"attachments": []}, supportsAttachments=True)
     assert "attachments" not in cleared
 
 
