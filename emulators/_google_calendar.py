@@ -696,9 +696,9 @@ class CalendarApi:
         """events.update: the body replaces every writable field."""
         return self._write(call, replace=True)
 
-    def _write(self, call: Call, *, replace: bool) -> Reply:
-        viewer = self._calendar(call)
-        call.choice("sendUpdates", ("all", "externalOnly", "none"))
+    def _writable(self, call: Call, viewer: str) -> tuple[Stored, datetime | None, Occurrence]:
+        """The event a patch, update or delete names, once it may be written: not deleted,
+        the If-Match current, and the viewer its organizer."""
         stored, original = self._find(call.args["eventId"], viewer)
         current = self._occurrence(stored, original) if original else self._single(stored)
         if stored.deleted or current.cancelled:
@@ -714,6 +714,12 @@ class CalendarApi:
                 "forbiddenForNonOrganizer",
                 domain="calendar",
             )
+        return stored, original, current
+
+    def _write(self, call: Call, *, replace: bool) -> Reply:
+        viewer = self._calendar(call)
+        call.choice("sendUpdates", ("all", "externalOnly", "none"))
+        stored, original, current = self._writable(call, viewer)
         clean = self._clean(call, call.json(), creating=False)
         if original is not None:
             clean.pop("recurrence", None)
@@ -774,19 +780,7 @@ class CalendarApi:
         """events.delete: a series goes with its instances; an instance becomes cancelled."""
         viewer = self._calendar(call)
         call.choice("sendUpdates", ("all", "externalOnly", "none"))
-        stored, original = self._find(call.args["eventId"], viewer)
-        current = self._occurrence(stored, original) if original else self._single(stored)
-        if stored.deleted or current.cancelled:
-            raise ApiError(410, "Resource has been deleted", "deleted")
-        if not _matches(call.header("If-Match"), current.etag):
-            raise ApiError(412, "Precondition Failed", "conditionNotMet")
-        if stored.organizer != viewer:
-            raise ApiError(
-                403,
-                "The operation can only be performed by the organizer of the event.",
-                "forbiddenForNonOrganizer",
-                domain="calendar",
-            )
+        stored, original, _current = self._writable(call, viewer)
         now = self.now()
         if original is None:
             # The id stays taken: inserting it again answers 409, as on Google.
