@@ -30,7 +30,7 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeGuard, TypeVar
@@ -589,31 +589,30 @@ class GraphCalendar:
         """Occurrences of a series starting in [start, end), by start, none cancelled."""
         what = self._what(f"listing occurrences of {series_id!r}")
         builder = self._root.events.by_event_id(series_id).instances
-        query = InstancesRequestBuilder.InstancesRequestBuilderGetQueryParameters(
-            start_date_time=utc_iso(start, what),
-            end_date_time=utc_iso(end, what),
-            expand=[expand_properties()],
-        )
-        first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, query))
-        items = self._s.call(self._pages(first), what, idempotent=True, trips=PAGE_LIMIT)
-        events = self._with_attachments(items, what)
-        found = [e for e in events if start <= e.start < end and not e.cancelled]
-        return sorted(found, key=lambda e: (e.start, e.end, e.id))
+        query = InstancesRequestBuilder.InstancesRequestBuilderGetQueryParameters
+        events = self._window(builder, query, start, end, what)
+        return _by_start(e for e in events if start <= e.start < end)
 
     def events(self, start: datetime, end: datetime) -> list[Event]:
         """Every event overlapping [start, end), series expanded (calendarView), by start."""
         what = self._what("listing events")
         builder = self._root.calendar_view
-        query = CalendarViewRequestBuilder.CalendarViewRequestBuilderGetQueryParameters(
+        query = CalendarViewRequestBuilder.CalendarViewRequestBuilderGetQueryParameters
+        events = self._window(builder, query, start, end, what)
+        return _by_start(e for e in events if in_window(e, start, end))
+
+    def _window(
+        self, builder: Any, query: Any, start: datetime, end: datetime, what: str
+    ) -> list[Event]:
+        """Every page of a windowed listing (instances, calendarView), none cancelled."""
+        parameters = query(
             start_date_time=utc_iso(start, what),
             end_date_time=utc_iso(end, what),
             expand=[expand_properties()],
         )
-        first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, query))
+        first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, parameters))
         items = self._s.call(self._pages(first), what, idempotent=True, trips=PAGE_LIMIT)
-        events = self._with_attachments(items, what)
-        found = [e for e in events if in_window(e, start, end) and not e.cancelled]
-        return sorted(found, key=lambda e: (e.start, e.end, e.id))
+        return [e for e in self._with_attachments(items, what) if not e.cancelled]
 
     def free_busy(
         self, emails: Sequence[str], start: datetime, end: datetime
@@ -758,6 +757,11 @@ class GraphCalendar:
 
 def _gone(error: ConnectorError) -> None:
     """A repeated delete finding nothing: the try whose answer was lost did the work."""
+
+
+def _by_start(events: Iterable[Event]) -> list[Event]:
+    """Events by start, then end, then id: the ports' listing order."""
+    return sorted(events, key=lambda e: (e.start, e.end, e.id))
 
 
 # -- drive ------------------------------------------------------------------------------------
