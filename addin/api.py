@@ -249,6 +249,8 @@ def _provider_error(exc: ConnectorError) -> Response:
                 "happening, your administrator finds the reason in the server's log."
             ),
         )
+    # Throttled or unreachable after the retries: the operator needs to know which and why.
+    current_app.logger.warning("provider unavailable: %s: %s", type(exc).__name__, exc)
     response = _error(
         503,
         "provider_unavailable",
