@@ -277,3 +277,14 @@ def axe() -> Callable[..., list[dict[str, Any]]]:
         return violations
 
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Chromium cancels requests it no longer needs (a page left mid-load); werkzeug's dev
+    server then drops a static file's response without closing the file, and the file's
+    ResourceWarning surfaces in whichever test runs next. That is the test server's noise, not
+    the app's: it is not an error in the browser tests."""
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).parent == here:
+            item.add_marker(pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning"))
