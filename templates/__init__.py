@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -23,7 +23,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from cadence.conversation import Theme
+from cadence.conversation import Agenda, Theme
 from cadence.errors import CadenceError, TemplateError
 from cadence.recurrence import language
 
@@ -216,6 +216,40 @@ class TemplateSet:
             follow_up=Theme(follow["key"], t.get(follow["title"], "follow_up.title")),
             fallback=t.fallback(),
         )
+
+    def theme_text(self, theme: Theme, locale: str = "nl") -> ThemeTemplate | None:
+        """The template text of an agenda's `theme` in `locale`, or None for a theme of its own.
+
+        An agenda keeps its theme titles in the language it was made in. A theme whose key and
+        title (in either language) are a template's is that template's theme: its title, hint and
+        prompts can be shown in any language. A title someone wrote, or one a template no longer
+        has, matches nothing and is shown as written.
+        """
+        lang = template_language(locale)
+        for kind, key in sorted(self.docs):
+            if kind != "agenda":
+                continue
+            data = self.docs[(kind, key)].data
+            follow = data.get("follow_up") or {"key": "follow_up", "title": _FOLLOW_UP}
+            for candidate in (*data["themes"], follow):
+                titles = {str(v).strip() for v in candidate["title"].values()}
+                if candidate["key"] == theme.key and theme.title in titles:
+                    t = _Texts(lang)
+                    return ThemeTemplate(
+                        key=theme.key,
+                        title=t.get(candidate["title"], "title"),
+                        hint=t.get(candidate.get("hint"), "hint"),
+                        prompts=tuple(t.get(p, "prompts") for p in candidate.get("prompts", ())),
+                    )
+        return None
+
+    def localize(self, agenda: Agenda, locale: str = "nl") -> Agenda:
+        """`agenda` with every template theme titled in `locale` (see `theme_text`)."""
+        themes = []
+        for theme in agenda.themes:
+            text = self.theme_text(theme, locale)
+            themes.append(theme if text is None else Theme(theme.key, text.title))
+        return replace(agenda, themes=tuple(themes))
 
     def questions(self, key: str = DEFAULT_QUESTIONS, locale: str = "nl") -> QuestionBank:
         """A question bank in `locale`, falling back per text to the other language."""

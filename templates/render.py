@@ -16,17 +16,21 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from cadence.conversation import (
     Action,
     Agenda,
     Agreement,
+    AgreementState,
+    HistoryEntry,
     Item,
     Record,
+    Step,
     Summary,
 )
 from cadence.errors import TemplateError
-from cadence.model import Role
+from cadence.model import Pair, Role
 from cadence.recurrence import format_date, weekday_name
 from cadence.zones import zone
 from templates import DEFAULT_AGENDA, TemplateSet, template_language
@@ -61,7 +65,13 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "agreement.draft": "concept",
         "agreement.proposed": "voorgesteld",
         "agreement.final": "definitief",
-        "accepted_by": "akkoord: {roles}",
+        "accepted": "akkoord van {who} op {when}",
+        "declined": "afgewezen door {who} op {when}",
+        "reason": "reden: {reason}",
+        "no_reason": "geen reden gegeven",
+        "pair.employee": "Medewerker: {name}",
+        "pair.manager": "Leidinggevende: {name}",
+        "zone": "tijdzone {tz}",
         "what": "Wat",
         "who": "Wie",
         "due": "Wanneer",
@@ -92,7 +102,13 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "agreement.draft": "draft",
         "agreement.proposed": "proposed",
         "agreement.final": "final",
-        "accepted_by": "accepted by: {roles}",
+        "accepted": "accepted by {who} on {when}",
+        "declined": "declined by {who} on {when}",
+        "reason": "reason: {reason}",
+        "no_reason": "no reason given",
+        "pair.employee": "Employee: {name}",
+        "pair.manager": "Manager: {name}",
+        "zone": "time zone {tz}",
         "what": "What",
         "who": "Who",
         "due": "When",
@@ -126,11 +142,24 @@ class _Words:
     def role(self, role: Role) -> str:
         return self(role.value)
 
-    def when(self, at: datetime, tz: str | None) -> str:
+    def when(self, at: datetime, tz: str | None, *, named: bool = False) -> str:
+        """ "Conversation of <moment>"; `named` adds the zone's name (when there is one)."""
+        text = self("when", when=self.moment(at, tz))
+        return f"{text} ({self('zone', tz=tz)})" if named and tz else text
+
+    def moment(self, at: datetime, tz: str | None) -> str:
+        """Weekday, date and time of `at` in `tz` (else in its own zone)."""
         if tz is not None:
             at = at.astimezone(zone(tz))
         day = f"{weekday_name(at.weekday(), self.lang)} {format_date(at.date(), self.lang)}"
-        return self("when", when=f"{day}, {at:%H:%M}")
+        return f"{day}, {at:%H:%M}"
+
+    def person(self, person: str, role: Role, pair: Pair | None) -> str:
+        """A partner by name and role ("Ada Lovelace (employee)"), or by role without `pair`."""
+        if pair is None:
+            return self.role(role)
+        known = {p.id: p.name for p in pair.partners}
+        return f"{known.get(person, person)} ({self.role(role)})"
 
     def day(self, value: date | None) -> str:
         return self("no_date") if value is None else format_date(value, self.lang)
@@ -317,12 +346,47 @@ def _check_pair(record: Record, agenda: Agenda) -> None:
         raise TemplateError("the record and the agenda are of different occurrences: pass the pair")
 
 
-def _accepted(agreement: Agreement, w: _Words) -> str:
-    label = w("agreement." + agreement.state.value)
-    if agreement.accepted:
-        roles = ", ".join(w.role(a.role) for a in agreement.accepted)
-        label += "; " + w("accepted_by", roles=roles)
-    return label
+def _declined(record: Record, agreement: Agreement) -> HistoryEntry | None:
+    """The decline that sent `agreement` back to draft, if nothing proposed it again since."""
+    if agreement.state is not AgreementState.DRAFT:
+        return None
+    for entry in reversed(record.history):
+        if entry.subject == agreement.id and entry.step in (Step.PROPOSE, Step.DECLINE):
+            return entry if entry.step is Step.DECLINE else None
+    return None
+
+
+def _agreement_notes(
+    record: Record, agreement: Agreement, w: _Words, tz: str | None, pair: Pair | None
+) -> list[str]:
+    """Who accepted the agreement and when; for a declined one who declined it, when and why."""
+    notes = [
+        w("accepted", who=w.person(a.person, a.role, pair), when=w.moment(a.at, tz))
+        for a in agreement.accepted
+    ]
+    declined = _declined(record, agreement)
+    if declined is not None:
+        who = w.person(declined.person, declined.role, pair)
+        reason = " ".join(declined.detail.split())
+        notes.append(
+            f"{w('declined', who=who, when=w.moment(declined.at, tz))}; "
+            + (w("reason", reason=reason) if reason else w("no_reason"))
+        )
+    return notes
+
+
+def _zone_name(at: datetime) -> str | None:
+    """The IANA name of `at`'s zone, so history instants (kept in UTC) show in it too."""
+    return at.tzinfo.key if isinstance(at.tzinfo, ZoneInfo) else None
+
+
+def _pair_lines(pair: Pair | None, w: _Words) -> list[str]:
+    if pair is None:
+        return []
+    return [
+        w("pair.employee", name=pair.employee.name),
+        w("pair.manager", name=pair.manager.name),
+    ]
 
 
 def record_html(
@@ -332,15 +396,24 @@ def record_html(
     *,
     document: bool = True,
     tz: str | None = None,
+    pair: Pair | None = None,
 ) -> str:
-    """The record as HTML (a whole document unless `document` is False), by theme and item."""
+    """The record as HTML (a whole document unless `document` is False), by theme and item.
+
+    With `pair` it names the employee and the manager, and every partner who accepted or
+    declined an agreement by name; times are shown in `tz`, named.
+    """
     _check_pair(record, agenda)
     w = _Words(locale)
+    tz = tz if tz is not None else _zone_name(agenda.occurrence)
     out = [
         f'<section class="gg-record" lang="{w.lang}">',
         f"<h2>{w('record')}</h2>",
-        f'<p class="gg-meta">{_h(w.when(agenda.occurrence, tz))}</p>',
+        f'<p class="gg-meta">{_h(w.when(agenda.occurrence, tz, named=pair is not None))}</p>',
     ]
+    people = _pair_lines(pair, w)
+    if people:
+        out.append(f'<p class="gg-pair">{"<br>".join(_h(line) for line in people)}</p>')
     for title, entries in _sections(record, agenda):
         out.append(f"<h3>{_h(title) if title else w('other')}</h3>")
         for item_title, summary in entries:
@@ -350,10 +423,14 @@ def record_html(
     out.append(f"<h3>{w('agreements')}</h3>")
     if record.agreements:
         out.append("<ul>")
-        out.extend(
-            f"<li>{_h_block(a.text)} <small>({_accepted(a, w)})</small></li>"
-            for a in record.agreements
-        )
+        for a in record.agreements:
+            notes = _agreement_notes(record, a, w, tz, pair)
+            listed = "".join(f"<li>{_h(note)}</li>" for note in notes)
+            out.append(
+                f"<li>{_h_block(a.text)} <small>({w('agreement.' + a.state.value)})</small>"
+                + (f'<ul class="gg-meta">{listed}</ul>' if notes else "")
+                + "</li>"
+            )
         out.append("</ul>")
     else:
         out.append(f"<p>{w('none')}</p>")
@@ -382,12 +459,22 @@ def _action_row_html(action: Action, w: _Words) -> str:
 
 
 def record_markdown(
-    record: Record, agenda: Agenda, locale: str = "nl", *, tz: str | None = None
+    record: Record,
+    agenda: Agenda,
+    locale: str = "nl",
+    *,
+    tz: str | None = None,
+    pair: Pair | None = None,
 ) -> str:
-    """The record as Markdown, by theme and item, with the agreements and an actions table."""
+    """The record as Markdown, by theme and item, with the agreements and an actions table.
+
+    `pair` and `tz` as for `record_html`.
+    """
     _check_pair(record, agenda)
     w = _Words(locale)
-    out = [f"# {w('record')}", "", escape_markdown(w.when(agenda.occurrence, tz))]
+    tz = tz if tz is not None else _zone_name(agenda.occurrence)
+    meta = [w.when(agenda.occurrence, tz, named=pair is not None), *_pair_lines(pair, w)]
+    out = [f"# {w('record')}", "", "\\\n".join(escape_markdown(line) for line in meta)]
     for title, entries in _sections(record, agenda):
         out += ["", f"## {escape_markdown(title) if title else w('other')}"]
         for item_title, summary in entries:
@@ -396,10 +483,11 @@ def record_markdown(
                 out += ["", _md_block(summary.text)]
     out += ["", f"## {w('agreements')}", ""]
     if record.agreements:
-        out.extend(
-            f"- {_md_block(a.text, '  ')} ({escape_markdown(_accepted(a, w))})"
-            for a in record.agreements
-        )
+        for a in record.agreements:
+            out.append(f"- {_md_block(a.text, '  ')} ({w('agreement.' + a.state.value)})")
+            out.extend(
+                f"  - {escape_markdown(note)}" for note in _agreement_notes(record, a, w, tz, pair)
+            )
     else:
         out.append(w("none"))
     out += ["", f"## {w('actions')}", ""]

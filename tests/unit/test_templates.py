@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 
 from cadence.conversation import ActionStatus, Actor, Agenda, Record, Theme, carry_over
 from cadence.errors import TemplateError
-from cadence.model import Role
+from cadence.model import Pair, Person, Role
 from templates import load_templates, schema
 from templates.render import (
     agenda_html,
@@ -135,7 +135,7 @@ def test_checklist_has_every_agreement_from_the_practice() -> None:
 
 
 def test_agenda_template_feeds_the_domain() -> None:
-    """Template themes start an agenda and carry-over, with the follow-up theme."""
+    """Template themes start an agenda and carry-over; an open action carries as an action."""
     template = load_templates().agenda(locale="en")
     agenda = Agenda("s1", OCC, template.as_themes())
     agenda = agenda.add_item(theme="growth", title="Course", by=ADA, now=T)
@@ -147,9 +147,9 @@ def test_agenda_template_feeds_the_domain() -> None:
         record,
         occurrence=datetime(2027, 4, 13, 10, 0, tzinfo=AMS),
         themes=template.as_themes(),
-        follow_up=template.follow_up,
     )
-    assert nxt.themes[0] == Theme("follow_up", "Follow-up from last time")
+    assert nxt.themes == template.as_themes()
+    assert [a.description for a in nxt.actions] == ["Find a course"]
 
 
 def test_unknown_key_lists_the_known_ones() -> None:
@@ -381,7 +381,6 @@ def test_agenda_text_golden() -> None:
         None,
         occurrence=datetime(2027, 4, 13, 10, 0, tzinfo=AMS),
         themes=THEMES,
-        follow_up=Theme("follow_up", "Opvolging"),
     )
     assert agenda_text(a, "en") == (
         "Agenda\n"
@@ -437,7 +436,8 @@ def test_record_markdown_golden() -> None:
         "\n"
         "## Afspraken\n"
         "\n"
-        "- Minder reizen (voorgesteld; akkoord: leidinggevende)\n"
+        "- Minder reizen (voorgesteld)\n"
+        "  - akkoord van leidinggevende op zaterdag 2 januari 2027, 10:00\n"
         "\n"
         "## Actiepunten\n"
         "\n"
@@ -461,7 +461,9 @@ def test_record_html_golden() -> None:
         "<h4>Vakantie <small>(not discussed)</small></h4>\n"
         "<h3>Agreements</h3>\n"
         "<ul>\n"
-        "<li>Minder reizen <small>(proposed; accepted by: manager)</small></li>\n"
+        "<li>Minder reizen <small>(proposed)</small>"
+        '<ul class="gg-meta"><li>accepted by manager on Saturday 2 January 2027, 10:00</li>'
+        "</ul></li>\n"
         "</ul>\n"
         "<h3>Actions</h3>\n"
         "<table><tr><th>What</th><th>Who</th><th>When</th><th>Status</th></tr>\n"
@@ -470,6 +472,96 @@ def test_record_html_golden() -> None:
         "</table>\n"
         "</section>"
     )
+
+
+PAIR = Pair(
+    Person("ada", "Ada Lovelace", "ada@example.org"),
+    Person("grace", "Grace *Hopper*", "grace@example.org"),
+)
+
+
+def agreed_and_declined() -> tuple[Agenda, Record]:
+    """The small agenda; one agreement accepted by both (an hour apart), one declined."""
+    a = small_agenda()
+    r = Record.for_agenda(a).add_agreement("Minder reizen", by=ADA, now=T)
+    r = r.propose("ag1", by=ADA, now=T).accept("ag1", by=ADA, now=T)
+    r = r.accept("ag1", by=GRACE, now=datetime(2027, 1, 12, 10, 30, tzinfo=UTC))
+    r = r.add_agreement("Cursus volgen", by=GRACE, now=T).propose("ag2", by=GRACE, now=T)
+    later = datetime(2027, 1, 13, 8, 15, tzinfo=UTC)
+    return a, r.decline("ag2", by=ADA, now=later, reason="Eerst het budget <b>rond</b>")
+
+
+def test_record_html_names_the_pair_and_who_accepted_or_declined_when() -> None:
+    """The export names both partners, the zone, each acceptance and the decline with its reason."""
+    a, r = agreed_and_declined()
+    out = record_html(r, a, "en", tz="Europe/Amsterdam", pair=PAIR, document=False)
+    assert (
+        '<p class="gg-meta">Conversation of Tuesday 12 January 2027, 10:00 '
+        "(time zone Europe/Amsterdam)</p>\n"
+        '<p class="gg-pair">Employee: Ada Lovelace<br>Manager: Grace *Hopper*</p>'
+    ) in out
+    assert (
+        '<li>Minder reizen <small>(final)</small><ul class="gg-meta">'
+        "<li>accepted by Ada Lovelace (employee) on Saturday 2 January 2027, 10:00</li>"
+        "<li>accepted by Grace *Hopper* (manager) on Tuesday 12 January 2027, 11:30</li>"
+        "</ul></li>"
+    ) in out
+    assert (
+        "<li>declined by Ada Lovelace (employee) on Wednesday 13 January 2027, 09:15; "
+        "reason: Eerst het budget &lt;b&gt;rond&lt;/b&gt;</li>"
+    ) in out
+
+
+def test_record_markdown_names_the_pair_and_who_accepted_or_declined_when() -> None:
+    """The same in Dutch Markdown, every name and reason escaped."""
+    a, r = agreed_and_declined()
+    out = record_markdown(r, a, "nl", tz="Europe/Amsterdam", pair=PAIR)
+    assert out.startswith(
+        "# Verslag\n\n"
+        "Gesprek van dinsdag 12 januari 2027, 10:00 (tijdzone Europe/Amsterdam)\\\n"
+        "Medewerker: Ada Lovelace\\\n"
+        "Leidinggevende: Grace \\*Hopper\\*\n"
+    )
+    assert (
+        "- Minder reizen (definitief)\n"
+        "  - akkoord van Ada Lovelace (medewerker) op zaterdag 2 januari 2027, 10:00\n"
+        "  - akkoord van Grace \\*Hopper\\* (leidinggevende) op dinsdag 12 januari 2027, 11:30\n"
+        "- Cursus volgen (concept)\n"
+        "  - afgewezen door Ada Lovelace (medewerker) op woensdag 13 januari 2027, 09:15; "
+        "reden: Eerst het budget \\<b\\>rond\\</b\\>\n"
+    ) in out
+    rendered = MD.render(out)
+    assert "<b>" not in rendered and "<em>Hopper" not in rendered
+
+
+def test_a_decline_is_shown_until_the_agreement_is_proposed_again() -> None:
+    """Proposed again after a decline, the agreement no longer reads as declined."""
+    a, r = agreed_and_declined()
+    again = r.propose("ag2", by=GRACE, now=datetime(2027, 1, 14, 9, 0, tzinfo=UTC))
+    assert "declined" in record_html(r, a, "en", pair=PAIR)
+    assert "declined" not in record_html(again, a, "en", pair=PAIR)
+
+
+def test_without_a_reason_the_decline_says_so() -> None:
+    """A decline without a reason says that none was given."""
+    a = small_agenda()
+    r = Record.for_agenda(a).add_agreement("X", by=ADA, now=T).propose("ag1", by=ADA, now=T)
+    r = r.decline("ag1", by=GRACE, now=T)
+    assert "declined by manager on Saturday 2 January 2027, 10:00; no reason given" in (
+        record_markdown(r, a, "en")
+    )
+
+
+def test_the_sealed_record_keeps_who_accepted_and_declined_when() -> None:
+    """What the export shows survives the sealed document's JSON round trip."""
+    a, r = agreed_and_declined()
+    back = Record.from_dict(json.loads(json.dumps(r.to_dict())))
+    assert back.agreement("ag1").accepted == r.agreement("ag1").accepted
+    assert [(e.person, e.at, e.detail) for e in back.history if e.step == "decline"] == [
+        ("ada", datetime(2027, 1, 13, 8, 15, tzinfo=UTC), "Eerst het budget <b>rond</b>")
+    ]
+    for locale in ("nl", "en"):
+        assert record_html(back, a, locale, pair=PAIR) == record_html(r, a, locale, pair=PAIR)
 
 
 def test_record_of_another_occurrence_is_refused() -> None:
@@ -551,3 +643,48 @@ def test_serialised_agenda_renders_the_same() -> None:
     a = small_agenda()
     back = Agenda.from_dict(json.loads(json.dumps(a.to_dict())))
     assert agenda_html(back) == agenda_html(a)
+
+
+# -- theme titles in the reader's language -------------------------------------------------------
+
+
+def test_template_themes_show_in_the_readers_language() -> None:
+    """An agenda made in Dutch shows the template's themes in English to an English reader."""
+    ts = load_templates()
+    dutch = Agenda("s1", OCC, ts.agenda(locale="nl").as_themes())
+    english = ts.localize(dutch, "en")
+    assert [t.title for t in english.themes] == [
+        "Personal",
+        "Current role",
+        "Growth and development",
+    ]
+    assert ts.localize(english, "nl").themes == dutch.themes
+    assert "<h3>Personal</h3>" in agenda_html(english, "en")
+
+
+def test_the_follow_up_theme_and_hints_follow_the_reader() -> None:
+    """The follow-up theme and each theme's hint come in the reader's language too."""
+    ts = load_templates()
+    follow = ts.theme_text(Theme("follow_up", "Opvolging van vorige keer"), "en")
+    assert follow is not None and follow.title == "Follow-up from last time"
+    personal = ts.theme_text(Theme("personal", "Personal"), "nl")
+    assert personal is not None and personal.hint.startswith("Hoe gaat het met je?")
+
+
+def test_a_theme_someone_titled_stays_as_written() -> None:
+    """A title that is not the template's (or a key it lacks) is shown as it was written."""
+    ts = load_templates()
+    own = (Theme("personal", "Mijn welzijn"), Theme("extra", "Persoonlijk"))
+    agenda = ts.localize(Agenda("s1", OCC, own), "en")
+    assert agenda.themes == own
+    assert ts.theme_text(own[0], "en") is None
+
+
+def test_the_export_shows_template_themes_in_the_readers_language() -> None:
+    """The record exported for an English reader has English theme titles, and Dutch for Dutch."""
+    ts = load_templates()
+    a = Agenda("s1", OCC, ts.agenda(locale="nl").as_themes())
+    a = a.add_item(theme="role", title="Project X", by=ADA, now=T)
+    r = Record.for_agenda(a).summarise("i1", "Loopt", finished=True, by=ADA, now=T)
+    assert "## Current role" in record_markdown(r, ts.localize(a, "en"), "en")
+    assert "<h3>Huidige functie</h3>" in record_html(r, ts.localize(a, "nl"), "nl")
