@@ -6,10 +6,16 @@ STAMP := $(VENV)/.installed
 PORT ?= 8765
 # local (embedded), or graph / google: the real SDK against that provider's built-in emulator.
 PROVIDER ?= local
-# Debian packages the test suite needs (installed only when missing).
-DEBIAN_PACKAGES := tzdata chromium fonts-dejavu-core
+# Debian packages the test suite needs (installed only when missing, without recommends).
+# fonts-noto-color-emoji: screenshots show the emoji people type.
+DEBIAN_PACKAGES := tzdata chromium fonts-dejavu-core fonts-noto-color-emoji
+# Installs come from the committed lock files; `make lock` refreshes them with this uv.
+UV_VERSION := 0.13.9
+LOCK_TEST := requirements/test.txt
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal \
+	--python-version 3.11 --generate-hashes --upgrade --quiet
 
-.PHONY: demo test lint typecheck unit system-deps bench screenshots clean
+.PHONY: demo test lint typecheck unit system-deps bench screenshots clean lock
 
 NODE_STAMP := node_modules/.installed
 
@@ -17,11 +23,25 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+# The locked set first (every file checked against its hash), then the project itself on top.
+$(STAMP): pyproject.toml $(LOCK_TEST) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK_TEST)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $@
+
+# Refresh the lock files to the newest releases pyproject.toml allows, then run the whole suite on
+# the refreshed set: commit the new locks only when it passes.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) -o requirements/runtime.txt
+	$(UV_COMPILE) --extra graph -o requirements/graph.txt
+	$(UV_COMPILE) --extra test -o $(LOCK_TEST)
+	rm -f $(STAMP)
+	$(MAKE) test
 
 demo: $(STAMP)
 	$(BIN)/goedgesprek demo --port $(PORT) --provider $(PROVIDER)
@@ -33,7 +53,8 @@ system-deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends $$missing; \
 	fi
 
 lint: $(STAMP)
