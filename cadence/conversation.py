@@ -15,8 +15,11 @@ The rules, from the practice of "het goede gesprek":
 - An agreement moves draft -> proposed -> final (accepted by both partners). An edit after any
   acceptance reopens it: back to proposed, acceptances cleared. Declining sends it back to draft,
   so the partners talk again.
-- Carry-over builds the next agenda from the previous one and its record: unfinished items and open
-  actions come along, flagged with where they came from, under the template's fixed themes.
+- Carry-over builds the next agenda from the previous one and its record: unfinished items come
+  along under the template's fixed themes, and every open action comes along as an action (owner,
+  due date, status) until it is done or dropped, each flagged with where it came from. Either
+  partner marks a carried action done in any later conversation; that is follow-up, not a change
+  to the agenda, so it reopens no agreement.
 
 `to_dict` / `from_dict` give JSON-safe dictionaries with a schema name and version, for the sealed
 files in the owner's drive.
@@ -221,7 +224,9 @@ class Agenda:
 
     `occurrence` is the occurrence's start as the rule gives it (aware), which identifies it even
     when the meeting is moved. `themes` are captured when the agenda is made, so an old agenda reads
-    the same after a template changes. `seq` numbers the items handed out so far.
+    the same after a template changes. `seq` numbers the items handed out so far. `actions` are the
+    actions carried over from earlier conversations (each with `carried_from`), open until a
+    partner marks them done or dropped here.
     """
 
     series_id: str
@@ -232,6 +237,7 @@ class Agenda:
     agreed_by: frozenset[Role] = frozenset()
     history: tuple[HistoryEntry, ...] = ()
     seq: int = 0
+    actions: tuple[Action, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.series_id:
@@ -240,12 +246,20 @@ class Agenda:
         object.__setattr__(self, "themes", tuple(self.themes))
         object.__setattr__(self, "items", tuple(self.items))
         object.__setattr__(self, "history", tuple(self.history))
+        object.__setattr__(self, "actions", tuple(self.actions))
         object.__setattr__(self, "state", AgendaState(self.state))
         object.__setattr__(self, "agreed_by", frozenset(Role(r) for r in self.agreed_by))
         if not self.themes:
             raise CadenceError("an agenda needs at least one theme: take them from a template")
         _unique((t.key for t in self.themes), "theme key")
         _unique((i.id for i in self.items), "agenda item id")
+        _unique((a.id for a in self.actions), "carried action id")
+        for action in self.actions:
+            if action.carried_from is None:
+                raise CadenceError(
+                    f"action {action.id!r} on an agenda must say where it was carried from: "
+                    "new actions belong in the record"
+                )
         keys = {t.key for t in self.themes}
         for item in self.items:
             if item.theme not in keys:
@@ -281,6 +295,18 @@ class Agenda:
         raise CadenceError(
             f"unknown theme {key!r}: use one of {', '.join(t.key for t in self.themes)}"
         )
+
+    def action(self, action_id: str) -> Action:
+        """The carried action with this id; an unknown id raises `CadenceError`."""
+        for action in self.actions:
+            if action.id == action_id:
+                return action
+        raise CadenceError(f"the agenda has no carried action {action_id!r}")
+
+    @property
+    def open_actions(self) -> tuple[Action, ...]:
+        """The carried actions still open, in agenda order."""
+        return tuple(a for a in self.actions if a.status is ActionStatus.OPEN)
 
     # -- steps
 
@@ -375,6 +401,19 @@ class Agenda:
         state = AgendaState.AGREED if agreed == _BOTH else AgendaState.SHARED
         return replace(self, agreed_by=agreed, state=state)._log(by, now, Step.AGREE)
 
+    def set_action_status(
+        self, action_id: str, status: ActionStatus, *, by: Actor, now: datetime
+    ) -> Agenda:
+        """Mark a carried action done or dropped, or open it again (either partner).
+
+        Following up an earlier action is not a change to what was agreed for this agenda, so
+        the agenda's agreements stay.
+        """
+        new = _next_status(self.action(action_id), status)
+        actions = tuple(new if a.id == action_id else a for a in self.actions)
+        changed = replace(self, actions=actions)
+        return changed._log(by, now, Step.STATUS, action_id, new.status.value)
+
     # -- serialisation
 
     def to_dict(self) -> dict[str, Any]:
@@ -390,6 +429,7 @@ class Agenda:
             "agreed_by": sorted(r.value for r in self.agreed_by),
             "history": [_entry_out(e) for e in self.history],
             "seq": self.seq,
+            "actions": [_action_out(a) for a in self.actions],
         }
 
     @classmethod
@@ -406,6 +446,8 @@ class Agenda:
             agreed_by=frozenset(r.choices("agreed_by", Role)),
             history=tuple(_entry_in(e) for e in r.objects("history")),
             seq=r.integer("seq"),
+            # Written since carried actions stay actions; older agendas have none.
+            actions=tuple(_action_in(a) for a in r.objects("actions", optional=True)),
         )
 
     # -- helpers
@@ -544,7 +586,11 @@ class Agreement:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """An action (actiepunt): who does what by when, and whether it is done."""
+    """An action (actiepunt): who does what by when, and whether it is done.
+
+    A carried-over action names the conversation it was agreed in and its id there in
+    `carried_from`; `item_id` names an item of the agenda it stands beside ("" for none).
+    """
 
     id: str
     owner: Role
@@ -552,6 +598,7 @@ class Action:
     due: date | None = None
     status: ActionStatus = ActionStatus.OPEN
     item_id: str = ""
+    carried_from: CarriedFrom | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -563,6 +610,8 @@ class Action:
         )
         if isinstance(self.due, datetime):
             raise CadenceError("an action's due date is a date, not a datetime")
+        if self.carried_from is not None and self.carried_from.origin is not Origin.ACTION:
+            raise CadenceError(f"action {self.id!r} can only be carried from an action")
 
 
 class _Keep(enum.Enum):
@@ -577,6 +626,16 @@ _NEXT_STATUS: Final = {
     ActionStatus.DONE: {ActionStatus.OPEN},
     ActionStatus.DROPPED: {ActionStatus.OPEN},
 }
+
+
+def _next_status(old: Action, status: ActionStatus) -> Action:
+    status = ActionStatus(status)
+    if status not in _NEXT_STATUS[old.status]:
+        raise TransitionError(
+            f"action {old.id!r} is {old.status.value}: it can become "
+            f"{' or '.join(sorted(s.value for s in _NEXT_STATUS[old.status]))}"
+        )
+    return replace(old, status=status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -800,15 +859,8 @@ class Record:
         self, action_id: str, status: ActionStatus, *, by: Actor, now: datetime
     ) -> Record:
         """Mark an action done or dropped, or open it again."""
-        old = self.action(action_id)
-        status = ActionStatus(status)
-        if status not in _NEXT_STATUS[old.status]:
-            raise TransitionError(
-                f"action {action_id!r} is {old.status.value}: it can become "
-                f"{' or '.join(sorted(s.value for s in _NEXT_STATUS[old.status]))}"
-            )
-        new = replace(old, status=status)
-        return self._put_action(new)._log(by, now, Step.STATUS, action_id, status.value)
+        new = _next_status(self.action(action_id), status)
+        return self._put_action(new)._log(by, now, Step.STATUS, action_id, new.status.value)
 
     # -- serialisation
 
@@ -882,17 +934,22 @@ def carry_over(
     *,
     occurrence: datetime,
     themes: Sequence[Theme],
-    follow_up: Theme,
+    follow_up: Theme | None = None,
 ) -> Agenda:
-    """The draft agenda of the next occurrence, built from the previous agenda and its record.
+    """The draft agenda of the next occurrence, built from the last agenda and its record.
 
-    It carries over every item that was not finished (no summary, or a summary marked unfinished)
-    and every open action, each flagged with where it came from. Without a record nothing was
-    finished, so every item comes along. An action tied to an agenda item goes under that item's
-    theme; any other action goes under `follow_up`, which then comes first. Themes are the
-    template's `themes` in order, plus any theme a carried item needs that the template lacks.
-    The new agenda is a draft without history: the employee still owns and shares it.
+    `agenda` is the latest conversation that has one, which need not be the one just before
+    `occurrence`: a skipped conversation has none, and everything open reaches the next one all
+    the same. It carries over every item that was not finished (no summary, or a summary marked
+    unfinished), flagged with where it came from; without a record nothing was finished, so every
+    item comes along. Open actions stay actions, with owner, due date and status: those of the
+    record, and those `agenda` carried itself and nobody closed, each keeping where it was first
+    agreed. An action tied to an item that comes along stays tied to it. Themes are the template's
+    `themes` in order, plus any theme a carried item needs that the template lacks. The new agenda
+    is a draft without history: the employee still owns and shares it. `follow_up` is not used any
+    more: carried actions are no longer agenda items.
     """
+    del follow_up
     require_aware(occurrence, "the next occurrence")
     if occurrence <= agenda.occurrence:
         raise CadenceError(
@@ -909,48 +966,36 @@ def carry_over(
     previous = agenda.occurrence
     template_keys = {t.key for t in themes}
     carried: list[Item] = []
+    new_ids: dict[str, str] = {}
     extra: dict[str, Theme] = {}
-
-    def carry(item: Item) -> None:
-        if item.theme not in template_keys and item.theme != follow_up.key:
-            extra.setdefault(item.theme, agenda.theme(item.theme))
-        carried.append(replace(item, id=f"i{len(carried) + 1}"))
-
     for item in agenda.items:
         summary = record.summary(item.id) if record is not None else None
-        if summary is None or not summary.finished:
-            carry(replace(item, carried_from=CarriedFrom(previous, Origin.ITEM, item.id)))
-    for action in record.open_actions if record is not None else ():
-        linked = _linked_theme(agenda, action.item_id)
-        carry(
-            Item(
-                id="new",
-                theme=follow_up.key if linked is None else linked,
-                title=action.description,
-                owner=action.owner,
-                proposed_by=action.owner,
-                carried_from=CarriedFrom(previous, Origin.ACTION, action.id),
-            )
-        )
+        if summary is not None and summary.finished:
+            continue
+        if item.theme not in template_keys:
+            extra.setdefault(item.theme, agenda.theme(item.theme))
+        new_ids[item.id] = f"i{len(carried) + 1}"
+        origin = CarriedFrom(previous, Origin.ITEM, item.id)
+        carried.append(replace(item, id=new_ids[item.id], carried_from=origin))
 
-    uses_follow_up = any(item.theme == follow_up.key for item in carried)
-    head = (follow_up,) if uses_follow_up and follow_up.key not in template_keys else ()
+    own = record.open_actions if record is not None else ()
+    actions = [
+        replace(
+            action,
+            id=f"ca{n}",
+            item_id=new_ids.get(action.item_id, ""),
+            carried_from=action.carried_from or CarriedFrom(previous, Origin.ACTION, action.id),
+        )
+        for n, action in enumerate((*agenda.open_actions, *own), start=1)
+    ]
     return Agenda(
         series_id=agenda.series_id,
         occurrence=occurrence,
-        themes=(*head, *themes, *extra.values()),
+        themes=(*themes, *extra.values()),
         items=tuple(carried),
         seq=len(carried),
+        actions=tuple(actions),
     )
-
-
-def _linked_theme(agenda: Agenda, item_id: str) -> str | None:
-    if not item_id:
-        return None
-    for item in agenda.items:
-        if item.id == item_id:
-            return item.theme
-    return None
 
 
 # -- validation helpers ------------------------------------------------------------------------
@@ -1024,7 +1069,6 @@ def _entry_out(entry: HistoryEntry) -> dict[str, Any]:
 
 
 def _item_out(item: Item) -> dict[str, Any]:
-    carried = item.carried_from
     return {
         "id": item.id,
         "theme": item.theme,
@@ -1032,13 +1076,7 @@ def _item_out(item: Item) -> dict[str, Any]:
         "owner": item.owner.value,
         "proposed_by": item.proposed_by.value,
         "notes": item.notes,
-        "carried_from": None
-        if carried is None
-        else {
-            "occurrence": _instant(carried.occurrence),
-            "origin": carried.origin.value,
-            "ref": carried.ref,
-        },
+        "carried_from": _carried_out(item.carried_from),
     }
 
 
@@ -1056,6 +1094,22 @@ def _agreement_out(agreement: Agreement) -> dict[str, Any]:
     }
 
 
+def _carried_out(carried: CarriedFrom | None) -> dict[str, str] | None:
+    if carried is None:
+        return None
+    return {
+        "occurrence": _instant(carried.occurrence),
+        "origin": carried.origin.value,
+        "ref": carried.ref,
+    }
+
+
+def _carried_in(r: _Reader | None) -> CarriedFrom | None:
+    if r is None:
+        return None
+    return CarriedFrom(r.instant("occurrence"), r.choice("origin", Origin), r.text("ref"))
+
+
 def _action_out(action: Action) -> dict[str, Any]:
     return {
         "id": action.id,
@@ -1064,6 +1118,7 @@ def _action_out(action: Action) -> dict[str, Any]:
         "due": None if action.due is None else action.due.isoformat(),
         "status": action.status.value,
         "item_id": action.item_id,
+        "carried_from": _carried_out(action.carried_from),
     }
 
 
@@ -1079,7 +1134,6 @@ def _entry_in(r: _Reader) -> HistoryEntry:
 
 
 def _item_in(r: _Reader) -> Item:
-    carried = r.optional_object("carried_from")
     return Item(
         id=r.text("id"),
         theme=r.text("theme"),
@@ -1087,11 +1141,7 @@ def _item_in(r: _Reader) -> Item:
         owner=r.choice("owner", Role),
         proposed_by=r.choice("proposed_by", Role),
         notes=r.text("notes", empty=True),
-        carried_from=None
-        if carried is None
-        else CarriedFrom(
-            carried.instant("occurrence"), carried.choice("origin", Origin), carried.text("ref")
-        ),
+        carried_from=_carried_in(r.optional_object("carried_from")),
     )
 
 
@@ -1117,6 +1167,8 @@ def _action_in(r: _Reader) -> Action:
         due=r.optional_date("due"),
         status=r.choice("status", ActionStatus),
         item_id=r.text("item_id", empty=True),
+        # Written since actions carry over as actions; older files have none.
+        carried_from=_carried_in(r.optional_object("carried_from", missing_ok=True)),
     )
 
 
@@ -1195,13 +1247,17 @@ class _Reader:
                 ) from None
         return out
 
-    def objects(self, key: str) -> list[_Reader]:
+    def objects(self, key: str, *, optional: bool = False) -> list[_Reader]:
+        if optional and key not in self.data:
+            return []
         values = self._get(key)
         if not isinstance(values, list):
             raise self._bad(key, "a list", values)
         return [_Reader(v, f"{self.where}.{key}[{n}]") for n, v in enumerate(values)]
 
-    def optional_object(self, key: str) -> _Reader | None:
+    def optional_object(self, key: str, *, missing_ok: bool = False) -> _Reader | None:
+        if missing_ok and key not in self.data:
+            return None
         value = self._get(key)
         return None if value is None else _Reader(value, f"{self.where}.{key}")
 

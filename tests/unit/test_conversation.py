@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 from cadence.conversation import (
     AGENDA_SCHEMA,
     KEEP,
+    Action,
     ActionStatus,
     Actor,
     Agenda,
     AgendaState,
     AgreementState,
+    CarriedFrom,
     HistoryEntry,
     Origin,
     Record,
@@ -39,7 +41,6 @@ THEMES = (
     Theme("role", "Huidige functie"),
     Theme("growth", "Groei en ontwikkeling"),
 )
-FOLLOW_UP = Theme("follow_up", "Opvolging")
 
 
 def tick(n: int) -> datetime:
@@ -429,16 +430,26 @@ def met() -> tuple[Agenda, Record]:
     r = Record.for_agenda(a)
     r = r.summarise("i1", "Energie is goed", finished=True, by=ADA, now=tick(10))
     r = r.summarise("i2", "Half besproken", finished=False, by=GRACE, now=tick(11))
-    r = r.add_action("Cursus zoeken", owner=Role.EMPLOYEE, by=ADA, now=tick(12), item_id="i3")
+    r = r.add_action(
+        "Cursus zoeken",
+        owner=Role.EMPLOYEE,
+        due=date(2027, 3, 1),
+        by=ADA,
+        now=tick(12),
+        item_id="i3",
+    )
     r = r.add_action("Budget vragen", owner=Role.MANAGER, by=GRACE, now=tick(13))
     r = r.add_action("Klaar", owner=Role.MANAGER, by=GRACE, now=tick(14))
     return a, r.set_status("ac3", ActionStatus.DONE, by=GRACE, now=tick(15))
 
 
-def test_carry_over_takes_unfinished_items_and_open_actions() -> None:
-    """Unfinished and undiscussed items and open actions come along, flagged with their origin."""
+THIRD = NEXT + timedelta(days=91)
+
+
+def test_carry_over_takes_unfinished_items() -> None:
+    """Unfinished and undiscussed items come along, flagged with their origin."""
     a, r = met()
-    nxt = carry_over(a, r, occurrence=NEXT, themes=THEMES, follow_up=FOLLOW_UP)
+    nxt = carry_over(a, r, occurrence=NEXT, themes=THEMES)
     got = [
         (i.id, i.theme, i.title, i.carried_from.origin, i.carried_from.ref)
         for i in nxt.items
@@ -447,51 +458,135 @@ def test_carry_over_takes_unfinished_items_and_open_actions() -> None:
     assert got == [
         ("i1", "role", "Feedback op project X", Origin.ITEM, "i2"),
         ("i2", "growth", "Vijf jaar", Origin.ITEM, "i3"),
-        ("i3", "growth", "Cursus zoeken", Origin.ACTION, "ac1"),
-        ("i4", "follow_up", "Budget vragen", Origin.ACTION, "ac2"),
     ]
     assert all(i.carried_over for i in nxt.items)
     assert {i.carried_from.occurrence for i in nxt.items if i.carried_from} == {OCC}
 
 
-def test_carry_over_gives_a_fresh_draft_with_template_themes() -> None:
-    """The next agenda is a draft for the next occurrence: follow-up first, then the template."""
+def test_carry_over_keeps_open_actions_as_actions() -> None:
+    """Open actions stay actions: owner, due date, status and where they were agreed are kept."""
     a, r = met()
-    nxt = carry_over(a, r, occurrence=NEXT, themes=THEMES, follow_up=FOLLOW_UP)
-    assert [t.key for t in nxt.themes] == ["follow_up", "personal", "role", "growth"]
+    nxt = carry_over(a, r, occurrence=NEXT, themes=THEMES)
+    got = [
+        (x.id, x.description, x.owner, x.due, x.status, x.item_id, x.carried_from)
+        for x in nxt.actions
+    ]
+    assert got == [
+        (
+            "ca1",
+            "Cursus zoeken",
+            Role.EMPLOYEE,
+            date(2027, 3, 1),
+            ActionStatus.OPEN,
+            "i2",
+            CarriedFrom(OCC, Origin.ACTION, "ac1"),
+        ),
+        (
+            "ca2",
+            "Budget vragen",
+            Role.MANAGER,
+            None,
+            ActionStatus.OPEN,
+            "",
+            CarriedFrom(OCC, Origin.ACTION, "ac2"),
+        ),
+    ]
+    assert nxt.open_actions == nxt.actions
+
+
+def test_carry_over_skips_a_conversation_without_losing_anything() -> None:
+    """From the first conversation straight to the third, everything open still comes along."""
+    a, r = met()
+    third = carry_over(a, r, occurrence=THIRD, themes=THEMES)
+    assert [i.title for i in third.items] == ["Feedback op project X", "Vijf jaar"]
+    assert [(x.description, x.due) for x in third.actions] == [
+        ("Cursus zoeken", date(2027, 3, 1)),
+        ("Budget vragen", None),
+    ]
+
+
+def test_an_action_never_closed_carries_on_from_where_it_was_agreed() -> None:
+    """An action carried into the second agenda and left open reaches the third, origin kept."""
+    a, r = met()
+    second = carry_over(a, r, occurrence=NEXT, themes=THEMES)
+    second = second.set_action_status("ca2", ActionStatus.DONE, by=GRACE, now=tick(20))
+    record2 = Record.for_agenda(second).add_action(
+        "Mentor kiezen", owner=Role.EMPLOYEE, by=ADA, now=tick(21)
+    )
+    third = carry_over(second, record2, occurrence=THIRD, themes=THEMES)
+    assert [(x.id, x.description, x.carried_from) for x in third.actions] == [
+        ("ca1", "Cursus zoeken", CarriedFrom(OCC, Origin.ACTION, "ac1")),
+        ("ca2", "Mentor kiezen", CarriedFrom(NEXT, Origin.ACTION, "ac1")),
+    ]
+    # Without a record of the second conversation its open carried actions still come along.
+    assert [
+        x.description for x in carry_over(second, None, occurrence=THIRD, themes=THEMES).actions
+    ] == ["Cursus zoeken"]
+
+
+def test_either_partner_marks_a_carried_action_done_without_reopening() -> None:
+    """Following up an action is not an agenda change: the agreements stay, history says who."""
+    a, r = met()
+    nxt = carry_over(a, r, occurrence=NEXT, themes=THEMES)
+    nxt = nxt.share(by=ADA, now=tick(20)).agree(by=GRACE, now=tick(21)).agree(by=ADA, now=tick(22))
+    done = nxt.set_action_status("ca1", ActionStatus.DONE, by=GRACE, now=tick(23))
+    assert done.state is AgendaState.AGREED
+    assert done.action("ca1").status is ActionStatus.DONE
+    assert [x.id for x in done.open_actions] == ["ca2"]
+    assert (done.history[-1].person, done.history[-1].step, done.history[-1].detail) == (
+        "grace",
+        Step.STATUS,
+        "done",
+    )
+    with pytest.raises(TransitionError, match="it can become open"):
+        done.set_action_status("ca1", ActionStatus.DROPPED, by=ADA, now=tick(24))
+    with pytest.raises(CadenceError, match="no carried action 'ca9'"):
+        done.set_action_status("ca9", ActionStatus.DONE, by=ADA, now=tick(24))
+
+
+def test_an_agenda_holds_only_carried_actions() -> None:
+    """A new action belongs in the record; the agenda only carries earlier ones."""
+    with pytest.raises(CadenceError, match="must say where it was carried from"):
+        Agenda("s1", OCC, THEMES, actions=(Action("ca1", Role.EMPLOYEE, "Nieuw"),))
+
+
+def test_carry_over_gives_a_fresh_draft_with_template_themes() -> None:
+    """The next agenda is a draft for the next occurrence under the template's themes."""
+    a, r = met()
+    nxt = carry_over(a, r, occurrence=NEXT, themes=THEMES)
+    assert [t.key for t in nxt.themes] == ["personal", "role", "growth"]
     assert (nxt.state, nxt.agreed_by, nxt.history, nxt.occurrence) == (
         AgendaState.DRAFT,
         frozenset(),
         (),
         NEXT,
     )
-    assert nxt.add_item(theme="role", title="x", by=ADA, now=tick(20)).items[-1].id == "i5"
+    assert nxt.add_item(theme="role", title="x", by=ADA, now=tick(20)).items[-1].id == "i3"
 
 
 def test_carry_over_keeps_owner_and_proposer() -> None:
-    """A carried item keeps who owns it and who proposed it; an action's owner proposes it."""
+    """A carried item keeps who owns it and who proposed it."""
     a, r = met()
-    nxt = carry_over(a, r, occurrence=NEXT, themes=THEMES, follow_up=FOLLOW_UP)
+    nxt = carry_over(a, r, occurrence=NEXT, themes=THEMES)
     assert [(i.owner, i.proposed_by) for i in nxt.items] == [
         (Role.MANAGER, Role.MANAGER),
         (Role.EMPLOYEE, Role.EMPLOYEE),
-        (Role.EMPLOYEE, Role.EMPLOYEE),
-        (Role.MANAGER, Role.MANAGER),
     ]
 
 
 def test_carry_over_without_record_carries_every_item() -> None:
-    """Without a record nothing was finished: every item comes along, no follow-up theme."""
-    nxt = carry_over(filled(), None, occurrence=NEXT, themes=THEMES, follow_up=FOLLOW_UP)
+    """Without a record nothing was finished: every item comes along, no action."""
+    nxt = carry_over(filled(), None, occurrence=NEXT, themes=THEMES)
     assert [i.title for i in nxt.items] == ["Energie", "Feedback op project X"]
     assert [t.key for t in nxt.themes] == ["personal", "role", "growth"]
+    assert nxt.actions == ()
 
 
 def test_carry_over_keeps_a_theme_the_template_lacks() -> None:
     """An unfinished item under a theme the new template lacks keeps its theme, at the end."""
     old = Agenda("s1", OCC, (*THEMES, Theme("leave", "Verlof")))
     old = old.add_item(theme="leave", title="Ouderschapsverlof", by=ADA, now=tick(1))
-    nxt = carry_over(old, None, occurrence=NEXT, themes=THEMES[:2], follow_up=FOLLOW_UP)
+    nxt = carry_over(old, None, occurrence=NEXT, themes=THEMES[:2])
     assert [t.key for t in nxt.themes] == ["personal", "role", "leave"]
 
 
@@ -499,19 +594,13 @@ def test_carry_over_refuses_a_record_of_another_occurrence() -> None:
     """The record must be of the agenda's occurrence."""
     other = Record("s1", NEXT)
     with pytest.raises(CadenceError, match="another occurrence"):
-        carry_over(
-            filled(),
-            other,
-            occurrence=NEXT + timedelta(days=90),
-            themes=THEMES,
-            follow_up=FOLLOW_UP,
-        )
+        carry_over(filled(), other, occurrence=NEXT + timedelta(days=90), themes=THEMES)
 
 
 def test_carry_over_refuses_an_earlier_occurrence() -> None:
     """The next occurrence comes after the previous one."""
     with pytest.raises(CadenceError, match="must come after"):
-        carry_over(filled(), None, occurrence=OCC, themes=THEMES, follow_up=FOLLOW_UP)
+        carry_over(filled(), None, occurrence=OCC, themes=THEMES)
 
 
 # -- serialisation ------------------------------------------------------------------------------
@@ -520,8 +609,9 @@ def test_carry_over_refuses_an_earlier_occurrence() -> None:
 def test_agenda_round_trips_through_json() -> None:
     """An agenda with carried items and history survives JSON unchanged, zone included."""
     a, r = met()
-    nxt = carry_over(a, r, occurrence=NEXT, themes=THEMES, follow_up=FOLLOW_UP)
+    nxt = carry_over(a, r, occurrence=NEXT, themes=THEMES)
     nxt = nxt.share(by=ADA, now=tick(30)).agree(by=GRACE, now=tick(31))
+    nxt = nxt.set_action_status("ca1", ActionStatus.DONE, by=GRACE, now=tick(32))
     for value in (a, nxt):
         back = Agenda.from_dict(json.loads(json.dumps(value.to_dict())))
         assert back == value
@@ -537,6 +627,18 @@ def test_record_round_trips_through_json() -> None:
     back = Record.from_dict(json.loads(json.dumps(r.to_dict())))
     assert back == r
     assert back.to_dict() == r.to_dict()
+
+
+def test_a_file_written_before_carried_actions_still_reads() -> None:
+    """An agenda without `actions` and an action without `carried_from` read as before."""
+    a, r = met()
+    old_agenda = carry_over(a, r, occurrence=NEXT, themes=THEMES).to_dict()
+    del old_agenda["actions"]
+    assert Agenda.from_dict(old_agenda).actions == ()
+    old_record = r.to_dict()
+    for action in old_record["actions"]:
+        del action["carried_from"]
+    assert Record.from_dict(old_record) == r
 
 
 def test_serialised_agenda_names_schema_and_version() -> None:
