@@ -5,8 +5,9 @@ Layout of ``data_dir``::
     goedgesprek.sqlite3            events, attachments, drive metadata, outbox, people
     drive/<user>/<folder>/<name>/  one file per version of a drive file
 
-SQLite runs in WAL mode; one connection is shared by all threads behind a lock (Flask serves
-threads), every operation is one transaction. The schema version is ``PRAGMA user_version``.
+Everything in it is the user's alone (directories 0700, files 0600). SQLite runs in WAL mode;
+one connection is shared by all threads behind a lock (Flask serves threads), every operation is
+one transaction. The schema version is ``PRAGMA user_version``.
 
 A drive write puts the bytes in a new file first (temporary name, fsync, rename), then commits the
 metadata that points at it. A crash in between leaves an unreferenced file that nothing lists
@@ -30,7 +31,7 @@ from urllib.parse import quote
 
 from cadence.recurrence import DayOfMonth, NthWeekday, Rule, Weekday
 from cadence.zones import zone
-from connectors._files import write_atomically
+from connectors._files import private_dir, private_sqlite, write_atomically
 from connectors._recurring import StoredCalendar, attendees_from, frozen_properties, participants
 from connectors.errors import ConnectorError, InvalidRequest, NotFound, Unavailable
 from connectors.memory import (
@@ -669,8 +670,10 @@ class LocalStore:
         self._data_dir = Path(data_dir)
         self._clock = clock
         try:
-            self._data_dir.mkdir(parents=True, exist_ok=True)
-            (self._data_dir / "drive").mkdir(exist_ok=True)
+            # The user's alone: 0700 directories, 0600 files (see `connectors._files`).
+            private_dir(self._data_dir, tighten=True)
+            private_dir(self._data_dir / "drive", tighten=True)
+            private_sqlite(self._data_dir / DB_NAME)
         except OSError as exc:
             raise Unavailable(f"cannot create the data directory {self._data_dir}: {exc}") from exc
         try:

@@ -37,24 +37,28 @@ def demo(port: int, data_dir: Path | None, host: str, provider: str, latency_ms:
     if provider != "local":
         _provider_demo(provider, port, host, latency_ms)
         return
-    from addin.app import create_app
-    from addin.demo import seed
+    from addin.app import close_app
+    from addin.demo import create_demo_app, seed
     from cadence.errors import CadenceError
+    from connectors._files import private_dir
     from connectors.keyring import default_data_dir
 
     data_dir = data_dir or default_data_dir()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir, tighten=True)
     except OSError as exc:
         fail(f"cannot use data directory {data_dir}: {exc.strerror}")
     try:
-        app = create_app({"DATA_DIR": str(data_dir), "DEMO": True})
+        app = create_demo_app({"DATA_DIR": str(data_dir)})
     except CadenceError as exc:
         fail(str(exc))
     store = app.extensions["goedgesprek.store"]
     seed(store, app.extensions["goedgesprek.clock"]())
     click.echo(f"Goed Gesprek demo on http://{host}:{port}/  (data in {data_dir})")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+    finally:
+        close_app(app)
 
 
 def _provider_demo(provider: str, port: int, host: str, latency_ms: float) -> None:
@@ -62,7 +66,7 @@ def _provider_demo(provider: str, port: int, host: str, latency_ms: float) -> No
     import tempfile
 
     from addin.demo import seed
-    from addin.demo_provider import start
+    from addin.demo.provider import start
 
     with tempfile.TemporaryDirectory(prefix="goedgesprek-demo-") as data_dir:
         running = start(provider, Path(data_dir), latency_ms=latency_ms)
