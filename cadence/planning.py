@@ -31,6 +31,7 @@ from cadence.recurrence import (
     Weekday,
     format_date,
     language,
+    weekday_name,
 )
 from cadence.zones import zone
 
@@ -237,6 +238,10 @@ _NO_FIT = {
     "en": "no time fits every one, this proposal clashes on {dates}",
 }
 _AND = {"nl": "en", "en": "and"}
+_VIEWER = {
+    "nl": "{time} ({pair}; voor jou {viewer_time} in {viewer})",
+    "en": "{time} ({pair}; {viewer_time} for you in {viewer})",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,9 +307,29 @@ def _join(items: Sequence[str], lang: str) -> str:
 
 
 def _explain(
-    rule: Rule, occurrences: Sequence[datetime], clashes: Sequence[Clash], lang: str
+    rule: Rule,
+    occurrences: Sequence[datetime],
+    clashes: Sequence[Clash],
+    lang: str,
+    viewer_tz: str | None = None,
 ) -> str:
     pattern = rule.describe_pattern(lang)
+    at = f"{rule.first:%H:%M}"
+    first = occurrences[0]
+    if viewer_tz:
+        # The rule lives in the pair's zone; a reader elsewhere also gets their own clock time.
+        local = first.astimezone(zone(rule.tz))
+        theirs = first.astimezone(zone(viewer_tz))
+        if theirs.replace(tzinfo=None) != local.replace(tzinfo=None):
+            viewer_time = f"{theirs:%H:%M}"
+            if theirs.date() != local.date():
+                viewer_time = (
+                    f"{weekday_name(theirs.weekday(), lang)} "
+                    f"{format_date(theirs.date(), lang)}, {viewer_time}"
+                )
+            at = _VIEWER[lang].format(
+                time=at, pair=rule.tz, viewer_time=viewer_time, viewer=viewer_tz
+            )
     if clashes:
         dates = sorted({clash.when.date() for clash in clashes})
         rest = _NO_FIT[lang].format(dates=_join([format_date(day, lang) for day in dates], lang))
@@ -312,7 +337,7 @@ def _explain(
         rest = _ALL_FIT[lang][len(occurrences)]
     return _SENTENCE[lang].format(
         pattern=pattern[0].upper() + pattern[1:],
-        time=f"{rule.first:%H:%M}",
+        time=at,
         first=format_date(occurrences[0].date(), lang),
         rest=rest,
     )
@@ -329,16 +354,21 @@ def plan(
     locale: str = "nl",
     count: int | None = None,
     skip_year_end: bool = True,
+    viewer_tz: str | None = None,
 ) -> Proposal:
     """Propose a series for `pair` in the pair's zone; see the module docstring for the rules.
 
     `count` ends the proposed rule after that many conversations (None: no end). `country`
-    chooses the public holidays; `skip_year_end` keeps 24-31 December free.
+    chooses the public holidays; `skip_year_end` keeps 24-31 December free. `viewer_tz` is the
+    zone of whoever reads the explanation: where its clock differs from the pair's, the
+    explanation names both zones and gives the reader's own time.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise CadenceError(f"now must be an aware datetime, got {now}")
     lang = language(locale)
     info = zone(pair.tz)
+    if viewer_tz is not None:
+        zone(viewer_tz)
     earliest_day: date = now.astimezone(info).date() + timedelta(days=LEAD_DAYS)
     checker = _Checker(
         employee=employee,
@@ -378,8 +408,12 @@ def plan(
                         best_other = (key, rule, occurrences, clashes)
     if best_fit is not None:
         _, rule, occurrences = best_fit
-        return Proposal(rule, True, occurrences, (), _explain(rule, occurrences, (), lang))
+        return Proposal(
+            rule, True, occurrences, (), _explain(rule, occurrences, (), lang, viewer_tz)
+        )
     if best_other is None:  # pragma: no cover - validated preferences always give a candidate
         raise InvalidPreferences("no candidate start time: widen the window")
     _, rule, occurrences, clashes = best_other
-    return Proposal(rule, False, occurrences, clashes, _explain(rule, occurrences, clashes, lang))
+    return Proposal(
+        rule, False, occurrences, clashes, _explain(rule, occurrences, clashes, lang, viewer_tz)
+    )

@@ -97,6 +97,60 @@ def test_english_explanation_and_count() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "viewer,locale,expected",
+    [
+        (
+            "America/New_York",
+            "en",
+            "Every 3 months on the second Tuesday at 10:00 (Europe/Amsterdam; 04:00 for you in "
+            "America/New_York), the first on 12 January 2027: ",
+        ),
+        (
+            "America/New_York",
+            "nl",
+            "Elke 3 maanden op de tweede dinsdag om 10:00 (Europe/Amsterdam; voor jou 04:00 in "
+            "America/New_York), de eerste op 12 januari 2027: ",
+        ),
+        (
+            "Pacific/Honolulu",
+            "en",
+            "Every 3 months on the second Tuesday at 10:00 (Europe/Amsterdam; Monday 11 January "
+            "2027, 23:00 for you in Pacific/Honolulu), the first on 12 January 2027: ",
+        ),
+    ],
+)
+def test_a_reader_in_another_zone_gets_their_own_time_and_both_zones_named(
+    viewer: str, locale: str, expected: str
+) -> None:
+    """The sentence names the pair's zone and the reader's, with the reader's clock time."""
+    proposal = plan(
+        PAIR,
+        person(ADA),
+        person(GRACE),
+        TUESDAY_MORNING,
+        now=at(2027, 1, 1, 9),
+        locale=locale,
+        viewer_tz=viewer,
+    )
+    assert proposal.explanation.startswith(expected)
+
+
+def test_a_reader_on_the_pairs_clock_gets_the_plain_sentence() -> None:
+    """Same zone, or another zone with the same clock, changes nothing in the sentence."""
+    plain = plan(PAIR, person(ADA), person(GRACE), TUESDAY_MORNING, now=at(2027, 1, 1, 9))
+    for viewer in ("Europe/Amsterdam", "Europe/Paris"):
+        same = plan(
+            PAIR,
+            person(ADA),
+            person(GRACE),
+            TUESDAY_MORNING,
+            now=at(2027, 1, 1, 9),
+            viewer_tz=viewer,
+        )
+        assert same.explanation == plain.explanation
+
+
 def test_first_is_a_week_after_now() -> None:
     """The first conversation leaves at least seven days to prepare."""
     proposal = plan(PAIR, person(ADA), person(GRACE), TUESDAY_MORNING, now=at(2027, 1, 6, 9))
