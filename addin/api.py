@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from addin.conversations import Caller, Conversations, ServiceError, turn_message
 from addin.i18n import gettext, request_locale
-from addin.service import Caller, Conversations, ServiceError, turn_message
 from addin.workspace.verify import Unauthorized
 from cadence.errors import CadenceError
 from connectors.errors import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from addin.settings import Settings
-from connectors._files import write_atomically
+from connectors._files import private_dir, write_atomically
 
 OFFICE_JS_ORIGIN = "https://appsforoffice.microsoft.com"
 """Microsoft's CDN for Office.js: the only foreign origin the pages may load script from."""
@@ -31,8 +32,8 @@ CSP = "; ".join(
     ]
 )
 
-FRAMEABLE_PREFIXES = ("/pane/", "/demo/pane", "/demo/cards")
-"""Pages Outlook (or the demo's host preview) shows in a frame: no X-Frame-Options on them."""
+FRAMEABLE_PREFIXES: tuple[str, ...] = ("/pane/",)
+"""Pages Outlook shows in a frame: no X-Frame-Options on them (the demo adds its own)."""
 
 FRAME_ANCESTORS = (
     "'self' https://*.office.com https://*.office365.com https://*.outlook.com "
@@ -62,11 +63,14 @@ def create_app(
 ) -> Flask:
     """Build the app. Settings come from `GOEDGESPREK_*` variables, then `config` on top.
 
-    `calendar`, `drive` and `mailer` give one user's port by email address (`Calendar`, `Drive`,
-    `Mailer`). Left out, they come from `store` (a `LocalStore` or `MemoryStore`), by default the
-    embedded `LocalStore` in the data directory. `verifier` checks Google's signed requests to the
-    card endpoints; by default one that trusts the app's local signing key (demo, tests).
-    `clock` is the app's "now" (default: real time, or the movable demo clock when DEMO is on).
+    This is the product: it wires nothing of the demo (`addin.demo.create_demo_app` adds it).
+    Services come from the composition root (`addin.wiring.build`): `calendar`, `drive` and
+    `mailer` give one user's port by email address; left out, they come from the configured
+    provider or from `store` (by default the embedded `LocalStore` in the data directory).
+    `verifier` checks Google's signed requests to the card endpoints (default: one that trusts
+    the app's local signing key). `clock` is the app's "now" (default: real time). What the
+    composition root made is released by `close_app(app)`, or when the app is collected or the
+    process exits.
     """
     app = Flask(__name__, template_folder="pages", static_folder="static")
     app.config.from_prefixed_env("GOEDGESPREK")
@@ -79,128 +83,57 @@ def create_app(
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     settings = Settings.from_mapping(app.config)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir, tighten=True)
     app.extensions["goedgesprek.settings"] = settings
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(settings.data_dir)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
 
-    from addin.backends import provider_ports
+    from addin.wiring import build
 
-    provider = None if None not in (calendar, drive, mailer) else provider_ports(app.config)
-    if provider is not None:
-        app.extensions["goedgesprek.provider"] = provider
-        calendar = calendar or provider.calendar
-        drive = drive or provider.drive
-        mailer = mailer or provider.mailer
-    if store is None and None in (calendar, drive, mailer):
-        from connectors.local import LocalStore
-
-        store = LocalStore(Path(settings.data_dir))
-    if store is not None:
-        app.extensions["goedgesprek.store"] = store
-    ports = {
-        "calendar": calendar or store.calendar,
-        "drive": drive or store.drive,
-        "mailer": mailer or store.mailer,
-    }
-    app.extensions["goedgesprek.ports"] = ports
-
-    clock = clock or _clock(app, settings)
-    app.extensions["goedgesprek.clock"] = clock
-
-    from addin.identity import LocalIdentity
-    from addin.workspace.verify import LocalSigner
-
-    signer = LocalSigner.open(settings.data_dir)
-    app.extensions["goedgesprek.signer"] = signer
-    app.extensions["goedgesprek.identity"] = app.extensions.get(
-        "goedgesprek.identity"
-    ) or LocalIdentity(signer)
-    app.extensions["goedgesprek.verifier"] = verifier or signer.verifier(
-        service_account_email=str(app.config.get("WORKSPACE_SERVICE_ACCOUNT") or "")
-        or _local_service_account(),
-        audience=app.config.get("WORKSPACE_AUDIENCE") or None,
+    services = build(
+        app.config,
+        calendar=calendar,
+        drive=drive,
+        mailer=mailer,
+        store=store,
+        verifier=verifier,
+        clock=clock,
+        create_keyring=app.testing,
     )
-
-    # Checked now, so an organisation's broken template stops start-up with a clear message.
-    from templates import load_templates
-
-    templates = load_templates(settings.template_dirs)
-    app.extensions["goedgesprek.templates"] = templates
-    app.extensions["goedgesprek.service"] = _service(
-        app, settings, ports=ports, templates=templates, clock=clock, store=store
-    )
+    app.extensions["goedgesprek.services"] = services
+    # Closed when the app is collected or the interpreter exits, or at once by `close_app`.
+    app.extensions["goedgesprek.close"] = weakref.finalize(app, services.close)
+    if services.provider is not None:
+        app.extensions["goedgesprek.provider"] = services.provider
+    if services.store is not None:
+        app.extensions["goedgesprek.store"] = services.store
+    app.extensions["goedgesprek.ports"] = services.ports
+    app.extensions["goedgesprek.clock"] = services.clock
+    app.extensions["goedgesprek.signer"] = services.signer
+    app.extensions["goedgesprek.identity"] = services.identity
+    app.extensions["goedgesprek.verifier"] = services.verifier
+    app.extensions["goedgesprek.templates"] = services.templates
+    app.extensions["goedgesprek.service"] = services.conversations
+    app.extensions["goedgesprek.frameable"] = FRAMEABLE_PREFIXES
 
     _register(app)
     _security(app)
     return app
 
 
-def _local_service_account() -> str:
-    from addin.workspace.verify import LOCAL_SERVICE_ACCOUNT
-
-    return LOCAL_SERVICE_ACCOUNT
-
-
-def _clock(app: Flask, settings: Settings) -> Callable[[], datetime]:
-    from addin.clock import DemoClock, real_now
-
-    if app.config.get("DEMO"):
-        return DemoClock(settings.data_dir)
-    return real_now
-
-
-def _service(
-    app: Flask,
-    settings: Settings,
-    *,
-    ports: dict[str, Any],
-    templates: Any,
-    clock: Callable[[], datetime],
-    store: Any,
-) -> Any:
-    from addin.registry import Registry
-    from addin.service import Conversations, KnownPerson
-    from connectors.keyring import Keyring, KeyringError, default_keyring_path
-
-    url = app.config.get("DATABASE_URL")
-    registry = Registry(str(url)) if url else Registry.in_dir(settings.data_dir)
-    try:
-        keyring = Keyring.from_default(settings.data_dir)
-    except KeyringError:
-        path = default_keyring_path(settings.data_dir)
-        if path.exists() or not (app.config.get("DEMO") or app.testing):
-            raise
-        keyring = Keyring.init(path)
-
-    def directory(email: str) -> KnownPerson | None:
-        if store is None or not hasattr(store, "people"):
-            return None
-        for person in store.people():
-            if person.email == email:
-                return KnownPerson(person.email, person.name, person.tz)
-        return None
-
-    return Conversations(
-        calendar=ports["calendar"],
-        drive=ports["drive"],
-        registry=registry,
-        keyring=keyring,
-        templates=templates,
-        clock=clock,
-        directory=directory,
-        country=settings.country,
-        default_locale=settings.default_locale,
-    )
+def close_app(app: Flask) -> None:
+    """Release the app's resources now (thread pools, database engines, provider sessions)."""
+    close: weakref.finalize[Any, Any] = app.extensions["goedgesprek.close"]
+    close()
 
 
 def _register(app: Flask) -> None:
-    from addin import api, demo, i18n, pane, support
+    from addin import api, i18n, pane, support
     from addin.workspace import endpoints
 
-    for module in (i18n, api, pane, support, endpoints, demo):
+    for module in (i18n, api, pane, support, endpoints):
         module.init_app(app)
 
 
@@ -227,7 +160,7 @@ def _security(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         csp = CSP
-        if request.path.startswith(FRAMEABLE_PREFIXES):
+        if request.path.startswith(app.extensions["goedgesprek.frameable"]):
             csp += f"; frame-ancestors {FRAME_ANCESTORS}"
         else:
             csp += "; frame-ancestors 'self'"

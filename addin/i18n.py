@@ -61,14 +61,8 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 SOURCES: Mapping[str, tuple[str, ...]] = {
     "pane": ("pane/static/*.js", "pane/pages/*.html"),
     "cards": ("workspace/*.py",),
-    "api": ("api.py", "service.py", "errors.py"),
-    "demo": (
-        "demo.py",
-        "pages/demo.html",
-        "pages/demo_clock.html",
-        "pages/cards*.html",
-        "static/demo.js",
-    ),
+    "api": ("api.py", "conversations/*.py", "errors.py"),
+    "demo": ("demo/*.py", "demo/pages/*.html", "demo/static/demo.js"),
     "site": ("support.py", "pages/site_base.html", "pages/support.html", "pages/privacy.html"),
 }
 

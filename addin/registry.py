@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from cadence.model import Locale, Pair, Person
+from cadence.model import Locale, Pair, Person, Series
 from cadence.recurrence import Rule
+from connectors._files import private_dir, private_sqlite
 
 DB_NAME = "server.sqlite3"
 
@@ -80,29 +81,6 @@ alias_table = Table(
 EVENT_COPIES = ("full", "titles")
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesEntry:
-    """One registered series. The employee's calendar holds the master; their drive the dossier."""
-
-    id: str
-    request_id: str
-    pair: Pair
-    rule: Rule
-    duration: int
-    place: str
-    online: bool
-    event_copy: str
-    template: str
-    created: datetime
-    master_event_id: str | None = None
-    ical_uid: str | None = None
-
-    @property
-    def owner(self) -> str:
-        """Whose calendar and drive hold the series: the employee's."""
-        return self.pair.employee.email
-
-
 def _person(row: Any, role: str) -> Person:
     return Person(
         id=row[f"{role}_email"],
@@ -113,10 +91,10 @@ def _person(row: Any, role: str) -> Person:
     )
 
 
-def _entry(row: Any) -> SeriesEntry:
+def _entry(row: Any) -> Series:
     m = row._mapping
     created = m["created"]
-    return SeriesEntry(
+    return Series(
         id=m["id"],
         request_id=m["request_id"],
         pair=Pair(employee=_person(m, "employee"), manager=_person(m, "manager"), tz=m["tz"]),
@@ -146,11 +124,11 @@ class Registry:
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Registry:
-        """The default registry: a SQLite file in the data directory."""
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite:///{Path(data_dir) / DB_NAME}")
+        """The default registry: a SQLite file in the data directory, the user's alone (0600)."""
+        private_dir(Path(data_dir), tighten=True)
+        return cls(f"sqlite:///{private_sqlite(Path(data_dir) / DB_NAME)}")
 
-    def add(self, entry: SeriesEntry) -> SeriesEntry:
+    def add(self, entry: Series) -> Series:
         """Register a series; a second add with the same request id returns the first one."""
         values = {
             "id": entry.id,
@@ -181,13 +159,13 @@ class Registry:
             return first
         return entry
 
-    def get(self, series_id: str) -> SeriesEntry | None:
+    def get(self, series_id: str) -> Series | None:
         """The series with this id, or None."""
         with self._engine.connect() as conn:
             row = conn.execute(select(series_table).where(series_table.c.id == series_id)).first()
         return _entry(row) if row else None
 
-    def by_request(self, request_id: str) -> SeriesEntry | None:
+    def by_request(self, request_id: str) -> Series | None:
         """The series a plan request created, or None."""
         with self._engine.connect() as conn:
             row = conn.execute(
@@ -195,7 +173,7 @@ class Registry:
             ).first()
         return _entry(row) if row else None
 
-    def by_ical_uid(self, ical_uid: str) -> SeriesEntry | None:
+    def by_ical_uid(self, ical_uid: str) -> Series | None:
         """The series whose master event has this iCalUId (shared by both partners' copies)."""
         with self._engine.connect() as conn:
             row = conn.execute(
@@ -203,7 +181,7 @@ class Registry:
             ).first()
         return _entry(row) if row else None
 
-    def for_person(self, email: str) -> list[SeriesEntry]:
+    def for_person(self, email: str) -> list[Series]:
         """Every series the person is a partner in, oldest first."""
         t = series_table
         with self._engine.connect() as conn:
@@ -223,7 +201,7 @@ class Registry:
                 .values(master_event_id=master_event_id, ical_uid=ical_uid)
             )
 
-    def change(self, entry: SeriesEntry, **fields: Any) -> SeriesEntry:
+    def change(self, entry: Series, **fields: Any) -> Series:
         """Change place, duration, online or event_copy; returns the new entry."""
         allowed = {"place", "duration", "online", "event_copy"}
         unknown = set(fields) - allowed

@@ -10,6 +10,8 @@ from cadence.errors import CadenceError, InvalidPreferences
 from cadence.zones import zone
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from cadence.recurrence import Rule
 
 
@@ -76,7 +78,13 @@ MAX_DURATION = 120
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """A planned series of conversations: the pair, the rule, and what the employee chose."""
+    """A planned series of conversations: the pair, the rule, and what the employee chose.
+
+    One type from the planner to the registry: `request_id` is the plan request that created it
+    (a retry finds it again), `event_copy` what the calendar events carry of the agenda ("full" or
+    "titles"), `template` the conversation template; `master_event_id` and `ical_uid` name the
+    master event in the employee's calendar once it exists.
+    """
 
     id: str
     pair: Pair
@@ -84,9 +92,20 @@ class Series:
     duration: int = 60
     place: str = ""
     online: bool = False
+    request_id: str = ""
+    event_copy: str = "full"
+    template: str = "three_themes"
+    created: datetime | None = None
+    master_event_id: str | None = None
+    ical_uid: str | None = None
 
     def __post_init__(self) -> None:
         if not MIN_DURATION <= self.duration <= MAX_DURATION:
             raise InvalidPreferences(
                 f"duration must be {MIN_DURATION}-{MAX_DURATION} minutes, got {self.duration}"
             )
+
+    @property
+    def owner(self) -> str:
+        """Whose calendar and drive hold the series: the employee's."""
+        return self.pair.employee.email

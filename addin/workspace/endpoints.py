@@ -34,7 +34,7 @@ the service maps to its occurrence), falling back to ``calendar.recurringEventId
 through the user's own calendar (the event object carries ids, not titles or times), and the
 add-on never edits the open event's guests or conference data.
 
-Every use case is a call on `addin.service.Conversations`; nothing here decides the domain.
+Every use case is a call on `addin.conversations.Conversations`; nothing here decides the domain.
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 from google.auth import jwt as google_jwt
 
+from addin.conversations import Caller, Changed, Conversations, ServiceError
 from addin.errors import error_message, translate_error
 from addin.i18n import default_locale, gettext, normalise_locale, request_locale
-from addin.service import Caller, Changed, Conversations, ServiceError
 from addin.workspace import cards as c
 from addin.workspace import flows
 from addin.workspace.flows import Form, Ui

@@ -1,7 +1,7 @@
 """The Google Calendar add-on's cards: one pure builder per panel state, from the service's JSON.
 
 `context_card` turns a `Context` (the shape `/api/openapi.json` describes, as
-`addin.service.Conversations` answers it) into the card for its state:
+`addin.conversations.Conversations` answers it) into the card for its state:
 
 - ``not_series``: the plan form (partner, role, the employee's preferences, the event copy);
   `preview_card` shows the planner's proposal with the button that schedules it;
@@ -22,6 +22,7 @@ saw. Nothing here does I/O: `Ui` carries the language, the zone and how to name 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from typing import Any
 from babel.dates import format_date, format_datetime
 
 from addin.i18n import gettext
-from addin.service import turn_message as service_turn_message
+from addin.conversations import turn_message as service_turn_message
 from addin.workspace import cards as c
 
 Json = dict[str, Any]
@@ -442,7 +443,7 @@ def agenda_card(
         sections.append(c.section(theme["title"], widgets or [c.text(ui.t("No items yet."))]))
     sections.append(_add_item_section(ui, agenda, role, params, draft))
     sections.append(_agenda_status_section(ui, agenda, role, names, params))
-    sections.extend(_preparation_sections(ui, ctx))
+    sections.extend(_preparation_sections(ui, ctx, params))
     sections.append(_event_copy_section(ui, ctx, draft))
     sections.append(_checklist_section(ui, ctx))
     sections.append(_series_section(ui, ctx))
@@ -477,7 +478,7 @@ def _item_widget(
 def _add_item_section(
     ui: Ui, agenda: Mapping[str, Any], role: str | None, params: Mapping[str, str], draft: Form
 ) -> Json:
-    themes = [(t["key"], str(t["title"])) for t in agenda["themes"]]
+    themes = [(theme["key"], str(theme["title"])) for theme in agenda["themes"]]
     keys = [key for key, _title in themes]
     label = ui.t("Add to the agenda") if role == "employee" else ui.t("Propose this item")
     return c.section(
@@ -546,8 +547,14 @@ def _agenda_status_section(
     return c.section(ui.t("Agenda"), widgets)
 
 
-def _preparation_sections(ui: Ui, ctx: Mapping[str, Any]) -> list[Json]:
-    """What was agreed last time, the actions still open, and the question bank."""
+def _preparation_sections(
+    ui: Ui, ctx: Mapping[str, Any], params: Mapping[str, str] | None = None
+) -> list[Json]:
+    """What was agreed last time, the actions still open, and the question bank.
+
+    The actions carried over from earlier conversations get a button to mark them done when
+    `params` names the card's document.
+    """
     names = _names(ctx)
     sections: list[Json] = []
     previous = ctx.get("previous")
@@ -558,9 +565,13 @@ def _preparation_sections(ui: Ui, ctx: Mapping[str, Any]) -> list[Json]:
         ]
         header = ui.t("Agreed on %(day)s", day=ui.day(str(previous.get("occurrence", ""))))
         sections.append(c.section(header, widgets, collapsible=True, uncollapsible_widgets=1))
-    actions = ctx.get("open_actions") or []
+    carried = (ctx.get("agenda") or {}).get("actions")
+    actions = carried if carried is not None else ctx.get("open_actions") or []
+    toggles = params if carried is not None else None
     if actions:
-        widgets = [_action_widget(ui, a, names, None) for a in actions]
+        widgets = [
+            _action_widget(ui, a, names, toggles, op="agenda.set_action_status") for a in actions
+        ]
         sections.append(
             c.section(ui.t("Open actions"), widgets, collapsible=True, uncollapsible_widgets=1)
         )
@@ -668,7 +679,7 @@ def record_card(
     if unsaved:
         sections.append(unsaved_section(ui, ctx, unsaved))
     sections.append(_turn_section(ui, ctx))
-    themes = {t["key"]: str(t["title"]) for t in agenda["themes"]}
+    themes = {theme["key"]: str(theme["title"]) for theme in agenda["themes"]}
     summary_widgets: list[Json] = []
     for item in agenda["items"]:
         summary_widgets.extend(_summary_widgets(ui, item, themes, summaries.get(item["id"]), draft))
@@ -688,7 +699,7 @@ def record_card(
             ui, ctx, record=record, role=role, names=names, params=params, draft=draft, save=save
         )
     )
-    sections.extend(_preparation_sections(ui, ctx))
+    sections.extend(_preparation_sections(ui, ctx, params))
     return c.card(_subject(ctx), sections, subtitle=_occurrence_line(ui, ctx), name="record")
 
 
@@ -852,7 +863,12 @@ def _actions_section(
 
 
 def _action_widget(
-    ui: Ui, action: Mapping[str, Any], names: Mapping[str, str], params: Mapping[str, str] | None
+    ui: Ui,
+    action: Mapping[str, Any],
+    names: Mapping[str, str],
+    params: Mapping[str, str] | None,
+    *,
+    op: str = "record.set_status",
 ) -> Json:
     owner = names.get(str(action.get("owner")), str(action.get("owner", "")))
     due = action.get("due")
@@ -861,7 +877,7 @@ def _action_widget(
     toggle = None
     if params is not None:
         new = "open" if status == "done" else "done"
-        ops = [{"op": "record.set_status", "action": str(action["id"]), "status": new}]
+        ops = [{"op": op, "action": str(action["id"]), "status": new}]
         label = ui.t("Reopen") if status == "done" else ui.t("Mark done")
         toggle = c.button(label, ui.act("ops", **params, ops=_ops_text(ops)))
     return c.decorated_text(
@@ -884,7 +900,7 @@ def final_card(ui: Ui, ctx: Mapping[str, Any]) -> Json:
     names = _names(ctx)
     params = target(ctx)
     summaries = {s["item_id"]: s for s in record.get("summaries") or []}
-    themes = {t["key"]: str(t["title"]) for t in agenda["themes"]}
+    themes = {theme["key"]: str(theme["title"]) for theme in agenda["themes"]}
     sections = [_turn_section(ui, ctx)]
     items = []
     for item in agenda["items"]:
@@ -987,8 +1003,10 @@ def describe_op(ui: Ui, ctx: Mapping[str, Any], op: Mapping[str, Any]) -> str:
         return ui.t("Decline: %(text)s", text=agreement)
     if name == "record.remove_agreement":
         return ui.t("Remove agreement: %(text)s", text=agreement)
-    if name == "record.set_status":
-        action = actions.get(str(op.get("action", "")), str(op.get("action", "")))
+    if name in ("record.set_status", "agenda.set_action_status"):
+        carried = {a["id"]: str(a.get("description", "")) for a in agenda.get("actions") or []}
+        known = carried if name.startswith("agenda.") else actions
+        action = known.get(str(op.get("action", "")), str(op.get("action", "")))
         status = _status_label(ui, str(op.get("status", "")))
         return ui.t("Action %(text)s: %(status)s", text=action, status=status)
     return ui.t("Change %(op)s", op=name)
@@ -1061,6 +1079,19 @@ def form_ops(form: Form, parameters: Mapping[str, str]) -> Ops:
         typed = [k.split("_", 1)[1] for k in form.values if k.startswith(prefixes)]
         return record_ops(form, summarised, list(dict.fromkeys([*summarised, *typed])))
     return []
+
+
+def change_id(user: str, parameters: Mapping[str, str], ops: Ops) -> str:
+    """The id of the change a card's button sends: the same on every resend of that change.
+
+    A card shows one version of the document (the etag in its parameters). Pressing the same
+    button on it again, with the same inputs, or Google delivering one press twice, is the same
+    change and gets the same id, so a save whose answer was lost is not applied twice. Another
+    person, button, text or version is another change.
+    """
+    where = [parameters.get(k, "") for k in ("series", "occ", "etag")]
+    data = json.dumps([user, *where, ops], sort_keys=True, ensure_ascii=False)
+    return "card-" + hashlib.sha256(data.encode()).hexdigest()[:40]
 
 
 # -- helpers -------------------------------------------------------------------------------------

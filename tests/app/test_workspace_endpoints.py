@@ -465,7 +465,7 @@ def test_every_flow_through_the_endpoints(app: Flask, clock: ManualClock, lang: 
 
 
 def _caller(email: str, lang: str) -> Any:
-    from addin.service import Caller
+    from addin.conversations import Caller
 
     return Caller(email, email.split("@", maxsplit=1)[0].title(), lang)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from addin.registry import Registry, SeriesEntry
-from cadence.model import Locale, Pair, Person
+from addin.registry import Registry
+from cadence.model import Locale, Pair, Person, Series
 from cadence.recurrence import NthWeekday, Rule, Weekday
 
 ADA = Person("ada@example.org", "Ada", "ada@example.org", "Europe/Amsterdam", Locale.NL)
@@ -20,8 +20,8 @@ RULE = Rule.build(
 )
 
 
-def _entry(series_id: str = "s1", request_id: str = "req-1") -> SeriesEntry:
-    return SeriesEntry(
+def _entry(series_id: str = "s1", request_id: str = "req-1") -> Series:
+    return Series(
         id=series_id,
         request_id=request_id,
         pair=Pair(employee=ADA, manager=GRACE),

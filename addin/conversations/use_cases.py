@@ -7,8 +7,7 @@ JSON-ready dicts in the shapes `/api/openapi.json` describes.
 Where things live:
 
 - the series registry (server database): pair, rule, place, the master event's id and iCalUId;
-- each occurrence's document (agenda + record), sealed, in the employee's drive, in the series'
-  folder, named ``occ-<original start, UTC>.json``; its drive etag guards concurrent saves;
+- each occurrence's document (agenda + record), sealed, in the employee's drive (see `document`);
 - the calendar events carry our series id in a property, so an opened event maps back to its series
   even before the registry has seen that partner's copy.
 """
@@ -16,27 +15,46 @@ Where things live:
 from __future__ import annotations
 
 import base64
-import json
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
-from addin.splice import MARKER_END, MARKER_START, splice
-from cadence.conversation import (
-    ActionStatus,
-    Actor,
-    Agenda,
-    AgendaState,
-    AgreementState,
-    Record,
-    carry_over,
+from addin.conversations.document import Doc, doc_name, occ_key, parse_occ_key
+from addin.conversations.errors import (
+    Changed,
+    Forbidden,
+    Invalid,
+    Missing,
+    PreconditionRequired,
+    _,
 )
+from addin.conversations.parsing import MAX_OPS, apply_op, body_text, parse_preferences
+from addin.conversations.people import Caller, KnownPerson
+from addin.conversations.shapes import (
+    action_out,
+    agenda_out,
+    agreement_out,
+    copy_html,
+    copy_out,
+    empty_context,
+    event_out,
+    partner_out,
+    proposal_out,
+    record_out,
+    series_out,
+    subject,
+    turn_out,
+    user_out,
+)
+from addin.registry import Registry
+from addin.splice import splice
+from cadence.conversation import Actor, Agenda, AgendaState, Record, carry_over
 from cadence.errors import CadenceError
-from cadence.model import Locale, Pair, Person, Role
+from cadence.model import Locale, Pair, Person, Role, Series
 from cadence.planning import Availability, Interval, Preferences, Proposal, WorkingHours, plan
 from cadence.recurrence import Rule, Weekday
 from cadence.zones import zone
@@ -46,138 +64,12 @@ from connectors.models import Attendee, Event, EventPatch, NewEvent
 from connectors.ports import Calendar, Drive
 from connectors.sealed import SealedDrive
 from templates import TemplateSet
-from templates.render import agenda_html, agenda_text, record_html, record_markdown
+from templates.render import record_html, record_markdown
 
 SERIES_PROPERTY = "goedgesprek.series"
 """The event property that names our series id (Graph extended property, Google shared property)."""
 
-DOC_SCHEMA = "goedgesprek.occurrence/1"
 HORIZON = timedelta(days=400)
-MAX_OPS = 100
-
-T = TypeVar("T")
-
-
-def _(msgid: str) -> str:
-    """Marks an ``api`` message for extraction; the API translates it for the caller."""
-    return msgid
-
-
-# -- errors ---------------------------------------------------------------------------------------
-
-
-class ServiceError(Exception):
-    """A refusal the API turns into a status and a translated message.
-
-    `msgid` is the English message (a gettext msgid in the ``api`` domain), `params` fill its
-    ``%(name)s`` placeholders; `detail` is the domain error behind it, translated after it.
-    """
-
-    status = 400
-    code = "invalid"
-
-    def __init__(self, msgid: str, *, detail: BaseException | None = None, **params: Any) -> None:
-        super().__init__(msgid % params if params else msgid)
-        self.msgid = msgid
-        self.params = params
-        self.detail = detail
-        self.extra: dict[str, Any] = {}
-
-
-class Invalid(ServiceError):
-    """The request cannot be done as asked (400)."""
-
-
-class Forbidden(ServiceError):
-    """The caller may not do this (403)."""
-
-    status = 403
-    code = "forbidden"
-
-
-class Missing(ServiceError):
-    """The thing asked for does not exist (404)."""
-
-    status = 404
-    code = "not_found"
-
-
-class Changed(ServiceError):
-    """The other partner saved meanwhile (409); `extra` carries the current state."""
-
-    status = 409
-    code = "conflict"
-
-
-class PreconditionRequired(ServiceError):
-    """A save without If-Match over an existing document (428)."""
-
-    status = 428
-    code = "precondition_required"
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-
-
-def occ_key(original_start: datetime) -> str:
-    """The occurrence key: its original start in UTC, compact (``20261201T083000Z``)."""
-    return original_start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def parse_occ_key(key: str) -> datetime:
-    """The instant an occurrence key names; `Invalid` for anything else."""
-    try:
-        return datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        raise Invalid(_("%(key)s is not an occurrence key."), key=key[:40]) from None
-
-
-def doc_name(key: str) -> str:
-    """The drive file of an occurrence's document."""
-    return f"occ-{key}.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """The verified user (from the token) in the language they asked for."""
-
-    email: str
-    name: str
-    locale: str = "nl"
-
-
-@dataclass(frozen=True, slots=True)
-class Doc:
-    """An occurrence's document as read: agenda, record (None before the meeting), drive etag."""
-
-    agenda: Agenda
-    record: Record | None
-    etag: str | None
-
-    def to_bytes(self) -> bytes:
-        data = {
-            "schema": DOC_SCHEMA,
-            "agenda": self.agenda.to_dict(),
-            "record": self.record.to_dict() if self.record else None,
-        }
-        return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
-
-    @classmethod
-    def from_bytes(cls, content: bytes, etag: str) -> Doc:
-        data = json.loads(content)
-        if data.get("schema") != DOC_SCHEMA:
-            raise CadenceError(f"unknown document schema {data.get('schema')!r}")
-        record = Record.from_dict(data["record"]) if data.get("record") else None
-        return cls(Agenda.from_dict(data["agenda"]), record, etag)
-
-
-@dataclass(frozen=True, slots=True)
-class KnownPerson:
-    """A directory entry: the name and time zone of an address."""
-
-    email: str
-    name: str
-    tz: str
 
 
 # -- the service -----------------------------------------------------------------------------------
@@ -197,7 +89,7 @@ class Conversations:
         *,
         calendar: Callable[[str], Calendar],
         drive: Callable[[str], Drive],
-        registry: Any,
+        registry: Registry,
         keyring: Keyring,
         templates: TemplateSet,
         clock: Callable[[], datetime],
@@ -233,7 +125,7 @@ class Conversations:
             raise Invalid(_("Open an appointment first: the request names no event."))
         known = self.registry.alias_of(caller.email, event_id)
         entry = self.registry.get(known[0]) if known else None
-        if entry is None:
+        if entry is None or known is None:
             event = self._get_event(caller.email, event_id)
             entry = self._series_of(caller.email, event)
             if entry is None:
@@ -255,11 +147,11 @@ class Conversations:
         """The planner's proposal for the caller and their partner (nothing is created)."""
         pair, prefs = self._plan_request(caller, body)
         proposal = self._propose(pair, prefs, caller.locale)
-        return _proposal_out(proposal, pair, caller.locale)
+        return proposal_out(proposal, pair, caller.locale)
 
     def create_series(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
         """Plan the series in the employee's calendar (the manager invited); idempotent."""
-        request_id = _text(body, "request_id", 64)
+        request_id = body_text(body, "request_id", 64)
         if not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", request_id):
             raise Invalid(_("request_id must be 8 to 64 letters, digits, '-' or '_'."))
         existing = self.registry.by_request(request_id)
@@ -269,10 +161,8 @@ class Conversations:
             if event_copy not in ("full", "titles"):
                 raise Invalid(_("event_copy must be full or titles."))
             proposal = self._propose(pair, prefs, caller.locale)
-            from addin.registry import SeriesEntry
-
             existing = self.registry.add(
-                SeriesEntry(
+                Series(
                     id=uuid.uuid4().hex,
                     request_id=request_id,
                     pair=pair,
@@ -291,7 +181,7 @@ class Conversations:
         master = self._ensure_master(entry, caller.locale)
         first = self._first_upcoming(entry, master)
         return {
-            "series": _series_out(entry, caller.locale),
+            "series": series_out(entry, caller.locale),
             "first_event": first.id,
             "context": self._series_context(caller, self._reload(entry), first, None),
         }
@@ -313,7 +203,7 @@ class Conversations:
                 _("Only the employee chooses the place and length of the conversations.")
             )
         if "place" in body:
-            fields["place"] = _text(body, "place", 200, required=False)
+            fields["place"] = body_text(body, "place", 200, required=False)
         if "duration" in body:
             duration = body["duration"]
             if not isinstance(duration, int) or isinstance(duration, bool):
@@ -341,7 +231,7 @@ class Conversations:
                 ),
                 if_match=master.etag,
             )
-        return {"series": _series_out(entry, caller.locale)}
+        return {"series": series_out(entry, caller.locale)}
 
     def apply(
         self,
@@ -378,7 +268,7 @@ class Conversations:
             if not isinstance(op, Mapping):
                 raise Invalid(_("Change %(n)s is not an object."), n=n + 1)
             try:
-                agenda, record = _apply_op(op, agenda, record, actor, now)
+                agenda, record = apply_op(op, agenda, record, actor, now)
             except CadenceError as exc:
                 raise Invalid(
                     _("Change %(n)s (%(op)s) was refused."), detail=exc, n=n + 1, op=op.get("op")
@@ -422,7 +312,7 @@ class Conversations:
         self._require_partner(entry, caller.email)
         occurrence = self._occurrence(entry, key)
         doc, _previous = self._docs_around(entry, occurrence)
-        return _copy_out(entry, doc.agenda, caller.locale)
+        return copy_out(entry, doc.agenda, caller.locale)
 
     # -- context pieces -----------------------------------------------------------------------
 
@@ -435,7 +325,7 @@ class Conversations:
             known = self._directory(partner.email)
             partner = Attendee(partner.email, known.name if known else partner.email)
         return {
-            **_empty_context(caller, event, "not_series"),
+            **empty_context(caller, event, "not_series"),
             "partner": {"email": partner.email, "name": partner.name} if partner else None,
             "turn": {
                 "who": [],
@@ -448,14 +338,14 @@ class Conversations:
     def _series_context(
         self,
         caller: Caller,
-        entry: Any,
+        entry: Series,
         event: Event,
         prefetched: tuple[datetime, tuple[Doc, Doc | None]] | None,
     ) -> dict[str, Any]:
         role = self._role(entry, caller.email)
         if role is None:
             return {
-                **_empty_context(caller, event, "not_partner"),
+                **empty_context(caller, event, "not_partner"),
                 "turn": {"who": [], "what": "done", "message_id": "not_partner", "params": {}},
             }
         now = self._clock()
@@ -480,10 +370,10 @@ class Conversations:
         checklist = self._templates.checklist(locale=caller.locale)
         open_actions = previous.record.open_actions if previous and previous.record else ()
         return {
-            "user": _user_out(caller, role),
-            "event": _event_out(event),
+            "user": user_out(caller, role),
+            "event": event_out(event),
             "state": "ended" if ended else "upcoming",
-            "series": _series_out(entry, caller.locale),
+            "series": series_out(entry, caller.locale),
             "occurrence": {
                 "key": occ_key(occurrence),
                 "start": start.astimezone(tz).isoformat(),
@@ -491,21 +381,21 @@ class Conversations:
                 "number": number,
             },
             "next_dates": [o.astimezone(tz).isoformat() for o in upcoming],
-            "partner": _partner_out(entry, role),
+            "partner": partner_out(entry, role),
             "etag": doc.etag,
-            "agenda": _agenda_out(doc.agenda),
-            "record": _record_out(doc.record) if doc.record else None,
+            "agenda": agenda_out(doc.agenda),
+            "record": record_out(doc.record) if doc.record else None,
             "previous": (
                 {
                     "occurrence": previous.agenda.occurrence.astimezone(tz).isoformat(),
-                    "agreements": [_agreement_out(a) for a in previous.record.agreements],
+                    "agreements": [agreement_out(a) for a in previous.record.agreements],
                     "final": previous.record.is_final,
                 }
                 if previous and previous.record
                 else None
             ),
-            "open_actions": [_action_out(a) for a in open_actions],
-            "turn": _turn(entry, doc, ended),
+            "open_actions": [action_out(a) for a in open_actions],
+            "turn": turn_out(entry, doc, ended),
             "preparation": {
                 "questions": [
                     {"key": q.key, "text": q.text, "group": g.title}
@@ -522,27 +412,27 @@ class Conversations:
 
     # -- series ------------------------------------------------------------------------------
 
-    def _entry(self, series_id: str) -> Any:
+    def _entry(self, series_id: str) -> Series:
         entry = self.registry.get(series_id) if len(series_id) <= 64 else None
         if entry is None:
             raise Missing(_("There is no such series: it may have been removed."))
         return entry
 
-    def _reload(self, entry: Any) -> Any:
+    def _reload(self, entry: Series) -> Series:
         return self.registry.get(entry.id) or entry
 
     @staticmethod
-    def _role(entry: Any, email: str) -> Role | None:
+    def _role(entry: Series, email: str) -> Role | None:
         role: Role | None = entry.pair.role_of(email)
         return role
 
-    def _require_partner(self, entry: Any, email: str) -> Role:
+    def _require_partner(self, entry: Series, email: str) -> Role:
         role = self._role(entry, email)
         if role is None:
             raise Forbidden(_("Only the employee and the manager of this series can see it."))
         return role
 
-    def _series_of(self, email: str, event: Event) -> Any:
+    def _series_of(self, email: str, event: Event) -> Series | None:
         """The series an event belongs to: its property, or its master's iCalUId."""
         series_id = event.properties.get(SERIES_PROPERTY)
         if series_id is None and event.series_id:
@@ -557,17 +447,17 @@ class Conversations:
             return self.registry.get(series_id)
         return self.registry.by_ical_uid(event.ical_uid) if event.ical_uid else None
 
-    def _ensure_master(self, entry: Any, locale: str) -> Event:
+    def _ensure_master(self, entry: Series, locale: str) -> Event:
         """Create the series' master event once (the request id makes a retry find it)."""
         calendar = self._calendar(entry.owner)
         employee, manager = entry.pair.employee, entry.pair.manager
         first = _first(entry.rule)
         template = self._templates.agenda(entry.template, locale)
         agenda = Agenda(entry.id, first, template.as_themes())
-        copy = _copy_html(entry, agenda, locale)
+        copy = copy_html(entry, agenda, locale)
         master = calendar.create_event(
             NewEvent(
-                subject=_subject(entry, locale),
+                subject=subject(entry, locale),
                 start=first,
                 end=first + timedelta(minutes=entry.duration),
                 tz=entry.pair.tz,
@@ -586,14 +476,14 @@ class Conversations:
         self.registry.remember(employee.email, [master.id], entry.id)
         return master
 
-    def _first_upcoming(self, entry: Any, master: Event) -> Event:
+    def _first_upcoming(self, entry: Series, master: Event) -> Event:
         now = self._clock()
         calendar = self._calendar(entry.owner)
         found = calendar.instances(master.id, now, now + HORIZON)
         return found[0] if found else master
 
     def _plan_request(self, caller: Caller, body: Mapping[str, Any]) -> tuple[Pair, Preferences]:
-        partner_email = _text(body, "partner", 320).lower()
+        partner_email = body_text(body, "partner", 320).lower()
         if "@" not in partner_email:
             raise Invalid(_("Name your partner by email address."))
         if partner_email == caller.email:
@@ -604,7 +494,7 @@ class Conversations:
         me = self._person(caller.email, caller.name, caller.locale)
         other = self._person(partner_email, str(body.get("partner_name") or ""), caller.locale)
         employee, manager = (me, other) if role == "employee" else (other, me)
-        prefs = _preferences(body.get("preferences"))
+        prefs = parse_preferences(body.get("preferences"))
         return Pair(employee=employee, manager=manager, tz=employee.tz), prefs
 
     def _person(self, email: str, name: str, locale: str) -> Person:
@@ -642,7 +532,7 @@ class Conversations:
 
     # -- occurrences and documents -----------------------------------------------------------
 
-    def _occurrence(self, entry: Any, key: str) -> datetime:
+    def _occurrence(self, entry: Series, key: str) -> datetime:
         instant = parse_occ_key(key)
         local = instant.astimezone(zone(entry.pair.tz))
         found = entry.rule.occurrences(local - timedelta(minutes=1), local + timedelta(minutes=1))
@@ -651,7 +541,7 @@ class Conversations:
         occurrence: datetime = found[0]
         return occurrence
 
-    def _occurrence_of(self, entry: Any, event: Event, now: datetime) -> datetime:
+    def _occurrence_of(self, entry: Series, event: Event, now: datetime) -> datetime:
         """The rule's occurrence an event stands for; the master stands for the next one."""
         tz = zone(entry.pair.tz)
         if event.series_id and event.original_start is not None:
@@ -669,7 +559,7 @@ class Conversations:
         best: datetime = min(window, key=lambda o: abs(o - original))
         return best
 
-    def _docs_around(self, entry: Any, occurrence: datetime) -> tuple[Doc, Doc | None]:
+    def _docs_around(self, entry: Series, occurrence: datetime) -> tuple[Doc, Doc | None]:
         """This occurrence's document (made from the previous one when new) and the previous."""
         before = _previous_occurrence(entry.rule, occurrence)
         if before is None:
@@ -684,7 +574,7 @@ class Conversations:
             return current, previous
         return self._new_doc(entry, occurrence, previous), previous
 
-    def _read_doc(self, entry: Any, occurrence: datetime) -> Doc | None:
+    def _read_doc(self, entry: Series, occurrence: datetime) -> Doc | None:
         try:
             file = self._sealed_drive(entry).get(entry.id, doc_name(occ_key(occurrence)))
         except NotFound:
@@ -698,7 +588,7 @@ class Conversations:
                 when=occ_key(occurrence),
             ) from exc
 
-    def _new_doc(self, entry: Any, occurrence: datetime, previous: Doc | None) -> Doc:
+    def _new_doc(self, entry: Series, occurrence: datetime, previous: Doc | None) -> Doc:
         template = self._templates.agenda(entry.template, entry.pair.employee.locale)
         if previous is not None:
             agenda = carry_over(
@@ -712,7 +602,7 @@ class Conversations:
             agenda = Agenda(entry.id, occurrence, template.as_themes())
         return Doc(agenda, None, None)
 
-    def _sealed_drive(self, entry: Any) -> SealedDrive:
+    def _sealed_drive(self, entry: Series) -> SealedDrive:
         sealed = self._sealed.get(entry.owner)
         if sealed is None:
             sealed = SealedDrive(self._drive(entry.owner), self._keyring)
@@ -728,7 +618,7 @@ class Conversations:
             ) from None
 
     def _event_or_occurrence(
-        self, caller: Caller, entry: Any, event_id: str, occurrence: datetime
+        self, caller: Caller, entry: Series, event_id: str, occurrence: datetime
     ) -> Event:
         if event_id:
             try:
@@ -747,7 +637,7 @@ class Conversations:
             _("This appointment is not in your calendar any more: it may have been deleted.")
         )
 
-    def _write_event_copy(self, entry: Any, occurrence: datetime, agenda: Agenda) -> None:
+    def _write_event_copy(self, entry: Series, occurrence: datetime, agenda: Agenda) -> None:
         """Put the agreed agenda in the occurrence's body and attach it (server-side calendars)."""
         if not entry.master_event_id:
             return
@@ -760,7 +650,7 @@ class Conversations:
         if not found:
             return
         event = found[0]
-        copy = _copy_out(entry, agenda, entry.pair.employee.locale)
+        copy = copy_out(entry, agenda, entry.pair.employee.locale)
         for attempt in range(COPY_ATTEMPTS):
             # The splice replaces only our block, so an edit made meanwhile (the other
             # partner's, or the calendar's own) is read again and kept, not overwritten.
@@ -786,7 +676,7 @@ class Conversations:
     def _conflict(
         self,
         caller: Caller,
-        entry: Any,
+        entry: Series,
         event_id: str,
         occurrence: datetime,
         body: Mapping[str, Any],
@@ -806,173 +696,6 @@ class Conversations:
             return tuple(call() for call in calls)
         futures = [self._pool.submit(call) for call in calls]
         return tuple(f.result() for f in futures)
-
-
-# -- ops ------------------------------------------------------------------------------------------
-
-
-def _apply_op(
-    op: Mapping[str, Any], agenda: Agenda, record: Record | None, by: Actor, now: datetime
-) -> tuple[Agenda, Record | None]:
-    name = op.get("op")
-    if not isinstance(name, str):
-        raise CadenceError("each change needs an 'op'")
-    if name.startswith("agenda."):
-        return _agenda_op(name[7:], op, agenda, by, now), record
-    if name.startswith("record."):
-        current = record if record is not None else Record.for_agenda(agenda)
-        return agenda, _record_op(name[7:], op, current, by, now)
-    raise CadenceError(f"unknown op {name!r}")
-
-
-def _agenda_op(
-    name: str, op: Mapping[str, Any], agenda: Agenda, by: Actor, now: datetime
-) -> Agenda:
-    if name == "add_item":
-        return agenda.add_item(
-            theme=_s(op, "theme"), title=_s(op, "title"), notes=_s(op, "notes", ""), by=by, now=now
-        )
-    if name == "edit_item":
-        return agenda.edit_item(
-            _s(op, "item"),
-            by=by,
-            now=now,
-            title=_opt(op, "title"),
-            notes=_opt(op, "notes"),
-            theme=_opt(op, "theme"),
-        )
-    if name == "remove_item":
-        return agenda.remove_item(_s(op, "item"), by=by, now=now)
-    if name == "move_item":
-        index = op.get("index")
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise CadenceError("index must be a whole number")
-        return agenda.move_item(_s(op, "item"), index, by=by, now=now)
-    if name == "share":
-        return agenda.share(by=by, now=now)
-    if name == "agree":
-        return agenda.agree(by=by, now=now)
-    raise CadenceError(f"unknown op 'agenda.{name}'")
-
-
-def _record_op(
-    name: str, op: Mapping[str, Any], record: Record, by: Actor, now: datetime
-) -> Record:
-    if name == "summarise":
-        finished = op.get("finished", False)
-        if not isinstance(finished, bool):
-            raise CadenceError("finished must be true or false")
-        return record.summarise(
-            _s(op, "item"), _s(op, "text", ""), finished=finished, by=by, now=now
-        )
-    if name == "add_agreement":
-        return record.add_agreement(_s(op, "text"), by=by, now=now, item_id=_s(op, "item", ""))
-    if name == "edit_agreement":
-        return record.edit_agreement(_s(op, "agreement"), _s(op, "text"), by=by, now=now)
-    if name == "remove_agreement":
-        return record.remove_agreement(_s(op, "agreement"), by=by, now=now)
-    if name == "propose":
-        target = _s(op, "agreement")
-        if target != "*":
-            return record.propose(target, by=by, now=now)
-        for agreement in record.agreements:
-            if agreement.state is AgreementState.DRAFT:
-                record = record.propose(agreement.id, by=by, now=now)
-        return record
-    if name == "accept":
-        target = _s(op, "agreement")
-        if target == "*":
-            return record.accept_all(by=by, now=now)
-        return record.accept(target, by=by, now=now)
-    if name == "decline":
-        return record.decline(_s(op, "agreement"), by=by, now=now, reason=_s(op, "reason", ""))
-    if name == "add_action":
-        return record.add_action(
-            _s(op, "description"),
-            owner=Role(_s(op, "owner")),
-            by=by,
-            now=now,
-            due=_due(op.get("due")),
-            item_id=_s(op, "item", ""),
-        )
-    if name == "edit_action":
-        kwargs: dict[str, Any] = {}
-        if "description" in op:
-            kwargs["description"] = _s(op, "description")
-        if "owner" in op:
-            kwargs["owner"] = Role(_s(op, "owner"))
-        if "due" in op:
-            kwargs["due"] = _due(op.get("due"))
-        return record.edit_action(_s(op, "action"), by=by, now=now, **kwargs)
-    if name == "set_status":
-        return record.set_status(_s(op, "action"), ActionStatus(_s(op, "status")), by=by, now=now)
-    raise CadenceError(f"unknown op 'record.{name}'")
-
-
-def _s(op: Mapping[str, Any], key: str, default: str | None = None) -> str:
-    value = op.get(key, default)
-    if value is None:
-        raise CadenceError(f"{key!r} is missing")
-    if not isinstance(value, str):
-        raise CadenceError(f"{key!r} must be text")
-    return value
-
-
-def _opt(op: Mapping[str, Any], key: str) -> str | None:
-    return _s(op, key) if key in op and op[key] is not None else None
-
-
-def _due(value: Any) -> date | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise CadenceError("due must be a date like 2027-01-31")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CadenceError(f"due must be a date like 2027-01-31, got {value[:20]!r}") from None
-
-
-# -- shapes ---------------------------------------------------------------------------------------
-
-
-def _text(body: Mapping[str, Any], key: str, limit: int, *, required: bool = True) -> str:
-    value = body.get(key)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise Invalid(_("%(field)s is missing."), field=key)
-    if len(value) > limit:
-        raise Invalid(_("%(field)s is longer than %(limit)s characters."), field=key, limit=limit)
-    return value.strip()
-
-
-def _preferences(data: Any) -> Preferences:
-    if not isinstance(data, Mapping):
-        raise Invalid(_("Send the employee's preferences as an object 'preferences'."))
-    try:
-        days = data.get("weekdays") or ["TU", "WE", "TH"]
-        every = data.get("every", 3)
-        duration = data.get("duration", 60)
-        if not isinstance(every, int) or not isinstance(duration, int):
-            raise ValueError("every and duration must be whole numbers")
-        return Preferences(
-            weekdays=frozenset(Weekday[str(d)] for d in days),
-            earliest=time.fromisoformat(str(data.get("earliest") or "09:00")),
-            latest=time.fromisoformat(str(data.get("latest") or "17:00")),
-            duration=duration,
-            place=str(data.get("place") or "")[:200],
-            online=bool(data.get("online", False)),
-            interval=every,
-        )
-    except KeyError as exc:
-        raise Invalid(
-            _("Unknown weekday %(day)s: use MO, TU, WE, TH or FR."), day=str(exc)
-        ) from exc
-    except (ValueError, TypeError) as exc:
-        raise Invalid(_("The preferences could not be read."), detail=exc) from exc
-    except CadenceError as exc:
-        raise Invalid(_("The preferences could not be used."), detail=exc) from exc
 
 
 def _first(rule: Rule) -> datetime:
@@ -995,7 +718,7 @@ COPY_ATTEMPTS = 3
 """How often the agenda copy is spliced into an event that keeps changing under it."""
 
 
-def _guess_occurrence(entry: Any, event_id: str) -> datetime | None:
+def _guess_occurrence(entry: Series, event_id: str) -> datetime | None:
     """The occurrence an event id most likely stands for, for a speculative read (or None)."""
     stamp = event_id.rpartition("_")[2]
     try:
@@ -1009,238 +732,3 @@ def _guess_occurrence(entry: Any, event_id: str) -> datetime | None:
 
 def _ids_of(event: Event) -> list[str]:
     return [event.id] + ([event.series_id] if event.series_id else [])
-
-
-def _subject(entry: Any, locale: str) -> str:
-    from addin.i18n import gettext
-
-    return str(
-        gettext(
-            locale,
-            "api",
-            "Good conversation: %(employee)s & %(manager)s",
-            employee=entry.pair.employee.name,
-            manager=entry.pair.manager.name,
-        )
-    )
-
-
-def _copy_html(entry: Any, agenda: Agenda, locale: str) -> str:
-    return agenda_html(agenda, locale, titles_only=entry.event_copy == "titles", tz=entry.pair.tz)
-
-
-def _copy_out(entry: Any, agenda: Agenda, locale: str) -> dict[str, Any]:
-    titles = entry.event_copy == "titles"
-    html = _copy_html(entry, agenda, locale)
-    document = agenda_html(agenda, locale, document=True, titles_only=titles, tz=entry.pair.tz)
-    day = agenda.occurrence.astimezone(zone(entry.pair.tz)).date().isoformat()
-    return {
-        "copy": entry.event_copy,
-        "html": html,
-        "text": agenda_text(agenda, locale, titles_only=titles, tz=entry.pair.tz),
-        "markers": {"start": MARKER_START, "end": MARKER_END},
-        "attachment": {
-            "name": f"agenda-{day}.html",
-            "content_type": "text/html",
-            "base64": base64.b64encode(document.encode()).decode("ascii"),
-        },
-    }
-
-
-def _user_out(caller: Caller, role: Role | None) -> dict[str, Any]:
-    return {"email": caller.email, "name": caller.name, "role": role.value if role else None}
-
-
-def _event_out(event: Event) -> dict[str, Any]:
-    tz = zone(event.tz) if event.tz else UTC
-    return {
-        "id": event.id,
-        "subject": event.subject,
-        "start": event.start.astimezone(tz).isoformat(),
-        "end": event.end.astimezone(tz).isoformat(),
-        "organizer": event.organizer,
-        "attendees": [{"email": a.email, "name": a.name} for a in event.attendees],
-    }
-
-
-def _empty_context(caller: Caller, event: Event, state: str) -> dict[str, Any]:
-    return {
-        "user": _user_out(caller, None),
-        "event": _event_out(event),
-        "state": state,
-        "series": None,
-        "occurrence": None,
-        "next_dates": [],
-        "partner": None,
-        "etag": None,
-        "agenda": None,
-        "record": None,
-        "previous": None,
-        "open_actions": [],
-        "preparation": {"questions": [], "checklist": []},
-    }
-
-
-def _series_out(entry: Any, locale: str) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "employee": {"email": entry.pair.employee.email, "name": entry.pair.employee.name},
-        "manager": {"email": entry.pair.manager.email, "name": entry.pair.manager.name},
-        "tz": entry.pair.tz,
-        "description": entry.rule.describe(locale),
-        "duration": entry.duration,
-        "place": entry.place,
-        "online": entry.online,
-        "event_copy": entry.event_copy,
-        "template": entry.template,
-    }
-
-
-def _partner_out(entry: Any, role: Role) -> dict[str, str]:
-    other = entry.pair.manager if role is Role.EMPLOYEE else entry.pair.employee
-    return {"email": other.email, "name": other.name}
-
-
-def _agenda_out(agenda: Agenda) -> dict[str, Any]:
-    return {
-        "state": agenda.state.value,
-        "agreed_by": sorted(r.value for r in agenda.agreed_by),
-        "themes": [{"key": t.key, "title": t.title} for t in agenda.themes],
-        "items": [
-            {
-                "id": i.id,
-                "theme": i.theme,
-                "title": i.title,
-                "notes": i.notes,
-                "owner": i.owner.value,
-                "proposed_by": i.proposed_by.value,
-                "carried_from": (
-                    {
-                        "occurrence": i.carried_from.occurrence.isoformat(),
-                        "origin": i.carried_from.origin.value,
-                        "id": i.carried_from.ref,
-                    }
-                    if i.carried_from
-                    else None
-                ),
-            }
-            for i in agenda.items
-        ],
-    }
-
-
-def _agreement_out(a: Any) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "text": a.text,
-        "item_id": a.item_id,
-        "state": a.state.value,
-        "accepted_by": sorted(r.value for r in a.accepted_by),
-        "waiting_for": [r.value for r in a.waiting_for],
-    }
-
-
-def _action_out(a: Any) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "description": a.description,
-        "owner": a.owner.value,
-        "due": a.due.isoformat() if a.due else None,
-        "status": a.status.value,
-        "item_id": a.item_id,
-    }
-
-
-def _record_out(record: Record) -> dict[str, Any]:
-    return {
-        "summaries": [
-            {"item_id": s.item_id, "text": s.text, "finished": s.finished} for s in record.summaries
-        ],
-        "agreements": [_agreement_out(a) for a in record.agreements],
-        "actions": [_action_out(a) for a in record.actions],
-        "final": record.is_final and bool(record.agreements),
-    }
-
-
-def _proposal_out(proposal: Proposal, pair: Pair, locale: str) -> dict[str, Any]:
-    tz = zone(pair.tz)
-    clashes: dict[str, list[str]] = {}
-    for clash in proposal.clashes:
-        clashes.setdefault(clash.when.astimezone(tz).date().isoformat(), []).append(clash.reason)
-    return {
-        "fits": proposal.fits,
-        "sentence": proposal.explanation,
-        "description": proposal.rule.describe(locale),
-        "occurrences": [o.astimezone(tz).isoformat() for o in proposal.occurrences[:4]],
-        "clashes": [{"date": d, "reasons": r} for d, r in clashes.items()],
-        "rfc5545": proposal.rule.to_rfc5545(),
-        "tz": pair.tz,
-        "employee": {"email": pair.employee.email, "name": pair.employee.name},
-        "manager": {"email": pair.manager.email, "name": pair.manager.name},
-    }
-
-
-def _turn(entry: Any, doc: Doc, ended: bool) -> dict[str, Any]:
-    """Whose turn it is and what to do; the API translates `message_id` with `params`."""
-    names = {"employee": entry.pair.employee.name, "manager": entry.pair.manager.name}
-    agenda, record = doc.agenda, doc.record
-    if not ended:
-        if agenda.state is AgendaState.DRAFT:
-            return _t(["employee"], "write_agenda", names)
-        if agenda.state is AgendaState.SHARED:
-            waiting = [r for r in ("employee", "manager") if Role(r) not in agenda.agreed_by]
-            return _t(waiting, "agree_agenda", names)
-        return _t(["employee", "manager"], "prepare", names)
-    if (
-        record is None
-        or not record.agreements
-        or any(a.state is AgreementState.DRAFT for a in record.agreements)
-    ):
-        return _t(["employee", "manager"], "write_record", names)
-    waiting_roles: set[str] = set()
-    for agreement in record.agreements:
-        waiting_roles.update(r.value for r in agreement.waiting_for)
-    if waiting_roles:
-        return _t([r for r in ("employee", "manager") if r in waiting_roles], "accept", names)
-    return _t([], "done", names)
-
-
-TURN_MESSAGES = {
-    "plan": _("Plan the series of conversations: the employee's wishes come first."),
-    "write_agenda": _("%(employee)s writes the agenda and shares it with %(manager)s."),
-    "agree_agenda": _("Waiting for %(names)s to agree to the agenda."),
-    "prepare": _("The agenda is agreed. Prepare the conversation: look back at what you agreed."),
-    "write_record": _(
-        "The conversation has ended: write down the summary, agreements and actions."
-    ),
-    "accept": _("Waiting for %(names)s to accept the agreements."),
-    "done": _("Everything is agreed. The record is in the employee's own drive."),
-    "not_partner": _("This conversation is between an employee and their manager only."),
-}
-
-
-def turn_message(context: Mapping[str, Any], locale: str) -> str:
-    """The sentence saying whose turn it is in a context, in `locale` (the ``api`` catalog)."""
-    from addin.i18n import gettext
-
-    turn = context.get("turn") or {}
-    msgid = TURN_MESSAGES.get(str(turn.get("message_id") or turn.get("what") or ""))
-    if msgid is None:
-        return ""
-    series = context.get("series") or {}
-    names = [str(n) for n in (turn.get("params") or {}).get("names", [])]
-    and_word = gettext(locale, "api", "and")
-    joined = f" {and_word} ".join(names)
-    return gettext(
-        locale,
-        "api",
-        msgid,
-        names=joined,
-        employee=(series.get("employee") or {}).get("name", ""),
-        manager=(series.get("manager") or {}).get("name", ""),
-    )
-
-
-def _t(who: Sequence[str], what: str, names: Mapping[str, str]) -> dict[str, Any]:
-    people = [names[w] for w in who]
-    return {"who": list(who), "what": what, "message_id": what, "params": {"names": people}}

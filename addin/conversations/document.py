@@ -1,0 +1,60 @@
+"""An occurrence's document as stored: agenda and record, sealed in the employee's drive.
+
+Each occurrence has one document, named ``occ-<original start, UTC>.json`` in the series' folder;
+its drive etag guards concurrent saves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from addin.conversations.errors import Invalid, _
+from cadence.conversation import Agenda, Record
+from cadence.errors import CadenceError
+
+DOC_SCHEMA = "goedgesprek.occurrence/1"
+
+
+def occ_key(original_start: datetime) -> str:
+    """The occurrence key: its original start in UTC, compact (``20261201T083000Z``)."""
+    return original_start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def parse_occ_key(key: str) -> datetime:
+    """The instant an occurrence key names; `Invalid` for anything else."""
+    try:
+        return datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise Invalid(_("%(key)s is not an occurrence key."), key=key[:40]) from None
+
+
+def doc_name(key: str) -> str:
+    """The drive file of an occurrence's document."""
+    return f"occ-{key}.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """An occurrence's document as read: agenda, record (None before the meeting), drive etag."""
+
+    agenda: Agenda
+    record: Record | None
+    etag: str | None
+
+    def to_bytes(self) -> bytes:
+        data = {
+            "schema": DOC_SCHEMA,
+            "agenda": self.agenda.to_dict(),
+            "record": self.record.to_dict() if self.record else None,
+        }
+        return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+
+    @classmethod
+    def from_bytes(cls, content: bytes, etag: str) -> Doc:
+        data = json.loads(content)
+        if data.get("schema") != DOC_SCHEMA:
+            raise CadenceError(f"unknown document schema {data.get('schema')!r}")
+        record = Record.from_dict(data["record"]) if data.get("record") else None
+        return cls(Agenda.from_dict(data["agenda"]), record, etag)

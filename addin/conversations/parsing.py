@@ -1,0 +1,187 @@
+"""Request bodies and change ops, read into domain values (and the ops applied to them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any
+
+from addin.conversations.errors import Invalid, _
+from cadence.conversation import ActionStatus, Actor, Agenda, AgreementState, Record
+from cadence.errors import CadenceError
+from cadence.model import Role
+from cadence.planning import Preferences
+from cadence.recurrence import Weekday
+
+MAX_OPS = 100
+
+
+def apply_op(
+    op: Mapping[str, Any], agenda: Agenda, record: Record | None, by: Actor, now: datetime
+) -> tuple[Agenda, Record | None]:
+    name = op.get("op")
+    if not isinstance(name, str):
+        raise CadenceError("each change needs an 'op'")
+    if name.startswith("agenda."):
+        return _agenda_op(name[7:], op, agenda, by, now), record
+    if name.startswith("record."):
+        current = record if record is not None else Record.for_agenda(agenda)
+        return agenda, _record_op(name[7:], op, current, by, now)
+    raise CadenceError(f"unknown op {name!r}")
+
+
+def _agenda_op(
+    name: str, op: Mapping[str, Any], agenda: Agenda, by: Actor, now: datetime
+) -> Agenda:
+    if name == "add_item":
+        return agenda.add_item(
+            theme=op_text(op, "theme"),
+            title=op_text(op, "title"),
+            notes=op_text(op, "notes", ""),
+            by=by,
+            now=now,
+        )
+    if name == "edit_item":
+        return agenda.edit_item(
+            op_text(op, "item"),
+            by=by,
+            now=now,
+            title=op_optional(op, "title"),
+            notes=op_optional(op, "notes"),
+            theme=op_optional(op, "theme"),
+        )
+    if name == "remove_item":
+        return agenda.remove_item(op_text(op, "item"), by=by, now=now)
+    if name == "move_item":
+        index = op.get("index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise CadenceError("index must be a whole number")
+        return agenda.move_item(op_text(op, "item"), index, by=by, now=now)
+    if name == "share":
+        return agenda.share(by=by, now=now)
+    if name == "agree":
+        return agenda.agree(by=by, now=now)
+    raise CadenceError(f"unknown op 'agenda.{name}'")
+
+
+def _record_op(
+    name: str, op: Mapping[str, Any], record: Record, by: Actor, now: datetime
+) -> Record:
+    if name == "summarise":
+        finished = op.get("finished", False)
+        if not isinstance(finished, bool):
+            raise CadenceError("finished must be true or false")
+        return record.summarise(
+            op_text(op, "item"), op_text(op, "text", ""), finished=finished, by=by, now=now
+        )
+    if name == "add_agreement":
+        return record.add_agreement(
+            op_text(op, "text"), by=by, now=now, item_id=op_text(op, "item", "")
+        )
+    if name == "edit_agreement":
+        return record.edit_agreement(op_text(op, "agreement"), op_text(op, "text"), by=by, now=now)
+    if name == "remove_agreement":
+        return record.remove_agreement(op_text(op, "agreement"), by=by, now=now)
+    if name == "propose":
+        target = op_text(op, "agreement")
+        if target != "*":
+            return record.propose(target, by=by, now=now)
+        for agreement in record.agreements:
+            if agreement.state is AgreementState.DRAFT:
+                record = record.propose(agreement.id, by=by, now=now)
+        return record
+    if name == "accept":
+        target = op_text(op, "agreement")
+        if target == "*":
+            return record.accept_all(by=by, now=now)
+        return record.accept(target, by=by, now=now)
+    if name == "decline":
+        return record.decline(
+            op_text(op, "agreement"), by=by, now=now, reason=op_text(op, "reason", "")
+        )
+    if name == "add_action":
+        return record.add_action(
+            op_text(op, "description"),
+            owner=Role(op_text(op, "owner")),
+            by=by,
+            now=now,
+            due=parse_due(op.get("due")),
+            item_id=op_text(op, "item", ""),
+        )
+    if name == "edit_action":
+        kwargs: dict[str, Any] = {}
+        if "description" in op:
+            kwargs["description"] = op_text(op, "description")
+        if "owner" in op:
+            kwargs["owner"] = Role(op_text(op, "owner"))
+        if "due" in op:
+            kwargs["due"] = parse_due(op.get("due"))
+        return record.edit_action(op_text(op, "action"), by=by, now=now, **kwargs)
+    if name == "set_status":
+        return record.set_status(
+            op_text(op, "action"), ActionStatus(op_text(op, "status")), by=by, now=now
+        )
+    raise CadenceError(f"unknown op 'record.{name}'")
+
+
+def op_text(op: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    value = op.get(key, default)
+    if value is None:
+        raise CadenceError(f"{key!r} is missing")
+    if not isinstance(value, str):
+        raise CadenceError(f"{key!r} must be text")
+    return value
+
+
+def op_optional(op: Mapping[str, Any], key: str) -> str | None:
+    return op_text(op, key) if key in op and op[key] is not None else None
+
+
+def parse_due(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise CadenceError("due must be a date like 2027-01-31")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CadenceError(f"due must be a date like 2027-01-31, got {value[:20]!r}") from None
+
+
+def body_text(body: Mapping[str, Any], key: str, limit: int, *, required: bool = True) -> str:
+    value = body.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise Invalid(_("%(field)s is missing."), field=key)
+    if len(value) > limit:
+        raise Invalid(_("%(field)s is longer than %(limit)s characters."), field=key, limit=limit)
+    return value.strip()
+
+
+def parse_preferences(data: Any) -> Preferences:
+    if not isinstance(data, Mapping):
+        raise Invalid(_("Send the employee's preferences as an object 'preferences'."))
+    try:
+        days = data.get("weekdays") or ["TU", "WE", "TH"]
+        every = data.get("every", 3)
+        duration = data.get("duration", 60)
+        if not isinstance(every, int) or not isinstance(duration, int):
+            raise ValueError("every and duration must be whole numbers")
+        return Preferences(
+            weekdays=frozenset(Weekday[str(d)] for d in days),
+            earliest=time.fromisoformat(str(data.get("earliest") or "09:00")),
+            latest=time.fromisoformat(str(data.get("latest") or "17:00")),
+            duration=duration,
+            place=str(data.get("place") or "")[:200],
+            online=bool(data.get("online", False)),
+            interval=every,
+        )
+    except KeyError as exc:
+        raise Invalid(
+            _("Unknown weekday %(day)s: use MO, TU, WE, TH or FR."), day=str(exc)
+        ) from exc
+    except (ValueError, TypeError) as exc:
+        raise Invalid(_("The preferences could not be read."), detail=exc) from exc
+    except CadenceError as exc:
+        raise Invalid(_("The preferences could not be used."), detail=exc) from exc
