@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, current_app, render_template, request
 from werkzeug.wrappers import Response
 
 from addin.i18n import request_locale
-from addin.manifest import GOOGLE_SCOPES
+from manifest.build import GOOGLE_SCOPES
 
 bp = Blueprint("support", __name__)
 

@@ -1,4 +1,7 @@
-"""`goedgesprek emulate`: serve the Graph or Google emulator here, with network realism."""
+"""`goedgesprek emulate`: serve the Graph or Google emulator here, with network realism.
+
+The emulators come with the ``demo`` extra; they are imported only when this command runs.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,18 @@ if TYPE_CHECKING:
     from emulators.faults import Faults
 
 HOST_ENV = "GOEDGESPREK_EMULATE_HOST"
+NO_EMULATORS = (
+    "the emulators are not installed here: install goedgesprek with its demo extra "
+    "(pip install 'goedgesprek[demo]') to serve one"
+)
+
+
+def _need_emulators() -> None:
+    """Stop with a sentence to act on when this install has no emulators."""
+    try:
+        import emulators  # noqa: F401
+    except ImportError:
+        fail(NO_EMULATORS, code=2)
 
 
 def _rate(
@@ -41,6 +56,7 @@ def _rate(
 def _faults(ctx: click.Context, param: click.Parameter, value: Path | None) -> Faults | None:
     if value is None:
         return None
+    _need_emulators()
     from emulators.faults import FaultFileError, Faults
 
     try:
@@ -137,6 +153,7 @@ def emulate(
 
     Prints one line per --user with its bearer token and the base URL to point the SDK at.
     """
+    _need_emulators()
     from connectors._files import write_atomically
     from emulators.network import Limits
     from emulators.serve import API_ROOT, Server, behind_network, emulator_for

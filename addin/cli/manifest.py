@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from addin.cli._errors import OneLineErrors, fail
-from addin.manifest import DEFAULT_VERSION, PROVIDER, write_manifests
+from manifest.build import DEFAULT_VERSION, PROVIDER, write_manifests
 
 
 @click.command(name="manifest", cls=OneLineErrors)

@@ -1,15 +1,15 @@
 """The demo's host preview: two local calendars, the real side panel beside them, the Google cards.
 
-`seed()` gives Ada (employee) and Grace (manager) an ordinary working year and a first meeting to
-open. The page at ``/`` shows a week of both calendars; choosing an event opens the real task pane
-(``/demo/pane``, a stub Office host around the real pane) in a frame, as Ada or as Grace, in read or
-compose mode. The demo clock moves time on: to just after the conversation, a week or a quarter on.
+The seeded pair (`addin.demo.seed`): Ada (employee) and Grace (manager). The page at ``/`` shows a
+week of both calendars; choosing an event opens the real task pane (``/demo/pane``, a stub Office
+host around the real pane) in a frame, as Ada or as Grace, in read or compose mode. The demo clock
+moves time on: to just after the conversation, a week or a quarter on.
 
 ``/demo/cards`` shows the Google Calendar add-on the same way: it calls the app's own card
 endpoints exactly as Google would (a signed request with Google's event object) and renders the
-answered cards as HTML (`addin.workspace.preview`), with a card stack kept per browser session.
+answered cards as HTML (`addin.demo.preview`), with a card stack kept per browser session.
 
-Registered only when the app runs as the demo (``DEMO``) or under test.
+Part of the demo app only (`addin.demo.create_demo_app`); the product never registers it.
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from addin.i18n import gettext, request_locale
-from addin.workspace.preview import (
+from addin.demo.preview import (
     PreviewWords,
     apply_response,
     calendar_object,
@@ -51,22 +50,14 @@ from addin.workspace.preview import (
     form_inputs,
     render_card,
 )
+from addin.demo.seed import ADA, FIRST_MEETING, PAIR
+from addin.i18n import gettext, request_locale
 from addin.workspace.schema import CardError, validate_response
 from addin.workspace.verify import LOCAL_SERVICE_ACCOUNT
-from cadence.model import Locale, Pair, Person
+from cadence.model import Person
 from cadence.zones import zone
 from connectors.errors import NotFound
-from connectors.models import Attendee, Event, NewEvent
-
-ADA = Person(id="ada", name="Ada", email="ada@example.org", tz="Europe/Amsterdam", locale=Locale.NL)
-GRACE = Person(
-    id="grace", name="Grace", email="grace@example.org", tz="Europe/Amsterdam", locale=Locale.NL
-)
-PAIR = Pair(employee=ADA, manager=GRACE)
-SERIES_PROPERTY = "goedgesprek.series"
-SEED_WEEKS = 56
-FIRST_MEETING = "Kennismaking Ada & Grace"
-"""The one-off meeting a user opens first: from it, the pane plans the series."""
+from connectors.models import Event
 
 AFTER_THE_END = timedelta(minutes=10)
 """Where "to the end of this conversation" puts the clock: just after the meeting."""
@@ -75,98 +66,13 @@ DOMAIN = "demo"
 PEOPLE = {p.id: p for p in PAIR.partners}
 MODES = ("read", "compose")
 
-bp = Blueprint("demo", __name__)
-
-
-# -- seed ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Busy:
-    person: Person
-    subject: str
-    weekday: int
-    start: time
-    minutes: int
-    every_weeks: int = 1
-    with_other: bool = False
-
-
-_WEEKLY = (
-    _Busy(GRACE, "MT-overleg", 1, time(9, 0), 120),
-    _Busy(GRACE, "Budgetoverleg", 3, time(14, 0), 120),
-    _Busy(GRACE, "Teamoverleg", 0, time(10, 0), 60, with_other=True),
-    _Busy(ADA, "Sprint review", 2, time(10, 0), 90, every_weeks=2),
-    _Busy(ADA, "Klantbezoek", 3, time(9, 0), 180, every_weeks=4),
+bp = Blueprint(
+    "demo",
+    __name__,
+    static_folder="static",
+    static_url_path="/demo/static",
+    template_folder="pages",
 )
-
-
-def seed(store: Any, now: datetime) -> int:
-    """Put Ada's and Grace's usual weeks, a holiday week of Ada's and their first meeting in the
-    local calendars. Idempotent: every event has a stable idempotency key.
-
-    Returns how many events were created or found again.
-    """
-    for person in PAIR.partners:
-        store.add_person(person.email, person.name, person.tz)
-    tz = zone(PAIR.tz)
-    monday = now.astimezone(tz).date() - timedelta(days=now.astimezone(tz).weekday())
-    count = 0
-    for week in range(SEED_WEEKS):
-        for busy in _WEEKLY:
-            if week % busy.every_weeks:
-                continue
-            day = monday + timedelta(weeks=week, days=busy.weekday)
-            start = datetime.combine(day, busy.start, tzinfo=zone(busy.person.tz))
-            other = GRACE if busy.person is ADA else ADA
-            event = NewEvent(
-                subject=busy.subject,
-                start=start,
-                end=start + timedelta(minutes=busy.minutes),
-                tz=busy.person.tz,
-                organizer=busy.person.email,
-                attendees=(Attendee(other.email, other.name),) if busy.with_other else (),
-            )
-            key = f"seed:{busy.person.id}:{busy.subject}:{day.isoformat()}"
-            store.calendar(busy.person.email).create_event(event, idempotency_key=key)
-            count += 1
-    holiday = monday + timedelta(weeks=10)
-    for offset in range(5):
-        day = holiday + timedelta(days=offset)
-        start = datetime.combine(day, time(8, 0), tzinfo=zone(ADA.tz))
-        event = NewEvent(
-            subject="Vakantie",
-            start=start,
-            end=start + timedelta(hours=10),
-            tz=ADA.tz,
-            organizer=ADA.email,
-        )
-        store.calendar(ADA.email).create_event(event, idempotency_key=f"seed:ada:vakantie:{day}")
-        count += 1
-    start = first_meeting_start(now)
-    meeting = NewEvent(
-        subject=FIRST_MEETING,
-        start=start,
-        end=start + timedelta(minutes=45),
-        tz=ADA.tz,
-        organizer=ADA.email,
-        attendees=(Attendee(GRACE.email, GRACE.name),),
-        location="Koffiebar, 3e verdieping",
-    )
-    # One key, no date: seeding again next month finds the first one instead of adding another.
-    store.calendar(ADA.email).create_event(meeting, idempotency_key="seed:ada:kennismaking")
-    return count + 1
-
-
-def first_meeting_start(now: datetime) -> datetime:
-    """13:00 on the first working day that still has 13:00 ahead (today before noon, else the
-    next one): a time both calendars leave free every week."""
-    tz = zone(ADA.tz)
-    local = now.astimezone(tz)
-    day = local.date() if local.time() < time(12, 0) else local.date() + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(13, 0), tzinfo=tz)
 
 
 # -- request helpers -------------------------------------------------------------------------------
@@ -740,8 +646,6 @@ def _has_endpoints() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Register the host preview, only when the app runs as the demo or under test."""
-    if not (app.config.get("DEMO") or app.testing):
-        return
+    """Register the host preview, the demo clock and the cards preview."""
     app.extensions["goedgesprek.demo.cards"] = _CardSessions()
     app.register_blueprint(bp)

@@ -1,7 +1,7 @@
 """The demo's stand-in for Outlook: the pane with a stub Office host, backed by the local store.
 
-Registered only when the app runs as the demo or under test. The stub Office script
-(`static/office-stub.js`) reads the opened appointment from `GET /demo/item`, gets the user's
+Part of the demo app only. The stub Office script (`static/office-stub.js`, served from the
+demo's own static folder) reads the opened appointment from `GET /demo/item`, gets the user's
 token from `GET /demo/token`, and saves compose-mode changes with `POST /demo/item`.
 """
 
@@ -87,7 +87,7 @@ def pane() -> str:
     """The real task pane page, with the stub Office host instead of Office.js."""
     from addin.pane import render_pane
 
-    return render_pane(url_for("pane.static", filename="office-stub.js"), demo=True)
+    return render_pane(url_for("demo.static", filename="office-stub.js"), demo=True)
 
 
 @bp.get("/token")

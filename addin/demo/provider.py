@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from addin.demo import PAIR
+from addin.demo.seed import PAIR
 from connectors.memory import KnownPerson
 from emulators.serve import Server
 
@@ -59,15 +59,18 @@ class ProviderDemo:
     store: EmulatedStore
 
     def close(self) -> None:
-        """Stop the emulator and release the connectors' connections."""
+        """Stop the emulator and release the app's and the connectors' connections."""
+        from addin.app import close_app
+
+        close_app(self.app)
         self.app.extensions["goedgesprek.provider_ports"].close()
         self.server.close()
 
 
 def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> ProviderDemo:
     """Serve `provider`'s emulator and build the demo app on it (not yet seeded)."""
-    from addin.app import create_app
     from addin.backends import provider_ports
+    from addin.demo.app import create_demo_app
     from connectors._files import write_atomically
     from emulators.serve import API_ROOT, behind_network, emulator_for
 
@@ -78,7 +81,7 @@ def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> Provider
     tokens = data_dir / f"{provider}-tokens.json"
     grants = {p.email: emulator.token(p.email) for p in PAIR.partners}
     write_atomically(tokens, json.dumps(grants).encode(), mode=0o600)
-    config: dict[str, Any] = {"DATA_DIR": str(data_dir), "DEMO": True, "BACKEND": provider}
+    config: dict[str, Any] = {"DATA_DIR": str(data_dir), "BACKEND": provider}
     url = server.url + API_ROOT[provider]
     if provider == "graph":
         config |= {"GRAPH_URL": url, "GRAPH_TOKENS": str(tokens)}
@@ -87,7 +90,7 @@ def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> Provider
     ports = provider_ports(config)
     assert ports is not None
     store = EmulatedStore(ports, emulator)
-    app = create_app(
+    app = create_demo_app(
         config, calendar=ports.calendar, drive=ports.drive, mailer=ports.mailer, store=store
     )
     app.extensions["goedgesprek.provider_ports"] = ports

@@ -1,8 +1,8 @@
 """The Outlook task pane: its page, its function file and its static ES modules.
 
 The page is plain HTML with ES modules and no inline script or style, so the app's strict CSP
-holds. In Outlook it loads Office.js from Microsoft's CDN; the demo (see `demo_host`) serves the
-same page with a stub Office host instead.
+holds. In Outlook it loads Office.js from Microsoft's CDN; the demo (`addin.demo.outlook`) serves
+the same page with a stub Office host instead.
 """
 
 from __future__ import annotations
@@ -46,9 +46,5 @@ def commands() -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the pane, and the demo host pieces when the app runs as demo or under test."""
+    """Register the pane."""
     app.register_blueprint(bp)
-    if app.config.get("DEMO") or app.testing:
-        from addin.pane import demo_host
-
-        demo_host.init_app(app)

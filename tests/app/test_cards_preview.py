@@ -17,12 +17,10 @@ from jsonschema import Draft7Validator
 from lxml import html as lxml_html
 from werkzeug.datastructures import MultiDict
 
-from addin import demo
-from addin.app import create_app
-from addin.clock import DemoClock
-from addin.demo import ADA, FIRST_MEETING, GRACE, seed
-from addin.workspace import cards as c
-from addin.workspace.preview import (
+from addin.demo import ADA, FIRST_MEETING, GRACE, create_demo_app, seed
+from addin.demo import host as demo
+from addin.demo.clock import DemoClock
+from addin.demo.preview import (
     ACTION_FIELD,
     MAX_STACK,
     HostAction,
@@ -35,6 +33,7 @@ from addin.workspace.preview import (
     formatted,
     render_card,
 )
+from addin.workspace import cards as c
 from addin.workspace.schema import definitions_from_discovery, discovery_schemas, validate_card
 from addin.workspace.verify import Unauthorized
 from connectors.memory import MemoryStore
@@ -631,7 +630,7 @@ def app(tmp_path: Path, store: MemoryStore, monkeypatch: pytest.MonkeyPatch) -> 
         },
     )
     clock = DemoClock(tmp_path, base=lambda: NOW)
-    return create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
+    return create_demo_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
 
 
 @pytest.fixture
@@ -811,7 +810,7 @@ def test_the_real_add_on_through_the_preview(tmp_path: Path, store: MemoryStore)
     """The app's own card endpoints, called by the preview as Google would: no refusal, and a
     button on the event's card leads to the next card."""
     clock = DemoClock(tmp_path, base=lambda: NOW)
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
+    app = create_demo_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
     adapter = app.url_map.bind("localhost")
     if not adapter.test(demo.ENDPOINTS["homepage"], method="POST"):
         pytest.skip("the add-on's card endpoints are not in this app yet")
@@ -854,7 +853,7 @@ def test_the_demo_flow_through_the_cards(tmp_path: Path, store: MemoryStore) -> 
     """With the real add-on: plan from the first meeting (preview, then schedule), open the first
     conversation, move the clock past it from the cards view: the add-on answers afresh."""
     clock = DemoClock(tmp_path, base=lambda: NOW)
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
+    app = create_demo_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
     if not app.url_map.bind("localhost").test(demo.ENDPOINTS["homepage"], method="POST"):
         pytest.skip("the add-on's card endpoints are not in this app yet")
     client = app.test_client()

@@ -75,6 +75,18 @@ def test_a_non_loopback_host_from_the_environment_is_refused() -> None:
     assert "0.0.0.0 (from $GOEDGESPREK_EMULATE_HOST) is not a loopback address" in err
 
 
+@pytest.mark.parametrize("extra", [[], ["--faults", "faults.json"]])
+def test_without_the_emulators_the_command_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, extra: list[str]
+) -> None:
+    """An install without the emulators is told, on one line, which extra brings them."""
+    monkeypatch.setitem(sys.modules, "emulators", None)  # `import emulators` fails as if absent
+    code, out, err = run(["graph", "--port", "0", *extra])
+    assert (code, out) == (2, "")
+    assert "pip install 'goedgesprek[demo]'" in err
+    assert err.count("\n") == 1
+
+
 def test_help_names_every_option() -> None:
     """The help text lists the options issue 4 asks for."""
     code, out, _ = run(["--help"])

@@ -19,17 +19,10 @@ from flask.testing import FlaskClient
 from lxml import html as lxml_html
 
 from addin.app import create_app
-from addin.clock import DemoClock
-from addin.demo import (
-    ADA,
-    AFTER_THE_END,
-    FIRST_MEETING,
-    GRACE,
-    PAIR,
-    SERIES_PROPERTY,
-    first_meeting_start,
-    seed,
-)
+from addin.conversations import SERIES_PROPERTY
+from addin.demo import ADA, FIRST_MEETING, GRACE, PAIR, create_demo_app, first_meeting_start, seed
+from addin.demo.clock import DemoClock
+from addin.demo.host import AFTER_THE_END
 from connectors.memory import MemoryStore
 from connectors.models import Attendee, Event, NewEvent
 
@@ -54,7 +47,7 @@ def clock(tmp_path: Path) -> DemoClock:
 @pytest.fixture
 def app(tmp_path: Path, store: MemoryStore, clock: DemoClock) -> Flask:
     """The app on the seeded memory store with the movable demo clock."""
-    return create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
+    return create_demo_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
 
 
 @pytest.fixture
@@ -240,7 +233,7 @@ def test_pages_have_a_strict_csp(client: FlaskClient, store: MemoryStore) -> Non
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     doc = lxml_html.fromstring(response.get_data(as_text=True))
     assert not doc.xpath("//*[@style]") and not doc.xpath("//style")
-    assert all(s.get("src", "").startswith("/static/") for s in doc.xpath("//script"))
+    assert all(s.get("src", "").startswith("/demo/static/") for s in doc.xpath("//script"))
 
 
 def test_series_are_listed_with_their_next_dates(client: FlaskClient, store: MemoryStore) -> None:
@@ -345,7 +338,9 @@ def test_clock_stops_three_years_out(client: FlaskClient, clock: DemoClock) -> N
 
 def test_without_a_movable_clock_the_buttons_are_gone(tmp_path: Path, store: MemoryStore) -> None:
     """A fixed clock (not the demo's) shows the time and refuses to move."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=lambda: NOW)
+    app = create_demo_app(
+        {"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=lambda: NOW
+    )
     client = app.test_client()
     _, doc = _page(client, "/?lang=en")
     assert not doc.xpath("//form[contains(@class,'clock-buttons')]")

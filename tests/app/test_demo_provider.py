@@ -11,7 +11,7 @@ import pytest
 from lxml import html
 
 from addin.demo import ADA, GRACE, seed
-from addin.demo_provider import ProviderDemo, start
+from addin.demo.provider import ProviderDemo, start
 
 PREFS = {"weekdays": ["TU", "WE", "TH"], "earliest": "09:30", "latest": "16:00", "duration": 60}
 

@@ -26,7 +26,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from addin.app import create_app
 from addin.cli import cli
-from addin.manifest import (
+from manifest.build import (
     GOOGLE_SCOPES,
     ICON_SIZES,
     NS_BASICTYPES,

@@ -17,13 +17,14 @@ from flask.testing import FlaskClient
 from lxml import html as lxml_html
 
 from addin.app import create_app
-from addin.demo import ADA, GRACE, seed
+from addin.demo import ADA, GRACE, create_demo_app, seed
 from addin.pane import OFFICE_JS
 from connectors.memory import MemoryStore
 from connectors.models import Attendee, NewEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "addin" / "pane" / "static"
+DEMO_STATIC = ROOT / "addin" / "demo" / "static"
 PAGES = ROOT / "addin" / "pane" / "pages"
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
@@ -36,13 +37,14 @@ def store() -> MemoryStore:
     return s
 
 
-def _app(tmp_path: Path, store: MemoryStore, **config: Any) -> Flask:
-    return create_app({"DATA_DIR": str(tmp_path), **config}, store=store, clock=lambda: NOW)
+def _app(tmp_path: Path, store: MemoryStore, *, demo: bool = True, **config: Any) -> Flask:
+    factory = create_demo_app if demo else create_app
+    return factory({"DATA_DIR": str(tmp_path), **config}, store=store, clock=lambda: NOW)
 
 
 @pytest.fixture
 def app(tmp_path: Path, store: MemoryStore) -> Flask:
-    """The app under test (testing mode registers the demo host)."""
+    """The demo app under test: the product's pane and the demo's stub Office host."""
     return _app(tmp_path, store, TESTING=True)
 
 
@@ -99,7 +101,7 @@ def test_demo_pane_uses_the_stub_office_host(client: FlaskClient) -> None:
     """/demo/pane is the same page with the stub instead of Office.js."""
     response = client.get("/demo/pane?event=x&as=ada&lang=nl")
     scripts = _scripts(response.get_data(as_text=True))
-    assert scripts[0].get("src") == "/pane/static/office-stub.js"
+    assert scripts[0].get("src") == "/demo/static/office-stub.js"
     assert scripts[1].get("src") == "/pane/static/main.js"
 
 
@@ -135,11 +137,11 @@ def test_static_modules_are_served(client: FlaskClient) -> None:
 
 
 def test_demo_routes_are_absent_in_production(tmp_path: Path, store: MemoryStore) -> None:
-    """Without DEMO or testing, /demo/token and /demo/item do not exist; the pane does."""
+    """The product has no /demo/token, /demo/item or stub Office host; the pane is there."""
     from connectors.keyring import Keyring, default_keyring_path
 
     Keyring.init(default_keyring_path(tmp_path))  # production refuses to make one itself
-    client = _app(tmp_path, store).test_client()
+    client = _app(tmp_path, store, demo=False).test_client()
     assert client.get("/demo/token?as=ada").status_code == 404
     assert client.get("/demo/item?as=ada&event=x").status_code == 404
     assert client.get("/pane/").status_code == 200
@@ -259,8 +261,9 @@ _UNSAFE = re.compile(r"\.(innerHTML|outerHTML|insertAdjacentHTML)\b|document\.wr
 
 
 def test_no_markup_from_strings_in_the_pane() -> None:
-    """User text only reaches the DOM as text: no innerHTML, insertAdjacentHTML, eval."""
-    for path in sorted(STATIC.glob("*.js")):
+    """User text only reaches the DOM as text: no innerHTML, insertAdjacentHTML, eval (the pane's
+    modules and the demo's scripts around it)."""
+    for path in sorted([*STATIC.glob("*.js"), *DEMO_STATIC.glob("*.js")]):
         found = _UNSAFE.findall(path.read_text(encoding="utf-8"))
         assert not found, f"{path.name}: {found}"
 

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from addin.app import create_app
-from addin.manifest import GOOGLE_SCOPES, ROUTES
+from manifest.build import GOOGLE_SCOPES, ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (ROUTES["support"], ROUTES["privacy"])

@@ -1,9 +1,9 @@
 """Browser-test fixtures: the real app on a free loopback port, headless Chromium, screenshots, axe.
 
-- `demo_server` (session): the app in DEMO mode in a thread, on a temporary data directory, with
-  the demo's seeded pair (Ada, employee; Grace, manager) and a demo clock pinned to `DEMO_NOW`.
-  `demo_server.clock.set(...)` moves "now" for every request; `reset_clock` (autouse) puts it back
-  before each test.
+- `demo_server` (session): the demo app (`create_demo_app`) in a thread, on a temporary data
+  directory, with the demo's seeded pair (Ada, employee; Grace, manager) and a demo clock pinned
+  to `DEMO_NOW`. `demo_server.clock.set(...)` moves "now" for every request; `reset_clock`
+  (autouse) puts it back before each test.
 - `browser` (session) and `page` (per test): Chromium with a bounded timeout; a page fails its
   test on an uncaught script error or a Content-Security-Policy violation.
 - `shot(page, name)`: a PNG under test-output/screenshots/ (or $GOEDGESPREK_SCREENSHOTS).
@@ -127,14 +127,13 @@ def _free_server(app: Flask) -> BaseWSGIServer:
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """The app in demo mode on 127.0.0.1, in a thread, with a pinned demo clock."""
-    from addin.app import create_app
-    from addin.clock import DemoClock
-    from addin.demo import seed
+    """The demo app on 127.0.0.1, in a thread, with a pinned demo clock."""
+    from addin.demo import create_demo_app, seed
+    from addin.demo.clock import DemoClock
 
     data_dir = tmp_path_factory.mktemp("demo-data")
     clock = DemoClock(data_dir, base=lambda: DEMO_NOW)
-    app = create_app({"DEMO": True, "DATA_DIR": str(data_dir)}, clock=clock)
+    app = create_demo_app({"DATA_DIR": str(data_dir)}, clock=clock)
     seed(app.extensions["goedgesprek.store"], DEMO_NOW)
     server = _free_server(app)
     thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
@@ -191,16 +190,18 @@ def _watch(page: Any, problems: PageProblems) -> None:
 
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
-    """Open a fresh page (own context): `new_page(locale="nl-NL", width=400)`.
+    """Open a fresh page (own context): `new_page(locale="nl-NL", width=400, zone=...)`.
 
     Every page fails the test at teardown if it had an uncaught error or a CSP violation.
     """
     opened: list[tuple[Any, PageProblems]] = []
 
-    def open_page(locale: str = "nl-NL", width: int = 400, height: int = 900) -> Any:
+    def open_page(
+        locale: str = "nl-NL", width: int = 400, height: int = 900, zone: str = "Europe/Amsterdam"
+    ) -> Any:
         context = browser.new_context(
             locale=locale,
-            timezone_id="Europe/Amsterdam",
+            timezone_id=zone,
             viewport={"width": width, "height": height},
             accept_downloads=True,
         )

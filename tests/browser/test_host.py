@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from flask import Blueprint, Flask, jsonify, request, url_for
 
-from addin import demo
 from addin.demo import FIRST_MEETING
+from addin.demo import host as demo
 from addin.workspace import cards as c
 
 pytestmark = pytest.mark.browser
@@ -226,13 +226,12 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     """A demo app of its own (its own data), with fake card endpoints beside the real ones."""
     from werkzeug.serving import make_server
 
-    from addin.app import create_app
-    from addin.clock import DemoClock
-    from addin.demo import seed
+    from addin.demo import create_demo_app, seed
+    from addin.demo.clock import DemoClock
 
     data_dir = tmp_path_factory.mktemp("cards-demo")
-    app = create_app(
-        {"DEMO": True, "DATA_DIR": str(data_dir)}, clock=DemoClock(data_dir, base=lambda: CARDS_NOW)
+    app = create_demo_app(
+        {"DATA_DIR": str(data_dir)}, clock=DemoClock(data_dir, base=lambda: CARDS_NOW)
     )
     seed(app.extensions["goedgesprek.store"], CARDS_NOW)
     addon = _Addon(app)

@@ -18,7 +18,7 @@ from test_pane import open_pane
 from werkzeug.serving import make_server
 
 from addin.demo import ADA, GRACE, seed
-from addin.demo_provider import ProviderDemo, start
+from addin.demo.provider import ProviderDemo, start
 
 pytestmark = pytest.mark.browser
 

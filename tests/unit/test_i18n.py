@@ -158,28 +158,28 @@ def test_every_text_in_the_sources_is_in_the_dutch_catalog(domain: str) -> None:
 
 def test_extract_reads_python_templates_and_javascript(tmp_path: Path) -> None:
     """The extractors find `_`, `gettext(locale, domain, ...)`, Jinja calls and `t`/`tn` in JS."""
-    (tmp_path / "pages").mkdir()
-    (tmp_path / "static").mkdir()
-    (tmp_path / "demo.py").write_text(
+    (tmp_path / "demo" / "pages").mkdir(parents=True)
+    (tmp_path / "demo" / "static").mkdir()
+    (tmp_path / "demo" / "host.py").write_text(
         "from addin.i18n import gettext\n"
         'A = _("Marked")\n'
         'B = gettext(locale, "demo", "Looked up", name=x)\n'
         'C = ngettext(locale, "demo", "One item", "%(num)s items", n)\n'
         'D = params["not a message"]\n'
     )
-    (tmp_path / "pages" / "demo.html").write_text(
+    (tmp_path / "demo" / "pages" / "demo.html").write_text(
         '{% set domain = "demo" %}\n<p>{{ _("In a template") }}</p>\n'
         '<p>{{ ngettext("One day", "%(num)s days", 2) }}</p>\n'
     )
-    (tmp_path / "static" / "demo.js").write_text(
+    (tmp_path / "demo" / "static" / "demo.js").write_text(
         'import { t, tn } from "./i18n.js";\nel.textContent = t("In a module");\n'
         'el.title = tn("One action", "%(num)s actions", n);\n'
     )
     found = {(f.path.name, f.msgid, f.plural) for f in i18n.extract("demo", tmp_path)}
     assert found == {
-        ("demo.py", "Marked", None),
-        ("demo.py", "Looked up", None),
-        ("demo.py", "One item", "%(num)s items"),
+        ("host.py", "Marked", None),
+        ("host.py", "Looked up", None),
+        ("host.py", "One item", "%(num)s items"),
         ("demo.html", "In a template", None),
         ("demo.html", "One day", "%(num)s days"),
         ("demo.js", "In a module", None),

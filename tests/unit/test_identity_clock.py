@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from addin.clock import CLOCK_FILE, DemoClock
+from addin.demo.clock import CLOCK_FILE, DemoClock
 from addin.identity import LocalIdentity
 from addin.workspace.verify import LocalSigner, Unauthorized
 

@@ -1,0 +1,70 @@
+"""The demo's factory: the product app, with the demo on top.
+
+`create_demo_app` prepares the data directory as a first start of the demo needs (a keyring, the
+movable demo clock), builds the product with `create_app` and registers the demo's pieces: the host
+preview at ``/`` with the demo clock and the Google cards preview (`addin.demo.host`), and the stub
+Office host around the real pane (`addin.demo.outlook`). Their pages and static files live in this
+package, so the product serves none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Config, Flask
+
+from addin.app import FRAMEABLE_PREFIXES, create_app
+from addin.settings import Settings
+
+DEMO_FRAMEABLE = ("/demo/pane", "/demo/cards")
+"""The demo's pages the host preview shows in a frame."""
+
+
+def create_demo_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    calendar: Callable[[str], Any] | None = None,
+    drive: Callable[[str], Any] | None = None,
+    mailer: Callable[[str], Any] | None = None,
+    verifier: Any = None,
+    store: Any = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Flask:
+    """The product app (same arguments as `create_app`) with the demo registered on it.
+
+    `clock` defaults to the demo clock kept in the data directory, which the host preview moves.
+    """
+    from addin.demo import host, outlook
+    from addin.demo.clock import DemoClock
+    from connectors.keyring import Keyring, KeyringError, default_keyring_path
+
+    settings = dict(config or {})
+    # The data directory as the product will read it: environment first, `config` on top.
+    read = Config(Path.cwd())
+    read.from_prefixed_env("GOEDGESPREK")
+    read.update(settings)
+    data_dir = Settings.from_mapping(read).data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        Keyring.from_default(data_dir)
+    except KeyringError:
+        path = default_keyring_path(data_dir)
+        if path.exists():
+            raise
+        Keyring.init(path)
+    app = create_app(
+        settings,
+        calendar=calendar,
+        drive=drive,
+        mailer=mailer,
+        verifier=verifier,
+        store=store,
+        clock=clock or DemoClock(data_dir),
+    )
+    app.extensions["goedgesprek.frameable"] = (*FRAMEABLE_PREFIXES, *DEMO_FRAMEABLE)
+    host.init_app(app)
+    outlook.init_app(app)
+    return app

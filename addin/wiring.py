@@ -1,0 +1,247 @@
+"""The composition root: every service the app uses, built once from its settings.
+
+`build(config)` reads the settings (`GOEDGESPREK_*` through the Flask config) and makes the
+provider's ports or the embedded store, the series registry, the keyring, the templates, the
+clock, the sign-in pieces and the `Conversations` use cases. `Services.close()` releases what
+`build` made (thread pools, database engines, provider sessions); what the caller passed in
+(a store, ports) stays the caller's to close.
+
+Nothing here knows the demo: the demo's factory (`addin.demo.create_demo_app`) passes its own
+clock and store in, as tests do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from addin.settings import Settings
+
+if TYPE_CHECKING:
+    from addin.backends import Ports
+    from addin.conversations import Conversations
+    from addin.identity import LocalIdentity
+    from addin.registry import Registry
+    from addin.workspace.verify import LocalSigner, RequestVerifier
+    from connectors.keyring import Keyring
+    from connectors.ports import Calendar, Drive, Mailer
+    from templates import TemplateSet
+
+log = logging.getLogger(__name__)
+
+
+class Store(Protocol):
+    """Every user's calendar, drive and mailer in one place (`LocalStore`, `MemoryStore`)."""
+
+    def calendar(self, email: str) -> Calendar:
+        """The calendar of `email`."""
+        ...
+
+    def drive(self, email: str) -> Drive:
+        """The app's folder in the drive of `email`."""
+        ...
+
+    def mailer(self, email: str) -> Mailer:
+        """A mailer sending as `email`."""
+        ...
+
+
+@dataclass(eq=False)
+class Services:
+    """What `build` made, ready to use; `close()` once when the app stops."""
+
+    settings: Settings
+    calendar: Callable[[str], Calendar]
+    drive: Callable[[str], Drive]
+    mailer: Callable[[str], Mailer]
+    provider: Ports | None
+    """The provider's ports when ``BACKEND`` is ``graph`` or ``google`` (else None)."""
+    store: Store | None
+    """The embedded (or passed-in) store the ports come from, when they come from one."""
+    registry: Registry
+    keyring: Keyring
+    templates: TemplateSet
+    clock: Callable[[], datetime]
+    signer: LocalSigner
+    identity: LocalIdentity
+    """Who calls the pane's API. Until sign-in with Microsoft exists, the product verifies pane
+    tokens signed by this installation's own key (`signer`); it issues none over HTTP."""
+    verifier: RequestVerifier
+    conversations: Conversations
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    @property
+    def ports(self) -> dict[str, Callable[[str], Any]]:
+        """The three per-user port factories by name."""
+        return {"calendar": self.calendar, "drive": self.drive, "mailer": self.mailer}
+
+    def close(self) -> None:
+        """Release what `build` made, last made first; a second call does nothing."""
+        _close_all(self._closers)
+
+
+def _close_all(closers: list[Callable[[], None]]) -> None:
+    while closers:
+        close = closers.pop()
+        try:
+            close()
+        except Exception:  # one failing close must not leave the others open
+            log.exception("closing %r failed", close)
+
+
+def build(
+    config: Mapping[str, Any],
+    *,
+    calendar: Callable[[str], Calendar] | None = None,
+    drive: Callable[[str], Drive] | None = None,
+    mailer: Callable[[str], Mailer] | None = None,
+    store: Store | None = None,
+    verifier: RequestVerifier | None = None,
+    clock: Callable[[], datetime] | None = None,
+    create_keyring: bool = False,
+) -> Services:
+    """Every service for the settings in `config`.
+
+    `calendar`, `drive` and `mailer` give one user's port by email address; left out, they come
+    from the configured provider (``BACKEND``) or from `store`, by default the embedded
+    `LocalStore` in the data directory. `verifier` checks Google's signed requests to the card
+    endpoints (default: one that trusts the local signing key). `create_keyring` makes a keyring
+    in the data directory when there is none (tests, the demo); otherwise a missing one stops
+    start-up with the keyring's own message.
+    """
+    closers: list[Callable[[], None]] = []
+    try:
+        return _build(
+            config,
+            closers,
+            calendar=calendar,
+            drive=drive,
+            mailer=mailer,
+            store=store,
+            verifier=verifier,
+            clock=clock,
+            create_keyring=create_keyring,
+        )
+    except BaseException:
+        _close_all(closers)
+        raise
+
+
+def _build(
+    config: Mapping[str, Any],
+    closers: list[Callable[[], None]],
+    *,
+    calendar: Callable[[str], Calendar] | None,
+    drive: Callable[[str], Drive] | None,
+    mailer: Callable[[str], Mailer] | None,
+    store: Store | None,
+    verifier: RequestVerifier | None,
+    clock: Callable[[], datetime] | None,
+    create_keyring: bool,
+) -> Services:
+    from addin.backends import provider_ports
+    from addin.clock import real_now
+    from addin.conversations import Conversations
+    from addin.identity import LocalIdentity
+    from addin.registry import Registry
+    from addin.workspace.verify import LOCAL_SERVICE_ACCOUNT, LocalSigner
+    from templates import load_templates
+
+    settings = Settings.from_mapping(config)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    provider = None if None not in (calendar, drive, mailer) else provider_ports(config)
+    if provider is not None:
+        closers.append(provider.close)
+        calendar = calendar or provider.calendar
+        drive = drive or provider.drive
+        mailer = mailer or provider.mailer
+    if store is None and None in (calendar, drive, mailer):
+        from connectors.local import LocalStore
+
+        local = LocalStore(Path(settings.data_dir))
+        closers.append(local.close)
+        store = local
+    if store is not None:
+        calendar = calendar or store.calendar
+        drive = drive or store.drive
+        mailer = mailer or store.mailer
+    assert calendar is not None and drive is not None and mailer is not None
+
+    url = config.get("DATABASE_URL")
+    registry = Registry(str(url)) if url else Registry.in_dir(settings.data_dir)
+    closers.append(registry.close)
+    keyring = _keyring(settings.data_dir, create=create_keyring)
+    # Checked now, so an organisation's broken template stops start-up with a clear message.
+    templates = load_templates(settings.template_dirs)
+    clock = clock or real_now
+
+    signer = LocalSigner.open(settings.data_dir)
+    identity = LocalIdentity(signer)
+    verifier = verifier or signer.verifier(
+        service_account_email=str(config.get("WORKSPACE_SERVICE_ACCOUNT") or "")
+        or LOCAL_SERVICE_ACCOUNT,
+        audience=config.get("WORKSPACE_AUDIENCE") or None,
+    )
+    conversations = Conversations(
+        calendar=calendar,
+        drive=drive,
+        registry=registry,
+        keyring=keyring,
+        templates=templates,
+        clock=clock,
+        directory=_directory(store),
+        country=settings.country,
+        default_locale=settings.default_locale,
+    )
+    closers.append(conversations.close)
+    return Services(
+        settings=settings,
+        calendar=calendar,
+        drive=drive,
+        mailer=mailer,
+        provider=provider,
+        store=store,
+        registry=registry,
+        keyring=keyring,
+        templates=templates,
+        clock=clock,
+        signer=signer,
+        identity=identity,
+        verifier=verifier,
+        conversations=conversations,
+        _closers=closers,
+    )
+
+
+def _keyring(data_dir: Path, *, create: bool) -> Keyring:
+    from connectors.keyring import Keyring, KeyringError, default_keyring_path
+
+    try:
+        return Keyring.from_default(data_dir)
+    except KeyringError:
+        path = default_keyring_path(data_dir)
+        if path.exists() or not create:
+            raise
+        return Keyring.init(path)
+
+
+def _directory(store: Store | None) -> Callable[[str], Any]:
+    """A person's name and zone from the store's people, when it knows any."""
+    from addin.conversations import KnownPerson
+
+    people = getattr(store, "people", None)
+
+    def directory(email: str) -> KnownPerson | None:
+        if people is None:
+            return None
+        for person in people():
+            if person.email == email:
+                return KnownPerson(person.email, person.name, person.tz)
+        return None
+
+    return directory
