@@ -18,10 +18,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 from cadence.errors import CadenceError, InvalidRule, UnknownTimeZone, UnsupportedRecurrence
-from cadence.zones import require_aware, zone
+from cadence.zones import canonical_zone, require_aware, zone
 
 INTERVALS = (1, 2, 3, 4, 6)
 """The month intervals a rule may have."""
@@ -792,22 +793,26 @@ WINDOWS_ZONES: Mapping[str, tuple[str, ...]] = {
 
 
 def iana_zone(name: str, prefer: str | None = None) -> str:
-    """The IANA name for an IANA or common Windows zone name.
+    """The IANA name for an IANA or common Windows zone name, in any case (``utc`` -> ``UTC``).
 
     A Windows name stands for several IANA zones with the same rules; `prefer` picks one of them
     (the pair's own zone), else the usual one. Raises `UnknownTimeZone` saying what to give.
     """
-    if name in WINDOWS_ZONES:
-        candidates = WINDOWS_ZONES[name]
-        return prefer if prefer in candidates else candidates[0]
+    windows = WINDOWS_ZONES.get(name) or _windows_folded().get(name.strip().casefold())
+    if windows:
+        return prefer if prefer in windows else windows[0]
     try:
-        zone(name)
+        return canonical_zone(name)
     except UnknownTimeZone as exc:
         raise UnknownTimeZone(
             f"unknown time zone {name!r}: use an IANA name such as Europe/Amsterdam or a common "
             "Windows name such as W. Europe Standard Time"
         ) from exc
-    return name
+
+
+@cache
+def _windows_folded() -> dict[str, tuple[str, ...]]:
+    return {key.casefold(): value for key, value in WINDOWS_ZONES.items()}
 
 
 def _graph_int(source: Mapping[str, Any], key: str, default: int | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cadence.errors import CadenceError, UnknownTimeZone
 
@@ -21,6 +21,24 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise UnknownTimeZone(_message(name)) from exc
+
+
+def canonical_zone(name: str) -> str:
+    """The IANA name `name` spelled as the zone database spells it: ``utc`` -> ``UTC``.
+
+    People type zone names in any case; calendars want them exact. An exact name is returned as
+    it is (``Etc/UTC`` stays ``Etc/UTC``); raises `UnknownTimeZone` when no spelling matches.
+    """
+    found = _by_folded_name().get(name.strip().casefold(), name)
+    zone(found)
+    return found
+
+
+@cache
+def _by_folded_name() -> dict[str, str]:
+    # Read once: the listing walks the zone database. A case-insensitive file system would load
+    # "utc" as it is, so the listing, not a load, decides the spelling.
+    return {name.casefold(): name for name in available_timezones()}
 
 
 def _message(name: str) -> str:

@@ -24,6 +24,7 @@ from cadence.recurrence import (
 
 OPEN_ENDED_PREVIEW = 8  # occurrences shown for a rule without end
 MAX_PREVIEW = 500  # a long until still prints in a moment
+WEEKEND_LISTED = 8  # weekend dates named in the warning; --json lists them all
 
 _HEADINGS = {
     "nl": ("Gesprekken", "RFC 5545 (Google Calendar)", "Microsoft Graph (Outlook)", "en verder"),
@@ -53,11 +54,7 @@ def _anchor(weekday: str | None, week: str | None, day: str | None) -> Anchor:
     if day is not None:
         if day.lower() == "last":
             return DayOfMonth(-1)
-        if not day.isdigit() or not 1 <= int(day) <= 28:
-            raise CadenceError(
-                f"--day must be 1-28 or last, got {day!r}: days 29-31 are not in every month"
-            )
-        return DayOfMonth(int(day))
+        return DayOfMonth(_day_of_month(day))
     if weekday is None or week is None:
         raise CadenceError(
             "say which day: --weekday MO..SU with --week 1-4 or last, or --day 1-28 or last"
@@ -72,6 +69,60 @@ def _anchor(weekday: str | None, week: str | None, day: str | None) -> Anchor:
             "a fifth weekday is not in every month"
         )
     return NthWeekday(Weekday[weekday.upper()], int(week))
+
+
+def _day_of_month(day: str) -> int:
+    """`--day` as 1-28, or a refusal that says what is wrong with this value."""
+    try:
+        number = int(day)
+    except ValueError:
+        raise CadenceError(
+            f"--day must be a day of the month, 1-28, or last, got {day!r}"
+        ) from None
+    if number < 1:
+        raise CadenceError(
+            f"--day must be 1-28 or last, got {day!r}: a month starts on day 1 "
+            "(for the last day of the month, say last)"
+        )
+    if number > 31:
+        raise CadenceError(f"--day must be 1-28 or last, got {day!r}: no month has {number} days")
+    if number > 28:
+        raise CadenceError(
+            f"--day must be 1-28 or last, got {day!r}: days 29-31 are not in every month "
+            "(for the last day of the month, say last)"
+        )
+    return number
+
+
+def _weekend(rule: Rule, occurrences: Sequence[datetime]) -> list[datetime]:
+    """The shown dates on a Saturday or Sunday when the rule names a day of the month.
+
+    A day of the month (the 15th, the last day) moves through the week, so some conversations
+    fall on a weekend and no calendar moves them; a weekday chosen with --weekday is deliberate.
+    """
+    if not isinstance(rule.anchor, DayOfMonth):
+        return []
+    return [occurrence for occurrence in occurrences if occurrence.weekday() >= 5]
+
+
+_WEEKEND = {
+    "nl": (
+        "let op: {n} van deze {total} data vallen in het weekend ({dates}); de agenda's laten "
+        "ze daar staan. Kies --weekday met --week voor steeds een werkdag."
+    ),
+    "en": (
+        "warning: {n} of these {total} dates fall on a weekend ({dates}); the calendars keep "
+        "them there. Choose --weekday with --week for a working day every time."
+    ),
+}
+
+
+def _weekend_warning(weekend: Sequence[datetime], total: int, lang: str) -> str:
+    shown = [f"{weekday_name(d.weekday(), lang)} {d:%Y-%m-%d}" for d in weekend[:WEEKEND_LISTED]]
+    if len(weekend) > WEEKEND_LISTED:
+        shown.append("…")
+    dates = ", ".join(shown)
+    return _WEEKEND[lang].format(n=len(weekend), total=total, dates=dates)
 
 
 def _occurrences(rule: Rule) -> list[datetime]:
@@ -113,11 +164,20 @@ def series() -> None:
 @click.option(
     "--start", "start_text", required=True, help="First possible start, YYYY-MM-DDTHH:MM."
 )
-@click.option("--tz", default="Europe/Amsterdam", show_default=True, help="The pair's IANA zone.")
+@click.option(
+    "--tz",
+    default="Europe/Amsterdam",
+    show_default=True,
+    help="The pair's IANA zone, in any case (utc, europe/amsterdam).",
+)
 @click.option("--every", type=int, default=3, show_default=True, help="Months: 1, 2, 3, 4 or 6.")
 @click.option("--weekday", help="MO, TU, WE, TH, FR, SA or SU (with --week).")
 @click.option("--week", help="1, 2, 3, 4 or last (with --weekday).")
-@click.option("--day", help="A day of the month, 1-28, or last (instead of --weekday).")
+@click.option(
+    "--day",
+    help="A day of the month, 1-28, or last (instead of --weekday); dates that fall on a "
+    "weekend are named in a warning.",
+)
 @click.option("--count", type=int, help="End after this many conversations.")
 @click.option("--until", "until_text", help="End on this date (inclusive), YYYY-MM-DD.")
 @click.option("--locale", default="nl", show_default=True, help="nl or en, for the description.")
@@ -137,7 +197,9 @@ def preview(
 ) -> None:
     """Show a rule's occurrences and how Google (RFC 5545) and Outlook (Graph) will hold it.
 
-    Without --count or --until the series has no end and the first 8 are shown.
+    Without --count or --until the series has no end and the first 8 are shown. With --day,
+    the dates that fall on a Saturday or Sunday are named in a warning on stderr (and listed
+    under "weekend" with --json).
     """
     try:
         if every not in INTERVALS:
@@ -154,12 +216,16 @@ def preview(
     except CadenceError as exc:
         fail(str(exc), code=2)
     occurrences = _occurrences(rule)
+    weekend = _weekend(rule, occurrences)
     if as_json:
         payload = {
             "rrule": rule.to_rfc5545(),
             "graph": rule.to_graph(),
             "occurrences": [occurrence.isoformat() for occurrence in occurrences],
+            "weekend": [occurrence.isoformat() for occurrence in weekend],
         }
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         click.echo(_human(rule, occurrences, lang))
+    if weekend:
+        click.echo(_weekend_warning(weekend, len(occurrences), lang), err=True)

@@ -38,7 +38,8 @@ def test_json_preview_of_the_brief_example() -> None:
     code, out, err = run([*EXAMPLE, "--json"])
     assert (code, err) == (0, "")
     payload = json.loads(out)
-    assert set(payload) == {"rrule", "graph", "occurrences"}
+    assert set(payload) == {"rrule", "graph", "occurrences", "weekend"}
+    assert payload["weekend"] == []
     assert payload["rrule"] == [
         "DTSTART;TZID=Europe/Amsterdam:20270112T100000",
         "RRULE:FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU;COUNT=8",
@@ -116,7 +117,11 @@ def test_until_ends_the_preview() -> None:
     ("extra", "message"),
     [
         (["--weekday", "TU", "--week", "5"], "--week must be 1, 2, 3, 4 or last, got '5'"),
-        (["--day", "31"], "--day must be 1-28 or last, got '31'"),
+        (["--day", "31"], "--day must be 1-28 or last, got '31': days 29-31 are not in every"),
+        (["--day", "0"], "--day must be 1-28 or last, got '0': a month starts on day 1"),
+        (["--day", "-1"], "got '-1': a month starts on day 1 (for the last day of the month"),
+        (["--day", "32"], "got '32': no month has 32 days"),
+        (["--day", "first"], "--day must be a day of the month, 1-28, or last, got 'first'"),
         (["--every", "5", "--day", "3"], "--every must be 1, 2, 3, 4 or 6"),
         (["--day", "3", "--count", "0"], "count must be 1 or more, got 0"),
         (["--day", "3", "--count", "2", "--until", "2028-01-01"], "not both"),
@@ -156,3 +161,68 @@ def test_human_preview_shows_an_offset_with_seconds_whole() -> None:
     )
     assert code == 0
     assert "dinsdag   1930-01-14 10:00 (UTC+00:19:32)" in out
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("utc", "UTC"),
+        ("UTC", "UTC"),
+        ("europe/amsterdam", "Europe/Amsterdam"),
+        ("Etc/UTC", "Etc/UTC"),
+    ],
+)
+def test_a_zone_in_any_case_is_the_canonical_iana_name(typed: str, canonical: str) -> None:
+    """--tz is matched without regard to case; the rule and the output use the database's name."""
+    code, out, err = run(
+        ["series", "preview", "--start", "2027-01-12T10:00", "--day", "12", "--tz", typed, "--json"]
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(out)["rrule"][0] == f"DTSTART;TZID={canonical}:20270112T100000"
+    code, out, _ = run(
+        ["series", "preview", "--start", "2027-01-12T10:00", "--day", "12", "--tz", typed]
+    )
+    assert code == 0
+    assert f"({canonical})" in out.splitlines()[1]
+
+
+def test_a_day_of_the_month_names_the_dates_on_a_weekend() -> None:
+    """--day last lands on Saturdays and Sundays: the warning names them, --json lists them."""
+    args = ["series", "preview", "--start", "2027-01-12T10:00", "--day", "last", "--count", "6"]
+    code, out, err = run([*args, "--locale", "en"])
+    assert code == 0
+    assert err == (
+        "warning: 4 of these 6 dates fall on a weekend (Sunday 2027-01-31, Saturday 2027-07-31, "
+        "Sunday 2027-10-31, Sunday 2028-04-30); the calendars keep them there. Choose --weekday "
+        "with --week for a working day every time.\n"
+    )
+    code, _, err = run(args)
+    assert code == 0
+    assert err.startswith("let op: 4 van deze 6 data vallen in het weekend (zondag 2027-01-31, ")
+    code, out, err = run([*args, "--json"])
+    assert json.loads(out)["weekend"] == [
+        "2027-01-31T10:00:00+01:00",
+        "2027-07-31T10:00:00+02:00",
+        "2027-10-31T10:00:00+01:00",
+        "2028-04-30T10:00:00+02:00",
+    ]
+    assert "2027-01-31" in err
+
+
+def test_a_long_weekend_list_is_cut_in_the_warning_only() -> None:
+    """With many weekend dates the warning names the first 8; --json still lists them all."""
+    args = ["series", "preview", "--start", "2027-01-12T10:00", "--day", "last", "--every", "1"]
+    code, out, err = run([*args, "--count", "60", "--json"])
+    assert code == 0
+    weekend = json.loads(out)["weekend"]
+    assert len(weekend) > 8
+    assert err.count("20") == 8
+    assert "…" in err
+
+
+def test_a_chosen_weekday_gives_no_warning() -> None:
+    """A weekday picked with --weekday is deliberate, even a Saturday."""
+    code, _, err = run(
+        ["series", "preview", "--start", "2027-01-12T10:00", "--weekday", "SA", "--week", "1"]
+    )
+    assert (code, err) == (0, "")

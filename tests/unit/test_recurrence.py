@@ -493,6 +493,29 @@ def test_windows_zone_names(windows: str, iana: str) -> None:
     assert iana_zone(windows) == iana
 
 
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("utc", "UTC"),
+        ("Etc/UTC", "Etc/UTC"),
+        ("EUROPE/AMSTERDAM", "Europe/Amsterdam"),
+        (" america/new_york ", "America/New_York"),
+        ("eastern standard time", "America/New_York"),
+    ],
+)
+def test_zone_names_in_any_case_are_spelled_as_the_database_does(
+    typed: str, canonical: str
+) -> None:
+    """People type zones in any case; the name a calendar gets is the zone database's own."""
+    assert iana_zone(typed) == canonical
+
+
+def test_a_zone_that_matches_in_no_case_is_still_refused() -> None:
+    """Folding case does not make an unknown name known."""
+    with pytest.raises(UnknownTimeZone, match="unknown time zone 'mars/base'"):
+        iana_zone("mars/base")
+
+
 def test_from_graph_missing_zone_uses_the_events_zone() -> None:
     """Without recurrenceTimeZone the event's zone is used; without either it is refused."""
     recurrence = graph(
