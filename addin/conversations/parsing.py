@@ -12,6 +12,7 @@ from cadence.errors import CadenceError
 from cadence.model import Role
 from cadence.planning import Preferences
 from cadence.recurrence import Weekday
+from cadence.zones import zone
 
 MAX_OPS = 100
 
@@ -159,11 +160,20 @@ def body_text(body: Mapping[str, Any], key: str, limit: int, *, required: bool =
     return value.strip()
 
 
+DEFAULT_WEEKDAYS = ["TU", "WE", "TH"]
+"""The weekdays a request that names none gets (an empty list is refused)."""
+
+
 def parse_preferences(data: Any) -> Preferences:
     if not isinstance(data, Mapping):
         raise Invalid(_("Send the employee's preferences as an object 'preferences'."))
+    # An absent list means the documented default; an empty one is a person who ticked none.
+    days = data.get("weekdays", DEFAULT_WEEKDAYS)
+    if not days:
+        raise Invalid(_("Choose at least one weekday for the conversations."))
     try:
-        days = data.get("weekdays") or ["TU", "WE", "TH"]
+        if not isinstance(days, list):
+            raise TypeError("weekdays must be a list")
         every = data.get("every", 3)
         duration = data.get("duration", 60)
         if not isinstance(every, int) or not isinstance(duration, int):
@@ -185,3 +195,17 @@ def parse_preferences(data: Any) -> Preferences:
         raise Invalid(_("The preferences could not be read."), detail=exc) from exc
     except CadenceError as exc:
         raise Invalid(_("The preferences could not be used."), detail=exc) from exc
+
+
+def parse_viewer_zone(body: Mapping[str, Any]) -> str | None:
+    """The reader's own IANA zone (`viewer_tz`), for times said in words; None when not sent."""
+    value = body.get("viewer_tz")
+    if value is None or value == "":
+        return None
+    try:
+        if not isinstance(value, str) or len(value) > 64:
+            raise CadenceError("not a zone name")
+        zone(value)
+    except CadenceError:
+        raise Invalid(_("viewer_tz must be a time zone name such as Europe/Amsterdam.")) from None
+    return value

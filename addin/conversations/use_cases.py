@@ -32,7 +32,13 @@ from addin.conversations.errors import (
     PreconditionRequired,
     _,
 )
-from addin.conversations.parsing import MAX_OPS, apply_op, body_text, parse_preferences
+from addin.conversations.parsing import (
+    MAX_OPS,
+    apply_op,
+    body_text,
+    parse_preferences,
+    parse_viewer_zone,
+)
 from addin.conversations.people import Caller, KnownPerson
 from addin.conversations.shapes import (
     action_out,
@@ -146,7 +152,8 @@ class Conversations:
     def preview(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
         """The planner's proposal for the caller and their partner (nothing is created)."""
         pair, prefs = self._plan_request(caller, body)
-        proposal = self._propose(pair, prefs, caller.locale)
+        viewer_tz = parse_viewer_zone(body)
+        proposal = self._propose(pair, prefs, caller.locale, viewer_tz)
         return proposal_out(proposal, pair, caller.locale)
 
     def create_series(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -297,22 +304,25 @@ class Conversations:
         occurrence = self._occurrence(entry, key)
         doc, _previous = self._docs_around(entry, occurrence)
         record = doc.record or Record.for_agenda(doc.agenda)
+        agenda = self._templates.localize(_as_seen(doc.agenda, role), caller.locale)
         day = occurrence.astimezone(zone(entry.pair.tz)).date().isoformat()
+        pair, tz = entry.pair, entry.pair.tz
         if fmt == "md":
-            text = record_markdown(record, doc.agenda, caller.locale, tz=entry.pair.tz)
+            text = record_markdown(record, agenda, caller.locale, tz=tz, pair=pair)
             return text.encode(), "text/markdown; charset=utf-8", f"gesprek-{day}.md"
         if fmt == "html":
-            html = record_html(record, doc.agenda, caller.locale, tz=entry.pair.tz)
+            html = record_html(record, agenda, caller.locale, tz=tz, pair=pair)
             return html.encode(), "text/html; charset=utf-8", f"gesprek-{day}.html"
         raise Invalid(_("format must be html or md."))
 
     def event_copy(self, caller: Caller, series_id: str, key: str) -> dict[str, Any]:
         """What compose mode writes into the event: the agenda copy and its attachment."""
         entry = self._entry(series_id)
-        self._require_partner(entry, caller.email)
+        role = self._require_partner(entry, caller.email)
         occurrence = self._occurrence(entry, key)
         doc, _previous = self._docs_around(entry, occurrence)
-        return copy_out(entry, doc.agenda, caller.locale)
+        agenda = self._templates.localize(_as_seen(doc.agenda, role), caller.locale)
+        return copy_out(entry, agenda, caller.locale)
 
     # -- context pieces -----------------------------------------------------------------------
 
@@ -383,7 +393,7 @@ class Conversations:
             "next_dates": [o.astimezone(tz).isoformat() for o in upcoming],
             "partner": partner_out(entry, role),
             "etag": doc.etag,
-            "agenda": agenda_out(doc.agenda),
+            "agenda": agenda_out(self._templates.localize(doc.agenda, caller.locale)),
             "record": record_out(doc.record) if doc.record else None,
             "previous": (
                 {
@@ -507,7 +517,9 @@ class Conversations:
             locale=Locale(locale if locale in ("nl", "en") else self._default_locale),
         )
 
-    def _propose(self, pair: Pair, prefs: Preferences, locale: str) -> Proposal:
+    def _propose(
+        self, pair: Pair, prefs: Preferences, locale: str, viewer_tz: str | None = None
+    ) -> Proposal:
         now = self._clock()
         start, end = now, now + HORIZON
         emails = [pair.employee.email, pair.manager.email]
@@ -526,6 +538,7 @@ class Conversations:
                 now=now,
                 country=self._country,
                 locale=locale,
+                viewer_tz=viewer_tz,
             )
         except CadenceError as exc:
             raise Invalid(_("The planner could not plan this series."), detail=exc) from exc
@@ -650,7 +663,8 @@ class Conversations:
         if not found:
             return
         event = found[0]
-        copy = copy_out(entry, agenda, entry.pair.employee.locale)
+        locale = entry.pair.employee.locale
+        copy = copy_out(entry, self._templates.localize(agenda, locale), locale)
         for attempt in range(COPY_ATTEMPTS):
             # The splice replaces only our block, so an edit made meanwhile (the other
             # partner's, or the calendar's own) is read again and kept, not overwritten.
