@@ -538,3 +538,60 @@ def test_keyboard_only_with_visible_focus(
     pane.settle()
     assert page.get_by_text("Met het toetsenbord", exact=True).is_visible()
     assert page.evaluate("document.activeElement.dataset.key") == "new-item:title"
+
+
+# -- the plan form: weekdays and zones ---------------------------------------------------------
+
+NO_WEEKDAY = {
+    "nl": "Kies minstens één dag van de week voor de gesprekken.",
+    "en": "Choose at least one weekday for the conversations.",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_weekday_ticked_is_said_before_anything_is_sent(
+    lang: str, demo_server: DemoServer, new_page: Callable[..., Any]
+) -> None:
+    """With every weekday unticked the pane asks for one; nothing is previewed or planned."""
+    pane = open_pane(new_page, demo_server, demo_server.new_meeting(), "ada", lang)
+    for day in ("TU", "WE", "TH"):
+        pane.key(f"plan:day:{day}").uncheck()
+    pane.click("plan:preview-button")
+    assert pane.alert() == NO_WEEKDAY[lang]
+    assert pane.key("plan:preview").count() == 0
+    assert pane.state() == "not_series"
+
+
+CLOCK_AT_END = r"\d\d:\d\d( [AP]M)?$"
+VIEWER_TIME = {"nl": r"voor jou (\d\d:\d\d) in ", "en": r"(\d\d:\d\d) for you in "}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_times_show_in_the_viewers_zone_and_name_it_when_it_is_not_the_pairs(
+    lang: str, demo_server: DemoServer, new_page: Callable[..., Any]
+) -> None:
+    """From New York the preview's sentence and dates agree on New York time and say so."""
+    server = demo_server
+    meeting = server.new_meeting()
+    locale = "nl-NL" if lang == "nl" else "en-GB"
+    firsts = {}
+    for zone in ("Europe/Amsterdam", "America/New_York"):
+        page = new_page(locale=locale, zone=zone)
+        page.goto(server.pane_url(meeting, who="ada", lang=lang))
+        pane = Pane(page)
+        pane.ready()
+        pane.click("plan:preview-button")
+        pane.key("plan:confirm").wait_for()
+        preview = pane.key("plan:preview")
+        sentence = preview.locator("p").first.inner_text()
+        firsts[zone] = first = preview.locator("li").first.inner_text()
+        if zone == "Europe/Amsterdam":
+            assert "America/New_York" not in sentence and "Europe/Amsterdam" not in sentence
+            assert re.search(CLOCK_AT_END, first), first  # the pair's zone: not named
+        else:
+            assert "Europe/Amsterdam" in sentence and "America/New_York" in sentence
+            found = re.search(VIEWER_TIME[lang], sentence)
+            assert found, sentence
+            assert found.group(1) in first
+            assert not re.search(CLOCK_AT_END, first), first  # another zone: named after the time
+    assert firsts["Europe/Amsterdam"] != firsts["America/New_York"]

@@ -35,19 +35,36 @@ export function otherRole(role) {
   return role === "employee" ? "manager" : "employee";
 }
 
-/** An instant (ISO 8601 or Date) as weekday, date and time, in `tz` when given. */
-export function formatDateTime(value, tz) {
+/** The viewer's IANA zone as the browser knows it ("" when it does not say). */
+export function viewerZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    return "";
+  }
+}
+
+function formatIn(when, options, tz) {
+  try {
+    return new Intl.DateTimeFormat(language(), tz ? { ...options, timeZone: tz } : options).format(when);
+  } catch {
+    return new Intl.DateTimeFormat(language(), options).format(when);
+  }
+}
+
+/**
+ * An instant (ISO 8601 or Date) as weekday, date and time in the viewer's own zone. When the
+ * pair's zone (`pairTz`) would show another time, the viewer's zone is named with it.
+ */
+export function formatDateTime(value, pairTz) {
   if (!value) return "";
   const when = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(when.getTime())) return String(value);
   const options = { weekday: "long", day: "numeric", month: "long", year: "numeric",
     hour: "2-digit", minute: "2-digit" };
-  try {
-    return new Intl.DateTimeFormat(language(), tz ? { ...options, timeZone: tz } : options)
-      .format(when);
-  } catch {
-    return new Intl.DateTimeFormat(language(), options).format(when);
-  }
+  const mine = formatIn(when, options);
+  if (!pairTz || formatIn(when, options, pairTz) === mine) return mine;
+  return formatIn(when, { ...options, timeZoneName: "long" });
 }
 
 /** A calendar date ("2026-12-15") as a date in words. */

@@ -5,7 +5,7 @@ import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import {
   button, checkField, eventCopyChoice, form, formatDateTime, radioGroup, section, selectField, textField,
-  weekdayNames,
+  viewerZone, weekdayNames,
 } from "./common.js";
 
 const WEEKDAYS = ["MO", "TU", "WE", "TH", "FR"];
@@ -27,6 +27,7 @@ function planBody(app) {
   const weekdays = WEEKDAYS.filter((d) => draft(`plan:day:${d}`, DEFAULT_DAYS.has(d)));
   return {
     event: app.ctx.event.id,
+    viewer_tz: viewerZone(),
     partner: String(draft("plan:partner", partnerGuess(app))).trim(),
     role: draft("plan:role", "employee"),
     preferences: {
@@ -41,6 +42,18 @@ function planBody(app) {
   };
 }
 
+/** Send the plan form's body with `send`, unless no weekday is ticked: then say so instead. */
+function withWeekdays(app, send) {
+  const body = planBody(app);
+  if (!body.preferences.weekdays.length) {
+    app.alert(t("Choose at least one weekday for the conversations."));
+    const first = document.querySelector('[data-key="plan:day:MO"]');
+    if (first) first.focus();
+    return undefined;
+  }
+  return send(body);
+}
+
 function daysChoice() {
   const names = weekdayNames();
   return h("fieldset", {}, h("legend", { text: t("Days that suit the employee") }),
@@ -53,14 +66,14 @@ function previewSection(app, preview) {
   items.push(h("p", { class: preview.fits ? "badge good" : "badge wait",
     text: preview.fits ? t("Fits both calendars") : t("Does not fit both calendars everywhere") }));
   items.push(h("h3", { text: t("The first conversations") }),
-    h("ol", {}, (preview.occurrences || []).map((iso) => h("li", { text: formatDateTime(iso) }))));
+    h("ol", {}, (preview.occurrences || []).map((iso) => h("li", { text: formatDateTime(iso, preview.tz) }))));
   if ((preview.clashes || []).length) {
     items.push(h("h3", { text: t("Clashes") }), h("ul", {}, preview.clashes.map((clash) =>
       h("li", { text: `${clash.date}: ${(clash.reasons || []).join("; ")}` }))));
   }
   items.push(h("div", { class: "actions" },
-    button(t("Plan this series"), () => app.createSeries({ ...planBody(app),
-      event_copy: draft("plan:event_copy", "full") }), { primary: true, key: "plan:confirm" })));
+    button(t("Plan this series"), () => withWeekdays(app, (body) => app.createSeries({ ...body,
+      event_copy: draft("plan:event_copy", "full") })), { primary: true, key: "plan:confirm" })));
   return section(t("Preview"), items, { key: "plan:preview" });
 }
 
@@ -95,7 +108,8 @@ export function renderPlan(app) {
     eventCopyChoice("plan:event_copy", "full"),
     h("div", { class: "actions" }, button(t("Preview"), null, { primary: true, type: "submit", key: "plan:preview-button" })),
   ];
-  const planForm = form(fields, () => app.previewSeries(planBody(app)), { label: t("Plan the series") });
+  const planForm = form(fields, () => withWeekdays(app, (body) => app.previewSeries(body)),
+    { label: t("Plan the series") });
   planForm.addEventListener("input", onChange);
   planForm.addEventListener("change", onChange);
   const intro = h("p", { text: t("This appointment is not part of a series yet. Plan the good conversation with your partner: at least four times a year, at moments that suit the employee.") });
