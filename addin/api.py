@@ -7,7 +7,6 @@ shapes are described in `addin.openapi` and served at ``/api/openapi.json``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +14,9 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from addin.conversations import Caller, Conversations, ServiceError, turn_message
+from addin.errors import MESSAGES
 from addin.i18n import gettext, request_locale
+from addin.jsonbody import MAX_DEPTH, BadBody, read_object
 from addin.workspace.verify import Unauthorized
 from cadence.errors import CadenceError
 from connectors.errors import (
@@ -68,14 +69,18 @@ def _body() -> Mapping[str, Any]:
     if len(raw) > MAX_BODY:
         raise RequestEntityTooLarge()
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _Refusal(
-            400, "bad_request", _("The request is not valid JSON: %(problem)s"), problem=str(exc)
-        ) from exc
-    if not isinstance(data, dict):
-        raise _Refusal(400, "bad_request", _("Send a JSON object."))
-    return data
+        return read_object(raw)
+    except BadBody as exc:
+        if exc.code == "invalid_json":
+            raise _Refusal(
+                400,
+                "bad_request",
+                _("The request is not valid JSON: %(problem)s"),
+                problem=exc.detail,
+            ) from None
+        if exc.code == "bad_request":
+            raise _Refusal(400, "bad_request", _("Send a JSON object.")) from None
+        raise _Refusal(400, "bad_request", MESSAGES[exc.code], limit=MAX_DEPTH) from None
 
 
 class _Refusal(Exception):

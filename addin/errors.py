@@ -28,6 +28,13 @@ def _(msgid: str) -> str:
 MESSAGES: Mapping[str, str] = {
     "bad_request": _("This request cannot be handled: reload the side panel and try again."),
     "invalid_json": _("The data is not valid JSON: reload the side panel and try again."),
+    "json_too_deep": _(
+        "The data is nested more than %(limit)s levels deep: send a flatter JSON object."
+    ),
+    "not_text": _(
+        "The data holds a character that is not text (a lone UTF-16 surrogate): remove it and "
+        "try again."
+    ),
     "missing_field": _("The request misses the field %(field)s."),
     "invalid_field": _("The field %(field)s is not valid."),
     "form_expired": _("The form has expired: reload the page and try again."),

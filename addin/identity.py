@@ -73,6 +73,8 @@ class LocalIdentity:
             )
         except (ValueError, google_exceptions.GoogleAuthError) as exc:
             raise Unauthorized(f"the token does not verify: {exc}") from exc
+        except RecursionError as exc:
+            raise Unauthorized("the token does not verify: its JSON is nested too deep") from exc
         if claims.get("iss") != LOCAL_ISSUER:
             raise Unauthorized(f"wrong issuer: {claims.get('iss')!r}")
         email = claims.get("email")

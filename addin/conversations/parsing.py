@@ -103,7 +103,7 @@ def _record_op(
     if name == "add_action":
         return record.add_action(
             op_text(op, "description"),
-            owner=Role(op_text(op, "owner")),
+            owner=op_role(op, "owner"),
             by=by,
             now=now,
             due=parse_due(op.get("due")),
@@ -114,14 +114,12 @@ def _record_op(
         if "description" in op:
             kwargs["description"] = op_text(op, "description")
         if "owner" in op:
-            kwargs["owner"] = Role(op_text(op, "owner"))
+            kwargs["owner"] = op_role(op, "owner")
         if "due" in op:
             kwargs["due"] = parse_due(op.get("due"))
         return record.edit_action(op_text(op, "action"), by=by, now=now, **kwargs)
     if name == "set_status":
-        return record.set_status(
-            op_text(op, "action"), ActionStatus(op_text(op, "status")), by=by, now=now
-        )
+        return record.set_status(op_text(op, "action"), op_status(op, "status"), by=by, now=now)
     raise CadenceError(f"unknown op 'record.{name}'")
 
 
@@ -132,6 +130,32 @@ def op_text(op: Mapping[str, Any], key: str, default: str | None = None) -> str:
     if not isinstance(value, str):
         raise CadenceError(f"{key!r} must be text")
     return value
+
+
+def op_role(op: Mapping[str, Any], key: str) -> Role:
+    """A partner's role named in an op; anything else is refused with the choices."""
+    value = op_text(op, key)
+    try:
+        return Role(value)
+    except ValueError:
+        raise Invalid(
+            _("An action's %(field)s must be employee or manager, not %(value)s."),
+            field=key,
+            value=repr(value[:40]),
+        ) from None
+
+
+def op_status(op: Mapping[str, Any], key: str) -> ActionStatus:
+    """An action's status named in an op; anything else is refused with the choices."""
+    value = op_text(op, key)
+    try:
+        return ActionStatus(value)
+    except ValueError:
+        raise Invalid(
+            _("An action's %(field)s must be open, done or dropped, not %(value)s."),
+            field=key,
+            value=repr(value[:40]),
+        ) from None
 
 
 def op_optional(op: Mapping[str, Any], key: str) -> str | None:

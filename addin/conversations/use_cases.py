@@ -547,8 +547,13 @@ class Conversations:
 
     def _occurrence(self, entry: Series, key: str) -> datetime:
         instant = parse_occ_key(key)
-        local = instant.astimezone(zone(entry.pair.tz))
-        found = entry.rule.occurrences(local - timedelta(minutes=1), local + timedelta(minutes=1))
+        try:
+            local = instant.astimezone(zone(entry.pair.tz))
+            window = (local - timedelta(minutes=1), local + timedelta(minutes=1))
+        except OverflowError:
+            # A key at the very edge of the calendar (year 1 or 9999) is no series' occurrence.
+            window = None
+        found = entry.rule.occurrences(*window) if window else []
         if not found:
             raise Missing(_("This series has no conversation at %(when)s."), when=key)
         occurrence: datetime = found[0]

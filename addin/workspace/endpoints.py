@@ -39,7 +39,6 @@ Every use case is a call on `addin.conversations.Conversations`; nothing here de
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -50,9 +49,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 from google.auth import jwt as google_jwt
 
+from addin import jsonbody
 from addin.conversations import Caller, Changed, Conversations, ServiceError
 from addin.errors import error_message, translate_error
 from addin.i18n import default_locale, gettext, normalise_locale, request_locale
+from addin.jsonbody import MAX_DEPTH, BadBody, read_object
 from addin.workspace import cards as c
 from addin.workspace import flows
 from addin.workspace.flows import Form, Ui
@@ -169,7 +170,7 @@ def verify_user(token: str | None, url: str) -> tuple[str, str]:
     try:
         # Read unverified only to learn whom the token claims to be; verified right below.
         payload = google_jwt.decode(token, verify=False)  # type: ignore[no-untyped-call]
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise Unauthorized("the user's ID token is not a JWT") from exc
     if not isinstance(payload, dict):
         raise Unauthorized("the user's ID token is not a JWT")
@@ -199,12 +200,10 @@ def _body() -> Mapping[str, Any]:
     if len(raw) > MAX_BODY:
         raise _Refusal(413, "too_large", error_message("too_large", locale, limit=MAX_BODY // 1024))
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _Refusal(400, "bad_request", error_message("invalid_json", locale)) from None
-    if not isinstance(data, dict):
-        raise _Refusal(400, "bad_request", error_message("bad_request", locale))
-    return data
+        return read_object(raw)
+    except BadBody as exc:
+        message = error_message(exc.code, locale, limit=MAX_DEPTH)
+        raise _Refusal(400, "bad_request", message) from None
 
 
 def _zone(name: str | None) -> tzinfo:
@@ -357,7 +356,7 @@ def _preview(call: Call) -> Mapping[str, Any]:
 def _create(call: Call) -> Mapping[str, Any]:
     ui = call.ui
     try:
-        plan = json.loads(call.param("plan") or "null")
+        plan = jsonbody.loads(call.param("plan") or "null")
     except ValueError:
         plan = None
     if not isinstance(plan, dict):
@@ -411,7 +410,7 @@ def _apply(call: Call, ops: flows.Ops, message: str) -> Mapping[str, Any]:
 def _ops(call: Call) -> Mapping[str, Any]:
     ui = call.ui
     try:
-        ops = json.loads(call.param("ops") or "null")
+        ops = jsonbody.loads(call.param("ops") or "null")
     except ValueError:
         ops = None
     if not isinstance(ops, list) or not ops or not all(isinstance(op, dict) for op in ops):

@@ -290,7 +290,8 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
         header = json.loads(_b64decode(parts[0]))
         payload = json.loads(_b64decode(parts[1]))
         signature = _b64decode(parts[2])
-    except (ValueError, binascii.Error) as exc:
+    except (ValueError, binascii.Error, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the parser goes is no token either.
         raise Unauthorized("malformed token: its parts are not base64url-encoded JSON") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise Unauthorized("malformed token: header and payload must be JSON objects")

@@ -1,0 +1,336 @@
+"""Hostile input gets a 4xx with a sentence to act on, in Dutch and English, and changes nothing.
+
+Each case once answered 500: JSON nested thousands deep (the parser's recursion runs out), a lone
+UTF-16 surrogate such as ``"\\ud800"`` (a string no database, drive or JSON encoder takes), an
+action's owner or status outside its choices, an occurrence key at the calendar's edge (year 9999).
+The pane's API and the Google card endpoints read the same bodies, so both are held to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from test_api import ADA, GRACE, NOW, PREFS, Api
+from test_workspace_endpoints import BASE, Panel, buttons, plan
+
+from addin.app import create_app
+from addin.demo import seed
+from addin.jsonbody import MAX_DEPTH
+from connectors.local import LocalStore
+from connectors.testing import ManualClock
+
+SURROGATE = "\\ud800"
+"""A lone high surrogate as JSON writes it (six characters in the request body)."""
+
+
+def _deep_array(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def _deep_object(depth: int) -> str:
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+DEEP = {
+    "array 10k": _deep_array(10_000),
+    "array 30k": _deep_array(30_000),
+    "object 10k": _deep_object(10_000),
+    f"array {MAX_DEPTH + 1}": _deep_array(MAX_DEPTH + 1),
+}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    """The app on the seeded local store."""
+    clock = ManualClock(NOW)
+    store = LocalStore(tmp_path, clock=clock)
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
+    seed(store, NOW)
+    return app
+
+
+@pytest.fixture
+def api(app: Flask) -> Api:
+    """The pane's API client (checks every answer against the OpenAPI document)."""
+    clock = app.extensions["goedgesprek.clock"]
+    assert isinstance(clock, ManualClock)
+    return Api(app, clock)
+
+
+def _raw(api: Api, method: str, path: str, raw: str, lang: str, **headers: str) -> Any:
+    """Send `raw` as a JSON body; the answer must match the OpenAPI document."""
+    response = api.client.open(
+        f"{path}?lang={lang}",
+        method=method,
+        data=raw.encode("utf-8"),
+        headers={**api.headers(ADA), "Content-Type": "application/json", **headers},
+    )
+    api.check(method, path, response.status_code, response.get_json(silent=True))
+    return response
+
+
+def _refused_in_both_languages(api: Api, method: str, path: str, raw: str, **headers: str) -> str:
+    """A 400 whose sentence differs between Dutch and English; returns the English one."""
+    answers = {lang: _raw(api, method, path, raw, lang, **headers) for lang in ("nl", "en")}
+    for response in answers.values():
+        assert response.status_code == 400, response.get_data(as_text=True)[:300]
+        assert response.get_json()["error"] in {"bad_request", "invalid"}
+    messages = {lang: r.get_json()["message"] for lang, r in answers.items()}
+    assert messages["nl"] != messages["en"]
+    return str(messages["en"])
+
+
+def _series_count(app: Flask) -> int:
+    return len(app.extensions["goedgesprek.service"].registry.for_person(ADA))
+
+
+# -- the pane's API --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", DEEP.values(), ids=DEEP.keys())
+def test_deeply_nested_json_is_refused_on_every_writing_route(api: Api, raw: str) -> None:
+    """Nesting beyond the limit is a 400 that names the limit, on every route that reads a body."""
+    ctx = api.plan()["context"]
+    series, occ = ctx["series"]["id"], ctx["occurrence"]["key"]
+    routes = [
+        ("POST", "/api/series/preview", {}),
+        ("POST", "/api/series", {}),
+        ("PATCH", f"/api/series/{series}", {}),
+        ("POST", f"/api/series/{series}/occurrences/{occ}", {"If-Match": ""}),
+    ]
+    for method, path, headers in routes:
+        message = _refused_in_both_languages(api, method, path, raw, **headers)
+        assert f"more than {MAX_DEPTH} levels" in message
+    assert _series_count(api.app) == 1
+
+
+def test_nesting_within_the_limit_is_read(api: Api) -> None:
+    """A body exactly at the limit reaches the service (which refuses it for its own reasons)."""
+    inner = _deep_array(MAX_DEPTH - 1)
+    response = _raw(api, "POST", "/api/series/preview", f'{{"partner": {inner}}}', "en")
+    assert response.status_code == 400
+    assert "levels" not in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"partner": f"gr{SURROGATE}ace@example.org", "role": "employee", "preferences": {}},
+        {"partner": GRACE, "role": "employee", "preferences": {"place": SURROGATE}},
+        {"partner": GRACE, "role": "employee", "preferences": {SURROGATE: 1}},
+        {
+            "partner": GRACE,
+            "role": "employee",
+            "preferences": PREFS,
+            "request_id": f"abcdefgh{SURROGATE}",
+        },
+    ],
+    ids=["partner", "place", "key", "request_id"],
+)
+def test_a_lone_surrogate_in_a_plan_is_refused(api: Api, body: dict[str, Any]) -> None:
+    """Preview and plan refuse it with a sentence; no series is made."""
+    raw = json.dumps(body).replace("\\\\ud800", SURROGATE)
+    assert SURROGATE in raw
+    for path in ("/api/series/preview", "/api/series"):
+        message = _refused_in_both_languages(api, "POST", path, raw)
+        assert "not text" in message
+    assert _series_count(api.app) == 0
+
+
+def test_a_lone_surrogate_in_an_item_or_a_series_change_is_refused(api: Api) -> None:
+    """An item title or a place with one is a 400; the conversation stays as it was."""
+    ctx = api.plan()["context"]
+    series, occ, event = ctx["series"]["id"], ctx["occurrence"]["key"], ctx["event"]["id"]
+    op = f'{{"op": "agenda.add_item", "theme": "personal", "title": "Energie {SURROGATE}"}}'
+    raw = f'{{"event": "{event}", "ops": [{op}]}}'
+    message = _refused_in_both_languages(
+        api, "POST", f"/api/series/{series}/occurrences/{occ}", raw, **{"If-Match": ""}
+    )
+    assert "not text" in message
+    _refused_in_both_languages(api, "PATCH", f"/api/series/{series}", f'{{"place": "{SURROGATE}"}}')
+    again = api.call("GET", f"/api/context?event={event}").get_json()
+    assert again["agenda"]["items"] == []
+    assert again["etag"] is None
+
+
+@pytest.mark.parametrize(
+    ("op", "english"),
+    [
+        (
+            {"op": "record.add_action", "description": "Cursus", "owner": "admin"},
+            "An action's owner must be employee or manager, not 'admin'.",
+        ),
+        (
+            {"op": "record.edit_action", "action": "a1", "owner": "admin"},
+            "An action's owner must be employee or manager, not 'admin'.",
+        ),
+        (
+            {"op": "record.set_status", "action": "a1", "status": "x"},
+            "An action's status must be open, done or dropped, not 'x'.",
+        ),
+    ],
+    ids=["add owner", "edit owner", "status"],
+)
+def test_an_action_owner_or_status_outside_its_choices_is_refused(
+    api: Api, op: dict[str, str], english: str
+) -> None:
+    """The sentence names the field, the choices and the value; nothing is saved."""
+    ctx = api.plan()["context"]
+    series, occ, event = ctx["series"]["id"], ctx["occurrence"]["key"], ctx["event"]["id"]
+    path = f"/api/series/{series}/occurrences/{occ}"
+    raw = json.dumps({"event": event, "ops": [op]})
+    assert _refused_in_both_languages(api, "POST", path, raw, **{"If-Match": ""}) == english
+    assert api.call("GET", f"/api/context?event={event}").get_json()["etag"] is None
+
+
+@pytest.mark.parametrize("key", ["99991231T230000Z", "99991231T235959Z", "00010101T000000Z"])
+def test_an_occurrence_key_at_the_calendars_edge_is_not_found(api: Api, key: str) -> None:
+    """Year 9999 (or 1) is no conversation of the series: 404 with a sentence, on every route."""
+    ctx = api.plan()["context"]
+    series, event = ctx["series"]["id"], ctx["event"]["id"]
+    base = f"/api/series/{series}/occurrences/{key}"
+    body = {"event": event, "ops": [{"op": "agenda.share"}]}
+    for lang in ("nl", "en"):
+        answers = [
+            api.call("POST", base, body=body, lang=lang, headers={"If-Match": ""}),
+            api.call("GET", f"{base}/export?format=md", lang=lang),
+            api.call("GET", f"{base}/event-copy", lang=lang),
+        ]
+        for response in answers:
+            assert response.status_code == 404, response.get_data(as_text=True)[:300]
+            assert key in response.get_json()["message"]
+    assert api.call("GET", f"/api/context?event={event}_{key}").status_code in {200, 404}
+
+
+def _token_with_deep_json() -> str:
+    def part(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    return f"{part(_deep_array(5_000))}.{part('{}')}.AAAA"
+
+
+def test_a_token_of_deeply_nested_json_is_unauthorized(api: Api) -> None:
+    """A bearer token whose header is JSON nested thousands deep is a 401, not a crash."""
+    response = api.client.get(
+        "/api/context?event=x", headers={"Authorization": f"Bearer {_token_with_deep_json()}"}
+    )
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+
+
+# -- the Google card endpoints ---------------------------------------------------------------------
+
+
+def _post_raw(panel: Panel, url: str, raw: str) -> Any:
+    return panel.client.post(
+        url,
+        data=raw.encode("utf-8"),
+        headers={"Authorization": f"Bearer {panel.sign(url)}", "Content-Type": "application/json"},
+    )
+
+
+@pytest.mark.parametrize("raw", DEEP.values(), ids=DEEP.keys())
+def test_cards_refuse_deeply_nested_json(app: Flask, raw: str) -> None:
+    """Triggers and buttons answer 400 with a sentence in the request's language."""
+    panel = Panel(app, ADA)
+    messages = set()
+    for path in ("/workspace/homepage", "/workspace/calendar/event-open", "/workspace/action/ops"):
+        for lang in ("nl", "en"):
+            url = f"{BASE}{path}?lang={lang}"
+            response = _post_raw(panel, url, raw)
+            assert response.status_code == 400, response.get_data(as_text=True)[:300]
+            messages.add(response.get_json()["message"])
+    assert len(messages) == 2
+    assert any(f"more than {MAX_DEPTH} levels" in m for m in messages)
+
+
+def test_cards_refuse_a_lone_surrogate_in_what_was_typed(app: Flask) -> None:
+    """A typed agenda title or partner with one is a 400; the agenda stays empty."""
+    ada, event_id = plan(app)
+    ada.open(event_id)
+    body = ada.event_object(f"{BASE}/workspace/action/agenda_add")
+    body["commonEventObject"]["formInputs"] = {
+        "item_title": {"stringInputs": {"value": ["Energie"]}}
+    }
+    raw = json.dumps(body).replace("Energie", f"Energie {SURROGATE}")
+    response = _post_raw(ada, f"{BASE}/workspace/action/agenda_add", raw)
+    assert response.status_code == 400
+    assert (
+        "not text" in response.get_json()["message"]
+        or "geen tekst" in (response.get_json()["message"])
+    )
+    home = Panel(app, ADA)
+    url = f"{BASE}/workspace/action/preview"
+    body = home.event_object(url, inputs={"partner": {"stringInputs": {"value": ["g@x.org"]}}})
+    response = _post_raw(home, url, json.dumps(body).replace("g@x.org", f"g{SURROGATE}@x.org"))
+    assert response.status_code == 400
+    assert _series_count(app) == 1
+    ada.open(event_id)
+    assert "Energie" not in json.dumps(ada.top)
+
+
+@pytest.mark.parametrize(
+    "ops",
+    [
+        _deep_array(10_000),
+        json.dumps([{"op": "agenda.add_item", "theme": "personal", "title": "x"}]).replace(
+            '"x"', f'"{SURROGATE}"'
+        ),
+    ],
+    ids=["deep", "surrogate"],
+)
+def test_a_button_parameter_that_is_not_usable_json_is_out_of_date(app: Flask, ops: str) -> None:
+    """A tampered ``ops`` parameter gets the card's "out of date" notification, not a crash."""
+    ada, event_id = plan(app)
+    ada.open(event_id)
+    url = f"{BASE}/workspace/action/ops"
+    parameters = {"series": "s", "occ": "o", "etag": "", "event": event_id, "ops": ops}
+    answer = ada.post(url, ada.event_object(url, parameters=parameters))
+    notification = answer["renderActions"]["action"]["notification"]["text"]
+    assert notification == ada.t("This button is out of date: open the event again.")
+
+
+def test_a_card_button_with_a_bad_owner_or_an_edge_key_says_why(app: Flask) -> None:
+    """The service's refusals reach the card as a notification in the person's language."""
+    ada, event_id = plan(app, lang="en")
+    ada.open(event_id)
+    url = f"{BASE}/workspace/action/ops"
+    series, occ = _series_and_occurrence(ada.top)
+    bad_owner = json.dumps([{"op": "record.add_action", "description": "x", "owner": "admin"}])
+    cases = [
+        (occ, bad_owner, "An action's owner must be employee or manager"),
+        ("99991231T230000Z", json.dumps([{"op": "agenda.share"}]), "no conversation at"),
+    ]
+    for occ, ops, expected in cases:
+        parameters = {"series": series, "occ": occ, "etag": "", "event": event_id, "ops": ops}
+        answer = ada.post(url, ada.event_object(url, parameters=parameters))
+        assert expected in answer["renderActions"]["action"]["notification"]["text"]
+
+
+def _series_and_occurrence(card: dict[str, Any]) -> tuple[str, str]:
+    """The series and occurrence a card's buttons name."""
+    for button in buttons(card):
+        params = {p["key"]: p["value"] for p in button["onClick"]["action"].get("parameters", [])}
+        if params.get("series") and params.get("occ"):
+            return params["series"], params["occ"]
+    raise AssertionError("no button names the series and occurrence")
+
+
+def test_cards_refuse_a_user_token_of_deeply_nested_json(app: Flask) -> None:
+    """The user's ID token in the event object is parsed before it is verified: 401, not 500."""
+    panel = Panel(app, ADA)
+    url = f"{BASE}/workspace/homepage"
+    body = panel.event_object(url, user_token=_token_with_deep_json())
+    response = panel.client.post(
+        url, json=body, headers={"Authorization": f"Bearer {panel.sign(url)}"}
+    )
+    assert response.status_code == 401
+    system = panel.client.post(
+        url, json=body, headers={"Authorization": f"Bearer {_token_with_deep_json()}"}
+    )
+    assert system.status_code == 401
