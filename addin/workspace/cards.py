@@ -123,11 +123,22 @@ def decorated_text(
     return {"decoratedText": body}
 
 
-def button(text: str, on_click: Mapping[str, Any] | str, *, disabled: bool = False) -> Json:
-    """A button labelled `text` that runs an `action` or, given a URL string, opens that link."""
+def button(
+    text: str,
+    on_click: Mapping[str, Any] | str,
+    *,
+    disabled: bool = False,
+    opens_link: bool = False,
+) -> Json:
+    """A button labelled `text` that runs an `action` or, given a URL string, opens that link.
+
+    `opens_link`: the action answers with the link to open (``openDynamicLinkAction``).
+    """
     if isinstance(on_click, str):
         _require_url(on_click, "a button link")
         click: Json = {"openLink": {"url": on_click}}
+    elif opens_link:
+        click = {"openDynamicLinkAction": dict(on_click)}
     else:
         click = {"action": dict(on_click)}
     out: Json = {"text": text, "onClick": click}
@@ -272,12 +283,14 @@ def render_actions(
     pop_to_root: bool = False,
     notification: str | None = None,
     add_attendees: Sequence[str] = (),
+    link: str | None = None,
 ) -> Json:
     """A widget callback's answer: navigate, show a notification, and/or act on the open event.
 
     Navigations run in the order Google documents for a stack change: pop to the root or pop one
     card, then update the card now on top, then push a new one. `add_attendees` asks Calendar to
-    add those guests to the event being edited.
+    add those guests to the event being edited. `link` opens that URL (the answer an
+    ``openDynamicLinkAction`` button waits for).
     """
     if pop and pop_to_root:
         raise ValueError("pop and pop_to_root together: choose one")
@@ -297,6 +310,9 @@ def render_actions(
         if not notification.strip():
             raise ValueError("a notification needs text")
         act["notification"] = {"text": notification}
+    if link is not None:
+        _require_url(link, "a link to open")
+        act["link"] = {"url": link, "openAs": "FULL_SIZE", "onClose": "NOTHING"}
     out: Json = {}
     if act:
         out["action"] = act
@@ -307,7 +323,9 @@ def render_actions(
             }
         }
     if not out:
-        raise ValueError("render_actions needs a navigation, a notification or attendees to add")
+        raise ValueError(
+            "render_actions needs a navigation, a notification, a link or attendees to add"
+        )
     return {"renderActions": out}
 
 

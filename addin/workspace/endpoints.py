@@ -39,6 +39,7 @@ Every use case is a call on `addin.conversations.Conversations`; nothing here de
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ from addin.errors import error_message, translate_error
 from addin.i18n import default_locale, gettext, normalise_locale, request_locale
 from addin.jsonbody import MAX_DEPTH, BadBody, read_object
 from addin.workspace import cards as c
-from addin.workspace import flows
+from addin.workspace import export_link, flows
 from addin.workspace.flows import Form, Ui
 from addin.workspace.verify import GoogleIdTokenVerifier, Unauthorized
 from cadence.errors import CadenceError
@@ -346,7 +347,9 @@ def _saved(call: Call, ctx: Mapping[str, Any], message: str) -> Mapping[str, Any
 def _preview(call: Call) -> Mapping[str, Any]:
     plan = flows.plan_body(call.event.form, call.param("event") or call.event.event_id)
     try:
-        proposal = _service().preview(call.caller, plan)
+        # The sentence is said in the person's own zone (Google sends it in the event object).
+        viewer = {"viewer_tz": str(getattr(call.ui.tz, "key", ""))}
+        proposal = _service().preview(call.caller, {**plan, **viewer})
     except _REFUSED as exc:
         return _refused(call, exc)
     card = flows.preview_card(call.ui, proposal, plan, uuid.uuid4().hex)
@@ -446,6 +449,78 @@ def _event_copy(call: Call) -> Mapping[str, Any]:
     return _saved(call, ctx, ui.t("Saved: the next agenda copy in the event follows this choice."))
 
 
+def _export(call: Call) -> Mapping[str, Any]:
+    """Open the record as HTML or Markdown: a short-lived link signed for this person."""
+    ui = call.ui
+    series, occ, fmt = call.param("series"), call.param("occ"), call.param("format")
+    if not series or not occ or fmt not in export_link.FORMATS:
+        return _notify(ui.t("This button is out of date: open the event again."))
+    token = export_link.grant_for(
+        _link_key(),
+        series=series,
+        occ=occ,
+        fmt=fmt,
+        email=call.caller.email,
+        locale=ui.locale,
+        now=time.time(),
+    )
+    url = url_for("workspace.export", series_id=series, occ=occ, fmt=fmt, t=token, _external=True)
+    return c.render_actions(link=url)
+
+
+def _link_key() -> bytes:
+    key = current_app.secret_key
+    if not key:
+        raise RuntimeError("the app has no SECRET_KEY to sign export links with")
+    return key if isinstance(key, bytes) else str(key).encode()
+
+
+@bp.get("/export/<series_id>/<occ>/<fmt>")
+def export(series_id: str, occ: str, fmt: str) -> Response:
+    """The record behind a signed export link (see `export_link`); nothing else opens it."""
+    locale = request_locale()
+    try:
+        grant = export_link.verify(
+            _link_key(),
+            request.args.get("t", ""),
+            series=series_id,
+            occ=occ,
+            fmt=fmt,
+            now=time.time(),
+        )
+    except export_link.LinkRefused as exc:
+        msgid = (
+            _("This export link has expired: press the export button on the card again.")
+            if exc.expired
+            else _("This export link is not valid: press the export button on the card again.")
+        )
+        return _plain(403, gettext(exc.locale or locale, "cards", msgid))
+    caller = Caller(email=grant.email, name=grant.email, locale=grant.locale)
+    try:
+        content, media_type, name = _service().export(caller, series_id, occ, fmt)
+    except _REFUSED as exc:
+        status = exc.status if isinstance(exc, ServiceError) else 503
+        return _plain(status, refusal_message(grant.locale, exc))
+    response = Response(content, mimetype=media_type.split(";")[0])
+    response.headers["Content-Type"] = media_type
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    _private(response)
+    return response
+
+
+def _plain(status: int, message: str) -> Response:
+    response = Response(message + "\n", status=status, mimetype="text/plain")
+    _private(response)
+    return response
+
+
+def _private(response: Response) -> None:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    # An exported record opened in the browser runs nothing.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+
+
 ACTIONS: Mapping[str, Callable[[Call], Mapping[str, Any]]] = {
     "preview": _preview,
     "create": _create,
@@ -454,6 +529,7 @@ ACTIONS: Mapping[str, Callable[[Call], Mapping[str, Any]]] = {
     "agenda_add": _agenda_add,
     "record_save": _record_save,
     "event_copy": _event_copy,
+    "export": _export,
 }
 
 

@@ -31,12 +31,16 @@ _MAX_TOKEN: Final = 2048
 
 
 class LinkRefused(Exception):
-    """A link that does not grant this export; `expired` tells a stale link from a bad one."""
+    """A link that does not grant this export; `expired` tells a stale link from a bad one.
 
-    def __init__(self, reason: str, *, expired: bool = False) -> None:
+    `locale` is the language of an authentic link (empty for a forged one), to say why in it.
+    """
+
+    def __init__(self, reason: str, *, expired: bool = False, locale: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.expired = expired
+        self.locale = locale
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +108,9 @@ def verify(key: bytes, token: str, *, series: str, occ: str, fmt: str, now: floa
     except (ValueError, TypeError, KeyError):
         raise LinkRefused("the link is not one of ours") from None
     if (grant.series, grant.occ, grant.fmt) != (series, occ, fmt):
-        raise LinkRefused("the link was made for another export")
+        raise LinkRefused("the link was made for another export", locale=grant.locale)
     if now >= grant.expires:
-        raise LinkRefused("the link has expired", expired=True)
+        raise LinkRefused("the link has expired", expired=True, locale=grant.locale)
     return grant
 
 

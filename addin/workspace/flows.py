@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime
 
@@ -84,14 +85,19 @@ class Ui:
         """An action that POSTs the event object to the endpoint `name`."""
         return c.action(self.action_url(name), parameters)
 
-    def when(self, iso: str) -> str:
-        """An ISO instant as the person reads it: weekday, date and time in their zone."""
+    def when(self, iso: str, pair_tz: str | None = None) -> str:
+        """An ISO instant as the person reads it: weekday, date and time in their zone.
+
+        When the pair's zone (`pair_tz`) shows another clock time, the person's zone is named.
+        """
         moment = datetime.fromisoformat(iso)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return format_datetime(
-            moment.astimezone(self.tz), "EEEE d MMMM y, HH:mm", locale=self.locale
-        )
+        mine = moment.astimezone(self.tz)
+        text = format_datetime(mine, "EEEE d MMMM y, HH:mm", locale=self.locale)
+        if pair_tz and _differs(mine, pair_tz):
+            text = f"{text} ({getattr(self.tz, 'key', self.tz)})"
+        return text
 
     def day(self, iso: str) -> str:
         """An ISO date (or the date of an instant) as the person reads it."""
@@ -100,6 +106,15 @@ class Ui:
         except ValueError:
             return iso
         return format_date(day, "EEE d MMM y", locale=self.locale)
+
+
+def _differs(moment: datetime, tz: str) -> bool:
+    """Whether `moment` shows another wall-clock time in the zone `tz` (an unknown zone: no)."""
+    try:
+        other = moment.astimezone(ZoneInfo(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return other.replace(tzinfo=None) != moment.replace(tzinfo=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +200,8 @@ def context_card(
     them again on top of the current version.
     """
     state = ctx.get("state")
+    if state == "not_series" and ctx.get("existing"):
+        return existing_card(ui, ctx["existing"])
     if state == "not_series":
         partner = ctx.get("partner") or {}
         return plan_card(ui, event_id=_event_id(ctx), partner=partner.get("email", ""), draft=draft)
@@ -231,8 +248,43 @@ def error_card(ui: Ui, message: str, *, event_id: str = "") -> Json:
     return {**plan, "sections": [notice, *plan["sections"]]}
 
 
-def home_card(ui: Ui) -> Json:
-    """The homepage: what the add-on does, and the plan form for a new series."""
+def existing_card(ui: Ui, existing: Mapping[str, Any]) -> Json:
+    """An event with a partner the person has a series with already: that series, no plan form."""
+    name = str((existing.get("partner") or {}).get("name", ""))
+    widgets = [
+        c.text(
+            ui.t(
+                "You already have a series of conversations with %(name)s. Open one of its "
+                "conversations in your calendar.",
+                name=name,
+            )
+        ),
+        _existing_widget(ui, existing),
+    ]
+    return c.card(ui.t("Good conversation"), [c.section(None, widgets)], name="existing")
+
+
+def _existing_widget(ui: Ui, existing: Mapping[str, Any]) -> Json:
+    series = existing.get("series") or {}
+    upcoming = existing.get("next")
+    return c.decorated_text(
+        str(series.get("description", "")),
+        top_label=ui.t("With %(name)s", name=str((existing.get("partner") or {}).get("name", ""))),
+        bottom_label=(
+            ui.t("Next conversation: %(when)s", when=ui.when(str(upcoming)))
+            if upcoming
+            else None
+        ),
+        icon="INVITE",
+    )
+
+
+def home_card(ui: Ui, existing: Sequence[Mapping[str, Any]] = ()) -> Json:
+    """The homepage: what the add-on does, the person's series, the plan form for a new one.
+
+    A series the person has already is listed with its next conversation; planning another with
+    the same partner is refused, so the form is for someone else.
+    """
     plan = plan_card(ui, event_id="", partner="")
     intro = c.section(
         None,
@@ -245,7 +297,12 @@ def home_card(ui: Ui) -> Json:
             )
         ],
     )
-    return {**plan, "name": "home", "sections": [intro, *plan["sections"]]}
+    mine = (
+        [c.section(ui.t("Your series"), [_existing_widget(ui, e) for e in existing])]
+        if existing
+        else []
+    )
+    return {**plan, "name": "home", "sections": [intro, *mine, *plan["sections"]]}
 
 
 # -- plan ----------------------------------------------------------------------------------------
@@ -272,7 +329,12 @@ def plan_card(ui: Ui, *, event_id: str, partner: str, draft: Form = NO_FORM) -> 
             ),
         ],
     )
-    chosen_days = [day for day in d.many("weekdays") if day in WEEKDAYS] or list(DEFAULT_WEEKDAYS)
+    # The defaults only on a fresh form: a form sent back keeps what was ticked, even nothing.
+    chosen_days = (
+        [day for day in d.many("weekdays") if day in WEEKDAYS]
+        if d.values
+        else list(DEFAULT_WEEKDAYS)
+    )
     times = [(value, value) for value in TIMES]
     wishes = c.section(
         ui.t("The employee's preferences"),
@@ -341,8 +403,8 @@ def plan_body(form: Form, event_id: str) -> dict[str, Any]:
         "partner": form.one("partner").strip(),
         "role": form.one("role", "employee"),
         "preferences": {
-            "weekdays": [d for d in form.many("weekdays") if d in WEEKDAYS]
-            or list(DEFAULT_WEEKDAYS),
+            # None ticked is sent as none: the service says to choose one, never plans Tuesdays.
+            "weekdays": [d for d in form.many("weekdays") if d in WEEKDAYS],
             "earliest": form.one("earliest", "09:30"),
             "latest": form.one("latest", "12:00"),
             "duration": _whole(form.one("duration", "60")),
@@ -386,7 +448,7 @@ def preview_card(
             )
         )
     dates = [
-        c.decorated_text(ui.when(str(moment)), icon="INVITE")
+        c.decorated_text(ui.when(str(moment), proposal.get("tz")), icon="INVITE")
         for moment in proposal.get("occurrences") or []
     ]
     sections = [c.section(None, summary)]
@@ -654,7 +716,7 @@ def _series_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
             place if not series.get("online") else ui.t("Online") + (f" · {place}" if place else "")
         )
         widgets.append(c.decorated_text(shown, top_label=ui.t("Place"), icon="MAP_PIN"))
-    upcoming = [ui.when(str(d)) for d in ctx.get("next_dates") or []]
+    upcoming = [ui.when(str(d), _pair_tz(ctx)) for d in ctx.get("next_dates") or []]
     if upcoming:
         widgets.append(c.decorated_text("\n".join(upcoming), top_label=ui.t("Next conversations")))
     return c.section(ui.t("The series"), widgets, collapsible=True, uncollapsible_widgets=1)
@@ -700,6 +762,7 @@ def record_card(
         )
     )
     sections.extend(_preparation_sections(ui, ctx, params))
+    sections.append(export_section(ui, ctx))
     return c.card(_subject(ctx), sections, subtitle=_occurrence_line(ui, ctx), name="record")
 
 
@@ -939,11 +1002,39 @@ def final_card(ui: Ui, ctx: Mapping[str, Any]) -> Json:
     if upcoming:
         where.append(
             c.decorated_text(
-                ui.when(str(upcoming[0])), top_label=ui.t("Next conversation"), icon="INVITE"
+                ui.when(str(upcoming[0]), _pair_tz(ctx)),
+                top_label=ui.t("Next conversation"),
+                icon="INVITE",
             )
         )
     sections.append(c.section(ui.t("The record"), where))
+    sections.append(export_section(ui, ctx))
     return c.card(_subject(ctx), sections, subtitle=_occurrence_line(ui, ctx), name="final")
+
+
+def export_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
+    """Buttons that open the record as HTML or Markdown in a new tab.
+
+    A card cannot download a file: each button asks our server (as a verified card request) for
+    a short-lived signed link to the export, and Google opens it (``openDynamicLinkAction``).
+    """
+    where = {"series": str(ctx["series"]["id"]), "occ": str(ctx["occurrence"]["key"])}
+    buttons = [
+        c.button(label, ui.act("export", **where, format=fmt), opens_link=True)
+        for fmt, label in (("html", ui.t("Open as HTML")), ("md", ui.t("Open as Markdown")))
+    ]
+    return c.section(
+        ui.t("Export"),
+        [
+            c.text(
+                ui.t(
+                    "Opens the record in a new tab, to save or print. The link works for a few "
+                    "minutes."
+                )
+            ),
+            c.button_list(buttons),
+        ],
+    )
 
 
 # -- conflicts -----------------------------------------------------------------------------------
@@ -1135,8 +1226,13 @@ def _occurrence_line(ui: Ui, ctx: Mapping[str, Any]) -> str:
     return ui.t(
         "Conversation %(number)s · %(when)s",
         number=occurrence.get("number", ""),
-        when=ui.when(str(occurrence.get("start"))),
+        when=ui.when(str(occurrence.get("start")), _pair_tz(ctx)),
     )
+
+
+def _pair_tz(ctx: Mapping[str, Any]) -> str | None:
+    tz = (ctx.get("series") or {}).get("tz")
+    return str(tz) if tz else None
 
 
 def _event_id(ctx: Mapping[str, Any]) -> str:

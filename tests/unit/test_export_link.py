@@ -34,6 +34,7 @@ def test_an_expired_link_is_refused_as_expired() -> None:
     with pytest.raises(LinkRefused) as refused:
         verify(KEY, token(), now=NOW + LIFETIME, **WHAT)
     assert refused.value.expired
+    assert refused.value.locale == "en"  # an authentic link says why in its own language
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,236 @@
+"""The Google cards: the record exported through a short-lived signed link, no weekday refused
+with the service's sentence, and times in the person's own zone, named when not the pair's."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from test_workspace_endpoints import (
+    ADA,
+    BASE,
+    EVE,
+    GRACE,
+    NOW,
+    Panel,
+    buttons,
+    kennismaking,
+    plan,
+    texts,
+)
+
+from addin.app import create_app
+from addin.demo import seed
+from addin.workspace import export_link
+from addin.workspace.schema import validate_response
+from connectors.local import LocalStore
+from connectors.testing import ManualClock
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The app's clock, moved by the tests."""
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: ManualClock) -> Flask:
+    """The app on the seeded local store."""
+    store = LocalStore(tmp_path, clock=clock)
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
+    seed(store, NOW)
+    return app
+
+
+class ZonedPanel(Panel):
+    """A panel whose person's calendar is set to another zone."""
+
+    def __init__(self, app: Flask, who: str, lang: str, zone: str) -> None:
+        super().__init__(app, who, lang)
+        self.zone = zone
+
+    def event_object(self, url: str, **kwargs: Any) -> dict[str, Any]:
+        body = super().event_object(url, **kwargs)
+        body["commonEventObject"]["timeZone"] = {"id": self.zone, "offset": -18_000_000}
+        return body
+
+
+def record_panel(app: Flask, clock: ManualClock, lang: str) -> tuple[Panel, str]:
+    """Ada's panel on the first conversation after it ended, with an agreement both accepted."""
+    ada, first = plan(app, lang)
+    service = app.extensions["goedgesprek.service"]
+    clock.advance(timedelta(days=8))
+    ada.open(first)
+    assert ada.top["name"] == "record"
+    ada.click(ada.t("Save the record"), agreement_text="Minder reizen")
+    ada.click(ada.t("Propose all drafts"))
+    ada.click(ada.t("Accept all"))
+    grace = Panel(app, GRACE, lang)
+    grace.open(first)
+    grace.click(grace.t("Accept"))
+    assert service is not None
+    ada.open(first)
+    return ada, first
+
+
+def export_button(panel: Panel, label: str) -> dict[str, Any]:
+    """The export button labelled `label`: it asks the server for the link to open."""
+    found = [b for b in buttons(panel.top) if b["text"] == label]
+    assert found, [b["text"] for b in buttons(panel.top)]
+    click = found[0]["onClick"]
+    assert "openDynamicLinkAction" in click and "action" not in click
+    return dict(click["openDynamicLinkAction"])
+
+
+def press_for_link(panel: Panel, label: str) -> str:
+    """Press an export button as Google does and return the link Google is told to open."""
+    action = export_button(panel, label)
+    parameters = {p["key"]: p["value"] for p in action.get("parameters", [])}
+    answer = panel.post(
+        action["function"], panel.event_object(action["function"], parameters=parameters)
+    )
+    validate_response(answer)
+    link = answer["renderActions"]["action"]["link"]
+    assert link["openAs"] == "FULL_SIZE" and link["onClose"] == "NOTHING"
+    assert str(link["url"]).startswith(BASE + "/workspace/export/")
+    return str(link["url"])
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_record_card_opens_the_export_through_a_signed_link(
+    app: Flask, clock: ManualClock, lang: str
+) -> None:
+    """Both formats open in a new tab, name the pair and who accepted, and run nothing."""
+    ada, _first = record_panel(app, clock, lang)
+    assert ada.top["name"] == "final"
+    assert ada.t("Export") in texts(ada.top)
+    client = app.test_client()
+    html = client.get(press_for_link(ada, ada.t("Open as HTML")))
+    assert html.status_code == 200, html.get_data(as_text=True)
+    assert html.mimetype == "text/html"
+    page = html.get_data(as_text=True)
+    employee, accepted = {"nl": ("Medewerker: Ada", "akkoord van Grace"), "en": (
+        "Employee: Ada", "accepted by Grace")}[lang]  # fmt: skip
+    assert employee in page and accepted in page and "Minder reizen" in page
+    assert html.headers["Content-Disposition"].startswith("inline;")
+    assert html.headers["Cache-Control"] == "no-store"
+    assert html.headers["Referrer-Policy"] == "no-referrer"
+    assert "default-src 'none'" in html.headers["Content-Security-Policy"]
+    md = client.get(press_for_link(ada, ada.t("Open as Markdown")))
+    assert md.status_code == 200 and md.mimetype == "text/markdown"
+    assert employee in md.get_data(as_text=True)
+
+
+def test_the_record_form_has_the_export_too(app: Flask, clock: ManualClock) -> None:
+    """While the record is being written, the card offers the export as well."""
+    ada, first = plan(app, "en")
+    clock.advance(timedelta(days=8))
+    ada.open(first)
+    assert ada.top["name"] == "record"
+    export_button(ada, ada.t("Open as HTML"))
+
+
+def _swap(url: str, **changes: str) -> str:
+    """`url` with path parts (series, occ, fmt) or the token replaced."""
+    parts = urlsplit(url)
+    _, _, _, series, occ, fmt = parts.path.split("/")
+    values = {"series": series, "occ": occ, "fmt": fmt, "t": parse_qs(parts.query)["t"][0]}
+    values.update(changes)
+    return f"/workspace/export/{values['series']}/{values['occ']}/{values['fmt']}?t={values['t']}"
+
+
+def test_a_link_cannot_be_stretched_altered_or_pointed_elsewhere(
+    app: Flask, clock: ManualClock
+) -> None:
+    """Expired, altered, another series, occurrence or format, or no token: 403 and no record."""
+    ada, _first = record_panel(app, clock, "en")
+    url = press_for_link(ada, ada.t("Open as HTML"))
+    token = parse_qs(urlsplit(url).query)["t"][0]
+    grant = export_link.verify(
+        app.secret_key,  # type: ignore[arg-type]
+        token,
+        series=url.split("/")[5],
+        occ=url.split("/")[6],
+        fmt="html",
+        now=time.time(),
+    )
+    key: bytes = app.secret_key  # type: ignore[assignment]
+    stale = export_link.grant_for(
+        key,
+        series=grant.series,
+        occ=grant.occ,
+        fmt="html",
+        email=ADA,
+        locale="en",
+        now=time.time() - export_link.LIFETIME - 1,
+    )
+    client = app.test_client()
+    expired = client.get(_swap(url, t=stale))
+    assert expired.status_code == 403
+    assert "expired" in expired.get_data(as_text=True)
+    altered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    cases = [
+        _swap(url, t=altered),
+        _swap(url, series="0" * 32),
+        _swap(url, occ="20990101T090000Z"),
+        _swap(url, fmt="md"),
+        _swap(url, t=""),
+        _swap(url, t="x.y"),
+    ]
+    for case in cases:
+        refused = client.get(case, headers={"Accept-Language": "en-GB"})
+        assert refused.status_code == 403, case
+        body = refused.get_data(as_text=True)
+        assert "not valid" in body and "Minder reizen" not in body, case
+    assert client.get(url).status_code == 200  # the real link still works
+
+
+def test_a_link_signed_for_someone_outside_the_pair_opens_nothing(
+    app: Flask, clock: ManualClock
+) -> None:
+    """A grant for another user (here Eve, no partner) is refused by the service: 403."""
+    ada, _first = record_panel(app, clock, "en")
+    url = press_for_link(ada, ada.t("Open as HTML"))
+    series, occ = url.split("/")[5], url.split("/")[6]
+    key: bytes = app.secret_key  # type: ignore[assignment]
+    for_eve = export_link.grant_for(
+        key, series=series, occ=occ, fmt="html", email=EVE, locale="en", now=time.time()
+    )
+    refused = app.test_client().get(_swap(url, t=for_eve))
+    assert refused.status_code == 403
+    assert "Minder reizen" not in refused.get_data(as_text=True)
+
+
+def test_the_plan_card_sends_no_weekday_as_none_and_shows_the_services_sentence(
+    app: Flask,
+) -> None:
+    """Nothing ticked is refused with the service's sentence; no preview, no Tuesday default."""
+    for lang, sentence in (
+        ("nl", "Kies minstens één dag van de week voor de gesprekken."),
+        ("en", "Choose at least one weekday for the conversations."),
+    ):
+        ada = Panel(app, ADA, lang)
+        ada.open(kennismaking(app))
+        ada.click(ada.t("Show the proposal"), weekdays=[])
+        assert ada.notification == sentence
+        assert len(ada.stack) == 1 and ada.top["name"] == "plan"
+
+
+def test_cards_show_times_in_the_persons_zone_and_name_it(app: Flask) -> None:
+    """From New York the proposal's dates are New York times, named, as is its sentence."""
+    ada = ZonedPanel(app, ADA, "en", "America/New_York")
+    ada.open(kennismaking(app))
+    ada.click(ada.t("Show the proposal"))
+    shown = texts(ada.top)
+    assert "(America/New_York)" in shown
+    assert "for you in America/New_York" in shown
+    home = Panel(app, ADA, "en")
+    home.open(kennismaking(app))
+    home.click(home.t("Show the proposal"))
+    assert "America/New_York" not in texts(home.top)
+    assert "(Europe/Amsterdam)" not in texts(home.top)
