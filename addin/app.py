@@ -1,4 +1,6 @@
-"""The application factory: one composition root, nothing built at import time."""
+"""The product's application factory: settings, blueprints, security headers; nothing built at
+import time. Every service comes from the composition root (`addin.wiring`); the demo adds itself
+on top (`addin.demo.create_demo_app`)."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from addin.settings import Settings
+from connectors._files import private_dir
 
 if TYPE_CHECKING:
     from addin.backends import Ports
@@ -152,7 +153,7 @@ def _build(
     from templates import load_templates
 
     settings = Settings.from_mapping(config)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
 
     provider = None if None not in (calendar, drive, mailer) else provider_ports(config)
     if provider is not None:

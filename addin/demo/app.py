@@ -18,6 +18,7 @@ from flask import Config, Flask
 
 from addin.app import FRAMEABLE_PREFIXES, create_app
 from addin.settings import Settings
+from connectors._files import private_dir
 
 DEMO_FRAMEABLE = ("/demo/pane", "/demo/cards")
 """The demo's pages the host preview shows in a frame."""
@@ -46,8 +47,7 @@ def create_demo_app(
     read = Config(Path.cwd())
     read.from_prefixed_env("GOEDGESPREK")
     read.update(settings)
-    data_dir = Settings.from_mapping(read).data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(Settings.from_mapping(read).data_dir)
     try:
         Keyring.from_default(data_dir)
     except KeyringError:
