@@ -216,6 +216,8 @@ SCHEMAS: dict[str, Json] = {
             "weekdays": {
                 "type": "array",
                 "items": {"type": "string", "enum": ["MO", "TU", "WE", "TH", "FR"]},
+                "minItems": 1,
+                "description": "At least one; left out, TU, WE and TH.",
             },
             "earliest": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
             "latest": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
@@ -234,6 +236,14 @@ SCHEMAS: dict[str, Json] = {
         request_id={"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
         event_copy={"type": "string", "enum": ["full", "titles"]},
         event=_STR,
+        viewer_tz={
+            "type": "string",
+            "maxLength": 64,
+            "description": (
+                "The reader's IANA zone: the proposal's sentence gives their clock time and "
+                "names both zones where it differs from the pair's."
+            ),
+        },
     ),
     "Proposal": _obj(
         ["fits", "sentence", "description", "occurrences", "clashes", "rfc5545"],
