@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -107,3 +115,101 @@ def test_a_data_dir_that_cannot_be_made_fails_on_one_line(tmp_path: Path) -> Non
     assert err.startswith(f"error: cannot create or read the signing key in {blocked}")
     assert "pass --data-dir with a writable directory" in err
     assert err.count("\n") == 1
+
+
+# -- the documented example ----------------------------------------------------------------------
+
+
+def documented_example() -> list[str]:
+    """The shell lines `sign-request --help` shows after "Try an endpoint ... with:", joined."""
+    _, out, _ = run(["sign-request", "--help"], Path("."))
+    text = re.split(r"Try\s+an\s+endpoint[^:]*with:", out, maxsplit=1)[1].split("\n\n")[1]
+    script = text.replace("\\\n", " ")
+    return [" ".join(line.split()) for line in script.splitlines() if line.strip()]
+
+
+def _substituted(word: str, data_dir: Path) -> str:
+    """`word` with each ``$(goedgesprek workspace ...)`` replaced by what the command prints."""
+    pattern = re.compile(r"\$\(goedgesprek workspace ([^)]*)\)")
+
+    def output(match: re.Match[str]) -> str:
+        code, out, err = run(shlex.split(match.group(1)), data_dir)
+        assert (code, err) == (0, "")
+        return out.rstrip("\n")
+
+    return pattern.sub(output, word)
+
+
+def test_the_documented_curl_example_gets_the_homepage_card(tmp_path: Path) -> None:
+    """The --help example, run word by word against the demo app, answers 200 with a card."""
+    from addin.demo import create_demo_app
+
+    app = create_demo_app({"TESTING": True, "DATA_DIR": str(tmp_path)})
+    *assign, command = documented_example()
+    url = "http://localhost/workspace/homepage"
+    name, documented_url = assign[0].split("=", 1) if assign else ("URL", "URL")
+    assert documented_url in {"http://127.0.0.1:8765/workspace/homepage", "URL"}
+    words = [url if w in {"URL", f"${name}"} else w for w in shlex.split(command)]
+    words = [
+        w.replace(f"--url ${name}", f"--url {url}").replace("--url URL", f"--url {url}")
+        for w in words
+    ]
+    assert words[0] == "curl"
+    headers: dict[str, str] = {}
+    data = None
+    rest = iter(words[1:])
+    target = None
+    for word in rest:
+        if word == "-H":
+            key, value = _substituted(next(rest), tmp_path).split(": ", 1)
+            headers[key] = value
+        elif word == "-d":
+            data = _substituted(next(rest), tmp_path)
+        else:
+            target = word
+    assert target == url
+    assert data is not None
+    response = app.test_client().post("/workspace/homepage", data=data, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    card = response.get_json()["action"]["navigations"][0]["pushCard"]
+    assert card["name"] == "home"
+
+
+@pytest.mark.skipif(not (shutil.which("curl") and shutil.which("bash")), reason="needs curl, bash")
+def test_the_documented_curl_example_works_in_a_shell_against_a_served_demo(
+    tmp_path: Path,
+) -> None:
+    """The example as printed, in bash with curl, against the demo served on a free port."""
+    from werkzeug.serving import make_server
+
+    from addin.demo import create_demo_app
+
+    app = create_demo_app({"DATA_DIR": str(tmp_path)})
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        lines = documented_example()
+        served = lines[0].replace("127.0.0.1:8765", f"127.0.0.1:{server.server_port}")
+        script = "\n".join([served, *lines[1:]])
+        bin_dir = str(Path(sys.executable).parent)
+        env = {
+            **os.environ,
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            "GOEDGESPREK_DATA_DIR": str(tmp_path),
+        }
+        result = subprocess.run(
+            ["bash", "-c", script + " -s -w '\\n%{http_code}'"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+        thread.join()
+    assert result.returncode == 0, result.stderr
+    body, status = result.stdout.rsplit("\n", 1)
+    assert status == "200", body
+    assert json.loads(body)["action"]["navigations"][0]["pushCard"]["name"] == "home"
