@@ -43,6 +43,18 @@ SCHEMAS: dict[str, Json] = {
             ),
         ]
     },
+    "SeriesExists": {
+        "allOf": [
+            _ref("Error"),
+            _obj(["existing"], existing=_ref("ExistingSeries")),
+        ]
+    },
+    "ExistingSeries": _obj(
+        ["series", "partner", "next"],
+        series=_ref("Series"),
+        partner=_PERSON,
+        next={**_NSTR, "format": "date-time", "description": "The next conversation, if any."},
+    ),
     "Person": _PERSON,
     "Event": _obj(
         ["id", "subject", "start", "end", "organizer", "attendees"],
@@ -94,6 +106,11 @@ SCHEMAS: dict[str, Json] = {
                 },
             ),
         },
+        actions={
+            "type": "array",
+            "items": _ref("Action"),
+            "description": "Actions carried over from earlier conversations, open until done.",
+        },
     ),
     "Agreement": _obj(
         ["id", "text", "state", "accepted_by", "waiting_for"],
@@ -112,6 +129,12 @@ SCHEMAS: dict[str, Json] = {
         due={"type": ["string", "null"], "format": "date"},
         status={"type": "string", "enum": ["open", "done", "dropped"]},
         item_id=_STR,
+        carried_from=_obj(
+            ["occurrence", "origin", "id"],
+            occurrence=_WHEN,
+            origin={"type": "string", "enum": ["action"]},
+            id=_STR,
+        ),
     ),
     "Record": _obj(
         ["summaries", "agreements", "actions", "final"],
@@ -185,6 +208,13 @@ SCHEMAS: dict[str, Json] = {
         },
         next_dates={"type": "array", "items": _WHEN, "maxItems": 4},
         partner={"oneOf": [_PERSON, {"type": "null"}]},
+        existing={
+            "description": (
+                "not_series only: the series the caller already has with this partner, shown "
+                "instead of planning another."
+            ),
+            "oneOf": [_ref("ExistingSeries"), {"type": "null"}],
+        },
         etag=_NSTR,
         agenda=_nullable("Agenda"),
         record=_nullable("Record"),
@@ -267,6 +297,18 @@ SCHEMAS: dict[str, Json] = {
     "Ops": _obj(
         ["ops"],
         event=_STR,
+        change_id={
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{8,64}$",
+            "description": (
+                "The client's id of this change, made once per change and sent again with every "
+                "resend of it. A change whose id the document already holds is not applied again: "
+                "the answer is the current context (200), whatever If-Match says, since the etag "
+                "the client holds predates that very write. Optional for older clients, which "
+                "then get no such protection; both hosts always send it. The document remembers "
+                "the last 50 ids."
+            ),
+        },
         ops={
             "type": "array",
             "minItems": 1,
@@ -282,6 +324,7 @@ SCHEMAS: dict[str, Json] = {
                         "agenda.move_item",
                         "agenda.share",
                         "agenda.agree",
+                        "agenda.set_action_status",
                         "record.summarise",
                         "record.add_agreement",
                         "record.edit_agreement",
@@ -418,6 +461,12 @@ def spec() -> Json:
                             ),
                         },
                         **_errors(*_WRITE),
+                        "409": {
+                            "description": (
+                                "The pair has a series with conversations to come already."
+                            ),
+                            "content": _json(_ref("SeriesExists")),
+                        },
                     },
                 }
             },

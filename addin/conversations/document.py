@@ -7,7 +7,7 @@ its drive etag guards concurrent saves.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from addin.conversations.errors import Invalid, _
@@ -15,6 +15,9 @@ from cadence.conversation import Agenda, Record
 from cadence.errors import CadenceError
 
 DOC_SCHEMA = "goedgesprek.occurrence/1"
+
+CHANGES_KEPT = 50
+"""How many applied change ids a document remembers: far more than one person resends."""
 
 
 def occ_key(original_start: datetime) -> str:
@@ -37,17 +40,29 @@ def doc_name(key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Doc:
-    """An occurrence's document as read: agenda, record (None before the meeting), drive etag."""
+    """An occurrence's document as read: agenda, record (None before the meeting), drive etag.
+
+    `changes` are the ids of the last `CHANGES_KEPT` changes applied to it, newest last: a change
+    sent again (its answer was lost) is recognised by its id and not applied twice.
+    """
 
     agenda: Agenda
     record: Record | None
     etag: str | None
+    changes: tuple[str, ...] = ()
+
+    def with_change(self, change_id: str | None) -> Doc:
+        """This document remembering `change_id` (unchanged when None)."""
+        if change_id is None:
+            return self
+        return replace(self, changes=(*self.changes, change_id)[-CHANGES_KEPT:])
 
     def to_bytes(self) -> bytes:
         data = {
             "schema": DOC_SCHEMA,
             "agenda": self.agenda.to_dict(),
             "record": self.record.to_dict() if self.record else None,
+            "changes": list(self.changes),
         }
         return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
 
@@ -57,4 +72,8 @@ class Doc:
         if data.get("schema") != DOC_SCHEMA:
             raise CadenceError(f"unknown document schema {data.get('schema')!r}")
         record = Record.from_dict(data["record"]) if data.get("record") else None
-        return cls(Agenda.from_dict(data["agenda"]), record, etag)
+        # Documents written before change ids have none.
+        changes = data.get("changes") or []
+        if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
+            raise CadenceError("the document's changes must be a list of ids")
+        return cls(Agenda.from_dict(data["agenda"]), record, etag, tuple(changes))

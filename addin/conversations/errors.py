@@ -53,6 +53,13 @@ class Changed(ServiceError):
     code = "conflict"
 
 
+class SeriesExists(ServiceError):
+    """The pair has a series with conversations to come already (409); `extra` names it."""
+
+    status = 409
+    code = "series_exists"
+
+
 class PreconditionRequired(ServiceError):
     """A save without If-Match over an existing document (428)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
@@ -62,6 +63,10 @@ def _agenda_op(
         return agenda.share(by=by, now=now)
     if name == "agree":
         return agenda.agree(by=by, now=now)
+    if name == "set_action_status":
+        return agenda.set_action_status(
+            op_text(op, "action"), op_status(op, "status"), by=by, now=now
+        )
     raise CadenceError(f"unknown op 'agenda.{name}'")
 
 
@@ -182,6 +187,16 @@ def body_text(body: Mapping[str, Any], key: str, limit: int, *, required: bool =
     if len(value) > limit:
         raise Invalid(_("%(field)s is longer than %(limit)s characters."), field=key, limit=limit)
     return value.strip()
+
+
+def parse_change_id(body: Mapping[str, Any]) -> str | None:
+    """The client's id of a change (None when the body sends none, as older clients do)."""
+    value = body.get("change_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", value):
+        raise Invalid(_("change_id must be 8 to 64 letters, digits, '-' or '_'."))
+    return value
 
 
 DEFAULT_WEEKDAYS = ["TU", "WE", "TH"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from addin.conversations.document import Doc
@@ -134,6 +134,7 @@ def agenda_out(agenda: Agenda) -> dict[str, Any]:
             }
             for i in agenda.items
         ],
+        "actions": [action_out(a) for a in agenda.actions],
     }
 
 
@@ -149,13 +150,32 @@ def agreement_out(a: Agreement) -> dict[str, Any]:
 
 
 def action_out(a: Action) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "id": a.id,
         "description": a.description,
         "owner": a.owner.value,
         "due": a.due.isoformat() if a.due else None,
         "status": a.status.value,
         "item_id": a.item_id,
+    }
+    if a.carried_from is not None:
+        out["carried_from"] = {
+            # In UTC, as stored: a fresh carry-over and a saved one read the same.
+            "occurrence": a.carried_from.occurrence.astimezone(UTC).isoformat(),
+            "origin": a.carried_from.origin.value,
+            "id": a.carried_from.ref,
+        }
+    return out
+
+
+def existing_out(entry: Series, locale: str, now: datetime, viewer: str) -> dict[str, Any]:
+    """A series `viewer` has already: the partner, and its next conversation (None once ended)."""
+    upcoming = entry.rule.next_after(now)
+    other = entry.pair.manager if entry.pair.employee.email == viewer else entry.pair.employee
+    return {
+        "series": series_out(entry, locale),
+        "partner": {"email": other.email, "name": other.name},
+        "next": upcoming.astimezone(zone(entry.pair.tz)).isoformat() if upcoming else None,
     }
 
 

@@ -30,12 +30,14 @@ from addin.conversations.errors import (
     Invalid,
     Missing,
     PreconditionRequired,
+    SeriesExists,
     _,
 )
 from addin.conversations.parsing import (
     MAX_OPS,
     apply_op,
     body_text,
+    parse_change_id,
     parse_preferences,
     parse_viewer_zone,
 )
@@ -48,6 +50,7 @@ from addin.conversations.shapes import (
     copy_out,
     empty_context,
     event_out,
+    existing_out,
     partner_out,
     proposal_out,
     record_out,
@@ -164,6 +167,18 @@ class Conversations:
         existing = self.registry.by_request(request_id)
         if existing is None:
             pair, prefs = self._plan_request(caller, body)
+            ongoing = self._ongoing_series(pair.employee.email, pair.manager.email)
+            if ongoing is not None:
+                other = next(p for p in ongoing.pair.partners if p.email != caller.email)
+                refused = SeriesExists(
+                    _(
+                        "There is already a series of conversations with %(name)s: open one of "
+                        "its conversations in your calendar."
+                    ),
+                    name=other.name,
+                )
+                refused.extra = {"existing": self._existing(caller, ongoing)}
+                raise refused
             event_copy = str(body.get("event_copy") or "full")
             if event_copy not in ("full", "titles"):
                 raise Invalid(_("event_copy must be full or titles."))
@@ -258,7 +273,13 @@ class Conversations:
         if len(ops) > MAX_OPS:
             raise Invalid(_("Send at most %(n)s changes at once."), n=MAX_OPS)
         event_id = str(body.get("event") or "")
+        change_id = parse_change_id(body)
         doc, previous = self._docs_around(entry, occurrence)
+        if change_id is not None and change_id in doc.changes:
+            # Sent again because its answer was lost: it is in already. The etag the client
+            # holds is older than that very write, so it is not checked.
+            event = self._event_or_occurrence(caller, entry, event_id, occurrence)
+            return self._series_context(caller, entry, event, (occurrence, (doc, previous)))
         if doc.etag is not None and if_match is None:
             missing = PreconditionRequired(
                 _("This conversation was saved before: send the etag you read (If-Match).")
@@ -280,7 +301,7 @@ class Conversations:
                 raise Invalid(
                     _("Change %(n)s (%(op)s) was refused."), detail=exc, n=n + 1, op=op.get("op")
                 ) from exc
-        new = Doc(agenda, record, None)
+        new = replace(doc, agenda=agenda, record=record, etag=None).with_change(change_id)
         try:
             info = self._sealed_drive(entry).put(
                 entry.id,
@@ -324,6 +345,17 @@ class Conversations:
         agenda = self._templates.localize(_as_seen(doc.agenda, role), caller.locale)
         return copy_out(entry, agenda, caller.locale)
 
+    def my_series(self, caller: Caller) -> dict[str, Any]:
+        """The caller's series that still have conversations to come, each with the next one."""
+        now = self._clock()
+        return {
+            "series": [
+                existing_out(entry, caller.locale, now, caller.email)
+                for entry in self.registry.for_person(caller.email)
+                if entry.rule.next_after(now) is not None
+            ]
+        }
+
     # -- context pieces -----------------------------------------------------------------------
 
     def _not_series(self, caller: Caller, event: Event) -> dict[str, Any]:
@@ -334,9 +366,12 @@ class Conversations:
         if partner is not None and not partner.name:
             known = self._directory(partner.email)
             partner = Attendee(partner.email, known.name if known else partner.email)
+        ongoing = self._ongoing_series(caller.email, partner.email) if partner else None
         return {
             **empty_context(caller, event, "not_series"),
             "partner": {"email": partner.email, "name": partner.name} if partner else None,
+            # The pair plans once: a host shows this series instead of the plan form.
+            "existing": self._existing(caller, ongoing) if ongoing else None,
             "turn": {
                 "who": [],
                 "what": "plan",
@@ -378,7 +413,8 @@ class Conversations:
         ][:4]
         questions = self._templates.questions(locale=caller.locale)
         checklist = self._templates.checklist(locale=caller.locale)
-        open_actions = previous.record.open_actions if previous and previous.record else ()
+        # What is still open from earlier conversations was carried onto this agenda.
+        open_actions = doc.agenda.open_actions
         return {
             "user": user_out(caller, role),
             "event": event_out(event),
@@ -441,6 +477,18 @@ class Conversations:
         if role is None:
             raise Forbidden(_("Only the employee and the manager of this series can see it."))
         return role
+
+    def _ongoing_series(self, one: str, other: str) -> Series | None:
+        """The series of these two people (either role) with conversations still to come."""
+        now = self._clock()
+        for entry in self.registry.for_person(one):
+            emails = {entry.pair.employee.email, entry.pair.manager.email}
+            if emails == {one, other} and entry.rule.next_after(now) is not None:
+                return entry
+        return None
+
+    def _existing(self, caller: Caller, entry: Series) -> dict[str, Any]:
+        return existing_out(entry, caller.locale, self._clock(), caller.email)
 
     def _series_of(self, email: str, event: Event) -> Series | None:
         """The series an event belongs to: its property, or its master's iCalUId."""
@@ -578,7 +626,12 @@ class Conversations:
         return best
 
     def _docs_around(self, entry: Series, occurrence: datetime) -> tuple[Doc, Doc | None]:
-        """This occurrence's document (made from the previous one when new) and the previous."""
+        """This occurrence's document (made from the last earlier one when new) and that one.
+
+        The previous occurrence's document is read alongside. Only when this document is new and
+        the previous conversation has none (it was skipped) are earlier ones looked for, so
+        nothing still open is lost on the way.
+        """
         before = _previous_occurrence(entry.rule, occurrence)
         if before is None:
             current = self._read_doc(entry, occurrence)
@@ -590,7 +643,24 @@ class Conversations:
             )
         if current is not None:
             return current, previous
+        if previous is None and before is not None:
+            previous = self._latest_doc_before(entry, before)
         return self._new_doc(entry, occurrence, previous), previous
+
+    def _latest_doc_before(self, entry: Series, occurrence: datetime) -> Doc | None:
+        """The document of the latest occurrence before `occurrence` that has one, or None.
+
+        One listing of the series' folder and one read, however many were skipped; only the
+        rule's occurrences since the series began count.
+        """
+        earlier = entry.rule.occurrences(_first(entry.rule), occurrence)
+        if not earlier:
+            return None
+        names = {info.name for info in self._sealed_drive(entry).list(entry.id)}
+        for candidate in reversed(earlier):
+            if candidate < occurrence and doc_name(occ_key(candidate)) in names:
+                return self._read_doc(entry, candidate)
+        return None
 
     def _read_doc(self, entry: Series, occurrence: datetime) -> Doc | None:
         try:
@@ -614,7 +684,6 @@ class Conversations:
                 previous.record,
                 occurrence=occurrence,
                 themes=template.as_themes(),
-                follow_up=template.follow_up,
             )
         else:
             agenda = Agenda(entry.id, occurrence, template.as_themes())

@@ -301,7 +301,7 @@ def _service() -> Conversations:
 def _trigger(call: Call) -> Mapping[str, Any]:
     ui = call.ui
     if not call.event.event_id:
-        return c.push_card(flows.home_card(ui))
+        return c.push_card(flows.home_card(ui, _service().my_series(call.caller)["series"]))
     try:
         ctx = _service().context(call.caller, call.event.event_id)
     except _REFUSED as exc:
@@ -381,7 +381,8 @@ def _refresh(call: Call) -> Mapping[str, Any]:
     ui = call.ui
     event_id = call.param("event") or call.event.event_id
     if not event_id:
-        return c.render_actions(update=flows.home_card(ui))
+        home = flows.home_card(ui, _service().my_series(call.caller)["series"])
+        return c.render_actions(update=home)
     try:
         ctx = _service().context(call.caller, event_id)
     except _REFUSED as exc:
@@ -396,7 +397,12 @@ def _apply(call: Call, ops: flows.Ops, message: str) -> Mapping[str, Any]:
     event_id = call.param("event") or call.event.event_id
     if not series or not occ:
         return _notify(ui.t("This button is out of date: open the event again."))
-    body = {"event": event_id, "ops": ops}
+    # The same change pressed again on the same card has the same id: never applied twice.
+    body = {
+        "event": event_id,
+        "ops": ops,
+        "change_id": flows.change_id(call.caller.email, call.event.parameters, ops),
+    }
     try:
         # An empty etag means "there was no saved version": a save by the other partner since
         # then is a conflict too.

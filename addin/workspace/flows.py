@@ -267,14 +267,12 @@ def existing_card(ui: Ui, existing: Mapping[str, Any]) -> Json:
 def _existing_widget(ui: Ui, existing: Mapping[str, Any]) -> Json:
     series = existing.get("series") or {}
     upcoming = existing.get("next")
+    name = str((existing.get("partner") or {}).get("name", ""))
+    when = ui.when(str(upcoming), series.get("tz")) if upcoming else ""
     return c.decorated_text(
         str(series.get("description", "")),
-        top_label=ui.t("With %(name)s", name=str((existing.get("partner") or {}).get("name", ""))),
-        bottom_label=(
-            ui.t("Next conversation: %(when)s", when=ui.when(str(upcoming)))
-            if upcoming
-            else None
-        ),
+        top_label=ui.t("With %(name)s", name=name),
+        bottom_label=ui.t("Next conversation: %(when)s", when=when) if upcoming else None,
         icon="INVITE",
     )
 

@@ -123,19 +123,23 @@ class Api:
         return result
 
     def ops(
-        self, who: str, context: dict[str, Any], *ops: dict[str, Any], etag: str | None = "ctx"
+        self,
+        who: str,
+        context: dict[str, Any],
+        *ops: dict[str, Any],
+        etag: str | None = "ctx",
+        change_id: str | None = None,
     ) -> Any:
         series, occ = context["series"]["id"], context["occurrence"]["key"]
         headers = {}
         tag = context["etag"] if etag == "ctx" else etag
         if tag:
             headers["If-Match"] = tag
+        body: dict[str, Any] = {"event": context["event"]["id"], "ops": list(ops)}
+        if change_id is not None:
+            body["change_id"] = change_id
         return self.call(
-            "POST",
-            f"/api/series/{series}/occurrences/{occ}",
-            who,
-            body={"event": context["event"]["id"], "ops": list(ops)},
-            headers=headers,
+            "POST", f"/api/series/{series}/occurrences/{occ}", who, body=body, headers=headers
         )
 
 
@@ -316,12 +320,13 @@ def test_the_whole_conversation_from_agenda_to_carried_over_actions(api: Api) ->
     assert ctx["record"]["final"] is True
     assert ctx["turn"]["what"] == "done"
 
-    # The next conversation carries over the unfinished item and the open action.
+    # The next conversation carries over the unfinished item, and the open action as an action.
     next_event = _next_occurrence(api, ctx)
     nxt = api.call("GET", f"/api/context?event={next_event}").get_json()
     assert nxt["occurrence"]["number"] == 2
     carried = {i["title"]: i["carried_from"]["origin"] for i in nxt["agenda"]["items"]}
-    assert carried == {"Cursus": "item", "Planning Q1": "item", "Cursus zoeken": "action"}
+    assert carried == {"Cursus": "item", "Planning Q1": "item"}
+    assert [a["description"] for a in nxt["agenda"]["actions"]] == ["Cursus zoeken"]
     assert [a["description"] for a in nxt["open_actions"]] == ["Cursus zoeken"]
     assert nxt["previous"]["final"] is True
 
@@ -331,6 +336,171 @@ def _next_occurrence(api: Api, ctx: dict[str, Any]) -> str:
     master = store.calendar(ADA).get_event(ctx["event"]["id"]).series_id
     start = datetime.fromisoformat(ctx["occurrence"]["end"])
     return str(store.calendar(ADA).instances(master, start, start + timedelta(days=200))[0].id)
+
+
+def _instances(api: Api, ctx: dict[str, Any], count: int) -> list[str]:
+    """The ids of the series' first `count` occurrences in Ada's calendar, from `ctx`'s on."""
+    store = api.app.extensions["goedgesprek.store"]
+    master = store.calendar(ADA).get_event(ctx["event"]["id"]).series_id
+    start = datetime.fromisoformat(ctx["occurrence"]["start"]) - timedelta(minutes=1)
+    found = store.calendar(ADA).instances(master, start, start + timedelta(days=400))
+    return [e.id for e in found[:count]]
+
+
+def _first_conversation_held(api: Api) -> dict[str, Any]:
+    """Conversation 1 is held: one item left unfinished, one open action for Grace with a date."""
+    ctx = api.plan()["context"]
+    ctx = api.ops(
+        ADA,
+        ctx,
+        {"op": "agenda.add_item", "theme": "growth", "title": "Loopbaanpad"},
+        {"op": "agenda.share"},
+        {"op": "agenda.agree"},
+    ).get_json()
+    grace = api.call("GET", f"/api/context?event={ctx['event']['id']}", GRACE).get_json()
+    ctx = api.ops(GRACE, grace, {"op": "agenda.agree"}).get_json()
+    api.clock.set(datetime.fromisoformat(ctx["occurrence"]["end"]) + timedelta(minutes=10))
+    item = ctx["agenda"]["items"][0]["id"]
+    return dict(
+        api.ops(
+            ADA,
+            ctx,
+            {"op": "record.summarise", "item": item, "text": "Half", "finished": False},
+            {
+                "op": "record.add_action",
+                "description": "Opleidingsbudget aanvragen",
+                "owner": "manager",
+                "due": "2027-02-15",
+            },
+        ).get_json()
+    )
+
+
+def test_after_a_skipped_conversation_everything_open_reaches_the_next(api: Api) -> None:
+    """1 leaves an item and an action open, 2 is never opened: 3 has both, the action intact."""
+    first = _first_conversation_held(api)
+    _one, _two, third_event = _instances(api, first, 3)
+    third = api.call("GET", f"/api/context?event={third_event}", GRACE).get_json()
+    assert third["occurrence"]["number"] == 3
+    assert third["previous"]["occurrence"] == first["occurrence"]["start"]
+    grace_sees = [a for a in third["agenda"]["actions"] if a["description"].startswith("Opleiding")]
+    assert len(grace_sees) == 1
+    action = grace_sees[0]
+    assert (action["owner"], action["due"], action["status"]) == ("manager", "2027-02-15", "open")
+    origin = datetime.fromisoformat(action["carried_from"]["occurrence"])
+    assert origin == datetime.fromisoformat(first["occurrence"]["start"])
+    assert [a["id"] for a in third["open_actions"]] == [action["id"]]
+    ada = api.call("GET", f"/api/context?event={third_event}").get_json()
+    assert [i["title"] for i in ada["agenda"]["items"]] == ["Loopbaanpad"]
+
+    # Grace marks it done in conversation 3; it is done there and goes no further.
+    done = api.ops(
+        GRACE,
+        third,
+        {"op": "agenda.set_action_status", "action": action["id"], "status": "done"},
+    ).get_json()
+    assert [(a["id"], a["status"]) for a in done["agenda"]["actions"]] == [(action["id"], "done")]
+    assert done["open_actions"] == []
+    fourth = _instances(api, first, 4)[3]
+    assert api.call("GET", f"/api/context?event={fourth}").get_json()["agenda"]["actions"] == []
+
+
+def test_an_action_carried_into_a_saved_agenda_and_left_open_carries_on(api: Api) -> None:
+    """1's action reaches 2's saved document; nobody closes it, so 3 has it, still from 1."""
+    first = _first_conversation_held(api)
+    _one, second_event, third_event = _instances(api, first, 3)
+    second = api.call("GET", f"/api/context?event={second_event}").get_json()
+    api.ops(ADA, second, {"op": "agenda.add_item", "theme": "personal", "title": "Verhuizing"})
+    third = api.call("GET", f"/api/context?event={third_event}").get_json()
+    assert [a["description"] for a in third["agenda"]["actions"]] == ["Opleidingsbudget aanvragen"]
+    origin = third["agenda"]["actions"][0]["carried_from"]["occurrence"]
+    assert datetime.fromisoformat(origin) == datetime.fromisoformat(first["occurrence"]["start"])
+    assert {i["title"] for i in third["agenda"]["items"]} == {"Loopbaanpad", "Verhuizing"}
+
+
+def test_a_change_sent_again_after_a_lost_answer_is_applied_once(api: Api) -> None:
+    """The same change id with the etag read before that write: 200, the item is there once."""
+    ctx = api.plan()["context"]
+    ctx = api.ops(ADA, ctx, {"op": "agenda.add_item", "theme": "personal", "title": "A"}).get_json()
+    change = {"op": "agenda.add_item", "theme": "role", "title": "Eenmaal"}
+    saved = api.ops(ADA, ctx, change, change_id="chg-lost-answer-1")
+    assert saved.status_code == 200
+    # The answer never arrived: the pane sends the same change again with the etag it had.
+    again = api.ops(ADA, ctx, change, change_id="chg-lost-answer-1")
+    assert again.status_code == 200, again.get_json()
+    titles = [i["title"] for i in again.get_json()["agenda"]["items"]]
+    assert titles == ["A", "Eenmaal"]
+    assert again.get_json()["etag"] == saved.get_json()["etag"]
+    # Another change on that old etag is still a conflict; sent with its own id on the
+    # current version ("apply mine again") it is applied.
+    other = {"op": "agenda.add_item", "theme": "role", "title": "Ander"}
+    conflict = api.ops(ADA, ctx, other, change_id="chg-other-0001")
+    assert conflict.status_code == 409
+    applied = api.ops(ADA, conflict.get_json()["current"], other, change_id="chg-other-0001")
+    assert [i["title"] for i in applied.get_json()["agenda"]["items"]] == ["A", "Eenmaal", "Ander"]
+
+
+def test_a_document_remembers_only_the_last_changes(api: Api) -> None:
+    """The ids kept are bounded: after 50 newer changes the oldest id is forgotten."""
+    from addin.conversations.document import CHANGES_KEPT, Doc
+
+    ctx = api.plan()["context"]
+    for n in range(CHANGES_KEPT + 1):
+        ctx = api.ops(
+            ADA,
+            ctx,
+            {"op": "agenda.add_item", "theme": "personal", "title": f"t{n}"},
+            change_id=f"chg-bound-{n:04d}",
+        ).get_json()
+    service = api.app.extensions["goedgesprek.service"]
+    entry = service.registry.get(ctx["series"]["id"])
+    doc, _previous = service._docs_around(
+        entry, service._occurrence(entry, ctx["occurrence"]["key"])
+    )
+    assert isinstance(doc, Doc)
+    assert len(doc.changes) == CHANGES_KEPT
+    assert doc.changes[0] == "chg-bound-0001"
+    assert doc.changes[-1] == f"chg-bound-{CHANGES_KEPT:04d}"
+
+
+def test_a_malformed_change_id_is_refused_with_a_sentence(api: Api) -> None:
+    """A change id that is not 8-64 letters, digits, - or _ is a 400 naming the field."""
+    ctx = api.plan()["context"]
+    response = api.ops(ADA, ctx, {"op": "agenda.share"}, change_id="x")
+    assert response.status_code == 400
+    assert "change_id" in response.get_json()["message"]
+
+
+def test_a_second_series_with_the_same_partner_is_refused(api: Api) -> None:
+    """Once planned, another plan with Grace (either role) is a 409 naming the existing series."""
+    first = api.plan("req-first-1")
+    body = {"partner": GRACE, "role": "employee", "preferences": PREFS, "request_id": "req-second"}
+    second = api.call("POST", "/api/series", body=body, lang="en")
+    assert second.status_code == 409
+    data = second.get_json()
+    assert data["error"] == "series_exists"
+    assert "Grace" in data["message"]
+    assert data["existing"]["series"]["id"] == first["series"]["id"]
+    assert data["existing"]["next"] == first["context"]["occurrence"]["start"]
+    reverse = {**body, "partner": ADA, "role": "manager", "request_id": "req-reverse"}
+    assert api.call("POST", "/api/series", GRACE, body=reverse).status_code == 409
+    # The first request again is the same series, not a refusal.
+    assert api.plan("req-first-1")["series"]["id"] == first["series"]["id"]
+    registry = api.app.extensions["goedgesprek.service"].registry
+    assert len(registry.for_person(ADA)) == 1
+
+
+def test_an_event_with_a_partner_of_a_series_shows_that_series(api: Api) -> None:
+    """An appointment with Grace after planning shows the series instead of the plan form."""
+    event = api.kennismaking()
+    before = api.call("GET", f"/api/context?event={event}").get_json()
+    assert before["existing"] is None
+    first = api.plan()
+    context = api.call("GET", f"/api/context?event={event}").get_json()
+    assert context["state"] == "not_series"
+    assert context["existing"]["series"]["id"] == first["series"]["id"]
+    assert context["existing"]["partner"] == {"email": GRACE, "name": "Grace"}
+    assert context["existing"]["next"] == first["context"]["occurrence"]["start"]
 
 
 def test_a_save_racing_the_other_partners_save_keeps_both(api: Api) -> None:

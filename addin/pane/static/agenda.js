@@ -5,7 +5,7 @@ import { h } from "./dom.js";
 import { draft } from "./drafts.js";
 import { t } from "./i18n.js";
 import {
-  actionLine, agreementBadge, badge, button, checkField, eventCopyChoice, form, formatDateTime,
+  agreementBadge, badge, button, carriedActions, checkField, eventCopyChoice, form, formatDateTime,
   nameOf, namesOf, section, selectField, textField, TEXT_MAX, turnBox,
 } from "./common.js";
 
@@ -166,9 +166,9 @@ function composeSection(app) {
   ]);
 }
 
-function preparationSection(ctx) {
+function preparationSection(app) {
+  const ctx = app.ctx;
   const previous = (ctx.previous && ctx.previous.agreements) || [];
-  const open = ctx.open_actions || [];
   const questions = (ctx.preparation && ctx.preparation.questions) || [];
   return section(t("Preparation"), [
     h("h3", { text: t("Agreements from last time") }),
@@ -177,9 +177,7 @@ function preparationSection(ctx) {
         h("p", { class: "item-title", text: a.text }), agreementBadge(a.state))))
       : h("p", { class: "meta", text: t("No agreements from a previous conversation.") }),
     h("h3", { text: t("Open actions") }),
-    open.length
-      ? h("ul", { class: "items" }, open.map((a) => h("li", {}, actionLine(ctx, a))))
-      : h("p", { class: "meta", text: t("No open actions.") }),
+    carriedActions(app),
     h("h3", { text: t("Questions to prepare") }),
     questions.length
       ? h("ul", {}, questions.map((q) => h("li", { text: q.text })))
@@ -238,7 +236,7 @@ export function renderUpcoming(app) {
     turnBox(ctx),
     agendaSection(app),
     composeSection(app),
-    preparationSection(ctx),
+    preparationSection(app),
     checklistSection(app),
     nextDatesSection(ctx),
   ];

@@ -85,10 +85,14 @@ export class Api {
     return this.json("PATCH", `/series/${encodeURIComponent(series)}`, { body });
   }
 
-  /** Apply ops to an occurrence; If-Match is the context's etag (left out when it is null). */
-  apply(series, occ, event, ops, etag) {
+  /**
+   * Apply ops to an occurrence; If-Match is the context's etag (left out when it is null).
+   * `changeId` names this change on every resend, so one that was applied is never applied twice.
+   */
+  apply(series, occ, event, ops, etag, changeId) {
     const headers = etag ? { "If-Match": etag } : {};
-    return this.json("POST", occurrencePath(series, occ), { body: { event, ops }, headers });
+    const body = { event, ops, change_id: changeId };
+    return this.json("POST", occurrencePath(series, occ), { body, headers });
   }
 
   eventCopy(series, occ) {

@@ -175,6 +175,34 @@ export function actionLine(ctx, action) {
   return [h("p", { class: "item-title", text: action.description }), h("p", { class: "meta", text: meta })];
 }
 
+/**
+ * The actions carried over from earlier conversations (open until done), each with where it was
+ * agreed and a button to mark it done; either partner may.
+ */
+export function carriedActions(app) {
+  const ctx = app.ctx;
+  const actions = (ctx.agenda && ctx.agenda.actions) || ctx.open_actions || [];
+  if (!actions.length) return h("p", { class: "meta", text: t("No open actions.") });
+  const tz = ctx.series ? ctx.series.tz : undefined;
+  return h("ul", { class: "items" }, actions.map((action) => {
+    const row = [...actionLine(ctx, action)];
+    if (action.carried_from) {
+      row.push(h("p", { class: "meta", text: t("Agreed in the conversation of %(date)s",
+        { date: formatDateTime(action.carried_from.occurrence, tz) }) }));
+    }
+    if ((action.can || []).includes("mark_done")) {
+      row.push(h("div", { class: "tools" }, button(t("Mark done"),
+        () => app.send([{ op: "agenda.set_action_status", action: action.id, status: "done" }],
+          { done: t("The action is marked done.") }),
+        { subtle: true, key: `carried:${action.id}:done`, about: action.description })));
+    } else if (action.status !== "open") {
+      const done = action.status === "done";
+      row.push(badge(done ? t("Done") : t("Dropped"), done ? "good" : undefined));
+    }
+    return h("li", { key: `carried:${action.id}` }, row);
+  }));
+}
+
 /** The state of an agreement as a badge. */
 export function agreementBadge(state) {
   const labels = { draft: t("Draft"), proposed: t("Proposed"), final: t("Final"), declined: t("Declined") };

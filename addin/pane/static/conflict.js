@@ -17,6 +17,7 @@ export function describeOp(ctx, op) {
   const itemTitle = (id) => lookup(items, id, "title") || id;
   const agreement = (id) => lookup(record.agreements, id, "text") || id;
   const action = (id) => lookup(record.actions, id, "description") || id;
+  const carried = (id) => lookup(ctx.agenda && ctx.agenda.actions, id, "description") || id;
   switch (op.op) {
     case "agenda.add_item": return t("Add item “%(title)s”", { title: op.title });
     case "agenda.edit_item": return t("Change item “%(title)s”", { title: op.title || itemTitle(op.item) });
@@ -24,6 +25,7 @@ export function describeOp(ctx, op) {
     case "agenda.move_item": return t("Move item “%(title)s”", { title: itemTitle(op.item) });
     case "agenda.share": return t("Share the agenda");
     case "agenda.agree": return t("Agree with the agenda");
+    case "agenda.set_action_status": return t("Set the status of action “%(text)s”", { text: carried(op.action) });
     case "record.summarise": return t("Summary of “%(title)s”: %(text)s", { title: itemTitle(op.item), text: op.text });
     case "record.add_agreement": return t("Add agreement: %(text)s", { text: op.text });
     case "record.edit_agreement": return t("Change agreement to: %(text)s", { text: op.text });

@@ -22,11 +22,18 @@ const statusBox = document.getElementById("status");
 
 let token = null;
 
-/** A fresh client id for an idempotent create (uuid without dashes). */
+/** A fresh client id for an idempotent create or change (uuid without dashes). */
 function newRequestId() {
   if (crypto.randomUUID) return crypto.randomUUID().replaceAll("-", "");
   return Array.from(crypto.getRandomValues(new Uint8Array(16)),
     (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The same JSON for the same ops whatever the order of their keys (the API sorts them). */
+function canonical(ops) {
+  return JSON.stringify(ops, (_key, value) => (value && typeof value === "object" && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : value));
 }
 
 async function getToken(refresh) {
@@ -48,6 +55,9 @@ const app = {
   compose: false,
   conflict: null,
   requestId: null,
+  // Change ids by the ops they name, kept until the change is answered: a resend of the same
+  // change (after a lost answer, or "apply mine again") carries the same id.
+  changeIds: new Map(),
   busy: false,
   lastState: null,
   ui: { editing: null, declining: null, preview: null },
@@ -107,9 +117,13 @@ const app = {
 
   /** Send ops to this occurrence. `clear`: draft keys to drop on success; `done`: the news. */
   send(ops, options = {}) {
+    const change = canonical(ops);
+    if (!app.changeIds.has(change)) app.changeIds.set(change, newRequestId());
     return app.run(async () => {
       const ctx = app.ctx;
-      const next = await app.api.apply(ctx.series.id, ctx.occurrence.key, ctx.event.id, ops, ctx.etag);
+      const next = await app.api.apply(ctx.series.id, ctx.occurrence.key, ctx.event.id, ops, ctx.etag,
+        app.changeIds.get(change));
+      app.changeIds.delete(change);
       clearDrafts(options.clear);
       if (options.after) options.after();
       app.conflict = null;

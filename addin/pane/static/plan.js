@@ -77,8 +77,21 @@ function previewSection(app, preview) {
   return section(t("Preview"), items, { key: "plan:preview" });
 }
 
-/** The plan form, and the preview once asked for. */
+/** The series the user has with this partner already, shown instead of planning another. */
+function renderExisting(existing) {
+  const name = (existing.partner && existing.partner.name) || "";
+  const tz = existing.series ? existing.series.tz : undefined;
+  return [
+    h("h1", { text: t("You already have a series with %(name)s", { name }), tabindex: "-1" }),
+    h("p", { text: t("Open one of its conversations in your calendar to see its agenda and record.") }),
+    section(t("Next conversation"), h("p", { text: existing.next
+      ? formatDateTime(existing.next, tz) : t("No further dates planned.") }), { key: "existing" }),
+  ];
+}
+
+/** The plan form, and the preview once asked for; the existing series when there is one. */
 export function renderPlan(app) {
+  if (app.ctx.existing) return renderExisting(app.ctx.existing);
   const onChange = () => {
     if (app.ui.preview) {
       app.ui.preview = null;

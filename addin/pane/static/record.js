@@ -5,7 +5,7 @@ import { h } from "./dom.js";
 import { draft } from "./drafts.js";
 import { t } from "./i18n.js";
 import {
-  actionLine, agreementBadge, button, checkField, form, formatDate, formatDateTime, nameOf,
+  actionLine, agreementBadge, button, carriedActions, checkField, form, formatDate, formatDateTime, nameOf,
   namesOf, section, selectField, textField, TEXT_MAX, turnBox,
 } from "./common.js";
 import { nextDatesSection } from "./agenda.js";
@@ -182,7 +182,11 @@ function actionsSection(app, record) {
     if (due) op.due = due;
     return app.send([op], { clear: ["new-action:*"], done: t("The action is added.") });
   };
+  const carried = (ctx.agenda && ctx.agenda.actions) || [];
   return section(t("Actions"), [
+    carried.length ? h("h3", { text: t("From earlier conversations") }) : null,
+    carried.length ? carriedActions(app) : null,
+    carried.length ? h("h3", { text: t("From this conversation") }) : null,
     actions.length
       ? h("ul", { class: "items" }, actions.map((a) => actionRow(app, a)))
       : h("p", { class: "meta", text: t("No actions yet.") }),
