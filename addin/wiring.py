@@ -176,7 +176,7 @@ def _build(
     url = config.get("DATABASE_URL")
     registry = Registry(str(url)) if url else Registry.in_dir(settings.data_dir)
     closers.append(registry.close)
-    keyring = _keyring(settings.data_dir, create=create_keyring)
+    keyring = open_keyring(settings.data_dir, create=create_keyring)
     # Checked now, so an organisation's broken template stops start-up with a clear message.
     templates = load_templates(settings.template_dirs)
     clock = clock or real_now
@@ -219,7 +219,9 @@ def _build(
     )
 
 
-def _keyring(data_dir: Path, *, create: bool) -> Keyring:
+def open_keyring(data_dir: Path, *, create: bool = False) -> Keyring:
+    """The keyring in `data_dir`; with `create`, a new one when there is none (never over a
+    damaged one: its error stands)."""
     from connectors.keyring import Keyring, KeyringError, default_keyring_path
 
     try:

@@ -18,6 +18,7 @@ from flask import Config, Flask
 
 from addin.app import FRAMEABLE_PREFIXES, create_app
 from addin.settings import Settings
+from addin.wiring import open_keyring
 from connectors._files import private_dir
 
 DEMO_FRAMEABLE = ("/demo/pane", "/demo/cards")
@@ -40,7 +41,6 @@ def create_demo_app(
     """
     from addin.demo import host, outlook
     from addin.demo.clock import DemoClock
-    from connectors.keyring import Keyring, KeyringError, default_keyring_path
 
     settings = dict(config or {})
     # The data directory as the product will read it: environment first, `config` on top.
@@ -48,13 +48,7 @@ def create_demo_app(
     read.from_prefixed_env("GOEDGESPREK")
     read.update(settings)
     data_dir = private_dir(Settings.from_mapping(read).data_dir)
-    try:
-        Keyring.from_default(data_dir)
-    except KeyringError:
-        path = default_keyring_path(data_dir)
-        if path.exists():
-            raise
-        Keyring.init(path)
+    open_keyring(data_dir, create=True)  # a first start of the demo makes its own
     app = create_app(
         settings,
         calendar=calendar,
