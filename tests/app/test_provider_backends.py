@@ -376,3 +376,75 @@ def test_the_default_graph_url_is_the_connectors() -> None:
     from connectors.graph import DEFAULT_BASE_URL
 
     assert GRAPH_URL == DEFAULT_BASE_URL
+
+
+class LoseThenDown:
+    """Once armed, the next drive write is done and its answer lost (503), and every request
+    after it is refused (503) until `up()`: the check after the write can never succeed."""
+
+    BODY = b'{"error": {"code": "serviceNotAvailable", "message": "unavailable"}}'
+
+    def __init__(self, app: Any) -> None:
+        """Pass everything to `app` until armed."""
+        self.app = app
+        self.armed = False
+        self.down = False
+
+    def up(self) -> None:
+        """Answer normally again."""
+        self.armed = self.down = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Lose the armed write's answer, refuse everything while down, else pass on."""
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        write = method in ("PUT", "PATCH") and ("/drive" in path or "/upload/" in path)
+        if self.armed and write:
+            self.armed, self.down = False, True
+            b"".join(self.app(environ, lambda *_args: lambda _data: None))
+        if self.down:
+            headers = [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(self.BODY))),
+            ]
+            start_response("503 Service Unavailable", headers)
+            return [self.BODY]
+        return self.app(environ, start_response)
+
+
+@pytest.mark.parametrize("name", ["graph", "google"])
+def test_a_save_stored_but_answered_503_is_not_applied_twice_when_sent_again(
+    name: str, tmp_path: Path
+) -> None:
+    """The write lands, its answer is lost and the check fails: 503. The resend of that change
+    (same change id, the etag read before) answers 200 and the item is there once."""
+    emulator = GraphEmulator() if name == "graph" else GoogleEmulator()
+    emulator.add_user(ADA, "Ada")
+    emulator.add_user(GRACE, "Grace")
+    network = behind_network(emulator)
+    lossy = LoseThenDown(network)
+    with Server(lossy) as server:
+        settings = Provider(name, emulator, network, server).settings(tmp_path)
+        app = create_app({**settings, "PROVIDER_RETRY_SECONDS": 1}, clock=lambda: NOW)
+        context = _plan(app)["context"]
+        path = f"/api/series/{context['series']['id']}/occurrences/{context['occurrence']['key']}"
+
+        def save(title: str, etag: str | None, change_id: str) -> Any:
+            body = {
+                "event": context["event"]["id"],
+                "ops": [{"op": "agenda.add_item", "theme": "personal", "title": title}],
+                "change_id": change_id,
+            }
+            headers = {"If-Match": etag} if etag else {}
+            return _call(app, "POST", path, ADA, json=body, headers=headers)
+
+        first = save("Eerst", None, "chg-provider-first")
+        assert first.status_code == 200, first.get_json()
+        etag = first.get_json()["etag"]
+        lossy.armed = True
+        lost = save("Eenmaal", etag, "chg-provider-lost")
+        assert lost.status_code == 503, lost.get_json()
+        lossy.up()
+        again = save("Eenmaal", etag, "chg-provider-lost")
+        assert again.status_code == 200, again.get_json()
+        titles = [i["title"] for i in again.get_json()["agenda"]["items"]]
+        assert titles == ["Eerst", "Eenmaal"]
