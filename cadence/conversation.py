@@ -934,7 +934,6 @@ def carry_over(
     *,
     occurrence: datetime,
     themes: Sequence[Theme],
-    follow_up: Theme | None = None,
 ) -> Agenda:
     """The draft agenda of the next occurrence, built from the last agenda and its record.
 
@@ -946,10 +945,8 @@ def carry_over(
     record, and those `agenda` carried itself and nobody closed, each keeping where it was first
     agreed. An action tied to an item that comes along stays tied to it. Themes are the template's
     `themes` in order, plus any theme a carried item needs that the template lacks. The new agenda
-    is a draft without history: the employee still owns and shares it. `follow_up` is not used any
-    more: carried actions are no longer agenda items.
+    is a draft without history: the employee still owns and shares it.
     """
-    del follow_up
     require_aware(occurrence, "the next occurrence")
     if occurrence <= agenda.occurrence:
         raise CadenceError(
