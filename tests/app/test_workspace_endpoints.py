@@ -644,3 +644,78 @@ def test_the_pair_chooses_what_the_event_shows(app: Flask) -> None:
     entry = app.extensions["goedgesprek.service"].registry.for_person(ADA)[0]
     assert entry.event_copy == "titles"
     assert current_inputs(ada.top)["event_copy"] == ["titles"]
+
+
+# -- carried actions, resends and one series per pair --------------------------------------------
+
+
+def test_a_carried_action_is_marked_done_on_the_next_conversations_card(
+    app: Flask, clock: ManualClock
+) -> None:
+    """An action left open shows on the next conversation's card, owner and date kept; done."""
+    ada, first = plan(app, "en")
+    service = app.extensions["goedgesprek.service"]
+    ctx = service.context(_caller(ADA, "en"), first)
+    op = {"op": "record.add_action", "description": "Cursus zoeken", "owner": "employee"}
+    service.apply(
+        _caller(ADA, "en"),
+        ctx["series"]["id"],
+        ctx["occurrence"]["key"],
+        {"event": first, "ops": [{**op, "due": "2027-01-15"}]},
+        None,
+    )
+    stamp = datetime.fromisoformat(ctx["next_dates"][0]).astimezone(UTC)
+    card = ada.open(f"{first.split('_')[0]}_{stamp.strftime('%Y%m%dT%H%M%SZ')}")
+    assert card["name"] == "agenda"
+    assert "Cursus zoeken" in texts(card)
+    assert "Ada, before Fri 15 Jan 2027" in texts(card)
+    ada.click("Mark done")
+    assert ada.t("Done") in texts(ada.top)
+    carried = service.context(_caller(ADA, "en"), ada.event_id)["agenda"]["actions"]
+    assert [(a["description"], a["status"]) for a in carried] == [("Cursus zoeken", "done")]
+
+
+def test_a_press_sent_twice_on_the_same_card_is_applied_once(app: Flask) -> None:
+    """Google delivers a press again (or it is pressed again after a lost answer): one item."""
+    ada, first = plan(app, "en")
+    card = ada.top
+    ada.click("Add to the agenda", item_title="Werkdruk")
+    ada.stack[-1] = card  # the answer never showed: the same card, the same press
+    ada.click("Add to the agenda", item_title="Werkdruk")
+    assert ada.top["name"] == "agenda" and "Changed meanwhile" not in texts(ada.top)
+    items = app.extensions["goedgesprek.service"].context(_caller(ADA, "en"), first)["agenda"]
+    assert [i["title"] for i in items["items"]] == ["Werkdruk"]
+    # Another item typed on that same old card is another change: it is not swallowed.
+    ada.stack[-1] = card
+    ada.click("Add to the agenda", item_title="Thuiswerken")
+    assert "Changed meanwhile" in texts(ada.top)
+
+
+def test_change_ids_name_one_change_on_one_card() -> None:
+    """The same person, card version and change give the same id; anything else another."""
+    ops = [{"op": "agenda.add_item", "theme": "personal", "title": "Werkdruk"}]
+    card = {"series": "s1", "occ": "20261201T100000Z", "etag": "e1", "event": "x"}
+    same = flows.change_id(ADA, {**card, "event": "y"}, ops)
+    assert flows.change_id(ADA, card, ops) == same
+    assert len(same) <= 64 and same.replace("-", "").isalnum()
+    others = {
+        flows.change_id(GRACE, card, ops),
+        flows.change_id(ADA, {**card, "etag": "e2"}, ops),
+        flows.change_id(ADA, card, [{**ops[0], "title": "Anders"}]),
+    }
+    assert same not in others and len(others) == 3
+
+
+def test_after_planning_the_cards_show_the_series_instead_of_another(app: Flask) -> None:
+    """The meeting with Grace and the homepage show the series; planning again is refused."""
+    ada, _first = plan(app, "en")
+    card = ada.open(kennismaking(app))
+    assert card["name"] == "existing"
+    assert "You already have a series of conversations with Grace" in texts(card)
+    assert "With Grace" in texts(card)
+    home = ada.open()
+    assert "Your series" in texts(home) and "With Grace" in texts(home)
+    ada.click("Show the proposal", partner=GRACE, role=["employee"])
+    ada.click("Schedule this series")
+    assert ada.notification is not None and "already a series" in ada.notification
+    assert series_count(app) == 1
