@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from addin.conversations import Caller, Conversations, ServiceError, turn_message
-from addin.errors import MESSAGES
+from addin.errors import MESSAGES, error_message
 from addin.i18n import gettext, request_locale
 from addin.jsonbody import MAX_DEPTH, BadBody, read_object
 from addin.workspace.verify import Unauthorized
@@ -28,6 +28,7 @@ from connectors.errors import (
     Throttled,
     Unavailable,
 )
+from connectors.sealed import SealedError
 
 MAX_BODY = 64 * 1024
 """The largest request body the API reads (a whole record is a few KB)."""
@@ -243,6 +244,13 @@ def _provider_error(exc: ConnectorError) -> Response:
         return _error(
             401, "consent_expired", t("Your calendar permission has expired: sign in again.")
         )
+    if isinstance(exc, SealedError):
+        # Not transient: no retry cures a damaged, swapped or foreign record, so no 503 and no
+        # Retry-After. 422: the request is sound, the stored record it needs cannot be processed.
+        current_app.logger.error(
+            "sealed record cannot be opened, not retried: %s: %s", type(exc).__name__, exc
+        )
+        return _error(422, "record_unreadable", error_message("record_unreadable", _locale()))
     if isinstance(exc, InvalidRequest):
         # The provider's own words are for the administrator, not for the person in the pane.
         current_app.logger.warning("provider refused a request: %s", exc)

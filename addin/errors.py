@@ -64,6 +64,11 @@ MESSAGES: Mapping[str, str] = {
         "minute."
     ),
     "internal_error": _("Something went wrong on our side. Try again later."),
+    "record_unreadable": _(
+        "The saved record of this conversation cannot be opened: it is damaged, was replaced by "
+        "another file or was sealed for another series. Nothing was changed. Trying again will "
+        "not help: ask your administrator, who finds the file and the reason in the server's log."
+    ),
 }
 
 

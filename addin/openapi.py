@@ -369,6 +369,10 @@ def _errors(*codes: int) -> dict[str, Json]:
         409: "The other partner saved meanwhile.",
         413: "The body is larger than 64 KB.",
         415: "The body is not JSON.",
+        422: (
+            "The saved record cannot be opened (damaged, replaced or sealed for another series); "
+            "nothing was changed and a retry will not help (error record_unreadable)."
+        ),
         428: "The document exists: send If-Match.",
         503: "The calendar or drive cannot be reached; see Retry-After.",
     }
@@ -396,8 +400,8 @@ _OCC: Json = {
     "schema": {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z$"},
     "description": "The occurrence's original start in UTC.",
 }
-_READ = (400, 401, 403, 404, 503)
-_WRITE = (400, 401, 403, 404, 413, 415, 503)
+_READ = (400, 401, 403, 404, 422, 503)
+_WRITE = (400, 401, 403, 404, 413, 415, 422, 503)
 
 
 def spec() -> Json:

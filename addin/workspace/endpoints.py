@@ -61,6 +61,7 @@ from addin.workspace.flows import Form, Ui
 from addin.workspace.verify import GoogleIdTokenVerifier, Unauthorized
 from cadence.errors import CadenceError
 from connectors.errors import AuthExpired, Conflict, ConnectorError, NotFound, Throttled
+from connectors.sealed import SealedError
 
 MAX_BODY = 64 * 1024
 """The largest event object read (a card's inputs are a few KB)."""
@@ -269,6 +270,12 @@ def refusal_message(locale: str, exc: Exception) -> str:
         return message
     if isinstance(exc, CadenceError):
         return translate_error(exc, locale)
+    if isinstance(exc, SealedError):
+        # Not transient: the operator needs the file and the reason, the person a plain answer.
+        current_app.logger.error(
+            "sealed record cannot be opened, not retried: %s: %s", type(exc).__name__, exc
+        )
+        return error_message("record_unreadable", locale)
     if isinstance(exc, NotFound):
         return error_message("not_found", locale)
     if isinstance(exc, AuthExpired):
