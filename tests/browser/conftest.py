@@ -125,9 +125,12 @@ def _free_server(app: Flask) -> BaseWSGIServer:
     return make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """The demo app on 127.0.0.1, in a thread, with a pinned demo clock."""
+    """The demo app on 127.0.0.1, in a thread, with a pinned demo clock.
+
+    A fresh one per test: a pair plans one series, so every test starts without any.
+    """
     from addin.demo import create_demo_app, seed
     from addin.demo.clock import DemoClock
 

@@ -357,6 +357,11 @@ def test_every_flow_plan_agenda_record_accept_carry_over(
     upcoming = open_pane(new_page, server, next_occurrence(server, first), "ada", lang)
     assert upcoming.state() == "upcoming"
     assert WORDS[lang]["carried"] in upcoming.text()
+    # The open action came along as an action: owner and date kept, marked done here.
+    assert upcoming.page.get_by_text("Cursus zoeken " + XSS, exact=True).is_visible()
+    upcoming.click("carried:ca1:done")
+    assert not upcoming.alert(), upcoming.alert()
+    assert not upcoming.key("carried:ca1:done").count()
     axe(upcoming.page)
     shot(upcoming.page, f"pane-{lang}-9-next-agenda")
     for pane in (ada, grace, upcoming):
