@@ -600,3 +600,35 @@ def test_times_show_in_the_viewers_zone_and_name_it_when_it_is_not_the_pairs(
             assert found.group(1) in first
             assert not re.search(CLOCK_AT_END, first), first  # another zone: named after the time
     assert firsts["Europe/Amsterdam"] != firsts["America/New_York"]
+
+
+def test_a_save_whose_answer_is_lost_is_applied_once_when_sent_again(
+    demo_server: DemoServer, new_page: Callable[..., Any]
+) -> None:
+    """The save reaches the server but its answer is lost; pressing again adds the item once."""
+    server = demo_server
+    context = Api(server, ADA, "en").plan(server.new_meeting())
+    pane = open_pane(new_page, server, context["event"]["id"], "ada", "en")
+    pane.add_item("personal", "Eerst")
+    sent: list[Any] = []
+
+    def lose_the_answer(route: Any) -> None:
+        sent.append(route.request.post_data_json)
+        route.fetch()  # the server applies the change...
+        route.fulfill(status=503, json={"error": "provider_unavailable", "message": "Later."})
+
+    pattern = re.compile(r".*/api/series/[^/]+/occurrences/[^/?]+\?.*")
+    pane.page.route(pattern, lose_the_answer)
+    pane.key("new-item:theme").select_option("role")
+    pane.fill("new-item:title", "Eenmaal")
+    pane.click("new-item:submit")
+    assert pane.alert() == "Later."
+    pane.page.unroute(pattern)
+    with pane.page.expect_request(pattern) as again:
+        pane.click("new-item:submit")  # the text is still typed: the same change again
+    assert not pane.alert(), pane.alert()
+    assert again.value.post_data_json["change_id"] == sent[0]["change_id"]
+    titles = [
+        i["title"] for i in Api(server, ADA).context(context["event"]["id"])["agenda"]["items"]
+    ]
+    assert titles == ["Eerst", "Eenmaal"]
