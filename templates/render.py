@@ -62,6 +62,7 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "other": "Overige punten",
         "agreements": "Afspraken",
         "actions": "Actiepunten",
+        "carried_actions": "Actiepunten uit eerdere gesprekken",
         "agreement.draft": "concept",
         "agreement.proposed": "voorgesteld",
         "agreement.final": "definitief",
@@ -99,6 +100,7 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "other": "Other items",
         "agreements": "Agreements",
         "actions": "Actions",
+        "carried_actions": "Actions from earlier conversations",
         "agreement.draft": "draft",
         "agreement.proposed": "proposed",
         "agreement.final": "final",
@@ -241,6 +243,14 @@ def agenda_html(
             out.append("<ul>")
             out.extend(_item_html(item, w) for item in items)
             out.append("</ul>")
+        if agenda.open_actions:
+            out += [f"<h3>{w('carried_actions')}</h3>", "<ul>"]
+            out.extend(
+                f"<li><strong>{_h(a.description)}</strong> "
+                f'<span class="gg-owner">({w.role(a.owner)}, {w.day(a.due)})</span></li>'
+                for a in agenda.open_actions
+            )
+            out.append("</ul>")
     out.append("</section>")
     fragment = "\n".join(out)
     if not document:
@@ -282,6 +292,11 @@ def agenda_text(
             carried = f" [{w('carried')}]" if item.carried_over else ""
             out.append(f"- {item.title} ({w.role(item.owner)}){carried}")
             out.extend(f"  {line.strip()}" for line in item.notes.splitlines() if line.strip())
+    if agenda.open_actions:
+        out += ["", w("carried_actions")]
+        out.extend(
+            f"- {a.description} ({w.role(a.owner)}, {w.day(a.due)})" for a in agenda.open_actions
+        )
     return "\n".join(out) + "\n"
 
 
@@ -435,12 +450,14 @@ def record_html(
     else:
         out.append(f"<p>{w('none')}</p>")
     out.append(f"<h3>{w('actions')}</h3>")
-    if record.actions:
+    # The actions carried from earlier conversations first, with what became of them here.
+    actions = (*agenda.actions, *record.actions)
+    if actions:
         out.append(
             f"<table><tr><th>{w('what')}</th><th>{w('who')}</th><th>{w('due')}</th>"
             f"<th>{w('status')}</th></tr>"
         )
-        out.extend(_action_row_html(a, w) for a in record.actions)
+        out.extend(_action_row_html(a, w) for a in actions)
         out.append("</table>")
     else:
         out.append(f"<p>{w('none')}</p>")
@@ -491,13 +508,14 @@ def record_markdown(
     else:
         out.append(w("none"))
     out += ["", f"## {w('actions')}", ""]
-    if record.actions:
+    actions = (*agenda.actions, *record.actions)
+    if actions:
         out.append(f"| {w('what')} | {w('who')} | {w('due')} | {w('status')} |")
         out.append("|---|---|---|---|")
         out.extend(
             f"| {escape_markdown(a.description)} | {w.role(a.owner)} | {w.day(a.due)} | "
             f"{w('action.' + a.status.value)} |"
-            for a in record.actions
+            for a in actions
         )
     else:
         out.append(w("none"))

@@ -688,3 +688,24 @@ def test_the_export_shows_template_themes_in_the_readers_language() -> None:
     r = Record.for_agenda(a).summarise("i1", "Loopt", finished=True, by=ADA, now=T)
     assert "## Current role" in record_markdown(r, ts.localize(a, "en"), "en")
     assert "<h3>Huidige functie</h3>" in record_html(r, ts.localize(a, "nl"), "nl")
+
+
+def test_carried_actions_show_in_the_agenda_and_the_record() -> None:
+    """Open actions from earlier conversations are in the event copy; the record says what
+    became of them, with owner and due date."""
+    a = small_agenda()
+    record = Record.for_agenda(a).add_action(
+        "Budget <aanvragen>", owner=Role.MANAGER, due=date(2027, 2, 1), by=GRACE, now=T
+    )
+    nxt = carry_over(a, record, occurrence=datetime(2027, 4, 13, 10, 0, tzinfo=AMS), themes=THEMES)
+    fragment = agenda_html(nxt, "en")
+    assert "<h3>Actions from earlier conversations</h3>" in fragment
+    assert "<strong>Budget &lt;aanvragen&gt;</strong>" in fragment
+    assert "- Budget <aanvragen> (manager, " in agenda_text(nxt, "en")
+    done = nxt.set_action_status("ca1", ActionStatus.DONE, by=GRACE, now=T)
+    assert "Actions from earlier conversations" not in agenda_text(done, "en")
+    md = record_markdown(Record.for_agenda(done), done, "en")
+    assert "| Budget \\<aanvragen\\> | manager |" in md and "| done |" in md
+    assert "<td>Budget &lt;aanvragen&gt;</td><td>manager</td>" in record_html(
+        Record.for_agenda(done), done, "en"
+    )
