@@ -13,6 +13,15 @@ _ROLES: Json = {"type": "array", "items": _ROLE}
 _WHEN: Json = {"type": "string", "format": "date-time"}
 
 
+def _can(*steps: str) -> Json:
+    """What the caller may do now with one thing: the steps to offer, nothing else."""
+    return {
+        "type": "array",
+        "items": {"type": "string", "enum": list(steps)},
+        "description": "What the caller may do now: a host offers exactly these steps.",
+    }
+
+
 def _obj(required: list[str], **props: Json) -> Json:
     return {"type": "object", "required": required, "properties": props}
 
@@ -87,6 +96,7 @@ SCHEMAS: dict[str, Json] = {
             "type": "array",
             "items": _obj(
                 ["id", "theme", "title", "notes", "owner", "proposed_by", "carried_from"],
+                can=_can("edit", "remove", "move"),
                 id=_STR,
                 theme=_STR,
                 title=_STR,
@@ -120,6 +130,16 @@ SCHEMAS: dict[str, Json] = {
         state={"type": "string", "enum": ["draft", "proposed", "final"]},
         accepted_by=_ROLES,
         waiting_for=_ROLES,
+        can=_can("edit", "remove", "propose", "accept", "decline"),
+        declined={
+            "description": "Who declined it back to draft, when and why (null: not declined).",
+            "oneOf": [
+                _obj(
+                    ["role", "name", "at", "reason"], role=_ROLE, name=_STR, at=_WHEN, reason=_STR
+                ),
+                {"type": "null"},
+            ],
+        },
     ),
     "Action": _obj(
         ["id", "description", "owner", "due", "status"],
@@ -129,6 +149,7 @@ SCHEMAS: dict[str, Json] = {
         due={"type": ["string", "null"], "format": "date"},
         status={"type": "string", "enum": ["open", "done", "dropped"]},
         item_id=_STR,
+        can=_can("edit", "mark_done", "drop", "reopen"),
         carried_from=_obj(
             ["occurrence", "origin", "id"],
             occurrence=_WHEN,
@@ -231,6 +252,12 @@ SCHEMAS: dict[str, Json] = {
         },
         open_actions={"type": "array", "items": _ref("Action")},
         turn=_ref("Turn"),
+        can=_obj(
+            ["agenda", "record", "series"],
+            agenda=_can("add_item", "propose_item", "share", "agree"),
+            record=_can("summarise", "add_agreement", "propose_all", "accept_all", "add_action"),
+            series=_can("change_event_copy", "change_place"),
+        ),
         preparation=_obj(
             ["questions", "checklist"],
             questions={"type": "array", "items": _obj(["key", "text"], key=_STR, text=_STR)},

@@ -120,7 +120,8 @@ class Actor:
         if role is None:
             raise TransitionError(
                 f"{person_id!r} is not a partner in this conversation: only the employee and "
-                "the manager can change it"
+                "the manager can change it",
+                code="not_partner",
             )
         return cls(person_id, role)
 
@@ -281,7 +282,7 @@ class Agenda:
         for item in self.items:
             if item.id == item_id:
                 return item
-        raise CadenceError(f"the agenda has no item {item_id!r}")
+        raise CadenceError(f"the agenda has no item {item_id!r}", code="no_such_item")
 
     def items_in(self, theme: str) -> tuple[Item, ...]:
         """The items under one theme, in agenda order."""
@@ -292,8 +293,12 @@ class Agenda:
         for theme in self.themes:
             if theme.key == key:
                 return theme
+        keys = ", ".join(t.key for t in self.themes)
         raise CadenceError(
-            f"unknown theme {key!r}: use one of {', '.join(t.key for t in self.themes)}"
+            f"unknown theme {key!r}: use one of {keys}",
+            code="unknown_theme",
+            key=repr(key[:40]),
+            keys=keys,
         )
 
     def action(self, action_id: str) -> Action:
@@ -301,7 +306,7 @@ class Agenda:
         for action in self.actions:
             if action.id == action_id:
                 return action
-        raise CadenceError(f"the agenda has no carried action {action_id!r}")
+        raise CadenceError(f"the agenda has no carried action {action_id!r}", code="no_such_action")
 
     @property
     def open_actions(self) -> tuple[Action, ...]:
@@ -373,7 +378,10 @@ class Agenda:
         """Put an item at `index` in the agenda's order (the employee only)."""
         item = self.item(item_id)
         if by.role is not Role.EMPLOYEE:
-            raise TransitionError("only the employee orders the agenda: ask them to move the item")
+            raise TransitionError(
+                "only the employee orders the agenda: ask them to move the item",
+                code="employee_orders",
+            )
         if not 0 <= index < len(self.items):
             raise CadenceError(f"index must be 0-{len(self.items) - 1}, got {index}")
         rest = [i for i in self.items if i.id != item_id]
@@ -386,17 +394,33 @@ class Agenda:
     def share(self, *, by: Actor, now: datetime) -> Agenda:
         """Share the draft with the manager (the employee only)."""
         if by.role is not Role.EMPLOYEE:
-            raise TransitionError("only the employee shares the agenda: they own it")
+            raise TransitionError(
+                "only the employee shares the agenda: they own it", code="employee_shares"
+            )
         if self.state is not AgendaState.DRAFT:
-            raise TransitionError(f"the agenda is already {self.state.value}: it was shared before")
+            raise TransitionError(
+                f"the agenda is already {self.state.value}: it was shared before",
+                code=(
+                    "agenda_already_agreed"
+                    if self.state is AgendaState.AGREED
+                    else "agenda_already_shared"
+                ),
+            )
         return replace(self, state=AgendaState.SHARED)._log(by, now, Step.SHARE)
 
     def agree(self, *, by: Actor, now: datetime) -> Agenda:
         """Agree to the shared agenda; when both partners agreed it is agreed."""
         if self.state is AgendaState.DRAFT:
-            raise TransitionError("the agenda is still a draft: the employee shares it first")
+            raise TransitionError(
+                "the agenda is still a draft: the employee shares it first",
+                code="agenda_not_shared",
+            )
         if by.role in self.agreed_by:
-            raise TransitionError(f"the {by.role.value} already agreed to this agenda")
+            raise TransitionError(
+                f"the {by.role.value} already agreed to this agenda",
+                code="already_agreed",
+                role=by.role.value,
+            )
         agreed = self.agreed_by | {by.role}
         state = AgendaState.AGREED if agreed == _BOTH else AgendaState.SHARED
         return replace(self, agreed_by=agreed, state=state)._log(by, now, Step.AGREE)
@@ -467,7 +491,8 @@ class Agenda:
         if by.role is Role.MANAGER and item.proposed_by is not Role.MANAGER:
             raise TransitionError(
                 f"the manager cannot {verb} item {item_id!r}: the employee put it on the agenda "
-                "and owns it; propose a new item instead"
+                "and owns it; propose a new item instead",
+                code="manager_cannot_edit_item" if verb == "edit" else "manager_cannot_remove_item",
             )
         return item
 
@@ -628,12 +653,20 @@ _NEXT_STATUS: Final = {
 }
 
 
+_STATUS_CODES: Final = {
+    ActionStatus.OPEN: "action_open",
+    ActionStatus.DONE: "action_done",
+    ActionStatus.DROPPED: "action_dropped",
+}
+
+
 def _next_status(old: Action, status: ActionStatus) -> Action:
     status = ActionStatus(status)
     if status not in _NEXT_STATUS[old.status]:
         raise TransitionError(
             f"action {old.id!r} is {old.status.value}: it can become "
-            f"{' or '.join(sorted(s.value for s in _NEXT_STATUS[old.status]))}"
+            f"{' or '.join(sorted(s.value for s in _NEXT_STATUS[old.status]))}",
+            code=_STATUS_CODES[old.status],
         )
     return replace(old, status=status)
 
@@ -686,14 +719,30 @@ class Record:
         for agreement in self.agreements:
             if agreement.id == agreement_id:
                 return agreement
-        raise CadenceError(f"the record has no agreement {agreement_id!r}")
+        raise CadenceError(
+            f"the record has no agreement {agreement_id!r}", code="no_such_agreement"
+        )
 
     def action(self, action_id: str) -> Action:
         """The action with this id; an unknown id raises `CadenceError`."""
         for action in self.actions:
             if action.id == action_id:
                 return action
-        raise CadenceError(f"the record has no action {action_id!r}")
+        raise CadenceError(f"the record has no action {action_id!r}", code="no_such_action")
+
+    def declined(self, agreement_id: str) -> HistoryEntry | None:
+        """The decline that sent this agreement back to draft (who, when, why), or None.
+
+        None as soon as it is proposed again: the decline was of an earlier proposal.
+        """
+        for entry in reversed(self.history):
+            if entry.subject != agreement_id:
+                continue
+            if entry.step is Step.DECLINE:
+                return entry if self.agreement(agreement_id).state is AgreementState.DRAFT else None
+            if entry.step is Step.PROPOSE:
+                return None
+        return None
 
     @property
     def is_final(self) -> bool:
@@ -754,8 +803,9 @@ class Record:
         old = self.agreement(agreement_id)
         if old.accepted:
             raise TransitionError(
-                f"agreement {agreement_id!r} was accepted already: edit it or decline it "
-                "instead of removing it"
+                f"agreement {agreement_id!r} was accepted already: an accepted agreement is not "
+                "removed; change its text to propose it again",
+                code="agreement_accepted_not_removed",
             )
         agreements = tuple(a for a in self.agreements if a.id != agreement_id)
         return replace(self, agreements=agreements)._log(by, now, Step.REMOVE, agreement_id)
@@ -765,7 +815,9 @@ class Record:
         old = self.agreement(agreement_id)
         if old.state is not AgreementState.DRAFT:
             raise TransitionError(
-                f"agreement {agreement_id!r} is {old.state.value} already: only a draft is proposed"
+                f"agreement {agreement_id!r} is {old.state.value} already: only a draft is "
+                "proposed",
+                code="agreement_already_proposed",
             )
         new = replace(old, state=AgreementState.PROPOSED, proposed_at=now)
         return self._put(new)._log(by, now, Step.PROPOSE, agreement_id, new.text)
@@ -775,13 +827,18 @@ class Record:
         old = self.agreement(agreement_id)
         if old.state is AgreementState.DRAFT:
             raise TransitionError(
-                f"agreement {agreement_id!r} is a draft: propose it before accepting it"
+                f"agreement {agreement_id!r} is a draft: propose it before accepting it",
+                code="agreement_not_proposed",
             )
         if old.state is AgreementState.FINAL:
-            raise TransitionError(f"agreement {agreement_id!r} is final already")
+            raise TransitionError(
+                f"agreement {agreement_id!r} is final already", code="agreement_final"
+            )
         if by.role in old.accepted_by:
             raise TransitionError(
-                f"the {by.role.value} accepted agreement {agreement_id!r} already"
+                f"the {by.role.value} accepted agreement {agreement_id!r} already",
+                code="already_accepted",
+                role=by.role.value,
             )
         accepted = (*old.accepted, Acceptance(by.role, by.person, now))
         state = (
@@ -797,7 +854,9 @@ class Record:
         todo = [a.id for a in self.agreements if by.role in a.waiting_for]
         if not todo:
             raise TransitionError(
-                f"there is no proposed agreement for the {by.role.value} to accept"
+                f"there is no proposed agreement for the {by.role.value} to accept",
+                code="nothing_to_accept",
+                role=by.role.value,
             )
         record = self
         for agreement_id in todo:
@@ -805,11 +864,28 @@ class Record:
         return record
 
     def decline(self, agreement_id: str, *, by: Actor, now: datetime, reason: str = "") -> Record:
-        """Decline a proposed or final agreement: it goes back to draft and the partners talk."""
+        """Decline a proposed agreement `by` has not accepted: it goes back to draft, they talk.
+
+        A final agreement is not declined: either partner changes its text, which proposes it
+        again. `declined` tells who declined, why and when.
+        """
         old = self.agreement(agreement_id)
         if old.state is AgreementState.DRAFT:
             raise TransitionError(
-                f"agreement {agreement_id!r} is a draft: there is nothing to decline yet"
+                f"agreement {agreement_id!r} is a draft: there is nothing to decline yet",
+                code="agreement_draft_not_declined",
+            )
+        if old.state is AgreementState.FINAL:
+            raise TransitionError(
+                f"agreement {agreement_id!r} is final: change its text to propose it again",
+                code="agreement_final_not_declined",
+            )
+        if by.role in old.accepted_by:
+            raise TransitionError(
+                f"the {by.role.value} accepted agreement {agreement_id!r} already: change its "
+                "text to propose it again",
+                code="agreement_accepted_not_declined",
+                role=by.role.value,
             )
         new = replace(old, state=AgreementState.DRAFT, proposed_at=None, accepted=())
         detail = _block(reason, "reason", _MAX_AGREEMENT, required=False)
@@ -1014,10 +1090,25 @@ def _check_key(key: str, what: str) -> None:
         )
 
 
+_TEXT_CODES: Final = {
+    "title": "title",
+    "theme title": "theme_title",
+    "notes": "notes",
+    "summary": "summary",
+    "agreement": "agreement",
+    "action description": "action",
+    "reason": "reason",
+}
+"""The code's first word for each text a person writes (``title_empty``, ``notes_too_long``)."""
+
+
 def _line(value: str, what: str, limit: int) -> str:
     text = _block(value, what, limit)
     if "\n" in text or "\r" in text:
-        raise CadenceError(f"the {what} must be one line: move the rest into the notes")
+        raise CadenceError(
+            f"the {what} must be one line: move the rest into the notes",
+            code=f"{_TEXT_CODES.get(what, 'text')}_one_line",
+        )
     return text
 
 
@@ -1026,9 +1117,17 @@ def _block(value: str, what: str, limit: int, *, required: bool = True) -> str:
         raise CadenceError(f"the {what} must be text, got {type(value).__name__}")
     text = value.strip()
     if required and not text:
-        raise CadenceError(f"the {what} is empty: write a few words")
+        raise CadenceError(
+            f"the {what} is empty: write a few words",
+            code=f"{_TEXT_CODES.get(what, 'text')}_empty",
+        )
     if len(text) > limit:
-        raise CadenceError(f"the {what} is {len(text)} characters: keep it to {limit}")
+        raise CadenceError(
+            f"the {what} is {len(text)} characters: keep it to {limit}",
+            code=f"{_TEXT_CODES.get(what, 'text')}_too_long",
+            length=len(text),
+            limit=limit,
+        )
     return text
 
 

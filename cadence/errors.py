@@ -7,7 +7,20 @@ from __future__ import annotations
 
 
 class CadenceError(ValueError):
-    """Base of every domain error: the input was wrong, nothing was changed."""
+    """Base of every domain error: the input was wrong, nothing was changed.
+
+    `code` names the refusal and `params` its particulars, so an app says it in the user's
+    language (`str(error)` is the English sentence, for logs and the command line). A code is a
+    stable identifier: the app's catalog has a sentence for each.
+    """
+
+    code: str = "invalid"
+
+    def __init__(self, message: str = "", *, code: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.params: dict[str, object] = params
 
 
 class UnsupportedRecurrence(CadenceError):

@@ -56,7 +56,9 @@ class Pair:
             object.__setattr__(self, "tz", self.employee.tz)
         zone(self.tz)
         if self.employee.id == self.manager.id:
-            raise CadenceError("employee and manager must be two different people")
+            raise CadenceError(
+                "employee and manager must be two different people", code="same_person"
+            )
 
     def role_of(self, person_id: str) -> Role | None:
         """The role `person_id` plays in this pair, or None for an outsider."""
@@ -102,7 +104,11 @@ class Series:
     def __post_init__(self) -> None:
         if not MIN_DURATION <= self.duration <= MAX_DURATION:
             raise InvalidPreferences(
-                f"duration must be {MIN_DURATION}-{MAX_DURATION} minutes, got {self.duration}"
+                f"duration must be {MIN_DURATION}-{MAX_DURATION} minutes, got {self.duration}",
+                code="duration_range",
+                low=MIN_DURATION,
+                high=MAX_DURATION,
+                got=self.duration,
             )
 
     @property

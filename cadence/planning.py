@@ -52,12 +52,18 @@ def _weekdays(days: Iterable[int], what: str, error: type[CadenceError]) -> froz
     try:
         return frozenset(Weekday(day) for day in days)
     except ValueError:
-        raise error(f"{what} must be weekdays 0-6 (Monday-Sunday), got {sorted(days)}") from None
+        raise error(
+            f"{what} must be weekdays 0-6 (Monday-Sunday), got {sorted(days)}",
+            code="unknown_weekday",
+        ) from None
 
 
 def _naive_time(value: time, what: str, error: type[CadenceError]) -> None:
     if not isinstance(value, time) or value.tzinfo is not None:
-        raise error(f"{what} must be a local time of day without a zone, got {value!r}")
+        raise error(
+            f"{what} must be a local time of day without a zone, got {value!r}",
+            code="time_of_day",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +79,15 @@ class WorkingHours:
         zone(self.tz)
         object.__setattr__(self, "days", _weekdays(self.days, "working days", CadenceError))
         if not self.days:
-            raise CadenceError("working days must name at least one weekday")
+            raise CadenceError("working days must name at least one weekday", code="no_working_day")
         _naive_time(self.start, "working hours start", CadenceError)
         _naive_time(self.end, "working hours end", CadenceError)
         if self.start >= self.end:
             raise CadenceError(
-                f"working hours must end after they start, got {self.start:%H:%M}-{self.end:%H:%M}"
+                f"working hours must end after they start, got {self.start:%H:%M}-{self.end:%H:%M}",
+                code="working_hours_order",
+                start=f"{self.start:%H:%M}",
+                end=f"{self.end:%H:%M}",
             )
 
     def contains(self, start: datetime, end: datetime) -> bool:
@@ -141,10 +150,16 @@ class Preferences:
             self, "weekdays", _weekdays(self.weekdays, "weekdays", InvalidPreferences)
         )
         if not self.weekdays:
-            raise InvalidPreferences("choose at least one weekday for the conversations")
+            raise InvalidPreferences(
+                "choose at least one weekday for the conversations", code="no_weekday"
+            )
         if isinstance(self.duration, bool) or not MIN_DURATION <= self.duration <= MAX_DURATION:
             raise InvalidPreferences(
-                f"duration must be {MIN_DURATION}-{MAX_DURATION} minutes, got {self.duration}"
+                f"duration must be {MIN_DURATION}-{MAX_DURATION} minutes, got {self.duration}",
+                code="duration_range",
+                low=MIN_DURATION,
+                high=MAX_DURATION,
+                got=self.duration,
             )
         _naive_time(self.earliest, "earliest", InvalidPreferences)
         _naive_time(self.latest, "latest", InvalidPreferences)
@@ -152,11 +167,17 @@ class Preferences:
             raise InvalidPreferences(
                 f"a {self.duration}-minute conversation does not fit between "
                 f"{self.earliest:%H:%M} and {self.latest:%H:%M}: start earlier, end later "
-                "or make it shorter"
+                "or make it shorter",
+                code="window_too_short",
+                duration=self.duration,
+                earliest=f"{self.earliest:%H:%M}",
+                latest=f"{self.latest:%H:%M}",
             )
         if self.interval not in INTERVALS:
             raise InvalidPreferences(
-                f"interval must be 1, 2, 3, 4 or 6 months, got {self.interval}"
+                f"interval must be 1, 2, 3, 4 or 6 months, got {self.interval}",
+                code="interval",
+                got=self.interval,
             )
 
 
@@ -412,7 +433,7 @@ def plan(
             rule, True, occurrences, (), _explain(rule, occurrences, (), lang, viewer_tz)
         )
     if best_other is None:  # pragma: no cover - validated preferences always give a candidate
-        raise InvalidPreferences("no candidate start time: widen the window")
+        raise InvalidPreferences("no candidate start time: widen the window", code="no_start_time")
     _, rule, occurrences, clashes = best_other
     return Proposal(
         rule, False, occurrences, clashes, _explain(rule, occurrences, clashes, lang, viewer_tz)

@@ -58,7 +58,8 @@ class NthWeekday:
         if isinstance(self.week, bool) or self.week not in (1, 2, 3, 4, -1):
             raise UnsupportedRecurrence(
                 f"week must be 1-4 or -1 (last), got {self.week!r}: a fifth weekday is not in "
-                "every month and Outlook has no 'fifth', so use -1 for the last"
+                "every month and Outlook has no 'fifth', so use -1 for the last",
+                code="week_index",
             )
 
 
@@ -72,7 +73,8 @@ class DayOfMonth:
         if isinstance(self.day, bool) or not (1 <= self.day <= 28 or self.day == -1):
             raise UnsupportedRecurrence(
                 f"day must be 1-28 or -1 (the last day of the month), got {self.day!r}: days "
-                "29-31 are not in every month, so use -1 for the last day"
+                "29-31 are not in every month, so use -1 for the last day",
+                code="month_day",
             )
 
 
@@ -131,7 +133,9 @@ class Rule:
             )
         if isinstance(self.interval, bool) or self.interval not in INTERVALS:
             raise UnsupportedRecurrence(
-                f"interval must be 1, 2, 3, 4 or 6 months, got {self.interval!r}"
+                f"interval must be 1, 2, 3, 4 or 6 months, got {self.interval!r}",
+                code="interval",
+                got=self.interval,
             )
         if not isinstance(self.first, datetime):
             raise InvalidRule(f"first must be a datetime, got {type(self.first).__name__}")
@@ -156,7 +160,7 @@ class Rule:
         if self.count is not None and (
             isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1
         ):
-            raise InvalidRule(f"count must be 1 or more, got {self.count!r}")
+            raise InvalidRule(f"count must be 1 or more, got {self.count!r}", code="count")
         if self.until is not None:
             if isinstance(self.until, datetime) or not isinstance(self.until, date):
                 raise InvalidRule(f"until must be a date, got {self.until!r}")
@@ -164,12 +168,17 @@ class Rule:
                 # The day after `until` must exist: it is the exclusive end of the series.
                 raise InvalidRule(
                     f"until must be in year {_LAST_YEAR} or earlier, got {self.until}: "
-                    "leave the end out for a series without end"
+                    "leave the end out for a series without end",
+                    code="until_year",
+                    year=_LAST_YEAR,
                 )
             if self.until < self.first.date():
                 raise InvalidRule(
                     f"until ({self.until}) is before the first occurrence "
-                    f"({self.first.date()}): choose a later end date"
+                    f"({self.first.date()}): choose a later end date",
+                    code="until_before_first",
+                    until=self.until.isoformat(),
+                    first=self.first.date().isoformat(),
                 )
 
     @classmethod
@@ -309,7 +318,10 @@ class Rule:
         if day <= self.first.date():
             raise InvalidRule(
                 f"cannot end the series before {day}: its first occurrence is "
-                f"{self.first.date()}, so choose a later day or delete the series"
+                f"{self.first.date()}, so choose a later day or delete the series",
+                code="end_before_first",
+                day=day.isoformat(),
+                first=self.first.date().isoformat(),
             )
         until = day - timedelta(days=1)
         last = self.last()
@@ -502,7 +514,7 @@ def language(locale: str) -> str:
     """``nl`` or ``en`` for a locale such as ``nl``, ``en-GB`` or `Locale.EN`."""
     lang = str(locale).strip().lower()[:2]
     if lang not in _WEEKDAYS:
-        raise CadenceError(f"locale must be nl or en, got {locale!r}")
+        raise CadenceError(f"locale must be nl or en, got {locale!r}", code="locale")
     return lang
 
 

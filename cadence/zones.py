@@ -16,11 +16,11 @@ def zone(name: str) -> ZoneInfo:
     Raises `UnknownTimeZone` naming the zone; a path-like or empty name is refused too.
     """
     if not name or name.startswith(("/", ".")) or ".." in name:
-        raise UnknownTimeZone(_message(name))
+        raise UnknownTimeZone(_message(name), code="unknown_zone", name=repr(name[:64]))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UnknownTimeZone(_message(name)) from exc
+        raise UnknownTimeZone(_message(name), code="unknown_zone", name=repr(name[:64])) from exc
 
 
 def canonical_zone(name: str) -> str:

@@ -14,6 +14,7 @@ from addin.splice import MARKER_END, MARKER_START
 from cadence.conversation import Action, Agenda, AgendaState, Agreement, AgreementState, Record
 from cadence.model import Pair, Role, Series
 from cadence.planning import Proposal
+from cadence.rules import allowed, series_allowed
 from cadence.zones import zone
 from connectors.models import Event
 from templates.render import agenda_html, agenda_text
@@ -208,40 +209,54 @@ def proposal_out(proposal: Proposal, pair: Pair, locale: str) -> dict[str, Any]:
     }
 
 
-def turn_out(entry: Series, doc: Doc, ended: bool) -> dict[str, Any]:
-    """Whose turn it is and what to do; the API translates `message_id` with `params`."""
+def turn_out(entry: Series, doc: Doc, ended: bool, viewer: Role) -> dict[str, Any]:
+    """Whose turn it is and what to do, said to `viewer`; the API translates `message_id`.
+
+    `who` lists the roles whose turn it is; `params.names` the other partners among them, so the
+    sentence says "you" to the viewer and names only the other one.
+    """
     names = {"employee": entry.pair.employee.name, "manager": entry.pair.manager.name}
     agenda, record = doc.agenda, doc.record
     if not ended:
         if agenda.state is AgendaState.DRAFT:
-            return _t(["employee"], "write_agenda", names)
+            return _t(["employee"], "write_agenda", names, viewer)
         if agenda.state is AgendaState.SHARED:
             waiting = [r for r in ("employee", "manager") if Role(r) not in agenda.agreed_by]
-            return _t(waiting, "agree_agenda", names)
-        return _t(["employee", "manager"], "prepare", names)
+            return _t(waiting, "agree_agenda", names, viewer)
+        return _t(["employee", "manager"], "prepare", names, viewer)
     if (
         record is None
         or not record.agreements
         or any(a.state is AgreementState.DRAFT for a in record.agreements)
     ):
-        return _t(["employee", "manager"], "write_record", names)
+        return _t(["employee", "manager"], "write_record", names, viewer)
     waiting_roles: set[str] = set()
     for agreement in record.agreements:
         waiting_roles.update(r.value for r in agreement.waiting_for)
     if waiting_roles:
-        return _t([r for r in ("employee", "manager") if r in waiting_roles], "accept", names)
-    return _t([], "done", names)
+        waiting = [r for r in ("employee", "manager") if r in waiting_roles]
+        return _t(waiting, "accept", names, viewer)
+    return _t([], "done", names, viewer)
 
 
 TURN_MESSAGES = {
     "plan": _("Plan the series of conversations: the employee's wishes come first."),
     "write_agenda": _("%(employee)s writes the agenda and shares it with %(manager)s."),
+    "write_agenda_you": _("Write the agenda and share it with %(manager)s."),
+    "write_agenda_other": _(
+        "%(employee)s is preparing the agenda: you see it once it is shared. Meanwhile you can "
+        "propose items."
+    ),
     "agree_agenda": _("Waiting for %(names)s to agree to the agenda."),
+    "agree_agenda_you": _("Your turn: agree to the agenda."),
+    "agree_agenda_you_and": _("Waiting for you and %(names)s to agree to the agenda."),
     "prepare": _("The agenda is agreed. Prepare the conversation: look back at what you agreed."),
     "write_record": _(
         "The conversation has ended: write down the summary, agreements and actions."
     ),
     "accept": _("Waiting for %(names)s to accept the agreements."),
+    "accept_you": _("Your turn: accept the agreements, or decline one to talk about it again."),
+    "accept_you_and": _("Waiting for you and %(names)s to accept the agreements."),
     "done": _("Everything is agreed. The record is in the employee's own drive."),
     "not_partner": _("This conversation is between an employee and their manager only."),
 }
@@ -269,6 +284,57 @@ def turn_message(context: Mapping[str, Any], locale: str) -> str:
     )
 
 
-def _t(who: Sequence[str], what: str, names: Mapping[str, str]) -> dict[str, Any]:
-    people = [names[w] for w in who]
-    return {"who": list(who), "what": what, "message_id": what, "params": {"names": people}}
+def _t(who: Sequence[str], what: str, names: Mapping[str, str], viewer: Role) -> dict[str, Any]:
+    message_id = what
+    others = [w for w in who if w != viewer.value]
+    if what == "write_agenda":
+        message_id = "write_agenda_you" if viewer is Role.EMPLOYEE else "write_agenda_other"
+    elif what in ("agree_agenda", "accept") and viewer.value in who:
+        message_id = f"{what}_you_and" if others else f"{what}_you"
+    people = [names[w] for w in others]
+    return {"who": list(who), "what": what, "message_id": message_id, "params": {"names": people}}
+
+
+def add_rules(
+    context: dict[str, Any], entry: Series, agenda: Agenda, record: Record | None, role: Role
+) -> None:
+    """Put what `role` may do now in `context` (``can`` lists) and hide what they may not see.
+
+    The whole context gets ``can`` for the agenda, the record and the series; every item,
+    agreement and action its own ``can``; a declined agreement says who declined it, when and
+    why (``declined``). A draft agenda shows the manager only the items they proposed.
+    """
+    permitted = allowed(agenda, record, role)
+    context["can"] = {
+        "agenda": list(permitted.agenda),
+        "record": list(permitted.record),
+        "series": list(series_allowed(role)),
+    }
+    shown = context.get("agenda")
+    if isinstance(shown, dict):
+        shown["items"] = [i for i in shown.get("items") or [] if i["id"] in permitted.items]
+        for item in shown["items"]:
+            item["can"] = list(permitted.items[item["id"]])
+        for action in shown.get("actions") or []:
+            action["can"] = list(permitted.carried_actions.get(action["id"], ()))
+    written = context.get("record")
+    if isinstance(written, dict) and record is not None:
+        for agreement in written.get("agreements") or []:
+            agreement["can"] = list(permitted.agreements.get(agreement["id"], ()))
+            agreement["declined"] = declined_out(entry, record, agreement["id"])
+        for action in written.get("actions") or []:
+            action["can"] = list(permitted.actions.get(action["id"], ()))
+
+
+def declined_out(entry: Series, record: Record, agreement_id: str) -> dict[str, Any] | None:
+    """Who declined an agreement back to draft, when and why; None when it was not."""
+    found = record.declined(agreement_id)
+    if found is None:
+        return None
+    person = entry.pair.employee if found.role is Role.EMPLOYEE else entry.pair.manager
+    return {
+        "role": found.role.value,
+        "name": person.name,
+        "at": found.at.astimezone(zone(entry.pair.tz)).isoformat(),
+        "reason": found.detail,
+    }

@@ -44,6 +44,7 @@ from addin.conversations.parsing import (
 from addin.conversations.people import Caller, KnownPerson
 from addin.conversations.shapes import (
     action_out,
+    add_rules,
     agenda_out,
     agreement_out,
     copy_html,
@@ -66,6 +67,7 @@ from cadence.errors import CadenceError
 from cadence.model import Locale, Pair, Person, Role, Series
 from cadence.planning import Availability, Interval, Preferences, Proposal, WorkingHours, plan
 from cadence.recurrence import Rule, Weekday
+from cadence.rules import series_allowed, visible_items
 from cadence.zones import zone
 from connectors.errors import Conflict, NotFound
 from connectors.keyring import Keyring
@@ -220,7 +222,7 @@ class Conversations:
                 raise Invalid(_("event_copy must be full or titles."))
             fields["event_copy"] = body["event_copy"]
         employee_only = {"place", "duration", "online"} & set(body)
-        if employee_only and role is not Role.EMPLOYEE:
+        if employee_only and "change_place" not in series_allowed(role):
             raise Forbidden(
                 _("Only the employee chooses the place and length of the conversations.")
             )
@@ -298,8 +300,14 @@ class Conversations:
             try:
                 agenda, record = apply_op(op, agenda, record, actor, now)
             except CadenceError as exc:
+                # The domain's sentence (by its code) says what and why; this says what was kept.
+                if len(ops) == 1:
+                    raise Invalid(_("Nothing was saved."), detail=exc) from exc
                 raise Invalid(
-                    _("Change %(n)s (%(op)s) was refused."), detail=exc, n=n + 1, op=op.get("op")
+                    _("Change %(n)s of %(count)s was refused, so nothing was saved."),
+                    detail=exc,
+                    n=n + 1,
+                    count=len(ops),
                 ) from exc
         new = replace(doc, agenda=agenda, record=record, etag=None).with_change(change_id)
         try:
@@ -321,7 +329,7 @@ class Conversations:
     def export(self, caller: Caller, series_id: str, key: str, fmt: str) -> tuple[bytes, str, str]:
         """The record with its agenda as HTML or Markdown: (content, media type, file name)."""
         entry = self._entry(series_id)
-        self._require_partner(entry, caller.email)
+        role = self._require_partner(entry, caller.email)
         occurrence = self._occurrence(entry, key)
         doc, _previous = self._docs_around(entry, occurrence)
         record = doc.record or Record.for_agenda(doc.agenda)
@@ -415,7 +423,7 @@ class Conversations:
         checklist = self._templates.checklist(locale=caller.locale)
         # What is still open from earlier conversations was carried onto this agenda.
         open_actions = doc.agenda.open_actions
-        return {
+        context: dict[str, Any] = {
             "user": user_out(caller, role),
             "event": event_out(event),
             "state": "ended" if ended else "upcoming",
@@ -441,7 +449,7 @@ class Conversations:
                 else None
             ),
             "open_actions": [action_out(a) for a in open_actions],
-            "turn": turn_out(entry, doc, ended),
+            "turn": turn_out(entry, doc, ended, role),
             "preparation": {
                 "questions": [
                     {"key": q.key, "text": q.text, "group": g.title}
@@ -455,6 +463,8 @@ class Conversations:
                 ],
             },
         }
+        add_rules(context, entry, doc.agenda, doc.record, role)
+        return context
 
     # -- series ------------------------------------------------------------------------------
 
@@ -816,6 +826,11 @@ def _guess_occurrence(entry: Series, event_id: str) -> datetime | None:
     local = instant.astimezone(zone(entry.pair.tz))
     found = entry.rule.occurrences(local - timedelta(minutes=1), local + timedelta(minutes=1))
     return found[0] if found else None
+
+
+def _as_seen(agenda: Agenda, role: Role) -> Agenda:
+    """The agenda as `role` may see it (a draft is the employee's until shared)."""
+    return replace(agenda, items=visible_items(agenda, role))
 
 
 def _ids_of(event: Event) -> list[str]:

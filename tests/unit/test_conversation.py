@@ -382,10 +382,11 @@ def test_accept_all_accepts_what_waits_for_that_role() -> None:
 
 
 def test_removing_an_accepted_agreement_is_refused() -> None:
-    """An accepted agreement is edited or declined, not silently removed."""
+    """An accepted agreement is changed (which proposes it again), not silently removed."""
     r = proposed().accept("ag1", by=ADA, now=tick(12))
-    with pytest.raises(TransitionError, match="edit it or decline it"):
+    with pytest.raises(TransitionError, match="change its text") as refused:
         r.remove_agreement("ag1", by=GRACE, now=tick(13))
+    assert refused.value.code == "agreement_accepted_not_removed"
     assert proposed().remove_agreement("ag1", by=GRACE, now=tick(13)).agreements == ()
 
 

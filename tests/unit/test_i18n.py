@@ -733,10 +733,28 @@ def test_update_catalogs_adds_missing_texts(
     i18n.clear_cache()
 
 
-def test_every_rule_fills_its_placeholders() -> None:
-    """Each domain-error rule captures every placeholder its msgid needs."""
-    from addin.errors import _RULES
+def test_every_domain_error_code_has_a_dutch_and_an_english_sentence() -> None:
+    """Each code the domain raises has a sentence in both catalogs, placeholders and all."""
+    from test_rules import raised_codes
 
-    for rule in _RULES:
-        needed = set(PLACEHOLDER.findall(rule.msgid))
-        assert needed <= set(rule.pattern.groupindex), rule.msgid
+    from addin.errors import DOMAIN_MESSAGES
+
+    codes = raised_codes()
+    assert codes <= set(DOMAIN_MESSAGES), sorted(codes - set(DOMAIN_MESSAGES))
+    nl = _read(i18n.catalog_path("nl", "api"))
+    en = _read(i18n.catalog_path("en", "api"))
+    for code in codes:
+        msgid = DOMAIN_MESSAGES[code]
+        dutch, english = nl.get(msgid), en.get(msgid)
+        assert dutch is not None and dutch.string, f"{code}: no Dutch sentence for {msgid!r}"
+        assert english is not None, f"{code}: no English entry for {msgid!r}"
+        assert set(PLACEHOLDER.findall(str(dutch.string))) == set(PLACEHOLDER.findall(msgid))
+
+
+def test_domain_errors_are_translated_by_code_not_by_their_english(real_catalogs: None) -> None:
+    """The code decides the sentence: the English text of the error plays no part."""
+    exc = CadenceError("whatever the English says", code="agreement_final")
+    assert translate_error(exc, "nl") == "Deze afspraak is al definitief."
+    role = CadenceError("x", code="already_accepted", role="manager")
+    dutch = "De leidinggevende heeft al akkoord gegeven op deze afspraak."
+    assert translate_error(role, "nl") == dutch
