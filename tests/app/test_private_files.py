@@ -93,3 +93,19 @@ def test_private_dir_leaves_existing_parents_alone(tmp_path: Path, umask_022: No
     assert _modes(shared) == {".": "755", "a": "700", "a/b": "700", "a/b/file": "600"}
     private_dir(shared, tighten=True)
     assert _modes(shared)["."] == "700"
+
+
+def test_the_demos_data_directory_is_private_under_umask_022(
+    tmp_path: Path, umask_022: None
+) -> None:
+    """The demo adds its clock file and keyring to the same private directory."""
+    from datetime import timedelta
+
+    from addin.demo import create_demo_app
+    from addin.demo.clock import CLOCK_FILE
+
+    data = tmp_path / "demo"
+    app = create_demo_app({"TESTING": True, "DATA_DIR": str(data)})
+    app.extensions["goedgesprek.clock"].advance(timedelta(days=7))
+    assert {CLOCK_FILE, "keyring.json", "secret_key"} <= set(_modes(data))
+    assert list(_open(data)) == []
