@@ -40,6 +40,25 @@ def private_dir(path: Path, *, tighten: bool = False) -> Path:
     return path
 
 
+def private_tree(root: Path) -> None:
+    """Make every directory under `root` 0700 and every file 0600 (what an older version left
+    readable to others); `root` itself is left to `private_dir`. Symbolic links are not followed.
+    """
+    if os.name != "posix":
+        return
+    for directory, dirs, files in os.walk(root):
+        for name in dirs:
+            _tighten_unless_link(Path(directory) / name, PRIVATE_DIR)
+        for name in files:
+            _tighten_unless_link(Path(directory) / name, PRIVATE_FILE)
+
+
+def _tighten_unless_link(path: Path, mode: int) -> None:
+    st = path.lstat()
+    if not stat.S_ISLNK(st.st_mode) and stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(path, mode)
+
+
 def private_sqlite(path: Path) -> Path:
     """Create the SQLite file `path` as 0600 (or make an existing one, and its WAL files, 0600).
 

@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from cadence.recurrence import DayOfMonth, NthWeekday, Rule, Weekday
 from cadence.zones import zone
-from connectors._files import private_dir, private_sqlite, write_atomically
+from connectors._files import private_dir, private_sqlite, private_tree, write_atomically
 from connectors._recurring import StoredCalendar, attendees_from, frozen_properties, participants
 from connectors.errors import ConnectorError, InvalidRequest, NotFound, Unavailable
 from connectors.memory import (
@@ -673,6 +673,7 @@ class LocalStore:
             # The user's alone: 0700 directories, 0600 files (see `connectors._files`).
             private_dir(self._data_dir, tighten=True)
             private_dir(self._data_dir / "drive", tighten=True)
+            private_tree(self._data_dir / "drive")
             private_sqlite(self._data_dir / DB_NAME)
         except OSError as exc:
             raise Unavailable(f"cannot create the data directory {self._data_dir}: {exc}") from exc

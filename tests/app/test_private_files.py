@@ -69,18 +69,23 @@ def test_the_apps_data_directory_is_private_under_umask_022(
 
 
 def test_an_existing_world_readable_store_is_tightened(tmp_path: Path, umask_022: None) -> None:
-    """A data directory and databases left 0755/0644 by an older version become private."""
+    """A data directory, databases and drive files left 0755/0644 by an older version become
+    private."""
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
     LocalStore(data).close()
     Registry.in_dir(data)
     for name in ("goedgesprek.sqlite3", "server.sqlite3"):
         (data / name).chmod(0o644)
+    old = data / "drive" / "ada" / "series" / "occ.json" / "v1-abc"
+    old.parent.mkdir(parents=True, mode=0o755)
+    old.write_bytes(b"sealed")
+    old.chmod(0o644)
     data.chmod(0o755)
     (data / "drive").chmod(0o755)
     LocalStore(data).close()
     Registry.in_dir(data)
-    assert [(n, m) for n, m in _open(data) if not n.startswith(("drive/",))] == []
+    assert list(_open(data)) == []
 
 
 def test_private_dir_leaves_existing_parents_alone(tmp_path: Path, umask_022: None) -> None:
