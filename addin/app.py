@@ -146,18 +146,24 @@ def _security(app: Flask) -> None:
     generic = {404: "no_such_page", 405: "method_not_allowed", 413: "too_large"}
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> tuple[Response, int]:
+    def _http_error(exc: HTTPException) -> Response:
         code = exc.code or 500
         key = generic.get(code)
         if key == "too_large":
             message = error_message(
-                key, request_locale(), kb=app.config["MAX_CONTENT_LENGTH"] // 1024
+                key, request_locale(), limit=app.config["MAX_CONTENT_LENGTH"] // 1024
             )
         elif key is not None:
             message = error_message(key, request_locale())
         else:
             message = exc.description or exc.name
-        return jsonify(error=key or exc.name.lower().replace(" ", "_"), message=message), code
+        response = jsonify(error=key or exc.name.lower().replace(" ", "_"), message=message)
+        response.status_code = code
+        # The exception's own headers stay: a 405 names the allowed methods (Allow, RFC 9110).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -452,7 +452,13 @@ def spec() -> Json:
                     "operationId": "context",
                     "summary": "The opened event's context",
                     "parameters": [
-                        {"name": "event", "in": "query", "required": True, "schema": _STR},
+                        {
+                            "name": "event",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "minLength": 1},
+                            "description": "The opened event's id (an empty one is refused).",
+                        },
                         _LANG,
                     ],
                     "responses": {

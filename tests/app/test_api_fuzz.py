@@ -1,9 +1,22 @@
 """Schemathesis against ``/api/openapi.json``: generated requests, in-process on the WSGI app.
 
-Every operation of the pane's API gets requests generated from its description (valid and not),
-sent as a signed-in Ada with a planned series; every answer must be no 5xx and match the
-described status and schema. Bounded so the whole run takes seconds: `EXAMPLES` per operation,
-`DEADLINE` per example, and the same examples on every run (derandomised, no example database).
+Every operation of the pane's API gets requests generated from its description (valid and not,
+undeclared methods too), sent as a signed-in Ada with a planned series; every answer must be no
+5xx and match the described status, content type, headers and schema, and a 405 must name the
+allowed methods. Bounded so the whole run takes seconds: `EXAMPLES` per operation, `DEADLINE` per
+example, and the same examples on every run (derandomised, no example database).
+
+Checks left out, and why:
+
+- ``positive_data_acceptance``: the description cannot say every rule a valid body follows (the
+  earliest start before the latest, a duration that fits the window, a weekday ticked); such a
+  body gets a 400 with a sentence by design.
+- ``negative_data_rejection``: unknown query parameters are ignored, as they should be, and the
+  generated "invalid" requests that only add one are answered 200.
+- ``allow_header_conformance``: ``/api/series/preview`` also matches ``/api/series/{series_id}``,
+  so OPTIONS advertises PATCH there (for a series named "preview", which is a 404).
+- ``ignored_auth``, ``use_after_free``, ``ensure_resource_availability``: they send their own
+  follow-up requests over the network (they need a base URL), not through the WSGI app.
 """
 
 from __future__ import annotations
@@ -19,8 +32,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    missing_required_header,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 from test_api import ADA, NOW, Api
 
@@ -79,7 +95,10 @@ def test_the_api_answers_every_generated_request_as_described(case: Any, fuzzed_
             not_a_server_error,
             status_code_conformance,
             content_type_conformance,
+            response_headers_conformance,
             response_schema_conformance,
+            unsupported_method,
+            missing_required_header,
         ],
     )
 
@@ -96,3 +115,26 @@ def _aim_at_the_planned_series(case: Any, app: Flask) -> None:
             params["occ"] = app.config["FUZZ_OCCURRENCE"]
         if isinstance(case.body, dict) and "event" in case.body:
             case.body["event"] = app.config["FUZZ_EVENT"]
+
+
+def test_a_405_names_the_methods_allowed(fuzzed_app: Flask) -> None:
+    """RFC 9110: a 405 carries ``Allow``; the JSON error handler keeps the header."""
+    response = fuzzed_app.test_client().open("/api/series/preview", method="TRACE")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+    assert response.get_json()["error"] == "method_not_allowed"
+
+
+def test_a_body_past_the_apps_limit_is_a_413_with_a_sentence(tmp_path: Path) -> None:
+    """Flask's own limit (MAX_CONTENT_LENGTH) answers JSON with the limit in KB, not a crash."""
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "MAX_CONTENT_LENGTH": 1024})
+
+    @app.post("/form-for-the-test")
+    def form() -> str:
+        from flask import request
+
+        return str(len(request.form))
+
+    response = app.test_client().post("/form-for-the-test?lang=en", data={"a": "x" * 4096})
+    assert response.status_code == 413
+    assert "1 KiB" in response.get_json()["message"]
