@@ -60,6 +60,13 @@ class SeriesExists(ServiceError):
     code = "series_exists"
 
 
+class Unreadable(ServiceError):
+    """A saved record that opens but cannot be read (422): no retry cures it, nothing changed."""
+
+    status = 422
+    code = "record_unreadable"
+
+
 class PreconditionRequired(ServiceError):
     """A save without If-Match over an existing document (428)."""
 

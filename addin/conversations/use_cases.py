@@ -15,6 +15,7 @@ Where things live:
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -31,6 +32,7 @@ from addin.conversations.errors import (
     Missing,
     PreconditionRequired,
     SeriesExists,
+    Unreadable,
     _,
 )
 from addin.conversations.parsing import (
@@ -81,6 +83,8 @@ SERIES_PROPERTY = "goedgesprek.series"
 """The event property that names our series id (Graph extended property, Google shared property)."""
 
 HORIZON = timedelta(days=400)
+
+log = logging.getLogger(__name__)
 
 
 # -- the service -----------------------------------------------------------------------------------
@@ -680,10 +684,17 @@ class Conversations:
         try:
             return Doc.from_bytes(file.content, file.info.etag)
         except (CadenceError, ValueError, KeyError, TypeError) as exc:
-            raise Invalid(
-                _("The saved conversation of %(when)s could not be read."),
-                detail=exc,
-                when=occ_key(occurrence),
+            # It opened, so it is ours, but its contents do not read: as for a record that does
+            # not open, the operator gets the file and the reason, the person a plain answer.
+            name = doc_name(occ_key(occurrence))
+            log.error("record %s/%s cannot be read, not retried: %s", entry.id, name, exc)
+            raise Unreadable(
+                _(
+                    "The saved record of this conversation cannot be opened: it is damaged, was "
+                    "replaced by another file or was sealed for another series. Nothing was "
+                    "changed. Trying again will not help: ask your administrator, who finds the "
+                    "file and the reason in the server's log."
+                )
             ) from exc
 
     def _new_doc(self, entry: Series, occurrence: datetime, previous: Doc | None) -> Doc:

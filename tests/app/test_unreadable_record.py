@@ -1,7 +1,7 @@
 """A sealed record that does not open is said to be so, in both hosts, and never retried.
 
 Damaged (a changed byte), swapped (another document's file under this name), foreign (sealed for
-another series) or keyless: no retry cures any of them, so the answer is 422
+another series), keyless, or sealed right but not a document: no retry cures any of them, so the answer is 422
 ``record_unreadable`` with a sentence that says nothing was changed (no 503, no Retry-After), the
 operator's log names the file and the reason, and the drive keeps the file as it was.
 """
@@ -104,6 +104,10 @@ def _foreign(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
     drive.put(folder, name, drive.get("another-series", name).content)
 
 
+def _malformed(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
+    SealedDrive(drive, keyring).put(ctx["series"]["id"], _name(ctx), b'{"schema": "other"}')
+
+
 def _keyless(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
     drive.delete(ctx["series"]["id"], KEY_FILE)
 
@@ -112,6 +116,7 @@ SPOIL: dict[str, Callable[[LocalDrive, Keyring, dict[str, Any]], None]] = {
     "damaged": _damaged,
     "swapped": _swapped,
     "foreign": _foreign,
+    "malformed": _malformed,
     "keyless": _keyless,
 }
 
@@ -159,7 +164,7 @@ def test_the_api_says_the_record_cannot_be_opened_and_does_not_retry(
     assert "Nothing was changed" in english
     assert answers["nl"].get_json()["message"] != english
     logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert any(series in m and "not retried" in m for m in logged), logged
+    assert any(f"{series}/" in m and "not retried" in m for m in logged), logged
 
     write = api.call(
         "POST",
