@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime
 
-from addin.i18n import gettext
 from addin.conversations import turn_message as service_turn_message
+from addin.i18n import gettext
 from addin.workspace import cards as c
 
 Json = dict[str, Any]
@@ -489,7 +489,6 @@ def agenda_card(
 ) -> Json:
     """Before the conversation: the agenda by theme, preparation, checklist and the series."""
     agenda = ctx["agenda"]
-    role = (ctx.get("user") or {}).get("role")
     names = _names(ctx)
     # Every button saves what is typed in the new-item form too (see `form_ops`).
     params = {**target(ctx), "form": "agenda"}
@@ -499,10 +498,12 @@ def agenda_card(
     sections.append(_turn_section(ui, ctx))
     for theme in agenda["themes"]:
         items = [i for i in agenda["items"] if i["theme"] == theme["key"]]
-        widgets = [_item_widget(ui, item, role, names, params) for item in items]
+        widgets = [_item_widget(ui, item, names, params) for item in items]
         sections.append(c.section(theme["title"], widgets or [c.text(ui.t("No items yet."))]))
-    sections.append(_add_item_section(ui, agenda, role, params, draft))
-    sections.append(_agenda_status_section(ui, agenda, role, names, params))
+    adding = _add_item_section(ui, ctx, params, draft)
+    if adding is not None:
+        sections.append(adding)
+    sections.append(_agenda_status_section(ui, ctx, names, params))
     sections.extend(_preparation_sections(ui, ctx, params))
     sections.append(_event_copy_section(ui, ctx, draft))
     sections.append(_checklist_section(ui, ctx))
@@ -513,7 +514,6 @@ def agenda_card(
 def _item_widget(
     ui: Ui,
     item: Mapping[str, Any],
-    role: str | None,
     names: Mapping[str, str],
     params: Mapping[str, str],
 ) -> Json:
@@ -522,9 +522,8 @@ def _item_widget(
         label = ui.t("Carried over from the previous conversation")
     elif item.get("proposed_by") == "manager":
         label = ui.t("Proposed by %(name)s", name=names.get("manager", ""))
-    removable = role == "employee" or (role == "manager" and item.get("proposed_by") == "manager")
     remove = None
-    if removable:
+    if _may(item, "remove"):
         ops = [{"op": "agenda.remove_item", "item": item["id"]}]
         remove = c.button(ui.t("Remove"), ui.act("ops", **params, ops=_ops_text(ops)))
     return c.decorated_text(
@@ -536,11 +535,17 @@ def _item_widget(
 
 
 def _add_item_section(
-    ui: Ui, agenda: Mapping[str, Any], role: str | None, params: Mapping[str, str], draft: Form
-) -> Json:
+    ui: Ui, ctx: Mapping[str, Any], params: Mapping[str, str], draft: Form
+) -> Json | None:
+    agenda = ctx["agenda"]
+    if _may(ctx, "add_item", "agenda"):
+        label = ui.t("Add to the agenda")
+    elif _may(ctx, "propose_item", "agenda"):
+        label = ui.t("Propose this item")
+    else:
+        return None
     themes = [(theme["key"], str(theme["title"])) for theme in agenda["themes"]]
     keys = [key for key, _title in themes]
-    label = ui.t("Add to the agenda") if role == "employee" else ui.t("Propose this item")
     return c.section(
         ui.t("New agenda item"),
         [
@@ -566,11 +571,11 @@ def _add_item_section(
 
 def _agenda_status_section(
     ui: Ui,
-    agenda: Mapping[str, Any],
-    role: str | None,
+    ctx: Mapping[str, Any],
     names: Mapping[str, str],
     params: Mapping[str, str],
 ) -> Json:
+    agenda = ctx["agenda"]
     state = agenda.get("state")
     agreed_by = set(agenda.get("agreed_by") or [])
     if state == "draft":
@@ -588,7 +593,7 @@ def _agenda_status_section(
             "The agenda is agreed by both. It is in the calendar event and attached to it."
         )
     buttons: list[Json] = []
-    if state == "draft" and role == "employee":
+    if _may(ctx, "share", "agenda"):
         share = [{"op": "agenda.share"}]
         buttons.append(
             c.button(
@@ -596,7 +601,7 @@ def _agenda_status_section(
                 ui.act("ops", **params, ops=_ops_text(share)),
             )
         )
-    if state == "shared" and role is not None and role not in agreed_by:
+    if _may(ctx, "agree", "agenda"):
         agree = [{"op": "agenda.agree"}]
         buttons.append(
             c.button(ui.t("Agree to the agenda"), ui.act("ops", **params, ops=_ops_text(agree)))
@@ -730,7 +735,7 @@ def record_card(
     agenda = ctx["agenda"]
     record = ctx.get("record") or {"summaries": [], "agreements": [], "actions": [], "final": False}
     names = _names(ctx)
-    role = (ctx.get("user") or {}).get("role")
+    role = (ctx.get("user") or {}).get("role")  # only the new action's default owner
     summaries = {s["item_id"]: s for s in record.get("summaries") or []}
     # Every button saves what is typed in the record form too (see `form_ops`).
     params = {**target(ctx), "form": "record", "summarised": ",".join(sorted(summaries))}
@@ -751,7 +756,7 @@ def record_card(
     sections.append(c.section(ui.t("Summary per agenda item"), summary_widgets))
     sections.append(
         _agreements_section(
-            ui, ctx, record=record, role=role, names=names, params=params, draft=draft, save=save
+            ui, ctx, record=record, names=names, params=params, draft=draft, save=save
         )
     )
     sections.append(
@@ -806,7 +811,6 @@ def _agreements_section(
     ctx: Mapping[str, Any],
     *,
     record: Mapping[str, Any],
-    role: str | None,
     names: Mapping[str, str],
     params: Mapping[str, str],
     draft: Form,
@@ -818,19 +822,19 @@ def _agreements_section(
             c.decorated_text(
                 str(agreement.get("text", "")),
                 top_label=_agreement_state(ui, agreement, names),
+                bottom_label=_declined(ui, ctx, agreement),
             )
         )
-        buttons = _agreement_buttons(ui, agreement, role, params)
+        buttons = _agreement_buttons(ui, agreement, params)
         if buttons:
             widgets.append(c.button_list(buttons))
-    agreements = record.get("agreements") or []
     bulk: list[Json] = []
-    if any(a.get("state") == "draft" for a in agreements):
+    if _may(ctx, "propose_all", "record"):
         ops = [{"op": "record.propose", "agreement": "*"}]
         bulk.append(
             c.button(ui.t("Propose all drafts"), ui.act("ops", **params, ops=_ops_text(ops)))
         )
-    if role and any(role in (a.get("waiting_for") or []) for a in agreements):
+    if _may(ctx, "accept_all", "record"):
         ops = [{"op": "record.accept", "agreement": "*"}]
         bulk.append(c.button(ui.t("Accept all"), ui.act("ops", **params, ops=_ops_text(ops))))
     if bulk:
@@ -856,7 +860,7 @@ def _agreements_section(
 
 
 def _agreement_buttons(
-    ui: Ui, agreement: Mapping[str, Any], role: str | None, params: Mapping[str, str]
+    ui: Ui, agreement: Mapping[str, Any], params: Mapping[str, str]
 ) -> list[Json]:
     agreement_id = str(agreement["id"])
 
@@ -864,15 +868,34 @@ def _agreement_buttons(
         ops = [{"op": op, "agreement": agreement_id}]
         return c.button(label, ui.act("ops", **params, ops=_ops_text(ops)))
 
-    state = agreement.get("state")
-    if state == "draft":
-        return [
-            button(ui.t("Propose"), "record.propose"),
-            button(ui.t("Remove"), "record.remove_agreement"),
-        ]
-    if state == "proposed" and role in (agreement.get("waiting_for") or []):
-        return [button(ui.t("Accept"), "record.accept"), button(ui.t("Decline"), "record.decline")]
-    return []
+    steps = (
+        ("propose", ui.t("Propose"), "record.propose"),
+        ("remove", ui.t("Remove"), "record.remove_agreement"),
+        ("accept", ui.t("Accept"), "record.accept"),
+        ("decline", ui.t("Decline"), "record.decline"),
+    )
+    return [button(label, op) for step, label, op in steps if _may(agreement, step)]
+
+
+def _declined(ui: Ui, ctx: Mapping[str, Any], agreement: Mapping[str, Any]) -> str | None:
+    """Who declined an agreement back to draft, when and why (the proposer reads it here)."""
+    declined = agreement.get("declined")
+    if not declined:
+        return None
+    when = ui.when(str(declined.get("at", "")), _pair_tz(ctx))
+    reason = str(declined.get("reason") or "")
+    if reason:
+        return ui.t(
+            "Declined by %(name)s on %(when)s: “%(reason)s”",
+            name=str(declined.get("name", "")),
+            when=when,
+            reason=reason,
+        )
+    return ui.t(
+        "Declined by %(name)s on %(when)s, without a reason.",
+        name=str(declined.get("name", "")),
+        when=when,
+    )
 
 
 def _actions_section(
@@ -936,10 +959,11 @@ def _action_widget(
     top = ui.t("%(owner)s, before %(day)s", owner=owner, day=ui.day(str(due))) if due else owner
     status = str(action.get("status", "open"))
     toggle = None
-    if params is not None:
-        new = "open" if status == "done" else "done"
+    step = next((s for s in ("mark_done", "reopen") if _may(action, s)), None)
+    if params is not None and step is not None:
+        new = "done" if step == "mark_done" else "open"
         ops = [{"op": op, "action": str(action["id"]), "status": new}]
-        label = ui.t("Reopen") if status == "done" else ui.t("Mark done")
+        label = ui.t("Mark done") if step == "mark_done" else ui.t("Reopen")
         toggle = c.button(label, ui.act("ops", **params, ops=_ops_text(ops)))
     return c.decorated_text(
         str(action.get("description", "")),
@@ -1204,9 +1228,18 @@ def _agreement_state(ui: Ui, agreement: Mapping[str, Any], names: Mapping[str, s
     if state == "proposed":
         waiting = [names.get(r, r) for r in agreement.get("waiting_for") or []]
         return ui.t("Proposed, waiting for %(names)s", names=_join(ui, waiting))
-    if state == "declined":
-        return ui.t("Declined: talk about it again")
+    if agreement.get("declined"):
+        return ui.t("Draft: talk about it again")
     return ui.t("Draft")
+
+
+def _may(thing: Mapping[str, Any], step: str, where: str | None = None) -> bool:
+    """True when the context allows `step`: on `thing` itself, or in its `can[where]` list.
+
+    The domain decides (the context's ``can`` lists); the cards only offer what it allows.
+    """
+    allowed = (thing.get("can") or {}).get(where) if where else thing.get("can")
+    return step in (allowed or [])
 
 
 def _names(ctx: Mapping[str, Any]) -> dict[str, str]:

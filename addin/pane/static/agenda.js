@@ -8,6 +8,7 @@ import {
   agreementBadge, badge, button, carriedActions, checkField, eventCopyChoice, form, formatDateTime,
   nameOf, namesOf, section, selectField, textField, TEXT_MAX, turnBox,
 } from "./common.js";
+import { offers } from "./offers.js";
 
 const STATES = () => ({ draft: t("Draft"), shared: t("Shared"), agreed: t("Agreed") });
 
@@ -70,30 +71,34 @@ function editForm(app, item) {
   save, { label: t("Edit agenda item") });
 }
 
-function itemRow(app, item, canEdit) {
-  const agenda = app.ctx.agenda;
-  if (canEdit && app.ui.editing === item.id) return h("li", {}, editForm(app, item));
+function itemRow(app, item) {
+  const ctx = app.ctx;
+  const agenda = ctx.agenda;
+  const may = (step) => offers(ctx, `item.${item.id}.${step}`);
+  if (may("edit") && app.ui.editing === item.id) return h("li", {}, editForm(app, item));
   const parts = [h("p", { class: "item-title", text: item.title })];
   if (item.notes) parts.push(h("p", { class: "notes", text: item.notes }));
   parts.push(itemMeta(app, item));
-  if (canEdit) {
-    const up = moveOp(agenda, item, -1);
-    const down = moveOp(agenda, item, 1);
-    parts.push(h("div", { class: "tools" },
-      button(t("Edit"), () => { app.ui.editing = item.id; app.render(`item:${item.id}:title`); },
-        { subtle: true, key: `item:${item.id}:edit`, about: item.title }),
-      up && button(t("Move up"), () => app.send([up], { done: t("Moved up.") }),
-        { subtle: true, key: `item:${item.id}:up`, about: item.title }),
-      down && button(t("Move down"), () => app.send([down], { done: t("Moved down.") }),
-        { subtle: true, key: `item:${item.id}:down`, about: item.title }),
-      button(t("Remove"), () => app.send([{ op: "agenda.remove_item", item: item.id }],
-        { done: t("“%(title)s” is removed.", { title: item.title }) }),
-      { subtle: true, key: `item:${item.id}:remove`, about: item.title })));
-  }
+  const up = may("move") && moveOp(agenda, item, -1);
+  const down = may("move") && moveOp(agenda, item, 1);
+  const tools = [
+    may("edit") && button(t("Edit"), () => { app.ui.editing = item.id; app.render(`item:${item.id}:title`); },
+      { subtle: true, key: `item:${item.id}:edit`, about: item.title }),
+    up && button(t("Move up"), () => app.send([up], { done: t("Moved up.") }),
+      { subtle: true, key: `item:${item.id}:up`, about: item.title }),
+    down && button(t("Move down"), () => app.send([down], { done: t("Moved down.") }),
+      { subtle: true, key: `item:${item.id}:down`, about: item.title }),
+    may("remove") && button(t("Remove"), () => app.send([{ op: "agenda.remove_item", item: item.id }],
+      { done: t("“%(title)s” is removed.", { title: item.title }) }),
+    { subtle: true, key: `item:${item.id}:remove`, about: item.title }),
+  ].filter(Boolean);
+  if (tools.length) parts.push(h("div", { class: "tools" }, tools));
   return h("li", { key: `item:${item.id}` }, parts);
 }
 
-function addForm(app, agenda, isEmployee) {
+function addForm(app, agenda) {
+  const adds = offers(app.ctx, "agenda.add_item");
+  if (!adds && !offers(app.ctx, "agenda.propose_item")) return null;
   const themes = (agenda.themes || []).map((th) => [th.key, th.title]);
   if (!themes.length) return null;
   const theme = selectField({ label: t("Theme"), key: "new-item:theme", value: themes[0][0], options: themes });
@@ -107,12 +112,12 @@ function addForm(app, agenda, isEmployee) {
     if (extra) op.notes = extra;
     return app.send([op], {
       clear: ["new-item:title", "new-item:notes"],
-      done: isEmployee ? t("The item is on the agenda.") : t("Your item is proposed."),
+      done: adds ? t("The item is on the agenda.") : t("Your item is proposed."),
     });
   };
-  const heading = isEmployee ? t("Add an item") : t("Propose an item");
+  const heading = adds ? t("Add an item") : t("Propose an item");
   return section(heading, form([theme.wrap, title.wrap, notes.wrap, h("div", { class: "actions" },
-    button(isEmployee ? t("Add to the agenda") : t("Propose"), null,
+    button(adds ? t("Add to the agenda") : t("Propose"), null,
       { primary: true, type: "submit", key: "new-item:submit" }))], submit, { label: heading }),
   { level: 3, cls: "add" });
 }
@@ -120,8 +125,6 @@ function addForm(app, agenda, isEmployee) {
 function agendaSection(app) {
   const ctx = app.ctx;
   const agenda = ctx.agenda || { state: "draft", agreed_by: [], themes: [], items: [] };
-  const role = ctx.user.role;
-  const isEmployee = role === "employee";
   const parts = [h("p", {}, t("Status:"), " ",
     badge(STATES()[agenda.state] || agenda.state, agenda.state === "agreed" ? "good" : undefined))];
   if ((agenda.agreed_by || []).length) {
@@ -131,24 +134,21 @@ function agendaSection(app) {
     const children = [];
     if (group.theme.prompt) children.push(h("p", { class: "hint", text: group.theme.prompt }));
     children.push(group.items.length
-      ? h("ol", { class: "items" }, group.items.map((it) => itemRow(app, it, isEmployee)))
+      ? h("ol", { class: "items" }, group.items.map((it) => itemRow(app, it)))
       : h("p", { class: "meta", text: t("No items yet.") }));
     parts.push(section(group.theme.title, children, { level: 3, cls: "theme" }));
   }
-  parts.push(addForm(app, agenda, isEmployee));
+  parts.push(addForm(app, agenda));
   const actions = [];
-  if (isEmployee && agenda.state === "draft") {
+  if (offers(ctx, "agenda.share")) {
     actions.push(button(t("Share the agenda with %(name)s", { name: nameOf(ctx, "manager") }),
       () => app.send([{ op: "agenda.share" }], { done: t("The agenda is shared.") }),
       { primary: true, key: "agenda:share" }));
   }
-  if (agenda.state !== "draft" && !(agenda.agreed_by || []).includes(role)) {
+  if (offers(ctx, "agenda.agree")) {
     actions.push(button(t("I agree with this agenda"),
       () => app.send([{ op: "agenda.agree" }], { done: t("You agreed with the agenda.") }),
       { primary: true, key: "agenda:agree" }));
-  }
-  if (!isEmployee && agenda.state === "draft") {
-    parts.push(h("p", { class: "meta", text: t("%(name)s has not shared the agenda yet.", { name: nameOf(ctx, "employee") }) }));
   }
   if (actions.length) parts.push(h("div", { class: "actions" }, actions));
   return section(t("Agenda"), parts, { key: "agenda" });
@@ -211,9 +211,11 @@ function checklistSection(app) {
       h("ul", {}, checklist.map((c) => h("li", { text: c.text }))))
     : null];
   if (ctx.series) {
-    parts.push(eventCopyChoice(`series:event_copy:${ctx.series.event_copy}`, ctx.series.event_copy,
-      (value) => app.patchSeries({ event_copy: value }, { done: t("Saved: what the event shows.") })));
-    if (ctx.user.role === "employee") parts.push(seriesForm(app));
+    if (offers(ctx, "series.change_event_copy")) {
+      parts.push(eventCopyChoice(`series:event_copy:${ctx.series.event_copy}`, ctx.series.event_copy,
+        (value) => app.patchSeries({ event_copy: value }, { done: t("Saved: what the event shows.") })));
+    }
+    if (offers(ctx, "series.change_place")) parts.push(seriesForm(app));
   }
   return section(t("Checklist of agreements"), parts);
 }

@@ -3,6 +3,7 @@
 import { h, uid } from "./dom.js";
 import { bindDraft, draft, setDraft } from "./drafts.js";
 import { language, t } from "./i18n.js";
+import { offers } from "./offers.js";
 
 export const TITLE_MAX = 200;
 export const TEXT_MAX = 4000;
@@ -190,14 +191,20 @@ export function carriedActions(app) {
       row.push(h("p", { class: "meta", text: t("Agreed in the conversation of %(date)s",
         { date: formatDateTime(action.carried_from.occurrence, tz) }) }));
     }
-    if ((action.can || []).includes("mark_done")) {
+    if (action.status !== "open") {
+      const done = action.status === "done";
+      row.push(badge(done ? t("Done") : t("Dropped"), done ? "good" : undefined));
+    }
+    if (offers(ctx, `carried.${action.id}.mark_done`)) {
       row.push(h("div", { class: "tools" }, button(t("Mark done"),
         () => app.send([{ op: "agenda.set_action_status", action: action.id, status: "done" }],
           { done: t("The action is marked done.") }),
         { subtle: true, key: `carried:${action.id}:done`, about: action.description })));
-    } else if (action.status !== "open") {
-      const done = action.status === "done";
-      row.push(badge(done ? t("Done") : t("Dropped"), done ? "good" : undefined));
+    } else if (offers(ctx, `carried.${action.id}.reopen`)) {
+      row.push(h("div", { class: "tools" }, button(t("Reopen"),
+        () => app.send([{ op: "agenda.set_action_status", action: action.id, status: "open" }],
+          { done: t("The action is open again.") }),
+        { subtle: true, key: `carried:${action.id}:reopen`, about: action.description })));
     }
     return h("li", { key: `carried:${action.id}` }, row);
   }));
@@ -205,8 +212,8 @@ export function carriedActions(app) {
 
 /** The state of an agreement as a badge. */
 export function agreementBadge(state) {
-  const labels = { draft: t("Draft"), proposed: t("Proposed"), final: t("Final"), declined: t("Declined") };
-  const tone = state === "final" ? "good" : state === "proposed" || state === "declined" ? "wait" : undefined;
+  const labels = { draft: t("Draft"), proposed: t("Proposed"), final: t("Final") };
+  const tone = state === "final" ? "good" : state === "proposed" ? "wait" : undefined;
   return badge(labels[state] || state, tone);
 }
 

@@ -9,6 +9,7 @@ import {
   namesOf, section, selectField, textField, TEXT_MAX, turnBox,
 } from "./common.js";
 import { nextDatesSection } from "./agenda.js";
+import { offers } from "./offers.js";
 
 function emptyRecord() {
   return { summaries: [], agreements: [], actions: [], final: false };
@@ -31,6 +32,11 @@ function summariesSection(app, record) {
   const items = orderedItems(ctx);
   if (!items.length) return section(t("Summary per agenda item"), h("p", { class: "meta", text: t("The agenda had no items.") }));
   const saved = new Map((record.summaries || []).map((s) => [s.item_id, s]));
+  if (!offers(ctx, "record.summarise")) {
+    return section(t("Summary per agenda item"), h("ul", { class: "items" }, items.map((item) =>
+      h("li", {}, h("p", { class: "item-title", text: item.title }),
+        h("p", { class: "notes", text: (saved.get(item.id) || { text: "" }).text })))));
+  }
   const fields = items.map((item) => {
     const current = saved.get(item.id) || { text: "", finished: false };
     return h("fieldset", { key: `summary:${item.id}` }, h("legend", { text: item.title }),
@@ -73,9 +79,21 @@ function agreementEditForm(app, agreement) {
   save, { label: t("Edit agreement") });
 }
 
+/** Who declined an agreement back to draft, when and why (the proposer reads it here). */
+function declinedLine(ctx, agreement) {
+  const declined = agreement.declined;
+  if (!declined) return null;
+  const when = formatDateTime(declined.at, ctx.series && ctx.series.tz);
+  const text = declined.reason
+    ? t("Declined by %(name)s on %(date)s: “%(reason)s”", { name: declined.name, date: when, reason: declined.reason })
+    : t("Declined by %(name)s on %(date)s, without a reason.", { name: declined.name, date: when });
+  return h("p", { class: "meta declined", text });
+}
+
 function agreementRow(app, agreement) {
   const ctx = app.ctx;
-  if (app.ui.editing === `agreement:${agreement.id}`) return h("li", {}, agreementEditForm(app, agreement));
+  const may = (step) => offers(ctx, `agreement.${agreement.id}.${step}`);
+  if (may("edit") && app.ui.editing === `agreement:${agreement.id}`) return h("li", {}, agreementEditForm(app, agreement));
   const parts = [h("p", { class: "item-title", text: agreement.text }), agreementBadge(agreement.state)];
   if ((agreement.accepted_by || []).length) {
     parts.push(h("p", { class: "meta", text: t("Accepted by %(names)s", { names: namesOf(ctx, agreement.accepted_by) }) }));
@@ -83,20 +101,19 @@ function agreementRow(app, agreement) {
   if (agreement.state === "proposed" && (agreement.waiting_for || []).length) {
     parts.push(h("p", { class: "meta", text: t("Waiting for %(names)s", { names: namesOf(ctx, agreement.waiting_for) }) }));
   }
+  parts.push(declinedLine(ctx, agreement));
   const short = agreement.text.length > 40 ? `${agreement.text.slice(0, 40)}…` : agreement.text;
   const tools = [
-    button(t("Edit"), () => { app.ui.editing = `agreement:${agreement.id}`; app.render(`agreement:${agreement.id}:text`); },
+    may("edit") && button(t("Edit"), () => { app.ui.editing = `agreement:${agreement.id}`; app.render(`agreement:${agreement.id}:text`); },
       { subtle: true, key: `agreement:${agreement.id}:edit`, about: short }),
-    button(t("Remove"), () => app.send([{ op: "record.remove_agreement", agreement: agreement.id }],
+    may("remove") && button(t("Remove"), () => app.send([{ op: "record.remove_agreement", agreement: agreement.id }],
       { done: t("The agreement is removed.") }),
     { subtle: true, key: `agreement:${agreement.id}:remove`, about: short }),
-  ];
-  if (agreement.state === "draft" || agreement.state === "declined") {
-    tools.push(button(t("Propose"), () => app.send([{ op: "record.propose", agreement: agreement.id }],
+    may("propose") && button(t("Propose"), () => app.send([{ op: "record.propose", agreement: agreement.id }],
       { done: t("The agreement is proposed for acceptance.") }),
-    { subtle: true, key: `agreement:${agreement.id}:propose`, about: short }));
-  }
-  parts.push(h("div", { class: "tools" }, tools));
+    { subtle: true, key: `agreement:${agreement.id}:propose`, about: short }),
+  ].filter(Boolean);
+  if (tools.length) parts.push(h("div", { class: "tools" }, tools));
   return h("li", { key: `agreement:${agreement.id}` }, parts);
 }
 
@@ -116,14 +133,16 @@ function agreementsSection(app, record) {
   const parts = [agreements.length
     ? h("ul", { class: "items" }, agreements.map((a) => agreementRow(app, a)))
     : h("p", { class: "meta", text: t("No agreements yet.") })];
-  if (agreements.some((a) => a.state === "draft")) {
+  if (offers(ctx, "record.propose_all")) {
     parts.push(h("div", { class: "actions" }, button(t("Propose all drafts for acceptance"),
       () => app.send([{ op: "record.propose", agreement: "*" }], { done: t("The drafts are proposed for acceptance.") }),
       { key: "agreements:propose-all" })));
   }
-  parts.push(form([text.wrap, item.wrap, h("div", { class: "actions" },
-    button(t("Add agreement"), null, { type: "submit", key: "new-agreement:submit" }))], add,
-  { label: t("New agreement") }));
+  if (offers(ctx, "record.add_agreement")) {
+    parts.push(form([text.wrap, item.wrap, h("div", { class: "actions" },
+      button(t("Add agreement"), null, { type: "submit", key: "new-agreement:submit" }))], add,
+    { label: t("New agreement") }));
+  }
   return section(t("Agreements"), parts);
 }
 
@@ -157,18 +176,25 @@ function actionEditForm(app, action) {
   save, { label: t("Edit action") });
 }
 
+const STATUS_STEPS = { open: "reopen", done: "mark_done", dropped: "drop" };
+
 function actionRow(app, action) {
   const ctx = app.ctx;
-  if (app.ui.editing === `action:${action.id}`) return h("li", {}, actionEditForm(app, action));
+  const may = (step) => offers(ctx, `action.${action.id}.${step}`);
+  if (may("edit") && app.ui.editing === `action:${action.id}`) return h("li", {}, actionEditForm(app, action));
+  const labels = { open: t("Open"), done: t("Done"), dropped: t("Dropped") };
+  // The current status, and each status the action may move to now.
+  const options = Object.entries(labels)
+    .filter(([value]) => value === action.status || may(STATUS_STEPS[value]));
   const status = selectField({ label: t("Status"), key: `action:${action.id}:status:${action.status}`,
-    value: action.status, options: [["open", t("Open")], ["done", t("Done")], ["dropped", t("Dropped")]] });
+    value: action.status, options });
   status.select.addEventListener("change", () => app.send(
     [{ op: "record.set_status", action: action.id, status: status.select.value }],
     { done: t("The action's status is saved.") }));
-  return h("li", { key: `action:${action.id}` }, actionLine(ctx, action), status.wrap,
-    h("div", { class: "tools" },
+  return h("li", { key: `action:${action.id}` }, actionLine(ctx, action), options.length > 1 ? status.wrap : null,
+    may("edit") ? h("div", { class: "tools" },
       button(t("Edit"), () => { app.ui.editing = `action:${action.id}`; app.render(`action:${action.id}:description`); },
-        { subtle: true, key: `action:${action.id}:edit`, about: action.description })));
+        { subtle: true, key: `action:${action.id}:edit`, about: action.description })) : null);
 }
 
 function actionsSection(app, record) {
@@ -190,9 +216,9 @@ function actionsSection(app, record) {
     actions.length
       ? h("ul", { class: "items" }, actions.map((a) => actionRow(app, a)))
       : h("p", { class: "meta", text: t("No actions yet.") }),
-    form([...actionFields(ctx, "new-action", {}), h("div", { class: "actions" },
+    offers(ctx, "record.add_action") ? form([...actionFields(ctx, "new-action", {}), h("div", { class: "actions" },
       button(t("Add action"), null, { type: "submit", key: "new-action:submit" }))], add,
-    { label: t("New action") }),
+    { label: t("New action") }) : null,
   ]);
 }
 
@@ -212,29 +238,27 @@ function declineForm(app, agreement) {
 
 function acceptanceSection(app, record) {
   const ctx = app.ctx;
-  const role = ctx.user.role;
   const proposed = (record.agreements || []).filter((a) => a.state === "proposed");
   const parts = [h("p", { text: t("An agreement is final once both of you accept it. If one of you declines, you talk about it again.") })];
   if (!proposed.length) parts.push(h("p", { class: "meta", text: t("No agreements wait for acceptance.") }));
   const rows = proposed.map((agreement) => {
-    const mine = (agreement.waiting_for || []).includes(role);
+    const may = (step) => offers(ctx, `agreement.${agreement.id}.${step}`);
     const row = [h("p", { class: "item-title", text: agreement.text }),
       h("p", { class: "meta", text: t("Waiting for %(names)s", { names: namesOf(ctx, agreement.waiting_for) }) })];
-    if (mine && app.ui.declining === agreement.id) row.push(declineForm(app, agreement));
-    else if (mine) {
+    if (may("decline") && app.ui.declining === agreement.id) row.push(declineForm(app, agreement));
+    else if (may("accept") || may("decline")) {
       const short = agreement.text.length > 40 ? `${agreement.text.slice(0, 40)}…` : agreement.text;
       row.push(h("div", { class: "tools" },
-        button(t("Accept"), () => app.send([{ op: "record.accept", agreement: agreement.id }],
+        may("accept") && button(t("Accept"), () => app.send([{ op: "record.accept", agreement: agreement.id }],
           { done: t("You accepted the agreement.") }),
         { key: `accept:${agreement.id}`, about: short }),
-        button(t("Decline…"), () => { app.ui.declining = agreement.id; app.render(`decline:${agreement.id}`); },
+        may("decline") && button(t("Decline…"), () => { app.ui.declining = agreement.id; app.render(`decline:${agreement.id}`); },
           { subtle: true, key: `decline:${agreement.id}:open`, about: short })));
     }
     return h("li", { key: `proposed:${agreement.id}` }, row);
   });
   if (rows.length) parts.push(h("ul", { class: "items" }, rows));
-  const mineCount = proposed.filter((a) => (a.waiting_for || []).includes(role)).length;
-  if (mineCount > 1) {
+  if (offers(ctx, "record.accept_all")) {
     parts.push(h("div", { class: "actions" }, button(t("Accept all proposed agreements"),
       () => app.send([{ op: "record.accept", agreement: "*" }], { done: t("You accepted all proposed agreements.") }),
       { primary: true, key: "accept:all" })));

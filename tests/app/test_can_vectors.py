@@ -1,0 +1,145 @@
+"""The Outlook pane and the Google cards offer the same steps for the same context.
+
+Both hosts render the context's ``can`` lists (decided by `cadence.rules`) and decide nothing
+themselves. tests/data/can_cases.json holds, per state and role, the steps both show; the cards are
+built here, the pane's views are rendered in Node (tests/js/pane_offers.mjs).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from addin.workspace import flows
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES_FILE = ROOT / "tests" / "data" / "can_cases.json"
+DATA = json.loads(CASES_FILE.read_text("utf-8"))
+CASES = DATA["cases"]
+STATIC = ROOT / "addin" / "pane" / "static"
+
+
+def context(case: dict[str, Any]) -> dict[str, Any]:
+    """The vector's context: the shared base with the case's state, role, agenda, record, can."""
+    return {
+        **DATA["base"],
+        "state": case["state"],
+        "user": {**DATA["base"]["user"], "role": case["role"]},
+        "agenda": case["agenda"],
+        "record": case.get("record"),
+        "can": case["can"],
+    }
+
+
+def _buttons(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if "onClick" in node and "text" in node:
+            yield node
+        for value in node.values():
+            yield from _buttons(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _buttons(value)
+
+
+def _card_text(node: Any) -> str:
+    if isinstance(node, dict):
+        return " ".join(_card_text(v) for v in node.values())
+    if isinstance(node, list):
+        return " ".join(_card_text(v) for v in node)
+    return node if isinstance(node, str) else ""
+
+
+def card_offers(card: dict[str, Any]) -> list[str]:
+    """The steps a card's buttons take, in the vectors' keys."""
+    keys: set[str] = set()
+    for button in _buttons(card):
+        action = button["onClick"].get("action") or {}
+        params = {p["key"]: p["value"] for p in action.get("parameters") or []}
+        if action.get("function", "").endswith("/agenda_add"):
+            adds = button["text"] == "Add to the agenda"
+            keys.add("agenda.add_item" if adds else "agenda.propose_item")
+        for op in json.loads(params.get("ops") or "[]"):
+            keys.add(_key(op))
+    return sorted(keys)
+
+
+def _key(op: dict[str, Any]) -> str:
+    name = op["op"]
+    target = op.get("agreement") or op.get("item") or op.get("action") or ""
+    status = {"done": "mark_done", "open": "reopen", "dropped": "drop"}.get(op.get("status", ""))
+    keys = {
+        "agenda.share": "agenda.share",
+        "agenda.agree": "agenda.agree",
+        "agenda.remove_item": f"item.{target}.remove",
+        "agenda.set_action_status": f"carried.{target}.{status}",
+        "record.set_status": f"action.{target}.{status}",
+        "record.remove_agreement": f"agreement.{target}.remove",
+        "record.decline": f"agreement.{target}.decline",
+    }
+    if name in ("record.propose", "record.accept"):
+        step = name.split(".")[1]
+        return f"record.{step}_all" if target == "*" else f"agreement.{target}.{step}"
+    return keys[name]
+
+
+def ui() -> flows.Ui:
+    """English cards for a reader in the pair's zone."""
+    return flows.Ui("en", ZoneInfo("Europe/Amsterdam"), lambda name: f"https://gg.example/{name}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_the_cards_offer_what_the_vectors_say(case: dict[str, Any]) -> None:
+    """The Google card for the vector's context has exactly its steps as buttons."""
+    card = flows.context_card(ui(), context(case))
+    assert card_offers(card) == sorted(case["shown"])
+    text = _card_text(card)
+    for mention in case.get("mentions", []):
+        assert mention in text
+
+
+@pytest.fixture(scope="module")
+def pane_results() -> dict[str, dict[str, Any]]:
+    """The pane's views rendered in Node for every vector, by case name."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    done = subprocess.run(
+        [
+            "node",
+            "--no-warnings",
+            str(ROOT / "tests" / "js" / "pane_offers.mjs"),
+            STATIC.as_uri() + "/",
+            str(CASES_FILE),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return {r["name"]: r for r in json.loads(done.stdout)}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_the_pane_offers_what_the_vectors_say(
+    case: dict[str, Any], pane_results: dict[str, dict[str, Any]]
+) -> None:
+    """The pane rendered for the vector's context has exactly its steps as controls."""
+    result = pane_results[case["name"]]
+    assert result["shown"] == sorted(case["shown"])
+    for mention in case.get("mentions", []):
+        assert mention in result["text"]
+
+
+def test_the_vectors_cover_every_role_and_both_states() -> None:
+    """Both roles, before and after the conversation, a decline and carried actions are held."""
+    seen = {(c["role"], c["state"]) for c in CASES}
+    assert seen == {(r, s) for r in ("employee", "manager") for s in ("upcoming", "ended")}
+    shown = {key.rsplit(".", 1)[-1] for c in CASES for key in c["shown"]}
+    assert {"share", "agree", "accept", "decline", "propose", "remove", "mark_done"} <= shown
