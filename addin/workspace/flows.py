@@ -578,13 +578,24 @@ def _agenda_status_section(
     agenda = ctx["agenda"]
     state = agenda.get("state")
     agreed_by = set(agenda.get("agreed_by") or [])
-    if state == "draft":
+    # Said to the reader: "you", never their own name.
+    viewer = (ctx.get("user") or {}).get("role")
+    if state == "draft" and viewer == "employee":
+        status = ui.t(
+            "The agenda is a draft: share it with %(manager)s when it is ready.",
+            manager=names.get("manager", ""),
+        )
+    elif state == "draft":
         status = ui.t(
             "The agenda is a draft: %(employee)s shares it when it is ready.",
             employee=names.get("employee", ""),
         )
     elif state == "shared":
-        waiting = [names.get(r, r) for r in ("employee", "manager") if r not in agreed_by]
+        waiting = [
+            ui.t("you") if r == viewer else names.get(r, r)
+            for r in ("employee", "manager")
+            if r not in agreed_by
+        ]
         status = ui.t(
             "The agenda is shared. Waiting for %(names)s to agree.", names=_join(ui, waiting)
         )

@@ -143,3 +143,13 @@ def test_the_vectors_cover_every_role_and_both_states() -> None:
     assert seen == {(r, s) for r in ("employee", "manager") for s in ("upcoming", "ended")}
     shown = {key.rsplit(".", 1)[-1] for c in CASES for key in c["shown"]}
     assert {"share", "agree", "accept", "decline", "propose", "remove", "mark_done"} <= shown
+
+
+def test_the_cards_agenda_status_speaks_to_its_reader() -> None:
+    """The card says "you" to the reader: Grace waits for herself as "you", not as Grace."""
+    case = next(c for c in CASES if c["name"] == "shared agenda, the manager has not agreed")
+    text = _card_text(flows.context_card(ui(), context(case)))
+    assert "The agenda is shared. Waiting for you to agree." in text
+    draft = next(c for c in CASES if c["name"] == "draft agenda, the employee")
+    text = _card_text(flows.context_card(ui(), context(draft)))
+    assert "The agenda is a draft: share it with Grace when it is ready." in text
