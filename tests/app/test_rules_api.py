@@ -188,3 +188,24 @@ def test_removing_an_accepted_agreement_says_why_in_the_readers_language(
     message = response.get_json()["message"]
     assert sentence in message
     assert "record.remove_agreement" not in message
+
+
+def test_the_openapi_document_describes_the_can_lists() -> None:
+    """Clients read `can` from the described Context: per agenda, record, series and per thing."""
+    from addin.openapi import spec
+
+    schemas = spec()["components"]["schemas"]
+    can = schemas["Context"]["properties"]["can"]
+    assert can["required"] == ["agenda", "record", "series"]
+    assert can["properties"]["agenda"]["items"]["enum"] == [
+        "add_item",
+        "propose_item",
+        "share",
+        "agree",
+    ]
+    item = schemas["Agenda"]["properties"]["items"]["items"]
+    assert item["properties"]["can"]["items"]["enum"] == ["edit", "remove", "move"]
+    agreement = schemas["Agreement"]["properties"]
+    assert "decline" in agreement["can"]["items"]["enum"]
+    assert "declined" in agreement
+    assert "mark_done" in schemas["Action"]["properties"]["can"]["items"]["enum"]
