@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -65,6 +66,11 @@ series_table = Table(
     Column("master_event_id", String(512), nullable=True),
     Column("ical_uid", String(512), nullable=True, index=True),
     Column("created", DateTime(timezone=True), nullable=False),
+    # Both partners' addresses while the series is active (see `pair_key`): the database, not a
+    # read before the insert, makes a second series for the same pair impossible, even when two
+    # plan requests race. Ending a series clears it.
+    Column("active_pair", String(641), nullable=True),
+    Index("ix_series_active_pair", "active_pair", unique=True),
 )
 
 alias_table = Table(
@@ -79,6 +85,19 @@ alias_table = Table(
 )
 
 EVENT_COPIES = ("full", "titles")
+
+
+class PairTaken(Exception):
+    """The pair already has an active series (`existing`); a new one was not added."""
+
+    def __init__(self, existing: Series) -> None:
+        super().__init__(f"the pair already has series {existing.id}")
+        self.existing = existing
+
+
+def pair_key(pair: Pair) -> str:
+    """The pair's two addresses, lower case and sorted: the same whoever is employee."""
+    return "|".join(sorted(p.email.strip().lower() for p in pair.partners))
 
 
 def _person(row: Any, role: str) -> Person:
@@ -129,7 +148,10 @@ class Registry:
         return cls(f"sqlite:///{private_sqlite(Path(data_dir) / DB_NAME)}")
 
     def add(self, entry: Series) -> Series:
-        """Register a series; a second add with the same request id returns the first one."""
+        """Register a series; a second add with the same request id returns the first one.
+
+        Raises `PairTaken` when the pair already has another active series.
+        """
         values = {
             "id": entry.id,
             "request_id": entry.request_id,
@@ -143,6 +165,7 @@ class Registry:
             "master_event_id": entry.master_event_id,
             "ical_uid": entry.ical_uid,
             "created": entry.created,
+            "active_pair": pair_key(entry.pair),
         }
         for role, person in (("employee", entry.pair.employee), ("manager", entry.pair.manager)):
             values[f"{role}_email"] = person.email
@@ -154,10 +177,21 @@ class Registry:
                 conn.execute(insert(series_table).values(**values))
         except IntegrityError:
             first = self.by_request(entry.request_id)
-            if first is None:
+            if first is not None:
+                return first
+            taken = self.active_for_pair(entry.pair)
+            if taken is None:
                 raise
-            return first
+            raise PairTaken(taken) from None
         return entry
+
+    def active_for_pair(self, pair: Pair) -> Series | None:
+        """The pair's active series (in either role), or None."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(series_table).where(series_table.c.active_pair == pair_key(pair))
+            ).first()
+        return _entry(row) if row else None
 
     def get(self, series_id: str) -> Series | None:
         """The series with this id, or None."""
@@ -191,6 +225,13 @@ class Registry:
                 .order_by(t.c.created)
             ).all()
         return [_entry(row) for row in rows]
+
+    def release_pair(self, series_id: str) -> None:
+        """The series is no longer the pair's active one: the pair may plan a new series."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(series_table).where(series_table.c.id == series_id).values(active_pair=None)
+            )
 
     def set_master(self, series_id: str, master_event_id: str, ical_uid: str) -> None:
         """Record the master event once the provider created it."""
@@ -272,6 +313,28 @@ def _add_missing_columns(engine: Engine) -> None:
     if "occurrence" not in present:
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE event_alias ADD COLUMN occurrence VARCHAR(32)"))
+    present = {c["name"] for c in inspect(engine).get_columns(series_table.name)}
+    if "active_pair" not in present:
+        _add_active_pair(engine)
+
+
+def _add_active_pair(engine: Engine) -> None:
+    """Mark each pair's oldest series active; a pair planned twice before keeps both series."""
+    t = series_table
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE series ADD COLUMN active_pair VARCHAR(641)"))
+        taken: set[str] = set()
+        rows = conn.execute(
+            select(t.c.id, t.c.employee_email, t.c.manager_email).order_by(t.c.created)
+        ).all()
+        for series_id, employee, manager in rows:
+            key = "|".join(sorted((employee.strip().lower(), manager.strip().lower())))
+            if key not in taken:
+                taken.add(key)
+                conn.execute(update(t).where(t.c.id == series_id).values(active_pair=key))
+        conn.execute(
+            text("CREATE UNIQUE INDEX IF NOT EXISTS ix_series_active_pair ON series (active_pair)")
+        )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -62,7 +62,7 @@ from addin.conversations.shapes import (
     turn_out,
     user_out,
 )
-from addin.registry import Registry
+from addin.registry import PairTaken, Registry
 from addin.splice import splice
 from cadence.conversation import Actor, Agenda, AgendaState, Record, carry_over
 from cadence.errors import CadenceError
@@ -175,34 +175,32 @@ class Conversations:
             pair, prefs = self._plan_request(caller, body)
             ongoing = self._ongoing_series(pair.employee.email, pair.manager.email)
             if ongoing is not None:
-                other = next(p for p in ongoing.pair.partners if p.email != caller.email)
-                refused = SeriesExists(
-                    _(
-                        "There is already a series of conversations with %(name)s: open one of "
-                        "its conversations in your calendar."
-                    ),
-                    name=other.name,
-                )
-                refused.extra = {"existing": self._existing(caller, ongoing)}
-                raise refused
+                raise self._series_exists(caller, ongoing)
             event_copy = str(body.get("event_copy") or "full")
             if event_copy not in ("full", "titles"):
                 raise Invalid(_("event_copy must be full or titles."))
             proposal = self._propose(pair, prefs, caller.locale)
-            existing = self.registry.add(
-                Series(
-                    id=uuid.uuid4().hex,
-                    request_id=request_id,
-                    pair=pair,
-                    rule=proposal.rule,
-                    duration=prefs.duration,
-                    place=prefs.place,
-                    online=prefs.online,
-                    event_copy=event_copy,
-                    template=str(body.get("template") or "three_themes"),
-                    created=self._clock(),
-                )
+            series = Series(
+                id=uuid.uuid4().hex,
+                request_id=request_id,
+                pair=pair,
+                rule=proposal.rule,
+                duration=prefs.duration,
+                place=prefs.place,
+                online=prefs.online,
+                event_copy=event_copy,
+                template=str(body.get("template") or "three_themes"),
+                created=self._clock(),
             )
+            try:
+                existing = self.registry.add(series)
+            except PairTaken as exc:
+                if exc.existing.rule.next_after(self._clock()) is not None:
+                    # Another plan request for this pair won the race after the check above.
+                    raise self._series_exists(caller, exc.existing) from None
+                # The pair's last series has no conversation left: this one takes its place.
+                self.registry.release_pair(exc.existing.id)
+                existing = self.registry.add(series)
         entry = existing
         if self._role(entry, caller.email) is None:
             raise Forbidden(_("Only the employee and the manager of this series can see it."))
@@ -213,6 +211,18 @@ class Conversations:
             "first_event": first.id,
             "context": self._series_context(caller, self._reload(entry), first, None),
         }
+
+    def _series_exists(self, caller: Caller, ongoing: Series) -> SeriesExists:
+        other = next(p for p in ongoing.pair.partners if p.email != caller.email)
+        refused = SeriesExists(
+            _(
+                "There is already a series of conversations with %(name)s: open one of "
+                "its conversations in your calendar."
+            ),
+            name=other.name,
+        )
+        refused.extra = {"existing": self._existing(caller, ongoing)}
+        return refused
 
     def change_series(
         self, caller: Caller, series_id: str, body: Mapping[str, Any]

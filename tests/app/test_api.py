@@ -490,6 +490,21 @@ def test_a_second_series_with_the_same_partner_is_refused(api: Api) -> None:
     assert len(registry.for_person(ADA)) == 1
 
 
+def test_two_plans_racing_for_the_same_pair_make_one_series(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan whose check ran before the other's insert is still refused, by the database."""
+    first = api.plan("req-first-1")
+    service = api.app.extensions["goedgesprek.service"]
+    # The second request looked before the first was stored: its own check finds nothing.
+    monkeypatch.setattr(service, "_ongoing_series", lambda one, other: None)
+    body = {"partner": GRACE, "role": "employee", "preferences": PREFS, "request_id": "req-racer"}
+    second = api.call("POST", "/api/series", body=body, lang="en")
+    assert second.status_code == 409
+    assert second.get_json()["existing"]["series"]["id"] == first["series"]["id"]
+    assert [s.id for s in service.registry.for_person(ADA)] == [first["series"]["id"]]
+
+
 def test_an_event_with_a_partner_of_a_series_shows_that_series(api: Api) -> None:
     """An appointment with Grace after planning shows the series instead of the plan form."""
     event = api.kennismaking()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,3 +114,51 @@ def test_a_registry_from_before_the_occurrence_column_gains_it(tmp_path: Path) -
         assert registry.alias_of("grace@example.org", "copy") == ("s1", None)
     finally:
         registry.close()
+
+
+def test_a_pair_has_one_active_series_in_either_role(registry: Registry) -> None:
+    """A second series for the same two people, whoever is employee, is refused by the database."""
+    from addin.registry import PairTaken
+
+    first = registry.add(_entry("s1", "req-1"))
+    with pytest.raises(PairTaken) as taken:
+        registry.add(_entry("s2", "req-2"))
+    assert taken.value.existing == first
+    swapped = replace(_entry("s3", "req-3"), pair=Pair(employee=GRACE, manager=ADA))
+    with pytest.raises(PairTaken):
+        registry.add(swapped)
+    assert [s.id for s in registry.for_person(ADA.email)] == ["s1"]
+    # Released (the series ended), the pair may plan again.
+    registry.release_pair("s1")
+    assert registry.add(_entry("s4", "req-4")).id == "s4"
+    assert registry.active_for_pair(first.pair) == registry.get("s4")
+
+
+def test_an_older_registry_gets_the_pair_column_and_keeps_both_series_planned_twice(
+    tmp_path: Path,
+) -> None:
+    """A registry from before the rule gains the column; a pair planned twice keeps both rows."""
+    import sqlite3
+
+    db = tmp_path / "server.sqlite3"
+    registry = Registry.in_dir(tmp_path)
+    registry.add(_entry("s1", "req-1"))
+    registry.close()
+    con = sqlite3.connect(db)
+    con.execute("DROP INDEX ix_series_active_pair")
+    con.execute("ALTER TABLE series DROP COLUMN active_pair")
+    con.execute(
+        "INSERT INTO series SELECT 's2', 'req-2', employee_email, employee_name, employee_tz,"
+        " employee_locale, manager_email, manager_name, manager_tz, manager_locale, tz, rule,"
+        " duration, place, online, event_copy, template, master_event_id, ical_uid,"
+        " '2026-11-25 09:00:00.000000' FROM series WHERE id = 's1'"
+    )
+    con.commit()
+    con.close()
+    reopened = Registry.in_dir(tmp_path)
+    assert {s.id for s in reopened.for_person(ADA.email)} == {"s1", "s2"}
+    assert reopened.active_for_pair(_entry().pair) == reopened.get("s1")
+    from addin.registry import PairTaken
+
+    with pytest.raises(PairTaken):
+        reopened.add(_entry("s3", "req-3"))
