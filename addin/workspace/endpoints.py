@@ -432,6 +432,7 @@ def _ops(call: Call) -> Mapping[str, Any]:
     if not isinstance(ops, list) or not ops or not all(isinstance(op, dict) for op in ops):
         return _notify(ui.t("This button is out of date: open the event again."))
     typed = flows.form_ops(call.event.form, call.event.parameters)
+    ops = flows.with_reasons(call.event.form, ops)
     return _apply(call, [*typed, *ops], ui.t("Saved."))
 
 

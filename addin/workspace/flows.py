@@ -850,6 +850,15 @@ def _agreements_section(
         bulk.append(c.button(ui.t("Accept all"), ui.act("ops", **params, ops=_ops_text(ops))))
     if bulk:
         widgets.append(c.button_list(bulk))
+    if any(_may(a, "decline") for a in record.get("agreements") or []):
+        widgets.append(
+            c.text_input(
+                "decline_reason",
+                ui.t("Why not? (sent with Decline)"),
+                value=draft.one("decline_reason") or None,
+                multiline=True,
+            )
+        )
     options = _item_options(ui, ctx["agenda"])
     widgets += [
         c.text_input(
@@ -1186,6 +1195,17 @@ def agenda_ops(form: Form) -> Ops:
     if notes:
         op["notes"] = notes
     return [op]
+
+
+def with_reasons(form: Form, ops: Ops) -> Ops:
+    """The ops, each decline given the reason typed on the card (the proposer reads it)."""
+    reason = form.one("decline_reason").strip()
+    if not reason:
+        return ops
+    return [
+        {**op, "reason": reason} if op.get("op") == "record.decline" and "reason" not in op else op
+        for op in ops
+    ]
 
 
 def form_ops(form: Form, parameters: Mapping[str, str]) -> Ops:
