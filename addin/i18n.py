@@ -315,9 +315,15 @@ def _not_found() -> Response:
     return response
 
 
+SERVED_DOMAINS = ("pane", "cards", "api", "site")
+"""Catalogs the route serves; the demo's own is rendered on the server, not by the product."""
+
+
 @bp.get("/<domain>/<lang>.json")
 def catalog_route(domain: str, lang: str) -> BaseResponse:
     """One catalog as JSON for the pane's `t()`, cacheable for an hour, with an ETag."""
+    if domain not in SERVED_DOMAINS:
+        return _not_found()
     try:
         loaded = _loaded(lang, domain)
     except UnknownCatalog:

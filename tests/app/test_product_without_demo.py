@@ -103,6 +103,14 @@ def test_the_product_has_no_demo_pages(product: Flask) -> None:
             product.jinja_env.get_template(page.name)
 
 
+def test_the_product_serves_no_demo_catalog(product: Flask) -> None:
+    """The demo's translations are not served as JSON; the pane's are."""
+    client = product.test_client()
+    assert client.get("/i18n/demo/nl.json").status_code == 404
+    assert client.get("/i18n/demo/en.json").status_code == 404
+    assert client.get("/i18n/pane/nl.json").status_code == 200
+
+
 def test_the_product_imports_neither_the_demo_nor_the_emulators(tmp_path: Path) -> None:
     """Building and serving the product loads no module of `addin.demo` or `emulators`."""
     script = (
