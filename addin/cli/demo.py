@@ -34,6 +34,7 @@ from addin.cli._errors import fail
 )
 def demo(port: int, data_dir: Path | None, host: str, provider: str, latency_ms: float) -> None:
     """Start the demo: Ada (medewerker) and Grace (leidinggevende) on local calendars."""
+    _stop_on_sigterm()
     if provider != "local":
         _provider_demo(provider, port, host, latency_ms)
         return
@@ -59,6 +60,14 @@ def demo(port: int, data_dir: Path | None, host: str, provider: str, latency_ms:
         app.run(host=host, port=port, debug=False, use_reloader=False)
     finally:
         close_app(app)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the server as Ctrl-C does, so what the demo opened is closed on the way out."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
 
 
 def _provider_demo(provider: str, port: int, host: str, latency_ms: float) -> None:

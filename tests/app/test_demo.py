@@ -426,6 +426,41 @@ def test_demo_command_serves_the_host_preview(demo_server: str, tmp_path: Path) 
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
+def test_the_demo_closes_what_it_opened_when_terminated(tmp_path: Path) -> None:
+    """SIGTERM (what a service manager sends) ends the demo cleanly: exit 0, databases closed."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "addin.cli",
+            "demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    # SQLite removes a database's write-ahead log when its last connection closes cleanly.
+    assert not list(tmp_path.glob("*.sqlite3-wal"))
+
+
 def test_broken_organisation_template_stops_the_demo(tmp_path: Path) -> None:
     """A template that breaks its schema stops start-up with a message naming the file."""
     from click.testing import CliRunner
