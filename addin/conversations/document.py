@@ -22,15 +22,24 @@ CHANGES_KEPT = 50
 
 def occ_key(original_start: datetime) -> str:
     """The occurrence key: its original start in UTC, compact (``20261201T083000Z``)."""
-    return original_start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    t = original_start.astimezone(UTC)
+    # Not strftime: glibc writes year 1 as "1", not "0001".
+    return f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}Z"
 
 
 def parse_occ_key(key: str) -> datetime:
-    """The instant an occurrence key names; `Invalid` for anything else."""
+    """The instant an occurrence key names; `Invalid` for anything else.
+
+    Only the canonical form is accepted: `strptime` alone also reads ``2026121T83000Z``, which
+    names the same instant but another document file.
+    """
     try:
-        return datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        instant = datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
-        raise Invalid(_("%(key)s is not an occurrence key."), key=key[:40]) from None
+        instant = None
+    if instant is None or occ_key(instant) != key:
+        raise Invalid(_("%(key)s is not an occurrence key."), key=key[:40])
+    return instant
 
 
 def doc_name(key: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -334,3 +335,19 @@ def test_cards_refuse_a_user_token_of_deeply_nested_json(app: Flask) -> None:
         url, json=body, headers={"Authorization": f"Bearer {_token_with_deep_json()}"}
     )
     assert system.status_code == 401
+
+
+@pytest.mark.parametrize("spell", [str.lower, lambda key: key[:-2] + "Z"])
+def test_an_occurrence_key_in_another_spelling_is_refused(
+    api: Api, spell: Callable[[str], str]
+) -> None:
+    """A key naming the real occurrence in another spelling is a 400, not a second document."""
+    ctx = api.plan()["context"]
+    series, event, key = ctx["series"]["id"], ctx["event"]["id"], ctx["occurrence"]["key"]
+    spelled = spell(key)
+    assert spelled != key and key.endswith("00Z")
+    path = f"/api/series/{series}/occurrences/{spelled}"
+    body = {"event": event, "ops": [{"op": "agenda.add_item", "theme": "personal", "title": "x"}]}
+    response = api.call("POST", path, body=body, headers={"If-Match": ""}, lang="en")
+    assert response.status_code == 400
+    assert "not an occurrence key" in response.get_json()["message"]
