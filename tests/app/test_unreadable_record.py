@@ -1,9 +1,10 @@
 """A sealed record that does not open is said to be so, in both hosts, and never retried.
 
 Damaged (a changed byte), swapped (another document's file under this name), foreign (sealed for
-another series), keyless, or sealed right but not a document: no retry cures any of them, so the answer is 422
-``record_unreadable`` with a sentence that says nothing was changed (no 503, no Retry-After), the
-operator's log names the file and the reason, and the drive keeps the file as it was.
+another series), keyless, or sealed right but not a document: no retry cures any of them, so the
+answer is 422 ``record_unreadable`` with a sentence that says nothing was changed (no 503, no
+Retry-After), the operator's log names the file and the reason, and the drive keeps the file as it
+was.
 """
 
 from __future__ import annotations
