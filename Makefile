@@ -58,8 +58,8 @@ system-deps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check cadence connectors emulators addin templates tests bench scripts
-	$(BIN)/ruff format --check cadence connectors emulators addin templates tests bench scripts
+	$(BIN)/ruff check cadence connectors emulators addin manifest templates tests bench scripts
+	$(BIN)/ruff format --check cadence connectors emulators addin manifest templates tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
