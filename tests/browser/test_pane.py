@@ -334,8 +334,10 @@ def test_every_flow_plan_agenda_record_accept_carry_over(
     assert not grace.alert(), grace.alert()
     assert not grace.key("final").count()
 
-    # The employee rewrites the declined agreement and proposes it again; both accept it.
+    # The employee sees who declined, and why; rewrites it and proposes it again; both accept it.
     ada.reload()
+    assert ada.page.get_by_text("Liever <b>in Q2</b>", exact=False).first.is_visible()
+    shot(ada.page, f"pane-{lang}-7-declined")
     ada.click(f"agreement:{second}:edit")
     ada.fill(f"agreement:{second}:text", "Tweede afspraak, herschreven")
     ada.click(f"agreement:{second}:save")
@@ -600,6 +602,25 @@ def test_times_show_in_the_viewers_zone_and_name_it_when_it_is_not_the_pairs(
             assert found.group(1) in first
             assert not re.search(CLOCK_AT_END, first), first  # another zone: named after the time
     assert firsts["Europe/Amsterdam"] != firsts["America/New_York"]
+
+
+def test_an_appointment_with_a_partner_names_the_viewers_zone_when_not_the_pairs(
+    demo_server: DemoServer, new_page: Callable[..., Any]
+) -> None:
+    """Grace in New York opens another meeting with Ada: its time says it is New York time."""
+    server = demo_server
+    meeting = server.new_meeting()
+    Api(server, ADA, "en").plan(meeting)
+    lines = {}
+    for zone in ("Europe/Amsterdam", "America/New_York"):
+        page = new_page(locale="en-GB", zone=zone)
+        page.goto(server.pane_url(meeting, who="grace", lang="en"))
+        pane = Pane(page)
+        pane.ready()
+        pane.key("existing").wait_for()
+        lines[zone] = page.locator("#event-line").inner_text()
+    assert re.search(CLOCK_AT_END, lines["Europe/Amsterdam"]), lines
+    assert not re.search(CLOCK_AT_END, lines["America/New_York"]), lines
 
 
 def test_a_save_whose_answer_is_lost_is_applied_once_when_sent_again(

@@ -77,7 +77,9 @@ const app = {
     const keep = focusKey || (active && active.dataset ? active.dataset.key : undefined);
     clear(view);
     if (!app.ctx) return;
-    eventLine(app.ctx.event, app.ctx.series && app.ctx.series.tz);
+    // The pair's zone: of this series, or of the series the user has with this partner already.
+    const pair = app.ctx.series || (app.ctx.existing && app.ctx.existing.series) || {};
+    eventLine(app.ctx.event, pair.tz);
     const nodes = [stateView(app)].flat(Infinity).filter(Boolean);
     if (app.conflict) {
       // Right under the page's heading, so the heading order stays h1, h2, ...
