@@ -158,13 +158,18 @@ def _template(document: dict[str, Any], path: str) -> str:
     raise AssertionError(f"{path} is not in the OpenAPI document")
 
 
-@pytest.fixture
-def api(tmp_path: Path) -> Api:
+def seeded_api(tmp_path: Path) -> Api:
+    """The API on a seeded local store, at NOW."""
     clock = ManualClock(NOW)
     store = LocalStore(tmp_path, clock=clock)
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
     seed(store, NOW)
     return Api(app, clock)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Api:
+    return seeded_api(tmp_path)
 
 
 # -- identity and bad input ----------------------------------------------------------------------

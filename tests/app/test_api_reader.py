@@ -9,12 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_api import ADA, GRACE, NOW, PREFS, Api
-
-from addin.app import create_app
-from addin.demo import seed
-from connectors.local import LocalStore
-from connectors.testing import ManualClock
+from test_api import ADA, GRACE, PREFS, Api, seeded_api
 
 ENGLISH_THEMES = ["Personal", "Current role", "Growth and development"]
 DUTCH_THEMES = ["Persoonlijk", "Huidige functie", "Groei en ontwikkeling"]
@@ -27,11 +22,7 @@ NO_WEEKDAY = {
 @pytest.fixture
 def api(tmp_path: Path) -> Api:
     """The API on a seeded local store, at NOW."""
-    clock = ManualClock(NOW)
-    store = LocalStore(tmp_path, clock=clock)
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
-    seed(store, NOW)
-    return Api(app, clock)
+    return seeded_api(tmp_path)
 
 
 def preview(api: Api, lang: str = "en", **extra: Any) -> Any:

@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from test_workspace_endpoints import GRACE, NOW, Panel, plan, texts, widgets
+from test_workspace_endpoints import GRACE, NOW, Panel, plan, seeded_app, texts, widgets
 
-from addin.app import create_app
-from addin.demo import seed
-from connectors.local import LocalStore
 from connectors.testing import ManualClock
 
 
@@ -24,10 +21,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def app(tmp_path: Path, clock: ManualClock) -> Flask:
     """The app on the seeded local store."""
-    store = LocalStore(tmp_path, clock=clock)
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
-    seed(store, NOW)
-    return app
+    return seeded_app(tmp_path, clock)
 
 
 def test_the_proposer_reads_who_declined_when_and_why(app: Flask, clock: ManualClock) -> None:

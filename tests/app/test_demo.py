@@ -371,9 +371,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def demo_server(tmp_path: Path) -> Iterator[str]:
-    """`goedgesprek demo` as a user starts it, on a free port and a fresh data directory."""
+def _start_demo(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`goedgesprek demo` as a user starts it, on a free port; returns once it answers."""
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -384,31 +383,48 @@ def demo_server(tmp_path: Path) -> Iterator[str]:
             "--port",
             str(port),
             "--data-dir",
-            str(tmp_path),
+            str(data_dir),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            pytest.fail(f"demo exited early: {out}")
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=2):
+                return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    proc.wait(timeout=10)
+    pytest.fail("demo did not answer within 60 s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    """Terminate the demo as a service manager would; its exit code."""
+    proc.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"demo exited early: {out}")
-            try:
-                with urllib.request.urlopen(url + "healthz", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("demo did not answer within 60 s")
-        yield url
+        return proc.wait(timeout=20)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[str]:
+    """`goedgesprek demo` on a free port and a fresh data directory."""
+    proc, url = _start_demo(tmp_path)
+    try:
+        yield url
+    finally:
+        _stop(proc)
 
 
 def test_demo_command_serves_the_host_preview(demo_server: str, tmp_path: Path) -> None:
@@ -428,35 +444,8 @@ def test_demo_command_serves_the_host_preview(demo_server: str, tmp_path: Path) 
 
 def test_the_demo_closes_what_it_opened_when_terminated(tmp_path: Path) -> None:
     """SIGTERM (what a service manager sends) ends the demo cleanly: exit 0, databases closed."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "addin.cli",
-            "demo",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        proc.terminate()
-        assert proc.wait(timeout=20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+    proc, _url = _start_demo(tmp_path)
+    assert _stop(proc) == 0
     # SQLite removes a database's write-ahead log when its last connection closes cleanly.
     assert not list(tmp_path.glob("*.sqlite3-wal"))
 

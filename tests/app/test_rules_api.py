@@ -8,22 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_api import ADA, GRACE, NOW, Api
-
-from addin.app import create_app
-from addin.demo import seed
-from connectors.local import LocalStore
-from connectors.testing import ManualClock
+from test_api import ADA, GRACE, Api, seeded_api
 
 
 @pytest.fixture
 def api(tmp_path: Path) -> Api:
     """The API on a seeded local store, at NOW."""
-    clock = ManualClock(NOW)
-    store = LocalStore(tmp_path, clock=clock)
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
-    seed(store, NOW)
-    return Api(app, clock)
+    return seeded_api(tmp_path)
 
 
 def context(api: Api, who: str, ctx: dict[str, Any], lang: str = "nl") -> dict[str, Any]:

@@ -224,13 +224,18 @@ def clock() -> ManualClock:
     return ManualClock(NOW)
 
 
-@pytest.fixture
-def app(tmp_path: Path, clock: ManualClock) -> Flask:
+def seeded_app(tmp_path: Path, clock: ManualClock) -> Flask:
     """The app on the seeded local store."""
     store = LocalStore(tmp_path, clock=clock)
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
     seed(store, NOW)
     return app
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: ManualClock) -> Flask:
+    """The app on the seeded local store."""
+    return seeded_app(tmp_path, clock)
 
 
 def kennismaking(app: Flask) -> str:

@@ -21,14 +21,12 @@ from test_workspace_endpoints import (
     buttons,
     kennismaking,
     plan,
+    seeded_app,
     texts,
 )
 
-from addin.app import create_app
-from addin.demo import seed
 from addin.workspace import export_link
 from addin.workspace.schema import validate_response
-from connectors.local import LocalStore
 from connectors.testing import ManualClock
 
 
@@ -41,10 +39,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def app(tmp_path: Path, clock: ManualClock) -> Flask:
     """The app on the seeded local store."""
-    store = LocalStore(tmp_path, clock=clock)
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}, store=store, clock=clock)
-    seed(store, NOW)
-    return app
+    return seeded_app(tmp_path, clock)
 
 
 class ZonedPanel(Panel):

@@ -246,7 +246,7 @@ def test_every_flow_plan_agenda_record_accept_carry_over(
     first = ada.info("eventId")
 
     # The employee writes the agenda (with text that looks like HTML) and shares it.
-    ada.add_item("personal", "Energie en werkdruk", "Sinds de reorganisatie <i>druk</i>")
+    ada.add_item("personal", "Energie en werkdruk", "Sinds de reorganisatie <i>druk</i> 😅")
     ada.add_item("growth", XSS, SCRIPT)
     ada.add_item("growth", "Opleiding")
     assert ada.page.get_by_text(XSS, exact=True).is_visible()
