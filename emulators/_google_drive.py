@@ -728,16 +728,14 @@ def split_multipart(body: bytes, content_type: str) -> list[tuple[dict[str, str]
         raise bad_request("Missing multipart boundary.", "badContent")
     delimiter = b"--" + match.group(1).encode()
     chunks = body.split(delimiter)
+    # The line break before each delimiter belongs to it (RFC 2046). The body's own framing says
+    # which one: googleapiclient frames with LF alone, so content ending in CR keeps its CR.
+    newline = b"\r\n" if len(chunks) > 1 and chunks[1].startswith(b"\r\n") else b"\n"
     parts: list[tuple[dict[str, str], bytes]] = []
     for raw in chunks[1:]:
         if raw.startswith(b"--"):
             break
-        chunk = raw[2:] if raw.startswith(b"\r\n") else raw.removeprefix(b"\n")
-        # The line break before the next delimiter belongs to the delimiter (RFC 2046).
-        if chunk.endswith(b"\r\n"):
-            chunk = chunk[:-2]
-        elif chunk.endswith(b"\n"):
-            chunk = chunk[:-1]
+        chunk = raw.removeprefix(newline).removesuffix(newline)
         head, content = _split_head(chunk)
         parts.append((head, content))
     return parts
