@@ -27,9 +27,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # The locked set first (every file checked against its hash), then the project itself on top.
-$(STAMP): pyproject.toml $(LOCK_TEST) | $(BIN)/python
+# The emulators are a distribution of their own, which the demo and the tests add.
+$(STAMP): pyproject.toml emulators/pyproject.toml $(LOCK_TEST) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK_TEST)
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . -e ./emulators
 	$(BIN)/python -m pip check
 	touch $@
 

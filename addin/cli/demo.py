@@ -74,6 +74,10 @@ def _provider_demo(provider: str, port: int, host: str, latency_ms: float) -> No
     """The demo through a provider's SDK and emulator, in a fresh data directory."""
     import tempfile
 
+    from addin.cli.emulate import need_emulators
+
+    need_emulators()
+
     from addin.demo import seed
     from addin.demo.provider import start
 

@@ -23,12 +23,13 @@ if TYPE_CHECKING:
 
 HOST_ENV = "GOEDGESPREK_EMULATE_HOST"
 NO_EMULATORS = (
-    "the emulators are not installed here: install goedgesprek with its demo extra "
-    "(pip install 'goedgesprek[demo]') to serve one"
+    "the emulators are not installed here: they are a distribution of their own, "
+    "goedgesprek-emulators, in the emulators/ folder of a checkout (pip install ./emulators; "
+    "make demo and make test install it)"
 )
 
 
-def _need_emulators() -> None:
+def need_emulators() -> None:
     """Stop with a sentence to act on when this install has no emulators."""
     try:
         import emulators  # noqa: F401
@@ -56,7 +57,7 @@ def _rate(
 def _faults(ctx: click.Context, param: click.Parameter, value: Path | None) -> Faults | None:
     if value is None:
         return None
-    _need_emulators()
+    need_emulators()
     from emulators.faults import FaultFileError, Faults
 
     try:
@@ -153,7 +154,7 @@ def emulate(
 
     Prints one line per --user with its bearer token and the base URL to point the SDK at.
     """
-    _need_emulators()
+    need_emulators()
     from connectors._files import write_atomically
     from emulators.network import Limits
     from emulators.serve import API_ROOT, Server, behind_network, emulator_for

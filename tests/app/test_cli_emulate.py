@@ -76,15 +76,27 @@ def test_a_non_loopback_host_from_the_environment_is_refused() -> None:
 
 
 @pytest.mark.parametrize("extra", [[], ["--faults", "faults.json"]])
-def test_without_the_emulators_the_command_names_the_extra(
+def test_without_the_emulators_the_command_says_where_they_are(
     monkeypatch: pytest.MonkeyPatch, extra: list[str]
 ) -> None:
-    """An install without the emulators is told, on one line, which extra brings them."""
+    """An install without the emulators is told, on one line, what to install."""
     monkeypatch.setitem(sys.modules, "emulators", None)  # `import emulators` fails as if absent
     code, out, err = run(["graph", "--port", "0", *extra])
     assert (code, out) == (2, "")
-    assert "pip install 'goedgesprek[demo]'" in err
+    assert "pip install ./emulators" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("provider", ["graph", "google"])
+def test_a_provider_demo_without_the_emulators_says_where_they_are(
+    monkeypatch: pytest.MonkeyPatch, provider: str
+) -> None:
+    """`demo --provider` needs the emulators too: one line saying what to install, exit 2."""
+    monkeypatch.setitem(sys.modules, "emulators", None)
+    result = CliRunner().invoke(cli, ["demo", "--provider", provider, "--port", "1"])
+    assert result.exit_code == 2
+    assert "pip install ./emulators" in result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_help_names_every_option() -> None:

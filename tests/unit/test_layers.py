@@ -93,7 +93,7 @@ def test_connectors_never_import_the_app() -> None:
 
 
 def test_only_the_demo_the_emulate_command_bench_and_tests_import_the_emulators() -> None:
-    """A production install, which leaves the demo extra out, never needs the emulators."""
+    """A production install, which has no goedgesprek-emulators, never needs the emulators."""
     allowed = ("addin/demo/", "addin/cli/emulate.py")
     files = [p for p in modules(*PRODUCT, "scripts") if not _rel(p).startswith(allowed)]
     assert violations(files, ("emulators",)) == []
