@@ -11,7 +11,7 @@ PROVIDER ?= local
 DEBIAN_PACKAGES := tzdata chromium fonts-dejavu-core fonts-noto-color-emoji
 # Installs come from the committed lock files; `make lock` refreshes them with this uv.
 UV_VERSION := 0.13.9
-LOCK_TEST := requirements/test.txt
+LOCK_TEST := requirements/test.lock
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal \
 	--python-version 3.11 --generate-hashes --upgrade --quiet
 
@@ -38,8 +38,8 @@ $(STAMP): pyproject.toml emulators/pyproject.toml $(LOCK_TEST) | $(BIN)/python
 # the refreshed set: commit the new locks only when it passes.
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
-	$(UV_COMPILE) -o requirements/runtime.txt
-	$(UV_COMPILE) --extra graph -o requirements/graph.txt
+	$(UV_COMPILE) -o requirements/runtime.lock
+	$(UV_COMPILE) --extra graph -o requirements/graph.lock
 	$(UV_COMPILE) --extra test -o $(LOCK_TEST)
 	rm -f $(STAMP)
 	$(MAKE) test
