@@ -83,10 +83,10 @@ def grant_for(
 def verify(key: bytes, token: str, *, series: str, occ: str, fmt: str, now: float) -> Grant:
     """The grant in `token` when it is ours, unaltered, unexpired and for this export.
 
-    Raises `LinkRefused` otherwise: a forged or altered token, one for another series,
+    Raises `LinkRefused` otherwise: a forged, altered or non-ASCII token, one for another series,
     occurrence or format, or one past its expiry.
     """
-    if len(token) > _MAX_TOKEN or token.count(".") != 1:
+    if len(token) > _MAX_TOKEN or token.count(".") != 1 or not token.isascii():
         raise LinkRefused("the link is not one of ours")
     body, mac = token.split(".")
     try:

@@ -142,7 +142,7 @@ def _swap(url: str, **changes: str) -> str:
 def test_a_link_cannot_be_stretched_altered_or_pointed_elsewhere(
     app: Flask, clock: ManualClock
 ) -> None:
-    """Expired, altered, another series, occurrence or format, or no token: 403 and no record."""
+    """Expired, altered, non-ASCII, another series, occurrence or format, or no token: 403."""
     ada, _first = record_panel(app, clock, "en")
     url = press_for_link(ada, ada.t("Open as HTML"))
     token = parse_qs(urlsplit(url).query)["t"][0]
@@ -176,6 +176,7 @@ def test_a_link_cannot_be_stretched_altered_or_pointed_elsewhere(
         _swap(url, fmt="md"),
         _swap(url, t=""),
         _swap(url, t="x.y"),
+        _swap(url, t="é." + token.split(".")[1]),
     ]
     for case in cases:
         refused = client.get(case, headers={"Accept-Language": "en-GB"})
