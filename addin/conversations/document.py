@@ -6,9 +6,12 @@ its drive etag guards concurrent saves.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from addin.conversations.errors import Invalid, _
 from cadence.conversation import Agenda, Record
@@ -47,31 +50,49 @@ def doc_name(key: str) -> str:
     return f"occ-{key}.json"
 
 
+class Change(NamedTuple):
+    """An applied change: the client's id and the fingerprint of who sent which ops under it."""
+
+    id: str
+    ops: str
+
+
+def fingerprint(person: str, ops: Sequence[Mapping[str, Any]]) -> str:
+    """What a change id stands for: the sender and their ops, in any key order."""
+    data = json.dumps([person, list(ops)], sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True, slots=True)
 class Doc:
     """An occurrence's document as read: agenda, record (None before the meeting), drive etag.
 
-    `changes` are the ids of the last `CHANGES_KEPT` changes applied to it, newest last: a change
-    sent again (its answer was lost) is recognised by its id and not applied twice.
+    `changes` are the last `CHANGES_KEPT` changes applied to it, newest last: a change sent again
+    (its answer was lost) is recognised by its id and not applied twice, and the same id sent
+    with other ops is told apart by its fingerprint.
     """
 
     agenda: Agenda
     record: Record | None
     etag: str | None
-    changes: tuple[str, ...] = ()
+    changes: tuple[Change, ...] = ()
 
-    def with_change(self, change_id: str | None) -> Doc:
-        """This document remembering `change_id` (unchanged when None)."""
-        if change_id is None:
+    def applied(self, change_id: str) -> Change | None:
+        """The change applied under `change_id`, or None."""
+        return next((c for c in self.changes if c.id == change_id), None)
+
+    def with_change(self, change: Change | None) -> Doc:
+        """This document remembering `change` (unchanged when None)."""
+        if change is None:
             return self
-        return replace(self, changes=(*self.changes, change_id)[-CHANGES_KEPT:])
+        return replace(self, changes=(*self.changes, change)[-CHANGES_KEPT:])
 
     def to_bytes(self) -> bytes:
         data = {
             "schema": DOC_SCHEMA,
             "agenda": self.agenda.to_dict(),
             "record": self.record.to_dict() if self.record else None,
-            "changes": list(self.changes),
+            "changes": [{"id": c.id, "ops": c.ops} for c in self.changes],
         }
         return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
 
@@ -83,6 +104,21 @@ class Doc:
         record = Record.from_dict(data["record"]) if data.get("record") else None
         # Documents written before change ids have none.
         changes = data.get("changes") or []
-        if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
-            raise CadenceError("the document's changes must be a list of ids")
-        return cls(Agenda.from_dict(data["agenda"]), record, etag, tuple(changes))
+        if not isinstance(changes, list):
+            raise CadenceError("the document's changes must be a list")
+        return cls(
+            Agenda.from_dict(data["agenda"]), record, etag, tuple(_change_in(c) for c in changes)
+        )
+
+
+def _change_in(value: object) -> Change:
+    if isinstance(value, str):
+        # Written before fingerprints: the id alone, its ops unknown.
+        return Change(value, "")
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("id"), str)
+        and isinstance(value.get("ops"), str)
+    ):
+        return Change(value["id"], value["ops"])
+    raise CadenceError("each change of the document must name its id and ops")

@@ -24,7 +24,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from addin.conversations.document import Doc, doc_name, occ_key, parse_occ_key
+from addin.conversations.document import (
+    Change,
+    Doc,
+    doc_name,
+    fingerprint,
+    occ_key,
+    parse_occ_key,
+)
 from addin.conversations.errors import (
     Changed,
     Forbidden,
@@ -290,8 +297,18 @@ class Conversations:
             raise Invalid(_("Send at most %(n)s changes at once."), n=MAX_OPS)
         event_id = str(body.get("event") or "")
         change_id = parse_change_id(body)
+        change = None if change_id is None else Change(change_id, fingerprint(caller.email, ops))
         doc, previous = self._docs_around(entry, occurrence)
-        if change_id is not None and change_id in doc.changes:
+        applied = doc.applied(change.id) if change else None
+        if change and applied and applied.ops not in (change.ops, ""):
+            # Another sender or other ops under an id already used: never the change applied.
+            raise Invalid(
+                _(
+                    "Nothing was saved: this change_id was sent before with other changes. "
+                    "Send a new change_id with each new change."
+                )
+            )
+        if applied is not None:
             # Sent again because its answer was lost: it is in already. The etag the client
             # holds is older than that very write, so it is not checked.
             event = self._event_or_occurrence(caller, entry, event_id, occurrence)
@@ -323,7 +340,7 @@ class Conversations:
                     n=n + 1,
                     count=len(ops),
                 ) from exc
-        new = replace(doc, agenda=agenda, record=record, etag=None).with_change(change_id)
+        new = replace(doc, agenda=agenda, record=record, etag=None).with_change(change)
         try:
             info = self._sealed_drive(entry).put(
                 entry.id,

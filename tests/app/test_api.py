@@ -445,6 +445,42 @@ def test_a_change_sent_again_after_a_lost_answer_is_applied_once(api: Api) -> No
     assert [i["title"] for i in applied.get_json()["agenda"]["items"]] == ["A", "Eenmaal", "Ander"]
 
 
+def test_a_change_id_sent_with_other_ops_or_by_the_other_partner_is_refused(api: Api) -> None:
+    """An id names one change: other ops, or Grace, under Ada's id get a 400, nothing saved."""
+    ctx = api.plan()["context"]
+    change = {"op": "agenda.add_item", "theme": "personal", "title": "Eenmaal"}
+    saved = api.ops(ADA, ctx, change, change_id="chg-one-change-1").get_json()
+    other = {"op": "agenda.add_item", "theme": "personal", "title": "Iets anders"}
+    for who, ops in ((ADA, other), (GRACE, change)):
+        refused = api.ops(who, saved, ops, change_id="chg-one-change-1")
+        assert refused.status_code == 400, refused.get_json()
+        assert "change_id" in refused.get_json()["message"]
+    shown = api.call("GET", f"/api/context?event={ctx['event']['id']}").get_json()
+    assert [i["title"] for i in shown["agenda"]["items"]] == ["Eenmaal"]
+    assert shown["etag"] == saved["etag"]
+
+
+def test_a_document_written_before_fingerprints_still_knows_its_change_ids() -> None:
+    """An id stored alone (older documents) is still recognised, its ops unknown."""
+    from addin.conversations.document import Change, Doc, fingerprint
+
+    doc = Doc.from_bytes(_older_document(changes=["chg-older-0001"]), "e1")
+    assert doc.applied("chg-older-0001") == Change("chg-older-0001", "")
+    again = Doc.from_bytes(
+        doc.with_change(Change("chg-new-0001", fingerprint(ADA, []))).to_bytes(), "e2"
+    )
+    assert [c.id for c in again.changes] == ["chg-older-0001", "chg-new-0001"]
+
+
+def _older_document(*, changes: list[str]) -> bytes:
+    from addin.conversations.document import DOC_SCHEMA
+    from cadence.conversation import Agenda, Theme
+
+    agenda = Agenda("s1", NOW, (Theme("personal", "Persoonlijk"),))
+    data = {"schema": DOC_SCHEMA, "agenda": agenda.to_dict(), "record": None, "changes": changes}
+    return json.dumps(data).encode()
+
+
 def test_a_document_remembers_only_the_last_changes(api: Api) -> None:
     """The ids kept are bounded: after 50 newer changes the oldest id is forgotten."""
     from addin.conversations.document import CHANGES_KEPT, Doc
@@ -464,8 +500,8 @@ def test_a_document_remembers_only_the_last_changes(api: Api) -> None:
     )
     assert isinstance(doc, Doc)
     assert len(doc.changes) == CHANGES_KEPT
-    assert doc.changes[0] == "chg-bound-0001"
-    assert doc.changes[-1] == f"chg-bound-{CHANGES_KEPT:04d}"
+    assert doc.changes[0].id == "chg-bound-0001"
+    assert doc.changes[-1].id == f"chg-bound-{CHANGES_KEPT:04d}"
 
 
 def test_a_malformed_change_id_is_refused_with_a_sentence(api: Api) -> None:
