@@ -465,7 +465,8 @@ class SealedDrive:
 
         try:
             doc: Any = json.loads(file.content)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            # RecursionError: nested deeper than the parser goes, so no key file either.
             raise bad("is not valid JSON: it was changed or cut short") from exc
         if not isinstance(doc, dict):
             raise bad("is not a key file (a JSON object is expected)")

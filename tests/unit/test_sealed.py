@@ -310,6 +310,7 @@ def test_a_wrong_kek_under_a_known_id_is_refused(drive: MemoryDrive, ring: Keyri
     ("edit", "error", "message"),
     [
         (lambda d: "not json", BadKeyFile, "not valid JSON"),
+        (lambda d: "[" * 100_000 + "]" * 100_000, BadKeyFile, "not valid JSON"),
         (lambda d: {**d, "format": "goedgesprek-sealed-key/9"}, UnsupportedFormat, "format"),
         (lambda d: {**d, "kek": None}, BadKeyFile, "'kek', 'dek' and 'wrapped'"),
         (lambda d: {**d, "dek": "zz"}, BadKeyFile, "not hex or base64"),
