@@ -69,13 +69,16 @@ class Doc:
 
     `changes` are the last `CHANGES_KEPT` changes applied to it, newest last: a change sent again
     (its answer was lost) is recognised by its id and not applied twice, and the same id sent
-    with other ops is told apart by its fingerprint.
+    with other ops is told apart by its fingerprint. `made_from` is the key of the earlier
+    occurrence whose document the agenda was carried over from ("" for none; None in documents
+    written before it was kept), so "last time" is found after a skipped conversation too.
     """
 
     agenda: Agenda
     record: Record | None
     etag: str | None
     changes: tuple[Change, ...] = ()
+    made_from: str | None = None
 
     def applied(self, change_id: str) -> Change | None:
         """The change applied under `change_id`, or None."""
@@ -93,6 +96,7 @@ class Doc:
             "agenda": self.agenda.to_dict(),
             "record": self.record.to_dict() if self.record else None,
             "changes": [{"id": c.id, "ops": c.ops} for c in self.changes],
+            **({} if self.made_from is None else {"made_from": self.made_from}),
         }
         return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
 
@@ -106,9 +110,11 @@ class Doc:
         changes = data.get("changes") or []
         if not isinstance(changes, list):
             raise CadenceError("the document's changes must be a list")
-        return cls(
-            Agenda.from_dict(data["agenda"]), record, etag, tuple(_change_in(c) for c in changes)
-        )
+        made_from = data.get("made_from")
+        if made_from is not None and not isinstance(made_from, str):
+            raise CadenceError("the document's made_from must be an occurrence key")
+        agenda = Agenda.from_dict(data["agenda"])
+        return cls(agenda, record, etag, tuple(_change_in(c) for c in changes), made_from)
 
 
 def _change_in(value: object) -> Change:

@@ -683,10 +683,21 @@ class Conversations:
                 lambda: self._read_doc(entry, before),
             )
         if current is not None:
+            if previous is None and before is not None:
+                previous = self._made_from(entry, current, before)
             return current, previous
         if previous is None and before is not None:
             previous = self._latest_doc_before(entry, before)
         return self._new_doc(entry, occurrence, previous), previous
+
+    def _made_from(self, entry: Series, doc: Doc, before: datetime) -> Doc | None:
+        """The earlier document `doc`'s agenda was carried from (the one before was skipped)."""
+        if doc.made_from is None:
+            # Written before documents named it: look for it.
+            return self._latest_doc_before(entry, before)
+        if not doc.made_from:
+            return None
+        return self._read_doc(entry, parse_occ_key(doc.made_from))
 
     def _latest_doc_before(self, entry: Series, occurrence: datetime) -> Doc | None:
         """The document of the latest occurrence before `occurrence` that has one, or None.
@@ -733,9 +744,8 @@ class Conversations:
                 occurrence=occurrence,
                 themes=template.as_themes(),
             )
-        else:
-            agenda = Agenda(entry.id, occurrence, template.as_themes())
-        return Doc(agenda, None, None)
+            return Doc(agenda, None, None, made_from=occ_key(previous.agenda.occurrence))
+        return Doc(Agenda(entry.id, occurrence, template.as_themes()), None, None, made_from="")
 
     def _sealed_drive(self, entry: Series) -> SealedDrive:
         sealed = self._sealed.get(entry.owner)

@@ -410,6 +410,21 @@ def test_after_a_skipped_conversation_everything_open_reaches_the_next(api: Api)
     assert api.call("GET", f"/api/context?event={fourth}").get_json()["agenda"]["actions"] == []
 
 
+def test_after_a_skipped_conversation_a_saved_agenda_still_shows_last_times_record(
+    api: Api,
+) -> None:
+    """Once 3's document is saved (2 was skipped), 3 still looks back at 1, not at nothing."""
+    first = _first_conversation_held(api)
+    _one, _two, third_event = _instances(api, first, 3)
+    third = api.call("GET", f"/api/context?event={third_event}").get_json()
+    saved = api.ops(
+        ADA, third, {"op": "agenda.add_item", "theme": "personal", "title": "Verhuizing"}
+    ).get_json()
+    for ctx in (saved, api.call("GET", f"/api/context?event={third_event}", GRACE).get_json()):
+        assert ctx["previous"] is not None
+        assert ctx["previous"]["occurrence"] == first["occurrence"]["start"]
+
+
 def test_an_action_carried_into_a_saved_agenda_and_left_open_carries_on(api: Api) -> None:
     """1's action reaches 2's saved document; nobody closes it, so 3 has it, still from 1."""
     first = _first_conversation_held(api)
