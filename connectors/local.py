@@ -224,6 +224,7 @@ class _Database:
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0
+        self._closed = False
         # Autocommit mode: transactions are begun and ended explicitly in `transaction`.
         self._conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=10.0
@@ -254,6 +255,9 @@ class _Database:
     def transaction(self) -> Iterator[None]:
         """One all-or-nothing unit; nested calls join the outer one."""
         with self._lock:
+            if self._closed:
+                # The caller's mistake, not a failing store: no ConnectorError to retry.
+                raise sqlite3.ProgrammingError(f"the local store {self.path} is closed")
             if self._depth:
                 yield
                 return
@@ -282,8 +286,9 @@ class _Database:
         return self._conn.execute(sql, params)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection; a later transaction raises `sqlite3.ProgrammingError`."""
         with self._lock:
+            self._closed = True
             self._conn.close()
 
 
@@ -733,7 +738,7 @@ class LocalStore:
             return [owner for (owner,) in rows.fetchall()]
 
     def close(self) -> None:
-        """Close the database; the store is unusable afterwards."""
+        """Close the database; using the store afterwards raises `sqlite3.ProgrammingError`."""
         self._db.close()
 
     def __enter__(self) -> LocalStore:

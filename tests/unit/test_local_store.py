@@ -232,3 +232,21 @@ def test_times_come_back_in_the_event_zone(tmp_path: Path) -> None:
         got = store.calendar(ADA).get_event(created.id)
         assert got.start == created.start
         assert got.start.tzinfo == ZoneInfo(AMS)
+
+
+def test_a_closed_store_says_so_and_is_no_provider_failure(tmp_path: Path) -> None:
+    """Use after `close` is the caller's mistake: a ProgrammingError naming the store, never a
+    connector error (which would be answered 503 and retried)."""
+    store = LocalStore(tmp_path)
+    store.close()
+    uses = [
+        store.people,
+        lambda: store.drive(ADA).get("s-1", "occ.json"),
+        lambda: store.drive(ADA).put("s-1", "occ.json", b"x"),
+        lambda: store.calendar(ADA).get_event("e-1"),
+        lambda: store.mailer(ADA).send(Mail(sender=ADA, to=(BOB,), subject="s", text="t")),
+    ]
+    for use in uses:
+        with pytest.raises(sqlite3.ProgrammingError, match=f"{DB_NAME} .*is closed"):
+            use()
+    store.close()  # a second close does nothing
