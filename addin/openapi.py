@@ -532,6 +532,10 @@ def spec() -> Json:
                             "content": _json(_obj(["series"], series=_ref("Series"))),
                         },
                         **_errors(*_WRITE),
+                        "409": {
+                            "description": "The calendar event changed meanwhile: send it again.",
+                            "content": _json(_ref("Error")),
+                        },
                     },
                 }
             },

@@ -641,6 +641,43 @@ def test_outsiders_and_wrong_roles_are_refused(api: Api) -> None:
     assert response.get_json()["series"]["event_copy"] == "titles"
 
 
+class _RacedCalendar:
+    """A calendar whose updates lose a race with another writer once `raced` holds anything."""
+
+    def __init__(self, inner: Any, raced: list[bool]) -> None:
+        self._inner, self._raced = inner, raced
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def update_event(self, *args: Any, **kwargs: Any) -> Any:
+        if self._raced:
+            from connectors.errors import Conflict
+
+            raise Conflict("the event changed meanwhile")
+        return self._inner.update_event(*args, **kwargs)
+
+
+def test_a_series_change_that_loses_a_race_is_a_described_409(tmp_path: Path) -> None:
+    """The calendar event changing under PATCH is a 409 the description names."""
+    clock = ManualClock(NOW)
+    store = LocalStore(tmp_path, clock=clock)
+    raced: list[bool] = []
+    app = create_app(
+        {"TESTING": True, "DATA_DIR": str(tmp_path)},
+        store=store,
+        calendar=lambda email: _RacedCalendar(store.calendar(email), raced),
+        clock=clock,
+    )
+    seed(store, NOW)
+    api = Api(app, clock)
+    series = api.plan()["context"]["series"]["id"]
+    raced.append(True)
+    response = api.call("PATCH", f"/api/series/{series}", ADA, body={"place": "Tuin"})
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "conflict"
+
+
 def test_html_in_every_field_is_text_in_exports_and_the_event(api: Api) -> None:
     script = "<script>alert(1)</script><b>x</b>"
     ctx = api.plan()["context"]
