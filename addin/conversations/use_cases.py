@@ -186,6 +186,11 @@ class Conversations:
             event_copy = str(body.get("event_copy") or "full")
             if event_copy not in ("full", "titles"):
                 raise Invalid(_("event_copy must be full or titles."))
+            template = body.get("template") or "three_themes"
+            known = self._templates.keys("agenda")
+            if template not in known:
+                # Before the series is kept: one without its agenda template could never start.
+                raise Invalid(_("Choose an agenda template: %(keys)s."), keys=", ".join(known))
             proposal = self._propose(pair, prefs, caller.locale)
             series = Series(
                 id=uuid.uuid4().hex,
@@ -196,7 +201,7 @@ class Conversations:
                 place=prefs.place,
                 online=prefs.online,
                 event_copy=event_copy,
-                template=str(body.get("template") or "three_themes"),
+                template=str(template),
                 created=self._clock(),
             )
             try:

@@ -189,6 +189,17 @@ def test_an_action_owner_or_status_outside_its_choices_is_refused(
     assert api.call("GET", f"/api/context?event={event}").get_json()["etag"] is None
 
 
+def test_an_unknown_template_is_refused_before_a_series_is_kept(api: Api) -> None:
+    """No series is registered for a template that does not exist: the pair can plan again."""
+    body = {"partner": GRACE, "role": "employee", "preferences": PREFS, "request_id": "req-tmpl-1"}
+    english = _refused_in_both_languages(
+        api, "POST", "/api/series", json.dumps({**body, "template": "nope"})
+    )
+    assert "three_themes" in english
+    assert _series_count(api.app) == 0
+    assert api.plan("req-tmpl-2")["series"]["template"] == "three_themes"
+
+
 @pytest.mark.parametrize("key", ["99991231T230000Z", "99991231T235959Z", "00010101T000000Z"])
 def test_an_occurrence_key_at_the_calendars_edge_is_not_found(api: Api, key: str) -> None:
     """Year 9999 (or 1) is no conversation of the series: 404 with a sentence, on every route."""
