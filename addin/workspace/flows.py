@@ -592,9 +592,7 @@ def _agenda_status_section(
         )
     elif state == "shared":
         waiting = [
-            ui.t("you") if r == viewer else names.get(r, r)
-            for r in ("employee", "manager")
-            if r not in agreed_by
+            _called(ui, ctx, r, names) for r in ("employee", "manager") if r not in agreed_by
         ]
         status = ui.t(
             "The agenda is shared. Waiting for %(names)s to agree.", names=_join(ui, waiting)
@@ -636,7 +634,9 @@ def _preparation_sections(
     previous = ctx.get("previous")
     if previous and previous.get("agreements"):
         widgets = [
-            c.decorated_text(str(a.get("text", "")), bottom_label=_agreement_state(ui, a, names))
+            c.decorated_text(
+                str(a.get("text", "")), bottom_label=_agreement_state(ui, ctx, a, names)
+            )
             for a in previous["agreements"]
         ]
         header = ui.t("Agreed on %(day)s", day=ui.day(str(previous.get("occurrence", ""))))
@@ -832,7 +832,7 @@ def _agreements_section(
         widgets.append(
             c.decorated_text(
                 str(agreement.get("text", "")),
-                top_label=_agreement_state(ui, agreement, names),
+                top_label=_agreement_state(ui, ctx, agreement, names),
                 bottom_label=_declined(ui, ctx, agreement),
             )
         )
@@ -904,18 +904,12 @@ def _declined(ui: Ui, ctx: Mapping[str, Any], agreement: Mapping[str, Any]) -> s
         return None
     when = ui.when(str(declined.get("at", "")), _pair_tz(ctx))
     reason = str(declined.get("reason") or "")
+    name = _called(ui, ctx, str(declined.get("role", "")), {}) or str(declined.get("name", ""))
     if reason:
         return ui.t(
-            "Declined by %(name)s on %(when)s: “%(reason)s”",
-            name=str(declined.get("name", "")),
-            when=when,
-            reason=reason,
+            "Declined by %(name)s on %(when)s: “%(reason)s”", name=name, when=when, reason=reason
         )
-    return ui.t(
-        "Declined by %(name)s on %(when)s, without a reason.",
-        name=str(declined.get("name", "")),
-        when=when,
-    )
+    return ui.t("Declined by %(name)s on %(when)s, without a reason.", name=name, when=when)
 
 
 def _actions_section(
@@ -1022,7 +1016,7 @@ def final_card(ui: Ui, ctx: Mapping[str, Any]) -> Json:
     if items:
         sections.append(c.section(ui.t("Summary per agenda item"), items))
     agreements = [
-        c.decorated_text(str(a.get("text", "")), bottom_label=_agreement_state(ui, a, names))
+        c.decorated_text(str(a.get("text", "")), bottom_label=_agreement_state(ui, ctx, a, names))
         for a in record.get("agreements") or []
     ]
     if agreements:
@@ -1252,16 +1246,25 @@ def _turn_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
     )
 
 
-def _agreement_state(ui: Ui, agreement: Mapping[str, Any], names: Mapping[str, str]) -> str:
+def _agreement_state(
+    ui: Ui, ctx: Mapping[str, Any], agreement: Mapping[str, Any], names: Mapping[str, str]
+) -> str:
     state = agreement.get("state")
     if state == "final":
         return ui.t("Final: accepted by both")
     if state == "proposed":
-        waiting = [names.get(r, r) for r in agreement.get("waiting_for") or []]
+        waiting = [_called(ui, ctx, r, names) for r in agreement.get("waiting_for") or []]
         return ui.t("Proposed, waiting for %(names)s", names=_join(ui, waiting))
     if agreement.get("declined"):
         return ui.t("Draft: talk about it again")
     return ui.t("Draft")
+
+
+def _called(ui: Ui, ctx: Mapping[str, Any], role: str, names: Mapping[str, str]) -> str:
+    """The partner with `role` as the card's reader reads it: "you", or their name."""
+    if role == (ctx.get("user") or {}).get("role"):
+        return ui.t("you")
+    return names.get(role, "")
 
 
 def _may(thing: Mapping[str, Any], step: str, where: str | None = None) -> bool:

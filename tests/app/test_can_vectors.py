@@ -153,3 +153,18 @@ def test_the_cards_agenda_status_speaks_to_its_reader() -> None:
     draft = next(c for c in CASES if c["name"] == "draft agenda, the employee")
     text = _card_text(flows.context_card(ui(), context(draft)))
     assert "The agenda is a draft: share it with Grace when it is ready." in text
+
+
+def test_both_hosts_name_their_reader_you_in_agreement_lists(
+    pane_results: dict[str, dict[str, Any]],
+) -> None:
+    """Who accepted, who is waited for and who declined: the reader is "you", never their name."""
+    asked = next(c for c in CASES if c["name"] == "ended, the manager is asked to accept")
+    card = _card_text(flows.context_card(ui(), context(asked)))
+    assert "waiting for you" in card and "waiting for Grace" not in card
+    pane = pane_results[asked["name"]]["text"]
+    assert "Waiting for you" in pane and "Waiting for Grace" not in pane
+    waits = "ended, the employee accepted and waits for the manager"
+    assert "Accepted by you" in pane_results[waits]["text"]
+    agreed = "shared agenda, the employee agreed already"
+    assert "Agreed by you" in pane_results[agreed]["text"]

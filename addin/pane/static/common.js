@@ -21,9 +21,14 @@ export function nameOf(ctx, role) {
   return (person && (person.name || person.email)) || roleName(role);
 }
 
-/** Names of the partners with these roles, as a list in the user's language. */
+/** The partner with `role` as the reader reads it: "you", or their name. */
+export function calledOf(ctx, role) {
+  return ctx && ctx.user && role === ctx.user.role ? t("you") : nameOf(ctx, role);
+}
+
+/** Names of the partners with these roles, as a list in the user's language; the reader is "you". */
 export function namesOf(ctx, roles) {
-  const names = (roles || []).map((role) => nameOf(ctx, role));
+  const names = (roles || []).map((role) => calledOf(ctx, role));
   try {
     return new Intl.ListFormat(language(), { type: "conjunction" }).format(names);
   } catch {

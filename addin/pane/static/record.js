@@ -84,9 +84,10 @@ function declinedLine(ctx, agreement) {
   const declined = agreement.declined;
   if (!declined) return null;
   const when = formatDateTime(declined.at, ctx.series && ctx.series.tz);
+  const name = ctx.user && declined.role === ctx.user.role ? t("you") : declined.name;
   const text = declined.reason
-    ? t("Declined by %(name)s on %(date)s: “%(reason)s”", { name: declined.name, date: when, reason: declined.reason })
-    : t("Declined by %(name)s on %(date)s, without a reason.", { name: declined.name, date: when });
+    ? t("Declined by %(name)s on %(date)s: “%(reason)s”", { name, date: when, reason: declined.reason })
+    : t("Declined by %(name)s on %(date)s, without a reason.", { name, date: when });
   return h("p", { class: "meta declined", text });
 }
 
