@@ -10,13 +10,18 @@ import weakref
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from addin.settings import Settings
 from connectors._files import private_dir, write_atomically
+
+if TYPE_CHECKING:
+    from addin.wiring import Store
+    from addin.workspace.verify import RequestVerifier
+    from connectors.ports import Calendar, Drive, Mailer
 
 OFFICE_JS_ORIGIN = "https://appsforoffice.microsoft.com"
 """Microsoft's CDN for Office.js: the only foreign origin the pages may load script from."""
@@ -56,11 +61,11 @@ def _secret_key(data_dir: Path) -> bytes:
 def create_app(
     config: dict[str, Any] | None = None,
     *,
-    calendar: Callable[[str], Any] | None = None,
-    drive: Callable[[str], Any] | None = None,
-    mailer: Callable[[str], Any] | None = None,
-    verifier: Any = None,
-    store: Any = None,
+    calendar: Callable[[str], Calendar] | None = None,
+    drive: Callable[[str], Drive] | None = None,
+    mailer: Callable[[str], Mailer] | None = None,
+    verifier: RequestVerifier | None = None,
+    store: Store | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Flask:
     """Build the app. Settings come from `GOEDGESPREK_*` variables, then `config` on top.

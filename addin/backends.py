@@ -22,7 +22,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from connectors._retry import RetryPolicy
+    from connectors.ports import Calendar, Drive, Mailer
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +53,9 @@ class BackendError(ValueError):
 class Ports:
     """Per-user factories of the three ports, and how to release their connections."""
 
-    calendar: Callable[[str], Any]
-    drive: Callable[[str], Any]
-    mailer: Callable[[str], Any]
+    calendar: Callable[[str], Calendar]
+    drive: Callable[[str], Drive]
+    mailer: Callable[[str], Mailer]
     close: Callable[[], None]
 
 
@@ -73,7 +77,7 @@ def provider_ports(config: Mapping[str, Any]) -> Ports | None:
     return None
 
 
-def _retry(config: Mapping[str, Any]) -> Any:
+def _retry(config: Mapping[str, Any]) -> RetryPolicy:
     """The one retry policy, bounded by ``PROVIDER_RETRY_ATTEMPTS`` and ``_SECONDS``."""
     from connectors._retry import RetryPolicy
 

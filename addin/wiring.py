@@ -24,7 +24,7 @@ from connectors._files import private_dir
 
 if TYPE_CHECKING:
     from addin.backends import Ports
-    from addin.conversations import Conversations
+    from addin.conversations import Conversations, KnownPerson
     from addin.identity import LocalIdentity
     from addin.registry import Registry
     from addin.workspace.verify import LocalSigner, RequestVerifier
@@ -233,7 +233,7 @@ def open_keyring(data_dir: Path, *, create: bool = False) -> Keyring:
         return Keyring.init(path)
 
 
-def _directory(store: Store | None) -> Callable[[str], Any]:
+def _directory(store: Store | None) -> Callable[[str], KnownPerson | None]:
     """A person's name and zone from the store's people, when it knows any."""
     from addin.conversations import KnownPerson
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Config, Flask
 
@@ -21,6 +21,11 @@ from addin.settings import Settings
 from addin.wiring import open_keyring
 from connectors._files import private_dir
 
+if TYPE_CHECKING:
+    from addin.wiring import Store
+    from addin.workspace.verify import RequestVerifier
+    from connectors.ports import Calendar, Drive, Mailer
+
 DEMO_FRAMEABLE = ("/demo/pane", "/demo/cards")
 """The demo's pages the host preview shows in a frame."""
 
@@ -28,11 +33,11 @@ DEMO_FRAMEABLE = ("/demo/pane", "/demo/cards")
 def create_demo_app(
     config: Mapping[str, Any] | None = None,
     *,
-    calendar: Callable[[str], Any] | None = None,
-    drive: Callable[[str], Any] | None = None,
-    mailer: Callable[[str], Any] | None = None,
-    verifier: Any = None,
-    store: Any = None,
+    calendar: Callable[[str], Calendar] | None = None,
+    drive: Callable[[str], Drive] | None = None,
+    mailer: Callable[[str], Mailer] | None = None,
+    verifier: RequestVerifier | None = None,
+    store: Store | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Flask:
     """The product app (same arguments as `create_app`) with the demo registered on it.
