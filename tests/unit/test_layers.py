@@ -7,7 +7,8 @@ layering of the design.
 - The demo (`addin.demo`) is imported only by itself, the `demo` command, bench/ and tests.
 - `manifest` imports neither the demo nor the emulators.
 
-Every import counts, also one inside a function or under ``TYPE_CHECKING``.
+Every import counts, also one inside a function or under ``TYPE_CHECKING``, and a module named
+as a literal to ``importlib.import_module`` or ``__import__``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ def imports(path: Path) -> Iterator[tuple[int, str]]:
     """(line, module) for every import in `path`; ``from a import b`` gives ``a.b`` too."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Call) and _dynamic_import(node.func):
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                yield node.lineno, first.value
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
@@ -56,6 +61,12 @@ def imports(path: Path) -> Iterator[tuple[int, str]]:
             yield node.lineno, base
             for alias in node.names:
                 yield node.lineno, f"{base}.{alias.name}"
+
+
+def _dynamic_import(func: ast.expr) -> bool:
+    """``importlib.import_module``, ``import_module`` or ``__import__``."""
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in ("import_module", "__import__")
 
 
 def _matches(module: str, prefixes: tuple[str, ...]) -> bool:
@@ -118,10 +129,12 @@ def test_the_manifests_do_not_import_the_demo() -> None:
         ("from emulators import serve\n", "emulators.serve"),
         ("def f():\n    from addin.demo.seed import seed\n", "addin.demo.seed"),
         ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import flask\n", "flask"),
+        ("import importlib\nimportlib.import_module('emulators.graph')\n", "emulators.graph"),
+        ("def f():\n    return __import__('addin.demo')\n", "addin.demo"),
     ],
 )
 def test_every_kind_of_import_is_seen(tmp_path: Path, source: str, found: str) -> None:
-    """Plain, from, nested and type-only imports are all read."""
+    """Plain, from, nested, type-only and dynamic imports are all read."""
     path = tmp_path / "m.py"
     path.write_text(source)
     assert found in {module for _, module in imports(path)}
