@@ -210,6 +210,9 @@ def parse_preferences(data: Any) -> Preferences:
     days = data.get("weekdays", DEFAULT_WEEKDAYS)
     if not days:
         raise Invalid(_("Choose at least one weekday for the conversations."))
+    online = data.get("online", False)
+    if not isinstance(online, bool):
+        raise Invalid(_("online must be true or false."))
     try:
         if not isinstance(days, list):
             raise TypeError("weekdays must be a list")
@@ -223,7 +226,7 @@ def parse_preferences(data: Any) -> Preferences:
             latest=time.fromisoformat(str(data.get("latest") or "17:00")),
             duration=duration,
             place=str(data.get("place") or "")[:200],
-            online=bool(data.get("online", False)),
+            online=online,
             interval=every,
         )
     except KeyError as exc:

@@ -266,7 +266,9 @@ class Conversations:
             )
             fields["duration"] = duration
         if "online" in body:
-            fields["online"] = bool(body["online"])
+            if not isinstance(body["online"], bool):
+                raise Invalid(_("online must be true or false."))
+            fields["online"] = body["online"]
         if not fields:
             raise Invalid(_("Nothing to change: send event_copy, place, duration or online."))
         entry = self.registry.change(entry, **fields)

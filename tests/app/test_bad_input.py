@@ -189,6 +189,19 @@ def test_an_action_owner_or_status_outside_its_choices_is_refused(
     assert api.call("GET", f"/api/context?event={event}").get_json()["etag"] is None
 
 
+@pytest.mark.parametrize("online", ["no", "false", 0, None, [True]])
+def test_online_that_is_not_true_or_false_is_refused(api: Api, online: object) -> None:
+    """A plan or series change saying online "no" is refused, not read as online."""
+    series = api.plan()["series"]["id"]
+    raw = json.dumps({"online": online})
+    assert "online" in _refused_in_both_languages(api, "PATCH", f"/api/series/{series}", raw)
+    entry = api.app.extensions["goedgesprek.service"].registry.get(series)
+    assert entry.online is False
+    plan = {"partner": GRACE, "role": "employee", "request_id": "req-online-1"}
+    raw = json.dumps({**plan, "preferences": {**PREFS, "online": online}})
+    assert "online" in _refused_in_both_languages(api, "POST", "/api/series/preview", raw)
+
+
 def test_an_unknown_template_is_refused_before_a_series_is_kept(api: Api) -> None:
     """No series is registered for a template that does not exist: the pair can plan again."""
     body = {"partner": GRACE, "role": "employee", "preferences": PREFS, "request_id": "req-tmpl-1"}
