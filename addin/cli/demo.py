@@ -87,7 +87,7 @@ def _provider_demo(provider: str, port: int, host: str, latency_ms: float) -> No
             seed(running.store, running.app.extensions["goedgesprek.clock"]())
             click.echo(
                 f"Goed Gesprek demo on http://{host}:{port}/  "
-                f"({provider} emulator on {running.server.url})"
+                f"({provider} emulator on {running.server.url}, data in {data_dir})"
             )
             running.app.run(host=host, port=port, debug=False, use_reloader=False)
         finally:

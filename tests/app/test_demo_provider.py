@@ -63,3 +63,23 @@ def test_planning_from_the_first_meeting_creates_the_series_at_the_provider(
     grace_copies = running.store.calendar(GRACE.email).events(*window)
     assert [e.ical_uid for e in grace_copies if e.series_id] != []
     assert [p.email for p in running.store.people()] == [ADA.email, GRACE.email]
+
+
+def test_the_provider_demo_names_its_data_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The banner names the fresh data directory: ``workspace sign-request --data-dir`` needs
+    it to sign what this demo accepts."""
+    from click.testing import CliRunner
+    from flask import Flask
+
+    from addin.cli import cli
+
+    served: list[Path] = []
+
+    def run(app: Flask, **_options: object) -> None:  # serves nothing: the banner is out
+        served.append(app.extensions["goedgesprek.settings"].data_dir)
+
+    monkeypatch.setattr(Flask, "run", run)
+    monkeypatch.setattr("signal.signal", lambda *_args: None)  # the test run keeps its own
+    result = CliRunner().invoke(cli, ["demo", "--provider", "google", "--port", "8765"])
+    assert result.exit_code == 0, result.output
+    assert served and f"data in {served[0]}" in result.output
