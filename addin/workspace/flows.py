@@ -646,7 +646,10 @@ def _preparation_sections(
     toggles = params if carried is not None else None
     if actions:
         widgets = [
-            _action_widget(ui, a, names, toggles, op="agenda.set_action_status") for a in actions
+            _action_widget(
+                ui, a, names, toggles, op="agenda.set_action_status", pair_tz=_pair_tz(ctx)
+            )
+            for a in actions
         ]
         sections.append(
             c.section(ui.t("Open actions"), widgets, collapsible=True, uncollapsible_widgets=1)
@@ -967,6 +970,7 @@ def _action_widget(
     params: Mapping[str, str] | None,
     *,
     op: str = "record.set_status",
+    pair_tz: str | None = None,
 ) -> Json:
     owner = names.get(str(action.get("owner")), str(action.get("owner", "")))
     due = action.get("due")
@@ -979,11 +983,13 @@ def _action_widget(
         ops = [{"op": op, "action": str(action["id"]), "status": new}]
         label = ui.t("Mark done") if step == "mark_done" else ui.t("Reopen")
         toggle = c.button(label, ui.act("ops", **params, ops=_ops_text(ops)))
+    bottom = _status_label(ui, status)
+    carried = action.get("carried_from")
+    if carried:
+        when = ui.when(str(carried.get("occurrence", "")), pair_tz)
+        bottom += " · " + ui.t("Agreed in the conversation of %(date)s", date=when)
     return c.decorated_text(
-        str(action.get("description", "")),
-        top_label=top,
-        bottom_label=_status_label(ui, status),
-        button=toggle,
+        str(action.get("description", "")), top_label=top, bottom_label=bottom, button=toggle
     )
 
 
