@@ -162,6 +162,15 @@ DOMAIN_MESSAGES: Mapping[str, str] = {
     "action_open": _("This action is open already."),
     "action_done": _("This action is done: reopen it first."),
     "action_dropped": _("This action was dropped: reopen it first."),
+    "index_range": _("Choose a position from 0 to %(high)s, not %(got)s."),
+    # change ops as the app reads them (a host that is out of date sends these)
+    "op_missing": _("A change names no op: reload the side panel and try again."),
+    "op_unknown": _("Unknown change %(op)s: reload the side panel and try again."),
+    "field_missing": _("The change misses the field %(field)s."),
+    "field_not_text": _("The field %(field)s of the change must be text."),
+    "index_whole": _("The position must be a whole number."),
+    "finished_bool": _("finished must be true or false."),
+    "due_date": _("The due date must be a date such as 2027-01-31."),
     # recurrence and zones
     "end_before_first": _(
         "The series cannot end before %(day)s: its first conversation is on %(first)s. "

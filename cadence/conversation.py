@@ -383,7 +383,12 @@ class Agenda:
                 code="employee_orders",
             )
         if not 0 <= index < len(self.items):
-            raise CadenceError(f"index must be 0-{len(self.items) - 1}, got {index}")
+            raise CadenceError(
+                f"index must be 0-{len(self.items) - 1}, got {index}",
+                code="index_range",
+                high=len(self.items) - 1,
+                got=str(index)[:20],
+            )
         rest = [i for i in self.items if i.id != item_id]
         rest.insert(index, item)
         if tuple(rest) == self.items:

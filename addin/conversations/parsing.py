@@ -23,13 +23,13 @@ def apply_op(
 ) -> tuple[Agenda, Record | None]:
     name = op.get("op")
     if not isinstance(name, str):
-        raise CadenceError("each change needs an 'op'")
+        raise CadenceError("each change needs an 'op'", code="op_missing")
     if name.startswith("agenda."):
         return _agenda_op(name[7:], op, agenda, by, now), record
     if name.startswith("record."):
         current = record if record is not None else Record.for_agenda(agenda)
         return agenda, _record_op(name[7:], op, current, by, now)
-    raise CadenceError(f"unknown op {name!r}")
+    raise CadenceError(f"unknown op {name!r}", code="op_unknown", op=repr(name[:40]))
 
 
 def _agenda_op(
@@ -57,7 +57,7 @@ def _agenda_op(
     if name == "move_item":
         index = op.get("index")
         if not isinstance(index, int) or isinstance(index, bool):
-            raise CadenceError("index must be a whole number")
+            raise CadenceError("index must be a whole number", code="index_whole")
         return agenda.move_item(op_text(op, "item"), index, by=by, now=now)
     if name == "share":
         return agenda.share(by=by, now=now)
@@ -67,7 +67,9 @@ def _agenda_op(
         return agenda.set_action_status(
             op_text(op, "action"), op_status(op, "status"), by=by, now=now
         )
-    raise CadenceError(f"unknown op 'agenda.{name}'")
+    raise CadenceError(
+        f"unknown op 'agenda.{name}'", code="op_unknown", op=repr(f"agenda.{name}"[:40])
+    )
 
 
 def _record_op(
@@ -76,7 +78,7 @@ def _record_op(
     if name == "summarise":
         finished = op.get("finished", False)
         if not isinstance(finished, bool):
-            raise CadenceError("finished must be true or false")
+            raise CadenceError("finished must be true or false", code="finished_bool")
         return record.summarise(
             op_text(op, "item"), op_text(op, "text", ""), finished=finished, by=by, now=now
         )
@@ -125,15 +127,17 @@ def _record_op(
         return record.edit_action(op_text(op, "action"), by=by, now=now, **kwargs)
     if name == "set_status":
         return record.set_status(op_text(op, "action"), op_status(op, "status"), by=by, now=now)
-    raise CadenceError(f"unknown op 'record.{name}'")
+    raise CadenceError(
+        f"unknown op 'record.{name}'", code="op_unknown", op=repr(f"record.{name}"[:40])
+    )
 
 
 def op_text(op: Mapping[str, Any], key: str, default: str | None = None) -> str:
     value = op.get(key, default)
     if value is None:
-        raise CadenceError(f"{key!r} is missing")
+        raise CadenceError(f"{key!r} is missing", code="field_missing", field=key)
     if not isinstance(value, str):
-        raise CadenceError(f"{key!r} must be text")
+        raise CadenceError(f"{key!r} must be text", code="field_not_text", field=key)
     return value
 
 
@@ -171,11 +175,13 @@ def parse_due(value: Any) -> date | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise CadenceError("due must be a date like 2027-01-31")
+        raise CadenceError("due must be a date like 2027-01-31", code="due_date")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CadenceError(f"due must be a date like 2027-01-31, got {value[:20]!r}") from None
+        raise CadenceError(
+            f"due must be a date like 2027-01-31, got {value[:20]!r}", code="due_date"
+        ) from None
 
 
 def body_text(body: Mapping[str, Any], key: str, limit: int, *, required: bool = True) -> str:

@@ -189,6 +189,45 @@ def test_an_action_owner_or_status_outside_its_choices_is_refused(
     assert api.call("GET", f"/api/context?event={event}").get_json()["etag"] is None
 
 
+@pytest.mark.parametrize(
+    ("op", "dutch"),
+    [
+        ({}, "Een wijziging noemt geen op"),
+        ({"op": "agenda.nope"}, "Onbekende wijziging 'agenda.nope'"),
+        ({"op": "agenda.remove_item"}, "De wijziging mist het veld item."),
+        ({"op": "agenda.remove_item", "item": 5}, "Het veld item van de wijziging moet tekst"),
+        ({"op": "agenda.move_item", "item": "i1", "index": 1.5}, "De positie moet een heel getal"),
+        (
+            {"op": "agenda.move_item", "item": "i1", "index": 7},
+            "Kies een positie van 0 tot en met 0",
+        ),
+        ({"op": "record.summarise", "item": "i1", "finished": "ja"}, "finished moet true of false"),
+        (
+            {
+                "op": "record.add_action",
+                "description": "d",
+                "owner": "manager",
+                "due": "2027-02-30",
+            },
+            "De uiterste datum moet een datum zijn",
+        ),
+    ],
+    ids=["no op", "unknown op", "missing", "not text", "index", "index range", "finished", "due"],
+)
+def test_a_change_a_host_could_not_have_sent_is_refused_in_dutch_too(
+    api: Api, op: dict[str, object], dutch: str
+) -> None:
+    """An op out of date or out of shape says so in the reader's language, not in English."""
+    ctx = api.plan()["context"]
+    item = {"op": "agenda.add_item", "theme": "personal", "title": "Eerste"}
+    ctx = api.ops(ADA, ctx, item).get_json()
+    path = f"/api/series/{ctx['series']['id']}/occurrences/{ctx['occurrence']['key']}"
+    raw = json.dumps({"event": ctx["event"]["id"], "ops": [op]})
+    _refused_in_both_languages(api, "POST", path, raw, **{"If-Match": ctx["etag"]})
+    answer = _raw(api, "POST", path, raw, "nl", **{"If-Match": ctx["etag"]}).get_json()
+    assert answer["message"].startswith("Er is niets opgeslagen. " + dutch), answer["message"]
+
+
 @pytest.mark.parametrize("online", ["no", "false", 0, None, [True]])
 def test_online_that_is_not_true_or_false_is_refused(api: Api, online: object) -> None:
     """A plan or series change saying online "no" is refused, not read as online."""
