@@ -150,6 +150,7 @@ def _build(
     from addin.identity import LocalIdentity
     from addin.registry import Registry
     from addin.workspace.verify import LOCAL_SERVICE_ACCOUNT, LocalSigner
+    from cadence.holidays import public_holidays
     from templates import load_templates
 
     settings = Settings.from_mapping(config)
@@ -180,6 +181,8 @@ def _build(
     # Checked now, so an organisation's broken template stops start-up with a clear message.
     templates = load_templates(settings.template_dirs)
     clock = clock or real_now
+    # Likewise a country the holiday calendar does not know: once now, not to every planner.
+    public_holidays(settings.country, clock().year)
 
     signer = LocalSigner.open(settings.data_dir)
     identity = LocalIdentity(signer)

@@ -123,3 +123,15 @@ def test_close_app_ends_the_providers_sessions(
     assert any(t.name.startswith("google-parallel") for t in threading.enumerate())
     close_app(app)
     assert not any(t.name.startswith("google-parallel") for t in threading.enumerate())
+
+
+def test_an_unknown_country_stops_start_up(tmp_path: Path) -> None:
+    """A COUNTRY the holiday calendar does not know is said once at start-up (and what was
+    opened is closed), not to every person who plans a series."""
+    from cadence.errors import CadenceError
+
+    config = {"TESTING": True, "DATA_DIR": str(tmp_path), "COUNTRY": "XX"}
+    with pytest.raises(CadenceError, match="unknown country 'XX'"):
+        create_app(config, clock=lambda: NOW)
+    gc.collect()
+    assert open_files(tmp_path) == []
