@@ -150,6 +150,7 @@ DOMAIN_MESSAGES: Mapping[str, str] = {
     "agreement_final": _("This agreement is final already."),
     "already_accepted": _("The %(role)s has already accepted this agreement."),
     "nothing_to_accept": _("There is no proposed agreement for the %(role)s to accept."),
+    "nothing_to_propose": _("There is no draft agreement to propose."),
     "agreement_draft_not_declined": _(
         "This agreement is still a draft: there is nothing to decline yet."
     ),

@@ -827,6 +827,18 @@ class Record:
         new = replace(old, state=AgreementState.PROPOSED, proposed_at=now)
         return self._put(new)._log(by, now, Step.PROPOSE, agreement_id, new.text)
 
+    def propose_all(self, *, by: Actor, now: datetime) -> Record:
+        """Propose every draft agreement at once."""
+        todo = [a.id for a in self.agreements if a.state is AgreementState.DRAFT]
+        if not todo:
+            raise TransitionError(
+                "there is no draft agreement to propose", code="nothing_to_propose"
+            )
+        record = self
+        for agreement_id in todo:
+            record = record.propose(agreement_id, by=by, now=now)
+        return record
+
     def accept(self, agreement_id: str, *, by: Actor, now: datetime) -> Record:
         """Accept a proposed agreement for `by`'s role; with both acceptances it is final."""
         old = self.agreement(agreement_id)

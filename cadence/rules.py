@@ -32,7 +32,6 @@ from cadence.conversation import (
     Actor,
     Agenda,
     AgendaState,
-    AgreementState,
     Item,
     Record,
 )
@@ -139,7 +138,7 @@ def _record(agenda: Agenda, record: Record, by: Actor) -> tuple[str, ...]:
     if agenda.items:
         found.append("summarise")
     found.append("add_agreement")
-    if any(a.state is AgreementState.DRAFT for a in record.agreements):
+    if _ok(lambda: record.propose_all(by=by, now=_NOW)):
         found.append("propose_all")
     if _ok(lambda: record.accept_all(by=by, now=_NOW)):
         found.append("accept_all")

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from addin.conversations.errors import Invalid, _
-from cadence.conversation import ActionStatus, Actor, Agenda, AgreementState, Record
+from cadence.conversation import ActionStatus, Actor, Agenda, Record
 from cadence.errors import CadenceError
 from cadence.model import Role
 from cadence.planning import Preferences
@@ -92,12 +92,9 @@ def _record_op(
         return record.remove_agreement(op_text(op, "agreement"), by=by, now=now)
     if name == "propose":
         target = op_text(op, "agreement")
-        if target != "*":
-            return record.propose(target, by=by, now=now)
-        for agreement in record.agreements:
-            if agreement.state is AgreementState.DRAFT:
-                record = record.propose(agreement.id, by=by, now=now)
-        return record
+        if target == "*":
+            return record.propose_all(by=by, now=now)
+        return record.propose(target, by=by, now=now)
     if name == "accept":
         target = op_text(op, "agreement")
         if target == "*":

@@ -21,6 +21,7 @@ from cadence.conversation import (
     AgreementState,
     Record,
     Theme,
+    carry_over,
 )
 from cadence.errors import CadenceError, TransitionError
 from cadence.model import Role
@@ -198,8 +199,38 @@ def _check(a: Agenda, r: Record, by: Actor, now: datetime) -> None:
             taken = works(lambda i=action.id, s=target: r.set_status(i, s, by=by, now=now))
             assert (name in can.actions[action.id]) == taken
     assert ("accept_all" in can.record) == works(lambda: r.accept_all(by=by, now=now))
+    assert ("propose_all" in can.record) == works(lambda: r.propose_all(by=by, now=now))
+    for item in visible_items(a, by.role):
+        edited = works(lambda i=item.id: a.edit_item(i, title="anders", by=by, now=now))
+        assert ("edit" in can.items[item.id]) == edited
+        moved = len(a.items) > 1 and works(lambda i=item.id: a.move_item(i, 0, by=by, now=now))
+        assert ("move" in can.items[item.id]) == moved
     if a.state is AgendaState.DRAFT and by.role is Role.MANAGER:
         assert all(i.proposed_by is Role.MANAGER for i in visible_items(a, by.role))
+
+
+def test_propose_all_is_a_step_of_the_record() -> None:
+    """Proposing every draft is a step: with no draft left it is refused, and not offered."""
+    r = Record.for_agenda(agenda()).add_agreement("Cursus", by=ADA, now=tick(1))
+    r = r.add_agreement("Budget", by=GRACE, now=tick(2))
+    assert "propose_all" in allowed(agenda(), r, Role.MANAGER).record
+    proposed = r.propose_all(by=GRACE, now=tick(3))
+    assert [a.state for a in proposed.agreements] == [AgreementState.PROPOSED] * 2
+    assert "propose_all" not in allowed(agenda(), proposed, Role.EMPLOYEE).record
+    with pytest.raises(TransitionError) as refused:
+        proposed.propose_all(by=ADA, now=tick(4))
+    assert refused.value.code == "nothing_to_propose"
+
+
+def test_a_carried_action_is_followed_up_by_either_partner() -> None:
+    """Done or dropped while open, reopened once closed: for both roles, as the step allows."""
+    r = Record.for_agenda(agenda()).add_action("Budget", owner=Role.MANAGER, by=ADA, now=tick(1))
+    nxt = carry_over(agenda(), r, occurrence=OCC + timedelta(days=91), themes=THEMES)
+    for by in (ADA, GRACE):
+        assert allowed(nxt, None, by.role).carried_actions == {"ca1": ("mark_done", "drop")}
+    done = nxt.set_action_status("ca1", ActionStatus.DONE, by=GRACE, now=tick(2))
+    for by in (ADA, GRACE):
+        assert allowed(done, None, by.role).carried_actions == {"ca1": ("reopen",)}
 
 
 # -- error codes -----------------------------------------------------------------------------------
