@@ -51,7 +51,9 @@ from addin.demo.preview import (
     render_card,
 )
 from addin.demo.seed import ADA, FIRST_MEETING, PAIR
+from addin.errors import error_message
 from addin.i18n import gettext, request_locale
+from addin.jsonbody import MAX_DEPTH, BadBody, read_object
 from addin.workspace.schema import CardError, validate_response
 from addin.workspace.verify import LOCAL_SERVICE_ACCOUNT
 from cadence.model import Person
@@ -328,9 +330,12 @@ def move_clock() -> Response:
     ``{"now": ...}``).
     """
     if request.is_json:
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            abort(400, description=t("Send a JSON object."))
+        try:
+            data = read_object(request.get_data(cache=False))
+        except BadBody as exc:
+            if exc.code == "bad_request":
+                abort(400, description=t("Send a JSON object."))
+            abort(400, description=error_message(exc.code, _locale(), limit=MAX_DEPTH))
         _check_csrf(request.headers.get("X-CSRF-Token") or data.get("csrf"))
         fields: Mapping[str, Any] = data
     else:

@@ -15,6 +15,9 @@ from typing import Any
 from flask import Blueprint, Flask, abort, current_app, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
+from addin.errors import error_message
+from addin.i18n import request_locale
+from addin.jsonbody import MAX_DEPTH, BadBody, read_object
 from connectors.errors import Conflict, InvalidRequest, NotFound
 from connectors.models import Attendee, Event, EventPatch, NewEvent
 
@@ -148,10 +151,10 @@ def _dumps(data: dict[str, Any]) -> str:
 def _json_body() -> dict[str, Any]:
     if not request.is_json:
         abort(415, description="Send JSON (Content-Type: application/json).")
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(400, description="The body must be a JSON object.")
-    return data
+    try:
+        return dict(read_object(request.get_data(cache=False)))
+    except BadBody as exc:
+        abort(400, description=error_message(exc.code, request_locale(), limit=MAX_DEPTH))
 
 
 def _key(data: dict[str, Any]) -> str:

@@ -327,6 +327,29 @@ def test_clock_refuses_bad_requests(
     assert clock() == NOW
 
 
+@pytest.mark.parametrize("path", ["/demo/clock", "/demo/item"])
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ("[" * 50_000 + "]" * 50_000, "levels deep"),
+        ('{"as": "ada", "new": {"subject": "\\ud800"}}', "lone UTF-16 surrogate"),
+        ("{", "not valid JSON"),
+    ],
+)
+def test_the_demos_json_routes_refuse_unusable_json_with_a_sentence(
+    client: FlaskClient, path: str, body: str, words: str
+) -> None:
+    """JSON nested too deep, a lone surrogate or no JSON at all: a 400 saying so, not a 500."""
+    response = client.post(
+        f"{path}?lang=en",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRF-Token": _csrf(client)},
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)[:200]
+    assert words in response.get_json()["message"]
+
+
 def test_clock_stops_three_years_out(client: FlaskClient, clock: DemoClock) -> None:
     """Past the clock's limit the move is refused with a sentence, in Dutch too."""
     clock.advance(timedelta(days=3 * 366 - 30))
