@@ -641,19 +641,9 @@ def _preparation_sections(
         ]
         header = ui.t("Agreed on %(day)s", day=ui.day(str(previous.get("occurrence", ""))))
         sections.append(c.section(header, widgets, collapsible=True, uncollapsible_widgets=1))
-    carried = (ctx.get("agenda") or {}).get("actions")
-    actions = carried if carried is not None else ctx.get("open_actions") or []
-    toggles = params if carried is not None else None
-    if actions:
-        widgets = [
-            _action_widget(
-                ui, a, names, toggles, op="agenda.set_action_status", pair_tz=_pair_tz(ctx)
-            )
-            for a in actions
-        ]
-        sections.append(
-            c.section(ui.t("Open actions"), widgets, collapsible=True, uncollapsible_widgets=1)
-        )
+    carried = _carried_section(ui, ctx, params)
+    if carried is not None:
+        sections.append(carried)
     questions = (ctx.get("preparation") or {}).get("questions") or []
     if questions:
         widgets = [
@@ -666,6 +656,23 @@ def _preparation_sections(
             )
         )
     return sections
+
+
+def _carried_section(
+    ui: Ui, ctx: Mapping[str, Any], params: Mapping[str, str] | None
+) -> Json | None:
+    """The actions carried from earlier conversations, each with its button when `params`."""
+    carried = (ctx.get("agenda") or {}).get("actions")
+    actions = carried if carried is not None else ctx.get("open_actions") or []
+    if not actions:
+        return None
+    toggles = params if carried is not None else None
+    names = _names(ctx)
+    widgets = [
+        _action_widget(ui, a, names, toggles, op="agenda.set_action_status", pair_tz=_pair_tz(ctx))
+        for a in actions
+    ]
+    return c.section(ui.t("Open actions"), widgets, collapsible=True, uncollapsible_widgets=1)
 
 
 def _event_copy_section(ui: Ui, ctx: Mapping[str, Any], draft: Form) -> Json:
@@ -1030,6 +1037,9 @@ def final_card(ui: Ui, ctx: Mapping[str, Any]) -> Json:
     actions = [_action_widget(ui, a, names, params) for a in record.get("actions") or []]
     if actions:
         sections.append(c.section(ui.t("Actions"), actions))
+    carried = _carried_section(ui, ctx, params)
+    if carried is not None:
+        sections.append(carried)
     employee = names.get("employee", "")
     where = [
         c.text(

@@ -168,3 +168,19 @@ def test_both_hosts_name_their_reader_you_in_agreement_lists(
     assert "Accepted by you" in pane_results[waits]["text"]
     agreed = "shared agenda, the employee agreed already"
     assert "Agreed by you" in pane_results[agreed]["text"]
+
+
+def test_the_final_card_keeps_the_carried_actions_as_the_pane_does() -> None:
+    """A final record still lists the actions carried from earlier conversations, to mark done."""
+    carried = next(
+        c for c in CASES if c["name"] == "agreed agenda with carried actions, the manager"
+    )
+    final = next(c for c in CASES if c["name"] == "ended, a final agreement is only changed")
+    ctx = context(final)
+    ctx["agenda"] = {**ctx["agenda"], "actions": carried["agenda"]["actions"]}
+    ctx["record"] = {**ctx["record"], "final": True}
+    ctx["turn"] = {**ctx["turn"], "what": "done"}
+    card = flows.context_card(ui(), ctx)
+    assert card["name"] == "final"
+    assert card_offers(card) == ["carried.ca1.mark_done", "carried.ca2.reopen"]
+    assert "Agreed in the conversation of" in _card_text(card)
