@@ -212,7 +212,11 @@ class Conversations:
                     raise self._series_exists(caller, exc.existing) from None
                 # The pair's last series has no conversation left: this one takes its place.
                 self.registry.release_pair(exc.existing.id)
-                existing = self.registry.add(series)
+                try:
+                    existing = self.registry.add(series)
+                except PairTaken as again:
+                    # Another plan for this pair took that place first.
+                    raise self._series_exists(caller, again.existing) from None
         entry = existing
         if self._role(entry, caller.email) is None:
             raise Forbidden(_("Only the employee and the manager of this series can see it."))

@@ -561,6 +561,32 @@ def test_two_plans_racing_for_the_same_pair_make_one_series(
     assert [s.id for s in service.registry.for_person(ADA)] == [first["series"]["id"]]
 
 
+def test_a_plan_losing_the_race_for_a_pair_whose_series_ended_is_a_409(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pair's ended series gives way, but another plan took the pair first: 409, not 500."""
+    from types import SimpleNamespace
+
+    from addin.registry import PairTaken
+
+    first = api.plan("req-first-1")
+    service = api.app.extensions["goedgesprek.service"]
+    racer = service.registry.get(first["series"]["id"])
+    ended = SimpleNamespace(id="ended", rule=SimpleNamespace(next_after=lambda _now: None))
+    taken = iter([PairTaken(ended), PairTaken(racer)])
+
+    def add(_series: object) -> None:
+        raise next(taken)
+
+    monkeypatch.setattr(service, "_ongoing_series", lambda one, other: None)
+    monkeypatch.setattr(service.registry, "add", add)
+    monkeypatch.setattr(service.registry, "release_pair", lambda _id: None)
+    body = {"partner": GRACE, "role": "employee", "preferences": PREFS, "request_id": "req-late"}
+    late = api.call("POST", "/api/series", body=body, lang="en")
+    assert late.status_code == 409, late.get_data(as_text=True)[:300]
+    assert late.get_json()["existing"]["series"]["id"] == racer.id
+
+
 def test_an_event_with_a_partner_of_a_series_shows_that_series(api: Api) -> None:
     """An appointment with Grace after planning shows the series instead of the plan form."""
     event = api.kennismaking()
