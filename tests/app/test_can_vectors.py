@@ -105,9 +105,8 @@ def test_the_cards_offer_what_the_vectors_say(case: dict[str, Any]) -> None:
         assert mention in text
 
 
-@pytest.fixture(scope="module")
-def pane_results() -> dict[str, dict[str, Any]]:
-    """The pane's views rendered in Node for every vector, by case name."""
+def render_pane(cases_file: Path) -> dict[str, dict[str, Any]]:
+    """The pane's views rendered in Node for every case of `cases_file`, by case name."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
     done = subprocess.run(
@@ -116,7 +115,7 @@ def pane_results() -> dict[str, dict[str, Any]]:
             "--no-warnings",
             str(ROOT / "tests" / "js" / "pane_offers.mjs"),
             STATIC.as_uri() + "/",
-            str(CASES_FILE),
+            str(cases_file),
         ],
         capture_output=True,
         text=True,
@@ -124,6 +123,12 @@ def pane_results() -> dict[str, dict[str, Any]]:
         check=True,
     )
     return {r["name"]: r for r in json.loads(done.stdout)}
+
+
+@pytest.fixture(scope="module")
+def pane_results() -> dict[str, dict[str, Any]]:
+    """The pane's views rendered in Node for every vector, by case name."""
+    return render_pane(CASES_FILE)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -184,3 +189,20 @@ def test_the_final_card_keeps_the_carried_actions_as_the_pane_does() -> None:
     assert card["name"] == "final"
     assert card_offers(card) == ["carried.ca1.mark_done", "carried.ca2.reopen"]
     assert "Agreed in the conversation of" in _card_text(card)
+
+
+def test_the_panes_final_record_names_the_carried_actions_still_open(tmp_path: Path) -> None:
+    """What the next agenda carries: the open actions from earlier conversations too."""
+    carried = next(
+        c for c in CASES if c["name"] == "agreed agenda with carried actions, the manager"
+    )
+    final = next(c for c in CASES if c["name"] == "ended, a final agreement is only changed")
+    case = {
+        **final,
+        "agenda": {**final["agenda"], "actions": carried["agenda"]["actions"]},
+        "record": {**final["record"], "final": True},
+    }
+    cases = tmp_path / "cases.json"
+    cases.write_text(json.dumps({**DATA, "cases": [case]}), "utf-8")
+    text = render_pane(cases)[case["name"]]["text"]
+    assert "Carried over to its agenda: Action: Cursus zoeken" in text

@@ -274,7 +274,9 @@ function carriedOver(ctx, record) {
   const summarised = new Set((record.summaries || []).map((s) => s.item_id));
   const untouched = orderedItems(ctx).filter((it) => !summarised.has(it.id))
     .map((it) => t("Topic: %(title)s", { title: it.title }));
-  const open = (record.actions || []).filter((a) => a.status === "open")
+  // Open actions go along until done: those carried here from earlier conversations too.
+  const earlier = (ctx.agenda && ctx.agenda.actions) || [];
+  const open = [...earlier, ...(record.actions || [])].filter((a) => a.status === "open")
     .map((a) => t("Action: %(text)s", { text: a.description }));
   return [...unfinished, ...untouched, ...open];
 }
