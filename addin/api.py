@@ -1,7 +1,7 @@
-"""The side panel's JSON API: one blueprint behind the Outlook pane (and the demo's cards).
+"""The side panel's JSON API: one blueprint behind the Outlook pane.
 
-Every call is authenticated with a bearer token (`addin.identity`); every answer is JSON, errors
-included: ``{"error": code, "message": sentence}`` in the caller's language. The routes and their
+Every call is authenticated with a bearer token (`addin.identity`); every answer but the export
+is JSON, and every error is ``{"error": code, "message": sentence}`` in the caller's language. The routes and their
 shapes are described in `addin.openapi` and served at ``/api/openapi.json``.
 """
 

@@ -438,7 +438,10 @@ def spec() -> Json:
         "info": {
             "title": "Goed Gesprek side-panel API",
             "version": "1.0.0",
-            "description": "One API behind the Outlook task pane and the Google Calendar add-on.",
+            "description": (
+                "The API behind the Outlook task pane. The Google Calendar add-on's card "
+                "endpoints run the same use cases but are not part of this API."
+            ),
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
