@@ -1,12 +1,13 @@
 // The Office host: the opened appointment, the user's token, and writing the agenda into the
 // event in compose mode. Only this module touches Office.js.
 
+import { t } from "./i18n.js";
 import { splice } from "./splice.js";
 
 /** An Office call that failed; `code` is Office's error code (e.g. 9057) or name. */
 export class HostError extends Error {
   constructor(error) {
-    super((error && error.message) || "Office could not do this.");
+    super((error && error.message) || t("Office could not do this."));
     this.code = error ? error.code || error.name : undefined;
   }
 }
@@ -60,7 +61,7 @@ function addresses(list) {
 /** The opened appointment: {mode, id (REST id or null when unsaved), subject, start, end, organizer, attendees}. */
 export async function readAppointment() {
   const it = item();
-  if (!it) throw new HostError({ message: "No appointment is open." });
+  if (!it) throw new HostError({ message: t("No appointment is open.") });
   if (!isCompose()) {
     return {
       mode: "read",
