@@ -513,13 +513,29 @@ def export(series_id: str, occ: str, fmt: str) -> Response:
     try:
         content, media_type, name = _service().export(caller, series_id, occ, fmt)
     except _REFUSED as exc:
-        status = exc.status if isinstance(exc, ServiceError) else 503
-        return _plain(status, refusal_message(grant.locale, exc))
+        return _plain(_refusal_status(exc), refusal_message(grant.locale, exc))
     response = Response(content, mimetype=media_type.split(";")[0])
     response.headers["Content-Type"] = media_type
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     _private(response)
     return response
+
+
+def _refusal_status(exc: Exception) -> int:
+    """The status the API answers for the same refusal (a sealed record that won't open: 422)."""
+    if isinstance(exc, ServiceError):
+        return exc.status
+    if isinstance(exc, CadenceError):
+        return 400
+    if isinstance(exc, SealedError):
+        return 422
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, AuthExpired):
+        return 401
+    return 503
 
 
 def _plain(status: int, message: str) -> Response:

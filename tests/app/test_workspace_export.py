@@ -186,6 +186,25 @@ def test_a_link_cannot_be_stretched_altered_or_pointed_elsewhere(
     assert client.get(url).status_code == 200  # the real link still works
 
 
+def test_a_link_to_a_damaged_record_says_it_cannot_be_opened(
+    app: Flask, clock: ManualClock
+) -> None:
+    """The link is sound but the sealed record is not: 422 with its sentence, not 503 try again."""
+    from addin.errors import error_message
+
+    ada, _first = record_panel(app, clock, "en")
+    url = press_for_link(ada, ada.t("Open as HTML"))
+    series, occ = url.split("/")[5], url.split("/")[6]
+    drive = app.extensions["goedgesprek.store"].drive(ADA)
+    name = f"occ-{occ}.json"
+    content = bytearray(drive.get(series, name).content)
+    content[40] ^= 1
+    drive.put(series, name, bytes(content))
+    refused = app.test_client().get(url)
+    assert refused.status_code == 422
+    assert error_message("record_unreadable", "en") in refused.get_data(as_text=True)
+
+
 def test_a_link_signed_for_someone_outside_the_pair_opens_nothing(
     app: Flask, clock: ManualClock
 ) -> None:
