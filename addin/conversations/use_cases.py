@@ -361,7 +361,14 @@ class Conversations:
                 if_none_match=doc.etag is None,
             )
         except Conflict:
-            raise self._conflict(caller, entry, event_id, occurrence, body) from None
+            now_stored = self._docs_around(entry, occurrence)
+            if change is not None and now_stored[0].applied(change.id) == change:
+                # The same change sent twice at once: the other send saved it.
+                event = self._event_or_occurrence(caller, entry, event_id, occurrence)
+                return self._series_context(caller, entry, event, (occurrence, now_stored))
+            raise self._conflict(
+                caller, entry, event_id, occurrence, body, docs=now_stored
+            ) from None
         if agenda.state is AgendaState.AGREED and not agreed_before:
             self._write_event_copy(entry, occurrence, agenda)
         event = self._event_or_occurrence(caller, entry, event_id, occurrence)
@@ -837,6 +844,8 @@ class Conversations:
         event_id: str,
         occurrence: datetime,
         body: Mapping[str, Any],
+        *,
+        docs: tuple[Doc, Doc | None] | None = None,
     ) -> Changed:
         error = Changed(
             _(
@@ -845,7 +854,9 @@ class Conversations:
             )
         )
         event = self._event_or_occurrence(caller, entry, event_id, occurrence)
-        error.extra = {"current": self._series_context(caller, entry, event, None), "yours": body}
+        read = None if docs is None else (occurrence, docs)
+        current = self._series_context(caller, entry, event, read)
+        error.extra = {"current": current, "yours": body}
         return error
 
     def _gather(self, *calls: Callable[[], Any]) -> tuple[Any, ...]:

@@ -475,6 +475,26 @@ def test_a_change_id_sent_with_other_ops_or_by_the_other_partner_is_refused(api:
     assert shown["etag"] == saved["etag"]
 
 
+def test_a_change_sent_twice_at_once_is_applied_once_and_both_answered(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The resend read the document before the first send saved it: 200 with it, not a 409."""
+    ctx = api.plan()["context"]
+    ctx = api.ops(ADA, ctx, {"op": "agenda.add_item", "theme": "personal", "title": "A"}).get_json()
+    service = api.app.extensions["goedgesprek.service"]
+    entry = service.registry.get(ctx["series"]["id"])
+    stale = service._docs_around(entry, service._occurrence(entry, ctx["occurrence"]["key"]))
+    change = {"op": "agenda.add_item", "theme": "role", "title": "Eenmaal"}
+    first = api.ops(ADA, ctx, change, change_id="chg-twice-at-once")
+    reads = iter([stale])
+    real = service._docs_around
+    monkeypatch.setattr(service, "_docs_around", lambda e, o: next(reads, None) or real(e, o))
+    second = api.ops(ADA, ctx, change, change_id="chg-twice-at-once")
+    assert second.status_code == 200, second.get_json()
+    assert [i["title"] for i in second.get_json()["agenda"]["items"]] == ["A", "Eenmaal"]
+    assert second.get_json()["etag"] == first.get_json()["etag"]
+
+
 def test_a_document_written_before_fingerprints_still_knows_its_change_ids() -> None:
     """An id stored alone (older documents) is still recognised, its ops unknown."""
     from addin.conversations.document import Change, Doc, fingerprint
