@@ -505,7 +505,8 @@ def agenda_card(
         sections.append(adding)
     sections.append(_agenda_status_section(ui, ctx, names, params))
     sections.extend(_preparation_sections(ui, ctx, params))
-    sections.append(_event_copy_section(ui, ctx, draft))
+    if _may(ctx, "change_event_copy", "series"):
+        sections.append(_event_copy_section(ui, ctx, draft))
     sections.append(_checklist_section(ui, ctx))
     sections.append(_series_section(ui, ctx))
     return c.card(_subject(ctx), sections, subtitle=_occurrence_line(ui, ctx), name="agenda")

@@ -206,3 +206,12 @@ def test_the_panes_final_record_names_the_carried_actions_still_open(tmp_path: P
     cases.write_text(json.dumps({**DATA, "cases": [case]}), "utf-8")
     text = render_pane(cases)[case["name"]]["text"]
     assert "Carried over to its agenda: Action: Cursus zoeken" in text
+
+
+def test_the_cards_offer_the_event_copy_choice_only_when_the_context_allows_it() -> None:
+    """The series' can list decides whether the card asks what the event shows, as in the pane."""
+    case = next(c for c in CASES if c["name"] == "draft agenda, the employee")
+    allowed = json.dumps(flows.context_card(ui(), context(case)))
+    assert "gg.example/event_copy" in allowed
+    refused = {**case, "can": {**case["can"], "series": []}}
+    assert "gg.example/event_copy" not in json.dumps(flows.context_card(ui(), context(refused)))
