@@ -2,7 +2,8 @@
 layering of the design.
 
 - `cadence` (the domain) imports no connector, app, manifest, emulator, Flask or provider SDK.
-- `connectors` never imports the app (`addin`), the manifests or the emulators.
+- `connectors` never imports the app (`addin`), the manifests, the emulators or Flask.
+- `templates` (conversation templates as data) imports only the domain of all our packages.
 - `emulators` is imported only by the demo (`addin/demo/`), the `emulate` command, bench/ and tests.
 - The demo (`addin.demo`) is imported only by itself, the `demo` command, bench/ and tests.
 - `manifest` imports neither the demo nor the emulators.
@@ -100,7 +101,13 @@ def test_the_domain_imports_no_io_layer_or_sdk() -> None:
 
 def test_connectors_never_import_the_app() -> None:
     """The ports and adapters know nothing of the Flask app, the manifests or the emulators."""
-    assert violations(modules("connectors"), ("addin", "manifest", "emulators")) == []
+    assert violations(modules("connectors"), ("addin", "manifest", "emulators", *WEB)) == []
+
+
+def test_the_templates_import_only_the_domain() -> None:
+    """Templates are data the domain reads: no app, connector, manifest, emulator or Flask."""
+    forbidden = ("addin", "connectors", "manifest", "emulators", *WEB)
+    assert violations(modules("templates"), forbidden) == []
 
 
 def test_only_the_demo_the_emulate_command_bench_and_tests_import_the_emulators() -> None:
