@@ -185,7 +185,9 @@ def body_text(body: Mapping[str, Any], key: str, limit: int, *, required: bool =
     value = body.get(key)
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or (required and not value.strip()):
+    if value is not None and not isinstance(value, str):
+        raise Invalid(_("%(field)s must be text."), field=key)
+    if value is None or (required and not value.strip()):
         raise Invalid(_("%(field)s is missing."), field=key)
     if len(value) > limit:
         raise Invalid(_("%(field)s is longer than %(limit)s characters."), field=key, limit=limit)

@@ -228,6 +228,18 @@ def test_a_change_a_host_could_not_have_sent_is_refused_in_dutch_too(
     assert answer["message"].startswith("Er is niets opgeslagen. " + dutch), answer["message"]
 
 
+def test_a_field_of_the_wrong_type_is_called_so_not_missing(api: Api) -> None:
+    """partner 5 was sent: the sentence says it must be text, not that it is missing."""
+    body = {"partner": 5, "role": "employee", "preferences": PREFS}
+    english = _refused_in_both_languages(api, "POST", "/api/series/preview", json.dumps(body))
+    assert english == "partner must be text."
+    series = api.plan()["series"]["id"]
+    patch = json.dumps({"place": ["Tuin"]})
+    assert _refused_in_both_languages(api, "PATCH", f"/api/series/{series}", patch) == (
+        "place must be text."
+    )
+
+
 @pytest.mark.parametrize("online", ["no", "false", 0, None, [True]])
 def test_online_that_is_not_true_or_false_is_refused(api: Api, online: object) -> None:
     """A plan or series change saying online "no" is refused, not read as online."""
