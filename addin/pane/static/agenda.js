@@ -12,11 +12,6 @@ import { offers } from "./offers.js";
 
 const STATES = () => ({ draft: t("Draft"), shared: t("Shared"), agreed: t("Agreed") });
 
-function themeTitle(agenda, key) {
-  const theme = (agenda.themes || []).find((th) => th.key === key);
-  return theme ? theme.title : key;
-}
-
 /** Items grouped by theme, in agenda order; items of an unknown theme come last. */
 function groups(agenda) {
   const themes = [...(agenda.themes || [])];
@@ -243,5 +238,3 @@ export function renderUpcoming(app) {
     nextDatesSection(ctx),
   ];
 }
-
-export { themeTitle };

@@ -36,11 +36,6 @@ export function namesOf(ctx, roles) {
   }
 }
 
-/** The other role. */
-export function otherRole(role) {
-  return role === "employee" ? "manager" : "employee";
-}
-
 /** The viewer's IANA zone as the browser knows it ("" when it does not say). */
 export function viewerZone() {
   try {

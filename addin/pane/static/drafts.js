@@ -48,11 +48,6 @@ export function draft(key, fallback = "") {
   return drafts.has(key) ? drafts.get(key) : fallback;
 }
 
-/** True when the user changed `key` since its last save. */
-export function hasDraft(key) {
-  return drafts.has(key);
-}
-
 /** Set a draft directly (for controls that share one key, like a group of radios). */
 export function setDraft(key, value) {
   drafts.set(key, value);

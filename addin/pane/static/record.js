@@ -5,7 +5,7 @@ import { h } from "./dom.js";
 import { draft } from "./drafts.js";
 import { t } from "./i18n.js";
 import {
-  actionLine, agreementBadge, button, carriedActions, checkField, form, formatDate, formatDateTime, nameOf,
+  actionLine, agreementBadge, button, carriedActions, checkField, form, formatDateTime, nameOf,
   namesOf, section, selectField, textField, TEXT_MAX, turnBox,
 } from "./common.js";
 import { nextDatesSection } from "./agenda.js";
@@ -312,5 +312,3 @@ export function renderEnded(app) {
   if (!record.final) out.push(nextDatesSection(ctx));
   return out;
 }
-
-export { formatDate };
