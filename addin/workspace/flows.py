@@ -498,7 +498,7 @@ def agenda_card(
     sections.append(_turn_section(ui, ctx))
     for theme in agenda["themes"]:
         items = [i for i in agenda["items"] if i["theme"] == theme["key"]]
-        widgets = [_item_widget(ui, item, names, params) for item in items]
+        widgets = [_item_widget(ui, ctx, item, names, params) for item in items]
         sections.append(c.section(theme["title"], widgets or [c.text(ui.t("No items yet."))]))
     adding = _add_item_section(ui, ctx, params, draft)
     if adding is not None:
@@ -514,6 +514,7 @@ def agenda_card(
 
 def _item_widget(
     ui: Ui,
+    ctx: Mapping[str, Any],
     item: Mapping[str, Any],
     names: Mapping[str, str],
     params: Mapping[str, str],
@@ -522,7 +523,7 @@ def _item_widget(
     if item.get("carried_from"):
         label = ui.t("Carried over from the previous conversation")
     elif item.get("proposed_by") == "manager":
-        label = ui.t("Proposed by %(name)s", name=names.get("manager", ""))
+        label = ui.t("Proposed by %(name)s", name=_called(ui, ctx, "manager", names))
     remove = None
     if _may(item, "remove"):
         ops = [{"op": "agenda.remove_item", "item": item["id"]}]

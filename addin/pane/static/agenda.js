@@ -5,7 +5,7 @@ import { h } from "./dom.js";
 import { draft } from "./drafts.js";
 import { t } from "./i18n.js";
 import {
-  agreementBadge, badge, button, carriedActions, checkField, eventCopyChoice, form, formatDateTime,
+  agreementBadge, badge, button, calledOf, carriedActions, checkField, eventCopyChoice, form, formatDateTime,
   nameOf, namesOf, section, selectField, textField, TEXT_MAX, turnBox,
 } from "./common.js";
 import { offers } from "./offers.js";
@@ -38,7 +38,7 @@ function itemMeta(app, item) {
   const ctx = app.ctx;
   const notes = [];
   if (item.proposed_by && item.proposed_by !== "employee") {
-    notes.push(t("Proposed by %(name)s", { name: nameOf(ctx, item.proposed_by) }));
+    notes.push(t("Proposed by %(name)s", { name: calledOf(ctx, item.proposed_by) }));
   }
   if (item.carried_from) {
     notes.push(item.carried_from.origin === "action"
