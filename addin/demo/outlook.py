@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, request, url_fo
 from werkzeug.wrappers import Response
 
 from addin.errors import error_message
-from addin.i18n import request_locale
+from addin.i18n import gettext, request_locale
 from addin.jsonbody import MAX_DEPTH, BadBody, read_object
 from connectors.errors import Conflict, InvalidRequest, NotFound
 from connectors.models import Attendee, Event, EventPatch, NewEvent
@@ -24,6 +24,11 @@ from connectors.models import Attendee, Event, EventPatch, NewEvent
 bp = Blueprint("pane_demo", __name__, url_prefix="/demo")
 
 MAX_ATTACHMENTS = 10
+
+
+def t(msgid: str, **params: Any) -> str:
+    """`msgid` in the demo catalog, in the browser's language (as Office speaks the user's)."""
+    return gettext(request_locale(), "demo", msgid, **params)
 
 
 def _store() -> Any:
@@ -34,7 +39,7 @@ def _person(who: str | None) -> tuple[str, str]:
     """The (email, name) of a known person, by email or by the part before the @."""
     wanted = (who or "").strip().lower()
     if not wanted:
-        abort(400, description="Say who you are: add ?as=ada or ?as=grace.")
+        abort(400, description=t("Say who you are: add ?as=ada or ?as=grace."))
     for person in _store().people():
         email = str(person.email).lower()
         if wanted in (email, email.split("@")[0]):
@@ -107,7 +112,7 @@ def get_item() -> Response:
     email, _ = _person(request.args.get("as"))
     event_id = request.args.get("event", "")
     if not event_id:
-        abort(400, description="Say which event: add ?event=<id>.")
+        abort(400, description=t("Say which event: add ?event=<id>."))
     event = _event_or_404(email, event_id)
     response = jsonify(item_json(event))
     response.headers["Cache-Control"] = "no-store"
@@ -129,7 +134,7 @@ def save_item() -> Response:
             if "body_html" in data:
                 body = data["body_html"]
                 if not isinstance(body, str):
-                    abort(400, description="body_html must be text.")
+                    abort(400, description=t("body_html must be text."))
                 if_match = request.headers.get("If-Match") or None
                 patch = EventPatch(body_html=body)
                 event = calendar.update_event(event.id, patch, if_match=if_match)
@@ -137,7 +142,8 @@ def save_item() -> Response:
             calendar.add_attachment(event.id, name, content, content_type)
     except Conflict:
         current = item_json(_event_or_404(email, str(event_id)))
-        body = {"error": "conflict", "message": "The event changed meanwhile.", "current": current}
+        message = t("The event changed meanwhile.")
+        body = {"error": "conflict", "message": message, "current": current}
         return Response(_dumps(body), status=409, mimetype="application/json")
     except InvalidRequest as exc:
         abort(400, description=str(exc))
@@ -150,7 +156,7 @@ def _dumps(data: dict[str, Any]) -> str:
 
 def _json_body() -> dict[str, Any]:
     if not request.is_json:
-        abort(415, description="Send JSON (Content-Type: application/json).")
+        abort(415, description=t("Send JSON (Content-Type: application/json)."))
     try:
         return dict(read_object(request.get_data(cache=False)))
     except BadBody as exc:
@@ -160,7 +166,7 @@ def _json_body() -> dict[str, Any]:
 def _key(data: dict[str, Any]) -> str:
     key = str(data.get("key") or "")
     if not key.isalnum() or len(key) > 64:
-        abort(400, description="A new appointment needs a key (letters and digits, at most 64).")
+        abort(400, description=t("A new appointment needs a key (letters and digits, at most 64)."))
     return f"demo-item:{key}"
 
 
@@ -168,14 +174,14 @@ def _new_event(email: str, data: dict[str, Any]) -> NewEvent:
     """A new appointment from the stub's compose form."""
     new = data.get("new")
     if not isinstance(new, dict):
-        abort(400, description="Send the new appointment under 'new'.")
+        abort(400, description=t("Send the new appointment under 'new'."))
     try:
         start = datetime.fromisoformat(str(new["start"]))
         end = datetime.fromisoformat(str(new["end"]))
     except (KeyError, ValueError):
-        abort(400, description="A new appointment needs a start and an end (ISO 8601).")
+        abort(400, description=t("A new appointment needs a start and an end (ISO 8601)."))
     if start.tzinfo is None or end.tzinfo is None or end <= start:
-        abort(400, description="Start and end need a UTC offset; the end must follow the start.")
+        abort(400, description=t("Start and end need a UTC offset; the end must follow the start."))
     names = _names()
     attendees = tuple(
         Attendee(str(a), names.get(str(a).lower(), ""))
@@ -198,7 +204,7 @@ def _new_event(email: str, data: dict[str, Any]) -> NewEvent:
 def _attachments(data: dict[str, Any]) -> list[tuple[str, str, bytes]]:
     raw = data.get("attachments") or []
     if not isinstance(raw, list) or len(raw) > MAX_ATTACHMENTS:
-        abort(400, description=f"Send at most {MAX_ATTACHMENTS} attachments as a list.")
+        abort(400, description=t("Send at most %(n)s attachments as a list.", n=MAX_ATTACHMENTS))
     result = []
     for entry in raw:
         try:
@@ -206,7 +212,7 @@ def _attachments(data: dict[str, Any]) -> list[tuple[str, str, bytes]]:
             content_type = str(entry.get("content_type") or "application/octet-stream")
             content = base64.b64decode(str(entry["base64"]), validate=True)
         except (KeyError, TypeError, AttributeError, binascii.Error):
-            abort(400, description="Each attachment needs a name and base64 content.")
+            abort(400, description=t("Each attachment needs a name and base64 content."))
         result.append((name, content_type, content))
     return result
 

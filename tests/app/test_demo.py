@@ -350,6 +350,29 @@ def test_the_demos_json_routes_refuse_unusable_json_with_a_sentence(
     assert words in response.get_json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("nl", "De afspraak is intussen gewijzigd"), ("en", "The event changed meanwhile")],
+)
+def test_the_stub_office_hosts_refusals_speak_the_browsers_language(
+    client: FlaskClient, store: MemoryStore, lang: str, words: str
+) -> None:
+    """The stub passes its sentence on as Office's own error, which the pane shows: in the
+    user's language, as Outlook's are."""
+    meeting = _first_meeting(store).id
+    body = {"as": "ada", "event": meeting, "body_html": "<p>1</p>"}
+    response = client.post(
+        "/demo/item", json=body, headers={"If-Match": "stale", "Accept-Language": lang}
+    )
+    assert response.status_code == 409
+    assert words in response.get_json()["message"]
+    response = client.get("/demo/item?as=ada", headers={"Accept-Language": lang})
+    assert response.status_code == 400
+    assert "?event=" in response.get_json()["message"]
+    if lang == "nl":
+        assert "Say which event" not in response.get_json()["message"]
+
+
 def test_clock_stops_three_years_out(client: FlaskClient, clock: DemoClock) -> None:
     """Past the clock's limit the move is refused with a sentence, in Dutch too."""
     clock.advance(timedelta(days=3 * 366 - 30))
