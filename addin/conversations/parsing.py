@@ -208,6 +208,10 @@ DEFAULT_WEEKDAYS = ["TU", "WE", "TH"]
 """The weekdays a request that names none gets (an empty list is refused)."""
 
 
+WORKDAYS = (Weekday.MO, Weekday.TU, Weekday.WE, Weekday.TH, Weekday.FR)
+"""The weekdays a plan may name: both partners' working week."""
+
+
 def parse_preferences(data: Any) -> Preferences:
     if not isinstance(data, Mapping):
         raise Invalid(_("Send the employee's preferences as an object 'preferences'."))
@@ -215,33 +219,47 @@ def parse_preferences(data: Any) -> Preferences:
     days = data.get("weekdays", DEFAULT_WEEKDAYS)
     if not days:
         raise Invalid(_("Choose at least one weekday for the conversations."))
+    if not isinstance(days, list):
+        raise Invalid(_('Send the weekdays as a list such as ["TU", "TH"].'))
+    weekdays = frozenset(_workday(d) for d in days)
     online = data.get("online", False)
     if not isinstance(online, bool):
         raise Invalid(_("online must be true or false."))
+    every = data.get("every", 3)
+    duration = data.get("duration", 60)
+    if not isinstance(every, int) or not isinstance(duration, int):
+        raise Invalid(_("every and duration must be whole numbers."))
     try:
-        if not isinstance(days, list):
-            raise TypeError("weekdays must be a list")
-        every = data.get("every", 3)
-        duration = data.get("duration", 60)
-        if not isinstance(every, int) or not isinstance(duration, int):
-            raise ValueError("every and duration must be whole numbers")
         return Preferences(
-            weekdays=frozenset(Weekday[str(d)] for d in days),
-            earliest=time.fromisoformat(str(data.get("earliest") or "09:00")),
-            latest=time.fromisoformat(str(data.get("latest") or "17:00")),
+            weekdays=weekdays,
+            earliest=_time_of_day(data, "earliest", "09:00"),
+            latest=_time_of_day(data, "latest", "17:00"),
             duration=duration,
-            place=str(data.get("place") or "")[:200],
+            place=body_text(data, "place", 200, required=False),
             online=online,
             interval=every,
         )
-    except KeyError as exc:
-        raise Invalid(
-            _("Unknown weekday %(day)s: use MO, TU, WE, TH or FR."), day=str(exc)
-        ) from exc
-    except (ValueError, TypeError) as exc:
-        raise Invalid(_("The preferences could not be read."), detail=exc) from exc
     except CadenceError as exc:
         raise Invalid(_("The preferences could not be used."), detail=exc) from exc
+
+
+def _workday(value: object) -> Weekday:
+    day = next((d for d in WORKDAYS if d.name == value), None)
+    if day is None:
+        raise Invalid(
+            _("Unknown weekday %(day)s: use MO, TU, WE, TH or FR."), day=repr(str(value)[:10])
+        )
+    return day
+
+
+def _time_of_day(data: Mapping[str, Any], key: str, default: str) -> time:
+    value = data.get(key) or default
+    try:
+        if not isinstance(value, str):
+            raise TypeError(key)
+        return time.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Invalid(_("Give %(field)s as a time of day such as 09:30."), field=key) from None
 
 
 def parse_viewer_zone(body: Mapping[str, Any]) -> str | None:

@@ -228,6 +228,32 @@ def test_a_change_a_host_could_not_have_sent_is_refused_in_dutch_too(
     assert answer["message"].startswith("Er is niets opgeslagen. " + dutch), answer["message"]
 
 
+@pytest.mark.parametrize(
+    ("change", "english"),
+    [
+        ({"every": "2"}, "every and duration must be whole numbers."),
+        ({"duration": 60.5}, "every and duration must be whole numbers."),
+        ({"earliest": "29:59"}, "Give earliest as a time of day such as 09:30."),
+        ({"latest": 930}, "Give latest as a time of day such as 09:30."),
+        ({"weekdays": "TU"}, 'Send the weekdays as a list such as ["TU", "TH"].'),
+        ({"weekdays": ["SA"]}, "Unknown weekday 'SA': use MO, TU, WE, TH or FR."),
+        ({"weekdays": ["TU", "SU"]}, "Unknown weekday 'SU': use MO, TU, WE, TH or FR."),
+        ({"place": "p" * 201}, "place is longer than 200 characters."),
+        ({"place": 5}, "place must be text."),
+    ],
+    ids=["every", "duration", "hour 29", "time number", "weekdays text", "SA", "SU", "place", "5"],
+)
+def test_preferences_that_cannot_be_used_say_what_to_change(
+    api: Api, change: dict[str, object], english: str
+) -> None:
+    """Each says which preference is wrong in the reader's language; nothing is planned."""
+    plan = {"partner": GRACE, "role": "employee", "request_id": "req-prefs-1"}
+    raw = json.dumps({**plan, "preferences": {**PREFS, **change}})
+    for path in ("/api/series/preview", "/api/series"):
+        assert _refused_in_both_languages(api, "POST", path, raw) == english
+    assert _series_count(api.app) == 0
+
+
 def test_a_field_of_the_wrong_type_is_called_so_not_missing(api: Api) -> None:
     """partner 5 was sent: the sentence says it must be text, not that it is missing."""
     body = {"partner": 5, "role": "employee", "preferences": PREFS}

@@ -514,7 +514,7 @@ def test_refusals_are_translated_notifications_and_keep_the_card(app: Flask) -> 
     ada.click(ada.t("Show the proposal"), partner=GRACE, duration=["15"])
     assert ada.top == before
     assert ada.notification is not None and "15" in ada.notification
-    assert ada.notification.startswith(gettext("nl", "api", "The preferences could not be read."))
+    assert ada.notification.startswith(gettext("nl", "api", "The preferences could not be used."))
 
 
 def test_provider_refusals_say_what_to_do() -> None:
