@@ -178,6 +178,10 @@ class Conversations:
         if not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", request_id):
             raise Invalid(_("request_id must be 8 to 64 letters, digits, '-' or '_'."))
         existing = self.registry.by_request(request_id)
+        if existing is not None and not _same_plan(existing, caller, body):
+            raise Invalid(
+                _("This request_id was sent before for another plan: send a new request_id.")
+            )
         if existing is None:
             pair, prefs = self._plan_request(caller, body)
             ongoing = self._ongoing_series(pair.employee.email, pair.manager.email)
@@ -896,6 +900,20 @@ def _guess_occurrence(entry: Series, event_id: str) -> datetime | None:
     local = instant.astimezone(zone(entry.pair.tz))
     found = entry.rule.occurrences(local - timedelta(minutes=1), local + timedelta(minutes=1))
     return found[0] if found else None
+
+
+def _same_plan(entry: Series, caller: Caller, body: Mapping[str, Any]) -> bool:
+    """True when `body` asks for the plan `entry` is: the caller's role and partner."""
+    role = entry.pair.role_of(caller.email)
+    if role is None:
+        return True  # not theirs: refused as such
+    other = entry.pair.manager if role is Role.EMPLOYEE else entry.pair.employee
+    partner = body.get("partner")
+    return (
+        body.get("role") == role.value
+        and isinstance(partner, str)
+        and partner.strip().lower() == other.email
+    )
 
 
 def _as_seen(agenda: Agenda, role: Role) -> Agenda:

@@ -566,6 +566,19 @@ def test_a_second_series_with_the_same_partner_is_refused(api: Api) -> None:
     assert len(registry.for_person(ADA)) == 1
 
 
+def test_a_request_id_sent_again_for_another_plan_is_refused(api: Api) -> None:
+    """The id of Ada's plan with Grace, sent for a plan with Eve or as manager: 400, not 201."""
+    first = api.plan("req-first-1")
+    for changed in ({"partner": "eve@example.org"}, {"role": "manager"}):
+        body = {"partner": GRACE, "role": "employee", "preferences": PREFS, **changed}
+        again = api.call("POST", "/api/series", body={**body, "request_id": "req-first-1"})
+        assert again.status_code == 400, again.get_json()
+        assert "request_id" in again.get_json()["message"]
+    assert api.plan("req-first-1")["series"]["id"] == first["series"]["id"]
+    registry = api.app.extensions["goedgesprek.service"].registry
+    assert len(registry.for_person(ADA)) == 1
+
+
 def test_two_plans_racing_for_the_same_pair_make_one_series(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
