@@ -42,7 +42,7 @@ Ops = list[dict[str, Any]]
 DOMAIN = "cards"
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR")
 DEFAULT_WEEKDAYS = ("TU", "WE", "TH")
-DURATIONS = (30, 45, 60, 75, 90)
+DURATIONS = (30, 45, 60, 75, 90, 120)
 TIMES = tuple(f"{h:02d}:{m:02d}" for h in range(7, 21) for m in (0, 30))
 MAX_NOTE = 200
 """How much of a long user text a one-line label shows (the full text stays in the inputs)."""

@@ -215,3 +215,17 @@ def test_the_cards_offer_the_event_copy_choice_only_when_the_context_allows_it()
     assert "gg.example/event_copy" in allowed
     refused = {**case, "can": {**case["can"], "series": []}}
     assert "gg.example/event_copy" not in json.dumps(flows.context_card(ui(), context(refused)))
+
+
+def test_both_hosts_offer_the_same_lengths_and_the_pane_shows_a_series_length(
+    tmp_path: Path,
+) -> None:
+    """A 75-minute series planned in Google shows its length in the pane's series form too."""
+    plan = json.dumps(flows.plan_card(ui(), event_id="", partner=""))
+    for minutes in (30, 45, 60, 75, 90, 120):
+        assert f'"value": "{minutes}"' in plan, minutes
+    case = next(c for c in CASES if c["name"] == "draft agenda, the employee")
+    base = {**DATA["base"], "series": {**DATA["base"]["series"], "duration": 75}}
+    cases = tmp_path / "cases.json"
+    cases.write_text(json.dumps({**DATA, "base": base, "cases": [case]}), "utf-8")
+    assert "75 minutes" in render_pane(cases)[case["name"]]["text"]

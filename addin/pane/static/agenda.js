@@ -6,7 +6,7 @@ import { draft } from "./drafts.js";
 import { t } from "./i18n.js";
 import {
   agreementBadge, badge, button, calledOf, carriedActions, checkField, eventCopyChoice, form, formatDateTime,
-  nameOf, namesOf, section, selectField, textField, TEXT_MAX, turnBox,
+  lengthOptions, nameOf, namesOf, section, selectField, textField, TEXT_MAX, turnBox,
 } from "./common.js";
 import { offers } from "./offers.js";
 
@@ -184,8 +184,7 @@ function seriesForm(app) {
   const series = app.ctx.series;
   const place = textField({ label: t("Place"), key: "series:place", value: series.place || "" });
   const duration = selectField({ label: t("Length"), key: "series:duration", value: String(series.duration || 60),
-    options: [["30", t("30 minutes")], ["45", t("45 minutes")], ["60", t("1 hour")],
-      ["90", t("1.5 hours")], ["120", t("2 hours")]] });
+    options: lengthOptions(series.duration) });
   const online = checkField({ label: t("Online"), key: "series:online", checked: Boolean(series.online) });
   const save = () => app.patchSeries({
     place: String(draft("series:place", series.place || "")).trim(),

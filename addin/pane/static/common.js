@@ -122,6 +122,18 @@ export function selectField({ label, key, value = "", options }) {
   return { wrap: h("div", { class: "field" }, h("label", { for: id, text: label }), select), select };
 }
 
+/**
+ * The lengths a conversation may be planned with, as [minutes, label] options (the Google cards
+ * offer the same); `current` is added when the series has another length, so it shows as it is.
+ */
+export function lengthOptions(current) {
+  const labels = { 30: t("30 minutes"), 45: t("45 minutes"), 60: t("1 hour"), 90: t("1.5 hours"), 120: t("2 hours") };
+  const minutes = new Set([30, 45, 60, 75, 90, 120]);
+  if (Number.isInteger(Number(current)) && Number(current) > 0) minutes.add(Number(current));
+  return [...minutes].sort((a, b) => a - b)
+    .map((m) => [String(m), labels[m] || t("%(minutes)s minutes", { minutes: m })]);
+}
+
 /** A checkbox with its label. */
 export function checkField({ label, key, checked = false }) {
   const id = uid("f");

@@ -4,8 +4,8 @@ import { draft } from "./drafts.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import {
-  button, checkField, eventCopyChoice, form, formatDateTime, radioGroup, section, selectField, textField,
-  viewerZone, weekdayNames,
+  button, checkField, eventCopyChoice, form, formatDateTime, lengthOptions, radioGroup, section, selectField,
+  textField, viewerZone, weekdayNames,
 } from "./common.js";
 
 const WEEKDAYS = ["MO", "TU", "WE", "TH", "FR"];
@@ -110,9 +110,7 @@ export function renderPlan(app) {
       textField({ label: t("From"), key: "plan:earliest", value: "09:30", type: "time" }).wrap,
       textField({ label: t("Until"), key: "plan:latest", value: "12:00", type: "time" }).wrap),
     h("div", { class: "row" },
-      selectField({ label: t("Length"), key: "plan:duration", value: "60", options: [
-        ["30", t("30 minutes")], ["45", t("45 minutes")], ["60", t("1 hour")],
-        ["90", t("1.5 hours")], ["120", t("2 hours")]] }).wrap,
+      selectField({ label: t("Length"), key: "plan:duration", value: "60", options: lengthOptions() }).wrap,
       selectField({ label: t("How often"), key: "plan:every", value: "3", options: [
         ["1", t("Every month")], ["2", t("Every 2 months")], ["3", t("Every 3 months")]] }).wrap),
     textField({ label: t("Place"), key: "plan:place", value: "",
