@@ -410,6 +410,24 @@ def test_after_a_skipped_conversation_everything_open_reaches_the_next(api: Api)
     assert api.call("GET", f"/api/context?event={fourth}").get_json()["agenda"]["actions"] == []
 
 
+def test_after_two_skipped_conversations_everything_open_reaches_the_next(api: Api) -> None:
+    """2 and 3 are never opened: 4 has 1's unfinished item and open action, and looks back at 1."""
+    first = _first_conversation_held(api)
+    fourth_event = _instances(api, first, 4)[3]
+    fourth = api.call("GET", f"/api/context?event={fourth_event}", GRACE).get_json()
+    assert fourth["occurrence"]["number"] == 4
+    assert fourth["previous"]["occurrence"] == first["occurrence"]["start"]
+    action = fourth["agenda"]["actions"][0]
+    assert (action["description"], action["owner"], action["due"], action["status"]) == (
+        "Opleidingsbudget aanvragen",
+        "manager",
+        "2027-02-15",
+        "open",
+    )
+    ada = api.call("GET", f"/api/context?event={fourth_event}").get_json()
+    assert [i["title"] for i in ada["agenda"]["items"]] == ["Loopbaanpad"]
+
+
 def test_after_a_skipped_conversation_a_saved_agenda_still_shows_last_times_record(
     api: Api,
 ) -> None:
