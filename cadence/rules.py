@@ -18,6 +18,10 @@ The vocabulary, per thing:
 
 Visibility: the employee owns the agenda until it is shared. Before that the manager sees only the
 items they proposed themselves (`visible_items`), and that a draft is being prepared.
+
+Whose turn it is (`turn`): before the meeting the employee writes and shares the agenda, both agree
+to it, then both prepare; after it both write the record until every agreement is proposed, then
+whoever has not accepted yet; with every agreement final it is done.
 """
 
 from __future__ import annotations
@@ -32,13 +36,22 @@ from cadence.conversation import (
     Actor,
     Agenda,
     AgendaState,
+    AgreementState,
     Item,
     Record,
 )
 from cadence.errors import CadenceError, TransitionError
 from cadence.model import Role
 
-__all__ = ["SERIES_ACTIONS", "Allowed", "allowed", "series_allowed", "visible_items"]
+__all__ = [
+    "SERIES_ACTIONS",
+    "Allowed",
+    "Turn",
+    "allowed",
+    "series_allowed",
+    "turn",
+    "visible_items",
+]
 
 _ASKER: Final = "asking"
 """The person id the steps are asked with: a step's rules look at the role, never at the id."""
@@ -73,6 +86,41 @@ class Allowed:
 def series_allowed(role: Role) -> tuple[str, ...]:
     """What `role` may change of the series itself."""
     return SERIES_ACTIONS[Role(role)]
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What is to be done now and by whom (roles, employee first; none once done).
+
+    `what` is one of ``write_agenda``, ``agree_agenda``, ``prepare``, ``write_record``,
+    ``accept``, ``done``.
+    """
+
+    what: str
+    who: tuple[Role, ...]
+
+
+_ROLES: Final = (Role.EMPLOYEE, Role.MANAGER)
+
+
+def turn(agenda: Agenda, record: Record | None, *, ended: bool) -> Turn:
+    """Whose turn it is in this conversation; `ended`: the meeting is over."""
+    if not ended:
+        if agenda.state is AgendaState.DRAFT:
+            return Turn("write_agenda", (Role.EMPLOYEE,))
+        if agenda.state is AgendaState.SHARED:
+            return Turn("agree_agenda", tuple(r for r in _ROLES if r not in agenda.agreed_by))
+        return Turn("prepare", _ROLES)
+    if (
+        record is None
+        or not record.agreements
+        or any(a.state is AgreementState.DRAFT for a in record.agreements)
+    ):
+        return Turn("write_record", _ROLES)
+    waiting = {r for a in record.agreements for r in a.waiting_for}
+    if waiting:
+        return Turn("accept", tuple(r for r in _ROLES if r in waiting))
+    return Turn("done", ())
 
 
 def visible_items(agenda: Agenda, role: Role) -> tuple[Item, ...]:

@@ -11,10 +11,10 @@ from addin.conversations.document import Doc
 from addin.conversations.errors import _
 from addin.conversations.people import Caller
 from addin.splice import MARKER_END, MARKER_START
-from cadence.conversation import Action, Agenda, AgendaState, Agreement, AgreementState, Record
+from cadence.conversation import Action, Agenda, Agreement, Record
 from cadence.model import Pair, Role, Series
 from cadence.planning import Proposal
-from cadence.rules import allowed, series_allowed
+from cadence.rules import allowed, series_allowed, turn
 from cadence.zones import zone
 from connectors.models import Event
 from templates.render import agenda_html, agenda_text
@@ -210,33 +210,14 @@ def proposal_out(proposal: Proposal, pair: Pair, locale: str) -> dict[str, Any]:
 
 
 def turn_out(entry: Series, doc: Doc, ended: bool, viewer: Role) -> dict[str, Any]:
-    """Whose turn it is and what to do, said to `viewer`; the API translates `message_id`.
+    """Whose turn it is (the domain's `turn`) said to `viewer`; the API translates `message_id`.
 
     `who` lists the roles whose turn it is; `params.names` the other partners among them, so the
     sentence says "you" to the viewer and names only the other one.
     """
     names = {"employee": entry.pair.employee.name, "manager": entry.pair.manager.name}
-    agenda, record = doc.agenda, doc.record
-    if not ended:
-        if agenda.state is AgendaState.DRAFT:
-            return _t(["employee"], "write_agenda", names, viewer)
-        if agenda.state is AgendaState.SHARED:
-            waiting = [r for r in ("employee", "manager") if Role(r) not in agenda.agreed_by]
-            return _t(waiting, "agree_agenda", names, viewer)
-        return _t(["employee", "manager"], "prepare", names, viewer)
-    if (
-        record is None
-        or not record.agreements
-        or any(a.state is AgreementState.DRAFT for a in record.agreements)
-    ):
-        return _t(["employee", "manager"], "write_record", names, viewer)
-    waiting_roles: set[str] = set()
-    for agreement in record.agreements:
-        waiting_roles.update(r.value for r in agreement.waiting_for)
-    if waiting_roles:
-        waiting = [r for r in ("employee", "manager") if r in waiting_roles]
-        return _t(waiting, "accept", names, viewer)
-    return _t([], "done", names, viewer)
+    now = turn(doc.agenda, doc.record, ended=ended)
+    return _t([r.value for r in now.who], now.what, names, viewer)
 
 
 TURN_MESSAGES = {

@@ -25,7 +25,7 @@ from cadence.conversation import (
 )
 from cadence.errors import CadenceError, TransitionError
 from cadence.model import Role
-from cadence.rules import allowed, series_allowed, visible_items
+from cadence.rules import Turn, allowed, series_allowed, turn, visible_items
 
 AMS = ZoneInfo("Europe/Amsterdam")
 OCC = datetime(2027, 1, 12, 10, 0, tzinfo=AMS)
@@ -231,6 +231,26 @@ def test_a_carried_action_is_followed_up_by_either_partner() -> None:
     done = nxt.set_action_status("ca1", ActionStatus.DONE, by=GRACE, now=tick(2))
     for by in (ADA, GRACE):
         assert allowed(done, None, by.role).carried_actions == {"ca1": ("reopen",)}
+
+
+def test_whose_turn_it_is_follows_the_conversation() -> None:
+    """The employee writes, both agree and prepare; after the meeting both write, then accept."""
+    a = agenda()
+    assert turn(a, None, ended=False) == Turn("write_agenda", (Role.EMPLOYEE,))
+    shared = a.share(by=ADA, now=tick(1))
+    assert turn(shared, None, ended=False) == Turn("agree_agenda", (Role.EMPLOYEE, Role.MANAGER))
+    half = shared.agree(by=GRACE, now=tick(2))
+    assert turn(half, None, ended=False) == Turn("agree_agenda", (Role.EMPLOYEE,))
+    agreed = half.agree(by=ADA, now=tick(3))
+    assert turn(agreed, None, ended=False) == Turn("prepare", (Role.EMPLOYEE, Role.MANAGER))
+    both = (Role.EMPLOYEE, Role.MANAGER)
+    assert turn(agreed, None, ended=True) == Turn("write_record", both)
+    r = Record.for_agenda(agreed).add_agreement("Cursus", by=ADA, now=tick(4))
+    assert turn(agreed, r, ended=True) == Turn("write_record", both)
+    r = r.propose_all(by=ADA, now=tick(5)).accept("ag1", by=GRACE, now=tick(6))
+    assert turn(agreed, r, ended=True) == Turn("accept", (Role.EMPLOYEE,))
+    r = r.accept("ag1", by=ADA, now=tick(7))
+    assert turn(agreed, r, ended=True) == Turn("done", ())
 
 
 # -- error codes -----------------------------------------------------------------------------------
