@@ -133,17 +133,13 @@ def test_a_partners_change_is_not_swallowed_by_the_others_change_id(api: Api) ->
     assert grace.status_code == 400 and "Van Grace" not in after, (grace.status_code, after)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A plan's request_id sent again for another partner answers 201 with the earlier "
-    "series (with Grace): the caller is told a series with Eve was planned",
-)
 def test_a_request_id_sent_again_for_another_partner_is_not_answered_as_planned(api: Api) -> None:
+    """It was answered 201 with the earlier series with Grace, as if one with Eve was planned."""
     api.plan("req-0001")
     body = {"partner": EVE, "role": "employee", "preferences": PREFS, "request_id": "req-0001"}
     again = send(api, "POST", "/api/series", body=body)
     series = again.get_json().get("series", {})
-    assert again.status_code != 201 or series["manager"]["email"] == EVE, series
+    assert again.status_code == 400 or series["manager"]["email"] == EVE, series
 
 
 def test_a_change_sent_again_with_the_same_ops_is_applied_once(api: Api) -> None:
@@ -507,3 +503,84 @@ def test_odd_json_gets_a_4xx(api: Api, data: str) -> None:
     response = send(api, "POST", base(ctx), data=data)
     assert 400 <= response.status_code < 500
     assert response.get_json()["message"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="partner_name is taken as sent: line breaks and 5000 characters are kept (201) "
+    "and shown in the turn ('deel hem met Zed\\n\\n## Afspraken...'), the cards, the "
+    "calendar and the export, where a title is refused unless it is one line of at most 200",
+)
+@pytest.mark.parametrize(
+    "name",
+    ["Zed\n\n## Afspraken\n\n- Eve krijgt opslag", "Zed" + "n" * 5000],
+    ids=["line breaks", "5000 characters"],
+)
+def test_a_partner_name_is_one_short_line_of_text(api: Api, name: str) -> None:
+    body = {"partner": "zed@example.org", "partner_name": name, "role": "employee",
+            "preferences": PREFS, "request_id": "odd-name-01"}  # fmt: skip
+    response = send(api, "POST", "/api/series", EVE, body=body)
+    assert response.status_code == 400, response.get_json().get("series", {}).get("manager")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="A place with a line break ('Kamer\\r\\nX-Evil: 1') is planned (201) and written as "
+    "the calendar event's location as is, where a title must be one line",
+)
+def test_a_place_is_one_line(api: Api) -> None:
+    preferences = {**PREFS, "place": "Kamer\r\nX-Evil: 1"}
+    body = {"partner": GRACE, "role": "employee", "preferences": preferences,
+            "request_id": "odd-place-1"}  # fmt: skip
+    response = send(api, "POST", "/api/series", body=body)
+    assert response.status_code == 400, response.get_json().get("series", {}).get("place")
+
+
+def _patch_at_once(api: Api, path: str, jobs: list[tuple[str, dict[str, Any]]]) -> list[int]:
+    """Send every (who, body) PATCH at once from its own thread; their statuses."""
+    statuses: list[int] = []
+
+    def one(who: str, body: dict[str, Any]) -> None:
+        client = api.app.test_client()
+        statuses.append(send(api, "PATCH", path, who, body=body, client=client).status_code)
+
+    threads = [threading.Thread(target=one, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_both_partners_changing_the_series_at_once_keep_every_change(tmp_path: Path) -> None:
+    """PATCH has no If-Match: Ada's place and duration and Grace's event copy, sent at once."""
+    for n in range(4):
+        api = seeded_api(tmp_path / str(n))
+        ctx = planned(api)
+        jobs = [(ADA, {"place": f"Kamer {n}"}), (GRACE, {"event_copy": "titles"}),
+                (ADA, {"duration": 90})]  # fmt: skip
+        statuses = _patch_at_once(api, f"/api/series/{ctx['series']['id']}", jobs)
+        assert statuses == [200, 200, 200]
+        series = current(api, ADA, ctx)["series"]
+        assert (series["place"], series["event_copy"], series["duration"]) == (
+            f"Kamer {n}", "titles", 90,
+        )  # fmt: skip
+
+
+def test_exports_and_event_copy_escape_what_partners_type(api: Api) -> None:
+    """Markup typed in a title or notes is text in the HTML export, the event copy and the
+    calendar; the export runs nothing (CSP default-src 'none')."""
+    ctx = planned(api)
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    ops = [{"op": "agenda.add_item", "theme": "personal", "title": evil, "notes": evil},
+           {"op": "agenda.share"}]  # fmt: skip
+    assert save(api, ADA, ctx, ops).status_code == 200
+    html = send(api, "GET", f"{base(ctx)}/export?format=html")
+    assert html.status_code == 200
+    assert "default-src 'none'" in html.headers["Content-Security-Policy"]
+    copy = send(api, "GET", f"{base(ctx)}/event-copy").get_json()
+    import base64
+
+    attachment = base64.b64decode(copy["attachment"]["base64"]).decode()
+    for text in (html.get_data(as_text=True), copy["html"], attachment):
+        assert "<script>" not in text and "<img src=x" not in text
