@@ -312,7 +312,8 @@ def _trigger(call: Call) -> Mapping[str, Any]:
     try:
         ctx = _service().context(call.caller, call.event.event_id)
     except _REFUSED as exc:
-        card = flows.error_card(ui, refusal_message(ui.locale, exc), event_id=call.event.event_id)
+        message, gone = refusal_message(ui.locale, exc), _refusal_status(exc) == 404
+        card = flows.error_card(ui, message, event_id=call.event.event_id, gone=gone)
         return c.push_card(card)
     return c.push_card(flows.context_card(ui, ctx))
 

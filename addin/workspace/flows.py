@@ -241,11 +241,22 @@ def note_card(ui: Ui, message: str, *, subject: str | None = None) -> Json:
     )
 
 
-def error_card(ui: Ui, message: str, *, event_id: str = "") -> Json:
-    """A trigger that could not show its event: the reason, then the plan form to start anew."""
+def error_card(ui: Ui, message: str, *, event_id: str = "", gone: bool = True) -> Json:
+    """A trigger that could not show its event: the reason, then what the person can do.
+
+    An event that is `gone` gets the plan form to start anew; one that is there but could not be
+    read now (its record does not open, the provider is away) gets Refresh, never a second plan.
+    """
+    notice = c.decorated_text(message, icon="DESCRIPTION")
+    if not gone:
+        refresh = c.button(ui.t("Refresh"), ui.act("refresh", event=event_id))
+        return c.card(
+            ui.t("Good conversation"),
+            [c.section(None, [notice, c.button_list([refresh])])],
+            name="error",
+        )
     plan = plan_card(ui, event_id=event_id, partner="")
-    notice = c.section(None, [c.decorated_text(message, icon="DESCRIPTION")])
-    return {**plan, "sections": [notice, *plan["sections"]]}
+    return {**plan, "sections": [c.section(None, [notice]), *plan["sections"]]}
 
 
 def existing_card(ui: Ui, existing: Mapping[str, Any]) -> Json:

@@ -538,6 +538,22 @@ def test_an_event_outside_the_calendar_shows_why(app: Flask) -> None:
     assert card["name"] == "plan"
 
 
+def test_a_record_that_cannot_be_opened_offers_to_try_again_not_a_new_series(app: Flask) -> None:
+    """The event is there but its record will not open: the reason and Refresh, no plan form."""
+    ada, first = plan(app, "en")
+    ada.click("Add to the agenda", item_title="Werkdruk")
+    ctx = app.extensions["goedgesprek.service"].context(_caller(ADA, "en"), first)
+    series, name = ctx["series"]["id"], f"occ-{ctx['occurrence']['key']}.json"
+    drive = app.extensions["goedgesprek.store"].drive(ADA)
+    content = bytearray(drive.get(series, name).content)
+    content[40] ^= 1
+    drive.put(series, name, bytes(content))
+    card = Panel(app, ADA, "en").open(first)
+    labels = [b["text"] for b in buttons(card)]
+    assert "Refresh" in labels and "Show the proposal" not in labels
+    assert "Nothing was changed" in texts(card)
+
+
 # -- escaping ------------------------------------------------------------------------------------
 
 
