@@ -4,15 +4,16 @@
 `addin.conversations.Conversations` answers it) into the card for its state:
 
 - ``not_series``: the plan form (partner, role, the employee's preferences, the event copy);
-  `preview_card` shows the planner's proposal with the button that schedules it;
+  `preview_card` shows the planner's proposal with the button that schedules it; with a partner
+  the person has a series with already, that series instead (`existing_card`);
 - ``upcoming``: the agenda by theme (add, remove, share, agree), preparation (what was agreed
   last time, open actions, the question bank), the checklist of agreements with the choice of
   what the event shows, and the series;
 - ``ended``: the record form (a summary per agenda item with a "finished" switch, agreements,
   actions with owner and due date), acceptance per agreement;
-- ``ended`` with every agreement final: the record itself, read-only. The record is sealed in the
-  employee's drive, so a Drive link would open ciphertext and an API export link needs a bearer
-  token the Calendar panel cannot send: the card shows the record instead.
+- ``ended`` with every agreement final: the record itself, read-only but for marking actions
+  done. The record is sealed in the employee's drive, so a Drive link would open ciphertext: the
+  export buttons open a short-lived signed link to our own export instead (`export_section`).
 - ``not_partner``: a polite read-only note.
 
 Buttons carry what their endpoint needs in the action's parameters (series, occurrence, the etag
