@@ -1,14 +1,17 @@
 """The Google Calendar add-on's HTTP endpoints: Google's event objects in, Card JSON out.
 
-Routes (all POST, JSON event object from Google, as the deployment file names them):
+Routes (POST, JSON event object from Google, as the deployment file names them):
 
-- ``/workspace/homepage``: the homepage trigger (no event open): what the add-on does and the
-  plan form;
+- ``/workspace/homepage``: the homepage trigger (no event open): what the add-on does, the
+  person's series and the plan form;
 - ``/workspace/calendar/event-open`` and ``/workspace/calendar/event-update``: the event's card
   for its state (plan, agenda, record, agreed record);
 - ``/workspace/action/<name>``: a button on one of those cards. Each button's ``function`` is the
   absolute URL of its route, made with ``url_for(..., _external=True)``; its parameters name the
   series, the occurrence, the etag the card was built from and the event.
+
+And one GET: ``/workspace/export/<series>/<occ>/<fmt>?t=...``, the record behind a short-lived
+signed link the export button made (`export_link`); nothing else opens it.
 
 Triggers answer ``{"action": {"navigations": [{"pushCard": card}]}}``; callbacks answer
 ``{"renderActions": {"action": {"navigations": [...], "notification": {...}}}}``.
