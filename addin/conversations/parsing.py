@@ -28,6 +28,10 @@ def apply_op(
         return _agenda_op(name[7:], op, agenda, by, now), record
     if name.startswith("record."):
         current = record if record is not None else Record.for_agenda(agenda)
+        about = op.get("item")
+        if isinstance(about, str) and about:
+            # What the record says about an item is about one on this agenda.
+            agenda.item(about)
         return agenda, _record_op(name[7:], op, current, by, now)
     raise CadenceError(f"unknown op {name!r}", code="op_unknown", op=repr(name[:40]))
 

@@ -266,6 +266,28 @@ def test_a_field_of_the_wrong_type_is_called_so_not_missing(api: Api) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "op",
+    [
+        {"op": "record.summarise", "item": "i9", "text": "Goed", "finished": True},
+        {"op": "record.add_agreement", "text": "Cursus", "item": "i9"},
+        {"op": "record.add_action", "description": "Bellen", "owner": "manager", "item": "i9"},
+    ],
+    ids=["summary", "agreement", "action"],
+)
+def test_a_record_entry_about_an_item_not_on_the_agenda_is_refused(
+    api: Api, op: dict[str, object]
+) -> None:
+    """A summary, agreement or action tied to an item the agenda lacks is not stored."""
+    ctx = api.plan()["context"]
+    ctx = api.ops(ADA, ctx, {"op": "agenda.add_item", "theme": "personal", "title": "A"}).get_json()
+    path = f"/api/series/{ctx['series']['id']}/occurrences/{ctx['occurrence']['key']}"
+    raw = json.dumps({"event": ctx["event"]["id"], "ops": [op]})
+    english = _refused_in_both_languages(api, "POST", path, raw, **{"If-Match": ctx["etag"]})
+    assert "no longer exists" in english
+    assert api.call("GET", f"/api/context?event={ctx['event']['id']}").get_json()["record"] is None
+
+
 @pytest.mark.parametrize("online", ["no", "false", 0, None, [True]])
 def test_online_that_is_not_true_or_false_is_refused(api: Api, online: object) -> None:
     """A plan or series change saying online "no" is refused, not read as online."""
