@@ -272,6 +272,25 @@ def test_partners_cannot_export_a_series_they_are_not_in(api: Api) -> None:
     assert response.status_code == 404 and "Eve geheim" not in response.get_data(as_text=True)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Before Ada shares her draft, Grace can count its items: editing, moving or removing "
+    "'i1' and 'i2' answers 'de medewerker heeft het op de agenda gezet' and 'i3' answers 'Dit "
+    "agendapunt bestaat niet meer'",
+)
+def test_the_manager_cannot_count_the_employees_hidden_draft(api: Api) -> None:
+    ctx = planned(api)
+    ops = [add("Burn-out"), add("Andere baan")]
+    assert save(api, ADA, ctx, ops).status_code == 200
+    assert titles(current(api, GRACE, ctx)) == []
+    answers = {
+        item: save(api, GRACE, ctx, [{"op": "agenda.edit_item", "item": item, "title": "x"}])
+        for item in ("i1", "i2", "i3")
+    }
+    messages = {item: r.get_json()["message"] for item, r in answers.items()}
+    assert messages["i1"] == messages["i3"], messages
+
+
 # -- tokens ----------------------------------------------------------------------------------------
 
 
@@ -383,36 +402,27 @@ def test_unreadable_preferences_are_refused_in_dutch(
     assert english not in response.get_json()["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bad JSON is refused with Python's English error appended (a 5000-digit number: "
-    "'Exceeds the limit (4300 digits)...', bytes that are not UTF-8: \"'utf-8' codec can't "
-    'decode...")',
-)
 @pytest.mark.parametrize(
     "data",
     [b'{"partner": 1' + b"0" * 5000 + b"}", b'{"partner": "\xff\xfe"}'],
     ids=["huge number", "not utf-8"],
 )
 def test_unreadable_json_is_refused_in_dutch_only(api: Api, data: bytes) -> None:
+    """Python's English words ('Exceeds the limit', 'codec can't decode') were appended."""
     response = send(api, "POST", "/api/series/preview", data=data)
     assert response.status_code == 400
     message = response.get_json()["message"]
     assert "limit" not in message and "codec" not in message, message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A 401 appends the verifier's English reason in brackets to the Dutch sentence, "
-    "echoes the whole token back (100 KB in, 100 KB out), and tells the Outlook pane "
-    "'Google sends Authorization: Bearer <token>'",
-)
 @pytest.mark.parametrize(
     "authorization",
     [None, "Bearer " + "a" * 100_000, "Bearer x.y.z"],
     ids=["no header", "huge token", "not a token"],
 )
 def test_a_401_says_one_dutch_sentence(api: Api, authorization: str | None) -> None:
+    """The verifier's English reason (echoing a 100 KB token, naming Google to the Outlook pane)
+    was appended; it goes to the log now."""
     headers = {"Authorization": authorization} if authorization else {}
     response = api.client.get("/api/context?event=x&lang=nl", headers=headers)
     assert response.status_code == 401
