@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from addin.conversations.document import (
     Change,
@@ -90,6 +90,8 @@ SERIES_PROPERTY = "goedgesprek.series"
 """The event property that names our series id (Graph extended property, Google shared property)."""
 
 HORIZON = timedelta(days=400)
+
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +161,8 @@ class Conversations:
         if guess is None:
             event = self._get_event(caller.email, event_id)
             return self._series_context(caller, entry, event, None)
-        event, docs = self._gather(
-            lambda: self._get_event(caller.email, event_id),
-            lambda: self._docs_around(entry, guess),
+        event, docs = self._docs_around_with(
+            entry, guess, lambda: self._get_event(caller.email, event_id)
         )
         return self._series_context(caller, entry, event, (guess, docs))
 
@@ -695,22 +696,30 @@ class Conversations:
         the previous conversation has none (it was skipped) are earlier ones looked for, so
         nothing still open is lost on the way.
         """
+        _nothing, docs = self._docs_around_with(entry, occurrence, lambda: None)
+        return docs
+
+    def _docs_around_with(
+        self, entry: Series, occurrence: datetime, alongside: Callable[[], _T]
+    ) -> tuple[_T, tuple[Doc, Doc | None]]:
+        """`_docs_around`, with `alongside` run at the same time as its reads.
+
+        All in one gather: a task in the pool that waits for tasks of its own can wait forever
+        once every worker does the same.
+        """
         before = _previous_occurrence(entry.rule, occurrence)
-        if before is None:
-            current = self._read_doc(entry, occurrence)
-            previous = None
-        else:
-            current, previous = self._gather(
-                lambda: self._read_doc(entry, occurrence),
-                lambda: self._read_doc(entry, before),
-            )
+        extra, current, previous = self._gather(
+            alongside,
+            lambda: self._read_doc(entry, occurrence),
+            lambda: None if before is None else self._read_doc(entry, before),
+        )
         if current is not None:
             if previous is None and before is not None:
                 previous = self._made_from(entry, current, before)
-            return current, previous
+            return extra, (current, previous)
         if previous is None and before is not None:
             previous = self._latest_doc_before(entry, before)
-        return self._new_doc(entry, occurrence, previous), previous
+        return extra, (self._new_doc(entry, occurrence, previous), previous)
 
     def _made_from(self, entry: Series, doc: Doc, before: datetime) -> Doc | None:
         """The earlier document `doc`'s agenda was carried from (the one before was skipped)."""

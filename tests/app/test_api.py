@@ -565,6 +565,25 @@ def test_a_malformed_change_id_is_refused_with_a_sentence(api: Api) -> None:
     assert "change_id" in response.get_json()["message"]
 
 
+def test_opening_a_known_conversation_never_waits_on_its_own_reads(api: Api) -> None:
+    """The reads of one open are not queued behind each other: with one worker it still answers."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    ctx = api.plan()["context"]
+    path = f"/api/context?event={_next_occurrence(api, ctx)}"
+    assert api.call("GET", path).status_code == 200  # known from now on, with a conversation before
+    service = api.app.extensions["goedgesprek.service"]
+    service.close()
+    service._pool = ThreadPoolExecutor(max_workers=1)
+    answers: list[Any] = []
+    opened = threading.Thread(target=lambda: answers.append(api.call("GET", path)), daemon=True)
+    opened.start()
+    opened.join(timeout=30)
+    assert answers, "the open waited for a worker its own reads held"
+    assert answers[0].status_code == 200
+
+
 def test_a_second_series_with_the_same_partner_is_refused(api: Api) -> None:
     """Once planned, another plan with Grace (either role) is a 409 naming the existing series."""
     first = api.plan("req-first-1")
