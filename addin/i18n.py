@@ -83,9 +83,18 @@ def normalise_locale(value: str | None) -> str | None:
 
 
 def _best_match(accept: LanguageAccept, default: str) -> str | None:
-    # The default goes first, so "*" (any language) picks it.
-    ordered = [default, *(code for code in SUPPORTED if code != default)]
-    return accept.best_match(ordered)
+    """The first language the browser lists (best quality first) that we speak, by its primary
+    tag: "nl-NL, en;q=0.8" is Dutch. (werkzeug's `best_match` takes an exact "en" over "nl-NL".)
+    "*" means any language: the default."""
+    for value, quality in accept:
+        if quality <= 0:
+            continue
+        if value == "*":
+            return default
+        chosen = normalise_locale(value)
+        if chosen:
+            return chosen
+    return None
 
 
 def pick_locale(explicit: str | None, accept_language: str | None, default: str = "nl") -> str:

@@ -451,12 +451,6 @@ def test_the_known_refusals_are_dutch(api: Api) -> None:
         assert nl != en, (path, nl)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Accept-Language 'nl-NL, en;q=0.8' (Dutch first, with a region, English after) "
-    "gets English: an exact 'en' beats the region-tagged Dutch; the same for 'nl-BE, en-GB;q=0.9, "
-    "en;q=0.8', on the API's answers without lang and the pane, support and privacy pages",
-)
 @pytest.mark.parametrize("header", ["nl-NL, en;q=0.8", "nl-BE, en-GB;q=0.9, en;q=0.8"])
 def test_a_browser_that_prefers_dutch_with_a_region_gets_dutch(api: Api, header: str) -> None:
     answer = api.client.get(
