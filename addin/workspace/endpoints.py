@@ -42,6 +42,7 @@ Every use case is a call on `addin.conversations.Conversations`; nothing here de
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -65,6 +66,8 @@ from addin.workspace.verify import GoogleIdTokenVerifier, Unauthorized
 from cadence.errors import CadenceError
 from connectors.errors import AuthExpired, Conflict, ConnectorError, NotFound, Throttled
 from connectors.sealed import SealedError
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 """The largest event object read (a card's inputs are a few KB)."""
@@ -250,11 +253,15 @@ def _json_error(status: int, code: str, message: str) -> Response:
 
 
 def _unauthorized(exc: Unauthorized) -> Response:
+    # The reason is for the operator (it is in English and names token details), not the user.
+    log.warning("card request refused as unverified: %s", exc.reason)
     message = gettext(
         request_locale(),
         "cards",
-        _("This request could not be verified as coming from Google Calendar (%(reason)s)."),
-        reason=exc.reason,
+        _(
+            "This request could not be verified as coming from Google Calendar: open the add-on "
+            "again. If this keeps happening, tell your administrator."
+        ),
     )
     response = _json_error(401, "unauthorized", message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="goedgesprek-workspace"'

@@ -691,12 +691,6 @@ def test_a_tampered_ops_parameter_is_said_in_dutch_and_saves_nothing(
     assert json.dumps(ada.open(first)) == json.dumps(before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A card request that does not verify gets a 401 whose Dutch sentence ends in the "
-    "verifier's English reason, e.g. '(token expired at ... (now ...))' or '(wrong issuer: "
-    "expected https://accounts.google.com, ...)'",
-)
 def test_a_card_401_says_one_dutch_sentence(tmp_path: Path) -> None:
     _app, ada, _first = _cards(tmp_path)
     url = "http://localhost/workspace/homepage"
