@@ -284,6 +284,26 @@ class Agenda:
                 return item
         raise CadenceError(f"the agenda has no item {item_id!r}", code="no_such_item")
 
+    def visible_to(self, role: Role) -> tuple[Item, ...]:
+        """The items `role` sees: all, except a draft's for the manager (only their own).
+
+        A draft is the employee's until they share it.
+        """
+        if self.state is AgendaState.DRAFT and role is Role.MANAGER:
+            return tuple(i for i in self.items if i.proposed_by is Role.MANAGER)
+        return self.items
+
+    def visible_item(self, item_id: str, role: Role) -> Item:
+        """The item with this id as `role` sees it: one they may not see yet is not there.
+
+        Refused as a step (`TransitionError`) with the sentence of a missing item, so the manager
+        cannot tell the employee's unshared items from items that do not exist.
+        """
+        item = self.item(item_id)
+        if item not in self.visible_to(role):
+            raise TransitionError(f"the agenda has no item {item_id!r}", code="no_such_item")
+        return item
+
     def items_in(self, theme: str) -> tuple[Item, ...]:
         """The items under one theme, in agenda order."""
         return tuple(item for item in self.items if item.theme == theme)
@@ -376,7 +396,7 @@ class Agenda:
 
     def move_item(self, item_id: str, index: int, *, by: Actor, now: datetime) -> Agenda:
         """Put an item at `index` in the agenda's order (the employee only)."""
-        item = self.item(item_id)
+        item = self.visible_item(item_id, by.role)
         if by.role is not Role.EMPLOYEE:
             raise TransitionError(
                 "only the employee orders the agenda: ask them to move the item",
@@ -492,7 +512,7 @@ class Agenda:
         return seq, f"i{seq}"
 
     def _editable(self, item_id: str, by: Actor, verb: str) -> Item:
-        item = self.item(item_id)
+        item = self.visible_item(item_id, by.role)
         if by.role is Role.MANAGER and item.proposed_by is not Role.MANAGER:
             raise TransitionError(
                 f"the manager cannot {verb} item {item_id!r}: the employee put it on the agenda "

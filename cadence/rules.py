@@ -127,10 +127,9 @@ def visible_items(agenda: Agenda, role: Role) -> tuple[Item, ...]:
     """The agenda items `role` sees: all of them, except a draft's for the manager.
 
     A draft is the employee's until they share it; the manager sees only what they proposed.
+    The steps hold to it too: an item `role` may not see reads as one that is not there.
     """
-    if agenda.state is AgendaState.DRAFT and role is Role.MANAGER:
-        return tuple(i for i in agenda.items if i.proposed_by is Role.MANAGER)
-    return agenda.items
+    return agenda.visible_to(role)
 
 
 def allowed(agenda: Agenda, record: Record | None, role: Role) -> Allowed:

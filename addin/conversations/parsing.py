@@ -30,8 +30,8 @@ def apply_op(
         current = record if record is not None else Record.for_agenda(agenda)
         about = op.get("item")
         if isinstance(about, str) and about:
-            # What the record says about an item is about one on this agenda.
-            agenda.item(about)
+            # What the record says about an item is about one on this agenda, as `by` sees it.
+            agenda.visible_item(about, by.role)
         return agenda, _record_op(name[7:], op, current, by, now)
     raise CadenceError(f"unknown op {name!r}", code="op_unknown", op=repr(name[:40]))
 

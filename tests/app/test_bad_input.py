@@ -288,6 +288,32 @@ def test_a_record_entry_about_an_item_not_on_the_agenda_is_refused(
     assert api.call("GET", f"/api/context?event={ctx['event']['id']}").get_json()["record"] is None
 
 
+def test_the_manager_cannot_probe_the_employees_unshared_items(api: Api) -> None:
+    """Acting on Ada's unshared item answers Grace as for an item that does not exist."""
+    ctx = api.plan()["context"]
+    ctx = api.ops(
+        ADA, ctx, {"op": "agenda.add_item", "theme": "personal", "title": "Geheim"}
+    ).get_json()
+    grace = api.call("GET", f"/api/context?event={ctx['event']['id']}", GRACE).get_json()
+    path = f"/api/series/{ctx['series']['id']}/occurrences/{ctx['occurrence']['key']}"
+    for op in (
+        {"op": "agenda.edit_item", "title": "x"},
+        {"op": "agenda.move_item", "index": 0},
+        {"op": "record.summarise", "text": "x", "finished": True},
+    ):
+        answers = {
+            item: api.call(
+                "POST",
+                path,
+                GRACE,
+                body={"event": ctx["event"]["id"], "ops": [{**op, "item": item}]},
+                headers={"If-Match": grace["etag"]},
+            ).get_json()["message"]
+            for item in ("i1", "i9")
+        }
+        assert answers["i1"] == answers["i9"], answers
+
+
 @pytest.mark.parametrize("online", ["no", "false", 0, None, [True]])
 def test_online_that_is_not_true_or_false_is_refused(api: Api, online: object) -> None:
     """A plan or series change saying online "no" is refused, not read as online."""

@@ -630,7 +630,8 @@ def test_a_race_keeps_both_versions(app: Flask) -> None:
 def test_a_race_on_the_record_keeps_the_typed_summary(app: Flask, clock: ManualClock) -> None:
     """Both write the record at once: the later save keeps its text in the inputs."""
     ada, first = plan(app, "en")
-    ada.click("Add to the agenda", item_title="Werkdruk")
+    # Shared, so Grace sees the item and writes about it too.
+    ada.click("Share with Grace", item_title="Werkdruk")
     clock.advance(timedelta(days=8))
     grace = Panel(app, GRACE, "en")
     grace.open(first)

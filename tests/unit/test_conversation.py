@@ -130,15 +130,15 @@ def test_steps_leave_the_original_unchanged() -> None:
 
 
 def test_manager_cannot_remove_the_employees_item() -> None:
-    """The employee owns the agenda: the manager may not remove their item."""
+    """The employee owns the agenda: the manager may not remove their item (once shared)."""
     with pytest.raises(TransitionError, match="cannot remove item 'i1'"):
-        filled().remove_item("i1", by=GRACE, now=tick(3))
+        filled().share(by=ADA, now=tick(3)).remove_item("i1", by=GRACE, now=tick(4))
 
 
 def test_manager_cannot_edit_the_employees_item() -> None:
-    """The manager may not reword the employee's item."""
+    """The manager may not reword the employee's item (once shared)."""
     with pytest.raises(TransitionError, match="propose a new item instead"):
-        filled().edit_item("i1", title="Anders", by=GRACE, now=tick(3))
+        filled().share(by=ADA, now=tick(3)).edit_item("i1", title="Anders", by=GRACE, now=tick(4))
 
 
 def test_manager_can_edit_and_remove_their_own_item() -> None:

@@ -609,7 +609,7 @@ DOMAIN_ERRORS: list[tuple[str, Callable[[], object], str]] = [
     ),
     (
         "manager edits the employee's item",
-        lambda: _agenda().edit_item("i1", by=GRACE, now=NOW, title="Anders"),
+        lambda: _agenda().share(by=ADA, now=NOW).edit_item("i1", by=GRACE, now=NOW, title="Anders"),
         "De leidinggevende kan dit punt niet wijzigen: de medewerker heeft het op de agenda "
         "gezet. Stel in plaats daarvan een nieuw punt voor.",
     ),

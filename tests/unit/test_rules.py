@@ -66,6 +66,29 @@ def test_the_manager_sees_only_their_own_proposals_in_a_draft() -> None:
     assert set(allowed(a, None, Role.MANAGER).items) == {"i2"}
 
 
+def test_the_manager_cannot_tell_a_hidden_draft_item_from_a_missing_one() -> None:
+    """Editing, removing or moving the employee's unshared item reads as a missing item."""
+    a = agenda().add_item(theme="personal", title="Privé", by=ADA, now=tick(1))
+    a = a.add_item(theme="role", title="Planning", by=GRACE, now=tick(2))
+    steps = (
+        lambda i: a.edit_item(i, title="x", by=GRACE, now=tick(3)),
+        lambda i: a.remove_item(i, by=GRACE, now=tick(3)),
+        lambda i: a.move_item(i, 0, by=GRACE, now=tick(3)),
+    )
+    for step in steps:
+        codes = []
+        for item_id in ("i1", "i9"):
+            with pytest.raises(CadenceError) as refused:
+                step(item_id)
+            codes.append((refused.value.code, str(refused.value).replace(item_id, "?")))
+        assert codes[0] == codes[1]
+    assert a.visible_item("i2", Role.MANAGER).title == "Planning"
+    shared = a.share(by=ADA, now=tick(3))
+    with pytest.raises(TransitionError) as refused:
+        shared.edit_item("i1", title="x", by=GRACE, now=tick(4))
+    assert refused.value.code == "manager_cannot_edit_item"
+
+
 def test_the_agenda_steps_per_role_and_state() -> None:
     """Add for the employee, propose for the manager; share a draft; agree once shared."""
     a = agenda().add_item(theme="personal", title="Energie", by=ADA, now=tick(1))
