@@ -185,7 +185,10 @@ def parse_due(value: Any) -> date | None:
         ) from None
 
 
-def body_text(body: Mapping[str, Any], key: str, limit: int, *, required: bool = True) -> str:
+def body_text(
+    body: Mapping[str, Any], key: str, limit: int, *, required: bool = True, line: bool = False
+) -> str:
+    """The text `body` sends under `key`, stripped; `line`: it must be one line."""
     value = body.get(key)
     if value is None and not required:
         return ""
@@ -195,6 +198,8 @@ def body_text(body: Mapping[str, Any], key: str, limit: int, *, required: bool =
         raise Invalid(_("%(field)s is missing."), field=key)
     if len(value) > limit:
         raise Invalid(_("%(field)s is longer than %(limit)s characters."), field=key, limit=limit)
+    if line and ("\n" in value.strip() or "\r" in value.strip()):
+        raise Invalid(_("%(field)s must be one line."), field=key)
     return value.strip()
 
 
@@ -239,7 +244,7 @@ def parse_preferences(data: Any) -> Preferences:
             earliest=_time_of_day(data, "earliest", "09:00"),
             latest=_time_of_day(data, "latest", "17:00"),
             duration=duration,
-            place=body_text(data, "place", 200, required=False),
+            place=body_text(data, "place", 200, required=False, line=True),
             online=online,
             interval=every,
         )

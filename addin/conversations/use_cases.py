@@ -262,7 +262,7 @@ class Conversations:
                 _("Only the employee chooses the place and length of the conversations.")
             )
         if "place" in body:
-            fields["place"] = body_text(body, "place", 200, required=False)
+            fields["place"] = body_text(body, "place", 200, required=False, line=True)
         if "duration" in body:
             duration = body["duration"]
             if not isinstance(duration, int) or isinstance(duration, bool):
@@ -614,7 +614,8 @@ class Conversations:
         if role not in ("employee", "manager"):
             raise Invalid(_("Say whether you are the employee or the manager."))
         me = self._person(caller.email, caller.name, caller.locale)
-        other = self._person(partner_email, str(body.get("partner_name") or ""), caller.locale)
+        name = body_text(body, "partner_name", 200, required=False, line=True)
+        other = self._person(partner_email, name, caller.locale)
         employee, manager = (me, other) if role == "employee" else (other, me)
         prefs = parse_preferences(body.get("preferences"))
         return Pair(employee=employee, manager=manager, tz=employee.tz), prefs

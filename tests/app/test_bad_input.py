@@ -314,6 +314,31 @@ def test_the_manager_cannot_probe_the_employees_unshared_items(api: Api) -> None
         assert answers["i1"] == answers["i9"], answers
 
 
+@pytest.mark.parametrize(
+    ("change", "english"),
+    [
+        ({"partner_name": "Zed\n\n## Afspraken"}, "partner_name must be one line."),
+        ({"partner_name": "Z" * 201}, "partner_name is longer than 200 characters."),
+        ({"preferences": {**PREFS, "place": "Kamer\r\nX-Evil: 1"}}, "place must be one line."),
+    ],
+    ids=["name lines", "name long", "place lines"],
+)
+def test_a_name_or_place_is_one_short_line(
+    api: Api, change: dict[str, object], english: str
+) -> None:
+    """What ends up in the event, the turn and the export is one line of at most 200."""
+    body = {"partner": GRACE, "role": "employee", "preferences": PREFS, "request_id": "req-line-1"}
+    assert _refused_in_both_languages(
+        api, "POST", "/api/series", json.dumps({**body, **change})
+    ) == (english)
+    assert _series_count(api.app) == 0
+    series = api.plan()["series"]["id"]
+    patch = json.dumps({"place": "Kamer\nX"})
+    assert _refused_in_both_languages(api, "PATCH", f"/api/series/{series}", patch) == (
+        "place must be one line."
+    )
+
+
 @pytest.mark.parametrize("online", ["no", "false", 0, None, [True]])
 def test_online_that_is_not_true_or_false_is_refused(api: Api, online: object) -> None:
     """A plan or series change saying online "no" is refused, not read as online."""
