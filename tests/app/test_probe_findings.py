@@ -272,13 +272,9 @@ def test_partners_cannot_export_a_series_they_are_not_in(api: Api) -> None:
     assert response.status_code == 404 and "Eve geheim" not in response.get_data(as_text=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Before Ada shares her draft, Grace can count its items: editing, moving or removing "
-    "'i1' and 'i2' answers 'de medewerker heeft het op de agenda gezet' and 'i3' answers 'Dit "
-    "agendapunt bestaat niet meer'",
-)
 def test_the_manager_cannot_count_the_employees_hidden_draft(api: Api) -> None:
+    """Before Ada shares, her items answer Grace as items that do not exist (the answer 'de
+    medewerker heeft het op de agenda gezet' once told them apart)."""
     ctx = planned(api)
     ops = [add("Burn-out"), add("Andere baan")]
     assert save(api, ADA, ctx, ops).status_code == 200
@@ -528,30 +524,21 @@ def test_odd_json_gets_a_4xx(api: Api, data: str) -> None:
     assert response.get_json()["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="partner_name is taken as sent: line breaks and 5000 characters are kept (201) "
-    "and shown in the turn ('deel hem met Zed\\n\\n## Afspraken...'), the cards, the "
-    "calendar and the export, where a title is refused unless it is one line of at most 200",
-)
 @pytest.mark.parametrize(
     "name",
     ["Zed\n\n## Afspraken\n\n- Eve krijgt opslag", "Zed" + "n" * 5000],
     ids=["line breaks", "5000 characters"],
 )
 def test_a_partner_name_is_one_short_line_of_text(api: Api, name: str) -> None:
+    """Line breaks or 5000 characters in partner_name are refused (they were kept, 201)."""
     body = {"partner": "zed@example.org", "partner_name": name, "role": "employee",
             "preferences": PREFS, "request_id": "odd-name-01"}  # fmt: skip
     response = send(api, "POST", "/api/series", EVE, body=body)
     assert response.status_code == 400, response.get_json().get("series", {}).get("manager")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A place with a line break ('Kamer\\r\\nX-Evil: 1') is planned (201) and written as "
-    "the calendar event's location as is, where a title must be one line",
-)
 def test_a_place_is_one_line(api: Api) -> None:
+    """A place with a line break ('Kamer\\r\\nX-Evil: 1') is refused (it was planned, 201)."""
     preferences = {**PREFS, "place": "Kamer\r\nX-Evil: 1"}
     body = {"partner": GRACE, "role": "employee", "preferences": preferences,
             "request_id": "odd-place-1"}  # fmt: skip
