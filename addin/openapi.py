@@ -479,6 +479,12 @@ def spec() -> Json:
                     "responses": {
                         "200": {"description": "The proposal", "content": _json(_ref("Proposal"))},
                         **_errors(*_WRITE),
+                        "409": {
+                            "description": (
+                                "The pair has a series with conversations to come already."
+                            ),
+                            "content": _json(_ref("SeriesExists")),
+                        },
                     },
                 }
             },

@@ -282,7 +282,22 @@ class Registry:
         `occurrences` gives the occurrence an id stands for, when it stands for one.
         """
         occurrences = occurrences or {}
-        with self._lock, self._engine.begin() as conn:
+        with self._lock:
+            try:
+                self._remember(user_email, event_ids, series_id, occurrences)
+            except IntegrityError:
+                # Another process mapped one of these ids between our read and our insert: the
+                # second pass finds its row and only brings the occurrence up to date.
+                self._remember(user_email, event_ids, series_id, occurrences)
+
+    def _remember(
+        self,
+        user_email: str,
+        event_ids: list[str],
+        series_id: str,
+        occurrences: Mapping[str, datetime],
+    ) -> None:
+        with self._engine.begin() as conn:
             for event_id in event_ids:
                 when = occurrences.get(event_id)
                 stamp = when.astimezone(UTC).isoformat() if when is not None else None

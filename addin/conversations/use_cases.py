@@ -169,6 +169,10 @@ class Conversations:
     def preview(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
         """The planner's proposal for the caller and their partner (nothing is created)."""
         pair, prefs = self._plan_request(caller, body)
+        ongoing = self._ongoing_series(pair.employee.email, pair.manager.email)
+        if ongoing is not None:
+            # Said before the proposal, not only when the pair confirms it.
+            raise self._series_exists(caller, ongoing)
         viewer_tz = parse_viewer_zone(body)
         proposal = self._propose(pair, prefs, caller.locale, viewer_tz)
         return proposal_out(proposal, pair, caller.locale)
@@ -545,9 +549,10 @@ class Conversations:
     def _ongoing_series(self, one: str, other: str) -> Series | None:
         """The series of these two people (either role) with conversations still to come."""
         now = self._clock()
+        wanted = {one.strip().lower(), other.strip().lower()}
         for entry in self.registry.for_person(one):
-            emails = {entry.pair.employee.email, entry.pair.manager.email}
-            if emails == {one, other} and entry.rule.next_after(now) is not None:
+            emails = {p.email.strip().lower() for p in entry.pair.partners}
+            if emails == wanted and entry.rule.next_after(now) is not None:
                 return entry
         return None
 

@@ -595,6 +595,13 @@ def test_a_second_series_with_the_same_partner_is_refused(api: Api) -> None:
     assert "Grace" in data["message"]
     assert data["existing"]["series"]["id"] == first["series"]["id"]
     assert data["existing"]["next"] == first["context"]["occurrence"]["start"]
+    # The preview says so already, before any proposal is shown.
+    previewed = api.call("POST", "/api/series/preview", body=body, lang="en")
+    assert previewed.status_code == 409
+    assert previewed.get_json()["existing"]["series"]["id"] == first["series"]["id"]
+    # An address in other capitals is the same person.
+    shouting = {**body, "partner": GRACE.upper(), "request_id": "req-shout"}
+    assert api.call("POST", "/api/series", body=shouting, lang="en").status_code == 409
     reverse = {**body, "partner": ADA, "role": "manager", "request_id": "req-reverse"}
     assert api.call("POST", "/api/series", GRACE, body=reverse).status_code == 409
     # The first request again is the same series, not a refusal.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,3 +163,23 @@ def test_an_older_registry_gets_the_pair_column_and_keeps_both_series_planned_tw
 
     with pytest.raises(PairTaken):
         reopened.add(_entry("s3", "req-3"))
+
+
+def test_remembering_an_id_another_process_just_mapped_is_not_an_error(tmp_path: Path) -> None:
+    """Two servers on one database map the same event at once: the later insert keeps the row."""
+    from sqlalchemy import event as sa_event
+
+    ours, theirs = Registry.in_dir(tmp_path), Registry.in_dir(tmp_path)
+    ours.add(_entry())
+    moment = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    raced: list[str] = []
+
+    def the_other_server_first(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT INTO event_alias") and not raced:
+            raced.append(statement)
+            theirs.remember(ADA.email, ["ev-1"], "s1")
+
+    sa_event.listen(ours._engine, "before_cursor_execute", the_other_server_first)
+    ours.remember(ADA.email, ["ev-1"], "s1", occurrences={"ev-1": moment})
+    assert raced
+    assert ours.alias_of(ADA.email, "ev-1") == ("s1", moment)
