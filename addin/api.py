@@ -1,8 +1,9 @@
 """The side panel's JSON API: one blueprint behind the Outlook pane.
 
 Every call is authenticated with a bearer token (`addin.identity`); every answer but the export
-is JSON, and every error is ``{"error": code, "message": sentence}`` in the caller's language. The routes and their
-shapes are described in `addin.openapi` and served at ``/api/openapi.json``.
+is JSON, and every error is ``{"error": code, "message": sentence}`` in the caller's language.
+The routes and their shapes are described in `addin.openapi` and served at
+``/api/openapi.json``.
 """
 
 from __future__ import annotations
@@ -72,13 +73,7 @@ def _body() -> Mapping[str, Any]:
     try:
         return read_object(raw)
     except BadBody as exc:
-        if exc.code == "invalid_json":
-            raise _Refusal(
-                400,
-                "bad_request",
-                _("The request is not valid JSON: %(problem)s"),
-                problem=exc.detail,
-            ) from None
+        # The decoder's own words are English and echo the input: the reader gets our sentence.
         if exc.code == "bad_request":
             raise _Refusal(400, "bad_request", _("Send a JSON object.")) from None
         raise _Refusal(400, "bad_request", MESSAGES[exc.code], limit=MAX_DEPTH) from None
@@ -209,11 +204,9 @@ def _refusal(exc: _Refusal) -> Response:
 
 @bp.errorhandler(Unauthorized)
 def _unauthorized(exc: Unauthorized) -> Response:
-    response = _error(
-        401,
-        "unauthorized",
-        t("Sign in again: your session could not be verified (%(reason)s).", reason=str(exc)),
-    )
+    # The reason is English, may quote the token and may name Google: for the operator's log.
+    current_app.logger.info("pane token refused: %.300s", exc)
+    response = _error(401, "unauthorized", t("Sign in again: your session could not be verified."))
     response.headers["WWW-Authenticate"] = 'Bearer realm="goedgesprek"'
     return response
 

@@ -23,16 +23,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 class BadBody(ValueError):
     """A body that is not a usable JSON object; `code` is a key of `addin.errors.MESSAGES`."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(detail or code)
-        self.code, self.detail = code, detail
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def read_object(raw: bytes) -> Mapping[str, Any]:
     """The JSON object in `raw`: at most `MAX_DEPTH` deep, every string valid Unicode text.
 
-    Raises `BadBody` with code ``invalid_json`` (the decoder's words in `detail`),
-    ``json_too_deep``, ``not_text`` or ``bad_request`` (valid JSON, but not an object).
+    Raises `BadBody` with code ``invalid_json``, ``json_too_deep``, ``not_text`` or
+    ``bad_request`` (valid JSON, but not an object).
     """
     data = loads(raw)
     if not isinstance(data, dict):
@@ -46,8 +46,8 @@ def loads(text: str | bytes) -> Any:
         value = json.loads(text)
     except RecursionError:
         raise BadBody("json_too_deep") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadBody("invalid_json", str(exc)) from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadBody("invalid_json") from None
     check(value)
     return value
 
