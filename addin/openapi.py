@@ -158,7 +158,7 @@ SCHEMAS: dict[str, Json] = {
         ),
     ),
     "Record": _obj(
-        ["summaries", "agreements", "actions", "final"],
+        ["summaries", "agreements", "actions", "final", "carries"],
         summaries={
             "type": "array",
             "items": _obj(
@@ -171,6 +171,11 @@ SCHEMAS: dict[str, Json] = {
         agreements={"type": "array", "items": _ref("Agreement")},
         actions={"type": "array", "items": _ref("Action")},
         final={"type": "boolean"},
+        carries=_obj(
+            ["items", "actions"],
+            items={"type": "array", "items": _obj(["id", "title"], id=_STR, title=_STR)},
+            actions={"type": "array", "items": _ref("Action")},
+        ),
     ),
     "Turn": _obj(
         ["who", "what", "message"],

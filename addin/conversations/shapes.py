@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from addin.conversations.document import Doc
 from addin.conversations.errors import _
 from addin.conversations.people import Caller
 from addin.splice import MARKER_END, MARKER_START
-from cadence.conversation import Action, Agenda, Agreement, Record
+from cadence.conversation import Action, Agenda, Agreement, Record, carry_over
 from cadence.model import Pair, Role, Series
 from cadence.planning import Proposal
 from cadence.rules import allowed, series_allowed, turn
@@ -180,7 +180,7 @@ def existing_out(entry: Series, locale: str, now: datetime, viewer: str) -> dict
     }
 
 
-def record_out(record: Record) -> dict[str, Any]:
+def record_out(record: Record, agenda: Agenda) -> dict[str, Any]:
     return {
         "summaries": [
             {"item_id": s.item_id, "text": s.text, "finished": s.finished} for s in record.summaries
@@ -188,6 +188,22 @@ def record_out(record: Record) -> dict[str, Any]:
         "agreements": [agreement_out(a) for a in record.agreements],
         "actions": [action_out(a) for a in record.actions],
         "final": record.is_final and bool(record.agreements),
+        "carries": carries_out(agenda, record),
+    }
+
+
+def carries_out(agenda: Agenda, record: Record) -> dict[str, Any]:
+    """What the next agenda takes from this conversation, as the domain's carry-over decides."""
+    # Any later instant will do: only what is carried is shown, not its date.
+    following = carry_over(
+        agenda, record, occurrence=agenda.occurrence + timedelta(seconds=1), themes=agenda.themes
+    )
+    return {
+        "items": [
+            {"id": i.carried_from.ref if i.carried_from else i.id, "title": i.title}
+            for i in following.items
+        ],
+        "actions": [action_out(a) for a in following.actions],
     }
 
 

@@ -496,7 +496,7 @@ class Conversations:
             "partner": partner_out(entry, role),
             "etag": doc.etag,
             "agenda": agenda_out(self._templates.localize(doc.agenda, caller.locale)),
-            "record": record_out(doc.record) if doc.record else None,
+            "record": record_out(doc.record, doc.agenda) if doc.record else None,
             "previous": (
                 {
                     "occurrence": previous.agenda.occurrence.astimezone(tz).isoformat(),

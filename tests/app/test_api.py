@@ -324,6 +324,10 @@ def test_the_whole_conversation_from_agenda_to_carried_over_actions(api: Api) ->
     ctx = api.ops(GRACE, grace_ctx, {"op": "record.accept", "agreement": "*"}).get_json()
     assert ctx["record"]["final"] is True
     assert ctx["turn"]["what"] == "done"
+    # The record says what the next agenda will take, as the domain's carry-over decides.
+    carries = ctx["record"]["carries"]
+    assert sorted(i["title"] for i in carries["items"]) == ["Cursus", "Planning Q1"]
+    assert [a["description"] for a in carries["actions"]] == ["Cursus zoeken"]
 
     # The next conversation carries over the unfinished item, and the open action as an action.
     next_event = _next_occurrence(api, ctx)

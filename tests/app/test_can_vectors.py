@@ -200,7 +200,12 @@ def test_the_panes_final_record_names_the_carried_actions_still_open(tmp_path: P
     case = {
         **final,
         "agenda": {**final["agenda"], "actions": carried["agenda"]["actions"]},
-        "record": {**final["record"], "final": True},
+        "record": {
+            **final["record"],
+            "final": True,
+            # The pane lists what the context says the next agenda takes: it decides nothing.
+            "carries": {"items": [], "actions": carried["agenda"]["actions"][:1]},
+        },
     }
     cases = tmp_path / "cases.json"
     cases.write_text(json.dumps({**DATA, "cases": [case]}), "utf-8")

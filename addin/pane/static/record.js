@@ -267,24 +267,19 @@ function acceptanceSection(app, record) {
   return section(t("Acceptance"), parts, { key: "acceptance" });
 }
 
-function carriedOver(ctx, record) {
-  const titles = new Map(orderedItems(ctx).map((it) => [it.id, it.title]));
-  const unfinished = (record.summaries || []).filter((s) => !s.finished && titles.has(s.item_id))
-    .map((s) => t("Topic: %(title)s", { title: titles.get(s.item_id) }));
-  const summarised = new Set((record.summaries || []).map((s) => s.item_id));
-  const untouched = orderedItems(ctx).filter((it) => !summarised.has(it.id))
-    .map((it) => t("Topic: %(title)s", { title: it.title }));
-  // Open actions go along until done: those carried here from earlier conversations too.
-  const earlier = (ctx.agenda && ctx.agenda.actions) || [];
-  const open = [...earlier, ...(record.actions || [])].filter((a) => a.status === "open")
-    .map((a) => t("Action: %(text)s", { text: a.description }));
-  return [...unfinished, ...untouched, ...open];
+/** What the next agenda takes along, as the context says (the domain's carry-over decides). */
+function carriedOver(record) {
+  const carries = record.carries || { items: [], actions: [] };
+  return [
+    ...carries.items.map((it) => t("Topic: %(title)s", { title: it.title })),
+    ...carries.actions.map((a) => t("Action: %(text)s", { text: a.description })),
+  ];
 }
 
 function finalSection(app, record) {
   const ctx = app.ctx;
   const next = (ctx.next_dates || [])[0];
-  const carried = carriedOver(ctx, record);
+  const carried = carriedOver(record);
   return section(t("The record is final"), [
     h("p", { text: t("Both of you accepted every agreement. The record is stored, sealed, in the employee's own drive.") }),
     h("div", { class: "actions" },
