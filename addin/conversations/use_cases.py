@@ -758,7 +758,14 @@ class Conversations:
             return None
         try:
             return Doc.from_bytes(file.content, file.info.etag)
-        except (CadenceError, ValueError, KeyError, TypeError) as exc:
+        except (
+            CadenceError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            RecursionError,
+        ) as exc:
             # It opened, so it is ours, but its contents do not read: as for a record that does
             # not open, the operator gets the file and the reason, the person a plain answer.
             name = doc_name(occ_key(occurrence))

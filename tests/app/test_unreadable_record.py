@@ -109,6 +109,15 @@ def _malformed(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None
     SealedDrive(drive, keyring).put(ctx["series"]["id"], _name(ctx), b'{"schema": "other"}')
 
 
+def _not_an_object(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
+    SealedDrive(drive, keyring).put(ctx["series"]["id"], _name(ctx), b"[]")
+
+
+def _too_deep(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
+    deep = b'{"schema": "goedgesprek.occurrence/1", "agenda": ' + b"[" * 50_000 + b"]" * 50_000
+    SealedDrive(drive, keyring).put(ctx["series"]["id"], _name(ctx), deep + b"}")
+
+
 def _keyless(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
     drive.delete(ctx["series"]["id"], KEY_FILE)
 
@@ -118,6 +127,8 @@ SPOIL: dict[str, Callable[[LocalDrive, Keyring, dict[str, Any]], None]] = {
     "swapped": _swapped,
     "foreign": _foreign,
     "malformed": _malformed,
+    "not an object": _not_an_object,
+    "too deep": _too_deep,
     "keyless": _keyless,
 }
 
