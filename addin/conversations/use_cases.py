@@ -78,7 +78,7 @@ from cadence.planning import Availability, Interval, Preferences, Proposal, Work
 from cadence.recurrence import Rule, Weekday
 from cadence.rules import series_allowed, visible_items
 from cadence.zones import zone
-from connectors.errors import Conflict, NotFound
+from connectors.errors import Conflict, ConnectorError, NotFound
 from connectors.keyring import Keyring
 from connectors.models import Attendee, Event, EventPatch, NewEvent
 from connectors.ports import Calendar, Drive
@@ -379,7 +379,7 @@ class Conversations:
                 caller, entry, event_id, occurrence, body, docs=now_stored
             ) from None
         if agenda.state is AgendaState.AGREED and not agreed_before:
-            self._write_event_copy(entry, occurrence, agenda)
+            self._copy_agreed_agenda(entry, occurrence, agenda)
         event = self._event_or_occurrence(caller, entry, event_id, occurrence)
         saved = replace(new, etag=info.etag)
         return self._series_context(caller, entry, event, (occurrence, (saved, previous)))
@@ -825,6 +825,22 @@ class Conversations:
         raise Missing(
             _("This appointment is not in your calendar any more: it may have been deleted.")
         )
+
+    def _copy_agreed_agenda(self, entry: Series, occurrence: datetime, agenda: Agenda) -> None:
+        """The event copy of an agenda just agreed; a calendar that will not take it is logged.
+
+        The agreement is saved by then: a failed copy must not make it look refused (compose mode
+        in Outlook writes the copy too).
+        """
+        try:
+            self._write_event_copy(entry, occurrence, agenda)
+        except ConnectorError as exc:
+            log.warning(
+                "the event copy of %s/%s was not written: %s",
+                entry.id,
+                occ_key(occurrence),
+                exc,
+            )
 
     def _write_event_copy(self, entry: Series, occurrence: datetime, agenda: Agenda) -> None:
         """Put the agreed agenda in the occurrence's body and attach it (server-side calendars)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -783,6 +784,37 @@ def test_a_series_change_that_loses_a_race_is_a_described_409(tmp_path: Path) ->
     response = api.call("PATCH", f"/api/series/{series}", ADA, body={"place": "Tuin"})
     assert response.status_code == 409
     assert response.get_json()["error"] == "conflict"
+
+
+@pytest.mark.parametrize("fault", ["conflict", "unavailable"])
+def test_an_agreed_agenda_is_saved_even_when_the_event_cannot_take_its_copy(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, fault: str
+) -> None:
+    """The last agree is stored and answered 200; the event copy that failed is logged."""
+    from connectors.errors import Conflict, Unavailable
+
+    ctx = api.plan()["context"]
+    ctx = api.ops(
+        ADA,
+        ctx,
+        {"op": "agenda.add_item", "theme": "growth", "title": "Pad"},
+        {"op": "agenda.share"},
+    ).get_json()
+    ctx = api.ops(ADA, ctx, {"op": "agenda.agree"}).get_json()
+    calendar = type(api.app.extensions["goedgesprek.store"].calendar(ADA))
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise Conflict("changed") if fault == "conflict" else Unavailable("away")
+
+    monkeypatch.setattr(calendar, "update_event", refuse)
+    grace = api.call("GET", f"/api/context?event={ctx['event']['id']}", GRACE).get_json()
+    with caplog.at_level(logging.WARNING):
+        answer = api.ops(GRACE, grace, {"op": "agenda.agree"})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["agenda"]["state"] == "agreed"
+    again = api.call("GET", f"/api/context?event={ctx['event']['id']}").get_json()
+    assert again["agenda"]["state"] == "agreed"
+    assert any("event copy" in r.getMessage() for r in caplog.records)
 
 
 def test_html_in_every_field_is_text_in_exports_and_the_event(api: Api) -> None:
