@@ -284,18 +284,20 @@ class Conversations:
             fields["online"] = body["online"]
         if not fields:
             raise Invalid(_("Nothing to change: send event_copy, place, duration or online."))
-        entry = self.registry.change(entry, **fields)
+        # The calendar first: if it refuses, the series keeps what the calendar shows.
+        changed = replace(entry, **fields)
         if entry.master_event_id and {"place", "duration", "online"} & set(fields):
             master = self._calendar(entry.owner).get_event(entry.master_event_id)
             self._calendar(entry.owner).update_event(
                 master.id,
                 EventPatch(
-                    location=entry.place,
-                    online=entry.online,
-                    end=master.start + timedelta(minutes=entry.duration),
+                    location=changed.place,
+                    online=changed.online,
+                    end=master.start + timedelta(minutes=changed.duration),
                 ),
                 if_match=master.etag,
             )
+        entry = self.registry.change(entry, **fields)
         return {"series": series_out(entry, caller.locale)}
 
     def apply(

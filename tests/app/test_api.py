@@ -784,6 +784,9 @@ def test_a_series_change_that_loses_a_race_is_a_described_409(tmp_path: Path) ->
     response = api.call("PATCH", f"/api/series/{series}", ADA, body={"place": "Tuin"})
     assert response.status_code == 409
     assert response.get_json()["error"] == "conflict"
+    # Refused by the calendar, so not kept either: the series still says what the event shows.
+    kept = app.extensions["goedgesprek.service"].registry.get(series)
+    assert kept.place == "Koffiebar"
 
 
 @pytest.mark.parametrize("fault", ["conflict", "unavailable"])
