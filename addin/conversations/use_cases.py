@@ -285,18 +285,8 @@ class Conversations:
         if not fields:
             raise Invalid(_("Nothing to change: send event_copy, place, duration or online."))
         # The calendar first: if it refuses, the series keeps what the calendar shows.
-        changed = replace(entry, **fields)
         if entry.master_event_id and {"place", "duration", "online"} & set(fields):
-            master = self._calendar(entry.owner).get_event(entry.master_event_id)
-            self._calendar(entry.owner).update_event(
-                master.id,
-                EventPatch(
-                    location=changed.place,
-                    online=changed.online,
-                    end=master.start + timedelta(minutes=changed.duration),
-                ),
-                if_match=master.etag,
-            )
+            self._change_master(entry, fields)
         entry = self.registry.change(entry, **fields)
         return {"series": series_out(entry, caller.locale)}
 
@@ -827,6 +817,29 @@ class Conversations:
         raise Missing(
             _("This appointment is not in your calendar any more: it may have been deleted.")
         )
+
+    def _change_master(self, entry: Series, fields: Mapping[str, Any]) -> None:
+        """Set only the changed fields on the series' event, so a partner's change made at the
+        same time is kept; an event changed meanwhile is read again (bounded)."""
+        calendar = self._calendar(entry.owner)
+        assert entry.master_event_id is not None
+        for attempt in range(COPY_ATTEMPTS):
+            master = calendar.get_event(entry.master_event_id)
+            patch = EventPatch(
+                location=fields.get("place"),
+                online=fields.get("online"),
+                end=(
+                    master.start + timedelta(minutes=fields["duration"])
+                    if "duration" in fields
+                    else None
+                ),
+            )
+            try:
+                calendar.update_event(master.id, patch, if_match=master.etag)
+                return
+            except Conflict:
+                if attempt + 1 == COPY_ATTEMPTS:
+                    raise
 
     def _copy_agreed_agenda(self, entry: Series, occurrence: datetime, agenda: Agenda) -> None:
         """The event copy of an agenda just agreed; a calendar that will not take it is logged.
