@@ -8,6 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cadence.errors import CadenceError, UnknownTimeZone
 
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+"""Files in the zone database that are no place's time: the server's own, a placeholder."""
+
+_NOT_PLACES = ("posix/", "right/")
+"""Copies of the database (leap-second and POSIX variants), not names a person has."""
+
 
 @cache
 def zone(name: str) -> ZoneInfo:
@@ -15,7 +21,7 @@ def zone(name: str) -> ZoneInfo:
 
     Raises `UnknownTimeZone` naming the zone; a path-like or empty name is refused too.
     """
-    if not name or name.startswith(("/", ".")) or ".." in name:
+    if not name or name.startswith(("/", ".", *_NOT_PLACES)) or ".." in name or name in _NOT_ZONES:
         raise UnknownTimeZone(_message(name), code="unknown_zone", name=repr(name[:64]))
     try:
         return ZoneInfo(name)

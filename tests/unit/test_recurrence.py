@@ -764,3 +764,13 @@ def test_last_of_an_until_rule() -> None:
     """The last occurrence of an until rule is the last one on or before the until-day."""
     rule = quarterly_second_tuesday(until=date(2028, 3, 1))
     assert rule.last() == datetime(2028, 1, 11, 10, tzinfo=ZoneInfo(AMS))
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules", "right/UTC", "posix/UTC"])
+def test_files_of_the_zone_database_that_are_no_place_are_refused(name: str) -> None:
+    """The server's own zone, a placeholder and the database's copies are not a person's zone."""
+    from cadence.errors import UnknownTimeZone
+    from cadence.zones import zone
+
+    with pytest.raises(UnknownTimeZone):
+        zone(name)
