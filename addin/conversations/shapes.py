@@ -247,7 +247,10 @@ TURN_MESSAGES = {
     "agree_agenda": _("Waiting for %(names)s to agree to the agenda."),
     "agree_agenda_you": _("Your turn: agree to the agenda."),
     "agree_agenda_you_and": _("Waiting for you and %(names)s to agree to the agenda."),
-    "prepare": _("The agenda is agreed. Prepare the conversation: look back at what you agreed."),
+    "prepare": _(
+        "The agenda is agreed. Prepare the conversation: the questions and what is still open "
+        "are below."
+    ),
     "write_record": _(
         "The conversation has ended: write down the summary, agreements and actions."
     ),
