@@ -182,7 +182,9 @@ def home() -> str:
     days = [monday + timedelta(days=i) for i in range(7)]
     grid = {p.id: _week_of(p, monday, viewer, selected, locale) for p in PAIR.partners}
     state: dict[str, Any] = {"as": viewer.id, "mode": mode, "lang": locale}
-    first = _first_meeting_link(viewer, now, state)
+    series = _series(now, locale)
+    # Once the pair planned its series, there is nothing left to start.
+    first = None if series else _first_meeting_link(viewer, now, state)
     pane_src = (
         _url("pane_demo.pane", {"event": selected.id, **state})
         if selected is not None and "pane_demo.pane" in current_app.view_functions
@@ -206,7 +208,7 @@ def home() -> str:
         clock_available=hasattr(_clock(), "advance"),
         first_meeting=first,
         first_meeting_subject=FIRST_MEETING,
-        series=_series(now, locale),
+        series=series,
         csrf=_csrf_token(),
         cards_href=_url(
             "demo.cards_view",

@@ -260,6 +260,10 @@ def test_series_are_listed_with_their_next_dates(client: FlaskClient, store: Mem
     assert len(items) == 1
     assert "Goed gesprek: Ada & Grace" in items[0].text_content()
     assert len(items[0].xpath(".//li")) == 4
+    # Planned: no "start here" for either partner any more.
+    for who in ("ada", "grace"):
+        _, page = _page(client, f"/?lang=en&as={who}")
+        assert not page.xpath("//p[@class='start']")
 
 
 # -- the demo clock ----------------------------------------------------------------------------
