@@ -164,6 +164,14 @@ DOMAIN_MESSAGES: Mapping[str, str] = {
     "action_done": _("This action is done: reopen it first."),
     "action_dropped": _("This action was dropped: reopen it first."),
     "index_range": _("Choose a position from 0 to %(high)s, not %(got)s."),
+    "agenda_full": _(
+        "The agenda has %(limit)s items already: combine some, or keep one for the next "
+        "conversation."
+    ),
+    "agreements_full": _(
+        "The record has %(limit)s agreements already: combine some into one agreement."
+    ),
+    "actions_full": _("The record has %(limit)s actions already: combine some into one action."),
     # change ops as the app reads them (a host that is out of date sends these)
     "op_missing": _("A change names no op: reload the side panel and try again."),
     "op_unknown": _("Unknown change %(op)s: reload the side panel and try again."),

@@ -79,6 +79,10 @@ _MAX_SUMMARY = 10000
 _MAX_AGREEMENT = 2000
 _MAX_ACTION = 500
 _MAX_KEY = 40
+_MAX_ITEMS = 30
+"""Items on one agenda: more than a conversation can hold, few enough for a calendar body."""
+_MAX_AGREEMENTS = 30
+_MAX_ACTIONS = 30
 
 
 # -- small values ------------------------------------------------------------------------------
@@ -347,6 +351,10 @@ class Agenda:
     ) -> Agenda:
         """Add an item (the employee) or propose one (the manager); `owner` defaults to `by`."""
         self.theme(theme)
+        if len(self.items) >= _MAX_ITEMS:
+            raise TransitionError(
+                f"the agenda has {_MAX_ITEMS} items already", code="agenda_full", limit=_MAX_ITEMS
+            )
         seq, item_id = self._next_id()
         item = Item(
             id=item_id,
@@ -796,6 +804,12 @@ class Record:
 
     def add_agreement(self, text: str, *, by: Actor, now: datetime, item_id: str = "") -> Record:
         """Write a new agreement as a draft."""
+        if len(self.agreements) >= _MAX_AGREEMENTS:
+            raise TransitionError(
+                f"the record has {_MAX_AGREEMENTS} agreements already",
+                code="agreements_full",
+                limit=_MAX_AGREEMENTS,
+            )
         seq, agreement_id = self._next_id("ag")
         agreement = Agreement(id=agreement_id, text=text, item_id=item_id)
         changed = replace(self, agreements=(*self.agreements, agreement), seq=seq)
@@ -941,6 +955,12 @@ class Record:
         item_id: str = "",
     ) -> Record:
         """Note an action: who (`owner`) does what by when (`due`)."""
+        if len(self.actions) >= _MAX_ACTIONS:
+            raise TransitionError(
+                f"the record has {_MAX_ACTIONS} actions already",
+                code="actions_full",
+                limit=_MAX_ACTIONS,
+            )
         seq, action_id = self._next_id("ac")
         action = Action(action_id, owner, description, due, item_id=item_id)
         changed = replace(self, actions=(*self.actions, action), seq=seq)

@@ -184,12 +184,14 @@ def _record(agenda: Agenda, record: Record, by: Actor) -> tuple[str, ...]:
     found: list[str] = []
     if agenda.items:
         found.append("summarise")
-    found.append("add_agreement")
+    if _ok(lambda: record.add_agreement("?", by=by, now=_NOW)):
+        found.append("add_agreement")
     if _ok(lambda: record.propose_all(by=by, now=_NOW)):
         found.append("propose_all")
     if _ok(lambda: record.accept_all(by=by, now=_NOW)):
         found.append("accept_all")
-    found.append("add_action")
+    if _ok(lambda: record.add_action("?", owner=by.role, by=by, now=_NOW)):
+        found.append("add_action")
     return tuple(found)
 
 

@@ -544,11 +544,13 @@ def test_a_document_remembers_only_the_last_changes(api: Api) -> None:
     from addin.conversations.document import CHANGES_KEPT, Doc
 
     ctx = api.plan()["context"]
+    ctx = api.ops(ADA, ctx, {"op": "agenda.add_item", "theme": "personal", "title": "t"}).get_json()
+    item = ctx["agenda"]["items"][0]["id"]
     for n in range(CHANGES_KEPT + 1):
         ctx = api.ops(
             ADA,
             ctx,
-            {"op": "agenda.add_item", "theme": "personal", "title": f"t{n}"},
+            {"op": "agenda.edit_item", "item": item, "title": f"t{n}"},
             change_id=f"chg-bound-{n:04d}",
         ).get_json()
     service = api.app.extensions["goedgesprek.service"]
@@ -904,3 +906,22 @@ def test_openapi_describes_exactly_the_api_routes(api: Api) -> None:
     assert served_doc["openapi"] == "3.1.0"
     for schema in api.document["components"]["schemas"].values():
         Draft202012Validator.check_schema(_rooted(schema))
+
+
+def test_a_full_agenda_says_so_and_stops_offering_more(api: Api) -> None:
+    """The 31st item is refused in the reader's language; the context offers no add_item then."""
+    ctx = api.plan()["context"]
+    items = [{"op": "agenda.add_item", "theme": "personal", "title": f"P{n}"} for n in range(30)]
+    ctx = api.ops(ADA, ctx, *items).get_json()
+    assert "add_item" not in ctx["can"]["agenda"]
+    one_more = {"op": "agenda.add_item", "theme": "personal", "title": "Te veel"}
+    for lang, words in (("nl", "heeft al 30 punten"), ("en", "has 30 items already")):
+        response = api.call(
+            "POST",
+            f"/api/series/{ctx['series']['id']}/occurrences/{ctx['occurrence']['key']}",
+            body={"event": ctx["event"]["id"], "ops": [one_more]},
+            headers={"If-Match": ctx["etag"]},
+            lang=lang,
+        )
+        assert response.status_code == 400
+        assert words in response.get_json()["message"]

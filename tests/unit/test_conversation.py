@@ -740,3 +740,27 @@ def test_any_step_sequence_keeps_invariants_and_round_trips(
         assert Agenda.from_dict(json.loads(json.dumps(a.to_dict()))) == a
         assert Record.from_dict(json.loads(json.dumps(r.to_dict()))) == r
         assert len(a.history) >= len(before[0].history)
+
+
+def test_an_agenda_a_record_hold_a_bounded_number_of_items_agreements_and_actions() -> None:
+    """Thirty of each fit; one more is refused by code, so it reaches no calendar body."""
+    from cadence.rules import allowed
+
+    a = agenda()
+    for n in range(30):
+        a = a.add_item(theme="personal", title=f"Punt {n}", by=ADA, now=tick(n))
+    with pytest.raises(CadenceError) as full:
+        a.add_item(theme="personal", title="Eén te veel", by=ADA, now=tick(31))
+    assert (full.value.code, full.value.params) == ("agenda_full", {"limit": 30})
+    assert "add_item" not in allowed(a, None, ADA.role).agenda
+    r = record()
+    for n in range(30):
+        r = r.add_agreement(f"Afspraak {n}", by=ADA, now=tick(n))
+        r = r.add_action(f"Actie {n}", owner=Role.EMPLOYEE, by=ADA, now=tick(n))
+    with pytest.raises(CadenceError, match="30 agreements") as agreements:
+        r.add_agreement("Eén te veel", by=ADA, now=tick(40))
+    assert agreements.value.code == "agreements_full"
+    with pytest.raises(CadenceError, match="30 actions") as actions:
+        r.add_action("Eén te veel", owner=Role.EMPLOYEE, by=ADA, now=tick(40))
+    assert actions.value.code == "actions_full"
+    assert {"add_agreement", "add_action"}.isdisjoint(allowed(a, r, ADA.role).record)
