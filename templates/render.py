@@ -163,6 +163,13 @@ class _Words:
         known = {p.id: p.name for p in pair.partners}
         return f"{known.get(person, person)} ({self.role(role)})"
 
+    def owner(self, role: Role, pair: Pair | None) -> str:
+        """Who holds an action: "Ada (employee)", or the role alone without `pair`."""
+        if pair is None:
+            return self.role(role)
+        name = pair.employee.name if role is Role.EMPLOYEE else pair.manager.name
+        return f"{name} ({self.role(role)})"
+
     def day(self, value: date | None) -> str:
         return self("no_date") if value is None else format_date(value, self.lang)
 
@@ -457,7 +464,7 @@ def record_html(
             f"<table><tr><th>{w('what')}</th><th>{w('who')}</th><th>{w('due')}</th>"
             f"<th>{w('status')}</th></tr>"
         )
-        out.extend(_action_row_html(a, w) for a in actions)
+        out.extend(_action_row_html(a, w, pair) for a in actions)
         out.append("</table>")
     else:
         out.append(f"<p>{w('none')}</p>")
@@ -468,9 +475,9 @@ def record_html(
     return _document(f"{w('record')}: {w.when(agenda.occurrence, tz)}", w.lang, fragment)
 
 
-def _action_row_html(action: Action, w: _Words) -> str:
+def _action_row_html(action: Action, w: _Words, pair: Pair | None) -> str:
     return (
-        f"<tr><td>{_h(action.description)}</td><td>{w.role(action.owner)}</td>"
+        f"<tr><td>{_h(action.description)}</td><td>{_h(w.owner(action.owner, pair))}</td>"
         f"<td>{w.day(action.due)}</td><td>{w('action.' + action.status.value)}</td></tr>"
     )
 
@@ -513,7 +520,8 @@ def record_markdown(
         out.append(f"| {w('what')} | {w('who')} | {w('due')} | {w('status')} |")
         out.append("|---|---|---|---|")
         out.extend(
-            f"| {escape_markdown(a.description)} | {w.role(a.owner)} | {w.day(a.due)} | "
+            f"| {escape_markdown(a.description)} | {escape_markdown(w.owner(a.owner, pair))} | "
+            f"{w.day(a.due)} | "
             f"{w('action.' + a.status.value)} |"
             for a in actions
         )

@@ -709,3 +709,16 @@ def test_carried_actions_show_in_the_agenda_and_the_record() -> None:
     assert "<td>Budget &lt;aanvragen&gt;</td><td>manager</td>" in record_html(
         Record.for_agenda(done), done, "en"
     )
+
+
+def test_the_export_names_who_holds_each_action() -> None:
+    """With the pair, an action's owner is a name with the role, escaped, in both formats."""
+    a = small_agenda()
+    r = Record.for_agenda(a).add_action(
+        "Budget <b>aanvragen</b>", owner=Role.MANAGER, by=ADA, now=T
+    )
+    html = record_html(r, a, "en", pair=PAIR, document=False)
+    assert "<td>Grace *Hopper* (manager)</td>" in html
+    md = record_markdown(r, a, "nl", pair=PAIR)
+    assert "| Grace \\*Hopper\\* (leidinggevende) |" in md
+    assert "<td>manager</td>" in record_html(r, a, "en", document=False)
