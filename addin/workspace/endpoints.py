@@ -64,7 +64,14 @@ from addin.workspace import export_link, flows
 from addin.workspace.flows import Form, Ui
 from addin.workspace.verify import GoogleIdTokenVerifier, Unauthorized
 from cadence.errors import CadenceError
-from connectors.errors import AuthExpired, Conflict, ConnectorError, NotFound, Throttled
+from connectors.errors import (
+    AuthExpired,
+    Conflict,
+    ConnectorError,
+    InvalidRequest,
+    NotFound,
+    Throttled,
+)
 from connectors.sealed import SealedError
 
 log = logging.getLogger(__name__)
@@ -546,6 +553,8 @@ def _refusal_status(exc: Exception) -> int:
         return 409
     if isinstance(exc, AuthExpired):
         return 401
+    if isinstance(exc, InvalidRequest):
+        return 400
     return 503
 
 

@@ -249,3 +249,13 @@ def test_cards_show_times_in_the_persons_zone_and_name_it(app: Flask) -> None:
     home.click(home.t("Show the proposal"))
     assert "America/New_York" not in texts(home.top)
     assert "(Europe/Amsterdam)" not in texts(home.top)
+
+
+def test_an_export_link_answers_a_refusal_as_the_api_does() -> None:
+    """Each refusal gets the API's status: a provider refusing the request is a 400, not 503."""
+    from addin.workspace.endpoints import _refusal_status
+    from connectors.errors import InvalidRequest, NotFound, Unavailable
+
+    assert _refusal_status(InvalidRequest("refused")) == 400
+    assert _refusal_status(NotFound("gone")) == 404
+    assert _refusal_status(Unavailable("away")) == 503
