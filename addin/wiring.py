@@ -24,11 +24,12 @@ from connectors._files import private_dir
 
 if TYPE_CHECKING:
     from addin.backends import Ports
-    from addin.conversations import Conversations, KnownPerson
+    from addin.conversations import Conversations
     from addin.identity import LocalIdentity
     from addin.registry import Registry
     from addin.workspace.verify import LocalSigner, RequestVerifier
     from connectors.keyring import Keyring
+    from connectors.models import KnownPerson
     from connectors.ports import Calendar, Drive, Mailer
     from templates import TemplateSet
 
@@ -238,16 +239,13 @@ def open_keyring(data_dir: Path, *, create: bool = False) -> Keyring:
 
 def _directory(store: Store | None) -> Callable[[str], KnownPerson | None]:
     """A person's name and zone from the store's people, when it knows any."""
-    from addin.conversations import KnownPerson
-
     people = getattr(store, "people", None)
 
     def directory(email: str) -> KnownPerson | None:
         if people is None:
             return None
-        for person in people():
-            if person.email == email:
-                return KnownPerson(person.email, person.name, person.tz)
-        return None
+        wanted = email.strip().lower()
+        found: KnownPerson | None = next((p for p in people() if p.email == wanted), None)
+        return found
 
     return directory

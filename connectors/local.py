@@ -36,14 +36,13 @@ from connectors._recurring import StoredCalendar, attendees_from, frozen_propert
 from connectors.errors import ConnectorError, InvalidRequest, NotFound, Unavailable
 from connectors.memory import (
     Clock,
-    KnownPerson,
     check_mail,
     check_name,
     check_person,
     check_preconditions,
     utc_now,
 )
-from connectors.models import AttachmentInfo, Event, File, FileInfo, Mail, SentMail
+from connectors.models import AttachmentInfo, Event, File, FileInfo, KnownPerson, Mail, SentMail
 
 DB_NAME = "goedgesprek.sqlite3"
 """The SQLite file's name inside the data directory."""

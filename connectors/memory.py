@@ -19,7 +19,7 @@ from cadence.errors import CadenceError
 from cadence.zones import zone
 from connectors._recurring import StoredCalendar, participants
 from connectors.errors import Conflict, InvalidRequest, NotFound
-from connectors.models import AttachmentInfo, Event, File, FileInfo, Mail, SentMail
+from connectors.models import AttachmentInfo, Event, File, FileInfo, KnownPerson, Mail, SentMail
 
 Clock = Callable[[], datetime]
 """Returns the current instant, aware and in UTC; tests and the demo pass their own."""
@@ -185,15 +185,6 @@ class MemoryDrive:
         if stored is None:
             raise NotFound(f"no file {folder}/{name} in this drive")
         return stored
-
-
-@dataclass(frozen=True, slots=True)
-class KnownPerson:
-    """A user the store knows by name and zone (the demo's directory)."""
-
-    email: str
-    name: str
-    tz: str
 
 
 def check_person(email: str, name: str, tz: str) -> KnownPerson:

@@ -156,3 +156,12 @@ class SentMail:
     id: str
     mail: Mail
     sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPerson:
+    """A person a directory knows: the name and IANA time zone of an address (lower case)."""
+
+    email: str
+    name: str
+    tz: str

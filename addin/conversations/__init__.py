@@ -16,9 +16,10 @@ from addin.conversations.errors import (
     PreconditionRequired,
     ServiceError,
 )
-from addin.conversations.people import Caller, KnownPerson
+from addin.conversations.people import Caller
 from addin.conversations.shapes import turn_message
 from addin.conversations.use_cases import SERIES_PROPERTY, Conversations
+from connectors.models import KnownPerson
 
 __all__ = [
     "SERIES_PROPERTY",

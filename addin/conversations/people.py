@@ -1,4 +1,4 @@
-"""Who is asking, and what the directory knows of a person."""
+"""Who is asking."""
 
 from __future__ import annotations
 
@@ -12,12 +12,3 @@ class Caller:
     email: str
     name: str
     locale: str = "nl"
-
-
-@dataclass(frozen=True, slots=True)
-class KnownPerson:
-    """A directory entry: the name and time zone of an address."""
-
-    email: str
-    name: str
-    tz: str

@@ -50,7 +50,7 @@ from addin.conversations.parsing import (
     parse_preferences,
     parse_viewer_zone,
 )
-from addin.conversations.people import Caller, KnownPerson
+from addin.conversations.people import Caller
 from addin.conversations.shapes import (
     action_out,
     add_rules,
@@ -80,7 +80,7 @@ from cadence.rules import series_allowed, visible_items
 from cadence.zones import zone
 from connectors.errors import Conflict, ConnectorError, NotFound
 from connectors.keyring import Keyring
-from connectors.models import Attendee, Event, EventPatch, NewEvent
+from connectors.models import Attendee, Event, EventPatch, KnownPerson, NewEvent
 from connectors.ports import Calendar, Drive
 from connectors.sealed import SealedDrive
 from templates import TemplateSet

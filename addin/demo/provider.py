@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 
 from addin.demo.seed import PAIR
-from connectors.memory import KnownPerson
+from connectors.models import KnownPerson
 from emulators.serve import Server
 
 
