@@ -247,14 +247,7 @@ def _provider_error(exc: ConnectorError) -> Response:
     if isinstance(exc, InvalidRequest):
         # The provider's own words are for the administrator, not for the person in the pane.
         current_app.logger.warning("provider refused a request: %s", exc)
-        return _error(
-            400,
-            "bad_request",
-            t(
-                "Your calendar or drive refused this change: reload and try again. If it keeps "
-                "happening, your administrator finds the reason in the server's log."
-            ),
-        )
+        return _error(400, "bad_request", error_message("provider_refused", _locale()))
     # Throttled or unreachable after the retries: the operator needs to know which and why.
     current_app.logger.warning("provider unavailable: %s: %s", type(exc).__name__, exc)
     response = _error(

@@ -62,6 +62,10 @@ MESSAGES: Mapping[str, str] = {
         "The calendar or drive cannot be reached right now. Nothing was lost: try again in a "
         "minute."
     ),
+    "provider_refused": _(
+        "Your calendar or drive refused this change: reload and try again. If it keeps "
+        "happening, your administrator finds the reason in the server's log."
+    ),
     "internal_error": _("Something went wrong on our side. Try again later."),
     "record_unreadable": _(
         "The saved record of this conversation cannot be opened: it is damaged, was replaced by "

@@ -306,6 +306,10 @@ def refusal_message(locale: str, exc: Exception) -> str:
         )
     if isinstance(exc, Conflict):
         return error_message("conflict", locale)
+    if isinstance(exc, InvalidRequest):
+        # The provider's own words are for the administrator, as in the API.
+        current_app.logger.warning("provider refused a request: %s", exc)
+        return error_message("provider_refused", locale)
     if isinstance(exc, Throttled) and exc.retry_after:
         return error_message("throttled", locale, seconds=int(exc.retry_after))
     return error_message("provider_unavailable", locale)

@@ -259,3 +259,16 @@ def test_an_export_link_answers_a_refusal_as_the_api_does() -> None:
     assert _refusal_status(InvalidRequest("refused")) == 400
     assert _refusal_status(NotFound("gone")) == 404
     assert _refusal_status(Unavailable("away")) == 503
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_provider_refusing_a_card_request_is_not_said_to_be_away(app: Flask, lang: str) -> None:
+    """The cards say the calendar refused the change (as the API does), not "try in a minute"."""
+    from addin.errors import error_message
+    from addin.workspace.endpoints import refusal_message
+    from connectors.errors import InvalidRequest
+
+    with app.app_context():
+        said = refusal_message(lang, InvalidRequest("Graph: ErrorInvalidProperty"))
+    assert said == error_message("provider_refused", lang)
+    assert said != error_message("provider_unavailable", lang)
