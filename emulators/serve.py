@@ -14,6 +14,7 @@ from emulators._wsgi import WSGIApp
 from emulators.google import GoogleEmulator
 from emulators.graph import GraphEmulator
 from emulators.network import Network
+from emulators.tls import LocalCA
 
 PROVIDERS = ("graph", "google")
 API_ROOT = {"graph": "/v1.0", "google": "/"}
@@ -52,14 +53,27 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class Server:
-    """A running emulator: `url` is its base (``http://127.0.0.1:PORT``); `close` stops it."""
+    """A running emulator: `url` is its base (``http://127.0.0.1:PORT``, ``https://`` with `tls`);
+    `close` stops it."""
 
-    def __init__(self, app: WSGIApp, port: int = 0, *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        port: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        tls: LocalCA | None = None,
+    ) -> None:
         self._server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=_QuietHandler
+            host,
+            port,
+            app,
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=tls.server_context() if tls else None,
         )
         self.port: int = self._server.server_port
-        self.url = f"http://{host}:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -84,9 +98,9 @@ class Server:
 
 
 @contextmanager
-def serving(app: WSGIApp, port: int = 0) -> Iterator[Server]:
+def serving(app: WSGIApp, port: int = 0, *, tls: LocalCA | None = None) -> Iterator[Server]:
     """Serve `app` on 127.0.0.1 (a free port when 0) for the length of the block."""
-    server = Server(app, port)
+    server = Server(app, port, tls=tls)
     try:
         yield server
     finally:
