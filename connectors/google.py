@@ -28,10 +28,12 @@ import functools
 import hashlib
 import http.client
 import json
+import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import make_msgid
 from typing import Any, TypeVar
@@ -88,6 +90,7 @@ from connectors.models import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 Credentials = google.auth.credentials.Credentials
 CredentialSource = Credentials | Callable[[str], Credentials]
 
@@ -356,7 +359,31 @@ class GoogleAccount:
         self._retry = retry or RetryPolicy()
         self._timeout = timeout
         self._clients: dict[str, _Client] = {}
+        self._lent: dict[str, list[_Client]] = {}
         self._lock = threading.Lock()
+
+    @contextmanager
+    def lend(self, email: str, credentials: Credentials) -> Iterator[None]:
+        """For the block, `email`'s ports act with `credentials` (the person's own token, as an
+        open add-on card sends it) instead of the account's credential source.
+
+        Other people's ports are untouched. Ports made inside the block keep these credentials;
+        while blocks for the same person overlap (two cards at once), the latest one's apply.
+        """
+        key = email.strip().lower()
+        client = _Client(email, credentials, self._root_url, self._retry, self._timeout)
+        with self._lock:
+            self._lent.setdefault(key, []).append(client)
+        try:
+            yield
+        finally:
+            with self._lock:
+                stack = self._lent.get(key, [])
+                if client in stack:
+                    stack.remove(client)
+                if not stack:
+                    self._lent.pop(key, None)
+            client.http.close()
 
     def _for(self, email: str) -> Credentials:
         source = self._credentials
@@ -368,6 +395,9 @@ class GoogleAccount:
     def _client(self, email: str) -> _Client:
         key = email.strip().lower()
         with self._lock:
+            lent = self._lent.get(key)
+            if lent:
+                return lent[-1]
             client = self._clients.get(key)
             if client is None:
                 client = _Client(
@@ -611,6 +641,15 @@ class GoogleCalendar:
                 self._client.run(request, what, idempotent=True)
             except Conflict:
                 continue
+            # The file lives in the owner's drive.file folder: without a permission the other
+            # guests get "not found" when they open the attachment.
+            for guest in _guests(data, self._owner):
+                try:
+                    self._drive.share(file_id, guest)
+                except InvalidRequest as exc:
+                    # An address with no Google account cannot be shared with silently; the
+                    # attachment stays, and that guest reads the agenda through the add-on.
+                    log.warning("the agenda is not shared with %s: %s", guest, exc)
             return AttachmentInfo(file_id, name, content_type, len(content))
         raise Conflict(f"{what}: the event kept changing meanwhile; try again")
 
@@ -620,6 +659,16 @@ class GoogleCalendar:
         if attachment_id not in {a.id for a in event.attachments}:
             raise NotFound(f"event {event_id!r} has no attachment {attachment_id!r}")
         return self._drive.download(attachment_id)
+
+
+def _guests(data: Mapping[str, Any], owner: str) -> list[str]:
+    """The event's people other than `owner` (rooms and other resources left out)."""
+    out = []
+    for attendee in data.get("attendees") or ():
+        email = str(attendee.get("email") or "").strip().lower()
+        if email and email != owner.strip().lower() and not attendee.get("resource"):
+            out.append(email)
+    return out
 
 
 def _by_start(events: Iterable[Event]) -> list[Event]:
@@ -1061,6 +1110,20 @@ class GoogleDrive:
             body, media, f"uploading attachment {name!r} to {self._owner}'s Drive"
         )
         return str(created["id"])
+
+    def share(self, file_id: str, email: str, role: str = "reader") -> None:
+        """Let `email` open the file (Drive ``permissions.create``, no notification mail).
+
+        Sharing again with the same person changes nothing at Drive: the call is safe to repeat.
+        """
+        body = {"type": "user", "role": role, "emailAddress": email}
+        request = (
+            self._client.service("drive")
+            .permissions()
+            .create(fileId=file_id, body=body, sendNotificationEmail=False, fields="id")
+        )
+        what = f"sharing Drive file {file_id!r} of {self._owner} with {email}"
+        self._client.run(request, what, idempotent=True)
 
     def download(self, file_id: str) -> bytes:
         """The bytes of a Drive file by id."""

@@ -100,6 +100,10 @@ class Directory(Protocol):
         """The user's display name."""
         ...
 
+    def known(self, email: str) -> bool:
+        """Whether `email` is a Google account."""
+        ...
+
 
 @dataclass
 class Revision:
@@ -136,6 +140,8 @@ class File:
     app_properties: dict[str, str] = field(default_factory=dict)
     properties: dict[str, str] = field(default_factory=dict)
     revisions: list[Revision] = field(default_factory=list)
+    shares: dict[str, str] = field(default_factory=dict)
+    """Users the owner shared the file with: address -> role (reader, commenter, writer)."""
 
     @property
     def folder(self) -> bool:
@@ -200,17 +206,31 @@ class DriveApi:
             "iconLink": _icon(found.mime_type),
         }
 
-    def _file(self, call: Call, file_id: str | None = None) -> File:
+    def _file(self, call: Call, file_id: str | None = None, need: str = "writer") -> File:
+        """The file, if the caller may `need` it (reader, writer, owner).
+
+        As Drive does: a file the caller has no permission on is "not found" (404); one they
+        may see but not change is 403 ``insufficientFilePermissions``.
+        """
         wanted = file_id or call.args["fileId"]
         if wanted == "root":
             wanted = self.roots[call.user]
         found = self.files.get(wanted)
-        if found is None or found.owner != call.user:
+        role = None if found is None else _role_of(found, call.user)
+        if found is None or role is None:
             raise ApiError(404, f"File not found: {wanted}.", "notFound", location="fileId")
+        if _RANK[role] < _RANK[need]:
+            raise ApiError(
+                403,
+                f"The user does not have sufficient permissions for file {wanted}.",
+                "insufficientFilePermissions",
+            )
         return found
 
-    def resource(self, file: File) -> dict[str, Any]:
-        """The full File resource (what ``fields=*`` shows)."""
+    def resource(self, file: File, viewer: str | None = None) -> dict[str, Any]:
+        """The full File resource (what ``fields=*`` shows) as `viewer` (default: the owner)
+        sees it."""
+        mine = viewer in (None, file.owner)
         out: dict[str, Any] = {
             "kind": "drive#file",
             "id": file.id,
@@ -235,8 +255,8 @@ class DriveApi:
             "modifiedByMe": True,
             "owners": [self._user(file.owner)],
             "lastModifyingUser": self._user(file.owner),
-            "shared": False,
-            "ownedByMe": True,
+            "shared": bool(file.shares),
+            "ownedByMe": mine,
             "quotaBytesUsed": "0",
             "isAppAuthorized": True,
         }
@@ -275,7 +295,7 @@ class DriveApi:
         }
 
     def _answer(self, call: Call, file: File) -> Reply:
-        full = self.resource(file)
+        full = self.resource(file, call.user)
         if call.query.get("fields"):
             return Reply(200, full)
         return Reply(200, {k: full[k] for k in DEFAULT_FIELDS})
@@ -426,7 +446,7 @@ class DriveApi:
 
     def get(self, call: Call) -> Reply:
         """files.get: metadata, or the content with ``alt=media``."""
-        found = self._file(call)
+        found = self._file(call, need="reader")
         if call.query.get("alt") == "media":
             if not found.revisions:
                 raise ApiError(
@@ -498,7 +518,7 @@ class DriveApi:
 
     def delete(self, call: Call) -> Reply:
         """files.delete: gone at once with its revisions (and a folder's descendants)."""
-        found = self._file(call)
+        found = self._file(call, need="owner")
         if found.id == self.roots[call.user]:
             raise ApiError(403, "The root folder cannot be deleted.", "cannotDeleteRoot")
         doomed = [found.id]
@@ -562,7 +582,7 @@ class DriveApi:
 
     def revision(self, call: Call) -> Reply:
         """revisions.get: metadata, or the revision's bytes with ``alt=media``."""
-        found = self._file(call)
+        found = self._file(call, need="reader")
         wanted = call.args["revisionId"]
         if wanted == "head" and found.revisions:
             wanted = found.revisions[-1].id
@@ -593,6 +613,99 @@ class DriveApi:
                 }
             )
         return out
+
+    # -- permissions ----------------------------------------------------------------------------
+
+    def permission(self, email: str, role: str) -> dict[str, Any]:
+        """A user's Permission resource (its id is the user's stable permission id)."""
+        return {
+            "kind": "drive#permission",
+            "id": self._user(email)["permissionId"],
+            "type": "user",
+            "role": role,
+            "emailAddress": email,
+            "displayName": self.directory.name_of(email) or email,
+            "deleted": False,
+            "pendingOwner": False,
+        }
+
+    def _permissions(self, file: File) -> list[dict[str, Any]]:
+        owner = self.permission(file.owner, "owner")
+        return [owner, *(self.permission(e, r) for e, r in file.shares.items())]
+
+    def create_permission(self, call: Call) -> Reply:
+        """permissions.create for users: the owner (or a writer) shares the file.
+
+        Sharing with someone who has a permission already changes their role, as Drive does.
+        """
+        found = self._file(call, need="writer")
+        body = call.json()
+        send = call.flag("sendNotificationEmail", True)
+        role, kind = body.get("role"), body.get("type")
+        if not role:
+            raise _required("role")
+        if not kind:
+            raise _required("type")
+        if role not in _ROLES:
+            raise bad_request(f"The permission role '{role}' is invalid.", "invalid")
+        if kind not in ("user", "group", "domain", "anyone"):
+            raise bad_request(f"The permission type '{kind}' is invalid.", "invalid")
+        if kind != "user":
+            # The product shares with people only; other grantees are not emulated.
+            raise ApiError(501, f"Permissions of type {kind} are not emulated.", "notImplemented")
+        if role == "owner" and not call.flag("transferOwnership"):
+            raise ApiError(
+                403,
+                "The transferOwnership parameter must be enabled when the permission role is "
+                "'owner'.",
+                "forbidden",
+            )
+        if role in ("owner", "organizer", "fileOrganizer"):
+            raise ApiError(501, f"Role {role} is not emulated.", "notImplemented")
+        email = str(body.get("emailAddress") or "").strip().lower()
+        if not email:
+            raise _required("emailAddress")
+        if not self.directory.known(email) and not send:
+            raise bad_request(
+                f'Bad Request. User message: "You are trying to invite {email}. Since there is '
+                "no Google account associated with this email address, you must check the "
+                "'Notify people' box to invite this recipient.\"",
+                "invalidSharingRequest",
+            )
+        if email != found.owner:
+            found.shares[email] = role
+            found.version += 1
+        permission = self.permission(email, found.shares.get(email, "owner"))
+        if call.query.get("fields"):
+            return Reply(200, permission)
+        return Reply(200, {k: permission[k] for k in ("kind", "id", "type", "role")})
+
+    def list_permissions(self, call: Call) -> Reply:
+        """permissions.list: the owner's and every share (writers may list them)."""
+        found = self._file(call, need="writer")
+        items = self._permissions(found)
+        if not call.query.get("fields"):
+            items = [{k: p[k] for k in ("kind", "id", "type", "role")} for p in items]
+        return Reply(200, {"kind": "drive#permissionList", "permissions": items})
+
+
+_ROLES = ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader")
+_RANK = {"reader": 0, "commenter": 1, "writer": 2, "owner": 3}
+
+
+def _role_of(file: File, user: str) -> str | None:
+    if file.owner == user:
+        return "owner"
+    return file.shares.get(user)
+
+
+def _required(name: str) -> ApiError:
+    return bad_request(
+        f"The permission {name} field is required.",
+        "required",
+        location=f"permission.{name}",
+        location_type="other",
+    )
 
 
 def _icon(mime: str) -> str:

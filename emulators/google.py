@@ -215,6 +215,18 @@ class GoogleEmulator:
             (files + "/<fileId>", "DELETE", "drive.delete", self.drive.delete),
             (files + "/<fileId>/revisions", "GET", "drive.revisions", self.drive.revisions),
             (
+                files + "/<fileId>/permissions",
+                "POST",
+                "drive.permissions.create",
+                self.drive.create_permission,
+            ),
+            (
+                files + "/<fileId>/permissions",
+                "GET",
+                "drive.permissions.list",
+                self.drive.list_permissions,
+            ),
+            (
                 files + "/<fileId>/revisions/<revisionId>",
                 "GET",
                 "drive.revision",
