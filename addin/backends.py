@@ -7,8 +7,10 @@ or ``google`` (Google Workspace). Each provider takes its endpoint and one crede
   (``GRAPH_TENANT_ID``, ``GRAPH_CLIENT_ID``, ``GRAPH_CLIENT_SECRET``: application permissions,
   ``/users/{email}``) or ``GRAPH_TOKENS``, a JSON file of ``{email: bearer token}`` (delegated,
   ``/me``; what ``goedgesprek emulate graph --user ... --tokens-file F`` writes).
-- Google: ``GOOGLE_ROOT_URL`` (default Google's), and either ``GOOGLE_SERVICE_ACCOUNT_FILE`` (a key
-  with domain-wide delegation, narrowed to each user) or ``GOOGLE_TOKENS`` as above.
+- Google: ``GOOGLE_ROOT_URL`` (default Google's), and one of ``GOOGLE_OAUTH_CLIENT_ID`` (each
+  person's own grant: the token of an open card, else their sealed offline grant),
+  ``GOOGLE_SERVICE_ACCOUNT_FILE`` (a key with domain-wide delegation, narrowed to each user) or
+  ``GOOGLE_TOKENS`` as above.
 - Both: ``PROVIDER_RETRY_ATTEMPTS`` (5) and ``PROVIDER_RETRY_SECONDS`` (60) bound the retries of
   throttled or failed calls that are safe to repeat.
 """
@@ -20,6 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +60,38 @@ class Ports:
     drive: Callable[[str], Drive]
     mailer: Callable[[str], Mailer]
     close: Callable[[], None]
+    lend: Callable[[str, str], AbstractContextManager[None]] | None = None
+    """Google: ``lend(email, access_token)`` makes that person's ports use their own token for
+    the length of a block (the ``userOAuthToken`` of an open card)."""
+    offline: OfflineGrants | None = None
+    """Google with ``GOOGLE_OAUTH_CLIENT_ID``: the stored offline grants, bound by the app."""
+
+
+class OfflineGrants:
+    """People's offline Google grants as a credential source, once the app has bound them.
+
+    The backend is built before the app has its token vault; the add-on's endpoints `bind` the
+    `addin.signin.google.GoogleGrants` when they are set up.
+    """
+
+    def __init__(self) -> None:
+        self._grants: Any = None
+
+    def bind(self, grants: Any) -> None:
+        """Use `grants` (a `GoogleGrants`) from now on."""
+        self._grants = grants
+
+    @property
+    def grants(self) -> Any:
+        """The bound `GoogleGrants`, or None."""
+        return self._grants
+
+    def __call__(self, email: str) -> Any:
+        if self._grants is None:
+            from connectors.errors import AuthExpired
+
+            raise AuthExpired(f"no offline Google grant can be used for {email} yet")
+        return self._grants.credentials(email)
 
 
 def backend_name(config: Mapping[str, Any]) -> str:
@@ -206,10 +241,13 @@ class _Deferred:
 
 
 def _google(config: Mapping[str, Any]) -> Ports:
+    from google.oauth2.credentials import Credentials
+
     from connectors.google import GoogleAccount
 
     root_url = str(config.get("GOOGLE_ROOT_URL") or "") or None
     retry = _retry(config)
+    offline = None
     if config.get("GOOGLE_TOKENS"):
         from google.oauth2.credentials import Credentials
 
@@ -232,6 +270,20 @@ def _google(config: Mapping[str, Any]) -> Ports:
         except (OSError, ValueError) as exc:
             raise BackendError(f"GOOGLE_SERVICE_ACCOUNT_FILE: {exc}") from exc
         account = GoogleAccount(delegated, root_url=root_url, retry=retry)
+    elif config.get("GOOGLE_OAUTH_CLIENT_ID"):
+        # Each person's own grant: their token while a card is open, the sealed offline grant
+        # for work done later (addin.signin.google).
+        offline = OfflineGrants()
+        account = GoogleAccount(offline, root_url=root_url, retry=retry)
     else:
-        raise BackendError("BACKEND=google needs GOOGLE_TOKENS or GOOGLE_SERVICE_ACCOUNT_FILE")
-    return Ports(account.calendar, account.drive, account.mailer, account.close)
+        raise BackendError(
+            "BACKEND=google needs GOOGLE_OAUTH_CLIENT_ID (each person's own grant), "
+            "GOOGLE_SERVICE_ACCOUNT_FILE or GOOGLE_TOKENS"
+        )
+
+    def lend(email: str, token: str) -> AbstractContextManager[None]:
+        return account.lend(email, Credentials(token=token))  # type: ignore[no-untyped-call]
+
+    return Ports(
+        account.calendar, account.drive, account.mailer, account.close, lend, offline=offline
+    )

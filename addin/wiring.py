@@ -111,7 +111,8 @@ def build(
     `calendar`, `drive` and `mailer` give one user's port by email address; left out, they come
     from the configured provider (``BACKEND``) or from `store`, by default the embedded
     `LocalStore` in the data directory. `verifier` checks Google's signed requests to the card
-    endpoints (default: one that trusts the local signing key). `create_keyring` makes a keyring
+    endpoints (default: Google's published keys, or the local signing key when
+    ``WORKSPACE_KEYS`` is ``local`` or the app is built for tests). `create_keyring` makes a keyring
     in the data directory when there is none (tests, the demo); otherwise a missing one stops
     start-up with the keyring's own message.
     """
@@ -150,7 +151,7 @@ def _build(
     from addin.conversations import Conversations
     from addin.identity import LocalIdentity
     from addin.registry import Registry
-    from addin.workspace.verify import LOCAL_SERVICE_ACCOUNT, LocalSigner
+    from addin.workspace.verify import LocalSigner, request_verifier
     from cadence.holidays import public_holidays
     from templates import load_templates
 
@@ -187,11 +188,9 @@ def _build(
 
     signer = LocalSigner.open(settings.data_dir)
     identity = LocalIdentity(signer)
-    verifier = verifier or signer.verifier(
-        service_account_email=str(config.get("WORKSPACE_SERVICE_ACCOUNT") or "")
-        or LOCAL_SERVICE_ACCOUNT,
-        audience=config.get("WORKSPACE_AUDIENCE") or None,
-    )
+    # Google's published keys unless the local key is chosen (tests, the demo): see
+    # `request_verifier`.
+    verifier = verifier or request_verifier(config, signer)
     conversations = Conversations(
         calendar=calendar,
         drive=drive,

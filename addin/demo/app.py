@@ -48,6 +48,8 @@ def create_demo_app(
     from addin.demo.clock import DemoClock
 
     settings = dict(config or {})
+    # The demo's card preview signs Google-shaped requests with this installation's own key.
+    settings.setdefault("WORKSPACE_KEYS", "local")
     # The data directory as the product will read it: environment first, `config` on top.
     read = Config(Path.cwd())
     read.from_prefixed_env("GOEDGESPREK")

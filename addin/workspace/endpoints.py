@@ -46,13 +46,15 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from google.auth import jwt as google_jwt
+from werkzeug.wrappers import Response as BaseResponse
 
 from addin import jsonbody
 from addin.conversations import Caller, Changed, Conversations, ServiceError
@@ -60,7 +62,7 @@ from addin.errors import error_message, translate_error
 from addin.i18n import default_locale, gettext, normalise_locale, request_locale
 from addin.jsonbody import MAX_DEPTH, BadBody, read_object
 from addin.workspace import cards as c
-from addin.workspace import export_link, flows
+from addin.workspace import export_link, flows, grant
 from addin.workspace.flows import Form, Ui
 from addin.workspace.verify import GoogleIdTokenVerifier, Unauthorized
 from cadence.errors import CadenceError
@@ -102,6 +104,7 @@ class EventObject:
     parameters: Mapping[str, str]
     event_id: str
     user_id_token: str | None
+    user_oauth_token: str | None
 
     @classmethod
     def parse(cls, body: Mapping[str, Any]) -> EventObject:
@@ -119,6 +122,7 @@ class EventObject:
             parameters={k: v for k, v in params.items() if isinstance(v, str)},
             event_id=event_id,
             user_id_token=_string(auth.get("userIdToken")) or None,
+            user_oauth_token=_string(auth.get("userOAuthToken")) or None,
         )
 
 
@@ -137,6 +141,8 @@ class Call:
     caller: Caller
     event: EventObject
     ui: Ui
+    subject: str = ""
+    """The person's Google account id (``sub`` of their ID token)."""
 
     def param(self, name: str) -> str:
         """A button parameter (empty when absent)."""
@@ -154,9 +160,22 @@ class _Refusal(Exception):
 # -- verification --------------------------------------------------------------------------------
 
 
+def endpoint_url() -> str:
+    """The URL Google signed this request for: under ``PUBLIC_URL`` when it is set.
+
+    The request's own Host header never decides what a token's audience must be; without
+    ``PUBLIC_URL`` (the demo, tests) the URL as it reached the app is used, and the production
+    verifier refuses to run without ``PUBLIC_URL`` or ``WORKSPACE_AUDIENCE``.
+    """
+    public = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    if public:
+        return public + request.script_root + request.path
+    return request.url
+
+
 def _verify_request() -> None:
     verifier = current_app.extensions["goedgesprek.verifier"]
-    verifier.verify(request.headers.get("Authorization"), request.url)
+    verifier.verify(request.headers.get("Authorization"), endpoint_url())
 
 
 def _trusted_certs() -> Callable[[], Mapping[str, str]]:
@@ -175,8 +194,17 @@ def _user_audience() -> str | None:
     return str(fixed) if fixed else None
 
 
-def verify_user(token: str | None, url: str) -> tuple[str, str]:
-    """The verified email and name of the person using the add-on, from their ID token."""
+@dataclass(frozen=True, slots=True)
+class User:
+    """The person using the add-on, as their verified ID token names them."""
+
+    email: str
+    name: str
+    subject: str
+
+
+def verify_user(token: str | None, url: str) -> User:
+    """The verified email, name and account id of the person using the add-on."""
     if not token:
         raise Unauthorized(
             "the event object carries no authorizationEventObject.userIdToken: "
@@ -200,7 +228,8 @@ def verify_user(token: str | None, url: str) -> tuple[str, str]:
     claims = checker.verify(f"Bearer {token}", url)
     name = payload.get("name")
     email = claims.email.lower()
-    return email, name if isinstance(name, str) and name.strip() else email.split("@")[0]
+    shown = name if isinstance(name, str) and name.strip() else email.split("@")[0]
+    return User(email, shown, claims.subject)
 
 
 def _body() -> Mapping[str, Any]:
@@ -231,7 +260,16 @@ def _zone(name: str | None) -> tzinfo:
 
 
 def _action_url(name: str) -> str:
-    return url_for("workspace.action", name=name, _external=True)
+    return grant.external_url("workspace.action", name=name)
+
+
+def _acting_as(email: str, token: str | None) -> AbstractContextManager[None]:
+    """While handling the call, the caller's ports use their own token from the event object."""
+    provider = current_app.extensions.get("goedgesprek.provider")
+    lend = getattr(provider, "lend", None)
+    if token and lend is not None:
+        return lend(email, token)  # type: ignore[no-any-return]
+    return nullcontext()
 
 
 def _serve(handle: Callable[[Call], Mapping[str, Any]]) -> Response:
@@ -239,10 +277,12 @@ def _serve(handle: Callable[[Call], Mapping[str, Any]]) -> Response:
     try:
         _verify_request()
         event = EventObject.parse(_body())
-        email, name = verify_user(event.user_id_token, request.url)
+        user = verify_user(event.user_id_token, endpoint_url())
         locale = event.locale or default_locale()
         ui = Ui(locale=locale, tz=_zone(event.zone), action_url=_action_url)
-        answer = handle(Call(Caller(email=email, name=name, locale=locale), event, ui))
+        caller = Caller(email=user.email, name=user.name, locale=locale)
+        with _acting_as(user.email, event.user_oauth_token):
+            answer = handle(Call(caller, event, ui, user.subject))
     except Unauthorized as exc:
         return _unauthorized(exc)
     except _Refusal as exc:
@@ -326,17 +366,28 @@ def _service() -> Conversations:
 # -- triggers ------------------------------------------------------------------------------------
 
 
+def _with_notice(call: Call, card: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`card` with the offline-grant notice on top, when the person's grant is incomplete."""
+    section = grant.notice(
+        call.ui.tr, email=call.caller.email, subject=call.subject, locale=call.ui.locale
+    )
+    if section is None:
+        return card
+    return {**card, "sections": [section, *card["sections"]]}
+
+
 def _trigger(call: Call) -> Mapping[str, Any]:
     ui = call.ui
     if not call.event.event_id:
-        return c.push_card(flows.home_card(ui, _service().my_series(call.caller)["series"]))
+        home = flows.home_card(ui, _service().my_series(call.caller)["series"])
+        return c.push_card(_with_notice(call, home))
     try:
         ctx = _service().context(call.caller, call.event.event_id)
     except _REFUSED as exc:
         message, gone = refusal_message(ui.locale, exc), _refusal_status(exc) == 404
         card = flows.error_card(ui, message, event_id=call.event.event_id, gone=gone)
-        return c.push_card(card)
-    return c.push_card(flows.context_card(ui, ctx))
+        return c.push_card(_with_notice(call, card))
+    return c.push_card(_with_notice(call, flows.context_card(ui, ctx)))
 
 
 @bp.post("/homepage")
@@ -500,7 +551,7 @@ def _export(call: Call) -> Mapping[str, Any]:
         locale=ui.locale,
         now=time.time(),
     )
-    url = url_for("workspace.export", series_id=series, occ=occ, fmt=fmt, t=token, _external=True)
+    url = grant.external_url("workspace.export", series_id=series, occ=occ, fmt=fmt, t=token)
     return c.render_actions(link=url)
 
 
@@ -598,6 +649,19 @@ def _unknown_action(call: Call) -> Mapping[str, Any]:
     raise _Refusal(404, "not_found", error_message("not_found", call.ui.locale))
 
 
+@bp.get("/oauth/start")
+def oauth_start() -> BaseResponse:
+    """A card's grant link: on to Google's consent page (see `grant`)."""
+    return grant.oauth_start()
+
+
+@bp.get("/oauth/callback")
+def oauth_callback() -> Response:
+    """Google's redirect back after consent (see `grant`)."""
+    return grant.oauth_callback()
+
+
 def init_app(app: Flask) -> None:
-    """Register the add-on's endpoints."""
+    """Register the add-on's endpoints and, when configured, the offline grants."""
     app.register_blueprint(bp)
+    grant.setup(app)

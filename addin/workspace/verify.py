@@ -438,3 +438,79 @@ def _new_key_pem() -> bytes:
 def _subject(email: str) -> str:
     # Google's sub for a service account is a 21-digit number; derive a stable one from the email.
     return str(int(hashlib.sha256(email.lower().encode()).hexdigest(), 16))[:21]
+
+
+class RefuseAll:
+    """The verifier when Google's keys are chosen but the add-on is not configured.
+
+    Every request is refused; `reason` (for the operator's log) says which setting is missing.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def verify(self, authorization_header: str | None, url: str) -> Claims:
+        """Always `Unauthorized`."""
+        raise Unauthorized(self.reason)
+
+
+KEYS = ("google", "local")
+
+
+def uses_google_keys(config: Mapping[str, Any]) -> bool:
+    """Whether the card endpoints trust Google's published keys (else the local signing key).
+
+    ``WORKSPACE_KEYS`` chooses (``google`` or ``local``). Unset, Google's keys are trusted, except
+    in an app built for tests (``TESTING``) with no ``GOOGLE_CERTS_URL``: those sign with the
+    local key, as the demo does.
+    """
+    chosen = str(config.get("WORKSPACE_KEYS") or "").strip().lower()
+    if chosen:
+        if chosen not in KEYS:
+            raise ValueError(f"WORKSPACE_KEYS must be one of {', '.join(KEYS)}, not {chosen!r}")
+        return chosen == "google"
+    return bool(config.get("GOOGLE_CERTS_URL")) or not config.get("TESTING")
+
+
+def request_verifier(
+    config: Mapping[str, Any],
+    signer: LocalSigner,
+    *,
+    clock: Callable[[], datetime] = _utcnow,
+) -> RequestVerifier:
+    """The verifier the settings ask for: Google's certificates (production) or `signer`'s key.
+
+    With Google's keys the audience is ``WORKSPACE_AUDIENCE`` or, left out, the endpoint URL
+    under ``PUBLIC_URL`` (the endpoints build it; the request's Host header never counts), and
+    the email is ``WORKSPACE_SERVICE_ACCOUNT``. Certificates come from ``GOOGLE_CERTS_URL``
+    (Google's by default) through a session trusting ``GOOGLE_CA_BUNDLE`` when set.
+    """
+    audience = str(config.get("WORKSPACE_AUDIENCE") or "") or None
+    account = str(config.get("WORKSPACE_SERVICE_ACCOUNT") or "").strip()
+    if not uses_google_keys(config):
+        return signer.verifier(
+            service_account_email=account or LOCAL_SERVICE_ACCOUNT, audience=audience, clock=clock
+        )
+    if not account:
+        return RefuseAll(
+            "WORKSPACE_SERVICE_ACCOUNT is not set: the add-on's requests cannot be checked "
+            "(set it to service-<project number>@gcp-sa-gsuiteaddons.iam.gserviceaccount.com)"
+        )
+    if audience is None and not config.get("PUBLIC_URL"):
+        return RefuseAll(
+            "neither WORKSPACE_AUDIENCE nor PUBLIC_URL is set: the audience of Google's tokens "
+            "cannot be checked (the request's own Host header is never trusted for it)"
+        )
+    import google.auth.transport.requests
+
+    from addin.signin.google import http_session
+
+    session = http_session(config)
+    certs = GoogleCerts(
+        str(config.get("GOOGLE_CERTS_URL") or GOOGLE_CERTS_URL),
+        request=google.auth.transport.requests.Request(session),
+        clock=clock,
+    )
+    return GoogleIdTokenVerifier(
+        service_account_email=account, audience=audience, certs=certs, clock=clock
+    )
