@@ -1,0 +1,268 @@
+"""The offline Google grant end to end over HTTP: card link, Google's consent page, callback, vault.
+
+The product app, the Google API emulator and the Google OAuth emulator (HTTPS) each run on
+127.0.0.1; a requests session plays the person's browser and answers the consent form. Cards act
+with the person's own ``userOAuthToken``; work for the partner uses the partner's sealed grant,
+and a revoked grant parks the account and asks for a new grant, losing nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from flask import Flask
+from google.oauth2.credentials import Credentials
+
+from addin.app import close_app, create_app
+from addin.i18n import gettext
+from addin.workspace.grant import SCOPE_WORDS
+from connectors.errors import AuthExpired
+from connectors.google import GoogleAccount
+from connectors.models import Attendee, NewEvent
+from emulators._wsgi import StartResponse
+from emulators.google import GoogleEmulator
+from emulators.google_oauth import GoogleOAuthEmulator, consent
+from emulators.serve import Server
+from emulators.tls import LocalCA
+
+CLIENT_ID = "1234-web.apps.googleusercontent.com"
+SECRET = "GOCSPX-offline"
+ACCOUNT = "service-271828182845@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
+ADA = "ada@example.org"
+GRACE = "grace@example.org"
+CALENDAR = "https://www.googleapis.com/auth/calendar.events.owned"
+DRIVE = "https://www.googleapis.com/auth/drive.file"
+
+
+class Later:
+    """A WSGI app set after the server starts (the app needs the server's URL first)."""
+
+    app: Flask | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        assert self.app is not None
+        return self.app(environ, start_response)
+
+
+@dataclass
+class World:
+    """Everything running: the app, both emulators, and a browser session."""
+
+    app: Flask
+    url: str
+    api: GoogleEmulator
+    api_url: str
+    oauth: GoogleOAuthEmulator
+    browser: requests.Session
+
+    def card(self, email: str, path: str = "/workspace/homepage", **calendar: str) -> Any:
+        """A trigger as Google sends it for `email`, with their own access token."""
+        url = self.url + path
+        body: dict[str, Any] = {
+            "commonEventObject": {"hostApp": "CALENDAR", "platform": "WEB", "userLocale": "en"},
+            "authorizationEventObject": {
+                "userOAuthToken": self.api.token(email),
+                "userIdToken": self.oauth.sign_id_token(url, email),
+            },
+        }
+        if calendar:
+            body["calendar"] = calendar
+        system = self.oauth.sign_id_token(url, ACCOUNT)
+        answer = requests.post(
+            url, json=body, headers={"Authorization": f"Bearer {system}"}, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["action"]["navigations"][0]["pushCard"]
+
+    def grant(self, email: str, scopes: list[str] | None = None, *, allow: bool = True) -> str:
+        """Press the card's grant button, consent on Google's page, follow the callback."""
+        link = grant_link(self.card(email))
+        assert link is not None, "the card offers no grant"
+        start = self.browser.get(link, allow_redirects=False, timeout=30)
+        assert start.status_code == 302
+        location = consent(
+            self.browser, start.headers["Location"], email=email, grant=scopes, allow=allow
+        )
+        assert location.startswith(self.url + "/workspace/oauth/callback?")
+        page = self.browser.get(location, timeout=30)
+        return page.text
+
+
+def grant_link(card: dict[str, Any]) -> str | None:
+    """The URL of the card's grant button, if it has one."""
+    for section in card["sections"]:
+        for widget in section["widgets"]:
+            for button in widget.get("buttonList", {}).get("buttons", []):
+                url = button["onClick"].get("openLink", {}).get("url", "")
+                if "/workspace/oauth/start" in url:
+                    return str(url)
+    return None
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """Every paragraph of the card."""
+    return "\n".join(
+        w["textParagraph"]["text"]
+        for s in card["sections"]
+        for w in s["widgets"]
+        if "textParagraph" in w
+    )
+
+
+def t(msgid: str) -> str:
+    """A cards text in English."""
+    return gettext("en", "cards", msgid)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """The product (BACKEND=google, offline grants) between the two emulators."""
+    ca = LocalCA(tmp_path / "ca")
+    api = GoogleEmulator()
+    for email in (ADA, GRACE):
+        api.add_user(email)
+    oauth = GoogleOAuthEmulator(mint=api.token, revoked=api.revoke)
+    for email in (ADA, GRACE):
+        oauth.add_person(email)
+    later = Later()
+    with Server(api) as api_server, Server(oauth, tls=ca) as idp, Server(later) as served:
+        oauth.add_client(CLIENT_ID, SECRET, [served.url + "/workspace/oauth/callback"])
+        app = create_app(
+            {
+                "TESTING": True,
+                "DATA_DIR": str(tmp_path / "data"),
+                "BACKEND": "google",
+                "GOOGLE_ROOT_URL": api_server.url + "/",
+                "PUBLIC_URL": served.url,
+                "WORKSPACE_SERVICE_ACCOUNT": ACCOUNT,
+                "GOOGLE_OAUTH_CLIENT_ID": CLIENT_ID,
+                "GOOGLE_OAUTH_CLIENT_SECRET": SECRET,
+                "GOOGLE_AUTH_URI": idp.url + "/o/oauth2/v2/auth",
+                "GOOGLE_TOKEN_URI": idp.url + "/token",
+                "GOOGLE_CERTS_URL": idp.url + "/oauth2/v1/certs",
+                "GOOGLE_CA_BUNDLE": str(ca.ca_file),
+            }
+        )
+        later.app = app
+        browser = requests.Session()
+        browser.verify = str(ca.ca_file)
+        browser.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
+        browser.headers["Accept-Language"] = "en"
+        try:
+            yield World(app, served.url, api, api_server.url, oauth, browser)
+        finally:
+            close_app(app)
+
+
+def test_granular_consent_names_what_is_missing_until_all_is_granted(world: World) -> None:
+    """No grant: the card asks for one. Calendar only: the callback and the card name each
+    missing permission in words. Everything: the card asks nothing more, and the vault holds
+    the sealed grant under Ada's Google account id."""
+    first = world.card(ADA)
+    assert t("Give access") in str(first)
+    page = world.grant(ADA, [CALENDAR])
+    assert t(SCOPE_WORDS[DRIVE]) in page
+    assert t(SCOPE_WORDS[CALENDAR]) not in page
+    card = card_text(world.card(ADA))
+    assert t("Goed Gesprek still misses your permission to:") in card
+    assert t(SCOPE_WORDS[DRIVE]) in card and t(SCOPE_WORDS[CALENDAR]) not in card
+    page = world.grant(ADA)
+    assert t("can close this window") in page or "close this window" in page
+    assert grant_link(world.card(ADA)) is None
+    grants = world.app.extensions["goedgesprek.google_grants"]
+    account = grants.vault.find("google", ADA)
+    assert account is not None and account.subject == world.oauth.add_person(ADA).subject
+    secret = grants.vault.secret("google", account.subject)
+    assert b"refresh_token" in secret and account.parked == ""
+
+
+def test_cancel_and_tampered_links_store_nothing(world: World) -> None:
+    """Cancel on Google's page, a changed link or a changed state: a page that says so, and
+    no grant in the vault."""
+    page = world.grant(ADA, allow=False)
+    assert "did not give access" in page
+    link = grant_link(world.card(ADA))
+    assert link is not None
+    bad = world.browser.get(link[:-3] + "xyz", allow_redirects=False, timeout=30)
+    assert bad.status_code == 400 and "not valid" in bad.text
+    start = world.browser.get(link, allow_redirects=False, timeout=30)
+    back = consent(world.browser, start.headers["Location"], email=ADA)
+    query = parse_qs(urlsplit(back).query)
+    forged = world.browser.get(
+        world.url + "/workspace/oauth/callback",
+        params={"code": query["code"][0], "state": query["state"][0] + "x"},
+        timeout=30,
+    )
+    assert forged.status_code == 400
+    grants = world.app.extensions["goedgesprek.google_grants"]
+    assert grants.vault.find("google", ADA) is None
+
+
+def test_consent_from_another_account_is_refused(world: World) -> None:
+    """Ada's link answered on Google's page as Grace: refused, nothing stored for either."""
+    link = grant_link(world.card(ADA))
+    assert link is not None
+    start = world.browser.get(link, allow_redirects=False, timeout=30)
+    back = consent(world.browser, start.headers["Location"], email=GRACE)
+    page = world.browser.get(back, timeout=30)
+    assert page.status_code == 400 and ADA in page.text
+    grants = world.app.extensions["goedgesprek.google_grants"]
+    assert grants.vault.find("google", ADA) is None and grants.vault.find("google", GRACE) is None
+
+
+def test_cards_use_the_persons_own_token(world: World) -> None:
+    """With no stored grant, an opened event is still read: through the userOAuthToken of the
+    request, not a stored token."""
+    owner = GoogleAccount(
+        lambda email: Credentials(token=world.api.token(email)),  # type: ignore[no-untyped-call]
+        root_url=world.api_url + "/",
+    )
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    event = owner.calendar(ADA).create_event(
+        NewEvent(
+            subject="Kennismaking",
+            start=start,
+            end=start + timedelta(minutes=30),
+            tz="Europe/Amsterdam",
+            organizer=ADA,
+            attendees=(Attendee(GRACE, "Grace"),),
+        ),
+        idempotency_key="k-1",
+    )
+    owner.close()
+    card = world.card(ADA, "/workspace/calendar/event-open", id=event.id, calendarId=ADA)
+    assert t("Your permission for the calendar or drive has expired") not in str(card)
+    # Outside a request there is no token to use and no grant: the port says so.
+    provider = world.app.extensions["goedgesprek.provider"]
+    with pytest.raises(AuthExpired):
+        provider.calendar(ADA).get_event(event.id)
+
+
+def test_the_partners_grant_works_later_and_a_revoked_one_parks(world: World) -> None:
+    """Grace's stored grant reads her calendar with no card open (refreshed at Google's token
+    endpoint); once she revokes it, the next call parks her account, her card asks for a new
+    grant, and the grant given again works."""
+    world.grant(GRACE)
+    provider = world.app.extensions["goedgesprek.provider"]
+    grants = world.app.extensions["goedgesprek.google_grants"]
+    before = world.oauth.token_requests
+    now = datetime.now(UTC)
+    assert provider.calendar(GRACE).events(now, now + timedelta(days=1)) == []
+    assert world.oauth.token_requests == before + 1
+    world.oauth.revoke(GRACE)
+    with pytest.raises(AuthExpired):
+        provider.calendar(GRACE).events(now, now + timedelta(days=1))
+    account = grants.vault.find("google", GRACE)
+    assert account is not None and account.parked
+    card = card_text(world.card(GRACE))
+    assert t("what you wrote is kept") in card or "withdrawn" in card
+    world.grant(GRACE)
+    assert grants.vault.find("google", GRACE).parked == ""
+    assert provider.calendar(GRACE).events(now, now + timedelta(days=1)) == []
