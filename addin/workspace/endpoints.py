@@ -19,15 +19,23 @@ Triggers answer ``{"action": {"navigations": [{"pushCard": card}]}}``; callbacks
 Who is asking, checked on every request before anything else happens:
 
 1. The request: Google signs it as the add-on's service account (``Authorization: Bearer`` with
-   the system ID token). `current_app.extensions["goedgesprek.verifier"]` checks signature,
-   issuer, time, the audience (the URL the request reached, or the deployment's fixed audience)
-   and the service-account email. A bad or missing token gets 401 and no service call.
+   the system ID token). `current_app.extensions["goedgesprek.verifier"]` checks signature
+   (Google's published keys in production, see `verify.request_verifier`), issuer, time, the
+   audience (the endpoint URL under ``PUBLIC_URL``, never the request's Host header; or the
+   deployment's fixed audience) and the service-account email. A bad or missing token gets 401,
+   which names nothing the server expects, and no service call.
 2. The user: ``authorizationEventObject.userIdToken``, an ID token for the person using the
    add-on, signed by Google. It is checked with the same certificates, issuer and clock rules.
    Its audience must be the add-on's OAuth client id when ``WORKSPACE_CLIENT_ID`` is set; else
    the deployment's fixed audience (``WORKSPACE_AUDIENCE``) when set; else, as for the system
    token, the endpoint URL (the demo and the tests sign it so). A service account is never
    accepted as the user. The add-on then acts for the token's ``email``.
+
+While a request is handled, the caller's calendar and drive are reached with their own
+``authorizationEventObject.userOAuthToken`` (the provider's ``lend``); the partner's through the
+partner's stored offline grant (`grant`, `addin.signin.google`). A person whose offline grant is
+missing, incomplete (granular consent) or revoked sees a notice on top of the card naming what is
+missing, with a button to give it.
 
 The event object's ``commonEventObject.userLocale`` picks Dutch or English,
 ``commonEventObject.timeZone.id`` the zone dates are shown in, ``calendar.id`` the event (for a
