@@ -23,6 +23,7 @@ from google.oauth2.credentials import Credentials
 from addin.app import close_app, create_app
 from addin.i18n import gettext
 from addin.workspace.grant import SCOPE_WORDS
+from addin.workspace.schema import validate_card, validate_response
 from connectors.errors import AuthExpired
 from connectors.google import GoogleAccount
 from connectors.models import Attendee, NewEvent
@@ -79,7 +80,10 @@ class World:
             url, json=body, headers={"Authorization": f"Bearer {system}"}, timeout=30
         )
         assert answer.status_code == 200, answer.text
-        return answer.json()["action"]["navigations"][0]["pushCard"]
+        validate_response(answer.json())
+        card = answer.json()["action"]["navigations"][0]["pushCard"]
+        validate_card(card)
+        return card
 
     def grant(self, email: str, scopes: list[str] | None = None, *, allow: bool = True) -> str:
         """Press the card's grant button, consent on Google's page, follow the callback."""
