@@ -265,6 +265,8 @@ def test_the_partners_grant_works_later_and_a_revoked_one_parks(world: World) ->
         provider.calendar(GRACE).events(now, now + timedelta(days=1))
     account = grants.vault.find("google", GRACE)
     assert account is not None and account.parked
+    # Parked, not forgotten: the account and its sealed grant stay until she signs in again.
+    assert grants.vault.secret("google", account.subject) is not None
     card = card_text(world.card(GRACE))
     assert t("what you wrote is kept") in card or "withdrawn" in card
     world.grant(GRACE)
