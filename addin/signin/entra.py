@@ -165,11 +165,16 @@ class EntraVerifier:
         refetch_after: float = REFETCH_AFTER,
     ) -> None:
         self.settings = settings
-        self._keys = _Keys(settings.jwks_uri, session or settings.session(), lifespan)
+        self._session = session or settings.session()
+        self._keys = _Keys(settings.jwks_uri, self._session, lifespan)
         self._monotonic = monotonic
         self._refetch_after = refetch_after
         self._last_refetch: float | None = None
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the connections to the authority."""
+        self._session.close()
 
     def verify(self, authorization_header: str | None) -> User:
         """The token's person, or `SignInRequired` (``again``/``consent``) saying why not."""
