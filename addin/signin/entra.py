@@ -125,9 +125,27 @@ class EntraSettings:
 
     def session(self) -> requests.Session:
         """An HTTP session to the authority, trusting ``ENTRA_CA_BUNDLE`` when set."""
-        session = requests.Session()
+        session = _Session() if self.ca_bundle else requests.Session()
         session.verify = self.ca_bundle or True
         return session
+
+
+class _Session(requests.Session):
+    """A session whose own `verify` wins over ``REQUESTS_CA_BUNDLE``.
+
+    requests lets the environment's bundle override a session's `verify` when a call passes
+    none (psf/requests#3829); msal's calls pass none.
+    """
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        settings: dict[str, Any] = super().merge_environment_settings(
+            url, proxies, stream, verify, cert
+        )
+        if verify is None:
+            settings["verify"] = self.verify
+        return settings
 
 
 class _Keys(PyJWKClient):
