@@ -37,7 +37,6 @@ from connectors.errors import Unavailable
 log = logging.getLogger(__name__)
 
 PROVIDER = "entra"
-GRAPH = "https://graph.microsoft.com"
 GRAPH_PERMISSIONS = (
     "Calendars.ReadWrite",  # the series' events in both partners' calendars
     "Files.ReadWrite.AppFolder",  # the sealed records in the app's OneDrive folder
@@ -46,8 +45,12 @@ GRAPH_PERMISSIONS = (
     "User.Read.All",  # their manager (GET /users/{id}/manager)
     "MailboxSettings.Read",  # time zone and working hours
 )
-GRAPH_SCOPES = tuple(f"{GRAPH}/{p}" for p in GRAPH_PERMISSIONS)
-"""What the exchange asks for; msal adds ``offline_access``, ``openid`` and ``profile`` itself."""
+GRAPH_SCOPES = GRAPH_PERMISSIONS
+"""What the exchange asks for; msal adds ``offline_access``, ``openid`` and ``profile`` itself.
+
+Short names mean Microsoft Graph, and the token endpoint answers Graph's scopes in that form:
+asking in the same form lets msal's cache match its tokens to later requests (a URI form would
+miss, and every silent call would spend the refresh token)."""
 
 _AADSTS = re.compile(r"AADSTS\d+")
 _CONSENT = "AADSTS65001"
