@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 from flask import Flask
 
@@ -294,3 +295,27 @@ def test_nothing_is_logged_of_the_tokens(world: World, caplog: pytest.LogCapture
     logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("msal"))
     assert token not in logged
     assert "interaction_required" in logged
+
+
+def test_a_refresh_refused_inside_a_pane_call_asks_to_sign_in_again(world: World) -> None:
+    """The pane token was exchanged already; Graph's token needs a refresh Microsoft refuses."""
+    event = world.event_of_ada()
+    token = world.pane_token()
+    assert world.get(f"/api/context?event={event}", token).status_code == 200
+    world.entra.revoke_sessions(ADA)
+    world.expire_access_tokens(ADA)
+    response = world.get(f"/api/context?event={event}", token)
+    assert response.status_code == 401, response.get_json()
+    assert response.get_json()["signin"] == "again"
+    account = world.vault.account(PROVIDER, world.subject(ADA))
+    assert account is not None and account.parked
+
+
+def test_the_emulator_rolling_its_key(world: World) -> None:
+    """After Entra rolls its signing key, a pane token signed with the new key verifies."""
+    event = world.event_of_ada()
+    assert world.get(f"/api/context?event={event}", world.pane_token()).status_code == 200
+    kid = world.entra.rotate_keys()
+    token = world.pane_token()
+    assert jwt.get_unverified_header(token)["kid"] == kid
+    assert world.get(f"/api/context?event={event}", token).status_code == 200
