@@ -29,7 +29,7 @@ import requests
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
 from addin.identity import ConsentRequired, SignInAgain, User
-from addin.signin.entra import EntraSettings, EntraVerifier
+from addin.signin.entra import EntraSettings, EntraSettingsError, EntraVerifier
 from addin.signin.vault import TokenVault, VaultError
 from addin.workspace.verify import _bearer_token
 from connectors.errors import Unavailable
@@ -84,7 +84,10 @@ class GraphOnBehalf:
         session: requests.Session | None = None,
     ) -> None:
         if not settings.client_secret:
-            raise ValueError("ENTRA_CLIENT_SECRET is needed to get Graph tokens on behalf of users")
+            raise EntraSettingsError(
+                "ENTRA_CLIENT_SECRET is needed with BACKEND=graph: Graph is called on behalf of "
+                "each signed-in person with the app's secret"
+            )
         self.settings = settings
         self.vault = vault
         self._session = session or settings.session()
