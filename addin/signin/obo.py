@@ -21,12 +21,14 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import msal  # type: ignore[import-untyped]  # msal ships no type information
 import requests
 from azure.core.credentials import AccessToken, AccessTokenInfo
+from msal.exceptions import MsalError  # type: ignore[import-untyped]
 
 from addin.identity import ConsentRequired, SignInAgain, User
 from addin.signin.entra import EntraSettings, EntraSettingsError, EntraVerifier
@@ -130,11 +132,9 @@ class GraphOnBehalf:
             return
         with self._lock(subject):
             cache = msal.SerializableTokenCache()
-            app = self._app(user.tenant, cache)
-            try:
+            with _reaching_microsoft():
+                app = self._app(user.tenant, cache)
                 result = app.acquire_token_on_behalf_of(assertion, list(GRAPH_SCOPES))
-            except (requests.RequestException, ValueError) as exc:
-                raise Unavailable(f"Microsoft's token endpoint cannot be reached: {exc}") from exc
             if not result or "access_token" not in result:
                 self._refused(subject, result or {}, f"on-behalf-of for {user.email}")
             self.vault.save(
@@ -181,18 +181,20 @@ class GraphOnBehalf:
             if secret is None:
                 raise SignInAgain(f"no Microsoft sign-in is stored for {email}")
             cache = msal.SerializableTokenCache()
-            cache.deserialize(secret.decode())
-            tenant, _, oid = account.subject.partition(".")
-            app = self._app(tenant, cache)
-            home = f"{oid}.{tenant}"
-            found = [a for a in app.get_accounts() if a.get("home_account_id") == home]
-            if not found:
-                self.vault.park(PROVIDER, account.subject, "sign in again (no account in cache)")
-                raise SignInAgain(f"the stored sign-in of {email} holds no account")
             try:
+                cache.deserialize(secret.decode())
+            except ValueError as exc:
+                self.vault.park(PROVIDER, account.subject, "sign in again (unreadable cache)")
+                raise SignInAgain(f"the stored sign-in of {email} is unreadable") from exc
+            tenant, _, oid = account.subject.partition(".")
+            home = f"{oid}.{tenant}"
+            with _reaching_microsoft():
+                app = self._app(tenant, cache)
+                found = [a for a in app.get_accounts() if a.get("home_account_id") == home]
+                if not found:
+                    self.vault.park(PROVIDER, account.subject, "sign in again (no account)")
+                    raise SignInAgain(f"the stored sign-in of {email} holds no account")
                 result = app.acquire_token_silent_with_error(list(GRAPH_SCOPES), found[0])
-            except (requests.RequestException, ValueError) as exc:
-                raise Unavailable(f"Microsoft's token endpoint cannot be reached: {exc}") from exc
             if not result or "access_token" not in result:
                 self._refused(account.subject, result or {}, f"refresh for {email}")
             if cache.has_state_changed:
@@ -209,6 +211,16 @@ class GraphOnBehalf:
     def credential(self, email: str) -> DelegatedToken:
         """An azure-core ``TokenCredential`` for `email` (what `GraphAccount` takes per user)."""
         return DelegatedToken(self.token, email)
+
+
+@contextmanager
+def _reaching_microsoft() -> Iterator[None]:
+    """The authority's failures as `Unavailable`: requests' own, msal's `MsalError` for an
+    answer that is no token response (a 5xx page), a ValueError for unreadable metadata."""
+    try:
+        yield
+    except (requests.RequestException, MsalError, ValueError) as exc:
+        raise Unavailable(f"Microsoft's sign-in service cannot be reached: {exc}") from exc
 
 
 class DelegatedToken:

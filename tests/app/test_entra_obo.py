@@ -20,6 +20,7 @@ from addin.app import close_app, create_app
 from addin.identity import SignInAgain
 from addin.signin.obo import GRAPH_PERMISSIONS, PROVIDER, GraphOnBehalf
 from addin.signin.vault import MemoryTokenVault
+from connectors.errors import Unavailable
 from connectors.graph import GraphAccount, StaticToken
 from connectors.models import Attendee, NewEvent
 from emulators.entra import EntraEmulator
@@ -42,10 +43,14 @@ class Counting:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.token_calls = 0
+        self.down = False
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ["PATH_INFO"].endswith("/oauth2/v2.0/token"):
             self.token_calls += 1
+            if self.down:
+                start_response("503 Service Unavailable", [("Content-Type", "text/html")])
+                return [b"<html>Service unavailable</html>"]
         result: Iterable[bytes] = self.app(environ, start_response)
         return result
 
@@ -319,3 +324,17 @@ def test_the_emulator_rolling_its_key(world: World) -> None:
     token = world.pane_token()
     assert jwt.get_unverified_header(token)["kid"] == kid
     assert world.get(f"/api/context?event={event}", token).status_code == 200
+
+
+def test_an_unreachable_token_endpoint_is_not_a_sign_in_problem(world: World) -> None:
+    """Microsoft's token endpoint failing: 503 to try again; nothing parked."""
+    event = world.event_of_ada()
+    assert world.get(f"/api/context?event={event}", world.pane_token()).status_code == 200
+    world.counter.down = True
+    response = world.get(f"/api/context?event={event}", world.pane_token())
+    assert response.status_code == 503, response.get_json()
+    world.expire_access_tokens(ADA)
+    with pytest.raises(Unavailable):
+        world.on_behalf.credential(ADA).get_token()
+    account = world.vault.account(PROVIDER, world.subject(ADA))
+    assert account is not None and not account.parked
