@@ -18,6 +18,7 @@ from flask import Flask
 
 from addin.app import close_app, create_app
 from addin.identity import SignInAgain
+from addin.signin.entra import EntraSettings, EntraVerifier
 from addin.signin.obo import GRAPH_PERMISSIONS, PROVIDER, GraphOnBehalf
 from addin.signin.vault import MemoryTokenVault
 from connectors.errors import Unavailable
@@ -338,3 +339,21 @@ def test_an_unreachable_token_endpoint_is_not_a_sign_in_problem(world: World) ->
         world.on_behalf.credential(ADA).get_token()
     account = world.vault.account(PROVIDER, world.subject(ADA))
     assert account is not None and not account.parked
+
+
+def test_any_tenant_takes_the_keys_of_common(world: World, ca: LocalCA) -> None:
+    """``ENTRA_TENANTS=any``: keys from ``common``; the token's own tenant names its issuer."""
+    settings = EntraSettings(
+        client_id=CLIENT_ID,
+        tenants=None,
+        authority=world.entra.base_url,
+        ca_bundle=str(ca.ca_file),
+        app_id_uri=APP_ID_URI,
+    )
+    verifier = EntraVerifier(settings)
+    try:
+        user = verifier.verify(f"Bearer {world.pane_token(GRACE)}")
+    finally:
+        verifier.close()
+    assert (user.email, user.tenant, user.oid) == (GRACE, world.tenant, world.oids[GRACE])
+    assert user.name == "Grace Hopper"
