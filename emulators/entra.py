@@ -52,7 +52,7 @@ from emulators._entra_model import (
     User,
     missing_parameter,
 )
-from emulators._wsgi import StartResponse
+from emulators._wsgi import StartResponse, WSGIApp
 
 CODE_LIFETIME = 600
 """Authorization codes live about ten minutes ("authorization code flow": "short lived")."""
@@ -1349,3 +1349,16 @@ def _challenge(verifier: str, method: str) -> str:
 
 def _stamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%m/%d/%Y %H:%M:%S")
+
+
+def with_graph(entra: WSGIApp, graph: WSGIApp) -> WSGIApp:
+    """One app for a whole emulated Microsoft cloud on one port: Graph's paths (``/v1.0``,
+    ``/_download``) go to `graph`, every other path to `entra` (their paths never overlap)."""
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(("/v1.0/", "/_download/")):
+            return graph(environ, start_response)
+        return entra(environ, start_response)
+
+    return app
