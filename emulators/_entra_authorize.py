@@ -17,7 +17,15 @@ from werkzeug.wrappers import Request, Response
 
 from emulators import _entra_pages as pages
 from emulators._entra_keys import b64url
-from emulators._entra_model import App, OAuthError, ScopeRequest, User, missing_parameter
+from emulators._entra_model import (
+    ADMIN_ONLY,
+    App,
+    OAuthError,
+    ScopeRequest,
+    Target,
+    User,
+    missing_parameter,
+)
 from emulators._entra_state import CODE_LIFETIME, SESSION_COOKIE, Code, EntraState, now
 
 
@@ -134,8 +142,12 @@ class AuthorizeEndpoint(EntraState):
             session = secrets.token_urlsafe(32)
             self._sessions[session] = (user.email.lower(), now())
             missing = self._missing_consent(user, flow.client.client_id, scopes)
-            if missing or prompt == "consent":
-                shown = missing if missing != [".default"] else [scopes.target.id]
+            wanted = self._consentable(scopes) if scopes.default else missing
+            admin_only = [n for n in wanted if self._admin_only(scopes.target, n)]
+            if missing and admin_only:
+                response = _page(pages.error(_needs_admin(flow.client, admin_only), flow.lang))
+            elif missing or prompt == "consent":
+                shown = wanted or scopes.names
                 response = _page(
                     pages.consent(
                         flow.action,
@@ -158,11 +170,13 @@ class AuthorizeEndpoint(EntraState):
                 raise OAuthError(
                     400, "access_denied", 65004, "User declined to consent to access the app."
                 )
-            for name in (
-                self._granted_names(session_user, flow.client.client_id, scopes)
-                if scopes.default
-                else scopes.names
-            ):
+            wanted = self._consentable(scopes) if scopes.default else scopes.names
+            if any(self._admin_only(scopes.target, n) for n in wanted):
+                # A user cannot grant what only an admin may, even by posting the form directly.
+                raise OAuthError(
+                    400, "access_denied", 90094, "The grant requires admin permission."
+                )
+            for name in wanted:
                 self._user_consent.add(
                     (
                         session_user.oid,
@@ -177,6 +191,16 @@ class AuthorizeEndpoint(EntraState):
                 flow.action, params, app=flow.client.name, hint=hint, error="", lang=flow.lang
             )
         )
+
+    def _consentable(self, scopes: ScopeRequest) -> list[str]:
+        """What consent to ``{resource}/.default`` covers: the emulator keeps no list of an app's
+        configured permissions, so every scope of the resource a user may grant."""
+        return [
+            n for n in self._target_scopes(scopes.target) if not self._admin_only(scopes.target, n)
+        ]
+
+    def _admin_only(self, target: Target, name: str) -> bool:
+        return target.kind == "resource" and name.lower() in ADMIN_ONLY.get(target.id, ())
 
     def _session_user(self, request: Request) -> User | None:
         found = self._sessions.get(request.cookies.get(SESSION_COOKIE) or "")
@@ -287,6 +311,14 @@ _REDIRECT_FIELDS = (
 
 def _attr(value: str) -> str:
     return escape(value)
+
+
+def _needs_admin(client: App, scopes: list[str]) -> str:
+    return (
+        f"AADSTS90094: {client.name} needs permission to access resources in your organization "
+        f"that only an admin can grant ({', '.join(scopes)}). Please ask an admin to grant "
+        "permission to this app before you can use it."
+    )
 
 
 def _page(html: str, status: int = 200) -> Response:

@@ -178,7 +178,7 @@ class EntraEmulator(TokenEndpoint, AuthorizeEndpoint):
         elif status >= 500:
             error = OAuthError(status, "temporarily_unavailable", 90033, message)
         else:
-            error = OAuthError(status, "invalid_request", 90014, message)
+            error = OAuthError(status, "invalid_request", 50000, message)
         return json.dumps(error.body(self.base_url, None)).encode()
 
     # -- WSGI ----------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ Attacks the emulator refuses as Entra does (each has a test here):
   and a web app's code redeemed cross-origin, secretless (AADSTS9002326);
 - a single-page app asking for a code without PKCE (AADSTS9002325);
 - a silent (prompt=none) request without a signed-in session (AADSTS50058);
-- a user of another tenant signing in to a single-tenant app (AADSTS50020).
+- a user of another tenant signing in to a single-tenant app (AADSTS50020);
+- a user granting a permission only an admin may grant, on the prompt or by posting the consent
+  form directly (AADSTS90094).
 """
 
 from __future__ import annotations
@@ -312,3 +314,60 @@ def test_token_endpoint_refuses_get_and_missing_parameters(entra_setup: EntraSet
     assert "'client_id'" in answer.json()["error_description"]
     answer = token(entra_setup, {"grant_type": "password"}, origin=None)
     assert error_of(answer) == (400, "unsupported_grant_type", 70003)
+
+
+def graph_sign_in_url(setup: EntraSetup, scope: str) -> tuple[str, str]:
+    verifier, challenge = pkce()
+    url = authorize_url(
+        setup,
+        scope=f"{scope} openid offline_access",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+    )
+    return url, verifier
+
+
+def test_a_user_cannot_consent_to_an_admin_only_permission(entra_setup: EntraSetup) -> None:
+    url, _ = graph_sign_in_url(entra_setup, "https://graph.microsoft.com/User.Read.All")
+    browser = trusting(entra_setup.ca)
+    page = browser.get(url, timeout=10)
+    answer = submit(browser, page.text, loginfmt=ADA)
+    assert answer.status_code == 200
+    assert "AADSTS90094" in answer.text and "idBtn_Accept" not in answer.text
+    # Posting the consent form anyway is refused too.
+    forged = submit(browser, page.text, loginfmt=ADA, step="consent", consent="yes")
+    fields = redirect_params(forged)
+    assert fields["error"] == "access_denied"
+    assert fields["error_description"].startswith("AADSTS90094")
+
+
+def test_admin_consent_covers_an_admin_only_permission(entra_setup: EntraSetup) -> None:
+    entra_setup.entra.grant_consent(entra_setup.tenant, CLIENT_ID, ("User.Read.All",))
+    url, verifier = graph_sign_in_url(entra_setup, "https://graph.microsoft.com/User.Read.All")
+    fields = redirect_params(sign_in(trusting(entra_setup.ca), url, ADA))
+    answer = redeem(
+        entra_setup,
+        fields["code"],
+        verifier,
+        data={"scope": "https://graph.microsoft.com/User.Read.All offline_access"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scope"] == "User.Read.All"
+
+
+def test_consent_to_default_grants_what_a_user_may(entra_setup: EntraSetup) -> None:
+    url, verifier = graph_sign_in_url(entra_setup, "https://graph.microsoft.com/.default")
+    browser = trusting(entra_setup.ca)
+    page = browser.get(url, timeout=10)
+    prompt = submit(browser, page.text, loginfmt=ADA)
+    assert "Calendars.ReadWrite" in prompt.text and "User.Read.All" not in prompt.text
+    fields = redirect_params(submit(browser, prompt.text, consent="yes"))
+    answer = redeem(
+        entra_setup,
+        fields["code"],
+        verifier,
+        data={"scope": "https://graph.microsoft.com/.default offline_access"},
+    )
+    assert answer.status_code == 200, answer.text
+    granted = answer.json()["scope"].split()
+    assert "Calendars.ReadWrite" in granted and "User.Read.All" not in granted
