@@ -61,7 +61,7 @@ class AuthorizeEndpoint(EntraState):
                     "one added to your application in the Azure portal."
                 )
                 return _page(pages.error(text, lang), 400)
-            flow = _Flow(params, client, tid, redirect_uri, spa, base, lang)
+            flow = _Flow(params, client, tid, redirect_uri, spa, f"{base}/{segment}", lang)
             try:
                 return self._authorize_step(request, flow)
             except OAuthError as error:
@@ -261,17 +261,20 @@ class AuthorizeEndpoint(EntraState):
 
 @dataclass
 class _Flow:
+    """One authorize request: its parameters, client, tenant and where the forms post back."""
+
     params: dict[str, str]
     client: App
     tenant: str | None
     redirect_uri: str
     spa: bool
-    base: str
+    authority: str  # base URL and tenant segment as the request named it
     lang: str
 
     @property
     def action(self) -> str:
-        return f"{self.base}/{self.tenant or 'common'}/oauth2/v2.0/authorize"
+        """The authorize endpoint the pages' forms post to."""
+        return f"{self.authority}/oauth2/v2.0/authorize"
 
     def redirect(self, answer: dict[str, Any]) -> Response:
         """Back to the app with `answer` (plus ``state``), as ``response_mode`` asks."""
