@@ -102,7 +102,8 @@ class EntraEmulator(TokenEndpoint, AuthorizeEndpoint):
         """Admin consent in `tenant` for `client_id` to `scopes` (for every user of the tenant).
 
         A bare name is one of the app's own API scopes when it exposes it, else a Graph scope;
-        ``api://.../name`` and ``https://graph.microsoft.com/Name`` name the resource outright.
+        ``api://.../name`` and ``https://graph.microsoft.com/Name`` name the resource outright, and
+        ``https://graph.microsoft.com/.default`` all of its scopes. An unknown one: ValueError.
         """
         with self._lock:
             tid = self._tenant_id(tenant)
@@ -111,11 +112,17 @@ class EntraEmulator(TokenEndpoint, AuthorizeEndpoint):
                 if scope.lower() in OIDC_SCOPES:
                     continue
                 if "/" not in scope and any(s.lower() == scope.lower() for s in app.scopes):
-                    target, name = Target("app", app.client_id.lower()), scope
+                    target, names = Target("app", app.client_id.lower()), [scope]
                 else:
-                    request = self._parse_scopes([scope])
-                    target, name = request.target, request.names[0]
-                self._admin_consent.add((tid, app.client_id.lower(), target.key, name.lower()))
+                    try:
+                        request = self._parse_scopes([scope])
+                    except OAuthError as error:
+                        raise ValueError(str(error)) from None
+                    target = request.target
+                    # ``{resource}/.default``: every scope of the resource.
+                    names = request.names or list(self._target_scopes(target))
+                for name in names:
+                    self._admin_consent.add((tid, app.client_id.lower(), target.key, name.lower()))
 
     def revoke_sessions(self, email: str) -> None:
         """Sign the user out everywhere: refresh tokens and sessions issued so far stop working."""
@@ -329,11 +336,19 @@ class EntraEmulator(TokenEndpoint, AuthorizeEndpoint):
         )
 
     def _logout(self, request: Request) -> Response:
+        """Sign out of the emulator's session; back to ``post_logout_redirect_uri`` if known."""
         cookie = request.cookies.get(SESSION_COOKIE)
         with self._lock:
             self._sessions.pop(cookie or "", None)
+            # Only to a URI some app registered: never an open redirect.
+            known = {
+                u for a in self._apps.values() for u in a.spa_redirect_uris + a.web_redirect_uris
+            }
         target = request.args.get("post_logout_redirect_uri")
-        response = Response(status=302, headers={"Location": target}) if target else Response("")
+        if target and target in known:
+            response = Response(status=302, headers={"Location": target})
+        else:
+            response = Response("", mimetype="text/html")
         response.delete_cookie(SESSION_COOKIE, path="/", secure=True, samesite="None")
         return response
 

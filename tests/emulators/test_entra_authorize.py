@@ -12,6 +12,7 @@ Attacks the emulator refuses as Entra does (each has a test here):
 - a single-page app asking for a code without PKCE (AADSTS9002325);
 - a silent (prompt=none) request without a signed-in session (AADSTS50058);
 - a user of another tenant signing in to a single-tenant app (AADSTS50020);
+- a sign-out sending the browser to an unregistered address (open redirect);
 - a user granting a permission only an admin may grant, on the prompt or by posting the consent
   form directly (AADSTS90094).
 """
@@ -371,3 +372,29 @@ def test_consent_to_default_grants_what_a_user_may(entra_setup: EntraSetup) -> N
     assert answer.status_code == 200, answer.text
     granted = answer.json()["scope"].split()
     assert "Calendars.ReadWrite" in granted and "User.Read.All" not in granted
+
+
+def test_sign_out_ends_the_session_and_redirects_only_where_registered(
+    entra_setup: EntraSetup,
+) -> None:
+    _, challenge = pkce()
+    silent = authorize_url(
+        entra_setup, prompt="none", code_challenge=challenge, code_challenge_method="S256"
+    )
+    browser = trusting(entra_setup.ca)
+    sign_in(browser, authorize_url(entra_setup, code_challenge=challenge), ADA)
+    assert "code" in redirect_params(browser.get(silent, allow_redirects=False, timeout=10))
+    logout = f"{entra_setup.url}/{entra_setup.tenant}/oauth2/v2.0/logout"
+    evil = browser.get(
+        logout, params={"post_logout_redirect_uri": "https://evil.example/"}, timeout=10
+    )
+    assert evil.status_code == 200 and "Location" not in evil.headers
+    back = browser.get(
+        logout,
+        params={"post_logout_redirect_uri": SPA_REDIRECT},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert back.headers["Location"] == SPA_REDIRECT
+    fields = redirect_params(browser.get(silent, allow_redirects=False, timeout=10))
+    assert fields["error"] == "login_required"

@@ -300,3 +300,16 @@ def test_behind_the_network_middleware_errors_are_entra_shaped(entra_setup: Entr
     body = throttled.json()
     assert body["error"] == "temporarily_unavailable"
     assert body["error_description"].startswith("AADSTS90055: ")
+
+
+def test_admin_consent_to_default_covers_the_resource(entra_setup: EntraSetup) -> None:
+    entra = entra_setup.entra
+    with pytest.raises(ValueError, match="AADSTS70011"):
+        entra.grant_consent(entra_setup.tenant, CLIENT_ID, ("Calendars.Destroy",))
+    entra.grant_consent(entra_setup.tenant, CLIENT_ID, ("https://graph.microsoft.com/.default",))
+    assertion = entra.issue_access_token(ADA, client_id=CLIENT_ID)
+    result = app(entra_setup).acquire_token_on_behalf_of(
+        assertion, ["https://graph.microsoft.com/.default"]
+    )
+    assert "access_token" in result, result
+    assert set(result["scope"].split()) >= {"Calendars.ReadWrite", "User.Read.All"}
