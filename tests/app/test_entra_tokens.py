@@ -335,6 +335,12 @@ def test_app_only_token(pane: Pane) -> None:
     refused(pane, pane.token(idtyp="app"))
 
 
+def test_an_id_token_is_not_an_access_token(pane: Pane) -> None:
+    """The pane's ID token (our client id as audience, no ``scp``) does not open the API."""
+    id_token = pane.token(scp=None, azp=None, nonce="n-0S6_WzA2Mj", aio="x", uti=None)
+    assert refused(pane, id_token)["signin"] == "again"
+
+
 def test_missing_scp(pane: Pane) -> None:
     """No delegated scope at all: sign in again."""
     assert refused(pane, pane.token(scp=None))["signin"] == "again"
