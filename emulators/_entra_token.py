@@ -288,6 +288,15 @@ class TokenEndpoint(EntraState):
                 "used to request the authorization code.",
             )
         self._check_origin(call, code.spa)
+        if code.spa and code.challenge is None:
+            # Entra refuses this at redemption, not when the code is asked for.
+            raise OAuthError(
+                400,
+                "invalid_request",
+                9002325,
+                "Proof Key for Code Exchange is required for cross-origin authorization code "
+                "redemption.",
+            )
         if code.challenge is not None:
             verifier = call.form.get("code_verifier") or ""
             if not verifier or pkce_challenge(verifier, code.method) != code.challenge:
