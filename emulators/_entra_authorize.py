@@ -295,7 +295,6 @@ _REDIRECT_FIELDS = (
     "session_state",
     "error",
     "error_description",
-    "error_codes",
     "error_uri",
     "suberror",
     "timestamp",
