@@ -97,14 +97,6 @@ class AuthorizeEndpoint(EntraState):
                 50148,
                 f"The code_challenge_method '{method}' is not supported: use S256 or plain.",
             )
-        if flow.spa and not params.get("code_challenge"):
-            raise OAuthError(
-                400,
-                "invalid_request",
-                9002325,
-                "Proof Key for Code Exchange is required for cross-origin authorization code "
-                "redemption.",
-            )
         scopes = self._parse_scopes(params["scope"].split(), flow.tenant or "common")
         prompt = params.get("prompt", "")
         session_user = self._session_user(request)
@@ -303,7 +295,6 @@ _REDIRECT_FIELDS = (
     "session_state",
     "error",
     "error_description",
-    "error_codes",
     "error_uri",
     "suberror",
     "timestamp",

@@ -217,8 +217,8 @@ class TokenEndpoint(EntraState):
                 f"is '{client.client_id}' or one of the Application Uris of this application.",
             )
         moment = now()
-        expires = float(claims.get("exp", 0))
-        if expires < moment - CLOCK_SKEW or float(claims.get("nbf", 0)) > moment + CLOCK_SKEW:
+        expires = _number(claims, "exp")
+        if expires < moment - CLOCK_SKEW or _number(claims, "nbf") > moment + CLOCK_SKEW:
             raise OAuthError(
                 400,
                 "invalid_grant",
@@ -239,7 +239,7 @@ class TokenEndpoint(EntraState):
             )
         self._check_tenant(call, user)
         request = self._scope_request(call, user.tenant)
-        self._check_user_state(user, float(claims.get("iat", 0)), request.target.id)
+        self._check_user_state(user, _number(claims, "iat"), request.target.id)
         self._check_consent(user, client, request)
         return self._delegated(
             user, client, request, spa=False, client_info=call.form.get("client_info") == "1"
@@ -288,6 +288,15 @@ class TokenEndpoint(EntraState):
                 "used to request the authorization code.",
             )
         self._check_origin(call, code.spa)
+        if code.spa and code.challenge is None:
+            # Entra refuses this at redemption, not when the code is asked for.
+            raise OAuthError(
+                400,
+                "invalid_request",
+                9002325,
+                "Proof Key for Code Exchange is required for cross-origin authorization code "
+                "redemption.",
+            )
         if code.challenge is not None:
             verifier = call.form.get("code_verifier") or ""
             if not verifier or pkce_challenge(verifier, code.method) != code.challenge:
@@ -383,3 +392,16 @@ class _TokenCall:
     tenant: str | None
     authenticated: bool
     origin: str | None
+
+
+def _number(claims: dict[str, Any], name: str) -> float:
+    """A time claim of an assertion; a missing or non-numeric one makes it malformed."""
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise OAuthError(
+            400,
+            "invalid_grant",
+            50013,
+            f"Assertion is malformed: its '{name}' claim is not a time.",
+        )
+    return float(value)

@@ -9,7 +9,7 @@ Attacks the emulator refuses as Entra does (each has a test here):
   page, no redirect);
 - a single-page app's code or refresh token redeemed from a server, without Origin (AADSTS9002327),
   and a web app's code redeemed cross-origin, secretless (AADSTS9002326);
-- a single-page app asking for a code without PKCE (AADSTS9002325);
+- a single-page app's code asked for without PKCE, redeemed cross-origin (AADSTS9002325);
 - a silent (prompt=none) request without a signed-in session (AADSTS50058);
 - a user of another tenant signing in to a single-tenant app (AADSTS50020);
 - a sign-out sending the browser to an unregistered address (open redirect);
@@ -210,12 +210,11 @@ def test_web_codes_need_the_client_secret(entra_setup: EntraSetup) -> None:
     assert token(entra_setup, data, origin=None).status_code == 200
 
 
-def test_spa_requests_need_pkce(entra_setup: EntraSetup) -> None:
+def test_spa_codes_need_pkce(entra_setup: EntraSetup) -> None:
     url = authorize_url(entra_setup)
-    fields = redirect_params(trusting(entra_setup.ca).get(url, allow_redirects=False, timeout=10))
-    assert fields["error"] == "invalid_request"
-    assert fields["error_description"].startswith("AADSTS9002325")
-    assert fields["state"].startswith("s-")
+    fields = redirect_params(sign_in(trusting(entra_setup.ca), url, ADA))
+    answer = redeem(entra_setup, fields["code"], "")
+    assert error_of(answer) == (400, "invalid_request", 9002325)
 
 
 def test_spa_refresh_tokens_are_cross_origin_only(entra_setup: EntraSetup) -> None:
