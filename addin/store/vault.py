@@ -143,6 +143,4 @@ class SqlTokenVault:
         """Remove the account and its secret (sign-out, erasure)."""
         with self._engine.begin() as conn:
             for t in (account_secrets_table, accounts_table):
-                conn.execute(
-                    delete(t).where((t.c.provider == provider) & (t.c.subject == subject))
-                )
+                conn.execute(delete(t).where((t.c.provider == provider) & (t.c.subject == subject)))
