@@ -137,3 +137,36 @@ def test_the_migrations_ship_in_the_package() -> None:
         assert any(fnmatch.fnmatch(name, g) and name.count("/") == g.count("/") for g in globs), (
             name
         )
+
+
+def test_the_readme_deploy_section_names_every_setting_and_permission() -> None:
+    """The deploy guide stays complete: each setting an organisation sets, each Graph permission
+    with its reason, the SPA redirect, the API scope, the commands."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Deploy to your tenant") :]
+    section = section[: section.index("\n## ")] if "\n## " in section else section
+    for name in SETTINGS - {"KEYRING"}:
+        assert f"GOEDGESPREK_{name}" in section, name
+    for permission in (
+        "Calendars.ReadWrite",
+        "Files.ReadWrite.AppFolder",
+        "Mail.Send",
+        "User.Read`",
+        "User.Read.All",
+        "MailboxSettings.Read",
+        "offline_access",
+    ):
+        row = next(line for line in section.splitlines() if f"| `{permission.strip('`')}`" in line)
+        assert row.count("|") == 3 and len(row.split("|")[2].strip()) > 20, permission
+    for phrase in (
+        "brk-multihub://goedgesprek.example.org",
+        "access_as_user",
+        "admin consent",
+        "goedgesprek manifest",
+        "goedgesprek serve",
+        "goedgesprek keys init",
+        "goedgesprek db current",
+        "/workspace/oauth/callback",
+        "/healthz",
+    ):
+        assert phrase in section, phrase
