@@ -120,6 +120,8 @@ def test_compose_runs_the_app_on_postgresql_with_a_data_volume() -> None:
     # Only the proxy on the host reaches the app; PUBLIC_URL must be given.
     assert all(p.startswith("127.0.0.1:") for p in app["ports"])
     assert ":?" in env["GOEDGESPREK_PUBLIC_URL"]
+    assert ":?" in env["GOEDGESPREK_BACKEND"]
+    assert app["env_file"] == ".env"
 
 
 def test_the_migrations_ship_in_the_package() -> None:
