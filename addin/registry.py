@@ -1,8 +1,9 @@
 """The server's series registry: which pair, which rule, where the master event and dossier live.
 
 No conversation content is kept here (that lives sealed in the employee's drive): only what the
-server needs to find a series from an opened event and to plan around it. SQLAlchemy Core, a SQLite
-file in the data directory by default, any URL SQLAlchemy knows (PostgreSQL) via `DATABASE_URL`.
+server needs to find a series from an opened event and to plan around it. SQLAlchemy Core on the
+server store (`addin.store`): a SQLite file in the data directory by default, PostgreSQL via
+`DATABASE_URL`; the tables are made by the store's Alembic migrations, not here.
 """
 
 from __future__ import annotations
