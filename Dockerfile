@@ -3,9 +3,11 @@
 # Put it behind a TLS-terminating proxy: set GOEDGESPREK_PUBLIC_URL and GOEDGESPREK_PROXY_FIX.
 
 FROM python:3.11-slim AS build
+# graph: Microsoft 365 and Google (the msgraph-sdk extra); runtime: a smaller image for Google only.
+ARG PROVIDER_LOCK=graph
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY requirements/runtime.lock requirements/test.lock requirements/
+COPY requirements/runtime.lock requirements/graph.lock requirements/test.lock requirements/
 # PostgreSQL's driver (the `postgres` extra) is locked in test.lock: take its entries, hashes
 # and all, so every file installed here is checked against the lock.
 RUN awk '/^psycopg(-binary)?==/ {keep = 1} keep {print} keep && !/\\$/ {keep = 0}' \
@@ -14,7 +16,7 @@ RUN awk '/^psycopg(-binary)?==/ {keep = 1} keep {print} keep && !/\\$/ {keep = 0
     && grep -q '^psycopg-binary==' requirements/postgres.lock
 RUN python -m venv /opt/goedgesprek \
     && /opt/goedgesprek/bin/pip install --require-hashes --no-deps \
-        -r requirements/runtime.lock -r requirements/postgres.lock
+        -r requirements/${PROVIDER_LOCK}.lock -r requirements/postgres.lock
 COPY pyproject.toml README.md ./
 COPY cadence cadence
 COPY connectors connectors

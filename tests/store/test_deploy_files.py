@@ -72,7 +72,13 @@ def test_the_image_runs_the_product_as_a_user_from_the_locks() -> None:
     steps = _instructions()
     assert next(rest for word, rest in steps if word == "FROM").startswith("python:3.11-slim")
     installs = [rest for word, rest in steps if word == "RUN" and "pip install" in rest]
-    assert any("--require-hashes" in r and "runtime.lock" in r for r in installs)
+    assert any("--require-hashes" in r and "${PROVIDER_LOCK}.lock" in r for r in installs)
+    choice = next(r for w, r in steps if w == "ARG" and r.startswith("PROVIDER_LOCK="))
+    assert (ROOT / "requirements" / f"{choice.split('=')[1]}.lock").is_file()
+    for lock in ("runtime", "graph"):
+        # Either choice installs the server and its migrations.
+        text = (ROOT / "requirements" / f"{lock}.lock").read_text().lower()
+        assert "\ngunicorn==" in text and "\nalembic==" in text and "\nsqlalchemy==" in text
     for run in installs:
         assert "--require-hashes" in run or "--no-deps" in run, run
     users = [rest for word, rest in steps if word == "USER"]
