@@ -7,8 +7,10 @@ PORT ?= 8765
 # local (embedded), or graph / google: the real SDK against that provider's built-in emulator.
 PROVIDER ?= local
 # Debian packages the test suite needs (installed only when missing, without recommends).
-# fonts-noto-color-emoji: screenshots show the emoji people type.
-DEBIAN_PACKAGES := tzdata chromium fonts-dejavu-core fonts-noto-color-emoji
+# fonts-noto-color-emoji: screenshots show the emoji people type. postgresql: the server store's
+# suites run on PostgreSQL as well as SQLite (a throw-away cluster under test-output/).
+DEBIAN_PACKAGES := tzdata chromium fonts-dejavu-core fonts-noto-color-emoji postgresql
+PG_TEST_DIR := test-output/pg
 # Installs come from the committed lock files; `make lock` refreshes them with this uv.
 UV_VERSION := 0.13.9
 LOCK_TEST := requirements/test.lock
@@ -65,8 +67,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The whole suite (store tests on SQLite and PostgreSQL), then the app and store suites again with
+# the registry on PostgreSQL. A PostgreSQL that does not start fails the target; it never skips.
 test: $(STAMP) $(NODE_STAMP) system-deps lint typecheck
-	$(BIN)/pytest
+	@url=$$(scripts/pg-test-server.sh start $(PG_TEST_DIR)) || \
+	  { echo "PostgreSQL did not start (see $(PG_TEST_DIR)/server.log)" >&2; exit 1; }; \
+	trap 'scripts/pg-test-server.sh stop $(PG_TEST_DIR)' EXIT; \
+	GOEDGESPREK_TEST_POSTGRES_URL=$$url $(BIN)/pytest && \
+	echo "== tests/app and tests/store with the server store on PostgreSQL" && \
+	GOEDGESPREK_TEST_DATABASE_URL=$$url $(BIN)/pytest tests/app tests/store
 
 screenshots: $(STAMP) $(NODE_STAMP) system-deps
 	scripts/screenshots.sh

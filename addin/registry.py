@@ -1,8 +1,9 @@
 """The server's series registry: which pair, which rule, where the master event and dossier live.
 
 No conversation content is kept here (that lives sealed in the employee's drive): only what the
-server needs to find a series from an opened event and to plan around it. SQLAlchemy Core, a SQLite
-file in the data directory by default, any URL SQLAlchemy knows (PostgreSQL) via `DATABASE_URL`.
+server needs to find a series from an opened event and to plan around it. SQLAlchemy Core on the
+server store (`addin.store`): a SQLite file in the data directory by default, PostgreSQL via
+`DATABASE_URL`; the tables are made by the store's Alembic migrations, not here.
 """
 
 from __future__ import annotations
@@ -14,75 +15,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    insert,
-    inspect,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from addin.store.db import DB_NAME, create_store_engine, default_url, upgrade
+from addin.store.tables import alias_table, metadata, series_table
 from cadence.model import Locale, Pair, Person, Series
 from cadence.recurrence import Rule
-from connectors._files import private_dir, private_sqlite
 
-DB_NAME = "server.sqlite3"
-
-metadata = MetaData()
-
-series_table = Table(
-    "series",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("request_id", String(64), nullable=False, unique=True),
-    Column("employee_email", String(320), nullable=False, index=True),
-    Column("employee_name", String(200), nullable=False),
-    Column("employee_tz", String(64), nullable=False),
-    Column("employee_locale", String(8), nullable=False),
-    Column("manager_email", String(320), nullable=False, index=True),
-    Column("manager_name", String(200), nullable=False),
-    Column("manager_tz", String(64), nullable=False),
-    Column("manager_locale", String(8), nullable=False),
-    Column("tz", String(64), nullable=False),
-    Column("rule", Text, nullable=False),
-    Column("duration", Integer, nullable=False),
-    Column("place", String(200), nullable=False),
-    Column("online", Boolean, nullable=False),
-    Column("event_copy", String(16), nullable=False),
-    Column("template", String(64), nullable=False),
-    Column("master_event_id", String(512), nullable=True),
-    Column("ical_uid", String(512), nullable=True, index=True),
-    Column("created", DateTime(timezone=True), nullable=False),
-    # Both partners' addresses while the series is active (see `pair_key`): the database, not a
-    # read before the insert, makes a second series for the same pair impossible, even when two
-    # plan requests race. Ending a series clears it.
-    Column("active_pair", String(641), nullable=True),
-    Index("ix_series_active_pair", "active_pair", unique=True),
-)
-
-alias_table = Table(
-    "event_alias",
-    metadata,
-    Column("user_email", String(320), primary_key=True),
-    Column("event_id", String(512), primary_key=True),
-    Column("series_id", String(64), nullable=False),
-    # The occurrence this copy stands for (ISO UTC), when it is one: the next open then reads the
-    # event and its documents at the same time, whatever the provider's ids look like.
-    Column("occurrence", String(32), nullable=True),
-)
+__all__ = [
+    "DB_NAME",
+    "EVENT_COPIES",
+    "PairTaken",
+    "Registry",
+    "alias_table",
+    "metadata",
+    "pair_key",
+    "series_table",
+]
 
 EVENT_COPIES = ("full", "titles")
 
@@ -132,20 +83,27 @@ def _entry(row: Any) -> Series:
 class Registry:
     """Series by id, by the request that created them and by any partner's copy of an event."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine: Engine = create_engine(url, future=True)
-        if url.startswith("sqlite"):
-            event.listen(self._engine, "connect", _sqlite_pragmas)
+    def __init__(self, url: str | Engine, *, migrate: bool = True) -> None:
+        """A registry on the database at `url` (or on an engine the caller owns).
+
+        With `migrate` (the default) the schema is brought up to date first (`addin.store.db`).
+        """
+        self._owns_engine = isinstance(url, str)
+        self._engine: Engine = create_store_engine(url) if isinstance(url, str) else url
+        self.url = url if isinstance(url, str) else url.url.render_as_string(hide_password=True)
         self._lock = threading.Lock()
-        metadata.create_all(self._engine)
-        _add_missing_columns(self._engine)
+        if migrate:
+            upgrade(self._engine)
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Registry:
         """The default registry: a SQLite file in the data directory, the user's alone (0600)."""
-        private_dir(Path(data_dir), tighten=True)
-        return cls(f"sqlite:///{private_sqlite(Path(data_dir) / DB_NAME)}")
+        return cls(default_url(Path(data_dir)))
+
+    @property
+    def engine(self) -> Engine:
+        """The database the registry lives in (the token vault shares it)."""
+        return self._engine
 
     def add(self, entry: Series) -> Series:
         """Register a series; a second add with the same request id returns the first one.
@@ -318,42 +276,6 @@ class Registry:
                     conn.execute(update(alias_table).where(where).values(occurrence=stamp))
 
     def close(self) -> None:
-        """Release the connection pool."""
-        self._engine.dispose()
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Columns added since a registry was created, added to it (nullable, so nothing is lost)."""
-    present = {c["name"] for c in inspect(engine).get_columns(alias_table.name)}
-    if "occurrence" not in present:
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE event_alias ADD COLUMN occurrence VARCHAR(32)"))
-    present = {c["name"] for c in inspect(engine).get_columns(series_table.name)}
-    if "active_pair" not in present:
-        _add_active_pair(engine)
-
-
-def _add_active_pair(engine: Engine) -> None:
-    """Mark each pair's oldest series active; a pair planned twice before keeps both series."""
-    t = series_table
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE series ADD COLUMN active_pair VARCHAR(641)"))
-        taken: set[str] = set()
-        rows = conn.execute(
-            select(t.c.id, t.c.employee_email, t.c.manager_email).order_by(t.c.created)
-        ).all()
-        for series_id, employee, manager in rows:
-            key = "|".join(sorted((employee.strip().lower(), manager.strip().lower())))
-            if key not in taken:
-                taken.add(key)
-                conn.execute(update(t).where(t.c.id == series_id).values(active_pair=key))
-        conn.execute(
-            text("CREATE UNIQUE INDEX IF NOT EXISTS ix_series_active_pair ON series (active_pair)")
-        )
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+        """Release the connection pool, when the registry made it."""
+        if self._owns_engine:
+            self._engine.dispose()

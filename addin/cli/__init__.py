@@ -9,7 +9,9 @@ from addin.cli.emulate import emulate
 from addin.cli.keys import keys
 from addin.cli.manifest import manifest
 from addin.cli.series import series
+from addin.cli.serve import serve
 from addin.cli.workspace import workspace
+from addin.store.cli import db
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,6 +25,8 @@ cli.add_command(demo)
 cli.add_command(workspace)
 cli.add_command(manifest)
 cli.add_command(emulate)
+cli.add_command(db)
+cli.add_command(serve)
 
 
 def main() -> None:

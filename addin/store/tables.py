@@ -1,0 +1,95 @@
+"""Every table of the server store, in one metadata: what the migrations create, as code sees it.
+
+The migrations under `migrations/versions` are the schema's source of truth at run time; these
+Table objects are what queries are written against, and a test holds the two to each other
+(Alembic's `compare_metadata` finds no difference after `upgrade`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+series_table = Table(
+    "series",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("request_id", String(64), nullable=False, unique=True),
+    Column("employee_email", String(320), nullable=False, index=True),
+    Column("employee_name", String(200), nullable=False),
+    Column("employee_tz", String(64), nullable=False),
+    Column("employee_locale", String(8), nullable=False),
+    Column("manager_email", String(320), nullable=False, index=True),
+    Column("manager_name", String(200), nullable=False),
+    Column("manager_tz", String(64), nullable=False),
+    Column("manager_locale", String(8), nullable=False),
+    Column("tz", String(64), nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("duration", Integer, nullable=False),
+    Column("place", String(200), nullable=False),
+    Column("online", Boolean, nullable=False),
+    Column("event_copy", String(16), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("master_event_id", String(512), nullable=True),
+    Column("ical_uid", String(512), nullable=True, index=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    # Both partners' addresses while the series is active (see `addin.registry.pair_key`): the
+    # database, not a read before the insert, makes a second series for the same pair impossible,
+    # even when two plan requests race. Ending a series clears it.
+    Column("active_pair", String(641), nullable=True),
+    Index("ix_series_active_pair", "active_pair", unique=True),
+)
+
+alias_table = Table(
+    "event_alias",
+    metadata,
+    Column("user_email", String(320), primary_key=True),
+    Column("event_id", String(512), primary_key=True),
+    Column("series_id", String(64), nullable=False),
+    # The occurrence this copy stands for (ISO UTC), when it is one: the next open then reads the
+    # event and its documents at the same time, whatever the provider's ids look like.
+    Column("occurrence", String(32), nullable=True),
+)
+
+accounts_table = Table(
+    "accounts",
+    metadata,
+    # "entra" or "google"; the subject is "<tid>.<oid>" (Entra) or Google's "sub".
+    Column("provider", String(32), primary_key=True),
+    Column("subject", String(200), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("parked", Text, nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    Index("ix_accounts_provider_email", "provider", "email"),
+)
+
+account_secrets_table = Table(
+    "account_secrets",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("subject", String(200), primary_key=True),
+    # `addin.signin.vault.seal_secret`'s output: never the plaintext token cache.
+    Column("sealed", LargeBinary, nullable=False),
+    Column("kek_id", String(64), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["provider", "subject"],
+        ["accounts.provider", "accounts.subject"],
+        name="fk_account_secrets_account",
+        ondelete="CASCADE",
+    ),
+)
