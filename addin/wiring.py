@@ -77,8 +77,8 @@ class Services:
     which it issues to no one over HTTP."""
     verifier: RequestVerifier
     conversations: Conversations
-    vault: TokenVault | None = None
-    """Where people's sealed provider sign-ins are kept (with ``ENTRA_CLIENT_ID``)."""
+    vault: TokenVault
+    """Where people's sealed provider sign-ins are kept (the server store)."""
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
@@ -163,7 +163,11 @@ def _build(
     settings = Settings.from_mapping(config)
     private_dir(settings.data_dir)
     keyring = open_keyring(settings.data_dir, create=create_keyring)
-    entra = _entra(config, keyring)
+    url = config.get("DATABASE_URL")
+    registry = Registry(str(url)) if url else Registry.in_dir(settings.data_dir)
+    closers.append(registry.close)
+    vault = _vault(registry, keyring)
+    entra = _entra(config, vault)
     if entra is not None:
         closers.append(entra.close)
 
@@ -190,9 +194,6 @@ def _build(
         mailer = mailer or store.mailer
     assert calendar is not None and drive is not None and mailer is not None
 
-    url = config.get("DATABASE_URL")
-    registry = Registry(str(url)) if url else Registry.in_dir(settings.data_dir)
-    closers.append(registry.close)
     # Checked now, so an organisation's broken template stops start-up with a clear message.
     templates = load_templates(settings.template_dirs)
     clock = clock or real_now
@@ -231,7 +232,7 @@ def _build(
         identity=identity,
         verifier=verifier,
         conversations=conversations,
-        vault=entra.vault if entra is not None else None,
+        vault=vault,
         _closers=closers,
     )
 
@@ -244,7 +245,7 @@ class _Entra:
     close: Callable[[], None]
 
 
-def _entra(config: Mapping[str, Any], keyring: Keyring) -> _Entra | None:
+def _entra(config: Mapping[str, Any], vault: TokenVault) -> _Entra | None:
     """Sign-in with Microsoft when ``ENTRA_CLIENT_ID`` is set: the pane's identity and, with
     ``BACKEND=graph``, Graph on behalf of each signed-in person."""
     from addin.backends import backend_name
@@ -254,7 +255,6 @@ def _entra(config: Mapping[str, Any], keyring: Keyring) -> _Entra | None:
     if settings is None:
         return None
     verifier = EntraVerifier(settings)
-    vault = _vault(config, keyring)
     if backend_name(config) != "graph":
         return _Entra(verifier, vault, None, verifier.close)
     from addin.signin.obo import GraphOnBehalf, OnBehalfIdentity
@@ -268,11 +268,11 @@ def _entra(config: Mapping[str, Any], keyring: Keyring) -> _Entra | None:
     return _Entra(OnBehalfIdentity(verifier, graph), vault, graph, close)
 
 
-def _vault(config: Mapping[str, Any], keyring: Keyring) -> TokenVault:
-    """Where sealed sign-ins are kept: the one place to choose the store's vault."""
-    from addin.signin.vault import MemoryTokenVault
+def _vault(registry: Registry, keyring: Keyring) -> TokenVault:
+    """Where sealed sign-ins are kept: the server store's database, beside the registry."""
+    from addin.store.vault import SqlTokenVault
 
-    return MemoryTokenVault(keyring)
+    return SqlTokenVault(registry.engine, keyring)
 
 
 def open_keyring(data_dir: Path, *, create: bool = False) -> Keyring:

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from addin.i18n import gettext, request_locale
 from addin.signin.google import GoogleGrants, GrantError, OAuthClient, http_session, needed_scopes
-from addin.signin.vault import MemoryTokenVault, TokenVault
+from addin.signin.vault import TokenVault
 from addin.workspace import cards as c
 
 log = logging.getLogger(__name__)
@@ -191,22 +191,13 @@ def oauth_callback() -> Response:
 def setup(app: Flask) -> None:
     """Build the app's `GoogleGrants` when ``GOOGLE_OAUTH_CLIENT_ID`` is configured.
 
-    The vault is the app's (``goedgesprek.vault``), else one in memory (grants are then lost at
-    restart: the log says so).
+    The grants are sealed in the server store's vault.
     """
     client = OAuthClient.from_config(app.config)
     if client is None:
         return
     services = app.extensions["goedgesprek.services"]
-    vault: TokenVault | None = app.extensions.get("goedgesprek.vault") or getattr(
-        services, "vault", None
-    )
-    if vault is None:
-        log.warning(
-            "no token vault in the server store: offline Google grants are kept in memory and "
-            "lost when the app stops"
-        )
-        vault = MemoryTokenVault(services.keyring)
+    vault: TokenVault = services.vault
     key = app.secret_key
     raw = key if isinstance(key, bytes) else str(key).encode()
     found = GoogleGrants(client, vault, http_session(app.config), raw)

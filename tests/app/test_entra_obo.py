@@ -15,12 +15,14 @@ from typing import Any
 import jwt
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from addin.app import close_app, create_app
 from addin.identity import SignInAgain
 from addin.signin.entra import EntraSettings, EntraVerifier
 from addin.signin.obo import GRAPH_PERMISSIONS, PROVIDER, GraphOnBehalf
-from addin.signin.vault import MemoryTokenVault
+from addin.signin.vault import TokenVault
+from addin.store.tables import account_secrets_table
 from connectors.errors import Unavailable
 from connectors.graph import GraphAccount, StaticToken
 from connectors.models import Attendee, NewEvent
@@ -67,8 +69,8 @@ class World:
     graph_url: str
 
     @property
-    def vault(self) -> MemoryTokenVault:
-        vault: MemoryTokenVault = self.app.extensions["goedgesprek.services"].vault
+    def vault(self) -> TokenVault:
+        vault: TokenVault = self.app.extensions["goedgesprek.services"].vault
         return vault
 
     @property
@@ -203,7 +205,13 @@ def test_the_cache_is_sealed_in_the_vault(world: World) -> None:
         for entry in opened.get(kind, {}).values()
     ]
     assert len(secrets) >= 2, "an access and a refresh token"
-    _account, sealed = world.vault._accounts[(PROVIDER, world.subject(ADA))]
+    services = world.app.extensions["goedgesprek.services"]
+    with services.registry.engine.connect() as conn:
+        sealed = conn.execute(
+            select(account_secrets_table.c.sealed).where(
+                account_secrets_table.c.subject == world.subject(ADA)
+            )
+        ).scalar_one()
     for secret in secrets:
         assert secret.encode() not in sealed
     for text in (b"RefreshToken", b"AccessToken", b"eyJ", ADA.encode()):
