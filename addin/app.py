@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from addin.settings import Settings
+from addin.settings import Settings, proxy_hops
 from connectors._files import private_dir, write_atomically
 
 if TYPE_CHECKING:
@@ -84,11 +84,14 @@ def create_app(
     if config:
         app.config.update(config)
     app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
-    if app.config.get("PROXY_FIX"):
+    hops = proxy_hops(str(app.config.get("PROXY_FIX") or ""))
+    if hops.any:
         # Behind a TLS-terminating proxy: the URL Google signed for must be the one we see.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops.x_for, x_proto=hops.x_proto, x_host=hops.x_host
+        )
     settings = Settings.from_mapping(app.config)
     private_dir(settings.data_dir, tighten=True)
     app.extensions["goedgesprek.settings"] = settings

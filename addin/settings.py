@@ -32,3 +32,37 @@ class Settings:
             default_locale=str(config.get("LOCALE") or "nl"),
             template_dirs=tuple(Path(d) for d in dirs),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyHops:
+    """How many proxies in front of us set each ``X-Forwarded-*`` header (0: trust none)."""
+
+    x_for: int = 0
+    x_proto: int = 0
+    x_host: int = 0
+
+    @property
+    def any(self) -> bool:
+        """Whether any forwarded header is trusted."""
+        return bool(self.x_for or self.x_proto or self.x_host)
+
+
+def proxy_hops(value: str | None) -> ProxyHops:
+    """``PROXY_FIX`` read: empty or ``0`` (no proxy), ``1`` (one proxy sets all three), or
+    ``x_for,x_proto,x_host`` counts such as ``2,1,1``. `ValueError` with a sentence otherwise."""
+    text = (value or "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return ProxyHops()
+    if text in ("true", "yes", "on"):
+        text = "1"
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) == 1:
+        parts *= 3
+    if len(parts) != 3 or not all(p.isdigit() and int(p) <= 10 for p in parts):
+        raise ValueError(
+            f"PROXY_FIX must be a hop count (1) or three counts x_for,x_proto,x_host "
+            f"such as 1,1,1 (each 0-10), not {value!r}"
+        )
+    x_for, x_proto, x_host = (int(p) for p in parts)
+    return ProxyHops(x_for, x_proto, x_host)

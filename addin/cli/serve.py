@@ -13,7 +13,6 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,42 +20,9 @@ from urllib.parse import urlsplit
 import click
 
 from addin.cli._errors import OneLineErrors, fail
+from addin.settings import ProxyHops, proxy_hops
 
 PREFIX = "GOEDGESPREK_"
-
-
-@dataclass(frozen=True, slots=True)
-class ProxyHops:
-    """How many proxies in front of us set each ``X-Forwarded-*`` header (0: trust none)."""
-
-    x_for: int = 0
-    x_proto: int = 0
-    x_host: int = 0
-
-    @property
-    def any(self) -> bool:
-        """Whether any forwarded header is trusted."""
-        return bool(self.x_for or self.x_proto or self.x_host)
-
-
-def proxy_hops(value: str | None) -> ProxyHops:
-    """``PROXY_FIX`` read: empty or ``0`` (no proxy), ``1`` (one proxy sets all three), or
-    ``x_for,x_proto,x_host`` counts such as ``2,1,1``. `ValueError` with a sentence otherwise."""
-    text = (value or "").strip().lower()
-    if text in ("", "0", "false", "no", "off"):
-        return ProxyHops()
-    if text in ("true", "yes", "on"):
-        text = "1"
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) == 1:
-        parts *= 3
-    if len(parts) != 3 or not all(p.isdigit() and int(p) <= 10 for p in parts):
-        raise ValueError(
-            f"PROXY_FIX must be a hop count (1) or three counts x_for,x_proto,x_host "
-            f"such as 1,1,1 (each 0-10), not {value!r}"
-        )
-    x_for, x_proto, x_host = (int(p) for p in parts)
-    return ProxyHops(x_for, x_proto, x_host)
 
 
 def check_public_url(public_url: str | None, *, insecure_local: bool, bind: str) -> None:
@@ -111,15 +77,8 @@ def product_app(hops: ProxyHops) -> Any:
     """The product's WSGI app, behind ProxyFix when proxies are trusted."""
     from addin.app import create_app
 
-    # The hop counts are applied here, so create_app's own one-hop ProxyFix stays off.
-    app = create_app({"PROXY_FIX": False})
-    if hops.any:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops.x_for, x_proto=hops.x_proto, x_host=hops.x_host
-        )
-    return app
+    # `create_app` puts ProxyFix in front with these counts.
+    return create_app({"PROXY_FIX": f"{hops.x_for},{hops.x_proto},{hops.x_host}"})
 
 
 def _gunicorn(load: Callable[[], Any], options: Mapping[str, Any]) -> Any:
