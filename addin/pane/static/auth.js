@@ -1,0 +1,187 @@
+// Sign-in: the token the pane sends to our API. The server says how (the page's data-signin):
+//   - "local": the host hands the token (the demo's stub Office host, one machine);
+//   - "entra": an access token for OUR API (never Graph's, never the ID token) from Entra ID
+//     through msal-browser, as Microsoft's Outlook NAA samples do (office-add-in-samples,
+//     Samples/auth/Outlook-Add-in-SSO-NAA):
+//       * Outlook with NestedAppAuth 1.1: createNestablePublicClientApplication, acquireTokenSilent,
+//         falling back to acquireTokenPopup (the host opens the popup);
+//       * Outlook without it: the Office dialog API opens our /pane/signin-dialog page, which
+//         signs in with a standard PublicClientApplication and hands the token back;
+//       * a plain browser (the preview, tests): a standard PublicClientApplication popup.
+//
+// msal-browser 4, not 5: version 5's popups need a redirect-bridge page that posts the answer
+// back; version 4 reads it from the popup's URL on our origin (the blank /pane/signin-done).
+// msal-browser is loaded only in "entra" mode, through the page's import map.
+
+import { t } from "./i18n.js";
+
+/**
+ * The user has to act before the pane gets a token: `kind` is "signin" (never signed in here),
+ * "again" (the sign-in no longer works) or "consent" (access not granted yet).
+ */
+export class SigninRequired extends Error {
+  constructor(kind, reason) {
+    super(reason || kind);
+    this.name = "SigninRequired";
+    this.kind = kind;
+  }
+}
+
+/** The sign-in settings the server put in the page (`data-signin`); "local" when absent. */
+export function readConfig(element) {
+  try {
+    const config = JSON.parse((element && element.dataset.signin) || "{}");
+    if (config && config.mode === "entra") return config;
+  } catch {
+    // Unreadable settings: the local identity, which the server refuses when it wants Entra.
+  }
+  return { mode: "local" };
+}
+
+/** How this host can sign in: "naa", "dialog" or "popup". */
+export function strategy(office) {
+  const context = office && office.context;
+  const requirements = context && context.requirements;
+  try {
+    if (requirements && requirements.isSetSupported("NestedAppAuth", "1.1")) return "naa";
+  } catch {
+    // An older Office.js without the requirement set.
+  }
+  if (context && context.ui && typeof context.ui.displayDialogAsync === "function") return "dialog";
+  return "popup";
+}
+
+/** msal-browser's configuration for the server's settings (`redirectUri`: the page msal returns to). */
+export function msalConfig(config, redirectUri) {
+  return {
+    auth: {
+      clientId: config.clientId,
+      authority: config.authority,
+      knownAuthorities: config.knownAuthorities || [],
+      redirectUri: redirectUri || config.redirectUri,
+      navigateToLoginRequestUrl: false,
+    },
+    // As Microsoft's NAA sample: the account stays known when the pane is opened again.
+    cache: { cacheLocation: "localStorage" },
+  };
+}
+
+/** The interactive request for `kind`: consent asks for it; a sign-in lets the user pick again. */
+export function interactiveRequest(config, kind) {
+  return { scopes: config.scopes, prompt: kind === "consent" ? "consent" : "select_account" };
+}
+
+function reasonOf(error) {
+  return (error && (error.errorMessage || error.message)) || String(error);
+}
+
+/**
+ * The pane's sign-in: `token(refresh)` resolves to a bearer token or throws SigninRequired;
+ * `interactive(kind)` runs the interactive flow (from a click) and resolves to a token.
+ * `hostToken()` is the host's own token, used in "local" mode.
+ */
+export function createAuth(config, office, hostToken) {
+  if (config.mode !== "entra") {
+    return {
+      mode: "local",
+      token: () => hostToken(),
+      interactive: () => hostToken(),
+    };
+  }
+  const how = strategy(office);
+  let pca = null;
+  let dialogToken = null; // the dialog's token; the pane has no msal cache of its own then
+
+  async function client() {
+    if (!pca) {
+      const msal = await import("@azure/msal-browser");
+      const settings = msalConfig(config);
+      pca = how === "naa"
+        ? await msal.createNestablePublicClientApplication(settings)
+        : await msal.createStandardPublicClientApplication(settings);
+    }
+    return pca;
+  }
+
+  function remember(app, result) {
+    if (result && result.account) app.setActiveAccount(result.account);
+    return result.accessToken;
+  }
+
+  async function silent(refresh) {
+    const app = await client();
+    const account = app.getActiveAccount() || app.getAllAccounts()[0];
+    if (!account && how !== "naa") throw new SigninRequired("signin");
+    const request = { scopes: config.scopes, forceRefresh: Boolean(refresh) };
+    if (account) request.account = account;
+    return remember(app, await app.acquireTokenSilent(request));
+  }
+
+  function viaDialog(kind) {
+    const Office = office;
+    const url = new URL(config.dialogUrl);
+    url.searchParams.set("prompt", interactiveRequest(config, kind).prompt);
+    return new Promise((resolve, reject) => {
+      Office.context.ui.displayDialogAsync(url.toString(), { height: 60, width: 30 }, (opened) => {
+        if (opened.status !== Office.AsyncResultStatus.Succeeded) {
+          reject(new SigninRequired(kind, opened.error && opened.error.message));
+          return;
+        }
+        const dialog = opened.value;
+        // 12006: the user closed the dialog (Office's DialogEventReceived codes).
+        dialog.addEventHandler(Office.EventType.DialogEventReceived, () => {
+          reject(new SigninRequired(kind, t("The sign-in window was closed.")));
+        });
+        dialog.addEventHandler(Office.EventType.DialogMessageReceived, (arg) => {
+          dialog.close();
+          let answer = {};
+          try {
+            answer = JSON.parse(arg.message);
+          } catch {
+            answer = { error: "unreadable" };
+          }
+          if (answer.accessToken) resolve(answer.accessToken);
+          else reject(new SigninRequired(kind, answer.error));
+        });
+      });
+    });
+  }
+
+  return {
+    mode: "entra",
+    strategy: how,
+
+    async token(refresh) {
+      if (dialogToken && !refresh) return dialogToken;
+      if (how === "dialog" && dialogToken) throw new SigninRequired("again");
+      try {
+        return await silent(refresh);
+      } catch (error) {
+        if (error instanceof SigninRequired && how !== "naa") throw error;
+        if (how === "naa") {
+          // As the sample: in Outlook the host opens the popup, no click needed.
+          try {
+            const app = await client();
+            return remember(app, await app.acquireTokenPopup(interactiveRequest(config, "signin")));
+          } catch (popupError) {
+            throw new SigninRequired("signin", reasonOf(popupError));
+          }
+        }
+        throw new SigninRequired(refresh ? "again" : "signin", reasonOf(error));
+      }
+    },
+
+    async interactive(kind) {
+      if (how === "dialog") {
+        dialogToken = await viaDialog(kind);
+        return dialogToken;
+      }
+      const app = await client();
+      try {
+        return remember(app, await app.acquireTokenPopup(interactiveRequest(config, kind)));
+      } catch (error) {
+        throw new SigninRequired(kind, reasonOf(error));
+      }
+    },
+  };
+}
