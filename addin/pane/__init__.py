@@ -69,7 +69,9 @@ def signin_config() -> dict[str, Any]:
     public = _public_url()
     app_id_uri = str(config.get("ENTRA_APP_ID_URI") or "").strip().rstrip("/")
     if not app_id_uri:
-        app_id_uri = f"api://{urlsplit(public).netloc}/{client_id}"
+        # As the server's token check defaults it (addin.signin.entra): never the request's Host.
+        host = urlsplit(str(config.get("PUBLIC_URL") or "")).netloc
+        app_id_uri = f"api://{host}/{client_id}" if host else f"api://{client_id}"
     authority_host = urlsplit(base).netloc
     return {
         "mode": "entra",
