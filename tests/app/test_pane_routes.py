@@ -536,3 +536,47 @@ def test_the_dialog_page_signs_in_with_msal(client: FlaskClient) -> None:
         OFFICE_JS,
         "/pane/static/signin-dialog.js",
     ]
+
+
+def test_auth_module_picks_the_host_s_way_to_sign_in() -> None:
+    """auth.js in Node with stand-in hosts: NAA where Office has NestedAppAuth 1.1, the dialog API
+    where it has not, a popup without Office; the local mode asks the host; the dialog fallback
+    hands its token back, closes, and a closed, refused or garbled dialog asks to sign in again."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    done = subprocess.run(
+        [
+            "node",
+            "--no-warnings",
+            str(ROOT / "tests" / "js" / "pane_auth.mjs"),
+            STATIC.as_uri() + "/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    out = json.loads(done.stdout)
+    assert out["strategies"] == {
+        "naa": "naa",
+        "dialog": "dialog",
+        "popupWithoutOffice": "popup",
+        "popupStub": "popup",
+        "throwing": "popup",
+    }
+    assert out["readConfig"] == ["entra", "local", "local", "local"]
+    assert out["msalConfig"]["auth"]["knownAuthorities"] == ["login.example"]
+    assert out["msalConfig"]["auth"]["redirectUri"] == "https://app.example/pane/signin-done"
+    assert [r["prompt"] for r in out["requests"]] == ["consent", "select_account"]
+    assert out["local"] == ["local", "host-token", "host-token"]
+    assert out["dialog"] == {
+        "strategy": "dialog",
+        "token": "T1",
+        "again": "T1",
+        "url": "https://app.example/pane/signin-dialog?prompt=consent",
+        "closed": True,
+        "refresh": ["SigninRequired", "again"],
+    }
+    assert out["userClosed"] == ["SigninRequired", "again", "The sign-in window was closed."]
+    assert out["refused"] == ["SigninRequired", "again", "access_denied"]
+    assert out["garbage"] == ["SigninRequired", "again", "unreadable"]
