@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from addin.conversations import Caller, Conversations, ServiceError, turn_message
 from addin.errors import MESSAGES, error_message
 from addin.i18n import gettext, request_locale
+from addin.identity import SignInRequired
 from addin.jsonbody import MAX_DEPTH, BadBody, read_object
 from addin.workspace.verify import Unauthorized
 from cadence.errors import CadenceError
@@ -206,7 +207,26 @@ def _refusal(exc: _Refusal) -> Response:
 def _unauthorized(exc: Unauthorized) -> Response:
     # The reason is English, may quote the token and may name Google: for the operator's log.
     current_app.logger.info("pane token refused: %.300s", exc)
-    response = _error(401, "unauthorized", t("Sign in again: your session could not be verified."))
+    # What the pane does next: get a new token ("again") or ask for consent to `scopes`. Never
+    # the audience, tenant or keys the server expects.
+    if isinstance(exc, SignInRequired) and exc.signin == "consent":
+        response = _error(
+            401,
+            "unauthorized",
+            t(
+                "Allow Goed Gesprek to use your calendar, OneDrive and mail: "
+                "confirm when Microsoft asks."
+            ),
+            signin="consent",
+            scopes=list(exc.scopes),
+        )
+    else:
+        response = _error(
+            401,
+            "unauthorized",
+            t("Sign in again: your session could not be verified."),
+            signin="again",
+        )
     response.headers["WWW-Authenticate"] = 'Bearer realm="goedgesprek"'
     return response
 

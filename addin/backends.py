@@ -67,11 +67,17 @@ def backend_name(config: Mapping[str, Any]) -> str:
     return name
 
 
-def provider_ports(config: Mapping[str, Any]) -> Ports | None:
-    """The provider's ports for `config`, or None for the embedded store."""
+def provider_ports(
+    config: Mapping[str, Any], *, delegated: Callable[[str], Any] | None = None
+) -> Ports | None:
+    """The provider's ports for `config`, or None for the embedded store.
+
+    `delegated` gives a signed-in person's Graph credential by address (sign-in with Microsoft,
+    ``ENTRA_CLIENT_ID``); Graph then acts as that person (``/me``).
+    """
     name = backend_name(config)
     if name == "graph":
-        return _graph(config)
+        return _graph(config, delegated)
     if name == "google":
         return _google(config)
     return None
@@ -114,11 +120,24 @@ def _unknown_user(setting: str) -> Callable[[str], Any]:
     return fail
 
 
-def _graph(config: Mapping[str, Any]) -> Ports:
+def _graph(config: Mapping[str, Any], delegated: Callable[[str], Any] | None = None) -> Ports:
     """Graph's ports; the SDK is imported and warmed up on a thread, not in `create_app`."""
     base_url = str(config.get("GRAPH_URL") or GRAPH_URL)
     retry = _retry(config)
-    if config.get("GRAPH_TOKENS"):
+    if delegated is not None:
+        other = [k for k in ("GRAPH_TOKENS", "GRAPH_CLIENT_ID") if config.get(k)]
+        if other:
+            raise BackendError(
+                "BACKEND=graph with ENTRA_CLIENT_ID acts as each signed-in person; "
+                f"remove {' and '.join(other)}"
+            )
+        credentials = delegated
+
+        def build() -> Any:
+            from connectors.graph import GraphAccount
+
+            return GraphAccount(credentials, base_url=base_url, retry=retry)
+    elif config.get("GRAPH_TOKENS"):
         tokens = _tokens(config["GRAPH_TOKENS"], "GRAPH_TOKENS")
         missing = _unknown_user("GRAPH_TOKENS")
 

@@ -17,6 +17,7 @@ from google.auth import exceptions as google_exceptions
 from google.auth import jwt as google_jwt
 
 from addin.workspace.verify import CLOCK_SKEW, LocalSigner, Unauthorized, _bearer_token
+from connectors.errors import AuthExpired
 
 LOCAL_ISSUER = "urn:goedgesprek:local"
 PANE_AUDIENCE = "urn:goedgesprek:pane"
@@ -29,6 +30,42 @@ class User:
 
     email: str
     name: str
+    tenant: str = ""
+    """The directory the person signed in with (Entra's ``tid``); empty for local tokens."""
+    oid: str = ""
+    """The person's object id in that directory (Entra's ``oid``); empty for local tokens."""
+
+
+class SignInRequired(Unauthorized):
+    """A token or a stored sign-in the server cannot use; `signin` tells the pane what to do.
+
+    ``"again"``: get a new token (sign in again); ``"consent"``: ask the person (or their
+    administrator) to grant `scopes`. The reason stays English, for the operator's log.
+    """
+
+    def __init__(self, reason: str, *, signin: str = "again", scopes: tuple[str, ...] = ()) -> None:
+        super().__init__(reason)
+        self.signin = signin
+        self.scopes = scopes
+
+
+class SignInAgain(SignInRequired, AuthExpired):
+    """The person's stored sign-in ended (revoked, expired, needs MFA): they must sign in again.
+
+    Both a connector error (background work stops for the account) and a pane 401
+    (``signin: again``): the sign-in error comes first in the MRO, so the API's handler for
+    `Unauthorized` answers it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, signin="again")
+
+
+class ConsentRequired(SignInRequired, AuthExpired):
+    """Microsoft says the app lacks consent for `scopes` (AADSTS65001): 401 ``signin: consent``."""
+
+    def __init__(self, reason: str, scopes: tuple[str, ...]) -> None:
+        super().__init__(reason, signin="consent", scopes=scopes)
 
 
 class Identity(Protocol):

@@ -25,8 +25,10 @@ from connectors._files import private_dir
 if TYPE_CHECKING:
     from addin.backends import Ports
     from addin.conversations import Conversations
-    from addin.identity import LocalIdentity
+    from addin.identity import Identity
     from addin.registry import Registry
+    from addin.signin.obo import GraphOnBehalf
+    from addin.signin.vault import TokenVault
     from addin.workspace.verify import LocalSigner, RequestVerifier
     from connectors.keyring import Keyring
     from connectors.models import KnownPerson
@@ -69,11 +71,14 @@ class Services:
     templates: TemplateSet
     clock: Callable[[], datetime]
     signer: LocalSigner
-    identity: LocalIdentity
-    """Who calls the pane's API. Until sign-in with Microsoft exists, the product verifies pane
-    tokens signed by this installation's own key (`signer`); it issues none over HTTP."""
+    identity: Identity
+    """Who calls the pane's API: with ``ENTRA_CLIENT_ID``, Microsoft Entra ID's access tokens
+    (`addin.signin.entra`); without, tokens signed by this installation's own key (`signer`),
+    which it issues to no one over HTTP."""
     verifier: RequestVerifier
     conversations: Conversations
+    vault: TokenVault | None = None
+    """Where people's sealed provider sign-ins are kept (with ``ENTRA_CLIENT_ID``)."""
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
@@ -156,8 +161,17 @@ def _build(
 
     settings = Settings.from_mapping(config)
     private_dir(settings.data_dir)
+    keyring = open_keyring(settings.data_dir, create=create_keyring)
+    entra = _entra(config, keyring)
+    if entra is not None:
+        closers.append(entra.close)
 
-    provider = None if None not in (calendar, drive, mailer) else provider_ports(config)
+    delegated = entra.graph.credential if entra is not None and entra.graph else None
+    provider = (
+        None
+        if None not in (calendar, drive, mailer)
+        else provider_ports(config, delegated=delegated)
+    )
     if provider is not None:
         closers.append(provider.close)
         calendar = calendar or provider.calendar
@@ -178,7 +192,6 @@ def _build(
     url = config.get("DATABASE_URL")
     registry = Registry(str(url)) if url else Registry.in_dir(settings.data_dir)
     closers.append(registry.close)
-    keyring = open_keyring(settings.data_dir, create=create_keyring)
     # Checked now, so an organisation's broken template stops start-up with a clear message.
     templates = load_templates(settings.template_dirs)
     clock = clock or real_now
@@ -186,7 +199,7 @@ def _build(
     public_holidays(settings.country, clock().year)
 
     signer = LocalSigner.open(settings.data_dir)
-    identity = LocalIdentity(signer)
+    identity: Identity = entra.identity if entra is not None else LocalIdentity(signer)
     verifier = verifier or signer.verifier(
         service_account_email=str(config.get("WORKSPACE_SERVICE_ACCOUNT") or "")
         or LOCAL_SERVICE_ACCOUNT,
@@ -219,8 +232,48 @@ def _build(
         identity=identity,
         verifier=verifier,
         conversations=conversations,
+        vault=entra.vault if entra is not None else None,
         _closers=closers,
     )
+
+
+@dataclass(frozen=True)
+class _Entra:
+    identity: Identity
+    vault: TokenVault
+    graph: GraphOnBehalf | None
+    close: Callable[[], None]
+
+
+def _entra(config: Mapping[str, Any], keyring: Keyring) -> _Entra | None:
+    """Sign-in with Microsoft when ``ENTRA_CLIENT_ID`` is set: the pane's identity and, with
+    ``BACKEND=graph``, Graph on behalf of each signed-in person."""
+    from addin.backends import backend_name
+    from addin.signin.entra import EntraSettings, EntraVerifier
+
+    settings = EntraSettings.from_config(config)
+    if settings is None:
+        return None
+    verifier = EntraVerifier(settings)
+    vault = _vault(config, keyring)
+    if backend_name(config) != "graph":
+        return _Entra(verifier, vault, None, verifier.close)
+    from addin.signin.obo import GraphOnBehalf, OnBehalfIdentity
+
+    graph = GraphOnBehalf(settings, vault)
+
+    def close() -> None:
+        verifier.close()
+        graph.close()
+
+    return _Entra(OnBehalfIdentity(verifier, graph), vault, graph, close)
+
+
+def _vault(config: Mapping[str, Any], keyring: Keyring) -> TokenVault:
+    """Where sealed sign-ins are kept: the one place to choose the store's vault."""
+    from addin.signin.vault import MemoryTokenVault
+
+    return MemoryTokenVault(keyring)
 
 
 def open_keyring(data_dir: Path, *, create: bool = False) -> Keyring:
