@@ -90,11 +90,12 @@ export function createAuth(config, office, hostToken) {
   }
   const how = strategy(office);
   let pca = null;
+  let msal = null;
   let dialogToken = null; // the dialog's token; the pane has no msal cache of its own then
 
   async function client() {
     if (!pca) {
-      const msal = await import("@azure/msal-browser");
+      msal = await import("@azure/msal-browser");
       const settings = msalConfig(config);
       pca = how === "naa"
         ? await msal.createNestablePublicClientApplication(settings)
@@ -108,13 +109,8 @@ export function createAuth(config, office, hostToken) {
     return result.accessToken;
   }
 
-  async function silent(refresh) {
-    const app = await client();
-    const account = app.getActiveAccount() || app.getAllAccounts()[0];
-    if (!account && how !== "naa") throw new SigninRequired("signin");
-    const request = { scopes: config.scopes, forceRefresh: Boolean(refresh) };
-    if (account) request.account = account;
-    return remember(app, await app.acquireTokenSilent(request));
+  function accountOf(app) {
+    return app.getActiveAccount() || app.getAllAccounts()[0] || null;
   }
 
   function viaDialog(kind) {
@@ -154,20 +150,27 @@ export function createAuth(config, office, hostToken) {
     async token(refresh) {
       if (dialogToken && !refresh) return dialogToken;
       if (how === "dialog" && dialogToken) throw new SigninRequired("again");
+      const app = await client();
+      const account = accountOf(app);
+      // Never signed in here: the user clicks "Sign in" (a popup needs a click); NAA asks Outlook.
+      if (!account && how !== "naa") throw new SigninRequired("signin");
+      const request = { scopes: config.scopes, forceRefresh: Boolean(refresh) };
+      if (account) request.account = account;
+      // The cache, then the refresh token; no hidden iframe (an add-in's frames lose the
+      // sign-in cookies, and the page's CSP frames only our own origin): the user signs in.
+      if (how !== "naa") request.cacheLookupPolicy = msal.CacheLookupPolicy.AccessTokenAndRefreshToken;
       try {
-        return await silent(refresh);
+        return remember(app, await app.acquireTokenSilent(request));
       } catch (error) {
-        if (error instanceof SigninRequired && how !== "naa") throw error;
-        if (how === "naa") {
-          // As the sample: in Outlook the host opens the popup, no click needed.
-          try {
-            const app = await client();
-            return remember(app, await app.acquireTokenPopup(interactiveRequest(config, "signin")));
-          } catch (popupError) {
-            throw new SigninRequired("signin", reasonOf(popupError));
-          }
+        // A known account whose silent token fails: revoked, expired, or a policy wants more.
+        const kind = account ? "again" : "signin";
+        if (how !== "naa") throw new SigninRequired(kind, reasonOf(error));
+        // As Microsoft's NAA sample: fall back to acquireTokenPopup, which Outlook opens itself.
+        try {
+          return remember(app, await app.acquireTokenPopup(interactiveRequest(config, kind)));
+        } catch (popupError) {
+          throw new SigninRequired(kind, reasonOf(popupError));
         }
-        throw new SigninRequired(refresh ? "again" : "signin", reasonOf(error));
       }
     },
 

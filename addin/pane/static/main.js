@@ -72,6 +72,7 @@ function signinText(kind) {
 /** Ask the user to sign in (again) or to grant access; after that, `retry` runs the call again. */
 function showSignin(kind, retry) {
   const text = signinText(kind);
+  app.announce("");
   clear(signinBox);
   signinBox.dataset.kind = kind;
   const button = h("button", {
