@@ -246,8 +246,9 @@ class SigninPane:
         popup = opened.value
         popup.wait_for_selector("#i0116")
         popup.fill("#i0116", email)
-        popup.click("#idSIButton9")
-        popup.wait_for_event("close")
+        # msal-browser closes the popup as soon as it reads the answer: listen before clicking.
+        with popup.expect_event("close"):
+            popup.click("#idSIButton9")
         self.page.wait_for_selector("#signin", state="hidden")
         self.page.wait_for_selector("#view h1, #alert:not(:empty)")
         self.page.wait_for_selector("main[aria-busy=false]")
