@@ -541,7 +541,8 @@ def test_the_dialog_page_signs_in_with_msal(client: FlaskClient) -> None:
 def test_auth_module_picks_the_host_s_way_to_sign_in() -> None:
     """auth.js in Node with stand-in hosts: NAA where Office has NestedAppAuth 1.1, the dialog API
     where it has not, a popup without Office; the local mode asks the host; the dialog fallback
-    hands its token back, closes, and a closed, refused or garbled dialog asks to sign in again."""
+    hands its token back, closes, and a closed, refused or garbled dialog asks to sign in again;
+    granting access asks for the Graph permissions the API named, and only well-formed ones."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
     done = subprocess.run(
@@ -568,6 +569,22 @@ def test_auth_module_picks_the_host_s_way_to_sign_in() -> None:
     assert out["msalConfig"]["auth"]["knownAuthorities"] == ["login.example"]
     assert out["msalConfig"]["auth"]["redirectUri"] == "https://app.example/pane/signin-done"
     assert [r["prompt"] for r in out["requests"]] == ["consent", "select_account"]
+    assert out["consent"] == [
+        {
+            "scopes": [
+                "https://graph.microsoft.com/Calendars.ReadWrite",
+                "api://x.example/c/access_as_user",
+            ],
+            "prompt": "consent",
+        },
+        None,
+        None,
+    ]
+    assert out["dialogConsent"] == [
+        "T2",
+        "https://app.example/pane/signin-dialog?prompt=consent&consent="
+        "https%3A%2F%2Fgraph.microsoft.com%2FMail.Send+https%3A%2F%2Fgraph.microsoft.com%2FUser.Read",
+    ]
     assert out["local"] == ["local", "host-token", "host-token"]
     assert out["dialog"] == {
         "strategy": "dialog",

@@ -37,8 +37,18 @@ CLIENT_ID = "5b0c7e52-3f1d-4e0a-9c61-2f8a4d7b9e13"
 SECRET = "pane-signin-test-secret"
 OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
 WORDS = {
-    "nl": {"signin": "Aanmelden", "again": "Opnieuw aanmelden", "plan": "Plan het goede gesprek"},
-    "en": {"signin": "Sign in", "again": "Sign in again", "plan": "Plan the good conversation"},
+    "nl": {
+        "signin": "Aanmelden",
+        "again": "Opnieuw aanmelden",
+        "consent": "Toegang geven",
+        "plan": "Plan het goede gesprek",
+    },
+    "en": {
+        "signin": "Sign in",
+        "again": "Sign in again",
+        "consent": "Grant access",
+        "plan": "Plan the good conversation",
+    },
 }
 
 
@@ -109,8 +119,12 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    """Entra ID (HTTPS) and Graph emulators, and the product app signed in through them."""
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    """Entra ID (HTTPS) and Graph emulators, and the product app signed in through them.
+
+    The tenant's admin consented to the Graph permissions, unless the test's parameter is
+    False (then each user grants them)."""
+    admin_consent = getattr(request, "param", True)
     from addin.app import close_app, create_app
     from addin.backends import provider_ports
     from addin.signin.obo import GRAPH, GRAPH_PERMISSIONS
@@ -150,8 +164,9 @@ def world(tmp_path: Path) -> Iterator[World]:
             spa_redirect_uris=(f"{url}/pane/signin-done",),
         )
         entra.add_resource(GRAPH, graph.token, (*GRAPH_PERMISSIONS, "offline_access"))
-        # The tenant's admin consented, as the deployment guide asks.
-        entra.grant_consent(tenant, CLIENT_ID, ("access_as_user", *GRAPH_PERMISSIONS))
+        # The tenant's admin consented, as the deployment guide asks (or only to our API).
+        granted = GRAPH_PERMISSIONS if admin_consent else ()
+        entra.grant_consent(tenant, CLIENT_ID, ("access_as_user", *granted))
         graph_url = graph_server.url + "/v1.0"
         app = create_app(
             {
@@ -239,8 +254,9 @@ class SigninPane:
         button.wait_for()
         return button
 
-    def sign_in(self, email: str) -> None:
-        """Click the prompt's button and sign in as `email` on the emulator's page."""
+    def popup(self, email: str, *, consent: bool = False) -> None:
+        """Click the prompt's button and sign in as `email` on the emulator's page (accepting
+        its consent prompt when `consent`); returns once msal-browser has closed the popup."""
         with self.page.expect_popup() as opened:
             self.prompt().click()
         popup = opened.value
@@ -249,6 +265,12 @@ class SigninPane:
         # msal-browser closes the popup as soon as it reads the answer: listen before clicking.
         with popup.expect_event("close"):
             popup.click("#idSIButton9")
+            if consent:
+                popup.click("#idBtn_Accept")
+
+    def sign_in(self, email: str, *, consent: bool = False) -> None:
+        """Sign in through the prompt, then wait until the pane shows a state (or an alert)."""
+        self.popup(email, consent=consent)
         self.page.wait_for_selector("#signin", state="hidden")
         self.page.wait_for_selector("#view h1, #alert:not(:empty)")
         self.page.wait_for_selector("main[aria-busy=false]")
@@ -337,3 +359,25 @@ def test_a_revoked_session_asks_to_sign_in_again_and_recovers(
     assert _graph_users(world) == {ADA.email}
     account = world.vault.account("entra", subject)
     assert account is not None and not account.parked
+
+
+@pytest.mark.parametrize("world", [False], indirect=True)
+def test_missing_consent_is_granted_from_the_pane(
+    world: World, pane: Callable[[str], SigninPane], shot: Callable[[Any, str], Path]
+) -> None:
+    """No admin consent for Graph: after sign-in the server's on-behalf-of exchange is refused
+    (AADSTS65001), the pane offers "Grant access", the user accepts the Graph permissions on the
+    emulator's consent page, and the pane's call then reaches Graph as Ada."""
+    ada = pane("nl")
+    ada.open()
+    ada.popup(ADA.email)
+    button = ada.page.locator('#signin[data-kind="consent"]:not([hidden]) button')
+    button.wait_for()
+    assert button.inner_text() == WORDS["nl"]["consent"]
+    assert world.seen == []
+    shot(ada.page, "pane-signin-consent-nl")
+
+    ada.sign_in(ADA.email, consent=True)
+    assert ada.state() == "not_series", ada.page.locator("#alert").inner_text()
+    assert world.seen
+    assert _graph_users(world) == {ADA.email}

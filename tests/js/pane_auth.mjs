@@ -68,6 +68,19 @@ out.readConfig = [
 out.msalConfig = auth.msalConfig(config);
 out.requests = [auth.interactiveRequest(config, "consent"), auth.interactiveRequest(config, "again")];
 
+out.consent = [
+  auth.consentRequest(["Calendars.ReadWrite", "api://x.example/c/access_as_user", "a b", "<x>", 5]),
+  auth.consentRequest([]),
+  auth.consentRequest(undefined),
+];
+
+const consentOpened = [];
+const consentHost = dialogHost({ message: JSON.stringify({ accessToken: "T2" }) }, consentOpened);
+out.dialogConsent = [
+  await auth.createAuth(config, consentHost, null).interactive("consent", ["Mail.Send", "User.Read"]),
+  consentOpened[0].url,
+];
+
 const local = auth.createAuth({ mode: "local" }, undefined, async () => "host-token");
 out.local = [local.mode, await local.token(false), await local.interactive("again")];
 

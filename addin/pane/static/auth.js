@@ -71,6 +71,21 @@ export function interactiveRequest(config, kind) {
   return { scopes: config.scopes, prompt: kind === "consent" ? "consent" : "select_account" };
 }
 
+const GRAPH = "https://graph.microsoft.com/";
+
+/**
+ * The request that lets the user grant what the server's on-behalf-of exchange lacks: the API
+ * lists Graph permissions ("Calendars.ReadWrite"); a bare name is Graph's, as Entra reads it.
+ * Entra issues tokens for one resource a request, so this is a request of its own for Graph;
+ * its token is not used (the pane sends our API only its own token).
+ */
+export function consentRequest(scopes) {
+  const names = (Array.isArray(scopes) ? scopes : [])
+    .filter((s) => typeof s === "string" && /^[\w.:/-]+$/.test(s))
+    .map((s) => (s.includes("/") ? s : GRAPH + s));
+  return names.length ? { scopes: names, prompt: "consent" } : null;
+}
+
 function reasonOf(error) {
   return (error && (error.errorMessage || error.message)) || String(error);
 }
@@ -113,10 +128,12 @@ export function createAuth(config, office, hostToken) {
     return app.getActiveAccount() || app.getAllAccounts()[0] || null;
   }
 
-  function viaDialog(kind) {
+  function viaDialog(kind, scopes) {
     const Office = office;
     const url = new URL(config.dialogUrl);
     url.searchParams.set("prompt", interactiveRequest(config, kind).prompt);
+    const consent = kind === "consent" ? consentRequest(scopes) : null;
+    if (consent) url.searchParams.set("consent", consent.scopes.join(" "));
     return new Promise((resolve, reject) => {
       Office.context.ui.displayDialogAsync(url.toString(), { height: 60, width: 30 }, (opened) => {
         if (opened.status !== Office.AsyncResultStatus.Succeeded) {
@@ -174,15 +191,24 @@ export function createAuth(config, office, hostToken) {
       }
     },
 
-    async interactive(kind) {
+    async interactive(kind, scopes) {
       if (how === "dialog") {
-        dialogToken = await viaDialog(kind);
+        dialogToken = await viaDialog(kind, scopes);
         return dialogToken;
       }
       const app = await client();
+      const consent = kind === "consent" ? consentRequest(scopes) : null;
       try {
+        if (consent) {
+          // One popup (the click's): the user grants the missing permissions; then a fresh
+          // token for our API from the refresh token. Fresh, because msal (Python) on the server
+          // answers a request it saw refused (HTTP 400) with that refusal for 60 seconds.
+          remember(app, await app.acquireTokenPopup(consent));
+          return await this.token(true);
+        }
         return remember(app, await app.acquireTokenPopup(interactiveRequest(config, kind)));
       } catch (error) {
+        if (error instanceof SigninRequired) throw error;
         throw new SigninRequired(kind, reasonOf(error));
       }
     },

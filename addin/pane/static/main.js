@@ -69,8 +69,11 @@ function signinText(kind) {
   return { message: t("Sign in with your work account to use Goed Gesprek."), button: t("Sign in") };
 }
 
-/** Ask the user to sign in (again) or to grant access; after that, `retry` runs the call again. */
-function showSignin(kind, retry) {
+/**
+ * Ask the user to sign in (again) or to grant access (to `scopes`, the API's list of what is
+ * missing); after that, `retry` runs the call again.
+ */
+function showSignin(kind, retry, scopes) {
   const text = signinText(kind);
   app.announce("");
   clear(signinBox);
@@ -82,7 +85,7 @@ function showSignin(kind, retry) {
       app.alert("");
       app.announce(t("Signing you in…"));
       try {
-        token = await auth.interactive(kind);
+        token = await auth.interactive(kind, scopes);
       } catch (error) {
         button.disabled = false;
         app.announce("");
@@ -163,7 +166,7 @@ const app = {
     } catch (error) {
       const kind = auth && auth.mode === "entra" ? signinNeeded(error) : null;
       if (kind) {
-        showSignin(kind, () => app.run(task, ops, options));
+        showSignin(kind, () => app.run(task, ops, options), error.body && error.body.scopes);
         return false;
       }
       await handleError(error, ops, options);

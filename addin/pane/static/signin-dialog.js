@@ -3,7 +3,7 @@
 // pane with Office.context.ui.messageParent, as Microsoft's Outlook-Add-in-SSO-NAA sample's
 // fallback dialog does.
 
-import { interactiveRequest, msalConfig, readConfig } from "./auth.js";
+import { consentRequest, interactiveRequest, msalConfig, readConfig } from "./auth.js";
 import { loadCatalog, pickLanguage, t } from "./i18n.js";
 
 const body = document.body;
@@ -28,6 +28,18 @@ async function signIn() {
     const result = await app.handleRedirectPromise();
     if (result) {
       app.setActiveAccount(result.account);
+      if (sessionStorage.getItem("goedgesprek.consent")) {
+        // That was the consent (a Graph token, never sent to our API): now our API's token.
+        sessionStorage.removeItem("goedgesprek.consent");
+        // Fresh: the server's msal repeats a refusal for the same token for a minute.
+        const ours = await app.acquireTokenSilent({
+          scopes: config.scopes,
+          account: result.account,
+          forceRefresh: true,
+        });
+        await tell({ accessToken: ours.accessToken });
+        return;
+      }
       await tell({ accessToken: result.accessToken });
       return;
     }
@@ -35,8 +47,14 @@ async function signIn() {
     await tell({ error: (error && (error.errorCode || error.name)) || "signin_failed" });
     return;
   }
-  const prompt = new URLSearchParams(window.location.search).get("prompt") === "consent" ? "consent" : "signin";
-  await app.acquireTokenRedirect({ ...interactiveRequest(config, prompt), redirectUri: config.dialogUrl });
+  const query = new URLSearchParams(window.location.search);
+  const kind = query.get("prompt") === "consent" ? "consent" : "signin";
+  const request = { ...interactiveRequest(config, kind), redirectUri: config.dialogUrl };
+  // Granting Graph permissions the server lacks: consent to them here; the redirect returns to
+  // this page without the query, and then the API's own token comes from the cache.
+  const consent = kind === "consent" ? consentRequest((query.get("consent") || "").split(" ")) : null;
+  if (consent) sessionStorage.setItem("goedgesprek.consent", "1");
+  await app.acquireTokenRedirect(consent ? { ...consent, redirectUri: config.dialogUrl } : request);
 }
 
 signIn();
