@@ -308,6 +308,7 @@ def test_sign_in_with_msal_then_graph_on_behalf_of_the_user(
     world: World,
     pane: Callable[[str], SigninPane],
     shot: Callable[[Any, str], Path],
+    axe: Callable[..., list[dict[str, Any]]],
     lang: str,
 ) -> None:
     """Never signed in: "Sign in" -> the emulator's page in a popup -> the pane has a token for
@@ -320,6 +321,7 @@ def test_sign_in_with_msal_then_graph_on_behalf_of_the_user(
     assert ada.state() is None
     assert world.seen == []  # nothing reached Graph without a signed-in user
     shot(ada.page, f"pane-signin-prompt-{lang}")
+    axe(ada.page)
 
     ada.sign_in(ADA.email)
     assert ada.state() == "not_series", ada.page.locator("#alert").inner_text()
