@@ -21,6 +21,13 @@ OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
 GRAPH = "https://graph.microsoft.com"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 """Microsoft Graph's well-known application id; ``{GRAPH_APP_ID}/User.Read`` also names Graph."""
+ADMIN_ONLY = {
+    GRAPH.lower(): frozenset(
+        {"user.read.all", "user.readwrite.all", "directory.read.all", "group.read.all"}
+    )
+}
+"""Delegated permissions only an admin may consent to ("Microsoft Graph permissions reference":
+Admin consent required: Yes); a user's consent prompt cannot grant them."""
 
 
 class OAuthError(Exception):

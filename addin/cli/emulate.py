@@ -1,4 +1,4 @@
-"""`goedgesprek emulate`: serve the Graph or Google emulator here, with network realism.
+"""`goedgesprek emulate`: serve the Graph, Google or Entra ID emulator here, with network realism.
 
 The emulators come with the ``demo`` extra; they are imported only when this command runs.
 """
@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
+import secrets
 import signal
 import threading
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 from click.core import ParameterSource
@@ -19,9 +24,12 @@ from click.core import ParameterSource
 from addin.cli._errors import OneLineErrors, fail
 
 if TYPE_CHECKING:
+    from emulators.entra import EntraEmulator
     from emulators.faults import Faults
+    from emulators.network import Limits, Network
 
 HOST_ENV = "GOEDGESPREK_EMULATE_HOST"
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 NO_EMULATORS = (
     "the emulators are not installed here: they are a distribution of their own, "
     "goedgesprek-emulators, in the emulators/ folder of a checkout (pip install ./emulators; "
@@ -84,7 +92,7 @@ def _is_loopback(host: str) -> bool:
 
 
 @click.command(name="emulate", cls=OneLineErrors)
-@click.argument("provider", type=click.Choice(["graph", "google"]))
+@click.argument("provider", type=click.Choice(["graph", "google", "entra"]))
 @click.option(
     "--port", required=True, type=click.IntRange(0, 65535), help="Port to listen on; 0: a free one."
 )
@@ -135,6 +143,44 @@ def _is_loopback(host: str) -> bool:
     help="Also write the users' tokens as JSON {email: token}: the app's GRAPH_TOKENS or "
     "GOOGLE_TOKENS setting.",
 )
+@click.option(
+    "--tenant",
+    default=None,
+    help="entra: the tenant, by its domain or GUID (default contoso.example, a fresh GUID).",
+)
+@click.option("--client-id", default=None, help="entra: our app's client id (default: a new GUID).")
+@click.option(
+    "--client-secret", default=None, help="entra: our app's client secret (default: a new one)."
+)
+@click.option(
+    "--public-url",
+    default=None,
+    help="entra: the server's PUBLIC_URL; its host names the API, api://HOST/CLIENT_ID "
+    "(default https://localhost:5000).",
+)
+@click.option(
+    "--spa-redirect",
+    multiple=True,
+    metavar="URI",
+    help="entra: a single-page-app redirect URI of our app (repeatable); the pane's "
+    "brk-multihub://HOST and PUBLIC_URL are always registered.",
+)
+@click.option(
+    "--web-redirect",
+    multiple=True,
+    metavar="URI",
+    help="entra: a web redirect URI of our app (repeatable), for the server's own sign-in.",
+)
+@click.option(
+    "--with-graph",
+    is_flag=True,
+    help="entra: also serve the Graph emulator on this port (/v1.0), for on-behalf-of tokens.",
+)
+@click.option(
+    "--admin-consent",
+    is_flag=True,
+    help="entra: the tenant's admin has consented to our API and Graph scopes for every user.",
+)
 @click.pass_context
 def emulate(
     ctx: click.Context,
@@ -149,14 +195,23 @@ def emulate(
     concurrency: int | None,
     users: tuple[str, ...],
     tokens_file: Path | None,
+    tenant: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    public_url: str | None,
+    spa_redirect: tuple[str, ...],
+    web_redirect: tuple[str, ...],
+    with_graph: bool,
+    admin_consent: bool,
 ) -> None:
-    """Serve the PROVIDER emulator (graph or google) until interrupted.
+    """Serve the PROVIDER emulator (graph, google or entra) until interrupted.
 
-    Prints one line per --user with its bearer token and the base URL to point the SDK at.
+    Prints one line per --user with its bearer token and the base URL to point the SDK at. For
+    entra it first prints the GOEDGESPREK_* settings a server needs (authority, CA file, client),
+    and each user's token is an access token for our API.
     """
     need_emulators()
     from connectors._files import write_atomically
-    from emulators.network import Limits
     from emulators.serve import API_ROOT, Server, behind_network, emulator_for
 
     if not _is_loopback(host) and ctx.get_parameter_source("host") != ParameterSource.COMMANDLINE:
@@ -165,15 +220,52 @@ def emulate(
             "secrets, so serving beyond this machine needs --host on the command line",
             code=2,
         )
+    entra_only = {
+        "--tenant": tenant,
+        "--client-id": client_id,
+        "--client-secret": client_secret,
+        "--public-url": public_url,
+        "--spa-redirect": spa_redirect,
+        "--web-redirect": web_redirect,
+        "--with-graph": with_graph,
+        "--admin-consent": admin_consent,
+    }
+    if provider == "entra":
+        _serve_entra(
+            host=host,
+            port=port,
+            users=users,
+            tokens_file=tokens_file,
+            network_options={
+                "latency_ms": latency_ms,
+                "jitter_ms": jitter_ms,
+                "limits": _limits(rate, concurrency),
+                "faults": faults,
+            },
+            entra=_EntraOptions(
+                tenant or "contoso.example",
+                client_id,
+                client_secret,
+                public_url or "https://localhost:5000",
+                spa_redirect,
+                web_redirect,
+                with_graph,
+                admin_consent,
+            ),
+        )
+        return
+    given = [name for name, value in entra_only.items() if value]
+    if given:
+        fail(f"{given[0]} is for the entra emulator only", code=2)
     emulator = emulator_for(provider)
     for email in users:
         emulator.add_user(email)
-    limits = None
-    if rate is not None or concurrency is not None:
-        requests, seconds = rate if rate is not None else (None, 60.0)
-        limits = Limits(requests=requests, per_seconds=seconds, concurrent=concurrency)
     network = behind_network(
-        emulator, latency_ms=latency_ms, jitter_ms=jitter_ms, limits=limits, faults=faults
+        emulator,
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        limits=_limits(rate, concurrency),
+        faults=faults,
     )
     try:
         server = Server(network, port, host=host)
@@ -193,12 +285,142 @@ def emulate(
         _wait_for_stop()
     finally:
         server.close()
-        stats = network.stats
-        faults_seen = ", ".join(f"{kind} {n}" for kind, n in sorted(stats.faults.items()))
-        click.echo(
-            f"stopped after {stats.requests} requests, {stats.throttled} throttled, "
-            f"faults: {faults_seen or 'none'}"
-        )
+        _say_stopped([network])
+
+
+def _limits(rate: tuple[int, float] | None, concurrency: int | None) -> Limits | None:
+    from emulators.network import Limits
+
+    if rate is None and concurrency is None:
+        return None
+    requests, seconds = rate if rate is not None else (None, 60.0)
+    return Limits(requests=requests, per_seconds=seconds, concurrent=concurrency)
+
+
+def _say_stopped(networks: list[Network]) -> None:
+    requests = sum(n.stats.requests for n in networks)
+    throttled = sum(n.stats.throttled for n in networks)
+    kinds: dict[str, int] = {}
+    for network in networks:
+        for kind, count in network.stats.faults.items():
+            kinds[kind] = kinds.get(kind, 0) + count
+    faults_seen = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+    click.echo(
+        f"stopped after {requests} requests, {throttled} throttled, faults: {faults_seen or 'none'}"
+    )
+
+
+@dataclass(frozen=True)
+class _EntraOptions:
+    tenant: str
+    client_id: str | None
+    client_secret: str | None
+    public_url: str
+    spa_redirects: tuple[str, ...]
+    web_redirects: tuple[str, ...]
+    with_graph: bool
+    admin_consent: bool
+
+
+GRAPH_SCOPES = (
+    "Calendars.ReadWrite",
+    "Files.ReadWrite.AppFolder",
+    "Mail.Send",
+    "User.Read",
+    "User.Read.All",
+    "MailboxSettings.Read",
+    "offline_access",
+)
+"""The delegated Graph permissions the add-in asks for."""
+
+
+def _register(emulator: EntraEmulator, entra: _EntraOptions) -> tuple[str, str, str, str]:
+    """The tenant and our app; returns the tenant id, client id, secret and App ID URI."""
+    public = urlsplit(entra.public_url)
+    if public.scheme != "https" or not public.hostname:
+        fail(f"--public-url {entra.public_url!r} is not an https URL", code=2)
+    guid = _GUID.match(entra.tenant)
+    tid = emulator.add_tenant(
+        entra.tenant if guid else None,
+        domain="contoso.example" if guid else entra.tenant,
+    )
+    client_id = entra.client_id or str(uuid.uuid4())
+    secret = entra.client_secret or secrets.token_urlsafe(30)
+    app_id_uri = f"api://{public.netloc}/{client_id}"
+    origin = f"{public.scheme}://{public.netloc}"
+    emulator.register_app(
+        client_id,
+        secret,
+        tenant=tid,
+        app_id_uri=app_id_uri,
+        spa_redirect_uris=(f"brk-multihub://{public.netloc}", origin, *entra.spa_redirects),
+        web_redirect_uris=entra.web_redirects,
+    )
+    return tid, client_id, secret, app_id_uri
+
+
+def _serve_entra(
+    *,
+    host: str,
+    port: int,
+    users: tuple[str, ...],
+    tokens_file: Path | None,
+    network_options: dict[str, Any],
+    entra: _EntraOptions,
+) -> None:
+    """Serve Entra ID (and Graph with --with-graph) over HTTPS with a throw-away CA."""
+    from connectors._files import write_atomically
+    from emulators.entra import EntraEmulator, with_graph
+    from emulators.graph import GraphEmulator
+    from emulators.serve import Server, behind_network
+    from emulators.tls import LocalCA
+
+    emulator = EntraEmulator()
+    tid, client_id, secret, app_id_uri = _register(emulator, entra)
+    networks = [behind_network(emulator, **network_options)]
+    app: Any = networks[0]
+    if entra.with_graph:
+        graph = GraphEmulator()
+        emulator.add_resource("https://graph.microsoft.com", graph.token, GRAPH_SCOPES)
+        networks.append(behind_network(graph, **network_options))
+        app = with_graph(networks[0], networks[1])
+    if entra.admin_consent:
+        scopes = ("access_as_user", *(GRAPH_SCOPES if entra.with_graph else ()))
+        emulator.grant_consent(tid, client_id, scopes)
+    ca = LocalCA()
+    try:
+        server = Server(app, port, host=host, tls=ca)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    emulator.base_url = server.url
+    if not _is_loopback(host):
+        click.echo(f"warning: serving on {host}, reachable beyond this machine", err=True)
+    click.echo(f"entra emulator on {server.url} (Ctrl-C stops it)")
+    settings = {
+        "GOEDGESPREK_ENTRA_AUTHORITY": server.url,
+        "GOEDGESPREK_ENTRA_CA_BUNDLE": str(ca.ca_file),
+        "GOEDGESPREK_ENTRA_CLIENT_ID": client_id,
+        "GOEDGESPREK_ENTRA_CLIENT_SECRET": secret,
+        "GOEDGESPREK_ENTRA_TENANTS": tid,
+        "GOEDGESPREK_ENTRA_APP_ID_URI": app_id_uri,
+    }
+    if entra.with_graph:
+        settings["GOEDGESPREK_GRAPH_URL"] = server.url + "/v1.0"
+    for name, value in settings.items():
+        click.echo(f"{name}={value}")
+    tokens = {}
+    for email in users:
+        emulator.add_user(email, tenant=tid)
+        tokens[email] = emulator.issue_access_token(email, client_id=client_id)
+    if tokens_file is not None:
+        write_atomically(tokens_file, json.dumps(tokens, indent=2).encode() + b"\n", mode=0o600)
+    for email, token in tokens.items():
+        click.echo(f"user={email} token={token} url={server.url}/{tid}")
+    try:
+        _wait_for_stop()
+    finally:
+        server.close()
+        _say_stopped(networks)
 
 
 def _wait_for_stop() -> None:

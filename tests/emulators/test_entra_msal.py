@@ -25,6 +25,8 @@ from entra_checks import (
 )
 
 from emulators.entra import EntraEmulator
+from emulators.network import Limits, Network
+from emulators.serve import Server
 
 GRAPH_CALENDARS = ["https://graph.microsoft.com/Calendars.ReadWrite"]
 
@@ -126,8 +128,11 @@ def test_on_behalf_of_without_consent_is_aadsts65001(entra_setup: EntraSetup) ->
     assert result["suberror"] == "consent_required"
     # Consent to one scope does not cover another.
     entra_setup.entra.grant_consent(entra_setup.tenant, CLIENT_ID, ("User.Read",))
-    again = app(entra_setup).acquire_token_on_behalf_of(assertion, GRAPH_CALENDARS)
+    client = app(entra_setup)  # a new client: msal keeps a 400 for 60 s
+    again = client.acquire_token_on_behalf_of(assertion, GRAPH_CALENDARS)
     assert "AADSTS65001" in again["error_description"]
+    granted = client.acquire_token_on_behalf_of(assertion, ["User.Read"])
+    assert "access_token" in granted, granted
 
 
 def test_on_behalf_of_after_mfa_policy_is_interaction_required(entra_setup: EntraSetup) -> None:
@@ -253,3 +258,58 @@ def test_instance_discovery_answers_for_this_host(entra_setup: EntraSetup) -> No
         [f"{APP_ID_URI}/.default"]
     )
     assert "access_token" in result, result
+
+
+def test_a_user_of_another_tenant_through_organizations(entra_setup: EntraSetup) -> None:
+    """Our multi-tenant app: a customer's user gets tokens from their own tenant, and consent
+    given in our tenant does not count in theirs."""
+    entra = entra_setup.entra
+    fabrikam = entra.add_tenant(domain="fabrikam.example")
+    entra.add_user("eve@fabrikam.example", "Eve", tenant=fabrikam)
+    consent_graph(entra_setup)
+    assertion = entra.issue_access_token("eve@fabrikam.example", client_id=CLIENT_ID)
+    claims = claims_of(assertion)
+    assert claims["tid"] == fabrikam
+    assert claims["iss"] == f"{entra_setup.url}/{fabrikam}/v2.0"
+    client = app(entra_setup, authority=f"{entra_setup.url}/organizations")
+    refused = client.acquire_token_on_behalf_of(assertion, GRAPH_CALENDARS)
+    assert "AADSTS65001" in refused["error_description"]
+    entra.grant_consent(fabrikam, CLIENT_ID, GRAPH_SCOPES)
+    # msal answers the same request's 400 from its own cache for 60 s: a new client asks again.
+    client = app(entra_setup, authority=f"{entra_setup.url}/organizations")
+    result = client.acquire_token_on_behalf_of(assertion, GRAPH_CALENDARS)
+    assert "access_token" in result, result
+    # The contoso endpoint does not take fabrikam's user.
+    wrong = app(entra_setup).acquire_token_on_behalf_of(assertion, GRAPH_CALENDARS)
+    assert "AADSTS50020" in wrong["error_description"]
+
+
+def test_behind_the_network_middleware_errors_are_entra_shaped(entra_setup: EntraSetup) -> None:
+    network = Network(
+        entra_setup.entra,
+        user_of=entra_setup.entra.user_of,
+        error_body=entra_setup.entra.error_body,
+        limits=Limits(requests=1, per_seconds=60),
+    )
+    with Server(network, tls=entra_setup.ca) as server:
+        endpoint = f"{server.url}/{entra_setup.tenant}/v2.0/.well-known/openid-configuration"
+        session = trusting(entra_setup.ca)
+        assert session.get(endpoint, timeout=10).status_code == 200
+        throttled = session.get(endpoint, timeout=10)
+    assert throttled.status_code == 429
+    body = throttled.json()
+    assert body["error"] == "temporarily_unavailable"
+    assert body["error_description"].startswith("AADSTS90055: ")
+
+
+def test_admin_consent_to_default_covers_the_resource(entra_setup: EntraSetup) -> None:
+    entra = entra_setup.entra
+    with pytest.raises(ValueError, match="AADSTS70011"):
+        entra.grant_consent(entra_setup.tenant, CLIENT_ID, ("Calendars.Destroy",))
+    entra.grant_consent(entra_setup.tenant, CLIENT_ID, ("https://graph.microsoft.com/.default",))
+    assertion = entra.issue_access_token(ADA, client_id=CLIENT_ID)
+    result = app(entra_setup).acquire_token_on_behalf_of(
+        assertion, ["https://graph.microsoft.com/.default"]
+    )
+    assert "access_token" in result, result
+    assert set(result["scope"].split()) >= {"Calendars.ReadWrite", "User.Read.All"}

@@ -1,0 +1,107 @@
+"""`goedgesprek emulate entra` as a real process: the settings it prints are enough for msal to
+get tokens, and with --with-graph an on-behalf-of token reads the Graph emulator on its port."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import msal
+import pytest
+import requests
+from click.testing import CliRunner
+
+from addin.cli import cli
+
+GOEDGESPREK = Path(sys.executable).with_name("goedgesprek")
+ADA = "ada@contoso.example"
+
+
+class Served:
+    """The command's process; stdout lines read on a thread so every wait is bounded."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.process = subprocess.Popen(
+            [str(GOEDGESPREK), "emulate", "entra", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def line(self) -> str:
+        return self.lines.get(timeout=30)
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        self._reader.join(timeout=5)
+        assert self.process.stdout is not None and self.process.stderr is not None
+        with self.process.stdout, self.process.stderr:
+            return self.process.returncode, self.process.stderr.read()
+
+
+def test_the_printed_settings_get_tokens_and_graph_answers() -> None:
+    served = Served(["--port", "0", "--user", ADA, "--with-graph", "--admin-consent"])
+    try:
+        assert served.line().startswith("entra emulator on https://127.0.0.1:")
+        settings = dict(served.line().split("=", 1) for _ in range(7))
+        user = dict(part.split("=", 1) for part in served.line().split())
+        assert user["user"] == ADA
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = settings["GOEDGESPREK_ENTRA_CA_BUNDLE"]
+        tenant = settings["GOEDGESPREK_ENTRA_TENANTS"]
+        app = msal.ConfidentialClientApplication(
+            settings["GOEDGESPREK_ENTRA_CLIENT_ID"],
+            client_credential=settings["GOEDGESPREK_ENTRA_CLIENT_SECRET"],
+            authority=f"{settings['GOEDGESPREK_ENTRA_AUTHORITY']}/{tenant}",
+            http_client=session,
+            instance_discovery=False,
+        )
+        result = app.acquire_token_on_behalf_of(
+            user["token"], ["https://graph.microsoft.com/Calendars.ReadWrite"]
+        )
+        assert "access_token" in result, result
+        events = session.get(
+            settings["GOEDGESPREK_GRAPH_URL"] + "/me/events",
+            headers={"Authorization": f"Bearer {result['access_token']}"},
+            timeout=10,
+        )
+        assert events.status_code == 200, events.text
+        assert settings["GOEDGESPREK_ENTRA_APP_ID_URI"] == (
+            f"api://localhost:5000/{settings['GOEDGESPREK_ENTRA_CLIENT_ID']}"
+        )
+    finally:
+        code, err = served.stop()
+    assert (code, err) == (0, "")
+    assert served.line().startswith("stopped after ")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["graph", "--port", "0", "--tenant", "x.example"], "--tenant is for the entra emulator"),
+        (["google", "--port", "0", "--with-graph"], "--with-graph is for the entra emulator"),
+        (["entra", "--port", "0", "--public-url", "http://x"], "is not an https URL"),
+    ],
+)
+def test_entra_options_are_checked(args: list[str], says: str) -> None:
+    result = CliRunner().invoke(cli, ["emulate", *args], env={"GOEDGESPREK_EMULATE_HOST": None})
+    assert result.exit_code == 2
+    assert says in result.stderr
