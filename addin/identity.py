@@ -1,9 +1,10 @@
 """Who is calling the side-panel API: a bearer token, verified on every request.
 
-In Outlook the pane gets its token from Office SSO / nested app authentication; the server checks
-it and then acts for that user. The demo and the tests use `LocalIdentity`: tokens in the same JWT
+In Outlook the pane gets an access token for our API from Microsoft Entra ID (nested app
+authentication); `addin.signin.entra` verifies it and `addin.signin.obo` then acts for that user.
+Without sign-in settings, the demo and the tests use `LocalIdentity`: tokens in the same JWT
 shape, signed with the app's local RSA key (the one the Workspace demo signs with), so every call
-runs the same verification path.
+runs the same verification path. A refusal the pane can act on is a `SignInRequired`.
 """
 
 from __future__ import annotations

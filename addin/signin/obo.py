@@ -21,15 +21,17 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import msal  # type: ignore[import-untyped]  # msal ships no type information
 import requests
 from azure.core.credentials import AccessToken, AccessTokenInfo
+from msal.exceptions import MsalError  # type: ignore[import-untyped]
 
 from addin.identity import ConsentRequired, SignInAgain, User
-from addin.signin.entra import EntraSettings, EntraVerifier
+from addin.signin.entra import EntraSettings, EntraSettingsError, EntraVerifier
 from addin.signin.vault import TokenVault, VaultError
 from addin.workspace.verify import _bearer_token
 from connectors.errors import Unavailable
@@ -37,7 +39,6 @@ from connectors.errors import Unavailable
 log = logging.getLogger(__name__)
 
 PROVIDER = "entra"
-GRAPH = "https://graph.microsoft.com"
 GRAPH_PERMISSIONS = (
     "Calendars.ReadWrite",  # the series' events in both partners' calendars
     "Files.ReadWrite.AppFolder",  # the sealed records in the app's OneDrive folder
@@ -46,8 +47,12 @@ GRAPH_PERMISSIONS = (
     "User.Read.All",  # their manager (GET /users/{id}/manager)
     "MailboxSettings.Read",  # time zone and working hours
 )
-GRAPH_SCOPES = tuple(f"{GRAPH}/{p}" for p in GRAPH_PERMISSIONS)
-"""What the exchange asks for; msal adds ``offline_access``, ``openid`` and ``profile`` itself."""
+GRAPH_SCOPES = GRAPH_PERMISSIONS
+"""What the exchange asks for; msal adds ``offline_access``, ``openid`` and ``profile`` itself.
+
+Short names mean Microsoft Graph, and the token endpoint answers Graph's scopes in that form:
+asking in the same form lets msal's cache match its tokens to later requests (a URI form would
+miss, and every silent call would spend the refresh token)."""
 
 _AADSTS = re.compile(r"AADSTS\d+")
 _CONSENT = "AADSTS65001"
@@ -81,7 +86,10 @@ class GraphOnBehalf:
         session: requests.Session | None = None,
     ) -> None:
         if not settings.client_secret:
-            raise ValueError("ENTRA_CLIENT_SECRET is needed to get Graph tokens on behalf of users")
+            raise EntraSettingsError(
+                "ENTRA_CLIENT_SECRET is needed with BACKEND=graph: Graph is called on behalf of "
+                "each signed-in person with the app's secret"
+            )
         self.settings = settings
         self.vault = vault
         self._session = session or settings.session()
@@ -124,11 +132,9 @@ class GraphOnBehalf:
             return
         with self._lock(subject):
             cache = msal.SerializableTokenCache()
-            app = self._app(user.tenant, cache)
-            try:
+            with _reaching_microsoft():
+                app = self._app(user.tenant, cache)
                 result = app.acquire_token_on_behalf_of(assertion, list(GRAPH_SCOPES))
-            except (requests.RequestException, ValueError) as exc:
-                raise Unavailable(f"Microsoft's token endpoint cannot be reached: {exc}") from exc
             if not result or "access_token" not in result:
                 self._refused(subject, result or {}, f"on-behalf-of for {user.email}")
             self.vault.save(
@@ -175,18 +181,20 @@ class GraphOnBehalf:
             if secret is None:
                 raise SignInAgain(f"no Microsoft sign-in is stored for {email}")
             cache = msal.SerializableTokenCache()
-            cache.deserialize(secret.decode())
-            tenant, _, oid = account.subject.partition(".")
-            app = self._app(tenant, cache)
-            home = f"{oid}.{tenant}"
-            found = [a for a in app.get_accounts() if a.get("home_account_id") == home]
-            if not found:
-                self.vault.park(PROVIDER, account.subject, "sign in again (no account in cache)")
-                raise SignInAgain(f"the stored sign-in of {email} holds no account")
             try:
+                cache.deserialize(secret.decode())
+            except ValueError as exc:
+                self.vault.park(PROVIDER, account.subject, "sign in again (unreadable cache)")
+                raise SignInAgain(f"the stored sign-in of {email} is unreadable") from exc
+            tenant, _, oid = account.subject.partition(".")
+            home = f"{oid}.{tenant}"
+            with _reaching_microsoft():
+                app = self._app(tenant, cache)
+                found = [a for a in app.get_accounts() if a.get("home_account_id") == home]
+                if not found:
+                    self.vault.park(PROVIDER, account.subject, "sign in again (no account)")
+                    raise SignInAgain(f"the stored sign-in of {email} holds no account")
                 result = app.acquire_token_silent_with_error(list(GRAPH_SCOPES), found[0])
-            except (requests.RequestException, ValueError) as exc:
-                raise Unavailable(f"Microsoft's token endpoint cannot be reached: {exc}") from exc
             if not result or "access_token" not in result:
                 self._refused(account.subject, result or {}, f"refresh for {email}")
             if cache.has_state_changed:
@@ -203,6 +211,16 @@ class GraphOnBehalf:
     def credential(self, email: str) -> DelegatedToken:
         """An azure-core ``TokenCredential`` for `email` (what `GraphAccount` takes per user)."""
         return DelegatedToken(self.token, email)
+
+
+@contextmanager
+def _reaching_microsoft() -> Iterator[None]:
+    """The authority's failures as `Unavailable`: requests' own, msal's `MsalError` for an
+    answer that is no token response (a 5xx page), a ValueError for unreadable metadata."""
+    try:
+        yield
+    except (requests.RequestException, MsalError, ValueError) as exc:
+        raise Unavailable(f"Microsoft's sign-in service cannot be reached: {exc}") from exc
 
 
 class DelegatedToken:

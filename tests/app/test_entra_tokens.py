@@ -27,6 +27,7 @@ from flask import Flask
 from jwt.algorithms import RSAAlgorithm
 
 from addin.app import create_app
+from addin.backends import BackendError
 from addin.demo import seed
 from addin.identity import SignInRequired
 from addin.signin.entra import EntraSettings, EntraSettingsError, EntraVerifier
@@ -334,6 +335,12 @@ def test_app_only_token(pane: Pane) -> None:
     refused(pane, pane.token(idtyp="app"))
 
 
+def test_an_id_token_is_not_an_access_token(pane: Pane) -> None:
+    """The pane's ID token (our client id as audience, no ``scp``) does not open the API."""
+    id_token = pane.token(scp=None, azp=None, nonce="n-0S6_WzA2Mj", aio="x", uti=None)
+    assert refused(pane, id_token)["signin"] == "again"
+
+
 def test_missing_scp(pane: Pane) -> None:
     """No delegated scope at all: sign in again."""
     assert refused(pane, pane.token(scp=None))["signin"] == "again"
@@ -563,3 +570,44 @@ def test_settings_defaults() -> None:
     assert settings.audiences == [CLIENT_ID, APP_ID_URI]
     assert settings.jwks_uri == "https://login.microsoftonline.com/common/discovery/v2.0/keys"
     assert EntraSettings.from_config({}) is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "error", "says"),
+    [
+        ({"BACKEND": "graph"}, EntraSettingsError, "ENTRA_CLIENT_SECRET"),
+        (
+            {"BACKEND": "graph", "ENTRA_CLIENT_SECRET": "s", "GRAPH_TOKENS": "tokens.json"},
+            BackendError,
+            "GRAPH_TOKENS",
+        ),
+        (
+            {"BACKEND": "graph", "ENTRA_CLIENT_SECRET": "s", "GRAPH_CLIENT_ID": CLIENT_ID},
+            BackendError,
+            "GRAPH_CLIENT_ID",
+        ),
+    ],
+)
+def test_graph_with_sign_in_is_configured_one_way(
+    tmp_path: Path, extra: dict[str, str], error: type[Exception], says: str
+) -> None:
+    """With ENTRA_CLIENT_ID, Graph acts as each signed-in person: its secret is needed and
+    another Graph credential contradicts it."""
+    config = {
+        "TESTING": True,
+        "DATA_DIR": str(tmp_path),
+        "ENTRA_CLIENT_ID": CLIENT_ID,
+        "ENTRA_TENANTS": TENANT,
+        **extra,
+    }
+    with pytest.raises(error, match=says):
+        create_app(config)
+
+
+def test_without_entra_settings_the_local_identity_stays(tmp_path: Path) -> None:
+    """No ENTRA_CLIENT_ID: the pane verifies the installation's own tokens, as before."""
+    from addin.identity import LocalIdentity
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)})
+    assert isinstance(app.extensions["goedgesprek.identity"], LocalIdentity)
+    assert app.extensions["goedgesprek.services"].vault is None
