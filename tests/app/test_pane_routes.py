@@ -575,7 +575,6 @@ def test_auth_module_picks_the_host_s_way_to_sign_in() -> None:
                 "https://graph.microsoft.com/Calendars.ReadWrite",
                 "api://x.example/c/access_as_user",
             ],
-            "prompt": "consent",
         },
         None,
         None,

@@ -27,6 +27,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from addin.demo import ADA, GRACE
+from addin.signin.obo import GRAPH_PERMISSIONS
 from connectors.models import Attendee, NewEvent
 
 pytestmark = pytest.mark.browser
@@ -123,11 +124,10 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     """Entra ID (HTTPS) and Graph emulators, and the product app signed in through them.
 
     The tenant's admin consented to the Graph permissions, unless the test's parameter is
-    False (then each user grants them)."""
+    False."""
     admin_consent = getattr(request, "param", True)
     from addin.app import close_app, create_app
     from addin.backends import provider_ports
-    from addin.signin.obo import GRAPH, GRAPH_PERMISSIONS
     from connectors._files import write_atomically
     from emulators.entra import EntraEmulator
     from emulators.graph import GraphEmulator
@@ -163,8 +163,10 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
             app_id_uri=app_id_uri,
             spa_redirect_uris=(f"{url}/pane/signin-done",),
         )
-        entra.add_resource(GRAPH, graph.token, (*GRAPH_PERMISSIONS, "offline_access"))
-        # The tenant's admin consented, as the deployment guide asks (or only to our API).
+        entra.add_resource(
+            "https://graph.microsoft.com", graph.token, (*GRAPH_PERMISSIONS, "offline_access")
+        )
+        # The tenant's admin consented, as the deployment guide asks (or, not yet, only to our API).
         granted = GRAPH_PERMISSIONS if admin_consent else ()
         entra.grant_consent(tenant, CLIENT_ID, ("access_as_user", *granted))
         graph_url = graph_server.url + "/v1.0"
@@ -364,12 +366,14 @@ def test_a_revoked_session_asks_to_sign_in_again_and_recovers(
 
 
 @pytest.mark.parametrize("world", [False], indirect=True)
-def test_missing_consent_is_granted_from_the_pane(
+def test_missing_consent_gets_grant_access(
     world: World, pane: Callable[[str], SigninPane], shot: Callable[[Any, str], Path]
 ) -> None:
-    """No admin consent for Graph: after sign-in the server's on-behalf-of exchange is refused
-    (AADSTS65001), the pane offers "Grant access", the user accepts the Graph permissions on the
-    emulator's consent page, and the pane's call then reaches Graph as Ada."""
+    """No consent for Graph yet: after sign-in the server's on-behalf-of exchange is refused
+    (AADSTS65001) and the pane offers "Grant access". Entra asks for the Graph permissions the
+    API named; User.Read.All is one only an admin may grant, so Ada cannot, and the pane says
+    it could not sign her in. Once the admin has consented, "Grant access" gets her through and
+    the pane's call reaches Graph as Ada."""
     ada = pane("nl")
     ada.open()
     ada.popup(ADA.email)
@@ -379,7 +383,19 @@ def test_missing_consent_is_granted_from_the_pane(
     assert world.seen == []
     shot(ada.page, "pane-signin-consent-nl")
 
-    ada.sign_in(ADA.email, consent=True)
+    with ada.page.expect_popup() as opened:
+        button.click()
+    popup = opened.value
+    popup.fill("#i0116", ADA.email)
+    popup.click("#idSIButton9")
+    assert "AADSTS90094" in popup.locator("#error").inner_text()
+    popup.close()
+    ada.page.wait_for_selector("#alert:not(:empty)")
+    assert ada.page.locator("#signin").get_attribute("data-kind") == "consent"
+    assert world.seen == []
+
+    world.entra.grant_consent(world.tenant, CLIENT_ID, GRAPH_PERMISSIONS)
+    ada.sign_in(ADA.email)
     assert ada.state() == "not_series", ada.page.locator("#alert").inner_text()
     assert world.seen
     assert _graph_users(world) == {ADA.email}

@@ -77,13 +77,15 @@ const GRAPH = "https://graph.microsoft.com/";
  * The request that lets the user grant what the server's on-behalf-of exchange lacks: the API
  * lists Graph permissions ("Calendars.ReadWrite"); a bare name is Graph's, as Entra reads it.
  * Entra issues tokens for one resource a request, so this is a request of its own for Graph;
- * its token is not used (the pane sends our API only its own token).
+ * its token is not used (the pane sends our API only its own token). No `prompt: "consent"`:
+ * Entra then asks only for what is not granted yet, so permissions only an admin may grant
+ * (and has) do not stop the user (a forced consent would, with AADSTS90094).
  */
 export function consentRequest(scopes) {
   const names = (Array.isArray(scopes) ? scopes : [])
     .filter((s) => typeof s === "string" && /^[\w.:/-]+$/.test(s))
     .map((s) => (s.includes("/") ? s : GRAPH + s));
-  return names.length ? { scopes: names, prompt: "consent" } : null;
+  return names.length ? { scopes: names } : null;
 }
 
 function reasonOf(error) {
