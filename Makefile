@@ -24,7 +24,7 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 # msal-browser's ES modules (and msal-common's browser entry they import), copied from
-# node_modules for the pane to load without a bundler (`addin.pane.vendor` serves them).
+# node_modules for the pane to load without a bundler (`addin.pane_vendor` serves them).
 PANE_VENDOR := addin/pane/vendor
 VENDOR_STAMP := $(PANE_VENDOR)/.copied
 $(VENDOR_STAMP): $(NODE_STAMP)
