@@ -17,13 +17,29 @@ LOCK_TEST := requirements/test.lock
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal \
 	--python-version 3.11 --generate-hashes --upgrade --quiet
 
-.PHONY: demo test lint typecheck unit system-deps bench screenshots clean lock
+.PHONY: demo test lint typecheck unit system-deps bench screenshots clean lock vendor
 
 NODE_STAMP := node_modules/.installed
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
+
+# msal-browser's ES modules (and msal-common's browser entry they import), copied from
+# node_modules for the pane to load without a bundler (`addin.pane_vendor` serves them).
+PANE_VENDOR := addin/pane/vendor
+VENDOR_STAMP := $(PANE_VENDOR)/.copied
+$(VENDOR_STAMP): $(NODE_STAMP)
+	rm -rf $(PANE_VENDOR)
+	for pkg in msal-browser msal-common; do \
+	  mkdir -p $(PANE_VENDOR)/$$pkg/dist && \
+	  cp node_modules/@azure/$$pkg/package.json node_modules/@azure/$$pkg/LICENSE $(PANE_VENDOR)/$$pkg/ && \
+	  (cd node_modules/@azure/$$pkg/dist && find . -name '*.mjs' -print0 | \
+	    xargs -0 cp --parents -t $(CURDIR)/$(PANE_VENDOR)/$$pkg/dist) || exit 1; \
+	done
+	touch $@
+
+vendor: $(VENDOR_STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +62,7 @@ lock: | $(BIN)/python
 	rm -f $(STAMP)
 	$(MAKE) test
 
-demo: $(STAMP)
+demo: $(STAMP) $(VENDOR_STAMP)
 	$(BIN)/goedgesprek demo --port $(PORT) --provider $(PROVIDER)
 
 system-deps:
@@ -69,7 +85,7 @@ typecheck: $(STAMP)
 
 # The whole suite (store tests on SQLite and PostgreSQL), then the app and store suites again with
 # the registry on PostgreSQL. A PostgreSQL that does not start fails the target; it never skips.
-test: $(STAMP) $(NODE_STAMP) system-deps lint typecheck
+test: $(STAMP) $(NODE_STAMP) $(VENDOR_STAMP) system-deps lint typecheck
 	@url=$$(scripts/pg-test-server.sh start $(PG_TEST_DIR)) || \
 	  { echo "PostgreSQL did not start (see $(PG_TEST_DIR)/server.log)" >&2; exit 1; }; \
 	trap 'scripts/pg-test-server.sh stop $(PG_TEST_DIR)' EXIT; \
@@ -77,7 +93,7 @@ test: $(STAMP) $(NODE_STAMP) system-deps lint typecheck
 	echo "== tests/app and tests/store with the server store on PostgreSQL" && \
 	GOEDGESPREK_TEST_DATABASE_URL=$$url $(BIN)/pytest tests/app tests/store
 
-screenshots: $(STAMP) $(NODE_STAMP) system-deps
+screenshots: $(STAMP) $(NODE_STAMP) $(VENDOR_STAMP) system-deps
 	scripts/screenshots.sh
 
 bench: $(STAMP)

@@ -140,10 +140,10 @@ def close_app(app: Flask) -> None:
 
 
 def _register(app: Flask) -> None:
-    from addin import api, i18n, pane, support
+    from addin import api, i18n, pane, pane_vendor, support
     from addin.workspace import endpoints
 
-    for module in (i18n, api, pane, support, endpoints):
+    for module in (i18n, api, pane, pane_vendor, support, endpoints):
         module.init_app(app)
 
 

@@ -196,6 +196,48 @@ def _app_id(app_id: str | None, base_url: str) -> str:
         ) from None
 
 
+WEB_APP_SCOPES: Final[tuple[str, ...]] = ("openid", "profile", "offline_access", "access_as_user")
+"""`WebApplicationInfo`'s scopes: sign-in (openid, profile), a refresh token for work done later
+(offline_access) and our API's own scope, the one the pane's access token carries."""
+
+
+def _client_id(client_id: str) -> str:
+    """The Entra app registration's client id: a GUID (`bt:UUID` in the manifest's schema)."""
+    try:
+        return str(uuid.UUID(client_id.strip()))
+    except ValueError:
+        raise ValueError(
+            "the Entra client id must be the app registration's Application (client) ID, a GUID "
+            f"like 0f6cbd00-1234-4abc-8def-0123456789ab, got {client_id!r}"
+        ) from None
+
+
+def default_app_id_uri(base_url: str, client_id: str) -> str:
+    """Our API's App ID URI as Office SSO expects it: `api://<host of the base URL>/<client id>`."""
+    return f"api://{urlsplit(base_url).netloc}/{client_id}"
+
+
+def _app_id_uri(uri: str) -> str:
+    text = uri.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme != "api" or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"the App ID URI must look like api://HOST/CLIENT-ID, got {uri!r}")
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in text) or len(text) > 250:
+        raise ValueError(f"the App ID URI must be one short line without spaces, got {uri!r}")
+    return text
+
+
+def _web_application_info(client_id: str, resource: str) -> _El:
+    """Entra ID's registration of the add-in (schema VersionOverrides 1.1: after Resources)."""
+    return _el(
+        "WebApplicationInfo",
+        None,
+        _el("Id", text=client_id),
+        _el("Resource", text=resource),
+        _el("Scopes", None, *(_el("Scope", text=scope) for scope in WEB_APP_SCOPES)),
+    )
+
+
 def _origin(domain: str) -> str:
     """An AppDomain: an origin (scheme, host, optional port), no path and no trailing slash."""
     parts = urlsplit(domain.strip())
@@ -338,6 +380,7 @@ def _version_overrides(
     min_mailbox: str,
     pinning: bool,
     nested: _El | None,
+    web_app: _El | None = None,
 ) -> _El:
     form_factor = _el(
         "DesktopFormFactor",
@@ -358,6 +401,9 @@ def _version_overrides(
     ]
     if nested is not None:
         children.append(nested)
+    if web_app is not None:
+        # Microsoft's reference: WebApplicationInfo must be the last child of VersionOverrides.
+        children.append(web_app)
     return _el("VersionOverrides", {"xmlns": namespace, "xsi:type": xsi_type}, *children)
 
 
@@ -369,6 +415,8 @@ def outlook_manifest(
     allow_loopback: bool = False,
     app_domains: Sequence[str] = (),
     provider: str = PROVIDER,
+    entra_client_id: str | None = None,
+    app_id_uri: str | None = None,
 ) -> bytes:
     """Outlook's XML add-in manifest for an add-in served at `base_url`, as UTF-8 bytes.
 
@@ -381,9 +429,22 @@ def outlook_manifest(
     never listed: Microsoft's reference says listing the SourceLocation domain has no effect and
     misleads, and an empty `AppDomains` element is invalid, so it is left out when there are none.
 
-    Raises `ValueError` for a bad base URL, app id, version, app domain or provider name.
+    With `entra_client_id` (the Entra app registration's client id), the nested 1.1 level carries
+    `WebApplicationInfo`: that id and our API's App ID URI as `Resource` (`app_id_uri`, by default
+    `api://<host>/<client id>`). Sign-in itself needs no `AppDomains`: NAA runs through the host,
+    and Microsoft's AppDomain reference says a page opened with the dialog API needs none.
+
+    Raises `ValueError` for a bad base URL, app id, version, app domain, provider name, Entra
+    client id or App ID URI.
     """
     base = normalize_base_url(base_url, allow_loopback=allow_loopback)
+    web_app = None
+    if entra_client_id is not None:
+        client = _client_id(entra_client_id)
+        resource = _app_id_uri(app_id_uri) if app_id_uri else default_app_id_uri(base, client)
+        web_app = _web_application_info(client, resource)
+    elif app_id_uri:
+        raise ValueError("an App ID URI needs the Entra client id it belongs to")
     guid = _app_id(app_id, base)
     if not _VERSION.fullmatch(version):
         raise ValueError(f"the version must be four numbers like 1.0.0.0, got {version!r}")
@@ -400,6 +461,7 @@ def outlook_manifest(
         min_mailbox="1.5",
         pinning=True,
         nested=None,
+        web_app=web_app,
     )
     outer = _version_overrides(
         base,
@@ -552,6 +614,8 @@ def write_manifests(
     allow_loopback: bool = False,
     app_domains: Sequence[str] = (),
     provider: str = PROVIDER,
+    entra_client_id: str | None = None,
+    app_id_uri: str | None = None,
 ) -> list[Path]:
     """Write `outlook.xml` and `workspace-deployment.json` into `out_dir`; return their paths.
 
@@ -565,6 +629,8 @@ def write_manifests(
         allow_loopback=allow_loopback,
         app_domains=app_domains,
         provider=provider,
+        entra_client_id=entra_client_id,
+        app_id_uri=app_id_uri,
     )
     workspace = workspace_deployment_json(base_url, allow_loopback=allow_loopback)
     directory = Path(out_dir)

@@ -47,6 +47,19 @@ from manifest.build import DEFAULT_VERSION, PROVIDER, write_manifests
     help="An extra https origin the task pane may navigate to (repeatable; usually none).",
 )
 @click.option(
+    "--entra-client-id",
+    envvar="GOEDGESPREK_ENTRA_CLIENT_ID",
+    default=None,
+    help="The Entra app registration's client id (GUID; default: $GOEDGESPREK_ENTRA_CLIENT_ID): "
+    "adds WebApplicationInfo for Outlook sign-in.",
+)
+@click.option(
+    "--app-id-uri",
+    envvar="GOEDGESPREK_ENTRA_APP_ID_URI",
+    default=None,
+    help="Our API's App ID URI in that registration (default: api://HOST/CLIENT-ID).",
+)
+@click.option(
     "--allow-loopback",
     is_flag=True,
     help="Accept http://127.0.0.1 or http://localhost, for sideloading on this machine only.",
@@ -59,6 +72,8 @@ def manifest(
     addin_version: str,
     provider: str,
     app_domains: tuple[str, ...],
+    entra_client_id: str | None,
+    app_id_uri: str | None,
     allow_loopback: bool,
 ) -> None:
     """Write outlook.xml and workspace-deployment.json for the app served at --base-url.
@@ -76,6 +91,8 @@ def manifest(
             allow_loopback=allow_loopback,
             app_domains=app_domains,
             provider=provider,
+            entra_client_id=entra_client_id or None,
+            app_id_uri=app_id_uri or None,
         )
     except ValueError as exc:
         fail(str(exc), code=2)

@@ -206,12 +206,21 @@ _SPECS: dict[tuple[str, str | None], Spec] = {
         (q(VO10, "Resources"), 0, 1),
         (q(VO11, "VersionOverrides"), 0, 1),
     ],
+    # MS-OWEMXML's VersionOverridesV1_1 (mail): WebApplicationInfo right after Resources.
     (q(VO11, "VersionOverrides"), "VersionOverridesV1_1"): [
         (q(VO11, "Description"), 0, 1),
         (q(VO11, "Requirements"), 0, 1),
         (q(VO11, "Hosts"), 0, 1),
         (q(VO11, "Resources"), 0, 1),
+        (q(VO11, "WebApplicationInfo"), 0, 1),
     ],
+    (q(VO11, "WebApplicationInfo"), None): [
+        (q(VO11, "Id"), 1, 1),
+        (q(VO11, "Resource"), 1, 1),
+        (q(VO11, "Scopes"), 1, 1),
+    ],
+    (q(VO11, "Scopes"), None): [(q(VO11, "Scope"), 1, UNBOUNDED)],
+    **{(q(VO11, name), None): _leaf() for name in ("Id", "Resource", "Scope")},
     (q(VO10, "Action"), "ShowTaskpane"): [(q(VO10, "SourceLocation"), 1, 1)],
     (q(VO11, "Action"), "ShowTaskpane"): [
         (q(VO11, "SourceLocation"), 1, 1),
@@ -291,10 +300,14 @@ def parse(document: bytes) -> etree._Element:
     return etree.fromstring(document, parser)
 
 
+CLIENT_ID = "0f6cbd00-1234-4abc-8def-0123456789ab"
+"""An Entra app registration's client id, for the manifest's WebApplicationInfo."""
+
+
 @pytest.fixture(scope="module")
 def outlook() -> etree._Element:
-    """The Outlook manifest for the example host."""
-    return parse(outlook_manifest(BASE))
+    """The Outlook manifest for the example host, with Entra sign-in."""
+    return parse(outlook_manifest(BASE, entra_client_id=CLIENT_ID))
 
 
 @pytest.fixture(scope="module")
@@ -620,6 +633,79 @@ def test_app_domains_are_left_out_unless_given_and_then_well_placed() -> None:
     for bad in ("http://login.example.com", "https://login.example.com/path", "login.example.com"):
         with pytest.raises(ValueError, match="app domain"):
             outlook_manifest(BASE, app_domains=[bad])
+
+
+def test_web_application_info_names_the_entra_app_and_our_api(outlook: etree._Element) -> None:
+    """The 1.1 level ends with WebApplicationInfo: the client id, our API's App ID URI on the
+    base URL's host, and the scopes sign-in needs (Microsoft's SSO manifests put it there)."""
+    inner = one(outlook, "//vo11:VersionOverrides")
+    info = one(inner, "vo11:WebApplicationInfo")
+    assert [child for child in inner if isinstance(child.tag, str)][-1] is info
+    assert one(info, "vo11:Id").text == CLIENT_ID
+    assert one(info, "vo11:Resource").text == f"api://goedgesprek.example.org/{CLIENT_ID}"
+    scopes = [scope.text for scope in find(info, "vo11:Scopes/vo11:Scope")]
+    assert scopes == ["openid", "profile", "offline_access", "access_as_user"]
+    assert not find(outlook, "/app:OfficeApp/vo:VersionOverrides/vo:WebApplicationInfo")
+    # Sign-in needs no AppDomains: NAA goes through the host; the dialog API needs none.
+    assert not find(outlook, "//app:AppDomains")
+
+
+def test_without_a_client_id_there_is_no_web_application_info() -> None:
+    """A deployment without Entra sign-in (the local identity) has no WebApplicationInfo."""
+    root = parse(outlook_manifest(BASE))
+    check_tree(root)
+    assert not find(root, "//vo11:WebApplicationInfo")
+
+
+def test_the_app_id_uri_can_be_given_and_keeps_a_port() -> None:
+    """An explicit App ID URI is used as given; the default keeps the base URL's port."""
+    root = parse(outlook_manifest(BASE, entra_client_id=CLIENT_ID, app_id_uri="api://contoso/x/"))
+    assert one(root, "//vo11:Resource").text == "api://contoso/x"
+    root = parse(
+        outlook_manifest(
+            "http://127.0.0.1:8765", allow_loopback=True, entra_client_id=CLIENT_ID.upper()
+        )
+    )
+    assert one(root, "//vo11:Id").text == CLIENT_ID
+    assert one(root, "//vo11:Resource").text == f"api://127.0.0.1:8765/{CLIENT_ID}"
+
+
+@pytest.mark.parametrize(
+    ("client_id", "uri", "message"),
+    [
+        ("", None, "client id"),
+        ("not-a-guid", None, "client id"),
+        (f"{CLIENT_ID}</Id><Id>", None, "client id"),
+        (CLIENT_ID, "https://contoso/x", "App ID URI"),
+        (CLIENT_ID, "api://", "App ID URI"),
+        (CLIENT_ID, "api://contoso/x?y=1", "App ID URI"),
+        (CLIENT_ID, "api://contoso/a b", "App ID URI"),
+        (None, "api://contoso/x", "client id"),
+    ],
+)
+def test_bad_entra_settings_are_refused(
+    client_id: str | None, uri: str | None, message: str
+) -> None:
+    """A client id that is not a GUID, or an App ID URI that is not api://..., is refused."""
+    with pytest.raises(ValueError, match=message):
+        outlook_manifest(BASE, entra_client_id=client_id, app_id_uri=uri)
+
+
+def test_the_cli_takes_the_client_id_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GOEDGESPREK_ENTRA_CLIENT_ID (the server setting) reaches the manifest like the option."""
+    monkeypatch.setenv("GOEDGESPREK_ENTRA_CLIENT_ID", CLIENT_ID)
+    code, _, err = run(["manifest", "--base-url", BASE, "--out", str(tmp_path)])
+    assert (code, err) == (0, "")
+    root = parse((tmp_path / OUTLOOK_FILE).read_bytes())
+    check_tree(root)
+    assert one(root, "//vo11:WebApplicationInfo/vo11:Id").text == CLIENT_ID
+    code, _, err = run(
+        ["manifest", "--base-url", BASE, "--out", str(tmp_path), "--entra-client-id", "nope"]
+    )
+    assert code == 2
+    assert err.startswith("error: the Entra client id must be")
 
 
 def test_text_is_escaped() -> None:

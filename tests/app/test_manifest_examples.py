@@ -2,7 +2,8 @@
 
 When a change to the manifests is meant, refresh the examples and commit them with the change:
 
-    goedgesprek manifest --base-url https://goedgesprek.example.org --out manifest/examples
+    goedgesprek manifest --base-url https://goedgesprek.example.org \\
+        --entra-client-id 0f6cbd00-1234-4abc-8def-0123456789ab --out manifest/examples
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from manifest.build import OUTLOOK_FILE, WORKSPACE_FILE
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "manifest" / "examples"
 BASE_URL = "https://goedgesprek.example.org"
-REFRESH = f"goedgesprek manifest --base-url {BASE_URL} --out manifest/examples"
+CLIENT_ID = "0f6cbd00-1234-4abc-8def-0123456789ab"
+"""An example Entra client id, so the example shows WebApplicationInfo."""
+ARGS = ["--base-url", BASE_URL, "--entra-client-id", CLIENT_ID]
+REFRESH = f"goedgesprek manifest {' '.join(ARGS)} --out manifest/examples"
 
 
 def test_the_examples_are_exactly_the_two_manifests() -> None:
@@ -28,7 +32,7 @@ def test_the_examples_are_exactly_the_two_manifests() -> None:
 @pytest.mark.parametrize("name", [OUTLOOK_FILE, WORKSPACE_FILE])
 def test_regenerating_gives_the_committed_bytes(tmp_path: Path, name: str) -> None:
     """The command, run for the example base URL, writes each example byte for byte."""
-    result = CliRunner().invoke(cli, ["manifest", "--base-url", BASE_URL, "--out", str(tmp_path)])
+    result = CliRunner().invoke(cli, ["manifest", *ARGS, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     made = (tmp_path / name).read_bytes()
     assert made == (EXAMPLES / name).read_bytes(), (

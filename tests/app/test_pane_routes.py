@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -74,7 +76,16 @@ def meeting(store: MemoryStore) -> str:
 
 
 def _scripts(page: str) -> list[Any]:
-    return list(lxml_html.fromstring(page).iter("script"))
+    """The page's scripts that load code (the import map only maps names)."""
+    return [s for s in lxml_html.fromstring(page).iter("script") if s.get("type") != "importmap"]
+
+
+def _import_map(page: str) -> tuple[str, dict[str, Any]]:
+    """The page's import map: its exact text (what the CSP hashes) and its JSON."""
+    maps = [s for s in lxml_html.fromstring(page).iter("script") if s.get("type") == "importmap"]
+    assert len(maps) == 1
+    text = maps[0].text or ""
+    return text, json.loads(text)
 
 
 def test_pane_page_loads_office_js_from_the_cdn(client: FlaskClient) -> None:
@@ -105,17 +116,33 @@ def test_demo_pane_uses_the_stub_office_host(client: FlaskClient) -> None:
     assert scripts[1].get("src") == "/pane/static/main.js"
 
 
-@pytest.mark.parametrize("path", ["/pane/", "/pane/commands.html", "/demo/pane?as=ada"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/pane/",
+        "/pane/commands.html",
+        "/demo/pane?as=ada",
+        "/pane/signin-dialog",
+        "/pane/signin-done",
+    ],
+)
 def test_pages_have_no_inline_script_or_style(client: FlaskClient, path: str) -> None:
-    """Every script has a src, no <style> or style= or on*= attribute: the strict CSP holds."""
-    tree = lxml_html.fromstring(client.get(path).get_data(as_text=True))
-    assert all(s.get("src") for s in tree.iter("script"))
+    """Every script has a src but the import map, which the page's CSP allows by its hash; no
+    <style> or style= or on*= attribute: the strict CSP holds."""
+    response = client.get(path)
+    tree = lxml_html.fromstring(response.get_data(as_text=True))
+    for script in tree.iter("script"):
+        if script.get("type") == "importmap":
+            digest = base64.b64encode(hashlib.sha256((script.text or "").encode()).digest())
+            assert f"'sha256-{digest.decode()}'" in response.headers["Content-Security-Policy"]
+        else:
+            assert script.get("src")
     assert not list(tree.iter("style"))
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
         assert "style" not in element.attrib, element.tag
-        assert not [a for a in element.attrib if a.lower().startswith("on")], element.tag
+        assert not [a for a in element.attrib if str(a).lower().startswith("on")], element.tag
 
 
 def test_pane_page_headers(client: FlaskClient) -> None:
@@ -311,3 +338,261 @@ def test_splice_passes_the_shared_vectors() -> None:
     assert len(results) >= 20
     wrong = [r["name"] for r in results if r["got"] != r["want"]]
     assert not wrong, wrong
+
+
+# -- msal-browser, vendored and served as ES modules --------------------------------------------
+
+
+def test_import_map_points_at_the_vendored_msal_modules(client: FlaskClient) -> None:
+    """The pane's import map maps msal-browser and msal-common's browser entry to versioned URLs
+    that serve JavaScript for a year (the URL changes with the version), hashed into the CSP."""
+    from addin.pane_vendor import vendored_version
+
+    assert vendored_version("msal-browser") is not None, "run `make vendor` first"
+    response = client.get("/pane/")
+    text, imports = _import_map(response.get_data(as_text=True))
+    assert set(imports["imports"]) == {"@azure/msal-browser", "@azure/msal-common/browser"}
+    browser_url = imports["imports"]["@azure/msal-browser"]
+    assert browser_url == f"/pane/vendor/msal-browser@{vendored_version('msal-browser')}/index.mjs"
+    for url in imports["imports"].values():
+        module = client.get(url)
+        assert module.status_code == 200, url
+        assert module.mimetype == "text/javascript"
+        assert "immutable" in module.headers["Cache-Control"]
+        assert "max-age=31536000" in module.headers["Cache-Control"]
+        assert module.headers["X-Content-Type-Options"] == "nosniff"
+        module.close()
+    # A module msal-browser imports relatively resolves against the same versioned folder.
+    relative = client.get(browser_url.replace("index.mjs", "app/PublicClientApplication.mjs"))
+    assert relative.status_code == 200
+    relative.close()
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.fixture
+def fake_vendor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A vendored copy of version 1.2.3 with a secret beside and above its dist folder."""
+    from addin import pane_vendor
+
+    root = tmp_path / "vendor"
+    for package in ("msal-browser", "msal-common"):
+        dist = root / package / "dist" / "app"
+        dist.mkdir(parents=True)
+        (root / package / "package.json").write_text('{"version": "1.2.3", "secret": "S3CRET"}')
+        (dist.parent / "index.mjs").write_text("export const ok = 1;\n")
+        (dist / "a.mjs").write_text("export const a = 1;\n")
+        (dist.parent / "index.mjs.map").write_text('{"secret": "S3CRET"}')
+    (tmp_path / "outside.mjs").write_text("S3CRET")
+    monkeypatch.setattr(pane_vendor, "VENDOR_DIR", root)
+    pane_vendor.vendored_version.cache_clear()
+    yield root
+    pane_vendor.vendored_version.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/pane/vendor/msal-browser@1.2.3/../package.json",  # climbing out (the client normalises)
+        "/pane/vendor/msal-browser@1.2.3/%2e%2e/package.json",  # the same, percent-encoded
+        "/pane/vendor/msal-browser@1.2.3/..%2fpackage.json",  # an encoded slash
+        "/pane/vendor/msal-browser@1.2.3/app/..%2f..%2f..%2foutside.mjs",  # above the copy
+        "/pane/vendor/msal-browser@1.2.3/..%5c..%5coutside.mjs",  # backslashes
+        "/pane/vendor/msal-browser@1.2.3//etc/passwd",  # an absolute path
+        "/pane/vendor/msal-browser@1.2.3/%2fetc%2fpasswd",
+        "/pane/vendor/msal-browser@1.2.3/index.mjs.map",  # not an ES module
+        "/pane/vendor/msal-browser@1.2.3/app",  # a folder
+        "/pane/vendor/msal-browser@1.2.3/missing.mjs",
+        "/pane/vendor/msal-browser@9.9.9/index.mjs",  # another version
+        "/pane/vendor/msal-browser@/index.mjs",
+        "/pane/vendor/msal-node@1.2.3/index.mjs",  # a package that is not vendored
+        "/pane/vendor/..@1.2.3/outside.mjs",
+        "/pane/vendor/msal-browser@1.2.3/index.mjs%00.map",  # a NUL byte
+    ],
+)
+def test_vendored_modules_refuse_everything_else(
+    tmp_path: Path, store: MemoryStore, fake_vendor: Path, path: str
+) -> None:
+    """Only .mjs files inside a vendored package's dist, at its version: the rest is a 404 and
+    never shows what lies beside or above the copy."""
+    client = _app(tmp_path, store, demo=False, TESTING=True).test_client()
+    # Werkzeug merges a double slash with a redirect first; where it leads is still a 404.
+    response = client.get(path, follow_redirects=True)
+    assert response.status_code == 404, path
+    assert b"S3CRET" not in response.get_data()
+    ok = client.get("/pane/vendor/msal-browser@1.2.3/app/a.mjs")
+    assert ok.status_code == 200
+    assert ok.get_data() == b"export const a = 1;\n"
+    ok.close()
+
+
+def test_without_the_vendored_copy_the_page_has_no_import_map(
+    tmp_path: Path, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout where `make vendor` has not run: local sign-in still works, no import map."""
+    from addin import pane_vendor
+
+    monkeypatch.setattr(pane_vendor, "VENDOR_DIR", tmp_path / "nothing")
+    pane_vendor.vendored_version.cache_clear()
+    try:
+        client = _app(tmp_path, store, demo=False, TESTING=True).test_client()
+        page = client.get("/pane/").get_data(as_text=True)
+        assert 'type="importmap"' not in page
+        assert client.get("/pane/vendor/msal-browser@4.30.0/index.mjs").status_code == 404
+    finally:
+        pane_vendor.vendored_version.cache_clear()
+
+
+# -- how the pane signs in ----------------------------------------------------------------------
+
+
+def _signin(page: str) -> dict[str, Any]:
+    body = lxml_html.fromstring(page).find("body")
+    assert body is not None
+    return dict(json.loads(body.get("data-signin") or "null"))
+
+
+TENANT = "0b7f4d3e-2a61-4c55-9c1e-5f2d8a9e7b10"
+
+
+def test_without_entra_the_pane_uses_the_local_identity(client: FlaskClient) -> None:
+    """No ENTRA_CLIENT_ID: the host hands the token (the demo's stub), msal is not involved."""
+    assert _signin(client.get("/pane/").get_data(as_text=True)) == {"mode": "local"}
+    assert _signin(client.get("/demo/pane?as=ada").get_data(as_text=True)) == {"mode": "local"}
+
+
+def test_with_entra_the_pane_gets_msal_settings(tmp_path: Path, store: MemoryStore) -> None:
+    """ENTRA_* set: the client id, the tenant's authority, a token for OUR API's scope, the blank
+    redirect page on the public URL, and the authority's origin in the CSP's connect-src."""
+    client = _app(
+        tmp_path,
+        store,
+        demo=False,
+        TESTING=True,
+        ENTRA_CLIENT_ID="11111111-2222-3333-4444-555555555555",
+        ENTRA_TENANTS=TENANT,
+        PUBLIC_URL="https://goedgesprek.example.org/",
+    ).test_client()
+    response = client.get("/pane/", headers={"Host": "evil.example"})
+    assert _signin(response.get_data(as_text=True)) == {
+        "mode": "entra",
+        "clientId": "11111111-2222-3333-4444-555555555555",
+        "authority": f"https://login.microsoftonline.com/{TENANT}",
+        "knownAuthorities": [],
+        "scopes": [
+            "api://goedgesprek.example.org/11111111-2222-3333-4444-555555555555/access_as_user"
+        ],
+        "redirectUri": "https://goedgesprek.example.org/pane/signin-done",
+        "dialogUrl": "https://goedgesprek.example.org/pane/signin-dialog",
+    }
+    csp = response.headers["Content-Security-Policy"]
+    connect = next(d for d in csp.split("; ") if d.startswith("connect-src"))
+    assert connect == "connect-src 'self' https://login.microsoftonline.com"
+    assert "frame-ancestors" in csp and "https://*.office.com" in csp
+    assert "X-Frame-Options" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("tenants", "segment"),
+    [
+        ("any", "organizations"),
+        ("ANY", "organizations"),
+        (f"{TENANT}, 7d2c1b0a-9f8e-4d6c-b5a4-3e2f1a0b9c8d", "organizations"),
+    ],
+)
+def test_several_or_any_tenant_sign_in_at_organizations(
+    tmp_path: Path, store: MemoryStore, tenants: str, segment: str
+) -> None:
+    """A multi-tenant app signs work accounts in at `organizations`; the server checks `tid`."""
+    client = _app(
+        tmp_path,
+        store,
+        demo=False,
+        TESTING=True,
+        ENTRA_CLIENT_ID="abc",
+        ENTRA_TENANTS=tenants,
+        ENTRA_AUTHORITY="https://127.0.0.1:4443/",
+    ).test_client()
+    signin = _signin(client.get("/pane/signin-dialog").get_data(as_text=True))
+    assert signin["authority"] == f"https://127.0.0.1:4443/{segment}"
+    # An authority outside Microsoft's clouds must be named, or msal-browser refuses it.
+    assert signin["knownAuthorities"] == ["127.0.0.1:4443"]
+    # No PUBLIC_URL: the App ID URI is api://<client id>, as the server's check defaults it.
+    assert signin["scopes"] == ["api://abc/access_as_user"]
+    assert signin["redirectUri"] == "http://localhost/pane/signin-done"
+
+
+def test_the_popup_redirect_page_is_blank(client: FlaskClient) -> None:
+    """msal-browser 4 reads the answer from the popup's URL: the page runs nothing itself."""
+    response = client.get("/pane/signin-done")
+    assert response.status_code == 200
+    assert not list(lxml_html.fromstring(response.get_data(as_text=True)).iter("script"))
+
+
+def test_the_dialog_page_signs_in_with_msal(client: FlaskClient) -> None:
+    """The dialog fallback loads Office.js (for messageParent) and its sign-in module."""
+    response = client.get("/pane/signin-dialog")
+    assert [s.get("src") for s in _scripts(response.get_data(as_text=True))] == [
+        OFFICE_JS,
+        "/pane/static/signin-dialog.js",
+    ]
+
+
+def test_auth_module_picks_the_host_s_way_to_sign_in() -> None:
+    """auth.js in Node with stand-in hosts: NAA where Office has NestedAppAuth 1.1, the dialog API
+    where it has not, a popup without Office; the local mode asks the host; the dialog fallback
+    hands its token back, closes, and a closed, refused or garbled dialog asks to sign in again;
+    granting access asks for the Graph permissions the API named, and only well-formed ones."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    done = subprocess.run(
+        [
+            "node",
+            "--no-warnings",
+            str(ROOT / "tests" / "js" / "pane_auth.mjs"),
+            STATIC.as_uri() + "/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    out = json.loads(done.stdout)
+    assert out["strategies"] == {
+        "naa": "naa",
+        "dialog": "dialog",
+        "popupWithoutOffice": "popup",
+        "popupStub": "popup",
+        "throwing": "popup",
+    }
+    assert out["readConfig"] == ["entra", "local", "local", "local"]
+    assert out["msalConfig"]["auth"]["knownAuthorities"] == ["login.example"]
+    assert out["msalConfig"]["auth"]["redirectUri"] == "https://app.example/pane/signin-done"
+    assert [r["prompt"] for r in out["requests"]] == ["consent", "select_account"]
+    assert out["consent"] == [
+        {
+            "scopes": [
+                "https://graph.microsoft.com/Calendars.ReadWrite",
+                "api://x.example/c/access_as_user",
+            ],
+        },
+        None,
+        None,
+    ]
+    assert out["dialogConsent"] == [
+        "T2",
+        "https://app.example/pane/signin-dialog?prompt=consent&consent="
+        "https%3A%2F%2Fgraph.microsoft.com%2FMail.Send+https%3A%2F%2Fgraph.microsoft.com%2FUser.Read",
+    ]
+    assert out["local"] == ["local", "host-token", "host-token"]
+    assert out["dialog"] == {
+        "strategy": "dialog",
+        "token": "T1",
+        "again": "T1",
+        "url": "https://app.example/pane/signin-dialog?prompt=consent",
+        "closed": True,
+        "refresh": ["SigninRequired", "again"],
+    }
+    assert out["userClosed"] == ["SigninRequired", "again", "The sign-in window was closed."]
+    assert out["refused"] == ["SigninRequired", "again", "access_denied"]
+    assert out["garbage"] == ["SigninRequired", "again", "unreadable"]

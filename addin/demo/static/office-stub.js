@@ -311,7 +311,8 @@
     context: {
       displayLanguage: lang,
       mailbox,
-      requirements: { isSetSupported: () => true },
+      // No nested app auth bridge here: with Entra sign-in configured, msal-browser uses a popup.
+      requirements: { isSetSupported: (name) => name !== "NestedAppAuth" },
     },
     auth: {
       getAccessToken() { return start().then(getToken); },

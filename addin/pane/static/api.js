@@ -52,6 +52,8 @@ export class Api {
         throw new ApiError(0, null);
       }
       if (response.status !== 401 || attempt > 0) return response;
+      // Consent the user has not given is not fixed by a fresh token: the pane asks for it.
+      if ((await signinOf(response)) === "consent") return response;
     }
     throw new ApiError(401, null);
   }
@@ -118,6 +120,23 @@ export class Api {
     const name = match ? decodeURIComponent(match[1]) : `record.${format === "md" ? "md" : "html"}`;
     return { blob: await response.blob(), name };
   }
+}
+
+/** What a 401 asks of the user (the API's "signin": "again" or "consent"), if it says. */
+async function signinOf(response) {
+  try {
+    const data = await response.clone().json();
+    return data && typeof data.signin === "string" ? data.signin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The sign-in a failed call needs ("signin", "again" or "consent"), or null for other failures. */
+export function signinNeeded(error) {
+  if (!(error instanceof ApiError) || error.status !== 401) return null;
+  const kind = error.body && error.body.signin;
+  return kind === "signin" || kind === "again" || kind === "consent" ? kind : null;
 }
 
 function occurrencePath(series, occ) {

@@ -110,7 +110,11 @@ export async function saveItem() {
   return toRestId(id) || (await composeItemId());
 }
 
-/** The user's token for our API (Office SSO). */
+/**
+ * The host's own token, for the local identity only (the demo's stub Office host hands it out).
+ * In a real Outlook the pane signs in with Entra ID through auth.js instead: Office's legacy SSO
+ * (getAccessToken) is not what Microsoft recommends any more.
+ */
 export async function accessToken() {
   return office().auth.getAccessToken({ allowSignInPrompt: true, allowConsentPrompt: true });
 }

@@ -2,7 +2,8 @@
 // show the state it is in. Every change goes to the API as ops; a 409 shows "changed meanwhile"
 // with both versions.
 
-import { Api, ApiError } from "./api.js";
+import { Api, ApiError, signinNeeded } from "./api.js";
+import { createAuth, readConfig, SigninRequired } from "./auth.js";
 import { clear, h } from "./dom.js";
 import { clearDrafts, setScope } from "./drafts.js";
 import * as host from "./host.js";
@@ -19,8 +20,10 @@ const main = document.getElementById("main");
 const view = document.getElementById("view");
 const alertBox = document.getElementById("alert");
 const statusBox = document.getElementById("status");
+const signinBox = document.getElementById("signin");
 
 let token = null;
+let auth = null;
 
 /** A fresh client id for an idempotent create or change (uuid without dashes). */
 function newRequestId() {
@@ -39,14 +42,66 @@ function canonical(ops) {
 async function getToken(refresh) {
   if (!token || refresh) {
     try {
-      token = await host.accessToken();
+      token = await auth.token(refresh);
     } catch (error) {
       token = null;
+      if (error instanceof SigninRequired) {
+        throw new ApiError(401, { error: "unauthorized", signin: error.kind, message: signinText(error.kind).message });
+      }
       throw new ApiError(401, { error: "unauthorized", message: t("Could not sign you in: %(reason)s",
         { reason: (error && error.message) || String(error) }) });
     }
   }
   return token;
+}
+
+/** What the sign-in prompt says for `kind` ("signin", "again", "consent"), and its button. */
+function signinText(kind) {
+  if (kind === "consent") {
+    return {
+      message: t("Goed Gesprek needs your permission to use your calendar, files and mail for these conversations."),
+      button: t("Grant access"),
+    };
+  }
+  if (kind === "again") {
+    return { message: t("Your sign-in no longer works. Sign in again to go on."), button: t("Sign in again") };
+  }
+  return { message: t("Sign in with your work account to use Goed Gesprek."), button: t("Sign in") };
+}
+
+/**
+ * Ask the user to sign in (again) or to grant access (to `scopes`, the API's list of what is
+ * missing); after that, `retry` runs the call again.
+ */
+function showSignin(kind, retry, scopes) {
+  const text = signinText(kind);
+  app.announce("");
+  clear(signinBox);
+  signinBox.dataset.kind = kind;
+  const button = h("button", {
+    type: "button", class: "primary", key: `signin-${kind}`, text: text.button,
+    onclick: async () => {
+      button.disabled = true;
+      app.alert("");
+      app.announce(t("Signing you in…"));
+      try {
+        token = await auth.interactive(kind, scopes);
+      } catch (error) {
+        button.disabled = false;
+        app.announce("");
+        app.alert(t("Could not sign you in: %(reason)s", { reason: (error && error.message) || String(error) }));
+        return;
+      }
+      app.announce("");
+      clear(signinBox);
+      signinBox.hidden = true;
+      delete signinBox.dataset.kind;
+      await retry();
+    },
+  });
+  signinBox.append(h("p", { text: text.message }), h("div", { class: "actions" }, button));
+  signinBox.hidden = false;
+  button.focus();
 }
 
 const app = {
@@ -109,6 +164,11 @@ const app = {
       await task();
       return true;
     } catch (error) {
+      const kind = auth && auth.mode === "entra" ? signinNeeded(error) : null;
+      if (kind) {
+        showSignin(kind, () => app.run(task, ops, options), error.body && error.body.scopes);
+        return false;
+      }
       await handleError(error, ops, options);
       return false;
     } finally {
@@ -282,6 +342,7 @@ async function start() {
   const lang = pickLanguage(host.displayLanguage(), navigator.language) || body.dataset.lang || "nl";
   document.documentElement.lang = lang;
   await loadCatalog(body.dataset.i18n || "/i18n/pane/", lang);
+  auth = createAuth(readConfig(body), window.Office, () => host.accessToken());
   app.api = new Api(body.dataset.api || "/api", language(), getToken);
   await app.run(async () => {
     app.announce(t("Loading…"));
