@@ -162,7 +162,9 @@ class AuthorizeEndpoint(EntraState):
                 raise OAuthError(
                     400, "access_denied", 65004, "User declined to consent to access the app."
                 )
-            wanted = self._consentable(scopes) if scopes.default else scopes.names
+            # Entra asks only about what is not granted yet (by the admin or earlier).
+            missing = self._missing_consent(session_user, flow.client.client_id, scopes)
+            wanted = self._consentable(scopes) if scopes.default else missing
             if any(self._admin_only(scopes.target, n) for n in wanted):
                 # A user cannot grant what only an admin may, even by posting the form directly.
                 raise OAuthError(

@@ -355,6 +355,28 @@ def test_admin_consent_covers_an_admin_only_permission(entra_setup: EntraSetup) 
     assert answer.json()["scope"] == "User.Read.All"
 
 
+def test_a_user_consents_to_the_rest_when_the_admin_granted_the_admin_only_part(
+    entra_setup: EntraSetup,
+) -> None:
+    """Entra asks only about what is not granted yet: with User.Read.All granted by the admin,
+    a user may consent to Calendars.ReadWrite asked for beside it."""
+    entra_setup.entra.grant_consent(entra_setup.tenant, CLIENT_ID, ("User.Read.All",))
+    scopes = (
+        "https://graph.microsoft.com/User.Read.All https://graph.microsoft.com/Calendars.ReadWrite"
+    )
+    url, verifier = graph_sign_in_url(entra_setup, scopes)
+    browser = trusting(entra_setup.ca)
+    page = browser.get(url, timeout=10)
+    prompt = submit(browser, page.text, loginfmt=ADA)
+    assert "Calendars.ReadWrite" in prompt.text and "AADSTS90094" not in prompt.text
+    fields = redirect_params(submit(browser, prompt.text, consent="yes"))
+    answer = redeem(
+        entra_setup, fields["code"], verifier, data={"scope": f"{scopes} offline_access"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert set(answer.json()["scope"].split()) == {"User.Read.All", "Calendars.ReadWrite"}
+
+
 def test_consent_to_default_grants_what_a_user_may(entra_setup: EntraSetup) -> None:
     url, verifier = graph_sign_in_url(entra_setup, "https://graph.microsoft.com/.default")
     browser = trusting(entra_setup.ca)
