@@ -29,8 +29,7 @@ if TYPE_CHECKING:
     from addin.registry import Registry
     from addin.workspace.verify import LocalSigner, RequestVerifier
     from connectors.keyring import Keyring
-    from connectors.models import KnownPerson
-    from connectors.ports import Calendar, Drive, Mailer
+    from connectors.ports import Calendar, Directory, Drive, Mailer
     from templates import TemplateSet
 
 log = logging.getLogger(__name__)
@@ -199,7 +198,7 @@ def _build(
         keyring=keyring,
         templates=templates,
         clock=clock,
-        directory=_directory(store),
+        directory=directory(config, store),
         country=settings.country,
         default_locale=settings.default_locale,
     )
@@ -237,15 +236,38 @@ def open_keyring(data_dir: Path, *, create: bool = False) -> Keyring:
         return Keyring.init(path)
 
 
-def _directory(store: Store | None) -> Callable[[str], KnownPerson | None]:
-    """A person's name and zone from the store's people, when it knows any."""
-    people = getattr(store, "people", None)
+class DirectoryError(ValueError):
+    """The ``DIRECTORY`` setting cannot be used; the message says why."""
 
-    def directory(email: str) -> KnownPerson | None:
-        if people is None:
-            return None
-        wanted = email.strip().lower()
-        found: KnownPerson | None = next((p for p in people() if p.email == wanted), None)
-        return found
 
-    return directory
+def directory(config: Mapping[str, Any], store: object | None) -> Directory:
+    """The directory that decides reporting lines, from ``DIRECTORY``.
+
+    ``provider`` (the default with ``BACKEND`` graph or google): the provider's own directory;
+    ``csv:<path>``: an HR-maintained file; ``local`` (the default otherwise): the embedded
+    store's people and managers. A store without reporting lines gives a directory in which
+    nobody has a manager, so no pair can be planned.
+    """
+    from addin.backends import backend_name
+    from connectors.directory import CsvDirectory, DirectoryFileError, NoDirectory, StoreDirectory
+
+    backend = backend_name(config)
+    setting = str(config.get("DIRECTORY") or ("local" if backend == "local" else "provider"))
+    if setting.startswith("csv:"):
+        try:
+            return CsvDirectory(Path(setting[4:]))
+        except DirectoryFileError as exc:
+            raise DirectoryError(f"DIRECTORY={setting}: {exc}") from exc
+    if setting == "provider":
+        if backend == "local":
+            raise DirectoryError("DIRECTORY=provider needs BACKEND graph or google")
+        return _provider_directory(config, backend)
+    if setting != "local":
+        raise DirectoryError(f"DIRECTORY must be provider, csv:<path> or local, not {setting!r}")
+    if store is not None and hasattr(store, "manager_of") and hasattr(store, "people"):
+        return StoreDirectory(store)
+    return NoDirectory()
+
+
+def _provider_directory(config: Mapping[str, Any], backend: str) -> Directory:
+    raise DirectoryError(f"the {backend} directory is not available yet")
