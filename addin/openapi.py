@@ -600,7 +600,7 @@ def spec() -> Json:
             "/api/me/working-hours": {
                 "get": {
                     "operationId": "workingHours",
-                    "summary": "The caller's working days, hours and zone, and where they come from",
+                    "summary": "The caller's working days, hours and zone, and their source",
                     "parameters": [_LANG],
                     "responses": {
                         "200": {"description": "The hours", "content": _json(_HOURS_ANSWER)},
