@@ -32,6 +32,8 @@ from emulators.serve import Server, behind_network
 
 ADA = "ada@example.org"
 GRACE = "grace@example.org"
+HR = "hr@example.org"
+"""The Workspace administrator the Admin SDK Directory is read as (Google)."""
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 PREFS = {
     "weekdays": ["TU", "WE", "TH"],
@@ -59,7 +61,7 @@ class Provider:
     def settings(self, data_dir: Path) -> dict[str, Any]:
         """App settings for this provider, with a token file for Ada and Grace."""
         tokens = data_dir / f"{self.name}-tokens.json"
-        tokens.write_text(json.dumps({e: self.emulator.token(e) for e in (ADA, GRACE)}))
+        tokens.write_text(json.dumps({e: self.emulator.token(e) for e in (ADA, GRACE, HR)}))
         base = {
             "TESTING": True,
             "DATA_DIR": str(data_dir),
@@ -69,7 +71,12 @@ class Provider:
         }
         if self.name == "graph":
             return {**base, "GRAPH_URL": f"{self.server.url}/v1.0", "GRAPH_TOKENS": str(tokens)}
-        return {**base, "GOOGLE_ROOT_URL": f"{self.server.url}/", "GOOGLE_TOKENS": str(tokens)}
+        return {
+            **base,
+            "GOOGLE_ROOT_URL": f"{self.server.url}/",
+            "GOOGLE_TOKENS": str(tokens),
+            "GOOGLE_DIRECTORY_ADMIN": HR,
+        }
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +100,10 @@ def provider(request: pytest.FixtureRequest, served: dict[str, Provider]) -> Pro
     chosen.emulator.reset()
     chosen.emulator.add_user(ADA, "Ada")
     chosen.emulator.add_user(GRACE, "Grace")
+    # The provider's own directory names Grace as Ada's manager.
+    chosen.emulator.set_manager(ADA, GRACE)
+    if request.param == "google":
+        chosen.emulator.add_admin(HR)
     return chosen
 
 
@@ -420,6 +431,9 @@ def test_a_save_stored_but_answered_503_is_not_applied_twice_when_sent_again(
     emulator = GraphEmulator() if name == "graph" else GoogleEmulator()
     emulator.add_user(ADA, "Ada")
     emulator.add_user(GRACE, "Grace")
+    emulator.set_manager(ADA, GRACE)
+    if isinstance(emulator, GoogleEmulator):
+        emulator.add_admin(HR)
     network = behind_network(emulator)
     lossy = LoseThenDown(network)
     with Server(lossy) as server:
