@@ -772,6 +772,8 @@ class Conversations:
         role = body.get("role")
         if role not in ("employee", "manager"):
             raise Invalid(_("Say whether you are the employee or the manager."))
+        name = body_text(body, "partner_name", 200, required=False, line=True)
+        prefs = parse_preferences(body.get("preferences"))
         employee_email, manager_email = (
             (caller.email, partner_email) if role == "employee" else (partner_email, caller.email)
         )
@@ -787,10 +789,8 @@ class Conversations:
                 partner=partner_email,
             )
         me = self._person(caller.email, caller.name, caller.locale)
-        name = body_text(body, "partner_name", 200, required=False, line=True)
         other = self._person(partner_email, name, caller.locale)
         employee, manager = (me, other) if role == "employee" else (other, me)
-        prefs = parse_preferences(body.get("preferences"))
         return Pair(employee=employee, manager=manager, tz=employee.tz), prefs
 
     def _person(self, email: str, name: str, locale: str) -> Person:
