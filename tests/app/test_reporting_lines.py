@@ -240,3 +240,22 @@ def test_own_working_hours_drive_the_planner(api: Api) -> None:
         start = datetime.fromisoformat(when)
         assert start.isoweekday() == 4, when
         assert "10:00" <= f"{start:%H:%M}" <= "13:00", when
+
+
+def test_hr_ends_a_series_from_the_command_line(api: Api, tmp_path: Path) -> None:
+    """`goedgesprek series end ID` ends it for the pair; again it says the same; unknown is 1."""
+    from click.testing import CliRunner
+
+    from addin.cli import cli
+
+    series = api.plan("req-hr-ends")["series"]["id"]
+    env = {"GOEDGESPREK_DATA_DIR": str(tmp_path)}
+    runner = CliRunner()
+    first = runner.invoke(cli, ["series", "end", series], env=env)
+    assert first.exit_code == 0, first.output
+    assert f"{ADA} with {GRACE} has ended" in first.output
+    assert not _registry(api).is_active(series)
+    again = runner.invoke(cli, ["series", "end", series], env=env)
+    assert again.exit_code == 0 and again.output == first.output
+    unknown = runner.invoke(cli, ["series", "end", "no-such-series"], env=env)
+    assert unknown.exit_code == 1
