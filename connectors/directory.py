@@ -25,6 +25,7 @@ from typing import Protocol
 
 from cadence.errors import CadenceError
 from cadence.zones import zone
+from connectors.errors import Unavailable
 from connectors.models import KnownPerson
 from connectors.ports import WEEKDAYS, DirectoryHours, DirectoryPerson
 
@@ -145,8 +146,10 @@ def parse_directory_csv(text: str, source: str = "the directory file") -> dict[s
 class CsvDirectory:
     """The reporting lines in an HR-maintained CSV file, read again when the file changes.
 
-    A file that changed into an invalid one raises `DirectoryFileError`: reporting lines that
-    decide who sees whose conversations are never guessed from a half-edited file.
+    An invalid file stops start-up with `DirectoryFileError`. A file that later changes into an
+    invalid one raises `Unavailable` (the operator's log gets the lines to fix; the person a
+    "try again later"): reporting lines that decide who sees whose conversations are never
+    guessed from a half-edited file, nor taken from the last good one after HR changed them.
     """
 
     def __init__(self, path: Path) -> None:
@@ -169,14 +172,20 @@ class CsvDirectory:
                 self._stamp = stamp
             return self._lines
 
+    def _lines(self) -> dict[str, DirectoryLine]:
+        try:
+            return self._load()
+        except DirectoryFileError as exc:
+            raise Unavailable(str(exc)) from exc
+
     def manager_of(self, email: str) -> str | None:
         """The manager the file names for `email`, or None."""
-        line = self._load().get(email.strip().lower())
+        line = self._lines().get(email.strip().lower())
         return line.manager if line else None
 
     def person(self, email: str) -> DirectoryPerson | None:
         """The zone and hours the file gives for `email` (no name: the file has none)."""
-        line = self._load().get(email.strip().lower())
+        line = self._lines().get(email.strip().lower())
         if line is None:
             return None
         return DirectoryPerson(email=line.employee, tz=line.tz, hours=line.hours)
