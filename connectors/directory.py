@@ -172,7 +172,7 @@ class CsvDirectory:
                 self._stamp = stamp
             return self._lines
 
-    def _lines(self) -> dict[str, DirectoryLine]:
+    def _read(self) -> dict[str, DirectoryLine]:
         try:
             return self._load()
         except DirectoryFileError as exc:
@@ -180,12 +180,12 @@ class CsvDirectory:
 
     def manager_of(self, email: str) -> str | None:
         """The manager the file names for `email`, or None."""
-        line = self._lines().get(email.strip().lower())
+        line = self._read().get(email.strip().lower())
         return line.manager if line else None
 
     def person(self, email: str) -> DirectoryPerson | None:
         """The zone and hours the file gives for `email` (no name: the file has none)."""
-        line = self._lines().get(email.strip().lower())
+        line = self._read().get(email.strip().lower())
         if line is None:
             return None
         return DirectoryPerson(email=line.employee, tz=line.tz, hours=line.hours)
