@@ -92,7 +92,8 @@ def _google(_tmp: Path) -> Iterator[tuple[Directory, SetManager]]:
         emulator.add_user(who)
     with Server(emulator) as server:
         account = GoogleAccount(
-            lambda email: Credentials(emulator.token(email)), root_url=f"{server.url}/"
+            lambda email: Credentials(emulator.token(email)),  # type: ignore[no-untyped-call]
+            root_url=f"{server.url}/",
         )
         try:
             yield account.directory(HR), emulator.set_manager

@@ -31,7 +31,8 @@ def google() -> Iterator[tuple[GoogleEmulator, str, GoogleDirectory]]:
     emulator.add_admin(HR)
     with Server(emulator) as server:
         account = GoogleAccount(
-            lambda email: Credentials(emulator.token(email)), root_url=f"{server.url}/"
+            lambda email: Credentials(emulator.token(email)),  # type: ignore[no-untyped-call]
+            root_url=f"{server.url}/",
         )
         try:
             yield emulator, server.url, account.directory(HR)
