@@ -507,20 +507,26 @@ class Conversations:
         return self._end(entry)
 
     def _end(self, entry: Series) -> Series:
-        """Cancel the occurrences from today (the calendar first), then release the pair."""
+        """Cancel the conversations not yet begun (the calendar first), then release the pair.
+
+        The rule ends before the day of the next conversation, so one held earlier today stays;
+        a series whose first conversation is still ahead is deleted from the calendar whole.
+        """
         if not self.registry.is_active(entry.id):
             return entry
-        today = self._clock().astimezone(zone(entry.pair.tz)).date()
-        try:
-            rule: Rule | None = entry.rule.ending_before(today)
-        except InvalidRule:
-            rule = None  # nothing held yet: the whole series goes
-        if entry.master_event_id:
+        upcoming = entry.rule.next_after(self._clock())
+        rule: Rule | None = entry.rule
+        if upcoming is not None:
+            try:
+                rule = entry.rule.ending_before(upcoming.astimezone(zone(entry.pair.tz)).date())
+            except InvalidRule:
+                rule = None  # nothing held yet: the whole series goes
+        if entry.master_event_id and upcoming is not None:
             calendar = self._calendar(entry.owner)
             try:
                 if rule is None:
                     calendar.delete_event(entry.master_event_id)
-                elif entry.rule.next_after(self._clock()) is not None:
+                else:
                     calendar.update_event(entry.master_event_id, EventPatch(recurrence=rule))
             except NotFound:
                 pass  # deleted in the calendar already: nothing left to cancel

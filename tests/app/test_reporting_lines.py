@@ -259,3 +259,20 @@ def test_hr_ends_a_series_from_the_command_line(api: Api, tmp_path: Path) -> Non
     assert again.exit_code == 0 and again.output == first.output
     unknown = runner.invoke(cli, ["series", "end", "no-such-series"], env=env)
     assert unknown.exit_code == 1
+
+
+def test_ending_keeps_the_conversations_already_held(api: Api) -> None:
+    """A year on, ending cancels what is still ahead; the held conversations stay in the
+    calendar and their records in Ada's drive."""
+    planned = api.plan("req-held-ones")
+    series = planned["series"]["id"]
+    first_key = planned["context"]["occurrence"]["key"]
+    export = f"/api/series/{series}/occurrences/{first_key}/export?format=md"
+    api.clock.advance(timedelta(days=200))
+    later = api.clock()
+    ended = api.call("POST", f"/api/series/{series}/end", GRACE)
+    assert ended.status_code == 200
+    window = (NOW, later + timedelta(days=400))
+    kept = [e for e in _store(api).calendar(ADA).events(*window) if e.series_id and not e.cancelled]
+    assert kept and all(e.start < later for e in kept)
+    assert api.call("GET", export, ADA).status_code == 200
