@@ -269,10 +269,13 @@ class Registry:
             ).all()
         return [_entry(row) for row in rows]
 
-    def hand_over(self, entry: Series, manager: Person, at: datetime) -> Series:
+    def hand_over(
+        self, entry: Series, manager: Person, at: datetime, *, active: bool = True
+    ) -> Series:
         """Make `manager` the series' manager from `at` on; the former one's time is kept.
 
-        Raises `PairTaken` when the employee and the new manager have another active series.
+        Raises `PairTaken` when the employee and the new manager have another active series;
+        `active=False` hands over a series that has ended (it stays released).
         """
         t, h = series_table, manager_history_table
         old = entry.pair.manager
@@ -304,7 +307,7 @@ class Registry:
                             manager_name=manager.name,
                             manager_tz=manager.tz,
                             manager_locale=str(manager.locale),
-                            active_pair=pair_key(new_pair),
+                            active_pair=pair_key(new_pair) if active else None,
                         )
                     )
             except IntegrityError:

@@ -454,10 +454,12 @@ class Conversations:
             try:
                 moved = self.registry.hand_over(entry, successor, self._clock())
             except PairTaken as exc:
-                # The employee has a series with the new manager already: that one stands, this
-                # one ends, so the former manager's access ends all the same.
-                log.warning("series %s not handed over: %s", entry.id, exc)
-                self._end(entry)
+                # The employee has a series with the new manager already: that one stands; this
+                # one ends and goes to the new manager all the same, so the former one's access
+                # ends too.
+                log.warning("series %s ended, not handed over: %s", entry.id, exc)
+                ended = self._end(entry)
+                self.registry.hand_over(ended, successor, self._clock(), active=False)
                 changed.append(entry.id)
                 continue
             changed.append(entry.id)
@@ -794,6 +796,8 @@ class Conversations:
                 ),
                 partner=partner_email,
             )
+        # A change of manager is handed over first, so the new pair finds the series it has.
+        self.reconcile_reporting_line(employee_email)
         me = self._person(caller.email, caller.name, caller.locale)
         other = self._person(partner_email, name, caller.locale)
         employee, manager = (me, other) if role == "employee" else (other, me)

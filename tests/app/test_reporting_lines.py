@@ -276,3 +276,39 @@ def test_ending_keeps_the_conversations_already_held(api: Api) -> None:
     kept = [e for e in _store(api).calendar(ADA).events(*window) if e.series_id and not e.cancelled]
     assert kept and all(e.start < later for e in kept)
     assert api.call("GET", export, ADA).status_code == 200
+
+
+def test_a_new_manager_planning_finds_the_handed_over_series(api: Api) -> None:
+    """After the change, Eve planning with Ada is told of the series she has taken over."""
+    _handed_over(api)
+    response = api.call("POST", "/api/series", EVE, body=_plan_body(ADA, "manager", "eve-plans"))
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "series_exists"
+    assert len(_registry(api).for_person(ADA)) == 1
+
+
+def test_a_second_series_with_the_new_manager_ends_the_old_one_for_the_former(api: Api) -> None:
+    """Ada already has a series with Eve (a race): Grace's series ends, goes to Eve, and Grace
+    is refused; Eve's own series stands."""
+    from dataclasses import replace
+
+    planned = api.plan("req-raced-one")
+    registry = _registry(api)
+    old = registry.get(planned["series"]["id"])
+    assert old is not None
+    eve = replace(old.pair.manager, id=EVE, email=EVE, name="Eve")
+    raced = registry.add(
+        replace(
+            old, id="raced-series", request_id="raced-request", pair=replace(old.pair, manager=eve)
+        )
+    )
+    _store(api).set_manager(ADA, EVE)
+    service = api.app.extensions["goedgesprek.service"]
+    assert service.reconcile_reporting_line(ADA) == [old.id]
+    assert not registry.is_active(old.id) and registry.is_active(raced.id)
+    moved = registry.get(old.id)
+    assert moved is not None and moved.pair.manager.email == EVE
+    key = planned["context"]["occurrence"]["key"]
+    export = f"/api/series/{old.id}/occurrences/{key}/export?format=md"
+    refused = api.call("GET", export, GRACE)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "handed_over"
