@@ -81,6 +81,14 @@ export class Api {
     return this.json("POST", "/series", { body });
   }
 
+  workingHours() {
+    return this.json("GET", "/me/working-hours");
+  }
+
+  setWorkingHours(body) {
+    return this.json("PUT", "/me/working-hours", { body });
+  }
+
   patchSeries(series, body) {
     return this.json("PATCH", `/series/${encodeURIComponent(series)}`, { body });
   }

@@ -10,6 +10,7 @@ import { language, loadCatalog, pickLanguage, t } from "./i18n.js";
 import { renderUpcoming } from "./agenda.js";
 import { formatDateTime } from "./common.js";
 import { conflictPanel } from "./conflict.js";
+import { workingHoursSection } from "./hours.js";
 import { renderPlan } from "./plan.js";
 import { renderNotPartner } from "./private.js";
 import { renderEnded } from "./record.js";
@@ -142,6 +143,29 @@ const app = {
       app.ctx = { ...app.ctx, series: answer.series || app.ctx.series };
       app.render();
       app.announce(options.done || t("Saved."));
+    });
+  },
+
+  /** Read the caller's working hours for the plan view, then show them (errors stay quiet). */
+  async loadWorkingHours() {
+    try {
+      app.ui.hours = await app.api.workingHours();
+    } catch {
+      return; // the plan form works without: the planner uses what the server knows
+    }
+    // Added below the form, not rendered anew: whoever is typing keeps their place.
+    if (!app.ctx || app.ctx.state !== "not_series" || view.querySelector('[data-key="hours"]')) return;
+    const hours = workingHoursSection(app);
+    if (hours) view.append(hours);
+  },
+
+  saveWorkingHours(hours) {
+    return app.run(async () => {
+      app.ui.hours = await app.api.setWorkingHours(hours);
+      clearDrafts(["hours:*"]);
+      app.ui.preview = null;
+      app.render();
+      app.announce(t("Your working hours are saved."));
     });
   },
 
