@@ -122,3 +122,9 @@ class PeopleSettings:
             changed = conn.execute(t.update().where(t.c.email == key).values(**values)).rowcount
             if not changed:
                 conn.execute(t.insert().values(email=key, **values))
+
+    def forget(self, email: str) -> None:
+        """Drop the person's own hours (they leave, or ask to be forgotten)."""
+        t = person_hours_table
+        with self._engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.email == email.strip().lower()))
