@@ -261,7 +261,7 @@ SCHEMAS: dict[str, Json] = {
             ["agenda", "record", "series"],
             agenda=_can("add_item", "propose_item", "share", "agree"),
             record=_can("summarise", "add_agreement", "propose_all", "accept_all", "add_action"),
-            series=_can("change_event_copy", "change_place"),
+            series=_can("change_event_copy", "change_place", "end"),
         ),
         preparation=_obj(
             ["questions", "checklist"],

@@ -660,6 +660,9 @@ class Conversations:
             },
         }
         add_rules(context, entry, doc.agenda, doc.record, role)
+        if self.registry.is_active(entry.id):
+            # Either partner may end the pair's active series (HR too, from the command line).
+            context["can"]["series"].append("end")
         return context
 
     # -- series ------------------------------------------------------------------------------

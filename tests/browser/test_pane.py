@@ -680,3 +680,27 @@ def test_own_working_hours_are_set_beside_the_plan_form(
         assert people.hours("ada@example.org") == kept
     finally:
         people.forget("ada@example.org")
+
+
+ENDED = {"nl": "De reeks is beëindigd", "en": "The series has ended"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_either_partner_ends_the_series_after_being_asked(
+    lang: str, demo_server: DemoServer, new_page: Callable[..., Any], axe: Callable[..., Any]
+) -> None:
+    """Grace clicks End, is asked, keeps it once, then ends it: the pane says so and the pair
+    is free to plan anew."""
+    occurrence, context = agreed_series(demo_server, lang)
+    pane = open_pane(new_page, demo_server, occurrence, "grace", lang)
+    pane.click("series:end")
+    pane.click("series:end-keep")
+    assert pane.key("series:end").count() == 1
+    pane.click("series:end")
+    axe(pane.page)
+    pane.click("series:end-confirm")
+    assert not pane.alert(), pane.alert()
+    assert pane.h1() == ENDED[lang]
+    registry = demo_server.app.extensions["goedgesprek.service"].registry
+    assert not registry.is_active(context["series"]["id"])
+    assert Api(demo_server, ADA, lang).plan(demo_server.new_meeting())["series"]["id"]

@@ -81,6 +81,10 @@ export class Api {
     return this.json("POST", "/series", { body });
   }
 
+  endSeries(series) {
+    return this.json("POST", `/series/${encodeURIComponent(series)}/end`);
+  }
+
   workingHours() {
     return this.json("GET", "/me/working-hours");
   }

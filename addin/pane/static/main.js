@@ -146,6 +146,17 @@ const app = {
     });
   },
 
+  /** End the series for the pair; the view then says so (the event may be gone). */
+  endSeries() {
+    return app.run(async () => {
+      await app.api.endSeries(app.ctx.series.id);
+      app.ui.ending = false;
+      app.ended = { name: app.ctx.partner ? app.ctx.partner.name : "" };
+      app.render();
+      app.announce(t("The series has ended."));
+    });
+  },
+
   /** Read the caller's working hours for the plan view, then show them (errors stay quiet). */
   async loadWorkingHours() {
     try {
@@ -252,7 +263,15 @@ async function handleError(error, ops, options = {}) {
   console.error(error); // eslint-disable-line no-console
 }
 
+function endedSeriesView() {
+  return [
+    h("h1", { text: t("The series has ended"), tabindex: "-1" }),
+    h("p", { text: t("The conversations not yet held are cancelled in the calendar. The records stay with the employee, and you can plan a new series later.") }),
+  ];
+}
+
 function stateView(state) {
+  if (state.ended) return endedSeriesView();
   switch (state.ctx.state) {
     case "not_series": return renderPlan(state);
     case "upcoming": return renderUpcoming(state);
