@@ -448,7 +448,7 @@ class Conversations:
         named = self._directory.manager_of(email)
         changed: list[str] = []
         for entry in active:
-            if named is None or named == entry.pair.manager.email:
+            if named is None or named.lower() == entry.pair.manager.email.lower():
                 continue
             successor = self._person(named, "", str(entry.pair.manager.locale))
             try:
@@ -790,7 +790,8 @@ class Conversations:
         )
         # The directory decides who is whose manager, before anything is read or written: a
         # pair the caller made up would show a stranger's free/busy and write in their calendar.
-        if self._directory.manager_of(employee_email) != manager_email:
+        named = self._directory.manager_of(employee_email)
+        if named is None or named.strip().lower() != manager_email.strip().lower():
             raise NotReportingLine(
                 _(
                     "%(partner)s is not your manager or your direct report in the organisation's "
