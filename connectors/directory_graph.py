@@ -8,7 +8,9 @@ in pure functions, the class only does I/O through the account's session.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import time
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +90,10 @@ class GraphDirectory:
 
     def __init__(self, session_of: Callable[[str], tuple[_Session, str]]) -> None:
         self._session_of = session_of
+        # Managers' display names as their reports' /manager answers gave them (the newest
+        # 10,000): a manager's own mailbox settings carry no name.
+        self._names: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def manager_of(self, email: str) -> str | None:
         """``GET {user}/manager``; Graph's 404 for a user without one is None."""
@@ -101,7 +107,14 @@ class GraphDirectory:
             )
         except NotFound:
             return None
-        return manager_address(data)
+        address = manager_address(data)
+        name = data.get("displayName") if isinstance(data, Mapping) else None
+        if address and isinstance(name, str) and name:
+            with self._lock:
+                if len(self._names) >= 10_000:
+                    self._names.pop(next(iter(self._names)))
+                self._names[address] = name
+        return address
 
     def person(self, email: str) -> DirectoryPerson | None:
         """``GET {user}/mailboxSettings``: the zone and working hours."""
@@ -114,4 +127,7 @@ class GraphDirectory:
             )
         except NotFound:
             return None
-        return person_from_mailbox_settings(email, data)
+        found = person_from_mailbox_settings(email, data)
+        with self._lock:
+            name = self._names.get(found.email, "")
+        return replace(found, name=name)

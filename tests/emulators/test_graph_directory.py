@@ -83,8 +83,11 @@ def test_mailbox_settings_give_zone_and_working_hours(
     assert person is not None and person.tz == "Europe/Berlin"
     assert person.hours == DirectoryHours(("MO", "TU", "WE", "TH", "FR"), time(8), time(17))
     emulator.set_working_hours(GRACE, ("MO", "TH"), time(9, 30), time(14))
+    emulator.set_manager(ADA, GRACE)
+    assert directory.manager_of(ADA) == GRACE
     grace = directory.person(GRACE)
     assert grace is not None and grace.tz == "Europe/London"
+    assert grace.name == "Grace Hopper"  # from Ada's /manager answer
     assert grace.hours == DirectoryHours(("MO", "TH"), time(9, 30), time(14))
 
 
