@@ -85,7 +85,7 @@ from connectors.directory import NoDirectory
 from connectors.errors import Conflict, ConnectorError, NotFound
 from connectors.keyring import Keyring
 from connectors.models import Attendee, Event, EventPatch, NewEvent
-from connectors.ports import Calendar, Directory, DirectoryHours, Drive
+from connectors.ports import Calendar, Directory, DirectoryHours, DirectoryPerson, Drive
 from connectors.sealed import SealedDrive
 from templates import TemplateSet
 from templates.render import record_html, record_markdown
@@ -541,7 +541,7 @@ class Conversations:
         own = self.people.hours(caller.email)
         source = "own"
         if own is None:
-            known = self._directory.person(caller.email)
+            known = self._known(caller.email)
             if known is not None and known.hours is not None:
                 own, source = OwnHours(known.hours, known.tz or self._default_tz), "directory"
         if own is None:
@@ -567,7 +567,7 @@ class Conversations:
         ]
         partner = others[0] if len(others) == 1 else None
         if partner is not None and not partner.name:
-            known = self._directory.person(partner.email)
+            known = self._known(partner.email)
             partner = Attendee(partner.email, (known.name if known else "") or partner.email)
         ongoing = self._ongoing_series(caller.email, partner.email) if partner else None
         return {
@@ -808,7 +808,7 @@ class Conversations:
         return Pair(employee=employee, manager=manager, tz=employee.tz), prefs
 
     def _person(self, email: str, name: str, locale: str) -> Person:
-        known = self._directory.person(email)
+        known = self._known(email)
         own = self.people.hours(email)
         tz = own.tz if own else (known.tz if known and known.tz else self._default_tz)
         return Person(
@@ -819,11 +819,23 @@ class Conversations:
             locale=Locale(locale if locale in ("nl", "en") else self._default_locale),
         )
 
+    def _known(self, email: str) -> DirectoryPerson | None:
+        """What the directory says of someone's name, zone and hours; None when it cannot say.
+
+        Only comfort: the defaults serve when another person's mailbox cannot be read now (they
+        never signed in, the provider is away). Reporting lines are never guessed like this.
+        """
+        try:
+            return self._directory.person(email)
+        except ConnectorError as exc:
+            log.info("the directory could not describe %s: %s", email, exc)
+            return None
+
     def _working_hours(self, person: Person) -> WorkingHours:
         """The person's own hours, else the directory's, else Monday-Friday 09:00-17:00."""
         own = self.people.hours(person.email)
         if own is None:
-            known = self._directory.person(person.email)
+            known = self._known(person.email)
             if known is not None and known.hours is not None:
                 own = OwnHours(known.hours, known.tz or person.tz)
         if own is None:

@@ -61,7 +61,8 @@ class Provider:
     def settings(self, data_dir: Path) -> dict[str, Any]:
         """App settings for this provider, with a token file for Ada and Grace."""
         tokens = data_dir / f"{self.name}-tokens.json"
-        tokens.write_text(json.dumps({e: self.emulator.token(e) for e in (ADA, GRACE, HR)}))
+        people = (ADA, GRACE, HR, "eve@example.org")
+        tokens.write_text(json.dumps({e: self.emulator.token(e) for e in people}))
         base = {
             "TESTING": True,
             "DATA_DIR": str(data_dir),
@@ -155,6 +156,24 @@ def test_a_series_planned_through_the_api_lives_in_both_partners_calendars(
     assert context["series"]["id"] == planned["series"]["id"]
     assert context["occurrence"]["key"] == first["key"]
     assert context["user"]["role"] == "manager"
+
+
+def test_a_change_of_manager_in_the_providers_directory_hands_the_series_over(
+    provider: Provider, tmp_path: Path
+) -> None:
+    """The provider's directory names Eve: Grace is refused and the series invites Eve."""
+    eve = "eve@example.org"
+    app = _app(provider, tmp_path)
+    planned = _plan(app)
+    provider.emulator.set_manager(ADA, eve)
+    series, occ = planned["series"]["id"], planned["context"]["occurrence"]["key"]
+    export = f"/api/series/{series}/occurrences/{occ}/export?format=md"
+    refused = _call(app, "GET", export, GRACE)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "handed_over"
+    assert _call(app, "GET", export, ADA).status_code == 200
+    master_id = app.extensions["goedgesprek.service"].registry.get(series).master_event_id
+    master = app.extensions["goedgesprek.ports"]["calendar"](ADA).get_event(master_id)
+    assert [a.email for a in master.attendees] == [eve]
 
 
 def test_an_agenda_saved_through_the_api_is_sealed_in_the_employees_drive(
