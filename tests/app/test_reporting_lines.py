@@ -312,3 +312,50 @@ def test_a_second_series_with_the_new_manager_ends_the_old_one_for_the_former(ap
     export = f"/api/series/{old.id}/occurrences/{key}/export?format=md"
     refused = api.call("GET", export, GRACE)
     assert refused.status_code == 403 and refused.get_json()["error"] == "handed_over"
+
+
+def test_an_hr_file_decides_the_pairs(tmp_path: Path) -> None:
+    """With DIRECTORY=csv:<path> the file, not the store, says who is whose manager."""
+    from addin.app import close_app, create_app
+    from addin.demo import seed
+    from connectors.local import LocalStore
+    from connectors.testing import ManualClock
+
+    lines = tmp_path / "lines.csv"
+    lines.write_text("employee,manager\nada@example.org,eve@example.org\n")
+    clock = ManualClock(NOW)
+    store = LocalStore(tmp_path / "data", clock=clock)
+    seed(store, NOW)  # the store says Grace; the file says Eve
+    config = {"TESTING": True, "DATA_DIR": str(tmp_path / "data"), "DIRECTORY": f"csv:{lines}"}
+    app = create_app(config, store=store, clock=clock)
+    try:
+        hr = Api(app, clock)
+        with_grace = hr.call(
+            "POST", "/api/series/preview", ADA, body=_plan_body(GRACE, "employee", "x")
+        )
+        with_eve = hr.call(
+            "POST", "/api/series/preview", ADA, body=_plan_body(EVE, "employee", "x")
+        )
+        assert (with_grace.status_code, with_eve.status_code) == (403, 200)
+    finally:
+        close_app(app)
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("ldap", "DIRECTORY must be provider, csv:<path> or local"),
+        ("csv:/nonexistent/lines.csv", "cannot read it"),
+        ("provider", "needs BACKEND graph or google"),
+    ],
+)
+def test_a_directory_setting_that_cannot_work_stops_start_up(
+    setting: str, said: str, tmp_path: Path
+) -> None:
+    """Said at start-up with what to change, not later to every person who plans."""
+    from addin.app import create_app
+    from addin.wiring import DirectoryError
+
+    with pytest.raises(DirectoryError, match=said):
+        create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "DIRECTORY": setting})
