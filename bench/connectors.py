@@ -184,7 +184,7 @@ def wire(name: str) -> Iterator[Wire]:
         emulator.add_user(email, person, TZ)
     # The provider's directory names Grace as Ada's manager (Google: read as an administrator).
     emulator.set_manager(ADA, GRACE)
-    readers = (ADA, GRACE)
+    readers: tuple[str, ...] = (ADA, GRACE)
     if name == "google":
         emulator.add_admin(DIRECTORY_ADMIN)
         readers = (ADA, GRACE, DIRECTORY_ADMIN)
