@@ -135,6 +135,27 @@ def change_series(series_id: str) -> Response:
     return jsonify(_service().change_series(caller, series_id, _body()))
 
 
+@bp.post("/series/<series_id>/end")
+def end_series(series_id: str) -> Response:
+    """End the series: later conversations cancelled, records kept; idempotent."""
+    caller = _caller()
+    return jsonify(_service().end_series(caller, series_id))
+
+
+@bp.get("/me/working-hours")
+def working_hours() -> Response:
+    """The caller's working days, hours and zone as the planner uses them."""
+    caller = _caller()
+    return jsonify(_service().working_hours(caller))
+
+
+@bp.put("/me/working-hours")
+def set_working_hours() -> Response:
+    """Set the caller's own working days, hours and zone."""
+    caller = _caller()
+    return jsonify(_service().set_working_hours(caller, _body()))
+
+
 @bp.post("/series/<series_id>/occurrences/<occ>")
 def apply_ops(series_id: str, occ: str) -> Response:
     """Apply agenda and record changes, all or none, guarded by If-Match."""

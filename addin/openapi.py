@@ -261,7 +261,7 @@ SCHEMAS: dict[str, Json] = {
             ["agenda", "record", "series"],
             agenda=_can("add_item", "propose_item", "share", "agree"),
             record=_can("summarise", "add_agreement", "propose_all", "accept_all", "add_action"),
-            series=_can("change_event_copy", "change_place"),
+            series=_can("change_event_copy", "change_place", "end"),
         ),
         preparation=_obj(
             ["questions", "checklist"],
@@ -396,7 +396,11 @@ def _errors(*codes: int) -> dict[str, Json]:
     text = {
         400: "Bad input; the message says what to change.",
         401: "No valid bearer token.",
-        403: "The caller is not a partner, or the step is the other partner's.",
+        403: (
+            "The caller is not a partner, or the step is the other partner's; not_reporting_line: "
+            "the directory does not name the partner as the caller's manager or report; "
+            "handed_over: the caller was this series' manager until a change of manager."
+        ),
         404: "No such event, series or occurrence.",
         409: "The other partner saved meanwhile.",
         413: "The body is larger than 64 KB.",
@@ -432,6 +436,26 @@ _OCC: Json = {
     "schema": {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z$"},
     "description": "The occurrence's original start in UTC.",
 }
+_HOURS: Json = {
+    "type": "object",
+    "required": ["days", "start", "end", "tz"],
+    "properties": {
+        "days": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 7,
+            "items": {"enum": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]},
+        },
+        "start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+        "end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+        "tz": {"type": "string", "description": "An IANA time zone"},
+    },
+}
+_HOURS_ANSWER = _obj(
+    ["working_hours", "source"],
+    working_hours=_HOURS,
+    source={"enum": ["own", "directory", "default"]},
+)
 _READ = (400, 401, 403, 404, 422, 503)
 _WRITE = (400, 401, 403, 404, 413, 415, 422, 503)
 
@@ -552,6 +576,47 @@ def spec() -> Json:
                         },
                     },
                 }
+            },
+            "/api/series/{series_id}/end": {
+                "post": {
+                    "operationId": "endSeries",
+                    "summary": "End the series (either partner); the records stay; idempotent",
+                    "parameters": [_SERIES, _LANG],
+                    "responses": {
+                        "200": {
+                            "description": "The ended series (the same answer when sent again)",
+                            "content": _json(
+                                _obj(
+                                    ["series", "ended"],
+                                    series=_ref("Series"),
+                                    ended={"const": True},
+                                )
+                            ),
+                        },
+                        **_errors(*_READ),
+                    },
+                }
+            },
+            "/api/me/working-hours": {
+                "get": {
+                    "operationId": "workingHours",
+                    "summary": "The caller's working days, hours and zone, and their source",
+                    "parameters": [_LANG],
+                    "responses": {
+                        "200": {"description": "The hours", "content": _json(_HOURS_ANSWER)},
+                        **_errors(401, 503),
+                    },
+                },
+                "put": {
+                    "operationId": "setWorkingHours",
+                    "summary": "Set the caller's own working days, hours and zone",
+                    "parameters": [_LANG],
+                    "requestBody": {"required": True, "content": _json(_HOURS)},
+                    "responses": {
+                        "200": {"description": "The hours kept", "content": _json(_HOURS_ANSWER)},
+                        **_errors(400, 401, 413, 415, 503),
+                    },
+                },
             },
             "/api/series/{series_id}/occurrences/{occ}": {
                 "post": {

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from addin.store.db import DB_NAME, create_store_engine, default_url, upgrade
-from addin.store.tables import alias_table, metadata, series_table
+from addin.store.tables import alias_table, manager_history_table, metadata, series_table
 from cadence.model import Locale, Pair, Person, Series
 from cadence.recurrence import Rule
 
@@ -30,10 +30,12 @@ __all__ = [
     "PairTaken",
     "Registry",
     "alias_table",
+    "manager_history_table",
     "metadata",
     "pair_key",
     "series_table",
 ]
+
 
 EVENT_COPIES = ("full", "titles")
 
@@ -102,7 +104,7 @@ class Registry:
 
     @property
     def engine(self) -> Engine:
-        """The database the registry lives in (the token vault shares it)."""
+        """The server store's database (the token vault and people's hours share it)."""
         return self._engine
 
     def add(self, entry: Series) -> Series:
@@ -189,6 +191,93 @@ class Registry:
         with self._engine.begin() as conn:
             conn.execute(
                 update(series_table).where(series_table.c.id == series_id).values(active_pair=None)
+            )
+
+    def is_active(self, series_id: str) -> bool:
+        """True while the series is its pair's active one (not ended, not replaced)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(series_table.c.active_pair).where(series_table.c.id == series_id)
+            ).first()
+        return row is not None and row[0] is not None
+
+    def active_as_employee(self, email: str) -> list[Series]:
+        """The active series in which `email` is the employee."""
+        t = series_table
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(t)
+                .where((t.c.employee_email == email.strip().lower()) & t.c.active_pair.is_not(None))
+                .order_by(t.c.created)
+            ).all()
+        return [_entry(row) for row in rows]
+
+    def hand_over(
+        self, entry: Series, manager: Person, at: datetime, *, active: bool = True
+    ) -> Series:
+        """Make `manager` the series' manager from `at` on; the former one's time is kept.
+
+        Raises `PairTaken` when the employee and the new manager have another active series;
+        `active=False` hands over a series that has ended (it stays released).
+        """
+        t, h = series_table, manager_history_table
+        old = entry.pair.manager
+        new_pair = replace(entry.pair, manager=manager)
+        with self._lock:
+            try:
+                with self._engine.begin() as conn:
+                    last = conn.execute(
+                        select(h.c.until)
+                        .where(h.c.series_id == entry.id)
+                        .order_by(h.c.until.desc())
+                        .limit(1)
+                    ).first()
+                    since = _aware(last[0]) if last else entry.created
+                    conn.execute(
+                        insert(h).values(
+                            series_id=entry.id,
+                            manager_email=old.email,
+                            since=since,
+                            until=at,
+                            successor_email=manager.email,
+                        )
+                    )
+                    conn.execute(
+                        update(t)
+                        .where(t.c.id == entry.id)
+                        .values(
+                            manager_email=manager.email,
+                            manager_name=manager.name,
+                            manager_tz=manager.tz,
+                            manager_locale=str(manager.locale),
+                            active_pair=pair_key(new_pair) if active else None,
+                        )
+                    )
+            except IntegrityError:
+                taken = self.active_for_pair(new_pair)
+                if taken is None or taken.id == entry.id:
+                    raise
+                raise PairTaken(taken) from None
+        return replace(entry, pair=new_pair)
+
+    def former_managers(self, series_id: str) -> list[tuple[str, datetime, datetime]]:
+        """The series' former managers as (address, since, until), oldest first."""
+        h = manager_history_table
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(h.c.manager_email, h.c.since, h.c.until)
+                .where(h.c.series_id == series_id)
+                .order_by(h.c.until)
+            ).all()
+        return [(str(e), _aware(since), _aware(until)) for e, since, until in rows]
+
+    def end(self, series_id: str, rule: Rule) -> None:
+        """End the series: its rule (ended) is kept and the pair released, in one step."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(series_table)
+                .where(series_table.c.id == series_id)
+                .values(rule="\n".join(rule.to_rfc5545()), active_pair=None)
             )
 
     def set_master(self, series_id: str, master_event_id: str, ical_uid: str) -> None:
@@ -279,3 +368,8 @@ class Registry:
         """Release the connection pool, when the registry made it."""
         if self._owns_engine:
             self._engine.dispose()
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite gives back naive UTC datetimes; PostgreSQL aware ones."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

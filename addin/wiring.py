@@ -13,6 +13,7 @@ clock and store in, as tests do.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,8 +32,7 @@ if TYPE_CHECKING:
     from addin.signin.vault import TokenVault
     from addin.workspace.verify import LocalSigner, RequestVerifier
     from connectors.keyring import Keyring
-    from connectors.models import KnownPerson
-    from connectors.ports import Calendar, Drive, Mailer
+    from connectors.ports import Calendar, Directory, DirectoryPerson, Drive, Mailer
     from templates import TemplateSet
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ def _build(
         keyring=keyring,
         templates=templates,
         clock=clock,
-        directory=_directory(store),
+        directory=directory(config, store, closers),
         country=settings.country,
         default_locale=settings.default_locale,
     )
@@ -289,15 +289,138 @@ def open_keyring(data_dir: Path, *, create: bool = False) -> Keyring:
         return Keyring.init(path)
 
 
-def _directory(store: Store | None) -> Callable[[str], KnownPerson | None]:
-    """A person's name and zone from the store's people, when it knows any."""
-    people = getattr(store, "people", None)
+class DirectoryError(ValueError):
+    """The ``DIRECTORY`` setting cannot be used; the message says why."""
 
-    def directory(email: str) -> KnownPerson | None:
-        if people is None:
-            return None
-        wanted = email.strip().lower()
-        found: KnownPerson | None = next((p for p in people() if p.email == wanted), None)
-        return found
 
-    return directory
+def directory(
+    config: Mapping[str, Any],
+    store: object | None,
+    closers: list[Callable[[], None]] | None = None,
+) -> Directory:
+    """The directory that decides reporting lines, from ``DIRECTORY``.
+
+    ``provider`` (the default with ``BACKEND`` graph or google): the provider's own directory;
+    ``csv:<path>``: an HR-maintained file; ``local`` (the default otherwise): the embedded
+    store's people and managers. A store without reporting lines gives a directory in which
+    nobody has a manager, so no pair can be planned.
+    """
+    from addin.backends import backend_name
+    from connectors.directory import CsvDirectory, DirectoryFileError, NoDirectory, StoreDirectory
+
+    backend = backend_name(config)
+    setting = str(config.get("DIRECTORY") or ("local" if backend == "local" else "provider"))
+    if setting.startswith("csv:"):
+        try:
+            return CsvDirectory(Path(setting[4:]))
+        except DirectoryFileError as exc:
+            raise DirectoryError(f"DIRECTORY={setting}: {exc}") from exc
+    if setting == "provider":
+        if backend == "local":
+            raise DirectoryError("DIRECTORY=provider needs BACKEND graph or google")
+        lazy = _LazyDirectory(lambda: _provider_directory(config, backend))
+        if closers is not None:
+            closers.append(lazy.close)
+        if backend == "google" and not config.get("GOOGLE_DIRECTORY_ADMIN"):
+            raise DirectoryError(
+                "DIRECTORY=provider with BACKEND=google reads reporting lines from the Admin SDK "
+                "as an administrator: set GOOGLE_DIRECTORY_ADMIN to that address, or use "
+                "DIRECTORY=csv:<path>"
+            )
+        return lazy
+    if setting != "local":
+        raise DirectoryError(f"DIRECTORY must be provider, csv:<path> or local, not {setting!r}")
+    if store is not None and hasattr(store, "manager_of") and hasattr(store, "people"):
+        return StoreDirectory(store)
+    return NoDirectory()
+
+
+GOOGLE_DIRECTORY_SCOPES = (
+    "https://www.googleapis.com/auth/admin.directory.user.readonly",
+    "https://www.googleapis.com/auth/calendar.settings.readonly",
+)
+"""What the directory reads on Google (granted to the service account, read as the admin)."""
+
+
+class _LazyDirectory:
+    """A provider's directory built on first use: the SDKs stay off start-up's path."""
+
+    def __init__(self, build: Callable[[], tuple[Directory, Callable[[], None]]]) -> None:
+        self._build = build
+        self._built: tuple[Directory, Callable[[], None]] | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Directory:
+        with self._lock:
+            if self._built is None:
+                self._built = self._build()
+            return self._built[0]
+
+    def manager_of(self, email: str) -> str | None:
+        """The provider's answer."""
+        return self._get().manager_of(email)
+
+    def person(self, email: str) -> DirectoryPerson | None:
+        """The provider's answer."""
+        return self._get().person(email)
+
+    def close(self) -> None:
+        """Close the directory's connections, if it was built."""
+        with self._lock:
+            built, self._built = self._built, None
+        if built is not None:
+            built[1]()
+
+
+def _provider_directory(
+    config: Mapping[str, Any], backend: str
+) -> tuple[Directory, Callable[[], None]]:
+    """The provider's directory on the provider's own settings (see `addin.backends`)."""
+    from addin.backends import GRAPH_URL, _retry, _tokens, _unknown_user
+
+    retry = _retry(config)
+    if backend == "graph":
+        from connectors.graph import GraphAccount, StaticToken
+
+        base_url = str(config.get("GRAPH_URL") or GRAPH_URL)
+        if config.get("GRAPH_TOKENS"):
+            tokens = _tokens(config["GRAPH_TOKENS"], "GRAPH_TOKENS")
+            missing = _unknown_user("GRAPH_TOKENS")
+
+            def credential(email: str) -> Any:
+                token = tokens.get(email.lower())
+                return StaticToken(token) if token else missing(email)
+
+            graph = GraphAccount(credential, base_url=base_url, retry=retry)
+        else:
+            from azure.identity import ClientSecretCredential
+
+            app = ClientSecretCredential(
+                str(config["GRAPH_TENANT_ID"]),
+                str(config["GRAPH_CLIENT_ID"]),
+                str(config["GRAPH_CLIENT_SECRET"]),
+            )
+            graph = GraphAccount(app, base_url=base_url, app_only=True, retry=retry)
+        return graph.directory(), graph.close
+    from connectors.google import GoogleAccount
+
+    root_url = str(config.get("GOOGLE_ROOT_URL") or "") or None
+    if config.get("GOOGLE_TOKENS"):
+        from google.oauth2.credentials import Credentials
+
+        google_tokens = _tokens(config["GOOGLE_TOKENS"], "GOOGLE_TOKENS")
+        google_missing = _unknown_user("GOOGLE_TOKENS")
+
+        def credentials(email: str) -> Any:
+            token = google_tokens.get(email.lower())
+            return Credentials(token=token) if token else google_missing(email)  # type: ignore[no-untyped-call]
+
+        google = GoogleAccount(credentials, root_url=root_url, retry=retry)
+    else:
+        from google.oauth2 import service_account
+
+        delegated = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+            str(config["GOOGLE_SERVICE_ACCOUNT_FILE"]), scopes=list(GOOGLE_DIRECTORY_SCOPES)
+        )
+        google = GoogleAccount(delegated, root_url=root_url, retry=retry)
+    return google.directory(str(config["GOOGLE_DIRECTORY_ADMIN"])), google.close

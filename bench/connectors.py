@@ -172,18 +172,28 @@ class Wire:
         return self.network.stats.requests
 
 
+DIRECTORY_ADMIN = "admin@example.org"
+"""The Workspace administrator the Admin SDK Directory is read as."""
+
+
 @contextmanager
 def wire(name: str) -> Iterator[Wire]:
     """Serve a fresh emulator of `name` with Ada and Grace as users."""
     emulator: Any = GraphEmulator() if name == "graph" else GoogleEmulator()
     for email, person in ((ADA, "Ada"), (GRACE, "Grace")):
         emulator.add_user(email, person, TZ)
+    # The provider's directory names Grace as Ada's manager (Google: read as an administrator).
+    emulator.set_manager(ADA, GRACE)
+    readers: tuple[str, ...] = (ADA, GRACE)
+    if name == "google":
+        emulator.add_admin(DIRECTORY_ADMIN)
+        readers = (ADA, GRACE, DIRECTORY_ADMIN)
     # A Graph $batch is one round trip: its items reach the emulator directly (batch_target is
     # left as it is), so the latency and the request count apply to the batch as a whole.
     network = Network(emulator, user_of=emulator.user_of, error_body=emulator.error_body)
     capture = Capture(network)
     with Server(capture) as server:
-        tokens = {email: emulator.token(email) for email in (ADA, GRACE)}
+        tokens = {email: emulator.token(email) for email in readers}
         yield Wire(name, emulator, network, capture, server, tokens)
 
 
@@ -535,7 +545,11 @@ def panel(w: Wire, data_dir: Path) -> Panel:
     if w.name == "graph":
         settings |= {"GRAPH_URL": w.base_url, "GRAPH_TOKENS": str(tokens)}
     else:
-        settings |= {"GOOGLE_ROOT_URL": w.base_url, "GOOGLE_TOKENS": str(tokens)}
+        settings |= {
+            "GOOGLE_ROOT_URL": w.base_url,
+            "GOOGLE_TOKENS": str(tokens),
+            "GOOGLE_DIRECTORY_ADMIN": DIRECTORY_ADMIN,
+        }
     clock = ManualClock(NOW)
     app = create_app(settings, clock=clock)
     client = app.test_client()

@@ -68,6 +68,7 @@ from connectors._google_map import (
     to_google_patch,
 )
 from connectors._retry import RetryPolicy, is_transient, slowest
+from connectors.directory_google import GoogleDirectory
 from connectors.errors import (
     AuthExpired,
     Conflict,
@@ -97,7 +98,13 @@ CredentialSource = Credentials | Callable[[str], Credentials]
 APP_FOLDER = "Goed Gesprek"
 """The folder the app creates in each user's Drive (scope ``drive.file``: it sees only its own)."""
 
-_APIS = {"calendar": ("calendar", "v3"), "drive": ("drive", "v3"), "gmail": ("gmail", "v1")}
+_APIS = {
+    "calendar": ("calendar", "v3"),
+    "drive": ("drive", "v3"),
+    "gmail": ("gmail", "v1"),
+    # The Admin SDK Directory, for reporting lines (`connectors.directory_google`).
+    "admin": ("admin", "directory_v1"),
+}
 _PAGES = 200  # every paging loop stops here: 200 pages of 250 is far beyond one user's year
 _FREEBUSY_ITEMS = 50  # calendarExpansionMax: at most 50 calendars per freebusy.query
 _BATCH_MAX = 50  # Calendar's documented limit per batch (Drive allows 100)
@@ -418,6 +425,10 @@ class GoogleAccount:
     def mailer(self, email: str) -> GoogleMailer:
         """Sends mail as `email` through Gmail."""
         return GoogleMailer(email, self._client(email))
+
+    def directory(self, admin: str) -> GoogleDirectory:
+        """Reporting lines read as the administrator `admin`; zones as each person."""
+        return GoogleDirectory(self._client, admin)
 
     def close(self) -> None:
         """Close every user's connections, in every thread, and end the parallel-read pool.

@@ -88,6 +88,7 @@ from connectors._graph_map import (
     utc_iso,
 )
 from connectors._retry import NO_RETRY, RetryPolicy
+from connectors.directory_graph import GraphDirectory
 from connectors.errors import Conflict, ConnectorError, InvalidRequest, NotFound, Unavailable
 from connectors.memory import check_mail, check_name
 from connectors.models import (
@@ -476,6 +477,10 @@ class GraphAccount:
     def mailer(self, email: str) -> GraphMailer:
         """A mailer sending as `email`."""
         return GraphMailer(self._session(email), email, self._prefix(email))
+
+    def directory(self) -> GraphDirectory:
+        """Reporting lines and working hours, each read with the person's own session."""
+        return GraphDirectory(lambda email: (self._session(email), self._prefix(email)))
 
     def close(self) -> None:
         """Close every client's connections."""

@@ -36,6 +36,7 @@ from connectors._recurring import StoredCalendar, attendees_from, frozen_propert
 from connectors.errors import ConnectorError, InvalidRequest, NotFound, Unavailable
 from connectors.memory import (
     Clock,
+    check_address,
     check_mail,
     check_name,
     check_person,
@@ -47,7 +48,7 @@ from connectors.models import AttachmentInfo, Event, File, FileInfo, KnownPerson
 DB_NAME = "goedgesprek.sqlite3"
 """The SQLite file's name inside the data directory."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema this code writes; a newer file is refused rather than misread."""
 
 _SCHEMA = [
@@ -105,6 +106,11 @@ _SCHEMA = [
         data TEXT NOT NULL,
         sent_at TEXT NOT NULL)""",
     "CREATE UNIQUE INDEX outbox_key ON outbox (sender, key) WHERE key <> ''",
+]
+
+_SCHEMA_2 = [
+    # Reporting lines: who is whose manager, as the embedded directory knows it.
+    """CREATE TABLE managers (email TEXT PRIMARY KEY, manager TEXT NOT NULL)""",
 ]
 
 
@@ -248,6 +254,10 @@ class _Database:
             if version == 0:
                 for statement in _SCHEMA:
                     self._conn.execute(statement)
+            if version < 2:
+                for statement in _SCHEMA_2:
+                    self._conn.execute(statement)
+            if version < SCHEMA_VERSION:
                 self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextlib.contextmanager
@@ -729,6 +739,28 @@ class LocalStore:
         with self._db.transaction():
             rows = self._db.execute("SELECT email, name, tz FROM people ORDER BY email")
             return [KnownPerson(email=e, name=n, tz=t) for e, n, t in rows.fetchall()]
+
+    def set_manager(self, email: str, manager: str | None) -> None:
+        """Record who `email`'s manager is (None: nobody); setting again replaces it."""
+        employee = check_address(email)
+        with self._db.transaction():
+            if manager is None:
+                self._db.execute("DELETE FROM managers WHERE email = ?", (employee,))
+                return
+            boss = check_address(manager)
+            if boss == employee:
+                raise InvalidRequest(f"{email} cannot be their own manager")
+            self._db.execute(
+                "INSERT OR REPLACE INTO managers (email, manager) VALUES (?, ?)", (employee, boss)
+            )
+
+    def manager_of(self, email: str) -> str | None:
+        """The address of `email`'s manager, or None."""
+        with self._db.transaction():
+            row = self._db.execute(
+                "SELECT manager FROM managers WHERE email = ?", (email.strip().lower(),)
+            ).fetchone()
+        return str(row[0]) if row else None
 
     def drive_owners(self) -> list[str]:
         """Every user whose drive holds at least one folder, known as a person or not."""

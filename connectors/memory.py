@@ -187,6 +187,14 @@ class MemoryDrive:
         return stored
 
 
+def check_address(email: str) -> str:
+    """The address in lower case, or `InvalidRequest` when it is none."""
+    address = email.strip().lower()
+    if "@" not in address or len(address) > 320 or any(c.isspace() for c in address):
+        raise InvalidRequest(f"email {email!r} must be an address such as ada@example.org")
+    return address
+
+
 def check_person(email: str, name: str, tz: str) -> KnownPerson:
     """A `KnownPerson`, or `InvalidRequest` saying what is wrong with the input."""
     if "@" not in email:
@@ -306,6 +314,7 @@ class MemoryStore:
         self._outbox: list[SentMail] = []
         self._sent_by_key: dict[tuple[str, str], SentMail] = {}
         self._people: dict[str, KnownPerson] = {}
+        self._managers: dict[str, str] = {}
 
     def calendar(self, email: str) -> MemoryCalendar:
         """The calendar of `email`."""
@@ -335,6 +344,23 @@ class MemoryStore:
         """The known users, by email."""
         with self._lock:
             return [self._people[e] for e in sorted(self._people)]
+
+    def set_manager(self, email: str, manager: str | None) -> None:
+        """Record who `email`'s manager is (None: nobody); setting again replaces it."""
+        employee = check_address(email)
+        boss = None if manager is None else check_address(manager)
+        if boss == employee:
+            raise InvalidRequest(f"{email} cannot be their own manager")
+        with self._lock:
+            if boss is None:
+                self._managers.pop(employee, None)
+            else:
+                self._managers[employee] = boss
+
+    def manager_of(self, email: str) -> str | None:
+        """The address of `email`'s manager, or None."""
+        with self._lock:
+            return self._managers.get(email.strip().lower())
 
     def drive_owners(self) -> list[str]:
         """Every user whose drive holds at least one folder."""

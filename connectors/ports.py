@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Protocol, runtime_checkable
 
 from connectors.models import (
@@ -145,4 +146,47 @@ class Mailer(Protocol):
 
     def send(self, mail: Mail) -> SentMail:
         """Send a message; the same non-empty `Mail.key` again returns the first send."""
+        ...
+
+
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+"""Working days as RFC 5545 weekday codes, Monday first."""
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryHours:
+    """When someone works: `days` (RFC 5545 codes, Monday first) from `start` to `end` (local)."""
+
+    days: tuple[str, ...]
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryPerson:
+    """A person as the directory knows them: address (lower case), name, IANA zone, hours.
+
+    `tz` is empty and `hours` None when the directory does not say.
+    """
+
+    email: str
+    name: str = ""
+    tz: str = ""
+    hours: DirectoryHours | None = None
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """The organisation's directory: who someone is and who their manager is.
+
+    Addresses are matched in any case. A person the directory does not know, or a directory that
+    does not say, gives None; a directory that cannot be reached raises `ConnectorError`.
+    """
+
+    def manager_of(self, email: str) -> str | None:
+        """The address (lower case) of the person's manager, or None."""
+        ...
+
+    def person(self, email: str) -> DirectoryPerson | None:
+        """The person's name, zone and working hours, or None when unknown."""
         ...

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Request
 from emulators import _google_batch as batch
 from emulators._auth import Tokens
 from emulators._google_calendar import CalendarApi
+from emulators._google_directory import DirectoryApi
 from emulators._google_drive import DriveApi
 from emulators._google_gmail import GmailApi
 from emulators._google_http import (
@@ -64,6 +65,7 @@ class GoogleEmulator:
         self.calendar = CalendarApi(self, self._now, self._counter)
         self.drive = DriveApi(self, self._now, self._counter)
         self.gmail = GmailApi(self, self._now, self._counter)
+        self.directory = DirectoryApi(self.known, self.name_of, self.tz_of)
         self._urls = Map(self._rules(), strict_slashes=False, merge_slashes=False).bind("localhost")
 
     # -- the shared emulator surface ----------------------------------------------------------
@@ -75,6 +77,23 @@ class GoogleEmulator:
             if key not in self._users:
                 self._users[key] = User(key, name, tz)
                 self.drive.add_user(key)
+
+    def set_manager(self, email: str, manager: str | None) -> None:
+        """The Admin SDK's manager relation of `email` (both added if unknown); None removes it."""
+        self.add_user(email)
+        with self._lock:
+            if manager is None:
+                self.directory.managers.pop(email.lower(), None)
+                return
+        self.add_user(manager)
+        with self._lock:
+            self.directory.managers[email.lower()] = manager.lower()
+
+    def add_admin(self, email: str) -> None:
+        """Make `email` a Workspace administrator: it may read the Admin SDK Directory."""
+        self.add_user(email)
+        with self._lock:
+            self.directory.admins.add(email.lower())
 
     def token(self, email: str) -> str:
         """A fresh bearer token for `email`, adding the user if unknown."""
@@ -106,6 +125,7 @@ class GoogleEmulator:
             self.calendar.reset()
             self.drive.reset()
             self.gmail.reset()
+            self.directory.reset()
 
     # -- directory (what the APIs ask about users) ---------------------------------------------
 
@@ -236,6 +256,18 @@ class GoogleEmulator:
             (mail + "/send", "POST", "gmail.send", self.gmail.send),
             ("/upload" + mail + "/send", "POST", "gmail.upload", self.gmail.send),
             (mail + "/<id>", "GET", "gmail.get", self.gmail.get),
+            (
+                "/admin/directory/v1/users/<userKey>",
+                "GET",
+                "directory.users.get",
+                self.directory.user,
+            ),
+            (
+                "/calendar/v3/users/me/settings/<setting>",
+                "GET",
+                "calendar.settings.get",
+                self.directory.setting,
+            ),
         ]
         self._handlers: dict[str, Handler] = {name: fn for _, _, name, fn in table}
         rules = [Rule(path, methods=[verb], endpoint=name) for path, verb, name, _ in table]

@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -30,7 +30,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from cadence.recurrence import WINDOWS_ZONES, localize
-from emulators import _graph_drive, _graph_mail
+from emulators import _graph_directory, _graph_drive, _graph_mail
 from emulators._auth import Tokens
 from emulators._graph_calendar import (
     Calendars,
@@ -181,6 +181,8 @@ class GraphEmulator:
             self._calendars = Calendars(self._is_user, self._name_of)
             self._drives = _graph_drive.Drives(self._app_name)
             self._mail = _graph_mail.Mail(self._sent_items_delay)
+            self._managers: dict[str, str] = {}
+            self._hours: dict[str, _graph_directory.Hours] = {}
 
     def add_user(self, email: str, name: str = "", tz: str = "Europe/Amsterdam") -> None:
         """Make a user known (idempotent: a known user keeps its id)."""
@@ -192,6 +194,27 @@ class GraphEmulator:
             display = name or email.split("@", maxsplit=1)[0].title()
             self._users[key] = User(str(uuid.uuid4()), email, display, tz)
             self._calendars.welcome(key, self._clock())
+
+    def set_manager(self, email: str, manager: str | None) -> None:
+        """Make `manager` the manager of `email` (both added if unknown); None removes it."""
+        self.add_user(email)
+        with self._lock:
+            if manager is None:
+                self._managers.pop(email.lower(), None)
+                return
+        self.add_user(manager)
+        with self._lock:
+            self._managers[email.lower()] = manager.lower()
+
+    def set_working_hours(
+        self, email: str, days: tuple[str, ...], start: time, end: time, tz: str | None = None
+    ) -> None:
+        """The user's working hours in Outlook (days as MO..SU or Graph names); zone: theirs."""
+        self.add_user(email)
+        with self._lock:
+            user = self._users[email.lower()]
+            resolve_zone(tz or user.tz)
+            self._hours[email.lower()] = _graph_directory.hours_of(days, start, end, tz or user.tz)
 
     def token(self, email: str) -> str:
         """A bearer token for `email` (the user is added if unknown)."""
@@ -358,6 +381,8 @@ class GraphEmulator:
             (r"^(?:/calendar)?/calendarView$", {"GET": self._calendar_view}),
             (r"^/calendar/getSchedule$", {"POST": self._get_schedule}),
             (r"^/sendMail$", {"POST": self._send_mail}),
+            (r"^/manager$", {"GET": self._manager}),
+            (r"^/mailboxSettings$", {"GET": self._mailbox_settings}),
             (
                 r"^/mailFolders(?:/([^/]+)|\('([^']+)'\))/messages$",
                 {"GET": self._folder_messages},
@@ -365,6 +390,22 @@ class GraphEmulator:
             (r"^/messages/([^/]+)$", {"GET": self._get_message}),
             (r"^/messages/([^/]+)/\$value$", {"GET": self._message_value}),
         ]
+
+    # -- directory -----------------------------------------------------------------------------
+
+    def _manager(self, call: Call) -> Response:
+        boss = self._users.get(self._managers.get(call.user.email.lower(), ""))
+        found = None if boss is None else _graph_directory.user_json(boss.id, boss.email, boss.name)
+        context = "https://graph.microsoft.com/v1.0/$metadata#directoryObjects/$entity"
+        select = parse_select(call.arg("$select"))
+        return json_response(_graph_directory.manager_json(found, select, context))
+
+    def _mailbox_settings(self, call: Call) -> Response:
+        context = self._context(call, "mailboxSettings")
+        hours = self._hours.get(call.user.email.lower())
+        return json_response(
+            _graph_directory.mailbox_settings_json(call.user.tz, hours, _windows_name, context)
+        )
 
     # -- events --------------------------------------------------------------------------------
 

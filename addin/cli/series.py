@@ -229,3 +229,34 @@ def preview(
         click.echo(_human(rule, occurrences, lang))
     if weekend:
         click.echo(_weekend_warning(weekend, len(occurrences), lang), err=True)
+
+
+@series.command(name="end", cls=OneLineErrors)
+@click.argument("series_id")
+def end(series_id: str) -> None:
+    """End a series on HR's behalf: conversations from today on are cancelled in the calendar,
+    the records stay in the employee's drive and the pair may plan anew. Ending it again changes
+    nothing. Settings come from the GOEDGESPREK_* variables, as for the server."""
+    from addin.app import close_app, create_app
+    from addin.conversations import ServiceError
+    from connectors.errors import ConnectorError
+
+    try:
+        app = create_app()
+    except (ValueError, ConnectorError, OSError) as exc:
+        fail(f"the server's settings cannot be used: {exc}")
+    try:
+        service = app.extensions["goedgesprek.service"]
+        try:
+            ended = service.end_series_for_hr(series_id)
+        except ServiceError as exc:
+            fail(f"no series {series_id}: {exc}")
+        except ConnectorError as exc:
+            fail(f"the calendar refused or could not be reached, nothing was ended: {exc}")
+        pair = ended.pair
+        click.echo(
+            f"series {ended.id} of {pair.employee.email} with {pair.manager.email} has ended; "
+            "the records stay in the employee's drive"
+        )
+    finally:
+        close_app(app)

@@ -72,3 +72,15 @@ class PreconditionRequired(ServiceError):
 
     status = 428
     code = "precondition_required"
+
+
+class NotReportingLine(Forbidden):
+    """The partner is not the caller's manager or direct report in the directory (403)."""
+
+    code = "not_reporting_line"
+
+
+class HandedOver(Forbidden):
+    """The caller was this series' manager until a change of manager handed it over (403)."""
+
+    code = "handed_over"

@@ -35,8 +35,10 @@ from addin.conversations.document import (
 from addin.conversations.errors import (
     Changed,
     Forbidden,
+    HandedOver,
     Invalid,
     Missing,
+    NotReportingLine,
     PreconditionRequired,
     SeriesExists,
     Unreadable,
@@ -69,19 +71,21 @@ from addin.conversations.shapes import (
     turn_out,
     user_out,
 )
+from addin.people_settings import HoursError, OwnHours, PeopleSettings, parse_own_hours
 from addin.registry import PairTaken, Registry
 from addin.splice import splice
 from cadence.conversation import Actor, Agenda, AgendaState, Record, carry_over
-from cadence.errors import CadenceError
+from cadence.errors import CadenceError, InvalidRule
 from cadence.model import Locale, Pair, Person, Role, Series
 from cadence.planning import Availability, Interval, Preferences, Proposal, WorkingHours, plan
 from cadence.recurrence import Rule, Weekday
 from cadence.rules import series_allowed, visible_items
 from cadence.zones import zone
+from connectors.directory import NoDirectory
 from connectors.errors import Conflict, ConnectorError, NotFound
 from connectors.keyring import Keyring
-from connectors.models import Attendee, Event, EventPatch, KnownPerson, NewEvent
-from connectors.ports import Calendar, Drive
+from connectors.models import Attendee, Event, EventPatch, NewEvent
+from connectors.ports import Calendar, Directory, DirectoryHours, DirectoryPerson, Drive
 from connectors.sealed import SealedDrive
 from templates import TemplateSet
 from templates.render import record_html, record_markdown
@@ -90,6 +94,13 @@ SERIES_PROPERTY = "goedgesprek.series"
 """The event property that names our series id (Graph extended property, Google shared property)."""
 
 HORIZON = timedelta(days=400)
+
+_HOURS_REFUSED = {
+    "days": _("Name at least one working day, as MO, TU, WE, TH, FR, SA or SU."),
+    "time": _("Give the start and the end of the working day as times such as 09:00 and 17:00."),
+    "order": _("The working day must end after it starts: give an end later than the start."),
+    "tz": _("Choose a time zone such as Europe/Amsterdam for your working hours."),
+}
 
 _T = TypeVar("_T")
 
@@ -103,7 +114,9 @@ class Conversations:
     """The side panel's use cases over the ports.
 
     `calendar(email)` and `drive(email)` give a user's calendar and app-folder drive;
-    `directory(email)` a person's name and zone (None when unknown: the default zone is used).
+    `directory` says who is whose manager (a pair exists only where it says so) and a person's
+    name, zone and working hours (unknown: the defaults). `people` keeps what a person set for
+    themself (working hours and zone), which wins over the directory.
     `parallel` runs independent provider calls at the same time (one round trip on the critical
     path of `context`).
     """
@@ -117,7 +130,8 @@ class Conversations:
         keyring: Keyring,
         templates: TemplateSet,
         clock: Callable[[], datetime],
-        directory: Callable[[str], KnownPerson | None] = lambda _email: None,
+        directory: Directory | None = None,
+        people: PeopleSettings | None = None,
         country: str = "NL",
         default_tz: str = "Europe/Amsterdam",
         default_locale: str = "nl",
@@ -129,7 +143,8 @@ class Conversations:
         self._keyring = keyring
         self._templates = templates
         self._clock = clock
-        self._directory = directory
+        self._directory: Directory = directory or NoDirectory()
+        self.people = people or PeopleSettings(registry.engine)
         self._country = country
         self._default_tz = default_tz
         self._default_locale = default_locale
@@ -149,12 +164,14 @@ class Conversations:
             raise Invalid(_("Open an appointment first: the request names no event."))
         known = self.registry.alias_of(caller.email, event_id)
         entry = self.registry.get(known[0]) if known else None
+        if entry is not None:
+            entry = self._current(entry)
         if entry is None or known is None:
             event = self._get_event(caller.email, event_id)
             entry = self._series_of(caller.email, event)
             if entry is None:
                 return self._not_series(caller, event)
-            return self._series_context(caller, entry, event, None)
+            return self._series_context(caller, self._current(entry), event, None)
         # Known series: read the event and the documents of the occurrence it stood for last
         # time (or that its id names) in one round trip.
         guess = known[1] or _guess_occurrence(entry, event_id)
@@ -410,9 +427,137 @@ class Conversations:
             "series": [
                 existing_out(entry, caller.locale, now, caller.email)
                 for entry in self.registry.for_person(caller.email)
-                if entry.rule.next_after(now) is not None
+                if entry.rule.next_after(now) is not None and self.registry.is_active(entry.id)
             ]
         }
+
+    # -- reporting lines, ending, working hours -----------------------------------------------
+
+    def reconcile_reporting_line(self, employee_email: str) -> list[str]:
+        """Hand the employee's active series to the manager the directory names now.
+
+        Returns the ids of the series handed over (none when nothing changed). The former
+        manager loses access from now on and the new one sees from now on; the records stay in
+        the employee's drive. A directory naming no manager changes nothing: a series is never
+        handed to nobody. Safe to call again (a later background sweep calls it per employee).
+        """
+        email = employee_email.strip().lower()
+        active = self.registry.active_as_employee(email)
+        if not active:
+            return []
+        named = self._directory.manager_of(email)
+        changed: list[str] = []
+        for entry in active:
+            if named is None or named.lower() == entry.pair.manager.email.lower():
+                continue
+            successor = self._person(named, "", str(entry.pair.manager.locale))
+            try:
+                moved = self.registry.hand_over(entry, successor, self._clock())
+            except PairTaken as exc:
+                # The employee has a series with the new manager already: that one stands; this
+                # one ends and goes to the new manager all the same, so the former one's access
+                # ends too.
+                log.warning("series %s ended, not handed over: %s", entry.id, exc)
+                ended = self._end(entry)
+                self.registry.hand_over(ended, successor, self._clock(), active=False)
+                changed.append(entry.id)
+                continue
+            changed.append(entry.id)
+            self._invite_successor(moved, former=entry.pair.manager.email)
+        return changed
+
+    def _invite_successor(self, entry: Series, *, former: str) -> None:
+        """The new manager in the master event's attendees instead of the former one.
+
+        Access is decided by the registry (changed first); a calendar that refuses is logged and
+        tried again at the next hand-over check of the sweep, not shown to the user.
+        """
+        if not entry.master_event_id:
+            return
+        calendar = self._calendar(entry.owner)
+        manager = entry.pair.manager
+        try:
+            for attempt in range(COPY_ATTEMPTS):
+                master = calendar.get_event(entry.master_event_id)
+                attendees = tuple(a for a in master.attendees if a.email.lower() != former)
+                if all(a.email.lower() != manager.email for a in attendees):
+                    attendees += (Attendee(manager.email, manager.name),)
+                try:
+                    calendar.update_event(
+                        master.id, EventPatch(attendees=attendees), if_match=master.etag
+                    )
+                    return
+                except Conflict:
+                    if attempt + 1 == COPY_ATTEMPTS:
+                        raise
+        except ConnectorError as exc:
+            log.warning("series %s: the new manager was not invited: %s", entry.id, exc)
+
+    def end_series(self, caller: Caller, series_id: str) -> dict[str, Any]:
+        """End the series for the pair: conversations from today on are cancelled, the records
+        stay and the pair may plan anew. Either partner may; ending it again answers the same."""
+        entry = self._entry(series_id)
+        self._require_partner(entry, caller.email)
+        ended = self._end(entry)
+        return {"series": series_out(ended, caller.locale), "ended": True}
+
+    def end_series_for_hr(self, series_id: str) -> Series:
+        """`end_series` on HR's behalf (the command line): no partner check."""
+        entry = self.registry.get(series_id) if len(series_id) <= 64 else None
+        if entry is None:
+            raise Missing(_("There is no such series: it may have been removed."))
+        return self._end(entry)
+
+    def _end(self, entry: Series) -> Series:
+        """Cancel the conversations not yet begun (the calendar first), then release the pair.
+
+        The rule ends before the day of the next conversation, so one held earlier today stays;
+        a series whose first conversation is still ahead is deleted from the calendar whole.
+        """
+        if not self.registry.is_active(entry.id):
+            return entry
+        upcoming = entry.rule.next_after(self._clock())
+        rule: Rule | None = entry.rule
+        if upcoming is not None:
+            try:
+                rule = entry.rule.ending_before(upcoming.astimezone(zone(entry.pair.tz)).date())
+            except InvalidRule:
+                rule = None  # nothing held yet: the whole series goes
+        if entry.master_event_id and upcoming is not None:
+            calendar = self._calendar(entry.owner)
+            try:
+                if rule is None:
+                    calendar.delete_event(entry.master_event_id)
+                else:
+                    calendar.update_event(entry.master_event_id, EventPatch(recurrence=rule))
+            except NotFound:
+                pass  # deleted in the calendar already: nothing left to cancel
+        ended = rule or entry.rule
+        self.registry.end(entry.id, ended)
+        return replace(entry, rule=ended)
+
+    def working_hours(self, caller: Caller) -> dict[str, Any]:
+        """The caller's working days, hours and zone as the planner uses them, and from where."""
+        own = self.people.hours(caller.email)
+        source = "own"
+        if own is None:
+            known = self._known(caller.email)
+            if known is not None and known.hours is not None:
+                own, source = OwnHours(known.hours, known.tz or self._default_tz), "directory"
+        if own is None:
+            tz = self._person(caller.email, caller.name, caller.locale).tz
+            own = OwnHours(DirectoryHours(("MO", "TU", "WE", "TH", "FR"), time(9), time(17)), tz)
+            source = "default"
+        return {"working_hours": _hours_out(own), "source": source}
+
+    def set_working_hours(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Keep the caller's own working days, hours and zone (part-time days welcome)."""
+        try:
+            own = parse_own_hours(body)
+        except HoursError as exc:
+            raise Invalid(_HOURS_REFUSED[exc.code]) from None
+        self.people.set_hours(caller.email, own, self._clock())
+        return {"working_hours": _hours_out(own), "source": "own"}
 
     # -- context pieces -----------------------------------------------------------------------
 
@@ -422,8 +567,8 @@ class Conversations:
         ]
         partner = others[0] if len(others) == 1 else None
         if partner is not None and not partner.name:
-            known = self._directory(partner.email)
-            partner = Attendee(partner.email, known.name if known else partner.email)
+            known = self._known(partner.email)
+            partner = Attendee(partner.email, (known.name if known else "") or partner.email)
         ongoing = self._ongoing_series(caller.email, partner.email) if partner else None
         return {
             **empty_context(caller, event, "not_series"),
@@ -447,6 +592,7 @@ class Conversations:
     ) -> dict[str, Any]:
         role = self._role(entry, caller.email)
         if role is None:
+            self._refuse_former_manager(entry, caller.email)
             return {
                 **empty_context(caller, event, "not_partner"),
                 "turn": {"who": [], "what": "done", "message_id": "not_partner", "params": {}},
@@ -514,15 +660,37 @@ class Conversations:
             },
         }
         add_rules(context, entry, doc.agenda, doc.record, role)
+        if self.registry.is_active(entry.id):
+            # Either partner may end the pair's active series (HR too, from the command line).
+            context["can"]["series"].append("end")
         return context
 
     # -- series ------------------------------------------------------------------------------
 
     def _entry(self, series_id: str) -> Series:
+        """The series as it stands now: a change of manager in the directory handed over."""
         entry = self.registry.get(series_id) if len(series_id) <= 64 else None
         if entry is None:
             raise Missing(_("There is no such series: it may have been removed."))
+        return self._current(entry)
+
+    def _current(self, entry: Series) -> Series:
+        """The series after handing it over, when the directory names another manager now."""
+        if self.reconcile_reporting_line(entry.pair.employee.email):
+            return self._reload(entry)
         return entry
+
+    def _refuse_former_manager(self, entry: Series, email: str) -> None:
+        wanted = email.strip().lower()
+        if any(former == wanted for former, _s, _u in self.registry.former_managers(entry.id)):
+            raise HandedOver(
+                _(
+                    "You are no longer the manager in this series: the organisation's directory "
+                    "names %(name)s as the manager now, who has taken it over. The records stay "
+                    "with the employee."
+                ),
+                name=entry.pair.manager.name,
+            )
 
     def _reload(self, entry: Series) -> Series:
         return self.registry.get(entry.id) or entry
@@ -535,6 +703,7 @@ class Conversations:
     def _require_partner(self, entry: Series, email: str) -> Role:
         role = self._role(entry, email)
         if role is None:
+            self._refuse_former_manager(entry, email)
             raise Forbidden(_("Only the employee and the manager of this series can see it."))
         return role
 
@@ -544,7 +713,11 @@ class Conversations:
         wanted = {one.strip().lower(), other.strip().lower()}
         for entry in self.registry.for_person(one):
             emails = {p.email.strip().lower() for p in entry.pair.partners}
-            if emails == wanted and entry.rule.next_after(now) is not None:
+            if (
+                emails == wanted
+                and entry.rule.next_after(now) is not None
+                and self.registry.is_active(entry.id)
+            ):
                 return entry
         return None
 
@@ -610,22 +783,74 @@ class Conversations:
         role = body.get("role")
         if role not in ("employee", "manager"):
             raise Invalid(_("Say whether you are the employee or the manager."))
-        me = self._person(caller.email, caller.name, caller.locale)
         name = body_text(body, "partner_name", 200, required=False, line=True)
+        prefs = parse_preferences(body.get("preferences"))
+        employee_email, manager_email = (
+            (caller.email, partner_email) if role == "employee" else (partner_email, caller.email)
+        )
+        # The directory decides who is whose manager, before anything is read or written: a
+        # pair the caller made up would show a stranger's free/busy and write in their calendar.
+        named = self._directory.manager_of(employee_email)
+        if named is None or named.strip().lower() != manager_email.strip().lower():
+            raise NotReportingLine(
+                _(
+                    "%(partner)s is not your manager or your direct report in the organisation's "
+                    "directory: a series is planned only between an employee and their own "
+                    "manager. If the directory is wrong, ask HR to correct it."
+                ),
+                partner=partner_email,
+            )
+        # A change of manager is handed over first, so the new pair finds the series it has.
+        self.reconcile_reporting_line(employee_email)
+        me = self._person(caller.email, caller.name, caller.locale)
         other = self._person(partner_email, name, caller.locale)
         employee, manager = (me, other) if role == "employee" else (other, me)
-        prefs = parse_preferences(body.get("preferences"))
         return Pair(employee=employee, manager=manager, tz=employee.tz), prefs
 
     def _person(self, email: str, name: str, locale: str) -> Person:
-        known = self._directory(email)
+        known = self._known(email)
+        own = self.people.hours(email)
+        tz = own.tz if own else (known.tz if known and known.tz else self._default_tz)
         return Person(
             id=email,
             name=(known.name if known else "") or name or email.split("@", maxsplit=1)[0],
             email=email,
-            tz=known.tz if known else self._default_tz,
+            tz=tz,
             locale=Locale(locale if locale in ("nl", "en") else self._default_locale),
         )
+
+    def _known(self, email: str) -> DirectoryPerson | None:
+        """What the directory says of someone's name, zone and hours; None when it cannot say.
+
+        Only comfort: the defaults serve when another person's mailbox cannot be read now (they
+        never signed in, the provider is away). Reporting lines are never guessed like this.
+        """
+        try:
+            return self._directory.person(email)
+        except ConnectorError as exc:
+            log.info("the directory could not describe %s: %s", email, exc)
+            return None
+
+    def _working_hours(self, person: Person) -> WorkingHours:
+        """The person's own hours, else the directory's, else Monday-Friday 09:00-17:00."""
+        own = self.people.hours(person.email)
+        if own is None:
+            known = self._known(person.email)
+            if known is not None and known.hours is not None:
+                own = OwnHours(known.hours, known.tz or person.tz)
+        if own is None:
+            return WorkingHours(tz=person.tz)
+        try:
+            return WorkingHours(
+                tz=own.tz,
+                days=frozenset(Weekday[d] for d in own.hours.days),
+                start=own.hours.start,
+                end=own.hours.end,
+            )
+        except (CadenceError, KeyError):
+            # A directory's odd hours (an unknown zone, a night shift) must not stop planning.
+            log.warning("working hours of %s not usable, using the default", person.email)
+            return WorkingHours(tz=person.tz)
 
     def _propose(
         self, pair: Pair, prefs: Preferences, locale: str, viewer_tz: str | None = None
@@ -637,7 +862,7 @@ class Conversations:
 
         def availability(person: Person) -> Availability:
             intervals = tuple(Interval(b.start, b.end) for b in busy.get(person.email, []))
-            return Availability(person=person, hours=WorkingHours(tz=person.tz), busy=intervals)
+            return Availability(person=person, hours=self._working_hours(person), busy=intervals)
 
         try:
             return plan(
@@ -972,6 +1197,15 @@ def _same_plan(entry: Series, caller: Caller, body: Mapping[str, Any]) -> bool:
 def _as_seen(agenda: Agenda, role: Role) -> Agenda:
     """The agenda as `role` may see it (a draft is the employee's until shared)."""
     return replace(agenda, items=visible_items(agenda, role))
+
+
+def _hours_out(own: OwnHours) -> dict[str, Any]:
+    return {
+        "days": list(own.hours.days),
+        "start": f"{own.hours.start:%H:%M}",
+        "end": f"{own.hours.end:%H:%M}",
+        "tz": own.tz,
+    }
 
 
 def _ids_of(event: Event) -> list[str]:

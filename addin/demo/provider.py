@@ -19,6 +19,9 @@ from addin.demo.seed import PAIR
 from connectors.models import KnownPerson
 from emulators.serve import Server
 
+DEMO_ADMIN = "admin@example.org"
+"""The emulated Workspace administrator the reporting lines are read as (Google)."""
+
 
 class EmulatedStore:
     """What the demo reads from a store (calendars, drives, directory) over a provider's ports."""
@@ -44,6 +47,10 @@ class EmulatedStore:
         """A user of the emulated tenant, known by name and zone."""
         self._emulator.add_user(email, name, tz)
         self._people[email.lower()] = KnownPerson(email=email.lower(), name=name, tz=tz)
+
+    def set_manager(self, email: str, manager: str | None) -> None:
+        """A reporting line in the emulated tenant's own directory."""
+        self._emulator.set_manager(email, manager)
 
     def people(self) -> list[KnownPerson]:
         """The known users, by email."""
@@ -80,13 +87,21 @@ def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> Provider
     server = Server(behind_network(emulator, latency_ms=latency_ms))
     tokens = data_dir / f"{provider}-tokens.json"
     grants = {p.email: emulator.token(p.email) for p in PAIR.partners}
+    if provider == "google":
+        # The Admin SDK Directory is read as a Workspace administrator.
+        emulator.add_admin(DEMO_ADMIN)
+        grants[DEMO_ADMIN] = emulator.token(DEMO_ADMIN)
     write_atomically(tokens, json.dumps(grants).encode(), mode=0o600)
     config: dict[str, Any] = {"DATA_DIR": str(data_dir), "BACKEND": provider}
     url = server.url + API_ROOT[provider]
     if provider == "graph":
         config |= {"GRAPH_URL": url, "GRAPH_TOKENS": str(tokens)}
     else:
-        config |= {"GOOGLE_ROOT_URL": url, "GOOGLE_TOKENS": str(tokens)}
+        config |= {
+            "GOOGLE_ROOT_URL": url,
+            "GOOGLE_TOKENS": str(tokens),
+            "GOOGLE_DIRECTORY_ADMIN": DEMO_ADMIN,
+        }
     ports = provider_ports(config)
     assert ports is not None
     store = EmulatedStore(ports, emulator)

@@ -1,7 +1,8 @@
 """The demo's people and their calendars: Ada (employee) and Grace (manager).
 
 `seed()` gives both an ordinary working year and a first meeting to open, in any store with
-``add_person`` and ``calendar(email)`` (the local store, the memory store, an emulated provider).
+``add_person`` and ``calendar(email)`` (the local store, the memory store, an emulated provider),
+and makes Grace Ada's manager where the store keeps reporting lines (``set_manager``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def seed(store: Any, now: datetime) -> int:
     """
     for person in PAIR.partners:
         store.add_person(person.email, person.name, person.tz)
+    # The reporting line that lets Ada and Grace plan their series (where the store keeps one).
+    set_manager = getattr(store, "set_manager", None)
+    if set_manager is not None:
+        set_manager(ADA.email, GRACE.email)
     tz = zone(PAIR.tz)
     monday = now.astimezone(tz).date() - timedelta(days=now.astimezone(tz).weekday())
     count = 0

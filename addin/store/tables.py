@@ -93,3 +93,26 @@ account_secrets_table = Table(
         ondelete="CASCADE",
     ),
 )
+
+manager_history_table = Table(
+    "series_manager_history",
+    metadata,
+    # Who was a series' manager and when: a hand-over after a change of manager in the directory
+    # ends one row's time. The former manager's access ends with it; the records stay put.
+    Column("series_id", String(64), primary_key=True),
+    Column("manager_email", String(320), primary_key=True),
+    Column("since", DateTime(timezone=True), primary_key=True),
+    Column("until", DateTime(timezone=True), nullable=False),
+    Column("successor_email", String(320), nullable=False),
+)
+
+person_hours_table = Table(
+    "person_hours",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("days", String(32), nullable=False),  # RFC 5545 codes, Monday first: "MO TU TH"
+    Column("start", String(5), nullable=False),  # "09:00", local to tz
+    Column("end", String(5), nullable=False),
+    Column("tz", String(64), nullable=False),  # IANA zone
+    Column("updated", DateTime(timezone=True), nullable=False),
+)

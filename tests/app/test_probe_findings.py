@@ -257,6 +257,7 @@ def test_eve_can_neither_read_nor_change_ada_and_graces_series(api: Api) -> None
 def test_partners_cannot_export_a_series_they_are_not_in(api: Api) -> None:
     """Eve's own series with someone else: Ada and Grace get 403, and no mix of keys opens it."""
     ctx = planned(api)
+    api.app.extensions["goedgesprek.store"].set_manager(EVE, "zed@example.org")
     body = {"partner": "zed@example.org", "role": "employee", "preferences": PREFS,
             "request_id": "eve-zed-0001"}  # fmt: skip
     theirs = send(api, "POST", "/api/series", EVE, body=body).get_json()

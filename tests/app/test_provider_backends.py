@@ -32,6 +32,8 @@ from emulators.serve import Server, behind_network
 
 ADA = "ada@example.org"
 GRACE = "grace@example.org"
+HR = "hr@example.org"
+"""The Workspace administrator the Admin SDK Directory is read as (Google)."""
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 PREFS = {
     "weekdays": ["TU", "WE", "TH"],
@@ -59,7 +61,8 @@ class Provider:
     def settings(self, data_dir: Path) -> dict[str, Any]:
         """App settings for this provider, with a token file for Ada and Grace."""
         tokens = data_dir / f"{self.name}-tokens.json"
-        tokens.write_text(json.dumps({e: self.emulator.token(e) for e in (ADA, GRACE)}))
+        people = (ADA, GRACE, HR, "eve@example.org")
+        tokens.write_text(json.dumps({e: self.emulator.token(e) for e in people}))
         base = {
             "TESTING": True,
             "DATA_DIR": str(data_dir),
@@ -69,7 +72,12 @@ class Provider:
         }
         if self.name == "graph":
             return {**base, "GRAPH_URL": f"{self.server.url}/v1.0", "GRAPH_TOKENS": str(tokens)}
-        return {**base, "GOOGLE_ROOT_URL": f"{self.server.url}/", "GOOGLE_TOKENS": str(tokens)}
+        return {
+            **base,
+            "GOOGLE_ROOT_URL": f"{self.server.url}/",
+            "GOOGLE_TOKENS": str(tokens),
+            "GOOGLE_DIRECTORY_ADMIN": HR,
+        }
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +101,10 @@ def provider(request: pytest.FixtureRequest, served: dict[str, Provider]) -> Pro
     chosen.emulator.reset()
     chosen.emulator.add_user(ADA, "Ada")
     chosen.emulator.add_user(GRACE, "Grace")
+    # The provider's own directory names Grace as Ada's manager.
+    chosen.emulator.set_manager(ADA, GRACE)
+    if request.param == "google":
+        chosen.emulator.add_admin(HR)
     return chosen
 
 
@@ -144,6 +156,24 @@ def test_a_series_planned_through_the_api_lives_in_both_partners_calendars(
     assert context["series"]["id"] == planned["series"]["id"]
     assert context["occurrence"]["key"] == first["key"]
     assert context["user"]["role"] == "manager"
+
+
+def test_a_change_of_manager_in_the_providers_directory_hands_the_series_over(
+    provider: Provider, tmp_path: Path
+) -> None:
+    """The provider's directory names Eve: Grace is refused and the series invites Eve."""
+    eve = "eve@example.org"
+    app = _app(provider, tmp_path)
+    planned = _plan(app)
+    provider.emulator.set_manager(ADA, eve)
+    series, occ = planned["series"]["id"], planned["context"]["occurrence"]["key"]
+    export = f"/api/series/{series}/occurrences/{occ}/export?format=md"
+    refused = _call(app, "GET", export, GRACE)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "handed_over"
+    assert _call(app, "GET", export, ADA).status_code == 200
+    master_id = app.extensions["goedgesprek.service"].registry.get(series).master_event_id
+    master = app.extensions["goedgesprek.ports"]["calendar"](ADA).get_event(master_id)
+    assert [a.email for a in master.attendees] == [eve]
 
 
 def test_an_agenda_saved_through_the_api_is_sealed_in_the_employees_drive(
@@ -420,6 +450,9 @@ def test_a_save_stored_but_answered_503_is_not_applied_twice_when_sent_again(
     emulator = GraphEmulator() if name == "graph" else GoogleEmulator()
     emulator.add_user(ADA, "Ada")
     emulator.add_user(GRACE, "Grace")
+    emulator.set_manager(ADA, GRACE)
+    if isinstance(emulator, GoogleEmulator):
+        emulator.add_admin(HR)
     network = behind_network(emulator)
     lossy = LoseThenDown(network)
     with Server(lossy) as server:

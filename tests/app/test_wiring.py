@@ -114,6 +114,7 @@ def test_close_app_ends_the_providers_sessions(
         "BACKEND": "google",
         "GOOGLE_ROOT_URL": root_url,
         "GOOGLE_TOKENS": str(tokens),
+        "GOOGLE_DIRECTORY_ADMIN": ADA,
     }
     app = create_app(config, clock=lambda: NOW)
     drive = app.extensions["goedgesprek.ports"]["drive"](ADA)

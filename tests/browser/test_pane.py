@@ -653,3 +653,54 @@ def test_a_save_whose_answer_is_lost_is_applied_once_when_sent_again(
         i["title"] for i in Api(server, ADA).context(context["event"]["id"])["agenda"]["items"]
     ]
     assert titles == ["Eerst", "Eenmaal"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_own_working_hours_are_set_beside_the_plan_form(
+    lang: str, demo_server: DemoServer, new_page: Callable[..., Any]
+) -> None:
+    """Ada sees Monday-Friday 09:00-17:00, works Thursdays only from now on, and it is kept."""
+    people = demo_server.app.extensions["goedgesprek.service"].people
+    try:
+        pane = open_pane(new_page, demo_server, demo_server.new_meeting(), "ada", lang)
+        pane.page.wait_for_selector('[data-key="hours"]')
+        assert pane.key("hours:day:MO").is_checked() and not pane.key("hours:day:SA").is_checked()
+        for day in ("MO", "TU", "WE", "FR"):
+            pane.key(f"hours:day:{day}").uncheck()
+        pane.fill("hours:start", "10:00")
+        pane.fill("hours:end", "14:30")
+        pane.click("hours:save")
+        assert not pane.alert(), pane.alert()
+        kept = people.hours("ada@example.org")
+        assert kept is not None and kept.hours.days == ("TH",)
+        assert f"{kept.hours.start:%H:%M}-{kept.hours.end:%H:%M}" == "10:00-14:30"
+        pane.fill("hours:tz", "Mars/Olympus")
+        pane.click("hours:save")
+        assert pane.alert()  # said as a sentence, nothing kept
+        assert people.hours("ada@example.org") == kept
+    finally:
+        people.forget("ada@example.org")
+
+
+ENDED = {"nl": "De reeks is beëindigd", "en": "The series has ended"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_either_partner_ends_the_series_after_being_asked(
+    lang: str, demo_server: DemoServer, new_page: Callable[..., Any], axe: Callable[..., Any]
+) -> None:
+    """Grace clicks End, is asked, keeps it once, then ends it: the pane says so and the pair
+    is free to plan anew."""
+    occurrence, context = agreed_series(demo_server, lang)
+    pane = open_pane(new_page, demo_server, occurrence, "grace", lang)
+    pane.click("series:end")
+    pane.click("series:end-keep")
+    assert pane.key("series:end").count() == 1
+    pane.click("series:end")
+    axe(pane.page)
+    pane.click("series:end-confirm")
+    assert not pane.alert(), pane.alert()
+    assert pane.h1() == ENDED[lang]
+    registry = demo_server.app.extensions["goedgesprek.service"].registry
+    assert not registry.is_active(context["series"]["id"])
+    assert Api(demo_server, ADA, lang).plan(demo_server.new_meeting())["series"]["id"]

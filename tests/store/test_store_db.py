@@ -17,7 +17,15 @@ from addin.store.db import StoreError, create_store_engine, current, head, upgra
 from addin.store.tables import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"series", "event_alias", "accounts", "account_secrets", "alembic_version"}
+TABLES = {
+    "series",
+    "event_alias",
+    "accounts",
+    "account_secrets",
+    "series_manager_history",
+    "person_hours",
+    "alembic_version",
+}
 
 
 def test_upgrade_makes_every_table_and_says_the_newest_revision(database_url: str) -> None:

@@ -147,7 +147,13 @@ def test_an_older_registry_gets_the_pair_column_and_keeps_both_series_planned_tw
     registry.close()
     con = sqlite3.connect(db)
     # As the registry left it before migrations: no Alembic revision, no accounts.
-    for table in ("alembic_version", "account_secrets", "accounts"):
+    for table in (
+        "alembic_version",
+        "account_secrets",
+        "accounts",
+        "series_manager_history",
+        "person_hours",
+    ):
         con.execute(f"DROP TABLE {table}")
     con.execute("DROP INDEX ix_series_active_pair")
     con.execute("ALTER TABLE series DROP COLUMN active_pair")

@@ -196,6 +196,24 @@ function seriesForm(app) {
   save, { label: t("Place and length") });
 }
 
+/** Ending the series: a first click asks, the second ends it. */
+function endControl(app) {
+  if (!app.ui.ending) {
+    return h("div", { class: "actions" }, button(t("End this series"), () => {
+      app.ui.ending = true;
+      app.render("series:end-confirm");
+    }, { subtle: true, key: "series:end" }));
+  }
+  return h("div", { class: "confirm", role: "group", "aria-label": t("End this series") },
+    h("p", { text: t("The conversations not yet held are cancelled for both of you. The records stay with the employee.") }),
+    h("div", { class: "actions" },
+      button(t("Yes, end the series"), () => app.endSeries(), { primary: true, key: "series:end-confirm" }),
+      button(t("Keep the series"), () => {
+        app.ui.ending = false;
+        app.render("series:end");
+      }, { key: "series:end-keep" })));
+}
+
 function checklistSection(app) {
   const ctx = app.ctx;
   const checklist = (ctx.preparation && ctx.preparation.checklist) || [];
@@ -210,6 +228,7 @@ function checklistSection(app) {
         (value) => app.patchSeries({ event_copy: value }, { done: t("Saved: what the event shows.") })));
     }
     if (offers(ctx, "series.change_place")) parts.push(seriesForm(app));
+    if (offers(ctx, "series.end")) parts.push(endControl(app));
   }
   return section(t("Checklist of agreements"), parts);
 }

@@ -83,6 +83,18 @@ export class Api {
     return this.json("POST", "/series", { body });
   }
 
+  endSeries(series) {
+    return this.json("POST", `/series/${encodeURIComponent(series)}/end`);
+  }
+
+  workingHours() {
+    return this.json("GET", "/me/working-hours");
+  }
+
+  setWorkingHours(body) {
+    return this.json("PUT", "/me/working-hours", { body });
+  }
+
   patchSeries(series, body) {
     return this.json("PATCH", `/series/${encodeURIComponent(series)}`, { body });
   }

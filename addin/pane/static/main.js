@@ -11,6 +11,7 @@ import { language, loadCatalog, pickLanguage, t } from "./i18n.js";
 import { renderUpcoming } from "./agenda.js";
 import { formatDateTime } from "./common.js";
 import { conflictPanel } from "./conflict.js";
+import { workingHoursSection } from "./hours.js";
 import { renderPlan } from "./plan.js";
 import { renderNotPartner } from "./private.js";
 import { renderEnded } from "./record.js";
@@ -205,6 +206,40 @@ const app = {
     });
   },
 
+  /** End the series for the pair; the view then says so (the event may be gone). */
+  endSeries() {
+    return app.run(async () => {
+      await app.api.endSeries(app.ctx.series.id);
+      app.ui.ending = false;
+      app.ended = { name: app.ctx.partner ? app.ctx.partner.name : "" };
+      app.render();
+      app.announce(t("The series has ended."));
+    });
+  },
+
+  /** Read the caller's working hours for the plan view, then show them (errors stay quiet). */
+  async loadWorkingHours() {
+    try {
+      app.ui.hours = await app.api.workingHours();
+    } catch {
+      return; // the plan form works without: the planner uses what the server knows
+    }
+    // Added below the form, not rendered anew: whoever is typing keeps their place.
+    if (!app.ctx || app.ctx.state !== "not_series" || view.querySelector('[data-key="hours"]')) return;
+    const hours = workingHoursSection(app);
+    if (hours) view.append(hours);
+  },
+
+  saveWorkingHours(hours) {
+    return app.run(async () => {
+      app.ui.hours = await app.api.setWorkingHours(hours);
+      clearDrafts(["hours:*"]);
+      app.ui.preview = null;
+      app.render();
+      app.announce(t("Your working hours are saved."));
+    });
+  },
+
   previewSeries(request) {
     return app.run(async () => {
       app.ui.preview = await app.api.preview(request);
@@ -288,7 +323,15 @@ async function handleError(error, ops, options = {}) {
   console.error(error); // eslint-disable-line no-console
 }
 
+function endedSeriesView() {
+  return [
+    h("h1", { text: t("The series has ended"), tabindex: "-1" }),
+    h("p", { text: t("The conversations not yet held are cancelled in the calendar. The records stay with the employee, and you can plan a new series later.") }),
+  ];
+}
+
 function stateView(state) {
+  if (state.ended) return endedSeriesView();
   switch (state.ctx.state) {
     case "not_series": return renderPlan(state);
     case "upcoming": return renderUpcoming(state);

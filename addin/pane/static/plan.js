@@ -3,6 +3,7 @@
 import { draft } from "./drafts.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
+import { workingHoursSection } from "./hours.js";
 import {
   button, checkField, eventCopyChoice, form, formatDateTime, lengthOptions, radioGroup, section, selectField,
   textField, viewerZone, weekdayNames,
@@ -127,5 +128,7 @@ export function renderPlan(app) {
   const out = [h("h1", { text: t("Plan the good conversation"), tabindex: "-1" }), intro,
     section(t("Preferences"), planForm)];
   if (app.ui.preview) out.push(previewSection(app, app.ui.preview));
+  const hours = workingHoursSection(app);
+  if (hours) out.push(hours);
   return out;
 }

@@ -1,0 +1,226 @@
+"""Directories that need no provider: the embedded store's, and an HR-maintained CSV file.
+
+The CSV file has one line per employee::
+
+    employee,manager[,timezone,working_days,start,end]
+    ada@example.org,grace@example.org,Europe/Amsterdam,MO TU TH,09:00,15:30
+    grace@example.org,
+
+A first line starting with ``employee`` is a header; blank lines and lines starting with ``#``
+are skipped. An empty manager means nobody (the top of the organisation). Working days are
+RFC 5545 codes (MO..SU) separated by spaces or ``;``. Every problem is reported with its line
+number, all at once, so HR can fix the file in one go.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Protocol
+
+from cadence.errors import CadenceError
+from cadence.zones import zone
+from connectors.errors import Unavailable
+from connectors.models import KnownPerson
+from connectors.ports import WEEKDAYS, DirectoryHours, DirectoryPerson
+
+MAX_LINES = 200_000
+"""More lines than any organisation has employees: a file beyond it is refused, not read."""
+
+
+class DirectoryFileError(ValueError):
+    """The CSV file is not valid; `problems` are ``(line, sentence)`` pairs, by line."""
+
+    def __init__(self, source: str, problems: list[tuple[int, str]]) -> None:
+        shown = "; ".join(f"line {n}: {text}" for n, text in problems[:20])
+        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        super().__init__(f"{source} cannot be used as the directory: {shown}{more}")
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryLine:
+    """One employee's line: their manager (or None) and, when given, zone and hours."""
+
+    employee: str
+    manager: str | None
+    tz: str = ""
+    hours: DirectoryHours | None = None
+
+
+def _address(value: str, what: str) -> str:
+    address = value.strip().lower()
+    local, at, domain = address.partition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in address):
+        raise ValueError(f"{what} {value.strip()!r} is not an email address")
+    if len(address) > 320:
+        raise ValueError(f"{what} is longer than 320 characters")
+    return address
+
+
+def _clock_time(value: str, what: str) -> time:
+    try:
+        hours, minutes = value.strip().split(":")
+        if len(hours) != 2 or len(minutes) != 2:
+            raise ValueError
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError(f"{what} {value.strip()!r} must look like 09:00") from None
+
+
+def parse_days(value: str) -> tuple[str, ...]:
+    """Working days from ``MO TU TH`` (or ``MO;TU;TH``), Monday first; ValueError if bad."""
+    codes = [c for c in value.replace(";", " ").upper().split() if c]
+    unknown = [c for c in codes if c not in WEEKDAYS]
+    if unknown:
+        raise ValueError(f"working days must be MO TU WE TH FR SA SU, not {' '.join(unknown)}")
+    if not codes:
+        raise ValueError("working days must name at least one day")
+    return tuple(d for d in WEEKDAYS if d in codes)
+
+
+def check_hours(days: tuple[str, ...], start: time, end: time, tz: str) -> None:
+    """ValueError with a sentence when these hours cannot be worked (no day, end first, no zone)."""
+    if not days:
+        raise ValueError("working days must name at least one day")
+    if start >= end:
+        raise ValueError(f"working hours must end after they start ({start:%H:%M}-{end:%H:%M})")
+    try:
+        zone(tz)
+    except CadenceError:
+        raise ValueError(f"{tz!r} is not an IANA time zone such as Europe/Amsterdam") from None
+
+
+def _line(fields: list[str]) -> DirectoryLine:
+    if len(fields) not in (2, 6):
+        raise ValueError(
+            f"expected 2 fields (employee,manager) or 6 (employee,manager,timezone,"
+            f"working_days,start,end), found {len(fields)}"
+        )
+    employee = _address(fields[0], "employee")
+    manager = _address(fields[1], "manager") if fields[1].strip() else None
+    if manager == employee:
+        raise ValueError(f"{employee} cannot be their own manager")
+    if len(fields) == 2:
+        return DirectoryLine(employee, manager)
+    tz = fields[2].strip()
+    days = parse_days(fields[3])
+    start, end = _clock_time(fields[4], "start"), _clock_time(fields[5], "end")
+    check_hours(days, start, end, tz)
+    return DirectoryLine(employee, manager, tz, DirectoryHours(days, start, end))
+
+
+def parse_directory_csv(text: str, source: str = "the directory file") -> dict[str, DirectoryLine]:
+    """Every employee's line by address; `DirectoryFileError` listing each bad line."""
+    lines: dict[str, DirectoryLine] = {}
+    problems: list[tuple[int, str]] = []
+    reader = csv.reader(io.StringIO(text))
+    for fields in reader:
+        number = reader.line_num
+        if number > MAX_LINES:
+            problems.append((number, f"the file has more than {MAX_LINES} lines"))
+            break
+        if not fields or not "".join(fields).strip() or fields[0].lstrip().startswith("#"):
+            continue
+        if not lines and not problems and fields[0].strip().lower() == "employee":
+            continue
+        try:
+            line = _line(fields)
+        except ValueError as exc:
+            problems.append((number, str(exc)))
+            continue
+        if line.employee in lines:
+            problems.append((number, f"{line.employee} has a line already"))
+            continue
+        lines[line.employee] = line
+    if problems:
+        raise DirectoryFileError(source, problems)
+    return lines
+
+
+class CsvDirectory:
+    """The reporting lines in an HR-maintained CSV file, read again when the file changes.
+
+    An invalid file stops start-up with `DirectoryFileError`. A file that later changes into an
+    invalid one raises `Unavailable` (the operator's log gets the lines to fix; the person a
+    "try again later"): reporting lines that decide who sees whose conversations are never
+    guessed from a half-edited file, nor taken from the last good one after HR changed them.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = Path(path)
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._lines: dict[str, DirectoryLine] = {}
+        self._load()
+
+    def _load(self) -> dict[str, DirectoryLine]:
+        with self._lock:
+            try:
+                stat = os.stat(self._path)
+            except OSError as exc:
+                raise DirectoryFileError(str(self._path), [(0, f"cannot read it: {exc}")]) from exc
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if stamp != self._stamp:
+                text = self._path.read_text(encoding="utf-8-sig")
+                self._lines = parse_directory_csv(text, str(self._path))
+                self._stamp = stamp
+            return self._lines
+
+    def _read(self) -> dict[str, DirectoryLine]:
+        try:
+            return self._load()
+        except DirectoryFileError as exc:
+            raise Unavailable(str(exc)) from exc
+
+    def manager_of(self, email: str) -> str | None:
+        """The manager the file names for `email`, or None."""
+        line = self._read().get(email.strip().lower())
+        return line.manager if line else None
+
+    def person(self, email: str) -> DirectoryPerson | None:
+        """The zone and hours the file gives for `email` (no name: the file has none)."""
+        line = self._read().get(email.strip().lower())
+        if line is None:
+            return None
+        return DirectoryPerson(email=line.employee, tz=line.tz, hours=line.hours)
+
+
+class _PeopleStore(Protocol):
+    def people(self) -> list[KnownPerson]: ...
+
+    def manager_of(self, email: str) -> str | None: ...
+
+
+class StoreDirectory:
+    """The embedded store's people and reporting lines (`LocalStore`, `MemoryStore`)."""
+
+    def __init__(self, store: _PeopleStore) -> None:
+        self._store = store
+
+    def manager_of(self, email: str) -> str | None:
+        """The manager the store records for `email`, or None."""
+        return self._store.manager_of(email)
+
+    def person(self, email: str) -> DirectoryPerson | None:
+        """Name and zone from the store's people; the store keeps no working hours."""
+        wanted = email.strip().lower()
+        found = next((p for p in self._store.people() if p.email == wanted), None)
+        return DirectoryPerson(found.email, found.name, found.tz) if found else None
+
+
+class NoDirectory:
+    """No directory configured: nobody has a manager, so no pair can be planned."""
+
+    def manager_of(self, email: str) -> str | None:
+        """Always None."""
+        return None
+
+    def person(self, email: str) -> DirectoryPerson | None:
+        """Always None."""
+        return None

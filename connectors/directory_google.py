@@ -1,0 +1,91 @@
+"""The Google Workspace directory: the Admin SDK's manager relation and each calendar's zone.
+
+``users.get(userKey, projection="full")`` carries ``relations`` (``type: manager``); it needs an
+administrator's access (``admin.directory.user.readonly`` through domain-wide delegation as an
+admin, or an admin's own token), so it is read as the configured administrator. The zone is
+the person's own Calendar setting (``settings.get("timezone")``); Google's public API has no
+working hours, so people set their own in the product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from cadence.errors import CadenceError
+from cadence.zones import zone
+from connectors.errors import NotFound
+from connectors.ports import DirectoryPerson
+
+if TYPE_CHECKING:
+    from connectors.google import _Client
+
+
+def manager_from_user(data: Mapping[str, Any] | None) -> str | None:
+    """The address in the user's first ``manager`` relation, lower case, or None."""
+    relations = (data or {}).get("relations")
+    if not isinstance(relations, list):
+        return None
+    for relation in relations:
+        if not isinstance(relation, Mapping) or relation.get("type") != "manager":
+            continue
+        value = relation.get("value")
+        if isinstance(value, str) and "@" in value:
+            return value.strip().lower()
+    return None
+
+
+def name_from_user(data: Mapping[str, Any] | None) -> str:
+    """The user's full name, or ''."""
+    name = (data or {}).get("name")
+    full = name.get("fullName") if isinstance(name, Mapping) else None
+    return full if isinstance(full, str) else ""
+
+
+def zone_from_setting(data: Mapping[str, Any] | None) -> str:
+    """The IANA zone of a ``timezone`` setting, or '' when it is not one."""
+    value = (data or {}).get("value")
+    if not isinstance(value, str):
+        return ""
+    try:
+        zone(value)
+    except CadenceError:
+        return ""
+    return value
+
+
+class GoogleDirectory:
+    """Reporting lines as `admin` reads them; zones with each person's own access."""
+
+    def __init__(self, client_of: Callable[[str], _Client], admin: str) -> None:
+        self._client_of = client_of
+        self._admin = admin
+
+    def _user(self, email: str) -> Mapping[str, Any] | None:
+        client = self._client_of(self._admin)
+        request = client.service("admin").users().get(userKey=email, projection="full")
+        try:
+            data: Mapping[str, Any] = client.run(
+                request, f"read {email} in the directory", idempotent=True
+            )
+        except NotFound:
+            return None
+        return data
+
+    def manager_of(self, email: str) -> str | None:
+        """The manager relation of `email` (None for an unknown user or none)."""
+        return manager_from_user(self._user(email.strip().lower()))
+
+    def person(self, email: str) -> DirectoryPerson | None:
+        """The name (directory) and zone (the person's calendar); no working hours."""
+        address = email.strip().lower()
+        client = self._client_of(address)
+        request = client.service("calendar").settings().get(setting="timezone")
+        try:
+            setting = client.run(request, f"read the time zone of {address}", idempotent=True)
+        except NotFound:
+            setting = None
+        user = self._user(address)
+        if user is None and setting is None:
+            return None
+        return DirectoryPerson(address, name_from_user(user), zone_from_setting(setting))

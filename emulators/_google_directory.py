@@ -1,0 +1,90 @@
+"""Admin SDK Directory ``users.get`` and Calendar ``settings.get`` of the Google emulator.
+
+- ``GET admin/directory/v1/users/{userKey}`` (the discovery document's path): the user resource
+  with ``relations`` (``{"value": address, "type": "manager"}``) under ``projection=full``, as
+  the Admin SDK answers it; only an administrator may read (a non-admin is 403 "Not Authorized
+  to access this resource/api"), an unknown user is 404 "Resource Not Found: userKey".
+- ``GET calendar/v3/users/me/settings/{setting}``: the caller's own settings (``timezone``,
+  ``weekStart``, ...); an unknown setting is 404 notFound.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from emulators._google_http import ApiError, Call, Reply
+
+_PROJECTIONS = ("basic", "custom", "full")
+
+
+class DirectoryApi:
+    """The two directory reads, over the emulator's users."""
+
+    def __init__(
+        self,
+        known: Callable[[str], bool],
+        name_of: Callable[[str], str],
+        tz_of: Callable[[str], str],
+    ) -> None:
+        self._known, self._name_of, self._tz_of = known, name_of, tz_of
+        self.reset()
+
+    def reset(self) -> None:
+        """No administrators, no reporting lines."""
+        self.admins: set[str] = set()
+        self.managers: dict[str, str] = {}
+
+    def user(self, call: Call) -> Reply:
+        """users.get."""
+        if call.user.lower() not in self.admins:
+            raise ApiError(403, "Not Authorized to access this resource/api", "forbidden")
+        key = call.args["userKey"].lower()
+        if not self._known(key):
+            raise ApiError(404, "Resource Not Found: userKey", "notFound")
+        projection = call.query.get("projection", "basic")
+        if projection not in _PROJECTIONS:
+            raise ApiError(
+                400,
+                f"Invalid value for projection: {projection}",
+                "invalid",
+            )
+        name = self._name_of(key) or key.split("@", maxsplit=1)[0].title()
+        given, _, family = name.partition(" ")
+        body: dict[str, Any] = {
+            "kind": "admin#directory#user",
+            "id": str(zlib.crc32(key.encode()) * 100_003),
+            "primaryEmail": key,
+            "name": {"givenName": given, "familyName": family, "fullName": name},
+            "isAdmin": key in self.admins,
+            "suspended": False,
+            "orgUnitPath": "/",
+            "emails": [{"address": key, "primary": True}],
+        }
+        # relations is a "full" field: basic leaves it out, as the Admin SDK does.
+        manager = self.managers.get(key)
+        if projection == "full" and manager:
+            body["relations"] = [{"value": manager, "type": "manager"}]
+        return Reply(200, body)
+
+    def setting(self, call: Call) -> Reply:
+        """settings.get for the caller's own calendar."""
+        settings = {
+            "timezone": self._tz_of(call.user),
+            "weekStart": "1",
+            "format24HourTime": "true",
+            "locale": "nl",
+        }
+        wanted = call.args["setting"]
+        if wanted not in settings:
+            raise ApiError(404, "Not Found", "notFound")
+        return Reply(
+            200,
+            {
+                "kind": "calendar#setting",
+                "etag": f'"{zlib.crc32(f"{wanted}={settings[wanted]}".encode())}"',
+                "id": wanted,
+                "value": settings[wanted],
+            },
+        )
