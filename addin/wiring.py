@@ -212,7 +212,7 @@ def _build(
         keyring=keyring,
         templates=templates,
         clock=clock,
-        directory=directory(config, store, closers),
+        directory=directory(config, store, closers, delegated=delegated),
         country=settings.country,
         default_locale=settings.default_locale,
     )
@@ -297,13 +297,16 @@ def directory(
     config: Mapping[str, Any],
     store: object | None,
     closers: list[Callable[[], None]] | None = None,
+    *,
+    delegated: Callable[[str], Any] | None = None,
 ) -> Directory:
     """The directory that decides reporting lines, from ``DIRECTORY``.
 
     ``provider`` (the default with ``BACKEND`` graph or google): the provider's own directory;
     ``csv:<path>``: an HR-maintained file; ``local`` (the default otherwise): the embedded
     store's people and managers. A store without reporting lines gives a directory in which
-    nobody has a manager, so no pair can be planned.
+    nobody has a manager, so no pair can be planned. `delegated` gives a signed-in person's Graph
+    credential (sign-in with Microsoft): the directory then reads with each person's own sign-in.
     """
     from addin.backends import backend_name
     from connectors.directory import CsvDirectory, DirectoryFileError, NoDirectory, StoreDirectory
@@ -318,15 +321,16 @@ def directory(
     if setting == "provider":
         if backend == "local":
             raise DirectoryError("DIRECTORY=provider needs BACKEND graph or google")
-        lazy = _LazyDirectory(lambda: _provider_directory(config, backend))
-        if closers is not None:
-            closers.append(lazy.close)
         if backend == "google" and not config.get("GOOGLE_DIRECTORY_ADMIN"):
             raise DirectoryError(
                 "DIRECTORY=provider with BACKEND=google reads reporting lines from the Admin SDK "
                 "as an administrator: set GOOGLE_DIRECTORY_ADMIN to that address, or use "
                 "DIRECTORY=csv:<path>"
             )
+        _check_directory_credentials(config, backend, delegated)
+        lazy = _LazyDirectory(lambda: _provider_directory(config, backend, delegated))
+        if closers is not None:
+            closers.append(lazy.close)
         return lazy
     if setting != "local":
         raise DirectoryError(f"DIRECTORY must be provider, csv:<path> or local, not {setting!r}")
@@ -372,8 +376,28 @@ class _LazyDirectory:
             built[1]()
 
 
+def _check_directory_credentials(
+    config: Mapping[str, Any], backend: str, delegated: Callable[[str], Any] | None
+) -> None:
+    """Stop start-up when the provider's directory would have nothing to read with."""
+    if backend == "graph":
+        ready = delegated is not None or config.get("GRAPH_TOKENS") or config.get("GRAPH_CLIENT_ID")
+        what = "sign-in with Microsoft (ENTRA_*), GRAPH_TOKENS or an app registration (GRAPH_*)"
+    else:
+        ready = config.get("GOOGLE_TOKENS") or config.get("GOOGLE_SERVICE_ACCOUNT_FILE")
+        what = (
+            "GOOGLE_SERVICE_ACCOUNT_FILE (a service account with domain-wide delegation for the "
+            "Admin SDK) or GOOGLE_TOKENS"
+        )
+    if not ready:
+        raise DirectoryError(
+            f"DIRECTORY=provider with BACKEND={backend} reads reporting lines with {what}; set "
+            "one, or keep reporting lines in an HR file with DIRECTORY=csv:<path>"
+        )
+
+
 def _provider_directory(
-    config: Mapping[str, Any], backend: str
+    config: Mapping[str, Any], backend: str, delegated: Callable[[str], Any] | None = None
 ) -> tuple[Directory, Callable[[], None]]:
     """The provider's directory on the provider's own settings (see `addin.backends`)."""
     from addin.backends import GRAPH_URL, _retry, _tokens, _unknown_user
@@ -383,7 +407,9 @@ def _provider_directory(
         from connectors.graph import GraphAccount, StaticToken
 
         base_url = str(config.get("GRAPH_URL") or GRAPH_URL)
-        if config.get("GRAPH_TOKENS"):
+        if delegated is not None:
+            graph = GraphAccount(delegated, base_url=base_url, retry=retry)
+        elif config.get("GRAPH_TOKENS"):
             tokens = _tokens(config["GRAPH_TOKENS"], "GRAPH_TOKENS")
             missing = _unknown_user("GRAPH_TOKENS")
 

@@ -65,10 +65,11 @@ _STATUS_STEPS: Final = (
 )
 
 SERIES_ACTIONS: Final[Mapping[Role, tuple[str, ...]]] = {
-    Role.EMPLOYEE: ("change_event_copy", "change_place"),
-    Role.MANAGER: ("change_event_copy",),
+    Role.EMPLOYEE: ("change_event_copy", "change_place", "end"),
+    Role.MANAGER: ("change_event_copy", "end"),
 }
-"""What each partner may change of the series: the employee chooses place and length."""
+"""What each partner may change of the series: the employee chooses place and length; either
+partner may end the series while it is active (HR too, outside the pane)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +84,10 @@ class Allowed:
     actions: Mapping[str, tuple[str, ...]]
 
 
-def series_allowed(role: Role) -> tuple[str, ...]:
-    """What `role` may change of the series itself."""
-    return SERIES_ACTIONS[Role(role)]
+def series_allowed(role: Role | str, *, active: bool = True) -> tuple[str, ...]:
+    """What `role` may change of the series; an ended series can no longer be ended."""
+    actions = SERIES_ACTIONS[Role(role)]
+    return actions if active else tuple(a for a in actions if a != "end")
 
 
 @dataclass(frozen=True, slots=True)

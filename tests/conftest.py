@@ -1,4 +1,5 @@
-"""Database fixtures: the server store on SQLite and on PostgreSQL.
+"""Shared fixtures: headless Chromium for every suite, and the server store on SQLite and on
+PostgreSQL.
 
 - ``GOEDGESPREK_TEST_POSTGRES_URL``: a PostgreSQL server the store tests use for their
   ``postgresql`` runs (`make test` starts one with scripts/pg-test-server.sh). Unset, the first
@@ -19,6 +20,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -119,3 +121,33 @@ def _app_suite_database(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
         return
     url: str = request.getfixturevalue("postgres_url")
     monkeypatch.setenv("GOEDGESPREK_DATABASE_URL", url)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (the system's), one for the whole session: Playwright's sync API runs
+    one instance per thread, so every suite that drives a browser shares this one."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (make system-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -296,7 +296,13 @@ def _t(who: Sequence[str], what: str, names: Mapping[str, str], viewer: Role) ->
 
 
 def add_rules(
-    context: dict[str, Any], entry: Series, agenda: Agenda, record: Record | None, role: Role
+    context: dict[str, Any],
+    entry: Series,
+    agenda: Agenda,
+    record: Record | None,
+    role: Role,
+    *,
+    active: bool = True,
 ) -> None:
     """Put what `role` may do now in `context` (``can`` lists) and hide what they may not see.
 
@@ -308,7 +314,7 @@ def add_rules(
     context["can"] = {
         "agenda": list(permitted.agenda),
         "record": list(permitted.record),
-        "series": list(series_allowed(role)),
+        "series": list(series_allowed(role, active=active)),
     }
     shown = context.get("agenda")
     if isinstance(shown, dict):

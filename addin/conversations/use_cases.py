@@ -659,10 +659,9 @@ class Conversations:
                 ],
             },
         }
-        add_rules(context, entry, doc.agenda, doc.record, role)
-        if self.registry.is_active(entry.id):
-            # Either partner may end the pair's active series (HR too, from the command line).
-            context["can"]["series"].append("end")
+        add_rules(
+            context, entry, doc.agenda, doc.record, role, active=self.registry.is_active(entry.id)
+        )
         return context
 
     # -- series ------------------------------------------------------------------------------

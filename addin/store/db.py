@@ -138,16 +138,18 @@ def upgrade(engine: Engine) -> str:
 
 @contextlib.contextmanager
 def _file_lock(engine: Engine) -> Iterator[None]:
-    """On SQLite, an exclusive lock on the database file while migrations run (POSIX)."""
+    """On SQLite, an exclusive lock on a file beside the database while migrations run (POSIX).
+
+    Never the database file itself: closing any descriptor of it drops every POSIX lock SQLite
+    holds on it in this process ("How To Corrupt An SQLite Database File", 2.2).
+    """
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:" or os.name != "posix":
         yield
         return
     import fcntl
 
-    # flock is independent of the byte-range locks SQLite takes on the same file (Linux, BSD):
-    # it serialises migrating processes without getting in SQLite's way.
-    fd = os.open(database, os.O_RDONLY)
+    fd = os.open(f"{database}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

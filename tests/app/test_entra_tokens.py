@@ -610,4 +610,3 @@ def test_without_entra_settings_the_local_identity_stays(tmp_path: Path) -> None
 
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)})
     assert isinstance(app.extensions["goedgesprek.identity"], LocalIdentity)
-    assert app.extensions["goedgesprek.services"].vault is None

@@ -136,6 +136,9 @@ def world(tmp_path: Path) -> Iterator[World]:
     for email in (ADA, GRACE):
         oauth.add_person(email)
     later = Later()
+    # No service account here: reporting lines come from HR's file.
+    lines = tmp_path / "reporting-lines.csv"
+    lines.write_text(f"employee,manager\n{ADA},{GRACE}\n", encoding="utf-8")
     with Server(api) as api_server, Server(oauth, tls=ca) as idp, Server(later) as served:
         oauth.add_client(CLIENT_ID, SECRET, [served.url + "/workspace/oauth/callback"])
         app = create_app(
@@ -143,6 +146,7 @@ def world(tmp_path: Path) -> Iterator[World]:
                 "TESTING": True,
                 "DATA_DIR": str(tmp_path / "data"),
                 "BACKEND": "google",
+                "DIRECTORY": f"csv:{lines}",
                 "GOOGLE_ROOT_URL": api_server.url + "/",
                 "PUBLIC_URL": served.url,
                 "WORKSPACE_SERVICE_ACCOUNT": ACCOUNT,

@@ -107,7 +107,7 @@ def test_can_lists_follow_the_role_and_state(api: Api) -> None:
     assert ctx["can"] == {
         "agenda": ["add_item", "share"],
         "record": ["add_agreement", "add_action"],
-        "series": ["change_event_copy", "change_place"],
+        "series": ["change_event_copy", "change_place", "end"],
     }
     ctx = ended_with_agreement(api)
     assert ctx["agenda"]["items"][0]["can"] == ["edit", "remove"]
@@ -115,7 +115,7 @@ def test_can_lists_follow_the_role_and_state(api: Api) -> None:
     assert ctx["can"]["record"] == ["summarise", "add_agreement", "accept_all", "add_action"]
     grace = context(api, GRACE, ctx)
     assert grace["agenda"]["items"][0]["can"] == []
-    assert grace["can"]["series"] == ["change_event_copy"]
+    assert grace["can"]["series"] == ["change_event_copy", "end"]
     ctx = api.ops(
         ADA,
         ctx,

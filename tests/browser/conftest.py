@@ -27,16 +27,6 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 DEMO_NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 """The demo clock's fixed base: a Tuesday morning, so every run plans the same dates."""
 TIMEOUT_MS = 10_000
@@ -154,23 +144,6 @@ def reset_clock(request: pytest.FixtureRequest) -> None:
     """Each test that uses the demo server starts at `DEMO_NOW`."""
     if "demo_server" in request.fixturenames:
         request.getfixturevalue("demo_server").clock.reset()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Chromium (the system's), shared by the session."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (make system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS * 3
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @dataclass

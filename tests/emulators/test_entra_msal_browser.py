@@ -44,9 +44,9 @@ def pane_origin() -> Iterator[str]:
         yield server.url
 
 
-def test_popup_sign_in_then_silent_refresh(entra_setup: EntraSetup, pane_origin: str) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_popup_sign_in_then_silent_refresh(
+    entra_setup: EntraSetup, pane_origin: str, browser: Any
+) -> None:
     redirect = pane_origin + "/redirect.html"
     entra_setup.entra.register_app(
         CLIENT_ID,
@@ -57,53 +57,48 @@ def test_popup_sign_in_then_silent_refresh(entra_setup: EntraSetup, pane_origin:
     )
     scope = f"{APP_ID_URI}/access_as_user"
     host = entra_setup.url.removeprefix("https://")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--ignore-certificate-errors"],
+    context = browser.new_context(ignore_https_errors=True)
+    try:
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.goto(pane_origin + "/index.html")
+        page.evaluate(
+            """async ([authority, host, redirectUri, clientId]) => {
+                window.app = new msal.PublicClientApplication({
+                    auth: {clientId, authority, knownAuthorities: [host], redirectUri},
+                });
+                await window.app.initialize();
+            }""",
+            [entra_setup.authority, host, redirect, CLIENT_ID],
         )
-        try:
-            context = browser.new_context(ignore_https_errors=True)
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
-            page.goto(pane_origin + "/index.html")
+        with context.expect_page() as opened:
             page.evaluate(
-                """async ([authority, host, redirectUri, clientId]) => {
-                    window.app = new msal.PublicClientApplication({
-                        auth: {clientId, authority, knownAuthorities: [host], redirectUri},
-                    });
-                    await window.app.initialize();
-                }""",
-                [entra_setup.authority, host, redirect, CLIENT_ID],
-            )
-            with context.expect_page() as opened:
-                page.evaluate(
-                    """(scope) => {
-                        window.result = window.app
-                            .acquireTokenPopup({scopes: [scope], loginHint: 'ada@contoso.example'})
-                            .then(r => ({token: r.accessToken, user: r.account.username}),
-                                  e => ({error: String(e)}));
-                    }""",
-                    scope,
-                )
-            popup = opened.value
-            popup.click("#idSIButton9")
-            popup.click("#idBtn_Accept")
-            signed_in = page.evaluate("window.result")
-            assert "token" in signed_in, signed_in
-            assert signed_in["user"] == ADA
-            claims = jwt.decode(signed_in["token"], options={"verify_signature": False})
-            assert claims["aud"] == CLIENT_ID and claims["scp"] == "access_as_user"
-            refreshed = page.evaluate(
-                """async (scope) => {
-                    const account = window.app.getAllAccounts()[0];
-                    const r = await window.app.acquireTokenSilent(
-                        {scopes: [scope], account, forceRefresh: true});
-                    return {token: r.accessToken, cached: r.fromCache};
+                """(scope) => {
+                    window.result = window.app
+                        .acquireTokenPopup({scopes: [scope], loginHint: 'ada@contoso.example'})
+                        .then(r => ({token: r.accessToken, user: r.account.username}),
+                              e => ({error: String(e)}));
                 }""",
                 scope,
             )
-            assert refreshed["cached"] is False
-            assert refreshed["token"] != signed_in["token"]
-        finally:
-            browser.close()
+        popup = opened.value
+        popup.click("#idSIButton9")
+        popup.click("#idBtn_Accept")
+        signed_in = page.evaluate("window.result")
+        assert "token" in signed_in, signed_in
+        assert signed_in["user"] == ADA
+        claims = jwt.decode(signed_in["token"], options={"verify_signature": False})
+        assert claims["aud"] == CLIENT_ID and claims["scp"] == "access_as_user"
+        refreshed = page.evaluate(
+            """async (scope) => {
+                const account = window.app.getAllAccounts()[0];
+                const r = await window.app.acquireTokenSilent(
+                    {scopes: [scope], account, forceRefresh: true});
+                return {token: r.accessToken, cached: r.fromCache};
+            }""",
+            scope,
+        )
+        assert refreshed["cached"] is False
+        assert refreshed["token"] != signed_in["token"]
+    finally:
+        context.close()

@@ -131,8 +131,9 @@ def test_a_decline_is_for_a_partner_who_has_not_accepted() -> None:
 
 def test_the_series_steps_per_role() -> None:
     """Either partner chooses the event copy; the employee chooses place and length."""
-    assert series_allowed(Role.EMPLOYEE) == ("change_event_copy", "change_place")
-    assert series_allowed(Role.MANAGER) == ("change_event_copy",)
+    assert series_allowed(Role.EMPLOYEE) == ("change_event_copy", "change_place", "end")
+    assert series_allowed(Role.MANAGER) == ("change_event_copy", "end")
+    assert series_allowed(Role.MANAGER, active=False) == ("change_event_copy",)
 
 
 STEPS = st.lists(
