@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -182,3 +183,30 @@ def test_plain_postgresql_urls_use_psycopg() -> None:
         assert engine.url.drivername == "postgresql+psycopg"
     finally:
         engine.dispose()
+
+
+def test_the_migration_lock_never_opens_the_database_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing any descriptor of the database file drops every POSIX lock SQLite holds on it in
+    this process ("How To Corrupt An SQLite Database File", 2.2): a server whose registry was
+    open while it migrated corrupted its file. The lock lives in a file beside it."""
+    import os
+
+    db = tmp_path / "server.sqlite3"
+    opened: list[str] = []
+    real_open = os.open
+
+    def recording_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    engine = create_store_engine(f"sqlite:///{db}")
+    try:
+        monkeypatch.setattr(os, "open", recording_open)
+        upgrade(engine)
+    finally:
+        monkeypatch.undo()
+        engine.dispose()
+    assert f"{db}.migrate-lock" in opened
+    assert str(db) not in opened
