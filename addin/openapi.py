@@ -42,6 +42,24 @@ SCHEMAS: dict[str, Json] = {
         error={"type": "string", "description": "A stable code, e.g. conflict or invalid."},
         message={"type": "string", "description": "A sentence in the caller's language."},
     ),
+    "SignIn": {
+        "allOf": [
+            _ref("Error"),
+            {
+                "type": "object",
+                "properties": {
+                    "signin": {
+                        "enum": ["again", "consent"],
+                        "description": (
+                            "again: sign in again (the token is unusable or the stored sign-in "
+                            "was revoked); consent: grant the permissions in scopes"
+                        ),
+                    },
+                    "scopes": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        ]
+    },
     "Conflict": {
         "allOf": [
             _ref("Error"),
@@ -395,7 +413,11 @@ def _json(schema: Json) -> Json:
 def _errors(*codes: int) -> dict[str, Json]:
     text = {
         400: "Bad input; the message says what to change.",
-        401: "No valid bearer token.",
+        401: (
+            "No valid bearer token, or a sign-in that no longer works: signin says whether to "
+            "sign in again or to grant permissions; the body never names the expected audience, "
+            "tenant or keys."
+        ),
         403: (
             "The caller is not a partner, or the step is the other partner's; not_reporting_line: "
             "the directory does not name the partner as the caller's manager or report; "
@@ -415,7 +437,9 @@ def _errors(*codes: int) -> dict[str, Json]:
     return {
         str(code): {
             "description": text[code],
-            "content": _json(_ref("Conflict" if code in (409, 428) else "Error")),
+            "content": _json(
+                _ref("Conflict" if code in (409, 428) else "SignIn" if code == 401 else "Error")
+            ),
         }
         for code in codes
     }

@@ -30,7 +30,7 @@ import requests
 from azure.core.credentials import AccessToken, AccessTokenInfo
 from msal.exceptions import MsalError  # type: ignore[import-untyped]
 
-from addin.identity import ConsentRequired, SignInAgain, User
+from addin.identity import ConsentRequired, SignInAgain, SignInRequired, User
 from addin.signin.entra import EntraSettings, EntraSettingsError, EntraVerifier
 from addin.signin.vault import TokenVault, VaultError
 from addin.workspace.verify import _bearer_token
@@ -258,7 +258,18 @@ class OnBehalfIdentity:
         self.graph = graph
 
     def verify(self, authorization_header: str | None) -> User:
-        """The caller, whose Graph tokens are then in the vault; `SignInRequired` otherwise."""
+        """The caller, whose Graph tokens are then in the vault; `SignInRequired` otherwise.
+
+        The series and the partner's stored sign-in are found by address, but a token's
+        ``preferred_username`` is no proof of one (Microsoft: never authorize on it). An address
+        stays bound to the organisation whose account first signed in with it: a token of
+        another tenant naming the same address is refused before anything is exchanged.
+        """
         user = self.verifier.verify(authorization_header)
+        bound = self.graph.vault.find(PROVIDER, user.email)
+        if bound is not None and bound.tenant and bound.tenant != user.tenant:
+            raise SignInRequired(
+                "the token's address belongs to an account of another organisation here"
+            )
         self.graph.exchange(user, _bearer_token(authorization_header))
         return user

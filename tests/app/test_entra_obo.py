@@ -132,7 +132,9 @@ def ca() -> LocalCA:
     return LocalCA()
 
 
-def _world(tmp_path: Path, ca: LocalCA, *, consent: bool) -> Iterator[World]:
+def _world(
+    tmp_path: Path, ca: LocalCA, *, consent: bool, tenants: str | None = None
+) -> Iterator[World]:
     entra = EntraEmulator()
     graph = GraphEmulator()
     counter = Counting(entra)
@@ -160,7 +162,7 @@ def _world(tmp_path: Path, ca: LocalCA, *, consent: bool) -> Iterator[World]:
                 "PROVIDER_RETRY_ATTEMPTS": 1,
                 "ENTRA_CLIENT_ID": CLIENT_ID,
                 "ENTRA_CLIENT_SECRET": SECRET,
-                "ENTRA_TENANTS": tenant,
+                "ENTRA_TENANTS": tenants or tenant,
                 "ENTRA_AUTHORITY": entra_server.url,
                 "ENTRA_CA_BUNDLE": str(ca.ca_file),
             }
@@ -365,3 +367,27 @@ def test_any_tenant_takes_the_keys_of_common(world: World, ca: LocalCA) -> None:
         verifier.close()
     assert (user.email, user.tenant, user.oid) == (GRACE, world.tenant, world.oids[GRACE])
     assert user.name == "Grace Hopper"
+
+
+def test_another_organisations_token_naming_a_bound_address_is_refused(
+    tmp_path: Path, ca: LocalCA
+) -> None:
+    """With every tenant allowed, an account of another organisation whose token names Ada's
+    address (preferred_username is no proof of one) gets 401 once Ada has signed in: it reaches
+    neither her series nor her stored sign-in, and nothing is exchanged for it."""
+    for world in _world(tmp_path, ca, consent=True, tenants="any"):
+        event = world.event_of_ada()
+        assert world.get(f"/api/context?event={event}", world.pane_token()).status_code == 200
+        other = world.entra.add_tenant(domain="fabrikam.example")
+        world.entra.add_user("mallory@fabrikam.example", "Mallory", tenant=other)
+        world.entra.register_app(CLIENT_ID, SECRET, tenant=other, app_id_uri=APP_ID_URI)
+        forged = world.entra.issue_access_token(
+            "mallory@fabrikam.example", client_id=CLIENT_ID, preferred_username=ADA
+        )
+        exchanges = world.counter.token_calls
+        answer = world.get(f"/api/context?event={event}", forged)
+        assert answer.status_code == 401, answer.get_json()
+        assert answer.get_json()["signin"] == "again"
+        assert world.counter.token_calls == exchanges
+        account = world.vault.account(PROVIDER, world.subject(ADA))
+        assert account is not None and account.parked == ""
