@@ -76,6 +76,8 @@ class Served:
 
 
 def test_the_printed_settings_run_the_offline_grant_and_the_api_answers(tmp_path: Path) -> None:
+    """Consent, code, refresh token and a verified ID token with the printed settings alone; the
+    access tokens (from the code, from a refresh, printed) read the API emulator, others do not."""
     tokens_file = tmp_path / "tokens.json"
     served = Served(
         [
@@ -212,6 +214,7 @@ def test_an_unregistered_redirect_uri_is_refused() -> None:
     ],
 )
 def test_google_oauth_options_are_checked(args: list[str], says: str) -> None:
+    """Each option that does not fit the emulator is named on stderr, exit code 2."""
     result = CliRunner().invoke(cli, ["emulate", *args], env={"GOEDGESPREK_EMULATE_HOST": None})
     assert result.exit_code == 2
     assert says in result.stderr
