@@ -359,7 +359,21 @@ def test_a_partners_missing_or_revoked_grant_names_the_partner(world: World) -> 
     world.grant(ADA)
     created = world.action(GRACE, "create", plan_as_manager(ADA, "req-granted"))
     assert notification(created) == t("The series is in both calendars.")
-    assert len(registry.for_person(ADA)) == 1
+    (series,) = registry.for_person(ADA)
+
+    # Ada withdraws the grant: the event's card, opened by Grace, names Ada too (as the series
+    # calls her), and says Ada must give access, not Grace.
+    world.oauth.revoke(ADA)
+    card = world.card(GRACE, "/workspace/calendar/event-open", id=series.master_event_id)
+    name = series.pair.employee.name
+    expected = gettext(
+        "en",
+        "cards",
+        "The access %(name)s gave Goed Gesprek to their calendar and files was withdrawn or has "
+        "expired: %(name)s needs to open Goed Gesprek once and give access again.",
+        name=name,
+    )
+    assert name and expected in str(card), card
 
 
 def test_the_callers_own_stored_grant_keeps_the_own_sentence(tmp_path: Path) -> None:
