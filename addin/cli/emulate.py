@@ -1,4 +1,5 @@
-"""`goedgesprek emulate`: serve the Graph, Google or Entra ID emulator here, with network realism.
+"""`goedgesprek emulate`: serve the Graph, Google, Entra ID or Google OAuth emulator here, with
+network realism.
 
 The emulators come with the ``demo`` extra; they are imported only when this command runs.
 """
@@ -92,7 +93,7 @@ def _is_loopback(host: str) -> bool:
 
 
 @click.command(name="emulate", cls=OneLineErrors)
-@click.argument("provider", type=click.Choice(["graph", "google", "entra"]))
+@click.argument("provider", type=click.Choice(["graph", "google", "entra", "google-oauth"]))
 @click.option(
     "--port", required=True, type=click.IntRange(0, 65535), help="Port to listen on; 0: a free one."
 )
@@ -148,15 +149,22 @@ def _is_loopback(host: str) -> bool:
     default=None,
     help="entra: the tenant, by its domain or GUID (default contoso.example, a fresh GUID).",
 )
-@click.option("--client-id", default=None, help="entra: our app's client id (default: a new GUID).")
 @click.option(
-    "--client-secret", default=None, help="entra: our app's client secret (default: a new one)."
+    "--client-id",
+    default=None,
+    help="entra, google-oauth: our app's client id (default: a new one).",
+)
+@click.option(
+    "--client-secret",
+    default=None,
+    help="entra, google-oauth: our app's client secret (default: a new one).",
 )
 @click.option(
     "--public-url",
     default=None,
-    help="entra: the server's PUBLIC_URL; its host names the API, api://HOST/CLIENT_ID "
-    "(default https://localhost:5000).",
+    help="entra, google-oauth: the server's PUBLIC_URL (default https://localhost:5000). "
+    "entra: its host names the API, api://HOST/CLIENT_ID; google-oauth: the client's redirect "
+    "URI is PUBLIC_URL/workspace/oauth/callback.",
 )
 @click.option(
     "--spa-redirect",
@@ -169,7 +177,7 @@ def _is_loopback(host: str) -> bool:
     "--web-redirect",
     multiple=True,
     metavar="URI",
-    help="entra: a web redirect URI of our app (repeatable), for the server's own sign-in.",
+    help="entra, google-oauth: another web redirect URI of our app (repeatable).",
 )
 @click.option(
     "--with-graph",
@@ -180,6 +188,12 @@ def _is_loopback(host: str) -> bool:
     "--admin-consent",
     is_flag=True,
     help="entra: the tenant's admin has consented to our API and Graph scopes for every user.",
+)
+@click.option(
+    "--with-google",
+    is_flag=True,
+    help="google-oauth: also serve the Google API emulator (plain HTTP, a free port) that "
+    "accepts the access tokens this emulator mints.",
 )
 @click.pass_context
 def emulate(
@@ -203,12 +217,15 @@ def emulate(
     web_redirect: tuple[str, ...],
     with_graph: bool,
     admin_consent: bool,
+    with_google: bool,
 ) -> None:
-    """Serve the PROVIDER emulator (graph, google or entra) until interrupted.
+    """Serve the PROVIDER emulator (graph, google, entra or google-oauth) until interrupted.
 
     Prints one line per --user with its bearer token and the base URL to point the SDK at. For
     entra it first prints the GOEDGESPREK_* settings a server needs (authority, CA file, client),
-    and each user's token is an access token for our API.
+    and each user's token is an access token for our API. For google-oauth (Google's
+    authorization and token endpoints and signing certificates) it prints the GOEDGESPREK_GOOGLE_*
+    settings of the offline grant; each --user can consent on its page.
     """
     need_emulators()
     from connectors._files import write_atomically
@@ -220,28 +237,54 @@ def emulate(
             "secrets, so serving beyond this machine needs --host on the command line",
             code=2,
         )
+    network_options: dict[str, Any] = {
+        "latency_ms": latency_ms,
+        "jitter_ms": jitter_ms,
+        "limits": _limits(rate, concurrency),
+        "faults": faults,
+    }
     entra_only = {
         "--tenant": tenant,
-        "--client-id": client_id,
-        "--client-secret": client_secret,
-        "--public-url": public_url,
         "--spa-redirect": spa_redirect,
-        "--web-redirect": web_redirect,
         "--with-graph": with_graph,
         "--admin-consent": admin_consent,
     }
+    client_options = {
+        "--client-id": client_id,
+        "--client-secret": client_secret,
+        "--public-url": public_url,
+        "--web-redirect": web_redirect,
+    }
+    if provider != "google-oauth" and with_google:
+        fail("--with-google is for the google-oauth emulator only", code=2)
+    if provider == "google-oauth":
+        given = [name for name, value in entra_only.items() if value]
+        if given:
+            fail(f"{given[0]} is for the entra emulator only", code=2)
+        if tokens_file is not None and not with_google:
+            fail(
+                "--tokens-file needs --with-google: the tokens are for the Google API emulator",
+                code=2,
+            )
+        _serve_google_oauth(
+            host=host,
+            port=port,
+            users=users,
+            tokens_file=tokens_file,
+            network_options=network_options,
+            client=_GoogleClientOptions(
+                client_id, client_secret, public_url or "https://localhost:5000", web_redirect
+            ),
+            with_google=with_google,
+        )
+        return
     if provider == "entra":
         _serve_entra(
             host=host,
             port=port,
             users=users,
             tokens_file=tokens_file,
-            network_options={
-                "latency_ms": latency_ms,
-                "jitter_ms": jitter_ms,
-                "limits": _limits(rate, concurrency),
-                "faults": faults,
-            },
+            network_options=network_options,
             entra=_EntraOptions(
                 tenant or "contoso.example",
                 client_id,
@@ -257,6 +300,9 @@ def emulate(
     given = [name for name, value in entra_only.items() if value]
     if given:
         fail(f"{given[0]} is for the entra emulator only", code=2)
+    given = [name for name, value in client_options.items() if value]
+    if given:
+        fail(f"{given[0]} is for the entra and google-oauth emulators only", code=2)
     emulator = emulator_for(provider)
     for email in users:
         emulator.add_user(email)
@@ -420,6 +466,123 @@ def _serve_entra(
         _wait_for_stop()
     finally:
         server.close()
+        _say_stopped(networks)
+
+
+@dataclass(frozen=True)
+class _GoogleClientOptions:
+    client_id: str | None
+    client_secret: str | None
+    public_url: str
+    redirects: tuple[str, ...]
+
+
+def _google_client(client: _GoogleClientOptions) -> tuple[str, str, tuple[str, ...]]:
+    """Our web client as the Google Cloud console makes it: id, secret, redirect URIs."""
+    from addin.signin.google import CALLBACK_PATH
+
+    public = urlsplit(client.public_url)
+    if public.scheme != "https" or not public.hostname:
+        fail(f"--public-url {client.public_url!r} is not an https URL", code=2)
+    for uri in client.redirects:
+        parts = urlsplit(uri)
+        # Google accepts only https redirect URIs, and http for localhost.
+        if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback_name(parts)):
+            fail(f"--web-redirect {uri!r} is not an https URL", code=2)
+    # The console's shapes: "<project number>-<random>.apps.googleusercontent.com", "GOCSPX-...".
+    client_id = client.client_id or (
+        f"{secrets.randbelow(10**12):012d}-{secrets.token_hex(16)}.apps.googleusercontent.com"
+    )
+    secret = client.client_secret or "GOCSPX-" + secrets.token_urlsafe(21)
+    origin = f"{public.scheme}://{public.netloc}{public.path.rstrip('/')}"
+    return client_id, secret, (origin + CALLBACK_PATH, *client.redirects)
+
+
+def _nobody(environ: dict[str, Any]) -> str | None:
+    return None
+
+
+def _oauth_error(status: int, message: str) -> bytes:
+    """The body of a throttled or failed answer from Google's OAuth endpoints: the OAuth 2.0
+    error shape (RFC 6749 section 5.2) that Google's token endpoint answers with."""
+    error = "temporarily_unavailable" if status == 429 or status >= 500 else "invalid_request"
+    return json.dumps({"error": error, "error_description": message}).encode()
+
+
+def _is_loopback_name(parts: Any) -> bool:
+    return bool(parts.hostname) and _is_loopback(str(parts.hostname))
+
+
+def _serve_google_oauth(
+    *,
+    host: str,
+    port: int,
+    users: tuple[str, ...],
+    tokens_file: Path | None,
+    network_options: dict[str, Any],
+    client: _GoogleClientOptions,
+    with_google: bool,
+) -> None:
+    """Serve Google's OAuth endpoints and certificates over HTTPS with a throw-away CA (and
+    the Google API emulator beside it with --with-google)."""
+    from connectors._files import write_atomically
+    from emulators.google import GoogleEmulator
+    from emulators.google_oauth import GoogleOAuthEmulator
+    from emulators.network import Network
+    from emulators.serve import Server, behind_network
+    from emulators.tls import LocalCA
+
+    client_id, secret, redirects = _google_client(client)
+    api = GoogleEmulator() if with_google else None
+    emulator = GoogleOAuthEmulator(
+        mint=api.token if api is not None else None,
+        revoked=api.revoke if api is not None else None,
+    )
+    emulator.add_client(client_id, secret, redirects)
+    # Identity requests name no user in a header: one shared bucket, as for entra.
+    networks = [Network(emulator, user_of=_nobody, error_body=_oauth_error, **network_options)]
+    ca = LocalCA()
+    servers: list[Server] = []
+    try:
+        servers.append(Server(networks[0], port, host=host, tls=ca))
+        if api is not None:
+            networks.append(behind_network(api, **network_options))
+            servers.append(Server(networks[1], 0, host=host))
+    except OSError as exc:
+        for server in servers:
+            server.close()
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    base = servers[0].url
+    if not _is_loopback(host):
+        click.echo(f"warning: serving on {host}, reachable beyond this machine", err=True)
+    click.echo(f"google-oauth emulator on {base} (Ctrl-C stops it)")
+    # Where Google publishes them ("OAuth 2.0 for Web Server Applications"; the ID-token certs).
+    settings = {
+        "GOEDGESPREK_GOOGLE_OAUTH_CLIENT_ID": client_id,
+        "GOEDGESPREK_GOOGLE_OAUTH_CLIENT_SECRET": secret,
+        "GOEDGESPREK_GOOGLE_AUTH_URI": base + "/o/oauth2/v2/auth",
+        "GOEDGESPREK_GOOGLE_TOKEN_URI": base + "/token",
+        "GOEDGESPREK_GOOGLE_CERTS_URL": base + "/oauth2/v1/certs",
+        "GOEDGESPREK_GOOGLE_CA_BUNDLE": str(ca.ca_file),
+    }
+    if api is not None:
+        settings["GOEDGESPREK_GOOGLE_ROOT_URL"] = servers[1].url + "/"
+    for name, value in settings.items():
+        click.echo(f"{name}={value}")
+    people = [emulator.add_person(email) for email in users]
+    tokens = {p.email: api.token(p.email) for p in people} if api is not None else {}
+    if tokens_file is not None:
+        write_atomically(tokens_file, json.dumps(tokens, indent=2).encode() + b"\n", mode=0o600)
+    for person in people:
+        line = f"user={person.email} sub={person.subject}"
+        if api is not None:
+            line += f" token={tokens[person.email]} url={servers[1].url}/"
+        click.echo(line)
+    try:
+        _wait_for_stop()
+    finally:
+        for server in servers:
+            server.close()
         _say_stopped(networks)
 
 

@@ -75,6 +75,47 @@ class GrantError(Exception):
         self.email = email
 
 
+class GrantUnusable(AuthExpired):
+    """`email`'s stored grant cannot be used: ``missing`` (never given) or ``parked``
+    (withdrawn or expired). It names the person, so a card can say who must give access again:
+    the person using it, or their partner."""
+
+    def __init__(self, email: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.email = email
+        self.reason = reason
+
+
+class GrantRevoked(google.auth.exceptions.RefreshError):
+    """The refresh of a stored grant was refused (Google's ``invalid_grant``, or the account was
+    parked meanwhile). The connector maps it to `AuthExpired` with this as its cause."""
+
+    def __init__(self, email: str, message: str) -> None:
+        super().__init__(message)  # type: ignore[no-untyped-call]
+        self.email = email
+        self.reason = "parked"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Whose stored grant an error came from, and why (``missing`` or ``parked``)."""
+
+    email: str
+    reason: str
+
+
+def grant_refusal(exc: BaseException) -> Refusal | None:
+    """The stored grant behind `exc` (itself, or a cause in its chain), if one is."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a chain of causes is short; never loop on a cycle
+        if seen is None:
+            return None
+        if isinstance(seen, GrantUnusable | GrantRevoked):
+            return Refusal(seen.email, seen.reason)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def http_session(config: Mapping[str, Any]) -> requests.Session:
     """A requests session for Google's identity endpoints, trusting ``GOOGLE_CA_BUNDLE`` if set."""
     session = requests.Session()
@@ -298,22 +339,28 @@ class GoogleGrants:
     def credentials(self, email: str) -> Credentials:
         """Credentials acting for `email` through their sealed refresh token.
 
-        `AuthExpired` when there is none or the account is parked; a refresh Google answers with
-        ``invalid_grant`` parks the account and raises google-auth's ``RefreshError`` (which the
-        connector maps to `AuthExpired`).
+        `GrantUnusable` (an `AuthExpired`) when there is none or the account is parked; a refresh
+        Google answers with ``invalid_grant`` parks the account and raises `GrantRevoked` (a
+        google-auth ``RefreshError``, which the connector maps to `AuthExpired`). Both name the
+        person (`grant_refusal`), so a card can say whose access is missing.
         """
+        address = email.strip().lower()
         account = self.vault.find(PROVIDER, email)
+        missing = f"{email} has not given Goed Gesprek offline access: sign in again"
         if account is None:
-            raise AuthExpired(f"{email} has not given Goed Gesprek offline access: sign in again")
+            raise GrantUnusable(address, "missing", missing)
         if account.parked:
-            raise AuthExpired(f"{email} must give Goed Gesprek access again ({account.parked})")
+            raise GrantUnusable(
+                address, "parked", f"{email} must give Goed Gesprek access again ({account.parked})"
+            )
         secret = self.vault.secret(PROVIDER, account.subject)
         if secret is None:
-            raise AuthExpired(f"{email} has not given Goed Gesprek offline access: sign in again")
+            raise GrantUnusable(address, "missing", missing)
         data = json.loads(secret)
         return StoredCredentials(
             self,
             account.subject,
+            address,
             refresh_token=data["refresh_token"],
             token_uri=self.client.token_uri,
             client_id=self.client.client_id,
@@ -326,10 +373,11 @@ class StoredCredentials(Credentials):
     """A person's offline credentials: refreshed through the grants' requests session (which
     trusts the configured CA), parking the account when Google says the grant is gone."""
 
-    def __init__(self, grants: GoogleGrants, subject: str, **kwargs: Any) -> None:
+    def __init__(self, grants: GoogleGrants, subject: str, email: str, **kwargs: Any) -> None:
         super().__init__(None, **kwargs)  # type: ignore[no-untyped-call]
         self._grants = grants
         self._subject = subject
+        self._email = email
 
     def refresh(self, request: Any) -> None:
         """Refresh with the grants' own transport, whichever transport asks.
@@ -340,8 +388,8 @@ class StoredCredentials(Credentials):
         account = self._grants.vault.account(PROVIDER, self._subject)
         secret = self._grants.vault.secret(PROVIDER, self._subject) if account else None
         if account is None or secret is None or account.parked:
-            raise google.auth.exceptions.RefreshError(  # type: ignore[no-untyped-call]
-                "invalid_grant: the person must give Goed Gesprek access again"
+            raise GrantRevoked(
+                self._email, "invalid_grant: the person must give Goed Gesprek access again"
             )
         self._refresh_token = json.loads(secret)["refresh_token"]
         try:
@@ -349,6 +397,7 @@ class StoredCredentials(Credentials):
         except google.auth.exceptions.RefreshError as exc:
             if _is_invalid_grant(exc):
                 self._grants.vault.park(PROVIDER, self._subject, "the grant was revoked")
+                raise GrantRevoked(self._email, f"invalid_grant: {exc}") from exc
             raise
 
 

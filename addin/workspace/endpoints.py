@@ -62,6 +62,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from google.auth import jwt as google_jwt
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from addin import jsonbody
@@ -69,6 +70,7 @@ from addin.conversations import Caller, Changed, Conversations, ServiceError
 from addin.errors import error_message, translate_error
 from addin.i18n import default_locale, gettext, normalise_locale, request_locale
 from addin.jsonbody import MAX_DEPTH, BadBody, read_object
+from addin.signin.google import Refusal, grant_refusal
 from addin.workspace import cards as c
 from addin.workspace import export_link, flows, grant
 from addin.workspace.flows import Form, Ui
@@ -326,8 +328,12 @@ def _unauthorized(exc: Unauthorized) -> Response:
 # -- messages ------------------------------------------------------------------------------------
 
 
-def refusal_message(locale: str, exc: Exception) -> str:
-    """What went wrong, in a sentence the person can act on, in their language."""
+def refusal_message(locale: str, exc: Exception, *, caller: str = "") -> str:
+    """What went wrong, in a sentence the person can act on, in their language.
+
+    When a partner's stored Google grant is what failed (`caller` is someone else), the
+    sentence names the partner: they, not the person reading it, must give access again.
+    """
     if isinstance(exc, ServiceError):
         message = gettext(locale, "api", exc.msgid, **exc.params)
         if exc.detail is not None:
@@ -344,6 +350,9 @@ def refusal_message(locale: str, exc: Exception) -> str:
     if isinstance(exc, NotFound):
         return error_message("not_found", locale)
     if isinstance(exc, AuthExpired):
+        partner = _partner_refusal(exc, caller)
+        if partner is not None:
+            return partner_message(locale, partner, _name_of(partner.email, caller))
         return gettext(
             locale,
             "cards",
@@ -361,6 +370,43 @@ def refusal_message(locale: str, exc: Exception) -> str:
     if isinstance(exc, Throttled) and exc.retry_after:
         return error_message("throttled", locale, seconds=int(exc.retry_after))
     return error_message("provider_unavailable", locale)
+
+
+_PARTNER_PARKED = _(
+    "The access %(name)s gave Goed Gesprek to their calendar and files was withdrawn or has "
+    "expired: %(name)s needs to open Goed Gesprek once and give access again."
+)
+_PARTNER_MISSING = _(
+    "%(name)s has not yet given Goed Gesprek access to their calendar and files: %(name)s "
+    "needs to open Goed Gesprek once and give access."
+)
+
+
+def partner_message(locale: str, refusal: Refusal, name: str) -> str:
+    """The sentence for a partner whose stored grant is missing or parked, naming them."""
+    msgid = _PARTNER_MISSING if refusal.reason == "missing" else _PARTNER_PARKED
+    return gettext(locale, "cards", msgid, name=name)
+
+
+def _partner_refusal(exc: BaseException, caller: str) -> Refusal | None:
+    refusal = grant_refusal(exc)
+    if refusal is None or not caller or refusal.email == caller.strip().lower():
+        return None
+    return refusal
+
+
+def _name_of(email: str, caller: str) -> str:
+    """The partner's name as a series of the caller's has it, else their address."""
+    try:
+        series = _service().registry.for_person(caller)
+    except SQLAlchemyError:  # the name is a courtesy: the sentence works with the address too
+        log.warning("the series of %s could not be read for a name", caller, exc_info=True)
+        return email
+    for entry in series:
+        for person in entry.pair.partners:
+            if person.email.strip().lower() == email and person.name.strip():
+                return str(person.name)
+    return email
 
 
 _REFUSED = (ServiceError, CadenceError, ConnectorError)
@@ -392,7 +438,8 @@ def _trigger(call: Call) -> Mapping[str, Any]:
     try:
         ctx = _service().context(call.caller, call.event.event_id)
     except _REFUSED as exc:
-        message, gone = refusal_message(ui.locale, exc), _refusal_status(exc) == 404
+        message = refusal_message(ui.locale, exc, caller=call.caller.email)
+        gone = _refusal_status(exc) == 404
         card = flows.error_card(ui, message, event_id=call.event.event_id, gone=gone)
         return c.push_card(_with_notice(call, card))
     return c.push_card(_with_notice(call, flows.context_card(ui, ctx)))
@@ -425,7 +472,7 @@ def _notify(message: str) -> Mapping[str, Any]:
 
 def _refused(call: Call, exc: Exception) -> Mapping[str, Any]:
     # The card stays as it is, with what the person typed: only a notification says why.
-    return _notify(refusal_message(call.ui.locale, exc))
+    return _notify(refusal_message(call.ui.locale, exc, caller=call.caller.email))
 
 
 def _saved(call: Call, ctx: Mapping[str, Any], message: str) -> Mapping[str, Any]:
@@ -498,7 +545,8 @@ def _apply(call: Call, ops: flows.Ops, message: str) -> Mapping[str, Any]:
     except Changed as exc:
         current = exc.extra["current"]
         card = flows.context_card(ui, current, draft=call.event.form, unsaved=ops)
-        return c.render_actions(update=card, notification=refusal_message(ui.locale, exc))
+        message = refusal_message(ui.locale, exc, caller=call.caller.email)
+        return c.render_actions(update=card, notification=message)
     except _REFUSED as exc:
         return _refused(call, exc)
     return _saved(call, ctx, message)
@@ -594,7 +642,8 @@ def export(series_id: str, occ: str, fmt: str) -> Response:
     try:
         content, media_type, name = _service().export(caller, series_id, occ, fmt)
     except _REFUSED as exc:
-        return _plain(_refusal_status(exc), refusal_message(grant.locale, exc))
+        message = refusal_message(grant.locale, exc, caller=grant.email)
+        return _plain(_refusal_status(exc), message)
     response = Response(content, mimetype=media_type.split(";")[0])
     response.headers["Content-Type"] = media_type
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'

@@ -30,7 +30,10 @@ def run(args: list[str], **env: str | None) -> tuple[int, str, str]:
     ("args", "says"),
     [
         (["graph"], "Missing option '--port'"),
-        (["outlook", "--port", "0"], "'outlook' is not one of 'graph', 'google', 'entra'"),
+        (
+            ["outlook", "--port", "0"],
+            "'outlook' is not one of 'graph', 'google', 'entra', 'google-oauth'",
+        ),
         (["graph", "--port", "70000"], "--port"),
         (["graph", "--port", "0", "--rate", "100"], "'100' is not N/SECONDS"),
         (["graph", "--port", "0", "--rate", "0/60"], "'0/60' is not N/SECONDS"),

@@ -8,6 +8,7 @@ and a revoked grant parks the account and asks for a new grant, losing nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -85,6 +86,30 @@ class World:
         validate_card(card)
         return card
 
+    def action(self, email: str, name: str, parameters: dict[str, str], locale: str = "en") -> Any:
+        """A card button pressed by `email` (with their own token): Google's callback answer."""
+        url = f"{self.url}/workspace/action/{name}"
+        body: dict[str, Any] = {
+            "commonEventObject": {
+                "hostApp": "CALENDAR",
+                "platform": "WEB",
+                "userLocale": locale,
+                "timeZone": {"id": "Europe/Amsterdam", "offset": 3_600_000},
+                "parameters": parameters,
+            },
+            "authorizationEventObject": {
+                "userOAuthToken": self.api.token(email),
+                "userIdToken": self.oauth.sign_id_token(url, email),
+            },
+        }
+        system = self.oauth.sign_id_token(url, ACCOUNT)
+        answer = requests.post(
+            url, json=body, headers={"Authorization": f"Bearer {system}"}, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+        validate_response(answer.json())
+        return answer.json()
+
     def grant(self, email: str, scopes: list[str] | None = None, *, allow: bool = True) -> str:
         """Press the card's grant button, consent on Google's page, follow the callback."""
         link = grant_link(self.card(email))
@@ -108,6 +133,31 @@ def grant_link(card: dict[str, Any]) -> str | None:
                 if "/workspace/oauth/start" in url:
                     return str(url)
     return None
+
+
+def plan_as_manager(employee: str, request_id: str) -> dict[str, str]:
+    """The parameters of a manager's "Schedule this series" button for a series with `employee`."""
+    plan = {
+        "partner": employee,
+        "role": "manager",
+        "event": "",
+        "preferences": {
+            "weekdays": ["TU", "TH"],
+            "earliest": "09:30",
+            "latest": "12:00",
+            "duration": 60,
+            "every": 3,
+            "place": "Kamer 2",
+            "online": False,
+        },
+    }
+    return {"plan": json.dumps(plan), "request_id": request_id}
+
+
+def notification(answer: dict[str, Any]) -> str:
+    """The notification text of a callback answer ("" when there is none)."""
+    action = answer.get("renderActions", {}).get("action", {})
+    return str(action.get("notification", {}).get("text", ""))
 
 
 def card_text(card: dict[str, Any]) -> str:
@@ -276,3 +326,80 @@ def test_the_partners_grant_works_later_and_a_revoked_one_parks(world: World) ->
     world.grant(GRACE)
     assert grants.vault.find("google", GRACE).parked == ""
     assert provider.calendar(GRACE).events(now, now + timedelta(days=1)) == []
+
+
+def test_a_partners_missing_or_revoked_grant_names_the_partner(world: World) -> None:
+    """Grace plans a series as Ada's manager: the series goes into Ada's calendar through Ada's
+    stored grant. With none, and once Ada revoked it, Grace's card names Ada as the one who
+    must give access (in Dutch and in English), not Grace; nothing is planned until she does."""
+    registry = world.app.extensions["goedgesprek.service"].registry
+    answer = world.action(GRACE, "create", plan_as_manager(ADA, "req-none-1"))
+    said = notification(answer)
+    assert said == gettext(
+        "en",
+        "cards",
+        "%(name)s has not yet given Goed Gesprek access to their calendar "
+        "and files: %(name)s needs to open Goed Gesprek once and give access.",
+        name=ADA,
+    )
+    assert t("Your permission for the calendar or drive has expired") not in said
+    dutch = notification(world.action(GRACE, "create", plan_as_manager(ADA, "req-none-2"), "nl"))
+    assert dutch.startswith(f"{ADA} heeft Goed Gesprek nog geen toegang gegeven")
+    assert registry.for_person(ADA) == []
+
+    world.grant(ADA)
+    world.oauth.revoke(ADA)
+    said = notification(world.action(GRACE, "create", plan_as_manager(ADA, "req-revoked")))
+    assert said.startswith(f"The access {ADA} gave Goed Gesprek to their calendar and files")
+    assert said.endswith(f"{ADA} needs to open Goed Gesprek once and give access again.")
+    assert registry.for_person(ADA) == []
+    grants = world.app.extensions["goedgesprek.google_grants"]
+    assert grants.vault.find("google", ADA).parked
+
+    world.grant(ADA)
+    created = world.action(GRACE, "create", plan_as_manager(ADA, "req-granted"))
+    assert notification(created) == t("The series is in both calendars.")
+    (series,) = registry.for_person(ADA)
+
+    # Ada withdraws the grant: the event's card, opened by Grace, names Ada too (as the series
+    # calls her), and says Ada must give access, not Grace.
+    world.oauth.revoke(ADA)
+    card = world.card(GRACE, "/workspace/calendar/event-open", id=series.master_event_id)
+    name = series.pair.employee.name
+    expected = gettext(
+        "en",
+        "cards",
+        "The access %(name)s gave Goed Gesprek to their calendar and files was withdrawn or has "
+        "expired: %(name)s needs to open Goed Gesprek once and give access again.",
+        name=name,
+    )
+    assert name and expected in str(card), card
+
+
+def test_the_callers_own_stored_grant_keeps_the_own_sentence(tmp_path: Path) -> None:
+    """A refusal of the caller's own stored grant (an export link opened later) says "your
+    permission"; a partner's names the partner; an error with no grant behind it is as before."""
+    from addin.signin.google import GrantRevoked, GrantUnusable
+    from addin.workspace.endpoints import refusal_message
+
+    own = GrantUnusable(ADA, "parked", "parked")
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)})
+    try:
+        with app.app_context():
+            mine = refusal_message("en", own, caller=ADA.upper())
+            assert mine == t(
+                "Your permission for the calendar or drive has expired: open the add-on again "
+                "and allow access."
+            )
+            assert refusal_message("en", AuthExpired("x"), caller=GRACE) == mine
+            # The connector raises its own AuthExpired from google-auth's RefreshError.
+            try:
+                try:
+                    raise GrantRevoked(ADA, "invalid_grant")
+                except GrantRevoked as cause:
+                    raise AuthExpired("the Google sign-in expired") from cause
+            except AuthExpired as mapped:
+                said = refusal_message("nl", mapped, caller=GRACE)
+            assert said.startswith(f"De toegang die {ADA} Goed Gesprek gaf")
+    finally:
+        close_app(app)
