@@ -24,12 +24,13 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from connectors._retry import RetryPolicy
-    from connectors.ports import Calendar, Drive, Mailer
+    from connectors.ports import Calendar, Directory, Drive, Mailer
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,12 @@ GOOGLE_DELEGATED_SCOPES = (
     "https://www.googleapis.com/auth/gmail.readonly",
 )
 """What a service account with domain-wide delegation is granted (Admin console, API controls)."""
+
+GOOGLE_DIRECTORY_SCOPES = (
+    "https://www.googleapis.com/auth/admin.directory.user.readonly",
+    "https://www.googleapis.com/auth/calendar.settings.readonly",
+)
+"""What the directory reads on Google (granted to the service account, read as the admin)."""
 
 
 class BackendError(ValueError):
@@ -65,6 +72,9 @@ class Ports:
     the length of a block (the ``userOAuthToken`` of an open card)."""
     offline: OfflineGrants | None = None
     """Google with ``GOOGLE_OAUTH_CLIENT_ID``: the stored offline grants, bound by the app."""
+    directory: Callable[[], Directory] | None = None
+    """The provider's own directory (reporting lines, zones, hours) on the same account; None
+    where the credentials cannot read it (Google with people's own grants only)."""
 
 
 class OfflineGrants:
@@ -208,6 +218,7 @@ def _graph(config: Mapping[str, Any], delegated: Callable[[str], Any] | None = N
         lambda email: account.get().drive(email),
         lambda email: account.get().mailer(email),
         account.close,
+        directory=lambda: account.get().directory(),
     )
 
 
@@ -303,6 +314,33 @@ def _google(config: Mapping[str, Any]) -> Ports:
     def lend(email: str, token: str) -> AbstractContextManager[None]:
         return account.lend(email, Credentials(token=token))  # type: ignore[no-untyped-call]
 
+    admin = str(config.get("GOOGLE_DIRECTORY_ADMIN") or "")
+    directory: Callable[[], Directory] | None = None
+    closers = [account.close]
+    if admin and config.get("GOOGLE_TOKENS"):
+        directory = partial(account.directory, admin)
+    elif admin and config.get("GOOGLE_SERVICE_ACCOUNT_FILE"):
+        # Read as the administrator, with only the directory's scopes (Admin console, API
+        # controls): the account for calendars and drives is never granted the directory.
+        from google.oauth2 import service_account
+
+        reader = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+            str(config["GOOGLE_SERVICE_ACCOUNT_FILE"]), scopes=list(GOOGLE_DIRECTORY_SCOPES)
+        )
+        directory_account = GoogleAccount(reader, root_url=root_url, retry=retry)
+        closers.append(directory_account.close)
+        directory = partial(directory_account.directory, admin)
+
+    def close() -> None:
+        for close_one in closers:
+            close_one()
+
     return Ports(
-        account.calendar, account.drive, account.mailer, account.close, lend, offline=offline
+        account.calendar,
+        account.drive,
+        account.mailer,
+        close,
+        lend,
+        offline=offline,
+        directory=directory,
     )

@@ -212,7 +212,7 @@ def _build(
         keyring=keyring,
         templates=templates,
         clock=clock,
-        directory=directory(config, store, closers, delegated=delegated),
+        directory=directory(config, store, closers, delegated=delegated, provider=provider),
         country=settings.country,
         default_locale=settings.default_locale,
     )
@@ -299,6 +299,7 @@ def directory(
     closers: list[Callable[[], None]] | None = None,
     *,
     delegated: Callable[[str], Any] | None = None,
+    provider: Ports | None = None,
 ) -> Directory:
     """The directory that decides reporting lines, from ``DIRECTORY``.
 
@@ -306,7 +307,8 @@ def directory(
     ``csv:<path>``: an HR-maintained file; ``local`` (the default otherwise): the embedded
     store's people and managers. A store without reporting lines gives a directory in which
     nobody has a manager, so no pair can be planned. `delegated` gives a signed-in person's Graph
-    credential (sign-in with Microsoft): the directory then reads with each person's own sign-in.
+    credential (sign-in with Microsoft): the directory then reads with each person's own sign-in;
+    `provider`, the app's ports, whose account then reads the directory too.
     """
     from addin.backends import backend_name
     from connectors.directory import CsvDirectory, DirectoryFileError, NoDirectory, StoreDirectory
@@ -328,7 +330,7 @@ def directory(
                 "DIRECTORY=csv:<path>"
             )
         _check_directory_credentials(config, backend, delegated)
-        lazy = _LazyDirectory(lambda: _provider_directory(config, backend, delegated))
+        lazy = _LazyDirectory(lambda: _provider_directory(config, delegated, provider))
         if closers is not None:
             closers.append(lazy.close)
         return lazy
@@ -337,13 +339,6 @@ def directory(
     if store is not None and hasattr(store, "manager_of") and hasattr(store, "people"):
         return StoreDirectory(store)
     return NoDirectory()
-
-
-GOOGLE_DIRECTORY_SCOPES = (
-    "https://www.googleapis.com/auth/admin.directory.user.readonly",
-    "https://www.googleapis.com/auth/calendar.settings.readonly",
-)
-"""What the directory reads on Google (granted to the service account, read as the admin)."""
 
 
 class _LazyDirectory:
@@ -397,56 +392,16 @@ def _check_directory_credentials(
 
 
 def _provider_directory(
-    config: Mapping[str, Any], backend: str, delegated: Callable[[str], Any] | None = None
+    config: Mapping[str, Any],
+    delegated: Callable[[str], Any] | None,
+    provider: Ports | None,
 ) -> tuple[Directory, Callable[[], None]]:
-    """The provider's directory on the provider's own settings (see `addin.backends`)."""
-    from addin.backends import GRAPH_URL, _retry, _tokens, _unknown_user
+    """The provider's directory on the provider's own account (`addin.backends`): the app's,
+    or one of its own when the app's ports were passed in."""
+    from addin.backends import provider_ports
 
-    retry = _retry(config)
-    if backend == "graph":
-        from connectors.graph import GraphAccount, StaticToken
-
-        base_url = str(config.get("GRAPH_URL") or GRAPH_URL)
-        if delegated is not None:
-            graph = GraphAccount(delegated, base_url=base_url, retry=retry)
-        elif config.get("GRAPH_TOKENS"):
-            tokens = _tokens(config["GRAPH_TOKENS"], "GRAPH_TOKENS")
-            missing = _unknown_user("GRAPH_TOKENS")
-
-            def credential(email: str) -> Any:
-                token = tokens.get(email.lower())
-                return StaticToken(token) if token else missing(email)
-
-            graph = GraphAccount(credential, base_url=base_url, retry=retry)
-        else:
-            from azure.identity import ClientSecretCredential
-
-            app = ClientSecretCredential(
-                str(config["GRAPH_TENANT_ID"]),
-                str(config["GRAPH_CLIENT_ID"]),
-                str(config["GRAPH_CLIENT_SECRET"]),
-            )
-            graph = GraphAccount(app, base_url=base_url, app_only=True, retry=retry)
-        return graph.directory(), graph.close
-    from connectors.google import GoogleAccount
-
-    root_url = str(config.get("GOOGLE_ROOT_URL") or "") or None
-    if config.get("GOOGLE_TOKENS"):
-        from google.oauth2.credentials import Credentials
-
-        google_tokens = _tokens(config["GOOGLE_TOKENS"], "GOOGLE_TOKENS")
-        google_missing = _unknown_user("GOOGLE_TOKENS")
-
-        def credentials(email: str) -> Any:
-            token = google_tokens.get(email.lower())
-            return Credentials(token=token) if token else google_missing(email)  # type: ignore[no-untyped-call]
-
-        google = GoogleAccount(credentials, root_url=root_url, retry=retry)
-    else:
-        from google.oauth2 import service_account
-
-        delegated = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-            str(config["GOOGLE_SERVICE_ACCOUNT_FILE"]), scopes=list(GOOGLE_DIRECTORY_SCOPES)
-        )
-        google = GoogleAccount(delegated, root_url=root_url, retry=retry)
-    return google.directory(str(config["GOOGLE_DIRECTORY_ADMIN"])), google.close
+    owned = provider is None
+    ports = provider or provider_ports(config, delegated=delegated)
+    if ports is None or ports.directory is None:
+        raise DirectoryError("the provider's settings give no way to read its directory")
+    return ports.directory(), ports.close if owned else (lambda: None)
