@@ -76,9 +76,10 @@ class GrantError(Exception):
 
 
 class GrantUnusable(AuthExpired):
-    """`email`'s stored grant cannot be used: ``missing`` (never given) or ``parked``
-    (withdrawn or expired). It names the person, so a card can say who must give access again:
-    the person using it, or their partner."""
+    """`email`'s stored grant cannot be used: ``missing`` (never given), ``partial`` (some of the
+    scopes left out at the consent screen) or ``parked`` (withdrawn or expired). It names the
+    person, so a card can say who must give access again: the person using it, or their
+    partner."""
 
     def __init__(self, email: str, reason: str, message: str) -> None:
         super().__init__(message)
@@ -98,7 +99,7 @@ class GrantRevoked(google.auth.exceptions.RefreshError):
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Whose stored grant an error came from, and why (``missing`` or ``parked``)."""
+    """Whose stored grant an error came from, and why (``missing``, ``partial`` or ``parked``)."""
 
     email: str
     reason: str
@@ -357,6 +358,16 @@ class GoogleGrants:
         if secret is None:
             raise GrantUnusable(address, "missing", missing)
         data = json.loads(secret)
+        lacking = sorted(set(needed_scopes()) - set(data.get("scopes") or ()))
+        if lacking:
+            # Google would answer 403 for the scope left out, which says nothing of whose grant
+            # it is: refuse here, naming the person.
+            raise GrantUnusable(
+                address,
+                "partial",
+                f"{email} gave Goed Gesprek only part of the access it needs "
+                f"(missing: {', '.join(lacking)})",
+            )
         return StoredCredentials(
             self,
             account.subject,

@@ -382,9 +382,17 @@ _PARTNER_MISSING = _(
 )
 
 
+_PARTNER_PARTIAL = _(
+    "%(name)s gave Goed Gesprek only part of the access it needs to their calendar and files: "
+    "%(name)s needs to open Goed Gesprek once and give the rest."
+)
+
+
 def partner_message(locale: str, refusal: Refusal, name: str) -> str:
-    """The sentence for a partner whose stored grant is missing or parked, naming them."""
-    msgid = _PARTNER_MISSING if refusal.reason == "missing" else _PARTNER_PARKED
+    """The sentence for a partner whose stored grant is missing, partial or parked, naming them."""
+    msgid = {"missing": _PARTNER_MISSING, "partial": _PARTNER_PARTIAL}.get(
+        refusal.reason, _PARTNER_PARKED
+    )
     return gettext(locale, "cards", msgid, name=name)
 
 

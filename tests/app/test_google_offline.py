@@ -403,3 +403,26 @@ def test_the_callers_own_stored_grant_keeps_the_own_sentence(tmp_path: Path) -> 
             assert said.startswith(f"De toegang die {ADA} Goed Gesprek gaf")
     finally:
         close_app(app)
+
+
+def test_a_partners_partial_grant_names_the_partner_and_what_to_do(world: World) -> None:
+    """Ada gave the calendar but not the drive: planning with her as employee stops before any
+    call Google would refuse with a bare 403, and Grace's card says Ada must give the rest."""
+    registry = world.app.extensions["goedgesprek.service"].registry
+    world.grant(ADA, [CALENDAR])
+    said = notification(world.action(GRACE, "create", plan_as_manager(ADA, "req-partial")))
+    assert said == gettext(
+        "en",
+        "cards",
+        "%(name)s gave Goed Gesprek only part of the access it needs to their calendar and "
+        "files: %(name)s needs to open Goed Gesprek once and give the rest.",
+        name=ADA,
+    )
+    dutch = notification(
+        world.action(GRACE, "create", plan_as_manager(ADA, "req-partial-nl"), "nl")
+    )
+    assert dutch.startswith(f"{ADA} heeft Goed Gesprek maar een deel van de toegang")
+    assert registry.for_person(ADA) == []
+    world.grant(ADA)
+    created = world.action(GRACE, "create", plan_as_manager(ADA, "req-complete"))
+    assert notification(created) == t("The series is in both calendars.")
