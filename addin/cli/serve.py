@@ -115,6 +115,14 @@ def _worker_exit(_arbiter: Any, worker: Any) -> None:
     help="Worker processes (about 2 per core).",
 )
 @click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Threads per worker: a request mostly waits on the calendar and drive, so each worker "
+    "serves several at once.",
+)
+@click.option(
     "--timeout",
     type=click.IntRange(5, 600),
     default=60,
@@ -126,7 +134,7 @@ def _worker_exit(_arbiter: Any, worker: Any) -> None:
     is_flag=True,
     help="Serve on a loopback address without an https PUBLIC_URL (a trial, never production).",
 )
-def serve(bind: str, workers: int, timeout: int, insecure_local: bool) -> None:
+def serve(bind: str, workers: int, threads: int, timeout: int, insecure_local: bool) -> None:
     """Run the product under gunicorn (behind a TLS-terminating proxy in production)."""
     settings = _settings(os.environ)
     try:
@@ -144,6 +152,8 @@ def serve(bind: str, workers: int, timeout: int, insecure_local: bool) -> None:
     options = {
         "bind": bind,
         "workers": workers,
+        # More than one thread makes gunicorn use its threaded worker (gthread).
+        "threads": threads,
         "timeout": timeout,
         "graceful_timeout": min(timeout, 30),
         "accesslog": "-",
