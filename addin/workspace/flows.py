@@ -433,7 +433,8 @@ def plan_card(ui: Ui, *, event_id: str, partner: str, draft: Form = NO_FORM) -> 
     )
     return c.card(
         ui.t("Plan a series of good conversations"),
-        [who, wishes, copy, _hours_entry_section(ui)],
+        # The proposal's button stays the form's last.
+        [who, wishes, _hours_entry_section(ui), copy],
         name="plan",
     )
 
