@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
+from lxml import html as lxml_html
 from test_workspace_endpoints import (
     ADA,
     BASE,
@@ -26,12 +28,18 @@ from test_workspace_endpoints import (
     texts,
     widgets,
 )
+from werkzeug.datastructures import MultiDict
 
 from addin.conversations import Caller
+from addin.demo import ADA as DEMO_ADA
+from addin.demo import FIRST_MEETING, create_demo_app
+from addin.demo import seed as demo_seed
+from addin.demo.clock import DemoClock
 from addin.i18n import gettext
 from addin.workspace import cards, flows
 from addin.workspace.flows import Form, Ui
 from addin.workspace.schema import validate_card
+from connectors.memory import MemoryStore
 from connectors.testing import ManualClock
 
 ONLY_PARTNERS = "Only the employee and the manager of this series can see it."
@@ -409,3 +417,77 @@ def test_button_styles_follow_googles_button_type() -> None:
     )
     with pytest.raises(ValueError, match="style must be one of"):
         cards.button("End", act, style="LOUD")  # type: ignore[arg-type]
+
+
+# -- the demo's card preview ---------------------------------------------------------------------
+
+
+def _preview_press(
+    client: FlaskClient, doc: lxml_html.HtmlElement, label: str, **changes: Any
+) -> lxml_html.HtmlElement:
+    """Press the button `label` in the preview, with fields changed as a person would."""
+    form = doc.xpath("//form[@class='c-card']")[0]
+    fields = MultiDict(form.form_values())
+    for name, value in changes.items():
+        fields.setlist(name, value if isinstance(value, list) else [value])
+    button = form.xpath(f".//button[normalize-space()='{label}']")
+    assert button, f"no button {label!r}"
+    fields.add(button[0].get("name"), button[0].get("value"))
+    response = client.post(form.get("action"), data=fields)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    doc = lxml_html.fromstring(page.get_data(as_text=True))
+    assert not doc.xpath("//*[@role='alert']"), doc.xpath("string(//*[@role='alert'])")
+    return doc
+
+
+def test_the_card_preview_shows_and_saves_hours_and_ends_a_series(tmp_path: Path) -> None:
+    """In the demo's preview of the real cards: the hours card's boxes and dropdowns save, and
+    the End question ends the series."""
+    store = MemoryStore(clock=lambda: NOW)
+    demo_seed(store, NOW)
+    app = create_demo_app(
+        {"TESTING": True, "DATA_DIR": str(tmp_path)},
+        store=store,
+        clock=DemoClock(tmp_path, base=lambda: NOW),
+    )
+    client = app.test_client()
+    meeting = next(
+        e
+        for e in store.calendar(DEMO_ADA.email).events(NOW - timedelta(days=1), NOW + timedelta(7))
+        if e.subject == FIRST_MEETING
+    )
+    page = client.get(f"/demo/cards?as=ada&event={meeting.id}&lang=en")
+    doc = lxml_html.fromstring(page.get_data(as_text=True))
+    doc = _preview_press(client, doc, "My working hours")
+    boxes = doc.xpath("//form[@class='c-card']//input[@type='checkbox']")
+    assert [b.get("value") for b in boxes] == ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+    assert doc.xpath("//form[@class='c-card']//select/option[@selected]/@value") == [
+        "09:00",
+        "17:00",
+        "Europe/Amsterdam",
+    ]
+    day_field = boxes[0].get("name")
+    start_field = doc.xpath("//select")[0].get("name")
+    doc = _preview_press(
+        client, doc, "Save my working hours", **{day_field: ["TU", "WE"], start_field: "10:00"}
+    )
+    assert "These are the working hours you set." in doc.text_content()
+    assert hours_of(app, DEMO_ADA.email)["working_hours"]["days"] == ["TU", "WE"]
+    assert hours_of(app, DEMO_ADA.email)["working_hours"]["start"] == "10:00"
+
+    # Opened afresh (a new stack), the event's plan card.
+    page = client.get(f"/demo/cards?as=ada&event={meeting.id}&lang=en&reset=1")
+    doc = lxml_html.fromstring(page.get_data(as_text=True))
+    doc = _preview_press(client, doc, "Show the proposal")
+    doc = _preview_press(client, doc, "Schedule this series")
+    doc = _preview_press(client, doc, "End this series")
+    assert "End this series?" in doc.text_content()
+    doc = _preview_press(client, doc, "End the series")
+    assert "The series has ended" in doc.text_content()
+    assert not [
+        e
+        for e in store.calendar(DEMO_ADA.email).events(NOW, NOW + timedelta(days=400))
+        if e.series_id
+    ]
