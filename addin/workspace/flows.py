@@ -16,6 +16,11 @@
   export buttons open a short-lived signed link to our own export instead (`export_section`).
 - ``not_partner``: a polite read-only note.
 
+Besides the event's state: "My working hours" (`hours_card`, from the plan form and the
+homepage) sets the person's own working days, hours and zone, which the planner keeps to; and
+"End this series" (either partner, when the context's ``can.series`` has ``end``) asks once
+(`end_confirm_card`) and then says the series has ended (`ended_card`).
+
 Buttons carry what their endpoint needs in the action's parameters (series, occurrence, the etag
 the card was built from, the event id), so every save is checked against the version the person
 saw. Nothing here does I/O: `Ui` carries the language, the zone and how to name an endpoint.
