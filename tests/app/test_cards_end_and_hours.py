@@ -270,7 +270,7 @@ def test_the_hours_card_shows_the_source_and_saves_through_the_use_case(app: Fla
         },
         "source": "own",
     }
-    # The same hours through the pane's API (the same use case answers both).
+    # Only the caller's own hours changed.
     assert hours_of(app, GRACE)["source"] == "default"
 
 
