@@ -22,8 +22,10 @@ Json = dict[str, Any]
 
 SelectionKind = Literal["DROPDOWN", "RADIO_BUTTON", "CHECK_BOX", "SWITCH"]
 PickerKind = Literal["DATE_AND_TIME", "DATE_ONLY", "TIME_ONLY"]
+ButtonStyle = Literal["OUTLINED", "FILLED", "FILLED_TONAL", "BORDERLESS"]
 _SELECTION_KINDS = frozenset({"DROPDOWN", "RADIO_BUTTON", "CHECK_BOX", "SWITCH"})
 _PICKER_KINDS = frozenset({"DATE_AND_TIME", "DATE_ONLY", "TIME_ONLY"})
+_BUTTON_STYLES = frozenset({"OUTLINED", "FILLED", "FILLED_TONAL", "BORDERLESS"})
 
 
 def escape(user_text: str) -> str:
@@ -129,11 +131,16 @@ def button(
     *,
     disabled: bool = False,
     opens_link: bool = False,
+    style: ButtonStyle | None = None,
 ) -> Json:
     """A button labelled `text` that runs an `action` or, given a URL string, opens that link.
 
     `opens_link`: the action answers with the link to open (``openDynamicLinkAction``).
+    `style` is Google's button ``type``: unset draws it ``OUTLINED``; ``FILLED`` is for the
+    one main step of a card, ``BORDERLESS`` for the least important ones.
     """
+    if style is not None and style not in _BUTTON_STYLES:
+        raise ValueError(f"style must be one of {', '.join(sorted(_BUTTON_STYLES))}, got {style!r}")
     if isinstance(on_click, str):
         _require_url(on_click, "a button link")
         click: Json = {"openLink": {"url": on_click}}
@@ -142,6 +149,8 @@ def button(
     else:
         click = {"action": dict(on_click)}
     out: Json = {"text": text, "onClick": click}
+    if style is not None:
+        out["type"] = style
     if disabled:
         out["disabled"] = True
     return out

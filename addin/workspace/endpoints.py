@@ -600,6 +600,82 @@ def _event_copy(call: Call) -> Mapping[str, Any]:
     return _saved(call, ctx, ui.t("Saved: the next agenda copy in the event follows this choice."))
 
 
+def _hours(call: Call) -> Mapping[str, Any]:
+    """The person's working hours, on a card of their own over the one they came from."""
+    try:
+        answer = _service().working_hours(call.caller)
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    return c.render_actions(push=flows.hours_card(call.ui, answer))
+
+
+def _hours_save(call: Call) -> Mapping[str, Any]:
+    """Save the chosen working hours through the same use case as the pane.
+
+    Refused hours keep the card as chosen with the reason on it; nothing is saved.
+    """
+    ui = call.ui
+    form = call.event.form
+    try:
+        answer = _service().set_working_hours(call.caller, flows.hours_body(form))
+    except _REFUSED as exc:
+        message = refusal_message(ui.locale, exc, caller=call.caller.email)
+        if _refusal_status(exc) != 400:
+            return _notify(message)
+        # The card showed where the hours came from; a refused save changes nothing of that.
+        shown = {"source": call.param("source") or "default"}
+        card = flows.hours_card(ui, shown, draft=form, problem=message)
+        return c.render_actions(update=card, notification=message)
+    return c.render_actions(
+        update=flows.hours_card(ui, answer),
+        notification=ui.t("Your working hours are saved."),
+    )
+
+
+def _end_ask(call: Call) -> Mapping[str, Any]:
+    """Ask once before ending the series: a card that says what ending does."""
+    ui = call.ui
+    series, event_id = call.param("series"), call.param("event") or call.event.event_id
+    if not series or not event_id:
+        return _notify(ui.t("This button is out of date: open the event again."))
+    try:
+        # Read anew: the domain says whether this person may end it now (the context's `can`).
+        ctx = _service().context(call.caller, event_id)
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    if str((ctx.get("series") or {}).get("id", "")) != series:
+        return _notify(ui.t("This button is out of date: open the event again."))
+    if "end" not in ((ctx.get("can") or {}).get("series") or []):
+        return c.render_actions(
+            update=flows.context_card(ui, ctx),
+            notification=ui.t("This series has ended already."),
+        )
+    return c.render_actions(push=flows.end_confirm_card(ui, ctx))
+
+
+def _end(call: Call) -> Mapping[str, Any]:
+    """End the series (either partner; the use case refuses anyone else), then say so."""
+    ui = call.ui
+    series = call.param("series")
+    if not series:
+        return _notify(ui.t("This button is out of date: open the event again."))
+    try:
+        answer = _service().end_series(call.caller, series)
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    # Off the question, onto the card it was asked from: that event may be gone now.
+    return c.render_actions(
+        pop=True,
+        update=flows.ended_card(ui, answer, call.caller.email),
+        notification=ui.t("The series has ended."),
+    )
+
+
+def _back(call: Call) -> Mapping[str, Any]:
+    """Cancel on a pushed card: back to the card underneath, nothing changed."""
+    return c.render_actions(pop=True)
+
+
 def _export(call: Call) -> Mapping[str, Any]:
     """Open the record as HTML or Markdown: a short-lived link signed for this person."""
     ui = call.ui
@@ -700,6 +776,11 @@ ACTIONS: Mapping[str, Callable[[Call], Mapping[str, Any]]] = {
     "record_save": _record_save,
     "event_copy": _event_copy,
     "export": _export,
+    "hours": _hours,
+    "hours_save": _hours_save,
+    "end_ask": _end_ask,
+    "end": _end,
+    "back": _back,
 }
 
 

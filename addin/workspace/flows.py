@@ -16,6 +16,11 @@
   export buttons open a short-lived signed link to our own export instead (`export_section`).
 - ``not_partner``: a polite read-only note.
 
+Besides the event's state: "My working hours" (`hours_card`, from the plan form and the
+homepage) sets the person's own working days, hours and zone, which the planner keeps to; and
+"End this series" (either partner, when the context's ``can.series`` has ``end``) asks once
+(`end_confirm_card`) and then says the series has ended (`ended_card`).
+
 Buttons carry what their endpoint needs in the action's parameters (series, occurrence, the etag
 the card was built from, the event id), so every save is checked against the version the person
 saw. Nothing here does I/O: `Ui` carries the language, the zone and how to name an endpoint.
@@ -60,7 +65,35 @@ WEEKDAY_NAMES = {
     "WE": _("Wednesday"),
     "TH": _("Thursday"),
     "FR": _("Friday"),
+    "SA": _("Saturday"),
+    "SU": _("Sunday"),
 }
+
+HOURS_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+"""The days one's working hours may name: weekends too (shift work, other countries)."""
+HALF_HOURS = tuple(f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30))
+"""The start and end times the working-hours card offers (a dropdown holds up to 100 items)."""
+COMMON_ZONES = (
+    "Europe/Amsterdam",
+    "Europe/Brussels",
+    "Europe/Luxembourg",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Madrid",
+    "Europe/Warsaw",
+    "Europe/Athens",
+    "America/Curacao",
+    "America/Aruba",
+    "America/Paramaribo",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "UTC",
+)
+"""The zones the working-hours card offers, besides the person's current one and the calendar's."""
 
 
 # -- what a card needs to know -------------------------------------------------------------------
@@ -403,7 +436,28 @@ def plan_card(ui: Ui, *, event_id: str, partner: str, draft: Form = NO_FORM) -> 
             c.button_list([c.button(ui.t("Show the proposal"), ui.act("preview", event=event_id))]),
         ],
     )
-    return c.card(ui.t("Plan a series of good conversations"), [who, wishes, copy], name="plan")
+    return c.card(
+        ui.t("Plan a series of good conversations"),
+        # The proposal's button stays the form's last.
+        [who, wishes, _hours_entry_section(ui), copy],
+        name="plan",
+    )
+
+
+def _hours_entry_section(ui: Ui) -> Json:
+    """The way to one's own working hours: the planner plans within both partners' hours."""
+    return c.section(
+        ui.t("Your working hours"),
+        [
+            c.text(
+                ui.t(
+                    "Conversations are planned on the days and at the hours you both work. "
+                    "Working part-time? Set your days."
+                )
+            ),
+            c.button_list([c.button(ui.t("My working hours"), ui.act("hours"))]),
+        ],
+    )
 
 
 def plan_body(form: Form, event_id: str) -> dict[str, Any]:
@@ -757,6 +811,9 @@ def _series_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
     upcoming = [ui.when(str(d), _pair_tz(ctx)) for d in ctx.get("next_dates") or []]
     if upcoming:
         widgets.append(c.decorated_text("\n".join(upcoming), top_label=ui.t("Next conversations")))
+    end = _end_widget(ui, ctx)
+    if end is not None:
+        widgets.append(end)
     return c.section(ui.t("The series"), widgets, collapsible=True, uncollapsible_widgets=1)
 
 
@@ -1101,6 +1158,218 @@ def export_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
             c.button_list(buttons),
         ],
     )
+
+
+# -- my working hours ----------------------------------------------------------------------------
+
+_HOURS_SOURCE = {
+    "own": _("These are the working hours you set."),
+    "directory": _(
+        "These working hours come from your organisation's directory. If they are not right, "
+        "set your own here: yours are used instead."
+    ),
+    "default": _(
+        "No working hours are known for you yet, so Monday to Friday, 09:00 to 17:00 is used. "
+        "Set the days and hours you work."
+    ),
+}
+
+
+def hours_card(
+    ui: Ui,
+    answer: Mapping[str, Any],
+    *,
+    draft: Form = NO_FORM,
+    problem: str | None = None,
+) -> Json:
+    """The person's own working days, start, end and zone, and where they come from now.
+
+    `answer` is the working-hours use case's answer (``working_hours`` and ``source``). After a
+    refused save `draft` holds what was chosen, kept in the inputs, and `problem` the reason.
+    """
+    current = answer.get("working_hours") or {}
+    source = str(answer.get("source") or "default")
+    d = draft
+    if d.values:
+        # A form sent back keeps what was ticked, even nothing.
+        days = [day for day in d.many("hours_days") if day in HOURS_DAYS]
+    else:
+        days = [day for day in current.get("days") or [] if day in HOURS_DAYS]
+    start = d.one("hours_start", str(current.get("start") or "09:00"))
+    end = d.one("hours_end", str(current.get("end") or "17:00"))
+    viewer = str(getattr(ui.tz, "key", "") or "")
+    tz = d.one("hours_tz", str(current.get("tz") or viewer or COMMON_ZONES[0]))
+    sections: list[Json] = []
+    if problem:
+        sections.append(c.section(None, [c.decorated_text(problem, icon="DESCRIPTION")]))
+    sections.append(
+        c.section(
+            None,
+            [
+                c.decorated_text(
+                    ui.tr(_HOURS_SOURCE.get(source, _HOURS_SOURCE["default"])), icon="CLOCK"
+                ),
+                c.text(
+                    ui.t(
+                        "Conversations are planned within the working days and hours of both "
+                        "of you, each in your own time zone."
+                    )
+                ),
+            ],
+        )
+    )
+    sections.append(
+        c.section(
+            ui.t("When you work"),
+            [
+                c.selection_input(
+                    "hours_days",
+                    ui.t("Days I work"),
+                    [(day, ui.tr(WEEKDAY_NAMES[day])) for day in HOURS_DAYS],
+                    selected=days,
+                    kind="CHECK_BOX",
+                ),
+                _time_input(ui, "hours_start", ui.t("Start"), start),
+                _time_input(ui, "hours_end", ui.t("End"), end),
+                c.selection_input(
+                    "hours_tz",
+                    ui.t("Time zone"),
+                    [(zone_id, zone_id.replace("_", " ")) for zone_id in _zones(tz, viewer)],
+                    selected=[tz] if _is_zone_name(tz) else [],
+                ),
+                c.button_list(
+                    [
+                        c.button(
+                            ui.t("Save my working hours"),
+                            ui.act("hours_save", source=source),
+                            style="FILLED",
+                        )
+                    ]
+                ),
+            ],
+        )
+    )
+    return c.card(ui.t("My working hours"), sections, name="hours")
+
+
+def hours_body(form: Form) -> dict[str, Any]:
+    """The working-hours use case's body (``{days, start, end, tz}``) the card's form holds.
+
+    Passed on as chosen: the use case checks it and says what is wrong.
+    """
+    return {
+        "days": list(form.many("hours_days")),
+        "start": form.one("hours_start"),
+        "end": form.one("hours_end"),
+        "tz": form.one("hours_tz"),
+    }
+
+
+def _time_input(ui: Ui, name: str, label: str, chosen: str) -> Json:
+    """A dropdown of half hours; a time off the half hour (from the directory) is kept too."""
+    times = list(HALF_HOURS)
+    if _is_clock_time(chosen) and chosen not in times:
+        times = sorted([*times, chosen])
+    return c.selection_input(
+        name,
+        label,
+        [(value, value) for value in times],
+        selected=[chosen] if chosen in times else [],
+    )
+
+
+def _zones(current: str, viewer: str) -> list[str]:
+    """The common zones, with the person's current zone and their calendar's zone on top."""
+    first = [z for z in (current, viewer) if _is_zone_name(z)]
+    return list(dict.fromkeys([*first, *COMMON_ZONES]))
+
+
+def _is_clock_time(value: str) -> bool:
+    return (
+        len(value) == 5
+        and value[2] == ":"
+        and value[:2].isdigit()
+        and value[3:].isdigit()
+        and int(value[:2]) < 24
+        and int(value[3:]) < 60
+    )
+
+
+def _is_zone_name(value: str) -> bool:
+    """Whether `value` names a zone this server knows (a forged value is never offered)."""
+    if not value or len(value) > 64:
+        return False
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+# -- ending the series ---------------------------------------------------------------------------
+
+
+def _end_widget(ui: Ui, ctx: Mapping[str, Any]) -> Json | None:
+    """The button that asks to end the series, when the context allows it (either partner)."""
+    if not _may(ctx, "end", "series"):
+        return None
+    ask = ui.act("end_ask", series=str(ctx["series"]["id"]), event=_event_id(ctx))
+    return c.button_list([c.button(ui.t("End this series"), ask, style="BORDERLESS")])
+
+
+def end_confirm_card(ui: Ui, ctx: Mapping[str, Any]) -> Json:
+    """Asked once before ending: what ending does, then "End the series" or "Cancel"."""
+    names = _names(ctx)
+    partner = str((ctx.get("partner") or {}).get("name", ""))
+    series_id = str(ctx["series"]["id"])
+    widgets = [
+        c.text(
+            ui.t(
+                "Ending the series cancels the conversations not yet held, for both of you. "
+                "The records of the conversations held stay with %(employee)s, in their own "
+                "drive. You can plan a new series later.",
+                employee=names.get("employee", ""),
+            )
+        ),
+        c.decorated_text(
+            str(ctx["series"].get("description", "")),
+            top_label=ui.t("With %(name)s", name=partner),
+            icon="INVITE",
+        ),
+        c.button_list(
+            [
+                c.button(
+                    ui.t("End the series"),
+                    ui.act("end", series=series_id, event=_event_id(ctx)),
+                    style="FILLED",
+                ),
+                c.button(ui.t("Cancel"), ui.act("back")),
+            ]
+        ),
+    ]
+    return c.card(ui.t("End this series?"), [c.section(None, widgets)], name="end")
+
+
+def ended_card(ui: Ui, answer: Mapping[str, Any], caller_email: str) -> Json:
+    """After ending: the series has ended, what that means, and with whom it was."""
+    series = answer.get("series") or {}
+    me = caller_email.strip().lower()
+    employee = series.get("employee") or {}
+    other = series.get("manager") if str(employee.get("email", "")).lower() == me else employee
+    widgets = [
+        c.text(
+            ui.t(
+                "The conversations not yet held are cancelled in the calendar. The records stay "
+                "with the employee, and you can plan a new series later."
+            )
+        ),
+        c.decorated_text(
+            str(series.get("description", "")),
+            top_label=ui.t("With %(name)s", name=str((other or {}).get("name", ""))),
+            icon="INVITE",
+        ),
+    ]
+    return c.card(ui.t("The series has ended"), [c.section(None, widgets)], name="ended")
 
 
 # -- conflicts -----------------------------------------------------------------------------------
