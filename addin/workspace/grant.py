@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, redirect, request, url_for
+from markupsafe import escape
 from werkzeug.wrappers import Response as BaseResponse
 
 from addin.i18n import gettext, request_locale
@@ -121,17 +122,52 @@ def notice(
     return c.section(None, widgets)
 
 
-def _page(status: int, text: str) -> Response:
-    response = Response(text + "\n", status=status, mimetype="text/plain")
+_PAGE_STYLE = (
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
+    "background:#f8f9fa;color:#1f1f1f}main{max-width:32rem;margin:3rem auto;padding:1.5rem 2rem;"
+    "background:#fff;border:1px solid #dadce0;border-radius:8px;line-height:1.5}"
+    "h1{font-size:1.25rem;margin:0 0 1rem;color:#0b57d0}ul{padding-left:1.25rem}"
+)
+
+
+def _page(status: int, text: str, locale: str) -> Response:
+    """A small page in the person's language: what happened and what to do next.
+
+    Lines starting with a bullet become a list; it runs no script (its CSP allows none).
+    """
+    blocks: list[str] = []
+    items: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("• "):
+            items.append(f"<li>{escape(line[2:])}</li>")
+            continue
+        if items:
+            blocks.append("<ul>" + "".join(items) + "</ul>")
+            items = []
+        blocks.append(f"<p>{escape(line)}</p>")
+    if items:
+        blocks.append("<ul>" + "".join(items) + "</ul>")
+    lang = "nl" if locale == "nl" else "en"
+    html = (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Goed Gesprek</title><style>{_PAGE_STYLE}</style></head>"
+        f"<body><main><h1>Goed Gesprek</h1>{''.join(blocks)}</main></body></html>\n"
+    )
+    response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    )
     return response
 
 
 def _failure(exc: GrantError, locale: str) -> Response:
     log.warning("the Google grant did not complete (%s): %s", exc.code, exc)
     msgid = _FAILURES.get(exc.code, _FAILURES["refused"])
-    return _page(400, gettext(exc.locale or locale, "cards", msgid, email=exc.email))
+    shown = exc.locale or locale
+    return _page(400, gettext(shown, "cards", msgid, email=exc.email), shown)
 
 
 def oauth_start() -> BaseResponse:
@@ -139,7 +175,7 @@ def oauth_start() -> BaseResponse:
     locale = request_locale()
     found = grants()
     if found is None:
-        return _page(404, gettext(locale, "cards", _("Lasting access is not set up here.")))
+        return _page(404, gettext(locale, "cards", _("Lasting access is not set up here.")), locale)
     try:
         url = found.authorization_url(request.args.get("t", ""))
     except GrantError as exc:
@@ -154,7 +190,7 @@ def oauth_callback() -> Response:
     found = grants()
     locale = request_locale()
     if found is None:
-        return _page(404, gettext(locale, "cards", _("Lasting access is not set up here.")))
+        return _page(404, gettext(locale, "cards", _("Lasting access is not set up here.")), locale)
     state = request.args.get("state", "")
     locale = found.locale_of(state) or locale
     if request.args.get("error"):
@@ -163,10 +199,10 @@ def oauth_callback() -> Response:
             "You did not give access. Goed Gesprek then works only while the add-on is open; "
             "the button on the card lets you give access later."
         )
-        return _page(403, gettext(locale, "cards", text))
+        return _page(403, gettext(locale, "cards", text), locale)
     code = request.args.get("code", "")
     if not code or not state:
-        return _page(400, gettext(locale, "cards", _FAILURES["link_invalid"]))
+        return _page(400, gettext(locale, "cards", _FAILURES["link_invalid"]), locale)
     try:
         grant = found.complete(state, code)
     except GrantError as exc:
@@ -180,12 +216,12 @@ def oauth_callback() -> Response:
         lines = [t("Thank you. Goed Gesprek still misses your permission to:")]
         lines += [f"• {words}" for words in scope_words(t, missing)]
         lines.append(t("Open the add-on again to give it."))
-        return _page(200, "\n".join(lines))
+        return _page(200, "\n".join(lines), locale)
     text = _(
         "Thank you: Goed Gesprek can now prepare your conversations while you are away. You "
         "can close this window."
     )
-    return _page(200, gettext(locale, "cards", text))
+    return _page(200, gettext(locale, "cards", text), locale)
 
 
 def setup(app: Flask) -> None:

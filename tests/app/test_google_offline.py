@@ -20,6 +20,7 @@ import pytest
 import requests
 from flask import Flask
 from google.oauth2.credentials import Credentials
+from markupsafe import escape
 
 from addin.app import close_app, create_app
 from addin.i18n import gettext
@@ -228,6 +229,9 @@ def test_granular_consent_names_what_is_missing_until_all_is_granted(world: Worl
     page = world.grant(ADA, [CALENDAR])
     assert t(SCOPE_WORDS[DRIVE]) in page
     assert t(SCOPE_WORDS[CALENDAR]) not in page
+    # A page in the person's language, the missing permissions as a list, running nothing.
+    assert page.startswith('<!DOCTYPE html><html lang="en">')
+    assert f"<li>{escape(t(SCOPE_WORDS[DRIVE]))}</li>" in page and "<script" not in page
     card = card_text(world.card(ADA))
     assert t("Goed Gesprek still misses your permission to:") in card
     assert t(SCOPE_WORDS[DRIVE]) in card and t(SCOPE_WORDS[CALENDAR]) not in card
