@@ -208,6 +208,12 @@ def map_error(error: BaseException, what: str) -> ConnectorError:
         headers = {str(k): str(v) for k, v in dict(error.resp or {}).items()}
         return error_from_status(int(error.resp.status), headers, error.content or b"", what)
     if isinstance(error, google.auth.exceptions.RefreshError):
+        if getattr(error, "retryable", False):
+            # google-auth marks a 5xx or 429 of the token endpoint (and OAuth's server_error,
+            # temporarily_unavailable) retryable: Google is away, the grant is fine.
+            return Unavailable(
+                f"{what}: Google's sign-in service did not answer ({error}): try again later"
+            )
         return AuthExpired(f"{what}: the Google sign-in expired ({error}): sign in again")
     if isinstance(error, (google.auth.exceptions.TransportError, *_NETWORK_ERRORS)):
         kind = type(error).__name__

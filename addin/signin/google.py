@@ -409,7 +409,13 @@ class StoredCredentials(Credentials):
             if _is_invalid_grant(exc):
                 self._grants.vault.park(PROVIDER, self._subject, "the grant was revoked")
                 raise GrantRevoked(self._email, f"invalid_grant: {exc}") from exc
-            raise
+            # Anything else is Google's side or ours (a 5xx page, server_error, a wrong client
+            # secret), never the person's: their grant stays, and the call may be tried again.
+            # google-auth marks an HTML error page not retryable, so its flag cannot decide this.
+            log.warning("refreshing the Google grant of %s failed: %s", self._email, exc)
+            raise google.auth.exceptions.TransportError(
+                f"Google's token endpoint did not refresh the grant: {exc}"
+            ) from exc
 
 
 def _is_invalid_grant(exc: google.auth.exceptions.RefreshError) -> bool:

@@ -23,6 +23,7 @@ from google.oauth2.credentials import Credentials
 from markupsafe import escape
 
 from addin.app import close_app, create_app
+from addin.errors import error_message
 from addin.i18n import gettext
 from addin.workspace.grant import SCOPE_WORDS
 from addin.workspace.schema import validate_card, validate_response
@@ -64,6 +65,7 @@ class World:
     api_url: str
     oauth: GoogleOAuthEmulator
     browser: requests.Session
+    outage: Outage
 
     def card(self, email: str, path: str = "/workspace/homepage", **calendar: str) -> Any:
         """A trigger as Google sends it for `email`, with their own access token."""
@@ -176,6 +178,20 @@ def t(msgid: str) -> str:
     return gettext("en", "cards", msgid)
 
 
+class Outage:
+    """The OAuth emulator behind a switch: while `down`, its token endpoint answers 503."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.down = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.down and environ["PATH_INFO"] == "/token":
+            start_response("503 Service Unavailable", [("Content-Type", "text/html")])
+            return [b"<html>Service unavailable</html>"]
+        return self.app(environ, start_response)
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     """The product (BACKEND=google, offline grants) between the two emulators."""
@@ -190,7 +206,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     # No service account here: reporting lines come from HR's file.
     lines = tmp_path / "reporting-lines.csv"
     lines.write_text(f"employee,manager\n{ADA},{GRACE}\n", encoding="utf-8")
-    with Server(api) as api_server, Server(oauth, tls=ca) as idp, Server(later) as served:
+    outage = Outage(oauth)
+    with Server(api) as api_server, Server(outage, tls=ca) as idp, Server(later) as served:
         oauth.add_client(CLIENT_ID, SECRET, [served.url + "/workspace/oauth/callback"])
         app = create_app(
             {
@@ -198,6 +215,8 @@ def world(tmp_path: Path) -> Iterator[World]:
                 "DATA_DIR": str(tmp_path / "data"),
                 "BACKEND": "google",
                 "DIRECTORY": f"csv:{lines}",
+                # One attempt: google-auth already retries the token endpoint three times.
+                "PROVIDER_RETRY_ATTEMPTS": 1,
                 "GOOGLE_ROOT_URL": api_server.url + "/",
                 "PUBLIC_URL": served.url,
                 "WORKSPACE_SERVICE_ACCOUNT": ACCOUNT,
@@ -215,7 +234,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         browser.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
         browser.headers["Accept-Language"] = "en"
         try:
-            yield World(app, served.url, api, api_server.url, oauth, browser)
+            yield World(app, served.url, api, api_server.url, oauth, browser, outage)
         finally:
             close_app(app)
 
@@ -430,3 +449,21 @@ def test_a_partners_partial_grant_names_the_partner_and_what_to_do(world: World)
     world.grant(ADA)
     created = world.action(GRACE, "create", plan_as_manager(ADA, "req-complete"))
     assert notification(created) == t("The series is in both calendars.")
+
+
+def test_googles_sign_in_service_away_is_not_a_revoked_grant(world: World) -> None:
+    """Google's token endpoint answering 503 while Grace plans into Ada's calendar: the card says
+    to try again later, Ada's grant stays usable (not parked, no "give access again"), nothing is
+    planned; once Google answers again the same plan goes through."""
+    registry = world.app.extensions["goedgesprek.service"].registry
+    world.grant(ADA)
+    world.outage.down = True
+    said = notification(world.action(GRACE, "create", plan_as_manager(ADA, "req-outage")))
+    assert said == error_message("provider_unavailable", "en")
+    assert registry.for_person(ADA) == []
+    grants = world.app.extensions["goedgesprek.google_grants"]
+    assert grants.vault.find("google", ADA).parked == ""
+    world.outage.down = False
+    created = world.action(GRACE, "create", plan_as_manager(ADA, "req-outage"))
+    assert notification(created) == t("The series is in both calendars.")
+    assert len(registry.for_person(ADA)) == 1

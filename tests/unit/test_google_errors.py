@@ -30,6 +30,8 @@ def http_error(status: int, body: bytes, **headers: str) -> HttpError:
         (httplib2.ServerNotFoundError("no such host"), Unavailable),
         (google.auth.exceptions.TransportError("tls"), Unavailable),
         (google.auth.exceptions.RefreshError("invalid_grant"), AuthExpired),
+        # The token endpoint's 5xx, 429, server_error or temporarily_unavailable: Google is away.
+        (google.auth.exceptions.RefreshError("server_error", retryable=True), Unavailable),
         (ValueError("Expecting value: line 1 column 1"), Unavailable),
         (http_error(404, b'{"error": {"code": 404, "message": "Not Found"}}'), NotFound),
         (http_error(429, b"", **{"retry-after": "2"}), Throttled),
