@@ -413,7 +413,7 @@ class StoredCredentials(Credentials):
             # secret), never the person's: their grant stays, and the call may be tried again.
             # google-auth marks an HTML error page not retryable, so its flag cannot decide this.
             log.warning("refreshing the Google grant of %s failed: %s", self._email, exc)
-            raise google.auth.exceptions.TransportError(
+            raise google.auth.exceptions.TransportError(  # type: ignore[no-untyped-call]
                 f"Google's token endpoint did not refresh the grant: {exc}"
             ) from exc
 
