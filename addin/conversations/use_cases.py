@@ -469,8 +469,9 @@ class Conversations:
     def _invite_successor(self, entry: Series, *, former: str) -> None:
         """The new manager in the master event's attendees instead of the former one.
 
-        Access is decided by the registry (changed first); a calendar that refuses is logged and
-        tried again at the next hand-over check of the sweep, not shown to the user.
+        Access is decided by the registry (changed first); a calendar that refuses is logged,
+        not shown to the user, and not yet tried again: the registry already names the new
+        manager, so a later check finds nothing to hand over (background work is to re-invite).
         """
         if not entry.master_event_id:
             return
