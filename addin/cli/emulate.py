@@ -23,6 +23,7 @@ import click
 from click.core import ParameterSource
 
 from addin.cli._errors import OneLineErrors, fail
+from addin.signin import GRAPH_PERMISSIONS
 
 if TYPE_CHECKING:
     from emulators.entra import EntraEmulator
@@ -368,16 +369,8 @@ class _EntraOptions:
     admin_consent: bool
 
 
-GRAPH_SCOPES = (
-    "Calendars.ReadWrite",
-    "Files.ReadWrite.AppFolder",
-    "Mail.Send",
-    "User.Read",
-    "User.Read.All",
-    "MailboxSettings.Read",
-    "offline_access",
-)
-"""The delegated Graph permissions the add-in asks for."""
+GRAPH_SCOPES = (*GRAPH_PERMISSIONS, "offline_access")
+"""What the emulated tenant knows of Graph: the add-in's permissions and a refresh token."""
 
 
 def _register(emulator: EntraEmulator, entra: _EntraOptions) -> tuple[str, str, str, str]:

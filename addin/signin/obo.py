@@ -31,6 +31,7 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 from msal.exceptions import MsalError  # type: ignore[import-untyped]
 
 from addin.identity import ConsentRequired, SignInAgain, SignInRequired, User
+from addin.signin import GRAPH_PERMISSIONS
 from addin.signin.entra import EntraSettings, EntraSettingsError, EntraVerifier
 from addin.signin.vault import TokenVault, VaultError
 from addin.workspace.verify import _bearer_token
@@ -39,20 +40,6 @@ from connectors.errors import Unavailable
 log = logging.getLogger(__name__)
 
 PROVIDER = "entra"
-GRAPH_PERMISSIONS = (
-    "Calendars.ReadWrite",  # the series' events in both partners' calendars
-    "Files.ReadWrite.AppFolder",  # the sealed records in the app's OneDrive folder
-    "Mail.Send",  # invitations and reminders
-    "User.Read",  # the signed-in person's profile
-    "User.Read.All",  # their manager (GET /users/{id}/manager)
-    "MailboxSettings.Read",  # time zone and working hours
-)
-GRAPH_SCOPES = GRAPH_PERMISSIONS
-"""What the exchange asks for; msal adds ``offline_access``, ``openid`` and ``profile`` itself.
-
-Short names mean Microsoft Graph, and the token endpoint answers Graph's scopes in that form:
-asking in the same form lets msal's cache match its tokens to later requests (a URI form would
-miss, and every silent call would spend the refresh token)."""
 
 _AADSTS = re.compile(r"AADSTS\d+")
 _CONSENT = "AADSTS65001"
@@ -134,7 +121,7 @@ class GraphOnBehalf:
             cache = msal.SerializableTokenCache()
             with _reaching_microsoft():
                 app = self._app(user.tenant, cache)
-                result = app.acquire_token_on_behalf_of(assertion, list(GRAPH_SCOPES))
+                result = app.acquire_token_on_behalf_of(assertion, list(GRAPH_PERMISSIONS))
             if not result or "access_token" not in result:
                 self._refused(subject, result or {}, f"on-behalf-of for {user.email}")
             self.vault.save(
@@ -194,7 +181,7 @@ class GraphOnBehalf:
                 if not found:
                     self.vault.park(PROVIDER, account.subject, "sign in again (no account)")
                     raise SignInAgain(f"the stored sign-in of {email} holds no account")
-                result = app.acquire_token_silent_with_error(list(GRAPH_SCOPES), found[0])
+                result = app.acquire_token_silent_with_error(list(GRAPH_PERMISSIONS), found[0])
             if not result or "access_token" not in result:
                 self._refused(account.subject, result or {}, f"refresh for {email}")
             if cache.has_state_changed:
@@ -226,7 +213,7 @@ def _reaching_microsoft() -> Iterator[None]:
 class DelegatedToken:
     """A ``TokenCredential`` that asks `GraphOnBehalf` for one person's token on every call.
 
-    Graph's scopes are fixed at sign-in (`GRAPH_SCOPES`); the SDK's ``.default`` is ignored.
+    Graph's scopes are fixed at sign-in (`GRAPH_PERMISSIONS`); the SDK's ``.default`` is ignored.
     """
 
     def __init__(self, token: Callable[[str], AccessToken], email: str) -> None:

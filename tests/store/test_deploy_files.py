@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from addin.signin import GRAPH_PERMISSIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -155,16 +157,9 @@ def test_the_readme_deploy_section_names_every_setting_and_permission() -> None:
     section = section[: section.index("\n## ")] if "\n## " in section else section
     for name in SETTINGS - {"KEYRING"}:
         assert f"GOEDGESPREK_{name}" in section, name
-    for permission in (
-        "Calendars.ReadWrite",
-        "Files.ReadWrite.AppFolder",
-        "Mail.Send",
-        "User.Read`",
-        "User.Read.All",
-        "MailboxSettings.Read",
-        "offline_access",
-    ):
-        row = next(line for line in section.splitlines() if f"| `{permission.strip('`')}`" in line)
+    # Every permission the server asks for has its row, with why.
+    for permission in (*GRAPH_PERMISSIONS, "offline_access"):
+        row = next(line for line in section.splitlines() if f"| `{permission}`" in line)
         assert row.count("|") == 3 and len(row.split("|")[2].strip()) > 20, permission
     for phrase in (
         "brk-multihub://goedgesprek.example.org",
