@@ -35,6 +35,7 @@ from jwt import PyJWK, PyJWKClient
 from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError, PyJWTError
 
 from addin.identity import SignInRequired, User
+from addin.signin.http import session_trusting
 from addin.workspace.verify import _bearer_token
 from connectors.errors import Unavailable
 
@@ -125,27 +126,7 @@ class EntraSettings:
 
     def session(self) -> requests.Session:
         """An HTTP session to the authority, trusting ``ENTRA_CA_BUNDLE`` when set."""
-        session = _Session() if self.ca_bundle else requests.Session()
-        session.verify = self.ca_bundle or True
-        return session
-
-
-class _Session(requests.Session):
-    """A session whose own `verify` wins over ``REQUESTS_CA_BUNDLE``.
-
-    requests lets the environment's bundle override a session's `verify` when a call passes
-    none (psf/requests#3829); msal's calls pass none.
-    """
-
-    def merge_environment_settings(
-        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> dict[str, Any]:
-        settings: dict[str, Any] = super().merge_environment_settings(
-            url, proxies, stream, verify, cert
-        )
-        if verify is None:
-            settings["verify"] = self.verify
-        return settings
+        return session_trusting(self.ca_bundle)
 
 
 class _Keys(PyJWKClient):

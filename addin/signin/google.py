@@ -35,6 +35,7 @@ import requests
 from google.oauth2.credentials import Credentials
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from addin.signin.http import session_trusting
 from addin.signin.vault import TokenVault, VaultError
 from connectors.errors import AuthExpired
 
@@ -119,13 +120,7 @@ def grant_refusal(exc: BaseException) -> Refusal | None:
 
 def http_session(config: Mapping[str, Any]) -> requests.Session:
     """A requests session for Google's identity endpoints, trusting ``GOOGLE_CA_BUNDLE`` if set."""
-    session = requests.Session()
-    bundle = config.get("GOOGLE_CA_BUNDLE")
-    if bundle:
-        session.verify = str(bundle)
-        # requests lets REQUESTS_CA_BUNDLE from the environment override a session's verify.
-        session.trust_env = False
-    return session
+    return session_trusting(str(config.get("GOOGLE_CA_BUNDLE") or "") or None)
 
 
 @dataclass(frozen=True, slots=True)
