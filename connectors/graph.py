@@ -133,6 +133,7 @@ FILING_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
 202 once the mail is queued, and Exchange files the sent copy a moment later."""
 
 __all__ = [
+    "FetchedToken",
     "GraphAccount",
     "GraphCalendar",
     "GraphDrive",
@@ -142,13 +143,12 @@ __all__ = [
 ]
 
 
-class StaticToken:
-    """A `TokenCredential` for a fixed bearer token (emulators, tests, a token got elsewhere)."""
+class FetchedToken:
+    """A `TokenCredential` whose token `fetch` gives on every request for one, whatever the
+    scopes: Graph's scopes were fixed when the token was got (a sign-in, a fixed token)."""
 
-    def __init__(self, token: str, *, lifetime: int = 3600) -> None:
-        """Hand out `token`, said to expire `lifetime` seconds after each request for it."""
-        self._token = token
-        self._lifetime = lifetime
+    def __init__(self, fetch: Callable[[], AccessToken]) -> None:
+        self._fetch = fetch
 
     def get_token(
         self,
@@ -158,12 +158,21 @@ class StaticToken:
         enable_cae: bool = False,
         **kwargs: Any,
     ) -> AccessToken:
-        """The token, whatever the scopes (azure-core's TokenCredential protocol)."""
-        return AccessToken(self._token, int(time.time()) + self._lifetime)
+        """The token (azure-core's TokenCredential protocol)."""
+        return self._fetch()
 
     def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
         """The token (azure-core's SupportsTokenInfo protocol)."""
-        return AccessTokenInfo(self._token, int(time.time()) + self._lifetime)
+        token = self._fetch()
+        return AccessTokenInfo(token.token, token.expires_on)
+
+
+class StaticToken(FetchedToken):
+    """A `TokenCredential` for a fixed bearer token (emulators, tests, a token got elsewhere)."""
+
+    def __init__(self, token: str, *, lifetime: int = 3600) -> None:
+        """Hand out `token`, said to expire `lifetime` seconds after each request for it."""
+        super().__init__(lambda: AccessToken(token, int(time.time()) + lifetime))
 
 
 def warm_up() -> float:

@@ -21,13 +21,14 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import msal  # type: ignore[import-untyped]  # msal ships no type information
 import requests
-from azure.core.credentials import AccessToken, AccessTokenInfo
+from azure.core.credentials import AccessToken
 from msal.exceptions import MsalError  # type: ignore[import-untyped]
 
 from addin.identity import ConsentRequired, SignInAgain, SignInRequired, User
@@ -36,6 +37,9 @@ from addin.signin.entra import EntraSettings, EntraSettingsError, EntraVerifier
 from addin.signin.vault import TokenVault, VaultError
 from addin.workspace.verify import _bearer_token
 from connectors.errors import Unavailable
+
+if TYPE_CHECKING:
+    from connectors.graph import FetchedToken
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +199,12 @@ class GraphOnBehalf:
         expires_in = int(result.get("expires_in") or 3600)
         return AccessToken(str(result["access_token"]), int(time.time()) + expires_in)
 
-    def credential(self, email: str) -> DelegatedToken:
-        """An azure-core ``TokenCredential`` for `email` (what `GraphAccount` takes per user)."""
-        return DelegatedToken(self.token, email)
+    def credential(self, email: str) -> FetchedToken:
+        """An azure-core ``TokenCredential`` for `email` (what `GraphAccount` takes per user),
+        asking for the person's token on every call; the SDK's ``.default`` scope is ignored."""
+        from connectors.graph import FetchedToken
+
+        return FetchedToken(partial(self.token, email))
 
 
 @contextmanager
@@ -208,33 +215,6 @@ def _reaching_microsoft() -> Iterator[None]:
         yield
     except (requests.RequestException, MsalError, ValueError) as exc:
         raise Unavailable(f"Microsoft's sign-in service cannot be reached: {exc}") from exc
-
-
-class DelegatedToken:
-    """A ``TokenCredential`` that asks `GraphOnBehalf` for one person's token on every call.
-
-    Graph's scopes are fixed at sign-in (`GRAPH_PERMISSIONS`); the SDK's ``.default`` is ignored.
-    """
-
-    def __init__(self, token: Callable[[str], AccessToken], email: str) -> None:
-        self._token = token
-        self._email = email
-
-    def get_token(
-        self,
-        *scopes: str,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        **kwargs: Any,
-    ) -> AccessToken:
-        """The person's Graph token (azure-core's TokenCredential protocol)."""
-        return self._token(self._email)
-
-    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
-        """The person's Graph token (azure-core's SupportsTokenInfo protocol)."""
-        token = self._token(self._email)
-        return AccessTokenInfo(token.token, token.expires_on)
 
 
 class OnBehalfIdentity:
