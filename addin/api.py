@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from addin.conversations import Caller, Conversations, ServiceError, turn_message
@@ -59,6 +59,7 @@ def _service() -> Conversations:
 def _caller() -> Caller:
     identity = current_app.extensions["goedgesprek.identity"]
     user = identity.verify(request.headers.get("Authorization"))
+    g.caller_email = user.email
     return Caller(email=user.email, name=user.name, locale=_locale())
 
 
@@ -228,6 +229,18 @@ def _refusal(exc: _Refusal) -> Response:
 def _unauthorized(exc: Unauthorized) -> Response:
     # The reason is English, may quote the token and may name Google: for the operator's log.
     current_app.logger.info("pane token refused: %.300s", exc)
+    whose = getattr(exc, "email", "")
+    if whose and whose != g.get("caller_email"):
+        # The partner's stored sign-in, not the caller's: signing in again would not help them.
+        return _error(
+            403,
+            "partner_signin",
+            t(
+                "%(partner)s has not signed in to Goed Gesprek, or that sign-in has expired: "
+                "%(partner)s needs to open Goed Gesprek in Outlook once and sign in.",
+                partner=whose,
+            ),
+        )
     # What the pane does next: get a new token ("again") or ask for consent to `scopes`. Never
     # the audience, tenant or keys the server expects.
     if isinstance(exc, SignInRequired) and exc.signin == "consent":

@@ -44,10 +44,19 @@ class SignInRequired(Unauthorized):
     administrator) to grant `scopes`. The reason stays English, for the operator's log.
     """
 
-    def __init__(self, reason: str, *, signin: str = "again", scopes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        signin: str = "again",
+        scopes: tuple[str, ...] = (),
+        email: str = "",
+    ) -> None:
         super().__init__(reason)
         self.signin = signin
         self.scopes = scopes
+        self.email = email
+        """Whose stored sign-in it is, when it is a stored one (empty: the caller's own token)."""
 
 
 class SignInAgain(SignInRequired, AuthExpired):
@@ -58,15 +67,15 @@ class SignInAgain(SignInRequired, AuthExpired):
     `Unauthorized` answers it.
     """
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason, signin="again")
+    def __init__(self, reason: str, *, email: str = "") -> None:
+        super().__init__(reason, signin="again", email=email)
 
 
 class ConsentRequired(SignInRequired, AuthExpired):
     """Microsoft says the app lacks consent for `scopes` (AADSTS65001): 401 ``signin: consent``."""
 
-    def __init__(self, reason: str, scopes: tuple[str, ...]) -> None:
-        super().__init__(reason, signin="consent", scopes=scopes)
+    def __init__(self, reason: str, scopes: tuple[str, ...], *, email: str = "") -> None:
+        super().__init__(reason, signin="consent", scopes=scopes, email=email)
 
 
 class Identity(Protocol):

@@ -421,7 +421,9 @@ def _errors(*codes: int) -> dict[str, Json]:
         403: (
             "The caller is not a partner, or the step is the other partner's; not_reporting_line: "
             "the directory does not name the partner as the caller's manager or report; "
-            "handed_over: the caller was this series' manager until a change of manager."
+            "handed_over: the caller was this series' manager until a change of manager; "
+            "partner_signin: the partner's stored sign-in is missing or expired, and only the "
+            "partner can mend it by signing in."
         ),
         404: "No such event, series or occurrence.",
         409: "The other partner saved meanwhile.",

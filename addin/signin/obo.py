@@ -157,7 +157,18 @@ class GraphOnBehalf:
                 self._seen.popitem(last=False)
 
     def token(self, email: str) -> AccessToken:
-        """A Graph token for `email` from their stored cache, refreshed by msal when due."""
+        """A Graph token for `email` from their stored cache, refreshed by msal when due.
+
+        A stored sign-in that cannot serve names `email` in the `SignInRequired` it raises, so
+        the pane can tell a partner's missing sign-in from the caller's own.
+        """
+        try:
+            return self._stored_token(email)
+        except SignInRequired as exc:
+            exc.email = exc.email or email.strip().lower()
+            raise
+
+    def _stored_token(self, email: str) -> AccessToken:
         account = self.vault.find(PROVIDER, email)
         if account is None:
             raise SignInAgain(f"no Microsoft sign-in is stored for {email}")

@@ -391,3 +391,28 @@ def test_another_organisations_token_naming_a_bound_address_is_refused(
         assert world.counter.token_calls == exchanges
         account = world.vault.account(PROVIDER, world.subject(ADA))
         assert account is not None and account.parked == ""
+
+
+def test_a_partners_missing_sign_in_is_named_not_the_callers(world: World) -> None:
+    """Grace plans with Ada, whose stored sign-in was revoked: signing in again would not help
+    Grace, so the pane gets 403 naming Ada (in English and Dutch), no sign-in prompt, and nothing
+    is planned; once Ada signs in again, Grace's plan is read."""
+    world.graph.set_manager(ADA, GRACE)
+    assert world.get(f"/api/context?event={world.event_of_ada()}", world.pane_token()).status_code
+    world.vault.park(PROVIDER, world.subject(ADA), "sign in again (revoked)")
+    body = {
+        "partner": ADA,
+        "role": "manager",
+        "preferences": {"weekdays": ["TU", "WE"], "earliest": "09:00", "latest": "12:00"},
+    }
+    grace = {"Authorization": f"Bearer {world.pane_token(GRACE)}"}
+    client = world.app.test_client()
+    for lang, says in (("en", f"{ADA} has not signed in"), ("nl", f"{ADA} heeft zich nog niet")):
+        answer = client.post(f"/api/series/preview?lang={lang}", json=body, headers=grace)
+        assert answer.status_code == 403, answer.get_json()
+        data = answer.get_json()
+        assert data["error"] == "partner_signin" and "signin" not in data
+        assert data["message"].startswith(says)
+    world.get(f"/api/context?event={world.event_of_ada()}", world.pane_token())  # Ada is back
+    again = client.post("/api/series/preview?lang=en", json=body, headers=grace)
+    assert again.status_code == 200, again.get_json()
