@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -528,10 +529,19 @@ class Panel:
     headers: dict[str, dict[str, str]]
     copies: dict[str, str]
     """Each partner's event id of the occurrence after the recorded one."""
+    hints: dict[str, str] = field(default_factory=dict)
+    """What each partner's host sends beside the id on a first open (a query string tail)."""
 
-    def context(self, who: str) -> None:
-        """One ``GET /api/context`` for `who`'s copy; raises unless it answers 200."""
-        url = f"/api/context?event={self.copies[who]}&lang=nl"
+    def context(self, who: str, *, first_open: bool = False) -> None:
+        """One ``GET /api/context`` for `who`'s copy; raises unless it answers 200.
+
+        A first open sends what the host gives: Outlook's pane the series master's id and the
+        occurrence's start beside the item id; Google's card only the event id (an occurrence's
+        id embeds the master's id and its start).
+        """
+        url = f"/api/context?event={quote(self.copies[who], safe='')}&lang=nl"
+        if first_open:
+            url += self.hints.get(who, "")
         answer = self.app.test_client().get(url, headers=self.headers[who])
         if answer.status_code != 200:
             raise RuntimeError(f"context for {who}: {answer.get_data(as_text=True)[:500]}")
@@ -584,7 +594,12 @@ def panel(w: Wire, data_dir: Path) -> Panel:
     if len(theirs) != 1:
         raise RuntimeError(f"expected one copy in Grace's calendar, found {len(theirs)}")
     copies = {ADA: following.id, GRACE: theirs[0].id}
-    return Panel(app, clock, settings, headers, copies)
+    hints: dict[str, str] = {}
+    if w.name == "graph":
+        for who, copy in ((ADA, following), (GRACE, theirs[0])):
+            query = {"series": copy.series_id or "", "start": copy.start.isoformat()}
+            hints[who] = "&" + urlencode(query)
+    return Panel(app, clock, settings, headers, copies, hints)
 
 
 class Aliases:
@@ -620,7 +635,7 @@ def context_case(
         before = w.requests()
         with w.capture.capturing() as sent:
             t0 = time.perf_counter()
-            p.context(who)
+            p.context(who, first_open=first_open is not None)
             samples.append((time.perf_counter() - t0) * 1000)
         requests += w.requests() - before
         if i == 0:

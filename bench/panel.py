@@ -78,7 +78,9 @@ class _Recorder:
         return max(depth, default=0)
 
 
-def _setup(data_dir: Path) -> tuple[Any, _Recorder, dict[str, str], str]:
+def _setup(data_dir: Path, *, with_calendar: bool = False) -> tuple[Any, ...]:
+    """The app on a local store with a held first conversation; the next occurrence's id
+    (and, `with_calendar`, Ada's local calendar for adding events)."""
     clock = ManualClock(NOW)
     store = LocalStore(data_dir, clock=clock)
     recorder = _Recorder()
@@ -109,6 +111,8 @@ def _setup(data_dir: Path) -> tuple[Any, _Recorder, dict[str, str], str]:
     master = store.calendar(ADA).get_event(ctx["event"]["id"]).series_id
     start = datetime.fromisoformat(ctx["occurrence"]["end"])
     following = store.calendar(ADA).instances(master, start, start + timedelta(days=200))[0].id
+    if with_calendar:
+        return client, recorder, ada, following, store.calendar(ADA)
     return client, recorder, ada, following
 
 
