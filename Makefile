@@ -14,6 +14,13 @@ PG_TEST_DIR := test-output/pg
 # Installs come from the committed lock files; `make lock` refreshes them with this uv.
 UV_VERSION := 0.13.9
 LOCK_TEST := requirements/test.lock
+# The benchmark's peers and plots (the `bench` extra), pinned to the test set where they share.
+LOCK_BENCH := requirements/bench.lock
+BENCH_STAMP := $(VENV)/.bench-installed
+# `make bench` writes here; `make bench BENCH_OUT=bench/results` refreshes the committed figures
+# and docs/benchmarks.md with them.
+BENCH_OUT ?= test-output/bench
+BENCH_DOC ?= $(if $(filter bench/results,$(BENCH_OUT)),docs/benchmarks.md,$(BENCH_OUT)/benchmarks.md)
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal \
 	--python-version 3.11 --generate-hashes --upgrade --quiet
 
@@ -59,6 +66,7 @@ lock: | $(BIN)/python
 	$(UV_COMPILE) -o requirements/runtime.lock
 	$(UV_COMPILE) --extra graph -o requirements/graph.lock
 	$(UV_COMPILE) --extra test -o $(LOCK_TEST)
+	$(UV_COMPILE) --extra bench -c $(LOCK_TEST) -o $(LOCK_BENCH)
 	rm -f $(STAMP)
 	$(MAKE) test
 
@@ -96,8 +104,16 @@ test: $(STAMP) $(NODE_STAMP) $(VENDOR_STAMP) system-deps lint typecheck
 screenshots: $(STAMP) $(NODE_STAMP) $(VENDOR_STAMP) system-deps
 	scripts/screenshots.sh
 
-bench: $(STAMP)
-	@for b in bench/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+# The bench set on top of the test set, in the same venv.
+$(BENCH_STAMP): $(STAMP) $(LOCK_BENCH)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK_BENCH)
+	$(BIN)/python -m pip check
+	touch $@
+
+# One interleaved run (a few minutes on 2 cores), then the report from its JSON. Not part of test.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run --out $(BENCH_OUT)
+	$(BIN)/python -m bench.report --results $(BENCH_OUT) --doc $(BENCH_DOC)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis test-output

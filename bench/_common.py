@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import time
@@ -11,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(os.environ.get("BENCH_OUT", "test-output/bench"))
+"""Where a benchmark run alone writes; the committed bench/results/ only when asked."""
 
 
 def timed(fn: Callable[[int], object], repeat: int) -> dict[str, float]:
@@ -31,7 +33,7 @@ def timed(fn: Callable[[int], object], repeat: int) -> dict[str, float]:
 
 
 def write_result(name: str, results: dict[str, object]) -> None:
-    """Write `results/<name>.json` with the machine it ran on, and print it."""
+    """Write `<RESULTS>/<name>.json` with the machine it ran on, and print it."""
     out = {
         "benchmark": name,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -39,7 +41,7 @@ def write_result(name: str, results: dict[str, object]) -> None:
         "machine": platform.machine(),
         "results": results,
     }
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
 

@@ -1,6 +1,6 @@
 """Benchmark the domain: recurrence expansion, both conversions, and the planner.
 
-Writes `bench/results/cadence.json`. Run: `.venv/bin/python bench/cadence.py`.
+Part of `bench.run` (section `cadence`); alone it writes ``$BENCH_OUT/cadence.json``.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def _busy(start: datetime, tz: str, weekday: int, hour: int) -> tuple[Interval, 
     return tuple(out)
 
 
-def main() -> None:
-    """Run each measurement and write the JSON result."""
+def measure() -> dict[str, object]:
+    """Each measurement's p50/p95/max."""
     rules = _rules()
     window = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2037, 1, 1, tzinfo=UTC))
     results: dict[str, object] = {
@@ -68,7 +68,12 @@ def main() -> None:
     results["plan_two_zones_year_of_busy"] = timed(
         lambda _: plan(pair, employee, manager, prefs, now=now), repeat=20
     )
-    write_result("cadence", results)
+    return results
+
+
+def main() -> None:
+    """Run each measurement and write the JSON result."""
+    write_result("cadence", measure())
 
 
 if __name__ == "__main__":

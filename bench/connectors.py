@@ -1,6 +1,6 @@
 """Connector speed: each SDK against a raw client, Graph's first request, the panel per provider.
 
-Writes `results/connectors.json`:
+Writes `$BENCH_OUT/connectors.json` when run alone (`bench.run` uses its parts):
 - `overhead`: per call, p50/p95 of `GraphAccount` / `GoogleAccount` (`get_event`, `events`,
   drive `get`) and of a raw client (httpx for Graph, httplib2 for Google) sending the very
   requests the connector sent (captured on the wire: same URLs, token and bodies), one after
@@ -687,7 +687,7 @@ def panel_context(
 
 
 def main() -> None:
-    """Run the three measurements and write `results/connectors.json`."""
+    """Run the three measurements and write `$BENCH_OUT/connectors.json`."""
     started = time.perf_counter()
     results: dict[str, Any] = {
         "overhead": {name: overhead(name) for name in PROVIDERS},

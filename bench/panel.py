@@ -1,6 +1,6 @@
 """The side panel's context call: server time on the local store, and provider calls it waits on.
 
-Writes `results/panel.json`:
+Writes `$BENCH_OUT/panel.json` (`bench.run` uses its setup for the store section):
 - `context_local`: p50/p95 of `GET /api/context` through the Flask app (test client, token
   verification included) over 1,000 calls on the local store, for an occurrence with an agreed
   agenda, a previous record and open actions.

@@ -27,8 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import cadence, peers
 from bench import connectors as wires
-from bench import peers
 
 LATENCIES = (0.0, 50.0)
 SAMPLES = {0.0: 60, 50.0: 12}
@@ -206,6 +206,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     result["cold_start"] = cold_start(result["settings"]["cold_starts"])
     print("== store", flush=True)
     result["store"] = store(tuple(result["settings"]["store_sizes"]))
+    print("== cadence", flush=True)
+    result["cadence"] = cadence.measure()
     result["run_s"] = round(time.perf_counter() - started, 1)
     return result
 

@@ -1,6 +1,6 @@
 """Benchmark the embedded default: the local calendar and the sealed local drive.
 
-Writes `bench/results/store.json`. Run: `.venv/bin/python bench/store.py`.
+Writes `$BENCH_OUT/store.json`. Run: `.venv/bin/python bench/store.py`.
 """
 
 from __future__ import annotations
