@@ -284,55 +284,11 @@ class O365Graph(Client):
     name = "o365"
 
     def __init__(self, w: Wire) -> None:
-        from O365 import Account
-        from O365.calendar import Calendar
-        from O365.connection import MSGraphProtocol
-        from O365.utils.token import BaseTokenBackend
+        from bench.o365_account import o365_calendar
 
-        token = w.tokens[ADA]
-
-        class FixedToken(BaseTokenBackend):  # type: ignore[misc]
-            """A token backend holding one access token that does not expire."""
-
-            def load_token(self) -> bool:
-                return True
-
-            def save_token(self, force: bool = False) -> bool:
-                return True
-
-            def check_token(self) -> bool:
-                return True
-
-            def get_access_token(self, *, username: str | None = None) -> dict[str, str]:
-                return {"secret": token}
-
-            def get_account(self, **_: Any) -> dict[str, str]:
-                return {"username": ADA}
-
-            def token_is_expired(self, *, username: str | None = None) -> bool:
-                return False
-
-            def token_is_long_lived(self, *, username: str | None = None) -> bool:
-                return True
-
-            def should_refresh_token(self, con: Any = None, *, username: Any = None) -> bool:
-                return False
-
-        protocol = MSGraphProtocol(api_version="v1.0", default_resource=ADA)
-        protocol.protocol_url = f"{w.server.url}/"
-        protocol.service_url = f"{w.server.url}/v1.0/"
-        self.account = Account(
-            ("bench-client", "bench-secret"),
-            auth_flow_type="credentials",
-            tenant_id="bench",
-            protocol=protocol,
-            token_backend=FixedToken(),
-            requests_delay=0,
-            username=ADA,
+        self.account, self._schedule, self._calendar = o365_calendar(
+            w.server.url, w.tokens[ADA], ADA
         )
-        self._schedule = self.account.schedule(resource=ADA)
-        # get_default_calendar() would ask GET /calendar once; the emulator keeps one calendar.
-        self._calendar = Calendar(parent=self._schedule, **{"__cloud_data__": {"id": "default"}})
         self._drive: Any = None
         self._made: dict[str, Any] = {}
 

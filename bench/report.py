@@ -131,7 +131,17 @@ def context_section(data: dict[str, Any], plot: str | None) -> list[str]:
                     )
                 )
     one = "one round trip" if worst_first == 1 else f"up to {worst_first} round trips"
-    lines += ["", f"The first open takes {one} on the critical path.", ""]
+    remembered = max(
+        found[role]["remembered"]["critical_path"]
+        for found in data.values()
+        for role in ("employee", "manager")
+    )
+    lines += [
+        "",
+        f"The first open takes {one} on the critical path; a remembered event "
+        f"{'one' if remembered == 1 else f'up to {remembered}'}.",
+        "",
+    ]
     if plot:
         lines += [f"![context beside its floor]({plot})", ""]
     lines += ["<details><summary>Request timelines (first call of each case)</summary>", ""]
@@ -159,8 +169,23 @@ def cold_section(data: dict[str, Any]) -> list[str]:
         _row(["import addin.app", _ms(m["import_ms"]), "-"]),
         _row(["create_app", _ms(m["create_app_ms"]), "300"]),
         _row(["first context, from process start", _ms(m["first_context_since_start_ms"]), "500"]),
-        "",
     ]
+    peers = data.get("first_event_since_start_ms", {})
+    if "connector" in peers:
+        lines.append(
+            _row(
+                [
+                    "GraphAccount alone: first event, from process start",
+                    _ms(peers["connector"]),
+                    "-",
+                ]
+            )
+        )
+    if "o365" in peers:
+        lines.append(
+            _row(["python-o365: first event, from process start", _ms(peers["o365"]), "-"])
+        )
+    lines.append("")
     met = m["create_app_ms"] <= 300 and m["first_context_since_start_ms"] <= 500
     lines += [
         "Both targets met."
@@ -193,10 +218,12 @@ def store_section(data: dict[str, Any], plot: str | None) -> list[str]:
     sizes = list(data)
     first, last = data[sizes[0]], data[sizes[-1]]
     growth = last["context"]["p50_ms"] / first["context"]["p50_ms"]
+    listing = last["list_week"]["p50_ms"] / first["list_week"]["p50_ms"]
     lines += [
         "",
         f"From {int(sizes[0]):,} to {int(sizes[-1]):,} events the context's p50 grows "
-        f"{growth:.1f}x; a week's listing returns the same events at every size.",
+        f"{growth:.1f}x and a week's listing {listing:.1f}x, though it returns the same "
+        f"{last['list_week']['events']} events at every size.",
         "",
     ]
     if plot:

@@ -102,34 +102,69 @@ COLD = textwrap.dedent(
 )
 
 
+FIRST_EVENT = textwrap.dedent(
+    """
+    import json, sys, time
+    spawned = float(sys.argv[1])
+    kind, url, token, user, event_id = sys.argv[2:7]
+    if kind == "o365":
+        from bench.o365_account import o365_calendar
+        o365_calendar(url, token, user)[2].get_event(event_id)
+    else:
+        from connectors.graph import GraphAccount, StaticToken
+        account = GraphAccount(lambda _: StaticToken(token), base_url=url + "/v1.0")
+        account.calendar(user).get_event(event_id)
+    print(json.dumps({"first_event_since_start_ms": round((time.time() - spawned) * 1000, 1)}))
+    """
+)
+
+
+def _fresh(script: str, *args: str) -> dict[str, float]:
+    """Run `script` in a fresh interpreter, passing when it was spawned; its JSON line."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, repr(time.time()), *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path[1:]])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"a fresh process failed:\n{done.stderr[-3000:]}")
+    found: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
 def cold_start(repeat: int) -> dict[str, Any]:
-    """Fresh processes: `create_app` with BACKEND=graph, and its first context (remembered)."""
+    """Fresh processes: `create_app` with BACKEND=graph and its first context (remembered);
+    beside it, taking turns, `GraphAccount`'s and python-o365's first event in a fresh process."""
     runs: list[dict[str, float]] = []
+    first_events: dict[str, list[float]] = {"connector": [], "o365": []}
     with tempfile.TemporaryDirectory() as tmp, wires.wire("graph") as w:
+        w.capture.app = peers._Calendars(w.capture.app)
         p = wires.panel(w, Path(tmp))
         p.context(wires.ADA)  # the event's mapping is remembered, as for a returning user
         provider = p.app.extensions.get("goedgesprek.provider")
         if provider is not None:
             provider.close()
         settings = {k: v for k, v in p.settings.items() if k != "TESTING"}
+        event_id = p.copies[wires.ADA]
         for _ in range(repeat):
-            args = (json.dumps(settings), wires.ADA, p.copies[wires.ADA], p.clock().isoformat())
-            done = subprocess.run(
-                [sys.executable, "-c", COLD, repr(time.time()), *args],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path[1:]])},
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"a fresh process failed:\n{done.stderr[-3000:]}")
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            args = (json.dumps(settings), wires.ADA, event_id, p.clock().isoformat())
+            runs.append(_fresh(COLD, *args))
+            for kind, times in first_events.items():
+                found = _fresh(
+                    FIRST_EVENT, kind, w.server.url, w.tokens[wires.ADA], wires.ADA, event_id
+                )
+                times.append(found["first_event_since_start_ms"])
     keys = runs[0].keys()
     return {
         "runs": len(runs),
         "median": {k: round(statistics.median(r[k] for r in runs), 1) for k in keys},
+        "first_event_since_start_ms": {
+            kind: round(statistics.median(times), 1) for kind, times in first_events.items()
+        },
         "all": runs,
     }
 

@@ -55,11 +55,14 @@ def test_the_context_stands_beside_its_floor_and_counts_round_trips(
 ) -> None:
     text = render(result)
     assert "| Microsoft Graph | manager | first open | 112.0 | 100.0 | 2 | 2 | 12.0 |" in text
-    assert "The first open takes up to 2 round trips on the critical path." in text
+    assert (
+        "The first open takes up to 2 round trips on the critical path; a remembered event one."
+        in text
+    )
     for provider in result["context"].values():
         for role in ("employee", "manager"):
             provider[role]["first_open"]["critical_path"] = 1
-    assert "The first open takes one round trip on the critical path." in render(result)
+    assert "The first open takes one round trip on the critical path" in render(result)
 
 
 def test_cold_start_and_store_scaling_are_read_against_their_targets(
@@ -67,11 +70,15 @@ def test_cold_start_and_store_scaling_are_read_against_their_targets(
 ) -> None:
     text = render(result)
     assert "| create_app | 250.0 | 300 |" in text
+    assert "| python-o365: first event, from process start | 240.0 | - |" in text
     assert "Both targets met." in text
     result["cold_start"]["median"]["create_app_ms"] = 301.0
     assert "Above target: create_app 301 ms (300), first context 450 ms (500)." in render(result)
     assert "| 5,000 | 6.00 / 7.00 | 2.20 / 2.60 | 168 |" in text
-    assert "From 500 to 5,000 events the context's p50 grows 1.5x" in text
+    assert (
+        "From 500 to 5,000 events the context's p50 grows 1.5x and a week's listing 1.1x, "
+        "though it returns the same 168 events at every size." in text
+    )
 
 
 def test_plots_are_referenced_beside_their_tables(result: dict[str, Any]) -> None:
