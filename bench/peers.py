@@ -455,6 +455,7 @@ class Gcsa(Client):
         self._gc.default_calendar = "primary"
         self._gc.credentials = Credentials(token=w.tokens[ADA])
         self._gc.service = _google_service(w)
+        self._made: dict[str, Any] = {}
 
     def get_event(self, event_id: str) -> object:
         return self._gc.get_event(event_id)
@@ -478,11 +479,14 @@ class Gcsa(Client):
             description="<p>Agenda</p>",
             attendees=[GcsaAttendee(GRACE, display_name="Grace")],
         )
-        return str(self._gc.add_event(event).event_id)
+        added = self._gc.add_event(event)
+        self._made[str(added.event_id)] = added
+        return str(added.event_id)
 
     def update_event(self, event_id: str, i: int) -> object:
-        # gcsa updates with events.update (the whole event): it needs the event first.
-        event = self._gc.get_event(event_id)
+        # gcsa updates with events.update (the whole event): the object the create returned, as
+        # a caller would keep it (else one GET first).
+        event = self._made.pop(event_id, None) or self._gc.get_event(event_id)
         event.summary = f"Overleg {i} (bijgewerkt)"
         event.description = f"<p>Punt {i}</p>"
         return self._gc.update_event(event)

@@ -304,6 +304,7 @@ def draw(result: dict[str, Any], folder: Path) -> dict[str, str]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     folder.mkdir(parents=True, exist_ok=True)
     made: dict[str, str] = {}
@@ -318,9 +319,13 @@ def draw(result: dict[str, Any], folder: Path) -> dict[str, str]:
                 ys = [row[who]["ratio"] if who in row else 0 for row in ops.values()]
                 ax.bar(xs, ys, width, label=who)
             ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+            ax.set_yscale("log")  # a 40x bar would flatten the rest
+            ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(ticker.FormatStrFormatter("%g"))
+            ax.tick_params(axis="y", which="minor", labelsize=7)
             ax.set_xticks([i + 0.4 - width / 2 for i in range(len(ops))])
             ax.set_xticklabels(list(ops), rotation=30, ha="right", fontsize=8)
-            ax.set_ylabel("p50 / raw p50")
+            ax.set_ylabel("p50 / raw p50 (log scale)")
             ax.set_title(f"{PROVIDER_NAMES.get(provider, provider)}, {latency}")
             ax.legend(fontsize=8)
         fig.tight_layout()
@@ -346,6 +351,8 @@ def _draw_context(plt: Any, result: dict[str, Any], folder: Path) -> str:
     xs = list(range(len(labels)))
     ax.bar([x - 0.2 for x in xs], p50s, 0.4, label="p50")
     ax.bar([x + 0.2 for x in xs], floors, 0.4, label="floor (round trips × latency)")
+    latency = next(iter(result["context"].values()))["latency_per_request_ms"]
+    ax.axhline(latency, color="black", linewidth=0.8, linestyle="--", label="one round trip")
     ax.set_xticks(xs)
     ax.set_xticklabels(labels, fontsize=7)
     ax.set_ylabel("ms")
