@@ -533,11 +533,16 @@ class SdkGoogle(Client):
         self._service.events().delete(calendarId="primary", eventId=event_id).execute()
 
 
-def clients(w: Wire) -> list[Client]:
-    """The four clients of `w`'s provider."""
+KINDS = ("connector", "raw", "peer", "sdk")
+
+
+def clients(w: Wire, kinds: tuple[str, ...] = KINDS) -> list[Client]:
+    """The clients of `w`'s provider named in `kinds` (``peer``: python-o365 or gcsa)."""
     if w.name == "graph":
-        return [Connector(w), RawGraph(w), O365Graph(w), SdkGraph(w)]
-    return [Connector(w), RawGoogle(w), Gcsa(w), SdkGoogle(w)]
+        made = {"connector": Connector, "raw": RawGraph, "peer": O365Graph, "sdk": SdkGraph}
+    else:
+        made = {"connector": Connector, "raw": RawGoogle, "peer": Gcsa, "sdk": SdkGoogle}
+    return [made[kind](w) for kind in kinds]
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -564,7 +569,11 @@ def seed(w: Wire) -> tuple[str, tuple[datetime, datetime]]:
 
 
 def measure(
-    name: str, latencies: tuple[float, ...], samples: dict[float, int], warm: int = 3
+    name: str,
+    latencies: tuple[float, ...],
+    samples: dict[float, int],
+    warm: int = 3,
+    kinds: tuple[str, ...] = KINDS,
 ) -> dict[str, Any]:
     """Per latency, per operation, per client: p50/p95, ratio to raw, requests per call."""
     out: dict[str, Any] = {}
@@ -572,7 +581,7 @@ def measure(
         if name == "graph":
             w.capture.app = _Calendars(w.capture.app)
         event_id, window = seed(w)
-        every = clients(w)
+        every = clients(w, kinds)
         counter = [0]
         try:
             for latency in latencies:

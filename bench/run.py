@@ -233,16 +233,23 @@ def run(quick: bool = False) -> dict[str, Any]:
         "cold_starts": 2 if quick else COLD_STARTS,
         "store_sizes": [100, 500] if quick else list(STORE_SIZES),
     }
-    print("== peers", flush=True)
-    result["peers"] = {name: peers.measure(name, LATENCIES, samples) for name in wires.PROVIDERS}
-    print("== context", flush=True)
-    result["context"] = context(50.0, result["settings"]["context_samples"])
-    print("== cold start", flush=True)
-    result["cold_start"] = cold_start(result["settings"]["cold_starts"])
-    print("== store", flush=True)
-    result["store"] = store(tuple(result["settings"]["store_sizes"]))
-    print("== cadence", flush=True)
-    result["cadence"] = cadence.measure()
+    sections = (
+        (
+            "peers",
+            lambda: {name: peers.measure(name, LATENCIES, samples) for name in wires.PROVIDERS},
+        ),
+        ("context", lambda: context(50.0, result["settings"]["context_samples"])),
+        ("cold_start", lambda: cold_start(result["settings"]["cold_starts"])),
+        ("store", lambda: store(tuple(result["settings"]["store_sizes"]))),
+        ("cadence", cadence.measure),
+    )
+    took: dict[str, float] = {}
+    for name, measure in sections:
+        print(f"== {name}", flush=True)
+        t0 = time.perf_counter()
+        result[name] = measure()
+        took[name] = round(time.perf_counter() - t0, 1)
+    result["section_s"] = took
     result["run_s"] = round(time.perf_counter() - started, 1)
     return result
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench.peers import _summarise, ratio
+import pytest
+
+from bench.peers import _summarise, measure, ratio
 
 
 def test_ratio_is_p50_over_the_floor_rounded_and_zero_without_a_floor() -> None:
@@ -29,3 +31,19 @@ def test_summary_gives_each_client_its_ratio_to_raw_and_requests_per_call() -> N
     assert row["connector"]["ratio"] == 3.0
     assert row["connector"]["requests_per_call"] == 2.0
     assert row["o365"]["ratio"] == 1.5
+
+
+@pytest.mark.parametrize("provider", ["graph", "google"])
+def test_a_short_run_times_every_op_and_counts_the_floors_requests(provider: str) -> None:
+    # The connector and the raw floor only: the peers come with the bench extra.
+    out = measure(provider, (0.0,), {0.0: 2}, warm=1, kinds=("connector", "raw"))
+    ops = set(out["0ms"])
+    expected = {"get_event", "list_25", "create_event", "update_event", "delete_event"}
+    assert ops == expected | ({"drive_roundtrip"} if provider == "graph" else set())
+    for op, row in out["0ms"].items():
+        assert set(row) == {"connector", "raw"}
+        assert row["raw"]["ratio"] == 1.0
+        # One request per call for the floor, three for the drive's upload, redirect, download.
+        assert row["raw"]["requests_per_call"] == (3.0 if op == "drive_roundtrip" else 1.0)
+        assert row["connector"]["requests_per_call"] >= 1.0
+        assert row["connector"]["p50_ms"] > 0
