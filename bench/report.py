@@ -49,7 +49,8 @@ def peers_section(provider: str, per_latency: dict[str, Any], plot: str | None) 
     lines = [f"### {PROVIDER_NAMES.get(provider, provider)}", ""]
     for latency, ops in per_latency.items():
         clients = _clients(ops.values())
-        head = ["operation", "ours ×raw", "best peer ×raw", "verdict", "raw p50 ms"]
+        head = ["operation", "ours ×raw", "best peer ×raw", "verdict", "ours − best peer ms"]
+        head += ["raw p50 ms"]
         head += [f"{c} p50 / p95 ms" for c in clients] + ["requests " + "/".join(clients)]
         lines += [f"**{latency} latency per request**", ""]
         lines += [_row(head), _row(["---"] * len(head))]
@@ -65,6 +66,7 @@ def peers_section(provider: str, per_latency: dict[str, Any], plot: str | None) 
                 f"{row[OURS]['ratio']:.2f}" if OURS in row else "-",
                 shown_best,
                 said,
+                f"{row[OURS]['p50_ms'] - row[best[0]]['p50_ms']:+.2f}" if best else "-",
                 _ms(row[FLOOR]["p50_ms"]) if FLOOR in row else "-",
             ]
             cells += [
@@ -246,6 +248,46 @@ def cadence_section(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def above_best_peer(result: dict[str, Any]) -> dict[str, list[str]]:
+    """Per ``provider latency``, the operations where our ratio is above the best peer's."""
+    return {
+        f"{PROVIDER_NAMES.get(provider, provider)} at {latency}": [
+            OP_NAMES.get(op, op) for op, row in ops.items() if verdict(row) == "above"
+        ]
+        for provider, per_latency in result["peers"].items()
+        for latency, ops in per_latency.items()
+    }
+
+
+def summary_section(result: dict[str, Any]) -> list[str]:
+    """Where we stand against issue 11's bar: the best peer everywhere, first open in one trip."""
+    lines = ["## Summary", ""]
+    for where, ops in above_best_peer(result).items():
+        said = f"above the best peer on {', '.join(ops)}" if ops else "at or below the best peer"
+        lines.append(f"- {where}: {said}.")
+    trips = {
+        f"{PROVIDER_NAMES.get(provider, provider)} {role}": found[role]["first_open"][
+            "critical_path"
+        ]
+        for provider, found in result["context"].items()
+        for role in ("employee", "manager")
+    }
+    more = [f"{who} {n}" for who, n in trips.items() if n != 1]
+    lines.append(
+        "- The context's first open: one round trip everywhere."
+        if not more
+        else f"- The context's first open takes more than one round trip: {', '.join(more)}."
+    )
+    m = result["cold_start"]["median"]
+    lines += [
+        f"- Cold start (BACKEND=graph): create_app {m['create_app_ms']:.0f} ms (target 300), "
+        f"first context {m['first_context_since_start_ms']:.0f} ms after process start "
+        "(target 500).",
+        "",
+    ]
+    return lines
+
+
 def render(
     result: dict[str, Any],
     plots: dict[str, str] | None = None,
@@ -266,6 +308,7 @@ def render(
         "Ratios are a client's p50 over the raw HTTP floor's p50 in the same run; the clients "
         "ran round-robin per sample so machine noise reaches all alike.",
         "",
+        *summary_section(result),
         "## Each call beside its floor and its peers",
         "",
         "Ours: `GraphAccount` / `GoogleAccount`. Raw: httpx / httplib2 sending the minimal "

@@ -42,7 +42,7 @@ def test_the_report_names_the_machine_and_each_op_beside_the_best_peer(
     assert "Example CPU 3000, 2 cores, Python 3.11.7" in text
     assert "2026-12-06T18:00:00+00:00" in text
     # Graph at 0 ms: get_event 2.00 against o365's 1.50 (above), list 1.50 against 3.00.
-    assert "| get an event | 2.00 | 1.50 (o365) | above | 1.00 |" in text
+    assert "| get an event | 2.00 | 1.50 (o365) | above | +0.50 | 1.00 |" in text
     assert "| list 25 events in a window | 1.50 | 3.00 (o365) | at or below |" in text
     assert "At 0ms we are above the best peer on 1 of 2 operations: get an event." in text
     # Google at 0 ms: ours 1.50, sdk 2.00 is the best peer (gcsa 3.00).
@@ -92,3 +92,17 @@ def test_plots_are_referenced_beside_their_tables(result: dict[str, Any]) -> Non
     assert "![context beside its floor](benchmarks/context.png)" in text
     assert "![local store scaling](benchmarks/store.png)" in text
     assert "ratios_google" not in text
+
+
+def test_the_summary_says_where_we_trail_and_how_the_first_open_goes(
+    result: dict[str, Any],
+) -> None:
+    text = render(result)
+    assert "- Microsoft Graph at 0ms: above the best peer on get an event." in text
+    assert "- Microsoft Graph at 50ms: at or below the best peer." in text  # 1.02 and 1.02
+    assert "- Google Calendar at 0ms: at or below the best peer." in text
+    assert (
+        "- The context's first open takes more than one round trip: "
+        "Microsoft Graph employee 2, Microsoft Graph manager 2." in text
+    )
+    assert "create_app 250 ms (target 300), first context 450 ms after process start" in text
