@@ -314,7 +314,9 @@ def render(
         "Ours: `GraphAccount` / `GoogleAccount`. Raw: httpx / httplib2 sending the minimal "
         "requests. Peers: python-o365 (`requests_delay=0`) and gcsa; sdk: msgraph-sdk's "
         "`GraphServiceClient` and googleapiclient used as their samples show. "
-        f"Rounds per latency: {result['settings']['rounds']}.",
+        "Rounds: "
+        + ", ".join(f"{n} at {lat}" for lat, n in result["settings"]["rounds"].items())
+        + " (each round runs every client once per operation).",
         "",
     ]
     for provider, per_latency in result["peers"].items():
