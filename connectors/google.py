@@ -577,6 +577,17 @@ class GoogleCalendar:
             request.headers["If-Match"] = if_match
         self._client.delete(request, f"deleting event {event_id!r} in {self._owner}'s calendar")
 
+    def find_event(self, ical_uid: str) -> Event | None:
+        """This calendar's copy of a meeting by iCalUID (events.list ``iCalUID``), or None."""
+        if not ical_uid:
+            return None
+        what = f"finding the meeting {ical_uid!r} in {self._owner}'s calendar"
+        request = self._events.list(calendarId="primary", iCalUID=ical_uid, maxResults=10)
+        data: JSON = self._client.run(request, what, idempotent=True)
+        found = [from_google_event(item) for item in data.get("items") or []]
+        # An occurrence changed on its own shares the iCalUID: the master or single is the copy.
+        return next((e for e in found if not e.cancelled and e.series_id is None), None)
+
     def instances(self, series_id: str, start: datetime, end: datetime) -> list[Event]:
         """Occurrences of the series starting in [start, end), exceptions applied."""
         what = f"listing occurrences of {series_id!r} in {self._owner}'s calendar"
