@@ -19,7 +19,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -327,7 +327,7 @@ class Conversations:
         master = self._ensure_master(entry, caller.locale)
         first, _found = self._gather(
             lambda: self._first_upcoming(entry, master),
-            lambda: self._remember_partner_copy(entry, master),
+            lambda: self._remember_partner_copy(entry, master.ical_uid),
         )
         return {
             "series": series_out(entry, caller.locale),
@@ -683,6 +683,8 @@ class Conversations:
         occurrence = self._occurrence_of(entry, event, now)
         stands_for = {event.id: occurrence} if event.series_id else {}
         self.registry.remember(caller.email, _ids_of(event), entry.id, occurrences=stands_for)
+        if role is Role.EMPLOYEE:
+            self._look_for_partner_copy(entry)
         if prefetched is not None and prefetched[0] == occurrence:
             doc, previous = prefetched[1]
         else:
@@ -849,16 +851,18 @@ class Conversations:
         self.registry.remember(employee.email, [master.id], entry.id)
         return master
 
-    def _remember_partner_copy(self, entry: Series, master: Event) -> bool:
+    def _remember_partner_copy(self, entry: Series, ical_uid: str) -> bool:
         """Map the manager's copy of the series (found by its iCalUId) to it, so the manager's
         first open of any of its conversations needs no lookup first; best effort.
 
         The invitation may not have arrived yet, or the manager may not have signed in: then
-        the manager's first open finds the series from the event, one round trip more.
+        it is looked for again, off the request's path, whenever the series' context is shown
+        (`_look_for_partner_copy`); until found, the manager's first open finds the series from
+        the event, one or two round trips more.
         """
         manager = entry.pair.manager.email
         try:
-            copy = self._calendar(manager).find_event(master.ical_uid)
+            copy = self._calendar(manager).find_event(ical_uid)
         except (ConnectorError, SignInRequired) as exc:
             log.info(
                 "series %s: the manager's copy is not found yet (%s)", entry.id, type(exc).__name__
@@ -868,6 +872,18 @@ class Conversations:
             return False
         self.registry.remember(manager, [copy.id], entry.id)
         return True
+
+    def _look_for_partner_copy(self, entry: Series) -> None:
+        """Start `_remember_partner_copy` in the background while the manager's copy is unmapped."""
+        manager = entry.pair.manager.email
+        if not entry.ical_uid or self.registry.is_mapped(manager, entry.id):
+            return
+        ical_uid = entry.ical_uid
+        if self._pool is None:
+            self._remember_partner_copy(entry, ical_uid)
+            return
+        future = self._pool.submit(self._remember_partner_copy, entry, ical_uid)
+        future.add_done_callback(_log_failure)
 
     def _first_upcoming(self, entry: Series, master: Event) -> Event:
         now = self._clock()
@@ -1255,6 +1271,13 @@ class Conversations:
             return tuple(call() for call in calls)
         futures = [self._pool.submit(call) for call in calls]
         return tuple(f.result() for f in futures)
+
+
+def _log_failure(future: Future[bool]) -> None:
+    """A background task's unexpected failure goes to the log, not to a request."""
+    exc = future.exception()
+    if exc is not None:
+        log.error("looking for the manager's copy of a series failed: %r", exc)
 
 
 def _outcome(read: Callable[[], Event]) -> Event | ServiceError:

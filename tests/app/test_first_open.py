@@ -43,6 +43,8 @@ class Calls:
         self.log: list[tuple[str, str, str]] = []
         self.drive_began = threading.Event()
         self.overlapped: list[bool] = []
+        self.invitation_late = False
+        """While True, `find_event` finds nothing: the invitation has not arrived yet."""
 
     def reset(self) -> None:
         self.log.clear()
@@ -66,6 +68,8 @@ class WatchedCalendar:
             self._calls.log.append(("calendar", name, str(args[0]) if args else ""))
             if name == "get_event":
                 self._calls.overlapped.append(self._calls.drive_began.wait(HOLD))
+            if name == "find_event" and self._calls.invitation_late:
+                return None
             return attribute(*args, **kwargs)
 
         return called
@@ -153,6 +157,30 @@ def test_a_first_open_asks_the_calendar_once_while_the_documents_are_read(
     assert first["occurrence"]["number"] == 2
     again = api.call("GET", f"/api/context?event={occurrence.id}", who).get_json()
     assert again == first
+
+
+def test_a_late_invitation_is_mapped_when_the_employee_next_opens_the_series(
+    watched: tuple[Api, Calls, LocalStore],
+) -> None:
+    """Not found when planned, the manager's copy is looked for off the employee's next open."""
+    api, calls, store = watched
+    calls.invitation_late = True
+    planned = _plan(api)
+    registry = api.app.extensions["goedgesprek.service"].registry
+    series = planned["series"]["id"]
+    assert not registry.is_mapped(GRACE, series)
+    calls.invitation_late = False
+    opened = api.call("GET", f"/api/context?event={planned['first_event']}", ADA)
+    assert opened.status_code == 200
+    for _ in range(100):  # the look-up runs in the background: bounded wait
+        if registry.is_mapped(GRACE, series):
+            break
+        threading.Event().wait(0.05)
+    assert registry.is_mapped(GRACE, series)
+    occurrence = _second_occurrence(store, GRACE, _master_id(store, planned))
+    calls.reset()
+    assert api.call("GET", f"/api/context?event={occurrence.id}", GRACE).status_code == 200
+    assert calls.overlapped == [True]
 
 
 def test_the_start_the_host_shows_finds_a_moved_occurrence_ahead(
