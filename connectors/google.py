@@ -240,6 +240,7 @@ class _Client:
         self.http = _ThreadLocalHttp(credentials, timeout)
         self._root_url = root_url
         self._services: dict[str, Any] = {}
+        self._resources: dict[tuple[str, ...], Any] = {}
         self._lock = threading.Lock()
         self.drive = GoogleDrive(email, self)  # one per user: it caches folder and file ids
 
@@ -252,6 +253,24 @@ class _Client:
                 built = build_from_document(doc, http=self.http)
                 self._services[api] = built
             return built
+
+    def resource(self, api: str, *path: str) -> Any:
+        """The client's resource at `path` (``"events"``; ``"users", "messages"``), built once.
+
+        The library builds a new ``Resource`` on every ``service.events()``: it turns each method
+        of the discovery document into a function again, about 2/3 of a call's own CPU. A
+        resource only builds requests (it keeps no state between calls), and every request goes
+        through `http`, which gives each thread its own connection: so one is shared by threads.
+        """
+        key = (api, *path)
+        found = self._resources.get(key)  # a dict read is atomic: no lock on the hot path
+        if found is not None:
+            return found
+        built = self.service(api)
+        for name in path:
+            built = getattr(built, name)()
+        with self._lock:
+            return self._resources.setdefault(key, built)
 
     def once(self, request: HttpRequest, what: str) -> Any:
         """Run `request` once, mapping every failure into the connector family."""
@@ -470,7 +489,7 @@ class GoogleCalendar:
 
     @property
     def _events(self) -> Any:
-        return self._client.service("calendar").events()
+        return self._client.resource("calendar", "events")
 
     def create_event(self, event: NewEvent, *, idempotency_key: str) -> Event:
         """Insert under an id derived from owner and key; a repeat gets 409 and reads the first."""
@@ -623,7 +642,7 @@ class GoogleCalendar:
         """Busy intervals per address from freebusy.query; one Google cannot see is free."""
         low, high = rfc3339(start, "start"), rfc3339(end, "end")
         out: dict[str, list[Busy]] = {}
-        freebusy = self._client.service("calendar").freebusy()
+        freebusy = self._client.resource("calendar", "freebusy")
         for first in range(0, len(emails), _FREEBUSY_ITEMS):
             chunk = list(emails[first : first + _FREEBUSY_ITEMS])
             body = {"timeMin": low, "timeMax": high, "items": [{"id": e} for e in chunk]}
@@ -749,7 +768,7 @@ class GoogleDrive:
 
     @property
     def _files(self) -> Any:
-        return self._client.service("drive").files()
+        return self._client.resource("drive", "files")
 
     # folders ----------------------------------------------------------------------------------
 
@@ -1017,9 +1036,9 @@ class GoogleDrive:
         info = file_info_from_drive(data, folder)
         # Reading the head revision by id keeps bytes and metadata of one version together.
         content = self._media(
-            self._client.service("drive")
-            .revisions()
-            .get_media(fileId=info.id, revisionId=info.etag),
+            self._client.resource("drive", "revisions").get_media(
+                fileId=info.id, revisionId=info.etag
+            ),
             what,
         )
         return File(info=info, content=content)
@@ -1081,7 +1100,7 @@ class GoogleDrive:
         """Every kept revision, oldest first, as versions 1..n."""
         what = f"listing versions of {folder}/{name} in {self._owner}'s Drive"
         data = self._require(folder, name, what)
-        revisions = self._client.service("drive").revisions()
+        revisions = self._client.resource("drive", "revisions")
         items = self._client.pages(
             lambda token: revisions.list(
                 fileId=data["id"],
@@ -1101,10 +1120,8 @@ class GoogleDrive:
         if not 1 <= version <= len(listed):
             raise NotFound(f"{what}: versions are 1-{len(listed)}")
         info = listed[version - 1]
-        request = (
-            self._client.service("drive")
-            .revisions()
-            .get_media(fileId=info.id, revisionId=info.etag)
+        request = self._client.resource("drive", "revisions").get_media(
+            fileId=info.id, revisionId=info.etag
         )
         return File(info=info, content=self._media(request, what))
 
@@ -1134,10 +1151,8 @@ class GoogleDrive:
         Sharing again with the same person changes nothing at Drive: the call is safe to repeat.
         """
         body = {"type": "user", "role": role, "emailAddress": email}
-        request = (
-            self._client.service("drive")
-            .permissions()
-            .create(fileId=file_id, body=body, sendNotificationEmail=False, fields="id")
+        request = self._client.resource("drive", "permissions").create(
+            fileId=file_id, body=body, sendNotificationEmail=False, fields="id"
         )
         what = f"sharing Drive file {file_id!r} of {self._owner} with {email}"
         self._client.run(request, what, idempotent=True)
@@ -1169,7 +1184,7 @@ class GoogleMailer:
 
     @property
     def _messages(self) -> Any:
-        return self._client.service("gmail").users().messages()
+        return self._client.resource("gmail", "users", "messages")
 
     def send(self, mail: Mail) -> SentMail:
         """Send; a keyed mail gets a Message-ID from its key, and a repeat finds the first send.

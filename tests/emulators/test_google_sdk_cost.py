@@ -1,0 +1,180 @@
+"""What each Google port call costs: requests sent, and library work redone on every call.
+
+The connector shares googleapiclient ``Resource`` objects between calls and threads; each call
+must build none, and threads sharing them must each get their own answers. Calls are observed
+with cProfile (nothing is patched), and requests are counted at a served emulator.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from google.oauth2.credentials import Credentials
+
+from cadence.recurrence import NthWeekday, Rule, Weekday
+from connectors.google import GoogleAccount
+from connectors.models import Attendee, EventPatch, Mail, NewEvent
+from emulators._wsgi import StartResponse, WSGIApp
+from emulators.google import GoogleEmulator
+from emulators.serve import Server
+
+ADA, BOB = "ada@example.org", "bob@example.org"
+AMS = "Europe/Amsterdam"
+
+
+class Counted:
+    """Notes ``METHOD path`` of every request it passes on."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        """Wrap `app`."""
+        self.app = app
+        self.seen: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Note the request, then answer as the wrapped app does."""
+        with self._lock:
+            self.seen.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
+        return self.app(environ, start_response)
+
+    def during(self, call: Callable[[], object]) -> list[str]:
+        """The requests `call` sent."""
+        with self._lock:
+            self.seen = []
+        call()
+        with self._lock:
+            return list(self.seen)
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[GoogleEmulator, Counted, Server]]:
+    """The emulator behind the counter, served on 127.0.0.1."""
+    emulator = GoogleEmulator()
+    counted = Counted(emulator)
+    with Server(counted) as server:
+        yield emulator, counted, server
+
+
+@pytest.fixture
+def account(served: tuple[GoogleEmulator, Counted, Server]) -> GoogleAccount:
+    """A fresh account on an emptied emulator."""
+    emulator, _, server = served
+    emulator.reset()
+    return GoogleAccount(
+        lambda email: Credentials(token=emulator.token(email)), root_url=server.url + "/"
+    )
+
+
+def meeting(hour: int = 14, subject: str = "Goed gesprek") -> NewEvent:
+    """A one-hour meeting Ada organizes with Bob on 1 February 2027."""
+    start = datetime(2027, 2, 1, hour, tzinfo=ZoneInfo(AMS))
+    return NewEvent(
+        subject=subject,
+        start=start,
+        end=start + timedelta(hours=1),
+        tz=AMS,
+        organizer=ADA,
+        attendees=(Attendee(BOB, "Bob"),),
+    )
+
+
+def library_calls(call: Callable[[], object], *names: str) -> dict[str, int]:
+    """How often `call` ran each googleapiclient function of `names` (cProfile's count)."""
+    profile = cProfile.Profile()
+    profile.runcall(call)
+    counts = dict.fromkeys(names, 0)
+    for (filename, _, function), row in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
+        if "googleapiclient" in filename and function in counts:
+            counts[function] += row[1]
+    return counts
+
+
+def test_calls_after_the_first_build_no_resource(account: GoogleAccount) -> None:
+    """Every port call after a warm-up reuses the library's resources and their methods."""
+    calendar, drive, mailer = account.calendar(ADA), account.drive(ADA), account.mailer(ADA)
+    event = calendar.create_event(meeting(), idempotency_key="k")
+    rule = Rule.build(datetime(2027, 1, 4, 10), AMS, NthWeekday(Weekday.MO, 1))
+    series = calendar.create_event(
+        replace(
+            meeting(10),
+            start=datetime(2027, 1, 4, 10, tzinfo=ZoneInfo(AMS)),
+            end=datetime(2027, 1, 4, 11, tzinfo=ZoneInfo(AMS)),
+            recurrence=rule,
+        ),
+        idempotency_key="s",
+    )
+    drive.put("dossier", "occ.json", b"{}")
+    window = (
+        datetime(2027, 1, 1, tzinfo=ZoneInfo(AMS)),
+        datetime(2027, 3, 1, tzinfo=ZoneInfo(AMS)),
+    )
+    mail = Mail(sender=ADA, to=(BOB,), subject="Agenda", text="Agenda")
+
+    def every_call() -> None:
+        calendar.get_event(event.id)
+        calendar.events(*window)
+        calendar.instances(series.id, *window)
+        calendar.update_event(event.id, EventPatch(subject="Goed gesprek, verzet"))
+        calendar.free_busy([ADA, BOB], *window)
+        drive.put("dossier", "occ.json", b'{"agenda": []}')
+        drive.get("dossier", "occ.json")
+        drive.versions("dossier", "occ.json")
+        mailer.send(mail)
+
+    every_call()  # the first call of each kind builds what it needs
+    counts = library_calls(every_call, "createMethod", "createResource", "build_from_document")
+    assert counts == {"createMethod": 0, "createResource": 0, "build_from_document": 0}
+
+
+def test_threads_sharing_resources_each_get_their_own_answer(account: GoogleAccount) -> None:
+    """Four threads reading and writing through one calendar's shared resources never mix up
+    answers (each thread has its own connection)."""
+    calendar = account.calendar(ADA)
+    made = [
+        calendar.create_event(meeting(8 + i, f"Gesprek {i}"), idempotency_key=f"k{i}")
+        for i in range(8)
+    ]
+
+    def work(i: int) -> list[tuple[str, str]]:
+        seen = []
+        for round_ in range(10):
+            event = made[(i + round_) % len(made)]
+            got = calendar.get_event(event.id)
+            seen.append((got.id, got.subject))
+            changed = calendar.update_event(event.id, EventPatch(location=f"kamer {i}.{round_}"))
+            seen.append((changed.id, changed.subject))
+        return seen
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(work, range(4)))
+    subjects = {e.id: e.subject for e in made}
+    for seen in answers:
+        assert len(seen) == 20
+        assert all(subjects[event_id] == subject for event_id, subject in seen)
+
+
+def test_a_write_whose_answer_carries_the_event_reads_nothing_after(
+    account: GoogleAccount, served: tuple[GoogleEmulator, Counted, Server]
+) -> None:
+    """Create, read and change-without-moving each take one request: the answer is the event."""
+    _, counted, _ = served
+    calendar = account.calendar(ADA)
+    created: list[Any] = []
+    assert counted.during(
+        lambda: created.append(calendar.create_event(meeting(), idempotency_key="k"))
+    ) == ["POST /calendar/v3/calendars/primary/events"]
+    path = f"/calendar/v3/calendars/primary/events/{created[0].id}"
+    assert counted.during(lambda: calendar.get_event(created[0].id)) == [f"GET {path}"]
+    patch = EventPatch(subject="Verzet", location="Kamer 2", properties={"gg": "1"})
+    assert counted.during(lambda: calendar.update_event(created[0].id, patch)) == [f"PATCH {path}"]
+    after = calendar.get_event(created[0].id)
+    assert (after.subject, after.location, after.properties.get("gg")) == ("Verzet", "Kamer 2", "1")
