@@ -105,7 +105,10 @@ _APIS = {
     # The Admin SDK Directory, for reporting lines (`connectors.directory_google`).
     "admin": ("admin", "directory_v1"),
 }
-_PAGES = 200  # every paging loop stops here: 200 pages of 250 is far beyond one user's year
+_PAGES = 200  # every paging loop stops here: 200 full pages are far beyond one user's year
+_EVENT_PAGE = 2500
+"""events.list and events.instances maxResults: the most Google allows ("The page size can never
+be larger than 2500 events", the discovery document), so a busy year is one request, not ten."""
 _FREEBUSY_ITEMS = 50  # calendarExpansionMax: at most 50 calendars per freebusy.query
 _BATCH_MAX = 50  # Calendar's documented limit per batch (Drive allows 100)
 
@@ -606,7 +609,7 @@ class GoogleCalendar:
                 eventId=series_id,
                 timeMin=low,
                 timeMax=high,
-                maxResults=250,
+                maxResults=_EVENT_PAGE,
                 pageToken=token,
             ),
             "items",
@@ -627,7 +630,7 @@ class GoogleCalendar:
                 orderBy="startTime",
                 timeMin=low,
                 timeMax=high,
-                maxResults=250,
+                maxResults=_EVENT_PAGE,
                 pageToken=token,
             ),
             "items",

@@ -17,11 +17,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httplib2
 import pytest
 from google.oauth2.credentials import Credentials
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build_from_document
 
 from cadence.recurrence import NthWeekday, Rule, Weekday
-from connectors.google import GoogleAccount
+from connectors.google import GoogleAccount, discovery_document
 from connectors.models import Attendee, EventPatch, Mail, NewEvent
 from emulators._wsgi import StartResponse, WSGIApp
 from emulators.google import GoogleEmulator
@@ -178,3 +181,41 @@ def test_a_write_whose_answer_carries_the_event_reads_nothing_after(
     assert counted.during(lambda: calendar.update_event(created[0].id, patch)) == [f"PATCH {path}"]
     after = calendar.get_event(created[0].id)
     assert (after.subject, after.location, after.properties.get("gg")) == ("Verzet", "Kamer 2", "1")
+
+
+def seed(emulator: GoogleEmulator, server: Server, count: int) -> None:
+    """`count` half-hour events in Ada's calendar, one a day from 2027, inserted 50 a batch."""
+    client = build_from_document(
+        discovery_document("calendar", server.url + "/"),
+        http=AuthorizedHttp(Credentials(token=emulator.token(ADA)), http=httplib2.Http()),
+    )
+    events = client.events()
+    first = datetime(2027, 1, 1, 9, tzinfo=ZoneInfo(AMS))
+    for chunk in range(0, count, 50):
+        batch = client.new_batch_http_request()
+        for day in range(chunk, min(chunk + 50, count)):
+            start = first + timedelta(days=day)
+            body = {
+                "summary": f"Dag {day}",
+                "start": {"dateTime": start.isoformat(), "timeZone": AMS},
+                "end": {"dateTime": (start + timedelta(minutes=30)).isoformat(), "timeZone": AMS},
+            }
+            batch.add(events.insert(calendarId="primary", body=body))
+        batch.execute()
+
+
+def test_a_listing_past_one_page_reads_every_page_in_order(
+    account: GoogleAccount, served: tuple[GoogleEmulator, Counted, Server]
+) -> None:
+    """2600 events come back whole and by start in two requests of Google's largest page."""
+    emulator, counted, server = served
+    seed(emulator, server, 2600)
+    calendar = account.calendar(ADA)
+    window = (
+        datetime(2027, 1, 1, tzinfo=ZoneInfo(AMS)),
+        datetime(2035, 1, 1, tzinfo=ZoneInfo(AMS)),
+    )
+    found: list[Any] = []
+    sent = counted.during(lambda: found.extend(calendar.events(*window)))
+    assert sent == ["GET /calendar/v3/calendars/primary/events"] * 2
+    assert [e.subject for e in found] == [f"Dag {day}" for day in range(2600)]
