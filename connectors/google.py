@@ -838,14 +838,17 @@ class GoogleDrive:
             known = self._folders.get(folder)
         if known:
             return known
+        # Asked by name alone, beside the app's folder when that is not known yet (one round
+        # trip, not two); the folder is the one inside the app's.
+        query = f"name = {drive_quote(folder)} and mimeType = '{FOLDER_MIME}' and trashed = false"
+        named = _pool().submit(
+            self._list, query, f"finding folder {folder!r} in {self._owner}'s Drive"
+        )
         app = self._app_folder(create=create)
+        candidates = named.result()
         if app is None:
             return None
-        query = (
-            f"name = {drive_quote(folder)} and mimeType = '{FOLDER_MIME}' "
-            f"and {drive_quote(app)} in parents and trashed = false"
-        )
-        found = self._list(query, f"finding folder {folder!r} in {self._owner}'s Drive")
+        found = [f for f in candidates if app in (f.get("parents") or ())]
         if not found and not create:
             return None
         folder_id = str(_earliest(found)["id"]) if found else self._create_folder(folder, app)
@@ -884,16 +887,28 @@ class GoogleDrive:
             f"name = {drive_quote(name)} and {drive_quote(folder_id)} in parents "
             f"and mimeType != '{FOLDER_MIME}' and trashed = false"
         )
-        fields = FILE_FIELDS + ",createdTime,md5Checksum"
-        return sorted(self._list(query, what, fields, retried=retried), key=_created)
+        return sorted(self._list(query, what, _FOUND_FIELDS, retried=retried), key=_created)
 
     def _find(self, folder: str, name: str, what: str) -> JSON | None:
         check_name("folder", folder)
         check_name("name", name)
-        folder_id = self._folder(folder, create=False)
-        if folder_id is None:
-            return None
-        found = self._find_all(folder_id, name, what)
+        with self._lock:
+            folder_id = self._folders.get(folder)
+        if folder_id is not None:
+            found = self._find_all(folder_id, name, what)
+        else:
+            # The folder is not known yet: the file is asked for by name beside the folders,
+            # and kept if it is in the folder (a cold read in one round trip, not three).
+            query = (
+                f"name = {drive_quote(name)} and mimeType != '{FOLDER_MIME}' and trashed = false"
+            )
+            named = _pool().submit(self._list, query, what, _FOUND_FIELDS)
+            folder_id = self._folder(folder, create=False)
+            candidates = named.result()
+            if folder_id is None:
+                return None
+            inside = (f for f in candidates if folder_id in (f.get("parents") or ()))
+            found = sorted(inside, key=_created)
         if not found:
             return None
         self._remember(folder, name, str(found[0]["id"]))
@@ -1164,6 +1179,10 @@ class GoogleDrive:
         """The bytes of a Drive file by id."""
         request = self._files.get_media(fileId=file_id)
         return self._media(request, f"reading Drive file {file_id!r} of {self._owner}")
+
+
+_FOUND_FIELDS = FILE_FIELDS + ",createdTime,md5Checksum"
+"""What a file found by name is read with: its metadata, its age (the earliest wins) and MD5."""
 
 
 def _created(item: Mapping[str, Any]) -> tuple[str, str]:

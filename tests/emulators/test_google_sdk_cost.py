@@ -10,6 +10,7 @@ from __future__ import annotations
 import cProfile
 import pstats
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -24,6 +25,7 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build_from_document
 
 from cadence.recurrence import NthWeekday, Rule, Weekday
+from connectors.errors import NotFound
 from connectors.google import GoogleAccount, discovery_document
 from connectors.models import Attendee, EventPatch, Mail, NewEvent
 from emulators._wsgi import StartResponse, WSGIApp
@@ -35,25 +37,40 @@ AMS = "Europe/Amsterdam"
 
 
 class Counted:
-    """Notes ``METHOD path`` of every request it passes on."""
+    """Notes ``METHOD path`` of every request it passes on, after `latency` seconds each, and
+    the most requests in flight at once."""
 
     def __init__(self, app: WSGIApp) -> None:
-        """Wrap `app`."""
+        """Wrap `app`, with no latency."""
         self.app = app
         self.seen: list[str] = []
+        self.latency = 0.0
+        self.in_flight = 0
+        self.most = 0
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Note the request, then answer as the wrapped app does."""
+        """Note the request, wait, then answer as the wrapped app does."""
         with self._lock:
             self.seen.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
-        return self.app(environ, start_response)
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            latency = self.latency
+        try:
+            time.sleep(latency)
+            return list(self.app(environ, start_response))
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
-    def during(self, call: Callable[[], object]) -> list[str]:
-        """The requests `call` sent."""
+    def during(self, call: Callable[[], object], latency: float = 0.0) -> list[str]:
+        """The requests `call` sent, each delayed by `latency` seconds."""
         with self._lock:
-            self.seen = []
-        call()
+            self.seen, self.most, self.latency = [], 0, latency
+        try:
+            call()
+        finally:
+            self.latency = 0.0
         with self._lock:
             return list(self.seen)
 
@@ -70,8 +87,9 @@ def served() -> Iterator[tuple[GoogleEmulator, Counted, Server]]:
 @pytest.fixture
 def account(served: tuple[GoogleEmulator, Counted, Server]) -> GoogleAccount:
     """A fresh account on an emptied emulator."""
-    emulator, _, server = served
+    emulator, counted, server = served
     emulator.reset()
+    counted.latency = 0.0
     return GoogleAccount(
         lambda email: Credentials(token=emulator.token(email)), root_url=server.url + "/"
     )
@@ -219,3 +237,41 @@ def test_a_listing_past_one_page_reads_every_page_in_order(
     sent = counted.during(lambda: found.extend(calendar.events(*window)))
     assert sent == ["GET /calendar/v3/calendars/primary/events"] * 2
     assert [e.subject for e in found] == [f"Dag {day}" for day in range(2600)]
+
+
+LATENCY = 0.2
+
+
+def test_a_fresh_drive_reads_a_file_in_two_round_trips(
+    account: GoogleAccount, served: tuple[GoogleEmulator, Counted, Server]
+) -> None:
+    """With no folder id known yet, the app's folder, the folder and the file are asked for by
+    name at once, then the bytes: two latencies, not four, and only the right file is read."""
+    emulator, counted, server = served
+    writer = account.drive(ADA)
+    writer.put("dossier", "occ.json", b"mine")
+    writer.put("elders", "occ.json", b"not this one")  # the same name in another folder
+    fresh = GoogleAccount(
+        lambda email: Credentials(token=emulator.token(email)), root_url=server.url + "/"
+    ).drive(ADA)
+    got: list[Any] = []
+    began = time.perf_counter()
+    sent = counted.during(lambda: got.append(fresh.get("dossier", "occ.json")), LATENCY)
+    elapsed = time.perf_counter() - began
+    assert got[0].content == b"mine" and got[0].info == writer.stat("dossier", "occ.json")
+    assert len(sent) == 4 and counted.most == 3
+    assert elapsed < 2.75 * LATENCY
+
+
+def test_a_fresh_drive_finds_nothing_where_the_folder_is_missing(
+    account: GoogleAccount, served: tuple[GoogleEmulator, Counted, Server]
+) -> None:
+    """A file by that name in another folder is not taken for one in a missing folder."""
+    emulator, _, server = served
+    account.drive(ADA).put("elders", "occ.json", b"not this one")
+    other = GoogleAccount(
+        lambda email: Credentials(token=emulator.token(email)), root_url=server.url + "/"
+    ).drive(ADA)
+    with pytest.raises(NotFound):
+        other.get("dossier", "occ.json")
+    assert other.get("elders", "occ.json").content == b"not this one"
