@@ -8,7 +8,9 @@ uploads to the endpoint's host over https (see ``tests/emulators/test_google_sdk
 
 Threads: ``httplib2.Http`` is not thread-safe, and the app calls the ports from a thread pool.
 Every client holds a `_ThreadLocalHttp`, which gives each thread its own ``AuthorizedHttp`` over
-its own ``httplib2.Http`` (so its own connection); the clients and ports are shared.
+its own ``httplib2.Http`` (so its own connection); the clients and ports are shared. The
+library's built clients and resources are shared by every user of an account (`_Library`): they
+only build requests, and each request is sent through its user's http.
 `GoogleAccount.close` closes every thread's connections and ends the parallel-read pool.
 
 Retries: the library retries nothing (``num_retries=0``) and never honours Retry-After, so every
@@ -227,44 +229,48 @@ def map_error(error: BaseException, what: str) -> ConnectorError:
     raise error
 
 
-class _Client:
-    """One user's three services and the policy every call goes through."""
+class _Unsent:
+    """The http the shared clients are built over. Nothing is sent through it: every request
+    goes through its user's http (`_Client.once`, `_Client.batch`), and one that did not would
+    fail here rather than go out without the user's token."""
 
-    def __init__(
-        self,
-        email: str,
-        credentials: Credentials,
-        root_url: str | None,
-        retry: RetryPolicy,
-        timeout: float,
-    ) -> None:
-        self.email = email
-        self.retry = retry
-        self.http = _ThreadLocalHttp(credentials, timeout)
+    credentials = None  # the library's universe check then assumes googleapis.com, as ours are
+
+    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
+        """Refuse: a request must be sent through its user's client."""
+        raise RuntimeError(f"{method} {uri}: a Google request must go through its user's client")
+
+
+class _Library:
+    """The built clients and resources of one endpoint, shared by every user's client.
+
+    The library builds a new ``Resource`` on every ``service.events()``: it turns each method of
+    the discovery document into a function again, about 2/3 of a call's own CPU, and a client
+    lent for one add-on request would pay it again on every request. A resource only builds
+    requests and keeps no state between calls, so one is shared by users and threads; the user's
+    http is given to each request when it is sent.
+    """
+
+    def __init__(self, root_url: str | None) -> None:
+        """Build nothing yet: each client and resource on first use."""
         self._root_url = root_url
+        self._http = _Unsent()
         self._services: dict[str, Any] = {}
         self._resources: dict[tuple[str, ...], Any] = {}
         self._lock = threading.Lock()
-        self.drive = GoogleDrive(email, self)  # one per user: it caches folder and file ids
 
     def service(self, api: str) -> Any:
-        """The built client for `api`, built on first use."""
+        """The built client for `api`."""
         with self._lock:
             built = self._services.get(api)
             if built is None:
                 doc = discovery_document(api, self._root_url)
-                built = build_from_document(doc, http=self.http)
+                built = build_from_document(doc, http=self._http)
                 self._services[api] = built
             return built
 
     def resource(self, api: str, *path: str) -> Any:
-        """The client's resource at `path` (``"events"``; ``"users", "messages"``), built once.
-
-        The library builds a new ``Resource`` on every ``service.events()``: it turns each method
-        of the discovery document into a function again, about 2/3 of a call's own CPU. A
-        resource only builds requests (it keeps no state between calls), and every request goes
-        through `http`, which gives each thread its own connection: so one is shared by threads.
-        """
+        """The resource at `path` of `api` (``"events"``; ``"users", "messages"``)."""
         key = (api, *path)
         found = self._resources.get(key)  # a dict read is atomic: no lock on the hot path
         if found is not None:
@@ -275,10 +281,36 @@ class _Client:
         with self._lock:
             return self._resources.setdefault(key, built)
 
+
+class _Client:
+    """One user's http and the policy every call goes through, over the shared `_Library`."""
+
+    def __init__(
+        self,
+        email: str,
+        credentials: Credentials,
+        library: _Library,
+        retry: RetryPolicy,
+        timeout: float,
+    ) -> None:
+        self.email = email
+        self.retry = retry
+        self.http = _ThreadLocalHttp(credentials, timeout)
+        self._library = library
+        self.drive = GoogleDrive(email, self)  # one per user: it caches folder and file ids
+
+    def service(self, api: str) -> Any:
+        """The built client for `api` (shared: send its requests through `once` or `batch`)."""
+        return self._library.service(api)
+
+    def resource(self, api: str, *path: str) -> Any:
+        """The resource at `path` of `api`, built once (shared: its requests go through `once`)."""
+        return self._library.resource(api, *path)
+
     def once(self, request: HttpRequest, what: str) -> Any:
-        """Run `request` once, mapping every failure into the connector family."""
+        """Run `request` once through this user's http, mapping every failure into the family."""
         try:
-            answer = request.execute(num_retries=0)
+            answer = request.execute(http=self.http, num_retries=0)
         except Exception as exc:
             raise map_error(exc, what) from exc
         if isinstance(answer, str) and answer:
@@ -351,9 +383,11 @@ class _Client:
             for start in range(0, len(keys), _BATCH_MAX):
                 batch = self.service(api).new_batch_http_request()
                 for key in keys[start : start + _BATCH_MAX]:
+                    # Each part is authorized by its own request's http (the library's batch).
+                    pending[key].http = self.http
                     batch.add(pending[key], callback=done, request_id=key)
                 try:
-                    batch.execute()
+                    batch.execute(http=self.http)
                 except Exception as exc:
                     raise map_error(exc, what) from exc
             if failed:
@@ -390,7 +424,7 @@ class GoogleAccount:
     ) -> None:
         """Keep the settings; clients are built per user on first use."""
         self._credentials = credentials
-        self._root_url = root_url
+        self._library = _Library(root_url)  # built clients and resources, shared by every user
         self._retry = retry or RetryPolicy()
         self._timeout = timeout
         self._clients: dict[str, _Client] = {}
@@ -406,7 +440,7 @@ class GoogleAccount:
         while blocks for the same person overlap (two cards at once), the latest one's apply.
         """
         key = email.strip().lower()
-        client = _Client(email, credentials, self._root_url, self._retry, self._timeout)
+        client = _Client(email, credentials, self._library, self._retry, self._timeout)
         with self._lock:
             self._lent.setdefault(key, []).append(client)
         try:
@@ -435,9 +469,7 @@ class GoogleAccount:
                 return lent[-1]
             client = self._clients.get(key)
             if client is None:
-                client = _Client(
-                    email, self._for(email), self._root_url, self._retry, self._timeout
-                )
+                client = _Client(email, self._for(email), self._library, self._retry, self._timeout)
                 self._clients[key] = client
             return client
 

@@ -25,7 +25,7 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build_from_document
 
 from cadence.recurrence import NthWeekday, Rule, Weekday
-from connectors.errors import NotFound
+from connectors.errors import AuthExpired, NotFound
 from connectors.google import GoogleAccount, discovery_document
 from connectors.models import Attendee, EventPatch, Mail, NewEvent
 from emulators._wsgi import StartResponse, WSGIApp
@@ -275,3 +275,55 @@ def test_a_fresh_drive_finds_nothing_where_the_folder_is_missing(
     with pytest.raises(NotFound):
         other.get("dossier", "occ.json")
     assert other.get("elders", "occ.json").content == b"not this one"
+
+
+def test_a_lent_client_builds_no_resource(
+    account: GoogleAccount, served: tuple[GoogleEmulator, Counted, Server]
+) -> None:
+    """An add-on request lends the person's own token for its block: its calls reuse what the
+    account built before, and go out with the lent token."""
+    emulator, _, _ = served
+    calendar = account.calendar(ADA)
+    event = calendar.create_event(meeting(), idempotency_key="k")
+    account.drive(ADA).put("dossier", "occ.json", b"{}")
+
+    token = emulator.token(ADA)
+
+    def card(lent: str) -> None:
+        with account.lend(ADA, Credentials(token=lent)):
+            assert account.calendar(ADA).get_event(event.id) == event
+            assert account.calendar(ADA).get_events([event.id])[event.id] == event
+            assert account.drive(ADA).get("dossier", "occ.json").content == b"{}"
+
+    card(token)
+    counts = library_calls(
+        lambda: card(token), "createMethod", "createResource", "build_from_document"
+    )
+    assert counts == {"createMethod": 0, "createResource": 0, "build_from_document": 0}
+    with pytest.raises(AuthExpired):
+        card("not-a-token")  # the lent token is the one sent, not the account's
+    assert calendar.get_event(event.id) == event
+
+
+def test_users_sharing_resources_each_act_as_themselves(account: GoogleAccount) -> None:
+    """Ada and Bob, one thread each, create and read through the same resources (batches too)
+    and each finds only their own events in their own calendar."""
+
+    def work(person: str) -> tuple[set[str], set[str]]:
+        calendar = account.calendar(person)
+        made = set()
+        for i in range(6):
+            event = replace(meeting(8 + i, f"{person} {i}"), organizer=person, attendees=())
+            made.add(calendar.create_event(event, idempotency_key=f"{person}{i}").id)
+            assert calendar.get_event(sorted(made)[0]).organizer == person
+        found = calendar.get_events(sorted(made))
+        assert all(not isinstance(e, Exception) and e.organizer == person for e in found.values())
+        window = (
+            datetime(2027, 2, 1, tzinfo=ZoneInfo(AMS)),
+            datetime(2027, 2, 2, tzinfo=ZoneInfo(AMS)),
+        )
+        return made, {e.id for e in calendar.events(*window)}
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        (ada_made, ada_sees), (bob_made, bob_sees) = pool.map(work, (ADA, BOB))
+    assert ada_sees == ada_made and bob_sees == bob_made
