@@ -292,12 +292,14 @@ class _Client:
         library: _Library,
         retry: RetryPolicy,
         timeout: float,
+        *,
+        memory: _DriveMemory,
     ) -> None:
         self.email = email
         self.retry = retry
         self.http = _ThreadLocalHttp(credentials, timeout)
         self._library = library
-        self.drive = GoogleDrive(email, self)  # one per user: it caches folder and file ids
+        self.drive = GoogleDrive(email, self, memory)  # one per client: ids in `memory`
 
     def service(self, api: str) -> Any:
         """The built client for `api` (shared: send its requests through `once` or `batch`)."""
@@ -429,6 +431,7 @@ class GoogleAccount:
         self._timeout = timeout
         self._clients: dict[str, _Client] = {}
         self._lent: dict[str, list[_Client]] = {}
+        self._memory: dict[str, _DriveMemory] = {}  # per person, for default and lent clients
         self._lock = threading.Lock()
 
     @contextmanager
@@ -440,7 +443,11 @@ class GoogleAccount:
         while blocks for the same person overlap (two cards at once), the latest one's apply.
         """
         key = email.strip().lower()
-        client = _Client(email, credentials, self._library, self._retry, self._timeout)
+        with self._lock:
+            memory = self._memory.setdefault(key, _DriveMemory())
+        client = _Client(
+            email, credentials, self._library, self._retry, self._timeout, memory=memory
+        )
         with self._lock:
             self._lent.setdefault(key, []).append(client)
         try:
@@ -469,7 +476,15 @@ class GoogleAccount:
                 return lent[-1]
             client = self._clients.get(key)
             if client is None:
-                client = _Client(email, self._for(email), self._library, self._retry, self._timeout)
+                memory = self._memory.setdefault(key, _DriveMemory())
+                client = _Client(
+                    email,
+                    self._for(email),
+                    self._library,
+                    self._retry,
+                    self._timeout,
+                    memory=memory,
+                )
                 self._clients[key] = client
             return client
 
@@ -777,6 +792,22 @@ def _live(event: Event, what: str) -> Event:
 # -- drive ------------------------------------------------------------------------------------
 
 
+class _DriveMemory:
+    """The ids a person's Drive ports have found: the app's folder (under ""), each folder, each
+    file read or written, and file ids reserved for creates.
+
+    The account keeps one per person, shared by that person's client and every client lent to
+    them, so an add-on request (a client lent for its block) does not look the folders up again.
+    """
+
+    def __init__(self) -> None:
+        """Nothing found yet."""
+        self.lock = threading.Lock()
+        self.folders: dict[str, str] = {}
+        self.ids: list[str] = []
+        self.known: dict[tuple[str, str], str] = {}
+
+
 class GoogleDrive:
     """`connectors.ports.Drive` on the folder the app created in a user's Drive.
 
@@ -792,14 +823,15 @@ class GoogleDrive:
     deletes its own and writes to the earlier one (``if_none_match`` raises `Conflict` then).
     """
 
-    def __init__(self, owner: str, client: _Client) -> None:
-        """Use `client` for calls; folder ids are cached for the life of this object."""
+    def __init__(self, owner: str, client: _Client, memory: _DriveMemory | None = None) -> None:
+        """Use `client` for calls, and keep the ids found in `memory` (else this object's own)."""
         self._owner = owner
         self._client = client
-        self._lock = threading.Lock()
-        self._folders: dict[str, str] = {}
-        self._ids: list[str] = []
-        self._known: dict[tuple[str, str], str] = {}
+        memory = memory or _DriveMemory()
+        self._lock = memory.lock
+        self._folders = memory.folders
+        self._ids = memory.ids
+        self._known = memory.known
 
     @property
     def _files(self) -> Any:

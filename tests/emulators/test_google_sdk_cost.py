@@ -327,3 +327,20 @@ def test_users_sharing_resources_each_act_as_themselves(account: GoogleAccount) 
     with ThreadPoolExecutor(max_workers=2) as pool:
         (ada_made, ada_sees), (bob_made, bob_sees) = pool.map(work, (ADA, BOB))
     assert ada_sees == ada_made and bob_sees == bob_made
+
+
+def test_a_lent_client_starts_from_the_ids_found_before(
+    account: GoogleAccount, served: tuple[GoogleEmulator, Counted, Server]
+) -> None:
+    """A second add-on request reads a file the first one found by its id, with no folder or
+    name lookup: the person's Drive ids outlive the lent client."""
+    emulator, counted, _ = served
+    written = account.drive(ADA).put("dossier", "occ.json", b"{}")
+    token = emulator.token(ADA)
+
+    def card() -> None:
+        with account.lend(ADA, Credentials(token=token)):
+            assert account.drive(ADA).get("dossier", "occ.json").content == b"{}"
+
+    card()
+    assert sorted(counted.during(card)) == [f"GET /drive/v3/files/{written.id}"] * 2
