@@ -711,10 +711,14 @@ class GoogleCalendar:
         to the list is not lost (a 412 reads again, at most three times).
         """
         check_name("attachment name", name)
-        file_id = self._drive.upload_attachment(name, content, content_type)
         what = f"attaching {name!r} to event {event_id!r} in {self._owner}'s calendar"
-        for _ in range(3):
-            data = self._get(event_id, what)
+        # The upload and the first read of the event wait on nothing of each other: sent at once.
+        uploading = _pool().submit(self._drive.upload_attachment, name, content, content_type)
+        data = self._get(event_id, what)
+        file_id = uploading.result()
+        for attempt in range(3):
+            if attempt:
+                data = self._get(event_id, what)
             if data.get("status") == "cancelled":
                 raise NotFound(f"{what}: the event was deleted")
             kept = [a for a in data.get("attachments") or () if a.get("title") != name]

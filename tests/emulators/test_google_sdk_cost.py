@@ -344,3 +344,27 @@ def test_a_lent_client_starts_from_the_ids_found_before(
 
     card()
     assert sorted(counted.during(card)) == [f"GET /drive/v3/files/{written.id}"] * 2
+
+
+def test_attaching_uploads_while_it_reads_the_event(
+    account: GoogleAccount, served: tuple[GoogleEmulator, Counted, Server]
+) -> None:
+    """The upload and the read of the event go out together: upload and read, patch, share
+    with the guest take three latencies, not four."""
+    emulator, counted, _ = served
+    emulator.add_user(BOB, "Bob")
+    calendar = account.calendar(ADA)
+    event = calendar.create_event(meeting(), idempotency_key="k")
+    account.drive(ADA).put("dossier", "occ.json", b"{}")  # the app's folder and ids exist
+    latency = 0.1
+    began = time.perf_counter()
+    sent = counted.during(
+        lambda: calendar.add_attachment(event.id, "agenda.html", b"<p>Agenda</p>", "text/html"),
+        latency,
+    )
+    elapsed = time.perf_counter() - began
+    assert len(sent) == 4 and counted.most == 2
+    assert elapsed < 3.75 * latency
+    attached = calendar.get_event(event.id).attachments
+    assert [a.name for a in attached] == ["agenda.html"]
+    assert account.drive(ADA).download(attached[0].id) == b"<p>Agenda</p>"
