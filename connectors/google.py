@@ -966,7 +966,8 @@ class GoogleDrive:
             found = self._find_all(folder_id, name, what)
         else:
             # The folder is not known yet: the file is asked for by name beside the folders,
-            # and kept if it is in the folder (a cold read in one round trip, not three).
+            # and kept if it is in the folder (a cold read in one round trip, not three). Under
+            # the drive.file scope only the app's own files answer a query by name.
             query = (
                 f"name = {drive_quote(name)} and mimeType != '{FOLDER_MIME}' and trashed = false"
             )
