@@ -33,6 +33,7 @@ import json
 import logging
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -111,6 +112,7 @@ _PAGES = 200  # every paging loop stops here: 200 full pages are far beyond one 
 _EVENT_PAGE = 2500
 """events.list and events.instances maxResults: the most Google allows ("The page size can never
 be larger than 2500 events", the discovery document), so a busy year is one request, not ten."""
+_EVENTS_KEPT = 1000  # events a person's memory keeps, for a change without reading them again
 _FREEBUSY_ITEMS = 50  # calendarExpansionMax: at most 50 calendars per freebusy.query
 _BATCH_MAX = 50  # Calendar's documented limit per batch (Drive allows 100)
 
@@ -293,12 +295,13 @@ class _Client:
         retry: RetryPolicy,
         timeout: float,
         *,
-        memory: _DriveMemory,
+        memory: _Memory,
     ) -> None:
         self.email = email
         self.retry = retry
         self.http = _ThreadLocalHttp(credentials, timeout)
         self._library = library
+        self.memory = memory
         self.drive = GoogleDrive(email, self, memory)  # one per client: ids in `memory`
 
     def service(self, api: str) -> Any:
@@ -431,7 +434,7 @@ class GoogleAccount:
         self._timeout = timeout
         self._clients: dict[str, _Client] = {}
         self._lent: dict[str, list[_Client]] = {}
-        self._memory: dict[str, _DriveMemory] = {}  # per person, for default and lent clients
+        self._memory: dict[str, _Memory] = {}  # per person, for default and lent clients
         self._lock = threading.Lock()
 
     @contextmanager
@@ -444,7 +447,7 @@ class GoogleAccount:
         """
         key = email.strip().lower()
         with self._lock:
-            memory = self._memory.setdefault(key, _DriveMemory())
+            memory = self._memory.setdefault(key, _Memory())
         client = _Client(
             email, credentials, self._library, self._retry, self._timeout, memory=memory
         )
@@ -476,7 +479,7 @@ class GoogleAccount:
                 return lent[-1]
             client = self._clients.get(key)
             if client is None:
-                memory = self._memory.setdefault(key, _DriveMemory())
+                memory = self._memory.setdefault(key, _Memory())
                 client = _Client(
                     email,
                     self._for(email),
@@ -565,7 +568,7 @@ class GoogleCalendar:
                     f"{what}: the event of key {idempotency_key!r} was deleted since; "
                     "use a new key to create it again"
                 ) from None
-        return from_google_event(data)
+        return self._client.memory.saw(from_google_event(data))
 
     def _get(self, event_id: str, what: str) -> JSON:
         request = self._events.get(calendarId="primary", eventId=event_id)
@@ -575,7 +578,7 @@ class GoogleCalendar:
     def get_event(self, event_id: str) -> Event:
         """The event or occurrence; a deleted one (status cancelled) is `NotFound`."""
         what = f"reading event {event_id!r} in {self._owner}'s calendar"
-        return _live(from_google_event(self._get(event_id, what)), what)
+        return self._client.memory.saw(_live(from_google_event(self._get(event_id, what)), what))
 
     def get_events(self, event_ids: Sequence[str]) -> dict[str, Event | ConnectorError]:
         """Several events in one batch round trip; each event or the error reading it."""
@@ -592,7 +595,9 @@ class GoogleCalendar:
             else:
                 event = from_google_event(answer)
                 out[event_id] = (
-                    NotFound(f"event {event_id!r} was deleted") if event.cancelled else event
+                    NotFound(f"event {event_id!r} was deleted")
+                    if event.cancelled
+                    else self._client.memory.saw(event)
                 )
         return out
 
@@ -603,8 +608,11 @@ class GoogleCalendar:
         what = f"changing event {event_id!r} in {self._owner}'s calendar"
         start, end, tz = patch.start, patch.end, None
         if start is not None or end is not None:
-            # Google wants both ends and the zone; the zone keeps a series' wall clock.
-            current = self.get_event(event_id)
+            # Google wants both ends and the zone; the zone keeps a series' wall clock. The
+            # version the caller names by If-Match needs no read when this person's ports have
+            # seen it: if it is not the current version any more, the patch fails with 412.
+            seen = None if if_match is None else self._client.memory.event(event_id, if_match)
+            current = seen or self.get_event(event_id)
             tz = current.tz
             if start is None:
                 start = current.start
@@ -622,7 +630,7 @@ class GoogleCalendar:
         )
         if if_match is None:
             data = self._client.run(request, what, idempotent=True)
-            return _live(from_google_event(data), what)
+            return self._client.memory.saw(_live(from_google_event(data), what))
         request.headers["If-Match"] = if_match
 
         def resolve(conflict: ConnectorError) -> JSON:
@@ -637,7 +645,7 @@ class GoogleCalendar:
         data = self._client.retry.call_resolving(
             lambda: self._client.once(request, what), ambiguous=Conflict, resolve=resolve
         )
-        return _live(from_google_event(data), what)
+        return self._client.memory.saw(_live(from_google_event(data), what))
 
     def delete_event(self, event_id: str, *, if_match: str | None = None) -> None:
         """Delete the event or series, or cancel one occurrence (If-Match guarded)."""
@@ -796,20 +804,37 @@ def _live(event: Event, what: str) -> Event:
 # -- drive ------------------------------------------------------------------------------------
 
 
-class _DriveMemory:
-    """The ids a person's Drive ports have found: the app's folder (under ""), each folder, each
-    file read or written, and file ids reserved for creates.
+class _Memory:
+    """What a person's ports have learnt: in Drive the app's folder (under ""), each folder,
+    each file read or written and file ids reserved for creates; in the calendar the latest
+    version of each event read or written (see `GoogleCalendar.update_event`).
 
     The account keeps one per person, shared by that person's client and every client lent to
     them, so an add-on request (a client lent for its block) does not look the folders up again.
     """
 
     def __init__(self) -> None:
-        """Nothing found yet."""
+        """Nothing learnt yet."""
         self.lock = threading.Lock()
         self.folders: dict[str, str] = {}
         self.ids: list[str] = []
         self.known: dict[tuple[str, str], str] = {}
+        self._events: OrderedDict[str, Event] = OrderedDict()
+
+    def saw(self, event: Event) -> Event:
+        """Keep `event` as the latest version of its id (the oldest go past `_EVENTS_KEPT`)."""
+        with self.lock:
+            self._events[event.id] = event
+            self._events.move_to_end(event.id)
+            if len(self._events) > _EVENTS_KEPT:
+                self._events.popitem(last=False)
+        return event
+
+    def event(self, event_id: str, etag: str) -> Event | None:
+        """The event as seen at version `etag`, if that is the version last seen."""
+        with self.lock:
+            seen = self._events.get(event_id)
+        return seen if seen is not None and seen.etag == etag else None
 
 
 class GoogleDrive:
@@ -827,11 +852,11 @@ class GoogleDrive:
     deletes its own and writes to the earlier one (``if_none_match`` raises `Conflict` then).
     """
 
-    def __init__(self, owner: str, client: _Client, memory: _DriveMemory | None = None) -> None:
+    def __init__(self, owner: str, client: _Client, memory: _Memory | None = None) -> None:
         """Use `client` for calls, and keep the ids found in `memory` (else this object's own)."""
         self._owner = owner
         self._client = client
-        memory = memory or _DriveMemory()
+        memory = memory or _Memory()
         self._lock = memory.lock
         self._folders = memory.folders
         self._ids = memory.ids

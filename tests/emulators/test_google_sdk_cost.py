@@ -25,7 +25,7 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build_from_document
 
 from cadence.recurrence import NthWeekday, Rule, Weekday
-from connectors.errors import AuthExpired, NotFound
+from connectors.errors import AuthExpired, Conflict, NotFound
 from connectors.google import GoogleAccount, discovery_document
 from connectors.models import Attendee, EventPatch, Mail, NewEvent
 from emulators._wsgi import StartResponse, WSGIApp
@@ -368,3 +368,54 @@ def test_attaching_uploads_while_it_reads_the_event(
     attached = calendar.get_event(event.id).attachments
     assert [a.name for a in attached] == ["agenda.html"]
     assert account.drive(ADA).download(attached[0].id) == b"<p>Agenda</p>"
+
+
+def test_moving_a_version_already_read_sends_only_the_patch(
+    account: GoogleAccount, served: tuple[GoogleEmulator, Counted, Server]
+) -> None:
+    """A move under If-Match of the version the ports last read needs no second read: the
+    event's zone and other end come from that version."""
+    _, counted, _ = served
+    calendar = account.calendar(ADA)
+    event = calendar.create_event(meeting(), idempotency_key="k")
+    read = calendar.get_event(event.id)
+    longer = EventPatch(end=read.end + timedelta(minutes=30))
+    moved: list[Any] = []
+    sent = counted.during(
+        lambda: moved.append(calendar.update_event(event.id, longer, if_match=read.etag))
+    )
+    assert sent == [f"PATCH /calendar/v3/calendars/primary/events/{event.id}"]
+    assert (moved[0].start, moved[0].end, moved[0].tz) == (
+        read.start,
+        read.end + timedelta(minutes=30),
+        AMS,
+    )
+    assert calendar.get_event(event.id) == moved[0]
+    # Without If-Match the event is read first: the version seen may be old.
+    later = EventPatch(start=read.start + timedelta(hours=1))
+    sent = counted.during(lambda: calendar.update_event(event.id, later))
+    assert sent == [
+        f"GET /calendar/v3/calendars/primary/events/{event.id}",
+        f"PATCH /calendar/v3/calendars/primary/events/{event.id}",
+    ]
+    assert calendar.get_event(event.id).end == read.end + timedelta(hours=1, minutes=30)
+
+
+def test_moving_a_version_changed_elsewhere_is_refused(
+    account: GoogleAccount, served: tuple[GoogleEmulator, Counted, Server]
+) -> None:
+    """A version the ports read and someone else changed since is not moved from memory: the
+    patch names that version and Google refuses it (412), leaving the other change."""
+    emulator, _, server = served
+    calendar = account.calendar(ADA)
+    event = calendar.create_event(meeting(), idempotency_key="k")
+    read = calendar.get_event(event.id)
+    elsewhere = GoogleAccount(
+        lambda email: Credentials(token=emulator.token(email)), root_url=server.url + "/"
+    ).calendar(ADA)
+    changed = elsewhere.update_event(event.id, EventPatch(start=read.start + timedelta(hours=2)))
+    with pytest.raises(Conflict):
+        calendar.update_event(
+            event.id, EventPatch(end=read.end + timedelta(minutes=30)), if_match=read.etag
+        )
+    assert calendar.get_event(event.id) == changed
