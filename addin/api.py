@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from addin.conversations import Caller, Conversations, ServiceError, turn_message
+from addin.conversations.parsing import parse_start_hint
 from addin.errors import MESSAGES, error_message
 from addin.i18n import gettext, request_locale
 from addin.identity import SignInRequired
@@ -108,7 +109,15 @@ def _context_response(context: dict[str, Any], status: int = 200) -> Response:
 def context() -> Response:
     """The opened event's context: series, occurrence, agenda, record, whose turn it is."""
     caller = _caller()
-    return _context_response(_service().context(caller, request.args.get("event", "")))
+    args = request.args
+    return _context_response(
+        _service().context(
+            caller,
+            args.get("event", ""),
+            series_hint=args.get("series", ""),
+            start_hint=parse_start_hint(args.get("start")),
+        )
+    )
 
 
 @bp.post("/series/preview")

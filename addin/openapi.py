@@ -517,6 +517,27 @@ def spec() -> Json:
                             "schema": {"type": "string", "minLength": 1},
                             "description": "The opened event's id (an empty one is refused).",
                         },
+                        {
+                            "name": "series",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 1024},
+                            "description": (
+                                "For an occurrence, its series master's id as the host gives it "
+                                "(Outlook's item.seriesId): lets a first open read the event and "
+                                "its documents at once."
+                            ),
+                        },
+                        {
+                            "name": "start",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "format": "date-time"},
+                            "description": (
+                                "The start the host shows for the event (ISO 8601 with offset), "
+                                "to find the occurrence before the event is read."
+                            ),
+                        },
                         _LANG,
                     ],
                     "responses": {

@@ -304,6 +304,19 @@ class Registry:
         found = self.alias_of(user_email, event_id)
         return found[0] if found else None
 
+    def is_mapped(self, user_email: str, series_id: str) -> bool:
+        """True when any of the user's event ids is mapped to the series."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(alias_table.c.event_id)
+                .where(
+                    (alias_table.c.user_email == user_email)
+                    & (alias_table.c.series_id == series_id)
+                )
+                .limit(1)
+            ).first()
+        return row is not None
+
     def alias_of(self, user_email: str, event_id: str) -> tuple[str, datetime | None] | None:
         """The series id and, for an occurrence, its original start, as remembered; or None."""
         with self._engine.connect() as conn:

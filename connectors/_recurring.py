@@ -82,6 +82,10 @@ class EventRepo(Protocol):
         """The exception records (cancelled ones too) of a series."""
         ...
 
+    def with_ical_uid(self, ical_uid: str) -> Event | None:
+        """The single event or series master with this iCalUId (no exception), or None."""
+        ...
+
     def candidates(self, email: str, start: datetime, end: datetime) -> builtins.list[Event]:
         """Singles that `email` organizes or attends overlapping [start, end), and the masters of
         series where `email` is in the master or in an exception, starting before `end`.
@@ -239,6 +243,14 @@ class StoredCalendar:
         with self._repo.transaction():
             event, source = self._resolve(event_id)
             return self._dress(event, source)
+
+    def find_event(self, ical_uid: str) -> Event | None:
+        """The owner's copy of a meeting by iCalUId: here every copy is the one record."""
+        with self._repo.transaction():
+            found = self._repo.with_ical_uid(ical_uid) if ical_uid else None
+            if found is None or found.cancelled or not self._sees(found):
+                return None
+            return self._dress(found, found.id)
 
     def update_event(
         self, event_id: str, patch: EventPatch, *, if_match: str | None = None

@@ -8,7 +8,9 @@ uploads to the endpoint's host over https (see ``tests/emulators/test_google_sdk
 
 Threads: ``httplib2.Http`` is not thread-safe, and the app calls the ports from a thread pool.
 Every client holds a `_ThreadLocalHttp`, which gives each thread its own ``AuthorizedHttp`` over
-its own ``httplib2.Http`` (so its own connection); the clients and ports are shared.
+its own ``httplib2.Http`` (so its own connection); the clients and ports are shared. The
+library's built clients and resources are shared by every user of an account (`_Library`): they
+only build requests, and each request is sent through its user's http.
 `GoogleAccount.close` closes every thread's connections and ends the parallel-read pool.
 
 Retries: the library retries nothing (``num_retries=0``) and never honours Retry-After, so every
@@ -31,6 +33,7 @@ import json
 import logging
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -105,7 +108,11 @@ _APIS = {
     # The Admin SDK Directory, for reporting lines (`connectors.directory_google`).
     "admin": ("admin", "directory_v1"),
 }
-_PAGES = 200  # every paging loop stops here: 200 pages of 250 is far beyond one user's year
+_PAGES = 200  # every paging loop stops here: 200 full pages are far beyond one user's year
+_EVENT_PAGE = 2500
+"""events.list and events.instances maxResults: the most Google allows ("The page size can never
+be larger than 2500 events", the discovery document), so a busy year is one request, not ten."""
+_EVENTS_KEPT = 1000  # events a person's memory keeps, for a change without reading them again
 _FREEBUSY_ITEMS = 50  # calendarExpansionMax: at most 50 calendars per freebusy.query
 _BATCH_MAX = 50  # Calendar's documented limit per batch (Drive allows 100)
 
@@ -224,39 +231,91 @@ def map_error(error: BaseException, what: str) -> ConnectorError:
     raise error
 
 
+class _Unsent:
+    """The http the shared clients are built over. Nothing is sent through it: every request
+    goes through its user's http (`_Client.once`, `_Client.batch`), and one that did not would
+    fail here rather than go out without the user's token."""
+
+    credentials = None  # the library's universe check then assumes googleapis.com, as ours are
+
+    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
+        """Refuse: a request must be sent through its user's client."""
+        raise RuntimeError(f"{method} {uri}: a Google request must go through its user's client")
+
+
+class _Library:
+    """The built clients and resources of one endpoint, shared by every user's client.
+
+    The library builds a new ``Resource`` on every ``service.events()``: it turns each method of
+    the discovery document into a function again, about 2/3 of a call's own CPU, and a client
+    lent for one add-on request would pay it again on every request. A resource only builds
+    requests and keeps no state between calls, so one is shared by users and threads; the user's
+    http is given to each request when it is sent.
+    """
+
+    def __init__(self, root_url: str | None) -> None:
+        """Build nothing yet: each client and resource on first use."""
+        self._root_url = root_url
+        self._http = _Unsent()
+        self._services: dict[str, Any] = {}
+        self._resources: dict[tuple[str, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def service(self, api: str) -> Any:
+        """The built client for `api`."""
+        with self._lock:
+            built = self._services.get(api)
+            if built is None:
+                doc = discovery_document(api, self._root_url)
+                built = build_from_document(doc, http=self._http)
+                self._services[api] = built
+            return built
+
+    def resource(self, api: str, *path: str) -> Any:
+        """The resource at `path` of `api` (``"events"``; ``"users", "messages"``)."""
+        key = (api, *path)
+        found = self._resources.get(key)  # a dict read is atomic: no lock on the hot path
+        if found is not None:
+            return found
+        built = self.service(api)
+        for name in path:
+            built = getattr(built, name)()
+        with self._lock:
+            return self._resources.setdefault(key, built)
+
+
 class _Client:
-    """One user's three services and the policy every call goes through."""
+    """One user's http and the policy every call goes through, over the shared `_Library`."""
 
     def __init__(
         self,
         email: str,
         credentials: Credentials,
-        root_url: str | None,
+        library: _Library,
         retry: RetryPolicy,
         timeout: float,
+        *,
+        memory: _Memory,
     ) -> None:
         self.email = email
         self.retry = retry
         self.http = _ThreadLocalHttp(credentials, timeout)
-        self._root_url = root_url
-        self._services: dict[str, Any] = {}
-        self._lock = threading.Lock()
-        self.drive = GoogleDrive(email, self)  # one per user: it caches folder and file ids
+        self._library = library
+        self.memory = memory
+        self.drive = GoogleDrive(email, self, memory)  # one per client: ids in `memory`
 
     def service(self, api: str) -> Any:
-        """The built client for `api`, built on first use."""
-        with self._lock:
-            built = self._services.get(api)
-            if built is None:
-                doc = discovery_document(api, self._root_url)
-                built = build_from_document(doc, http=self.http)
-                self._services[api] = built
-            return built
+        """The built client for `api` (shared: send its requests through `once` or `batch`)."""
+        return self._library.service(api)
+
+    def resource(self, api: str, *path: str) -> Any:
+        """The resource at `path` of `api`, built once (shared: its requests go through `once`)."""
+        return self._library.resource(api, *path)
 
     def once(self, request: HttpRequest, what: str) -> Any:
-        """Run `request` once, mapping every failure into the connector family."""
+        """Run `request` once through this user's http, mapping every failure into the family."""
         try:
-            answer = request.execute(num_retries=0)
+            answer = request.execute(http=self.http, num_retries=0)
         except Exception as exc:
             raise map_error(exc, what) from exc
         if isinstance(answer, str) and answer:
@@ -329,9 +388,11 @@ class _Client:
             for start in range(0, len(keys), _BATCH_MAX):
                 batch = self.service(api).new_batch_http_request()
                 for key in keys[start : start + _BATCH_MAX]:
+                    # Each part is authorized by its own request's http (the library's batch).
+                    pending[key].http = self.http
                     batch.add(pending[key], callback=done, request_id=key)
                 try:
-                    batch.execute()
+                    batch.execute(http=self.http)
                 except Exception as exc:
                     raise map_error(exc, what) from exc
             if failed:
@@ -368,11 +429,12 @@ class GoogleAccount:
     ) -> None:
         """Keep the settings; clients are built per user on first use."""
         self._credentials = credentials
-        self._root_url = root_url
+        self._library = _Library(root_url)  # built clients and resources, shared by every user
         self._retry = retry or RetryPolicy()
         self._timeout = timeout
         self._clients: dict[str, _Client] = {}
         self._lent: dict[str, list[_Client]] = {}
+        self._memory: dict[str, _Memory] = {}  # per person, for default and lent clients
         self._lock = threading.Lock()
 
     @contextmanager
@@ -384,7 +446,11 @@ class GoogleAccount:
         while blocks for the same person overlap (two cards at once), the latest one's apply.
         """
         key = email.strip().lower()
-        client = _Client(email, credentials, self._root_url, self._retry, self._timeout)
+        with self._lock:
+            memory = self._memory.setdefault(key, _Memory())
+        client = _Client(
+            email, credentials, self._library, self._retry, self._timeout, memory=memory
+        )
         with self._lock:
             self._lent.setdefault(key, []).append(client)
         try:
@@ -413,8 +479,14 @@ class GoogleAccount:
                 return lent[-1]
             client = self._clients.get(key)
             if client is None:
+                memory = self._memory.setdefault(key, _Memory())
                 client = _Client(
-                    email, self._for(email), self._root_url, self._retry, self._timeout
+                    email,
+                    self._for(email),
+                    self._library,
+                    self._retry,
+                    self._timeout,
+                    memory=memory,
                 )
                 self._clients[key] = client
             return client
@@ -470,7 +542,7 @@ class GoogleCalendar:
 
     @property
     def _events(self) -> Any:
-        return self._client.service("calendar").events()
+        return self._client.resource("calendar", "events")
 
     def create_event(self, event: NewEvent, *, idempotency_key: str) -> Event:
         """Insert under an id derived from owner and key; a repeat gets 409 and reads the first."""
@@ -496,7 +568,7 @@ class GoogleCalendar:
                     f"{what}: the event of key {idempotency_key!r} was deleted since; "
                     "use a new key to create it again"
                 ) from None
-        return from_google_event(data)
+        return self._client.memory.saw(from_google_event(data))
 
     def _get(self, event_id: str, what: str) -> JSON:
         request = self._events.get(calendarId="primary", eventId=event_id)
@@ -506,7 +578,7 @@ class GoogleCalendar:
     def get_event(self, event_id: str) -> Event:
         """The event or occurrence; a deleted one (status cancelled) is `NotFound`."""
         what = f"reading event {event_id!r} in {self._owner}'s calendar"
-        return _live(from_google_event(self._get(event_id, what)), what)
+        return self._client.memory.saw(_live(from_google_event(self._get(event_id, what)), what))
 
     def get_events(self, event_ids: Sequence[str]) -> dict[str, Event | ConnectorError]:
         """Several events in one batch round trip; each event or the error reading it."""
@@ -523,7 +595,9 @@ class GoogleCalendar:
             else:
                 event = from_google_event(answer)
                 out[event_id] = (
-                    NotFound(f"event {event_id!r} was deleted") if event.cancelled else event
+                    NotFound(f"event {event_id!r} was deleted")
+                    if event.cancelled
+                    else self._client.memory.saw(event)
                 )
         return out
 
@@ -534,8 +608,11 @@ class GoogleCalendar:
         what = f"changing event {event_id!r} in {self._owner}'s calendar"
         start, end, tz = patch.start, patch.end, None
         if start is not None or end is not None:
-            # Google wants both ends and the zone; the zone keeps a series' wall clock.
-            current = self.get_event(event_id)
+            # Google wants both ends and the zone; the zone keeps a series' wall clock. The
+            # version the caller names by If-Match needs no read when this person's ports have
+            # seen it: if it is not the current version any more, the patch fails with 412.
+            seen = None if if_match is None else self._client.memory.event(event_id, if_match)
+            current = seen or self.get_event(event_id)
             tz = current.tz
             if start is None:
                 start = current.start
@@ -553,7 +630,7 @@ class GoogleCalendar:
         )
         if if_match is None:
             data = self._client.run(request, what, idempotent=True)
-            return _live(from_google_event(data), what)
+            return self._client.memory.saw(_live(from_google_event(data), what))
         request.headers["If-Match"] = if_match
 
         def resolve(conflict: ConnectorError) -> JSON:
@@ -568,7 +645,7 @@ class GoogleCalendar:
         data = self._client.retry.call_resolving(
             lambda: self._client.once(request, what), ambiguous=Conflict, resolve=resolve
         )
-        return _live(from_google_event(data), what)
+        return self._client.memory.saw(_live(from_google_event(data), what))
 
     def delete_event(self, event_id: str, *, if_match: str | None = None) -> None:
         """Delete the event or series, or cancel one occurrence (If-Match guarded)."""
@@ -576,6 +653,17 @@ class GoogleCalendar:
         if if_match is not None:
             request.headers["If-Match"] = if_match
         self._client.delete(request, f"deleting event {event_id!r} in {self._owner}'s calendar")
+
+    def find_event(self, ical_uid: str) -> Event | None:
+        """This calendar's copy of a meeting by iCalUID (events.list ``iCalUID``), or None."""
+        if not ical_uid:
+            return None
+        what = f"finding the meeting {ical_uid!r} in {self._owner}'s calendar"
+        request = self._events.list(calendarId="primary", iCalUID=ical_uid, maxResults=10)
+        data: JSON = self._client.run(request, what, idempotent=True)
+        found = [from_google_event(item) for item in data.get("items") or []]
+        # An occurrence changed on its own shares the iCalUID: the master or single is the copy.
+        return next((e for e in found if not e.cancelled and e.series_id is None), None)
 
     def instances(self, series_id: str, start: datetime, end: datetime) -> list[Event]:
         """Occurrences of the series starting in [start, end), exceptions applied."""
@@ -587,7 +675,7 @@ class GoogleCalendar:
                 eventId=series_id,
                 timeMin=low,
                 timeMax=high,
-                maxResults=250,
+                maxResults=_EVENT_PAGE,
                 pageToken=token,
             ),
             "items",
@@ -608,7 +696,7 @@ class GoogleCalendar:
                 orderBy="startTime",
                 timeMin=low,
                 timeMax=high,
-                maxResults=250,
+                maxResults=_EVENT_PAGE,
                 pageToken=token,
             ),
             "items",
@@ -623,7 +711,7 @@ class GoogleCalendar:
         """Busy intervals per address from freebusy.query; one Google cannot see is free."""
         low, high = rfc3339(start, "start"), rfc3339(end, "end")
         out: dict[str, list[Busy]] = {}
-        freebusy = self._client.service("calendar").freebusy()
+        freebusy = self._client.resource("calendar", "freebusy")
         for first in range(0, len(emails), _FREEBUSY_ITEMS):
             chunk = list(emails[first : first + _FREEBUSY_ITEMS])
             body = {"timeMin": low, "timeMax": high, "items": [{"id": e} for e in chunk]}
@@ -642,10 +730,14 @@ class GoogleCalendar:
         to the list is not lost (a 412 reads again, at most three times).
         """
         check_name("attachment name", name)
-        file_id = self._drive.upload_attachment(name, content, content_type)
         what = f"attaching {name!r} to event {event_id!r} in {self._owner}'s calendar"
-        for _ in range(3):
-            data = self._get(event_id, what)
+        # The upload and the first read of the event wait on nothing of each other: sent at once.
+        uploading = _pool().submit(self._drive.upload_attachment, name, content, content_type)
+        data = self._get(event_id, what)
+        file_id = uploading.result()
+        for attempt in range(3):
+            if attempt:
+                data = self._get(event_id, what)
             if data.get("status") == "cancelled":
                 raise NotFound(f"{what}: the event was deleted")
             kept = [a for a in data.get("attachments") or () if a.get("title") != name]
@@ -723,6 +815,39 @@ def _live(event: Event, what: str) -> Event:
 # -- drive ------------------------------------------------------------------------------------
 
 
+class _Memory:
+    """What a person's ports have learnt: in Drive the app's folder (under ""), each folder,
+    each file read or written and file ids reserved for creates; in the calendar the latest
+    version of each event read or written (see `GoogleCalendar.update_event`).
+
+    The account keeps one per person, shared by that person's client and every client lent to
+    them, so an add-on request (a client lent for its block) does not look the folders up again.
+    """
+
+    def __init__(self) -> None:
+        """Nothing learnt yet."""
+        self.lock = threading.Lock()
+        self.folders: dict[str, str] = {}
+        self.ids: list[str] = []
+        self.known: dict[tuple[str, str], str] = {}
+        self._events: OrderedDict[str, Event] = OrderedDict()
+
+    def saw(self, event: Event) -> Event:
+        """Keep `event` as the latest version of its id (the oldest go past `_EVENTS_KEPT`)."""
+        with self.lock:
+            self._events[event.id] = event
+            self._events.move_to_end(event.id)
+            if len(self._events) > _EVENTS_KEPT:
+                self._events.popitem(last=False)
+        return event
+
+    def event(self, event_id: str, etag: str) -> Event | None:
+        """The event as seen at version `etag`, if that is the version last seen."""
+        with self.lock:
+            seen = self._events.get(event_id)
+        return seen if seen is not None and seen.etag == etag else None
+
+
 class GoogleDrive:
     """`connectors.ports.Drive` on the folder the app created in a user's Drive.
 
@@ -738,18 +863,19 @@ class GoogleDrive:
     deletes its own and writes to the earlier one (``if_none_match`` raises `Conflict` then).
     """
 
-    def __init__(self, owner: str, client: _Client) -> None:
-        """Use `client` for calls; folder ids are cached for the life of this object."""
+    def __init__(self, owner: str, client: _Client, memory: _Memory | None = None) -> None:
+        """Use `client` for calls, and keep the ids found in `memory` (else this object's own)."""
         self._owner = owner
         self._client = client
-        self._lock = threading.Lock()
-        self._folders: dict[str, str] = {}
-        self._ids: list[str] = []
-        self._known: dict[tuple[str, str], str] = {}
+        memory = memory or _Memory()
+        self._lock = memory.lock
+        self._folders = memory.folders
+        self._ids = memory.ids
+        self._known = memory.known
 
     @property
     def _files(self) -> Any:
-        return self._client.service("drive").files()
+        return self._client.resource("drive", "files")
 
     # folders ----------------------------------------------------------------------------------
 
@@ -816,14 +942,17 @@ class GoogleDrive:
             known = self._folders.get(folder)
         if known:
             return known
+        # Asked by name alone, beside the app's folder when that is not known yet (one round
+        # trip, not two); the folder is the one inside the app's.
+        query = f"name = {drive_quote(folder)} and mimeType = '{FOLDER_MIME}' and trashed = false"
+        named = _pool().submit(
+            self._list, query, f"finding folder {folder!r} in {self._owner}'s Drive"
+        )
         app = self._app_folder(create=create)
+        candidates = named.result()
         if app is None:
             return None
-        query = (
-            f"name = {drive_quote(folder)} and mimeType = '{FOLDER_MIME}' "
-            f"and {drive_quote(app)} in parents and trashed = false"
-        )
-        found = self._list(query, f"finding folder {folder!r} in {self._owner}'s Drive")
+        found = [f for f in candidates if app in (f.get("parents") or ())]
         if not found and not create:
             return None
         folder_id = str(_earliest(found)["id"]) if found else self._create_folder(folder, app)
@@ -862,16 +991,29 @@ class GoogleDrive:
             f"name = {drive_quote(name)} and {drive_quote(folder_id)} in parents "
             f"and mimeType != '{FOLDER_MIME}' and trashed = false"
         )
-        fields = FILE_FIELDS + ",createdTime,md5Checksum"
-        return sorted(self._list(query, what, fields, retried=retried), key=_created)
+        return sorted(self._list(query, what, _FOUND_FIELDS, retried=retried), key=_created)
 
     def _find(self, folder: str, name: str, what: str) -> JSON | None:
         check_name("folder", folder)
         check_name("name", name)
-        folder_id = self._folder(folder, create=False)
-        if folder_id is None:
-            return None
-        found = self._find_all(folder_id, name, what)
+        with self._lock:
+            folder_id = self._folders.get(folder)
+        if folder_id is not None:
+            found = self._find_all(folder_id, name, what)
+        else:
+            # The folder is not known yet: the file is asked for by name beside the folders,
+            # and kept if it is in the folder (a cold read in one round trip, not three). Under
+            # the drive.file scope only the app's own files answer a query by name.
+            query = (
+                f"name = {drive_quote(name)} and mimeType != '{FOLDER_MIME}' and trashed = false"
+            )
+            named = _pool().submit(self._list, query, what, _FOUND_FIELDS)
+            folder_id = self._folder(folder, create=False)
+            candidates = named.result()
+            if folder_id is None:
+                return None
+            inside = (f for f in candidates if folder_id in (f.get("parents") or ()))
+            found = sorted(inside, key=_created)
         if not found:
             return None
         self._remember(folder, name, str(found[0]["id"]))
@@ -1017,9 +1159,9 @@ class GoogleDrive:
         info = file_info_from_drive(data, folder)
         # Reading the head revision by id keeps bytes and metadata of one version together.
         content = self._media(
-            self._client.service("drive")
-            .revisions()
-            .get_media(fileId=info.id, revisionId=info.etag),
+            self._client.resource("drive", "revisions").get_media(
+                fileId=info.id, revisionId=info.etag
+            ),
             what,
         )
         return File(info=info, content=content)
@@ -1081,7 +1223,7 @@ class GoogleDrive:
         """Every kept revision, oldest first, as versions 1..n."""
         what = f"listing versions of {folder}/{name} in {self._owner}'s Drive"
         data = self._require(folder, name, what)
-        revisions = self._client.service("drive").revisions()
+        revisions = self._client.resource("drive", "revisions")
         items = self._client.pages(
             lambda token: revisions.list(
                 fileId=data["id"],
@@ -1101,10 +1243,8 @@ class GoogleDrive:
         if not 1 <= version <= len(listed):
             raise NotFound(f"{what}: versions are 1-{len(listed)}")
         info = listed[version - 1]
-        request = (
-            self._client.service("drive")
-            .revisions()
-            .get_media(fileId=info.id, revisionId=info.etag)
+        request = self._client.resource("drive", "revisions").get_media(
+            fileId=info.id, revisionId=info.etag
         )
         return File(info=info, content=self._media(request, what))
 
@@ -1134,10 +1274,8 @@ class GoogleDrive:
         Sharing again with the same person changes nothing at Drive: the call is safe to repeat.
         """
         body = {"type": "user", "role": role, "emailAddress": email}
-        request = (
-            self._client.service("drive")
-            .permissions()
-            .create(fileId=file_id, body=body, sendNotificationEmail=False, fields="id")
+        request = self._client.resource("drive", "permissions").create(
+            fileId=file_id, body=body, sendNotificationEmail=False, fields="id"
         )
         what = f"sharing Drive file {file_id!r} of {self._owner} with {email}"
         self._client.run(request, what, idempotent=True)
@@ -1146,6 +1284,10 @@ class GoogleDrive:
         """The bytes of a Drive file by id."""
         request = self._files.get_media(fileId=file_id)
         return self._media(request, f"reading Drive file {file_id!r} of {self._owner}")
+
+
+_FOUND_FIELDS = FILE_FIELDS + ",createdTime,md5Checksum"
+"""What a file found by name is read with: its metadata, its age (the earliest wins) and MD5."""
 
 
 def _created(item: Mapping[str, Any]) -> tuple[str, str]:
@@ -1169,7 +1311,7 @@ class GoogleMailer:
 
     @property
     def _messages(self) -> Any:
-        return self._client.service("gmail").users().messages()
+        return self._client.resource("gmail", "users", "messages")
 
     def send(self, mail: Mail) -> SentMail:
         """Send; a keyed mail gets a Message-ID from its key, and a repeat finds the first send.

@@ -599,6 +599,26 @@ class GraphCalendar:
 
         return collect
 
+    def find_event(self, ical_uid: str) -> Event | None:
+        """This mailbox's copy of a meeting by iCalUId (`$filter` on /events), or None.
+
+        /events lists single events and series masters, never occurrences, so only the copy
+        that shares the organizer's iCalUId matches.
+        """
+        if not ical_uid:
+            return None
+        what = self._what(f"finding the meeting {ical_uid!r}")
+        expand = quote(expand_properties(), safe="(),='$")
+        uid = quote(ical_uid.replace("'", "''"), safe="")
+        url = f"{self._prefix}/events?$filter=iCalUId%20eq%20'{uid}'&$expand={expand}&$top=2"
+
+        async def ask() -> list[Json]:
+            answer = await self._s.send_json(Method.GET, url, headers={"Prefer": UTC_PREFER})
+            return [v for v in (answer or {}).get("value") or [] if isinstance(v, dict)]
+
+        found = self._with_attachments(self._s.call(ask, what, idempotent=True)[:1], what)
+        return next((e for e in found if not e.cancelled), None)
+
     def instances(self, series_id: str, start: datetime, end: datetime) -> list[Event]:
         """Occurrences of a series starting in [start, end), by start, none cancelled."""
         what = self._what(f"listing occurrences of {series_id!r}")

@@ -48,7 +48,7 @@ from connectors.models import AttachmentInfo, Event, File, FileInfo, KnownPerson
 DB_NAME = "goedgesprek.sqlite3"
 """The SQLite file's name inside the data directory."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this code writes; a newer file is refused rather than misread."""
 
 _SCHEMA = [
@@ -111,6 +111,13 @@ _SCHEMA = [
 _SCHEMA_2 = [
     # Reporting lines: who is whose manager, as the embedded directory knows it.
     """CREATE TABLE managers (email TEXT PRIMARY KEY, manager TEXT NOT NULL)""",
+]
+
+
+_SCHEMA_3 = [
+    # Finding a meeting's copy by iCalUId (`Calendar.find_event`) without reading every row.
+    """CREATE INDEX IF NOT EXISTS events_ical_uid ON events (json_extract(data, '$.ical_uid'))
+       WHERE series_id IS NULL""",
 ]
 
 
@@ -257,6 +264,9 @@ class _Database:
             if version < 2:
                 for statement in _SCHEMA_2:
                     self._conn.execute(statement)
+            if version < 3:
+                for statement in _SCHEMA_3:
+                    self._conn.execute(statement)
             if version < SCHEMA_VERSION:
                 self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -343,6 +353,14 @@ class _LocalEvents:
     def exceptions(self, series_id: str) -> builtins.list[Event]:
         rows = self._db.execute("SELECT id, data FROM events WHERE series_id = ?", (series_id,))
         return [_event_from(i, d) for i, d in rows.fetchall()]
+
+    def with_ical_uid(self, ical_uid: str) -> Event | None:
+        row = self._db.execute(
+            "SELECT id, data FROM events WHERE series_id IS NULL"
+            " AND json_extract(data, '$.ical_uid') = ? LIMIT 1",
+            (ical_uid,),
+        ).fetchone()
+        return _event_from(row[0], row[1]) if row else None
 
     def candidates(self, email: str, start: datetime, end: datetime) -> builtins.list[Event]:
         # A record of the user's (single, master or exception) leads to its single or master.

@@ -251,6 +251,12 @@ class _MemoryEvents:
     def exceptions(self, series_id: str) -> builtins.list[Event]:
         return [e for e in self._events.values() if e.series_id == series_id]
 
+    def with_ical_uid(self, ical_uid: str) -> Event | None:
+        return next(
+            (e for e in self._events.values() if e.ical_uid == ical_uid and e.series_id is None),
+            None,
+        )
+
     def candidates(self, email: str, start: datetime, end: datetime) -> builtins.list[Event]:
         ids = {
             e.series_id or e.id

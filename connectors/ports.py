@@ -65,6 +65,15 @@ class Calendar(Protocol):
         """Delete an event or series (master id), or cancel one occurrence."""
         ...
 
+    def find_event(self, ical_uid: str) -> Event | None:
+        """This calendar's copy of a meeting (single event or series master) by its iCalUId.
+
+        Every copy of a meeting (the organizer's, each attendee's) shares the iCalUId while its
+        id may differ. None when there is no copy (yet: an invitation may still be on its way),
+        or when it was deleted.
+        """
+        ...
+
     def instances(self, series_id: str, start: datetime, end: datetime) -> list[Event]:
         """Occurrences of a series starting in [start, end), exceptions applied, no cancelled."""
         ...

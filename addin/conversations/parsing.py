@@ -283,3 +283,20 @@ def parse_viewer_zone(body: Mapping[str, Any]) -> str | None:
     except CadenceError:
         raise Invalid(_("viewer_tz must be a time zone name such as Europe/Amsterdam.")) from None
     return value
+
+
+def parse_start_hint(value: str | None) -> datetime | None:
+    """The start a host shows for the opened event (ISO 8601 with an offset); None if not sent."""
+    if not value:
+        return None
+    try:
+        if len(value) > 64:
+            raise ValueError("too long")
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("no offset")
+    except ValueError:
+        raise Invalid(
+            _("start must be a date and time with its offset, such as 2027-03-02T09:30:00+01:00.")
+        ) from None
+    return moment

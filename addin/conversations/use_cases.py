@@ -19,10 +19,10 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from addin.conversations.document import (
     Change,
@@ -41,6 +41,7 @@ from addin.conversations.errors import (
     NotReportingLine,
     PreconditionRequired,
     SeriesExists,
+    ServiceError,
     Unreadable,
     _,
 )
@@ -71,6 +72,7 @@ from addin.conversations.shapes import (
     turn_out,
     user_out,
 )
+from addin.identity import SignInRequired
 from addin.people_settings import HoursError, OwnHours, PeopleSettings, parse_own_hours
 from addin.registry import PairTaken, Registry
 from addin.splice import splice
@@ -102,7 +104,6 @@ _HOURS_REFUSED = {
     "tz": _("Choose a time zone such as Europe/Amsterdam for your working hours."),
 }
 
-_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -158,30 +159,107 @@ class Conversations:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def context(self, caller: Caller, event_id: str) -> dict[str, Any]:
-        """Everything the side panel shows for one opened event; see the OpenAPI `Context`."""
+    def context(
+        self,
+        caller: Caller,
+        event_id: str,
+        *,
+        series_hint: str = "",
+        start_hint: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Everything the side panel shows for one opened event; see the OpenAPI `Context`.
+
+        `series_hint` (the series master's id, as Outlook's ``item.seriesId`` gives it) and
+        `start_hint` (the start the host shows) let a first open find its series and occurrence
+        without asking the provider first, so the event and its documents are read in one round
+        trip. Hints only choose what to read; the event read decides what is shown.
+        """
         if not event_id or len(event_id) > 1024:
             raise Invalid(_("Open an appointment first: the request names no event."))
-        known = self.registry.alias_of(caller.email, event_id)
-        entry = self.registry.get(known[0]) if known else None
-        if entry is not None:
+        if len(series_hint) > 1024:
+            raise Invalid(_("The series id is too long: send the id the host gives, or none."))
+        found = self._known_series(caller, event_id, series_hint, start_hint)
+        if found is None:
+            event = self._get_event(caller.email, event_id)
+            return self._context_of(caller, event)
+        entry, guess, via = found
+        if guess is None or entry.pair.role_of(caller.email) is None:
+            # Nothing to read ahead for, or nothing the caller may see: the event decides.
             entry = self._current(entry)
-        if entry is None or known is None:
+            if entry.pair.role_of(caller.email) is None:
+                # Said before the read: a hand-over also took the event from their calendar.
+                self._refuse_former_manager(entry, caller.email)
             event = self._get_event(caller.email, event_id)
-            entry = self._series_of(caller.email, event)
-            if entry is None:
-                return self._not_series(caller, event)
-            return self._series_context(caller, self._current(entry), event, None)
-        # Known series: read the event and the documents of the occurrence it stood for last
-        # time (or that its id names) in one round trip.
-        guess = known[1] or _guess_occurrence(entry, event_id)
-        if guess is None:
-            event = self._get_event(caller.email, event_id)
+            if via is not None and via not in _ids_of(event):
+                return self._context_of(caller, event)
             return self._series_context(caller, entry, event, None)
-        event, docs = self._docs_around_with(
-            entry, guess, lambda: self._get_event(caller.email, event_id)
+        # Known series: read the event and the documents of the occurrence it stands for (as
+        # remembered, named by its id, or nearest the start the host shows) in one round trip,
+        # while the directory is asked whether the pair still stands (the reads depend only on
+        # the employee's drive, which a hand-over keeps).
+        (read, handed_over), docs = self._docs_around_with(
+            entry,
+            guess,
+            lambda: _outcome(lambda: self._get_event(caller.email, event_id)),
+            lambda: self.reconcile_reporting_line(entry.pair.employee.email),
         )
-        return self._series_context(caller, entry, event, (guess, docs))
+        if handed_over:
+            entry = self._reload(entry)
+            if entry.pair.role_of(caller.email) is None:
+                # Before the read's answer: the hand-over may have taken the event away too.
+                self._refuse_former_manager(entry, caller.email)
+        if isinstance(read, ServiceError):
+            raise read
+        if via is not None and via not in _ids_of(read):
+            # The hint named another series than the event's own.
+            return self._context_of(caller, read)
+        return self._series_context(caller, entry, read, (guess, docs))
+
+    def _context_of(self, caller: Caller, event: Event) -> dict[str, Any]:
+        """The context of an event read first, its series found from the event itself."""
+        entry = self._series_of(caller.email, event)
+        if entry is None:
+            return self._not_series(caller, event)
+        return self._series_context(caller, self._current(entry), event, None)
+
+    def _known_series(
+        self, caller: Caller, event_id: str, series_hint: str, start_hint: datetime | None
+    ) -> tuple[Series, datetime | None, str | None] | None:
+        """The series an event id maps to without a provider call (as registered: the directory
+        is asked alongside the reads), the occurrence to read ahead (or None), and the id the
+        mapping went through when it was not the event's own.
+
+        Tried in turn: the event id as remembered; the hinted series master id; the master id
+        an occurrence id carries (Google's and the embedded calendars' ``<master>_<start>``).
+        """
+        known = self.registry.alias_of(caller.email, event_id)
+        if known is not None:
+            entry = self.registry.get(known[0])
+            if entry is not None:
+                guess = (
+                    known[1]
+                    or _guess_occurrence(entry, event_id)
+                    or self._near(entry, start_hint)
+                    or self._master_stands_for(entry)
+                )
+                return entry, guess, None
+        carried = event_id.rpartition("_")[0]
+        for via in dict.fromkeys(v for v in (series_hint, carried) if v and v != event_id):
+            series_id = self.registry.alias(caller.email, via)
+            entry = self.registry.get(series_id) if series_id else None
+            if entry is not None:
+                ahead = _guess_occurrence(entry, event_id) or self._near(entry, start_hint)
+                return entry, ahead, via
+        return None
+
+    def _near(self, entry: Series, moment: datetime | None) -> datetime | None:
+        """The rule's occurrence nearest a start the host shows (a moved one is near it)."""
+        return self._nearest_occurrence(entry, moment) if moment is not None else None
+
+    def _master_stands_for(self, entry: Series) -> datetime:
+        """The occurrence a series master stands for: the next one, or the first."""
+        upcoming = entry.rule.next_after(self._clock() - timedelta(minutes=entry.duration))
+        return upcoming if upcoming is not None else _first(entry.rule)
 
     def preview(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
         """The planner's proposal for the caller and their partner (nothing is created)."""
@@ -247,7 +325,10 @@ class Conversations:
         if self._role(entry, caller.email) is None:
             raise Forbidden(_("Only the employee and the manager of this series can see it."))
         master = self._ensure_master(entry, caller.locale)
-        first = self._first_upcoming(entry, master)
+        first, _found = self._gather(
+            lambda: self._first_upcoming(entry, master),
+            lambda: self._remember_partner_copy(entry, master.ical_uid),
+        )
         return {
             "series": series_out(entry, caller.locale),
             "first_event": first.id,
@@ -602,6 +683,8 @@ class Conversations:
         occurrence = self._occurrence_of(entry, event, now)
         stands_for = {event.id: occurrence} if event.series_id else {}
         self.registry.remember(caller.email, _ids_of(event), entry.id, occurrences=stands_for)
+        if role is Role.EMPLOYEE:
+            self._look_for_partner_copy(entry)
         if prefetched is not None and prefetched[0] == occurrence:
             doc, previous = prefetched[1]
         else:
@@ -768,6 +851,40 @@ class Conversations:
         self.registry.remember(employee.email, [master.id], entry.id)
         return master
 
+    def _remember_partner_copy(self, entry: Series, ical_uid: str) -> bool:
+        """Map the manager's copy of the series (found by its iCalUId) to it, so the manager's
+        first open of any of its conversations needs no lookup first; best effort.
+
+        The invitation may not have arrived yet, or the manager may not have signed in: then
+        it is looked for again, off the request's path, whenever the series' context is shown
+        (`_look_for_partner_copy`); until found, the manager's first open finds the series from
+        the event, one or two round trips more.
+        """
+        manager = entry.pair.manager.email
+        try:
+            copy = self._calendar(manager).find_event(ical_uid)
+        except (ConnectorError, SignInRequired) as exc:
+            log.info(
+                "series %s: the manager's copy is not found yet (%s)", entry.id, type(exc).__name__
+            )
+            return False
+        if copy is None:
+            return False
+        self.registry.remember(manager, [copy.id], entry.id)
+        return True
+
+    def _look_for_partner_copy(self, entry: Series) -> None:
+        """Start `_remember_partner_copy` in the background while the manager's copy is unmapped."""
+        manager = entry.pair.manager.email
+        if not entry.ical_uid or self.registry.is_mapped(manager, entry.id):
+            return
+        ical_uid = entry.ical_uid
+        if self._pool is None:
+            self._remember_partner_copy(entry, ical_uid)
+            return
+        future = self._pool.submit(self._remember_partner_copy, entry, ical_uid)
+        future.add_done_callback(_log_failure)
+
     def _first_upcoming(self, entry: Series, master: Event) -> Event:
         now = self._clock()
         calendar = self._calendar(entry.owner)
@@ -896,19 +1013,27 @@ class Conversations:
 
     def _occurrence_of(self, entry: Series, event: Event, now: datetime) -> datetime:
         """The rule's occurrence an event stands for; the master stands for the next one."""
-        tz = zone(entry.pair.tz)
         if event.series_id and event.original_start is not None:
-            original = event.original_start.astimezone(tz)
+            original = event.original_start
         elif event.is_series_master:
             upcoming = entry.rule.next_after(now - timedelta(minutes=entry.duration))
             original = upcoming if upcoming is not None else _first(entry.rule)
         else:
-            original = event.start.astimezone(tz)
-        window = entry.rule.occurrences(
-            original - timedelta(days=45), original + timedelta(days=45)
-        )
+            original = event.start
+        return self._nearest_occurrence(entry, original) or _first(entry.rule)
+
+    @staticmethod
+    def _nearest_occurrence(entry: Series, moment: datetime) -> datetime | None:
+        """The rule's occurrence nearest `moment`, within 45 days; None when there is none."""
+        try:
+            original = moment.astimezone(zone(entry.pair.tz))
+            window = entry.rule.occurrences(
+                original - timedelta(days=45), original + timedelta(days=45)
+            )
+        except OverflowError:  # a moment at the calendar's very edge is near no occurrence
+            return None
         if not window:
-            return _first(entry.rule)
+            return None
         best: datetime = min(window, key=lambda o: abs(o - original))
         return best
 
@@ -919,30 +1044,30 @@ class Conversations:
         the previous conversation has none (it was skipped) are earlier ones looked for, so
         nothing still open is lost on the way.
         """
-        _nothing, docs = self._docs_around_with(entry, occurrence, lambda: None)
+        _none, docs = self._docs_around_with(entry, occurrence)
         return docs
 
     def _docs_around_with(
-        self, entry: Series, occurrence: datetime, alongside: Callable[[], _T]
-    ) -> tuple[_T, tuple[Doc, Doc | None]]:
-        """`_docs_around`, with `alongside` run at the same time as its reads.
+        self, entry: Series, occurrence: datetime, *alongside: Callable[[], Any]
+    ) -> tuple[tuple[Any, ...], tuple[Doc, Doc | None]]:
+        """`_docs_around`, with each of `alongside` run at the same time as its reads.
 
         All in one gather: a task in the pool that waits for tasks of its own can wait forever
         once every worker does the same.
         """
         before = _previous_occurrence(entry.rule, occurrence)
-        extra, current, previous = self._gather(
-            alongside,
+        *extra, current, previous = self._gather(
+            *alongside,
             lambda: self._read_doc(entry, occurrence),
             lambda: None if before is None else self._read_doc(entry, before),
         )
         if current is not None:
             if previous is None and before is not None:
                 previous = self._made_from(entry, current, before)
-            return extra, (current, previous)
+            return tuple(extra), (current, previous)
         if previous is None and before is not None:
             previous = self._latest_doc_before(entry, before)
-        return extra, (self._new_doc(entry, occurrence, previous), previous)
+        return tuple(extra), (self._new_doc(entry, occurrence, previous), previous)
 
     def _made_from(self, entry: Series, doc: Doc, before: datetime) -> Doc | None:
         """The earlier document `doc`'s agenda was carried from (the one before was skipped)."""
@@ -1148,6 +1273,21 @@ class Conversations:
         return tuple(f.result() for f in futures)
 
 
+def _log_failure(future: Future[bool]) -> None:
+    """A background task's unexpected failure goes to the log, not to a request."""
+    exc = future.exception()
+    if exc is not None:
+        log.error("looking for the manager's copy of a series failed: %r", exc)
+
+
+def _outcome(read: Callable[[], Event]) -> Event | ServiceError:
+    """The event, or the refusal reading it gave, to be raised once the rest is known."""
+    try:
+        return read()
+    except ServiceError as exc:
+        return exc
+
+
 def _first(rule: Rule) -> datetime:
     """The rule's first occurrence, aware in its zone."""
     return rule.first.replace(tzinfo=zone(rule.tz)) if rule.first.tzinfo is None else rule.first
@@ -1175,8 +1315,11 @@ def _guess_occurrence(entry: Series, event_id: str) -> datetime | None:
         instant = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
         return None
-    local = instant.astimezone(zone(entry.pair.tz))
-    found = entry.rule.occurrences(local - timedelta(minutes=1), local + timedelta(minutes=1))
+    try:
+        local = instant.astimezone(zone(entry.pair.tz))
+        found = entry.rule.occurrences(local - timedelta(minutes=1), local + timedelta(minutes=1))
+    except OverflowError:  # a stamp at the calendar's very edge is no occurrence
+        return None
     return found[0] if found else None
 
 

@@ -115,6 +115,8 @@ class EventObject:
     event_id: str
     user_id_token: str | None
     user_oauth_token: str | None
+    series_id: str = ""
+    """``calendar.recurringEventId``: the series an occurrence belongs to, a lookup hint."""
 
     @classmethod
     def parse(cls, body: Mapping[str, Any]) -> EventObject:
@@ -133,6 +135,7 @@ class EventObject:
             event_id=event_id,
             user_id_token=_string(auth.get("userIdToken")) or None,
             user_oauth_token=_string(auth.get("userOAuthToken")) or None,
+            series_id=_string(calendar.get("recurringEventId"))[:1024],
         )
 
 
@@ -444,7 +447,7 @@ def _trigger(call: Call) -> Mapping[str, Any]:
         home = flows.home_card(ui, _service().my_series(call.caller)["series"])
         return c.push_card(_with_notice(call, home))
     try:
-        ctx = _service().context(call.caller, call.event.event_id)
+        ctx = _service().context(call.caller, call.event.event_id, series_hint=call.event.series_id)
     except _REFUSED as exc:
         message = refusal_message(ui.locale, exc, caller=call.caller.email)
         gone = _refusal_status(exc) == 404

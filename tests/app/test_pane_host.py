@@ -45,3 +45,27 @@ def test_the_host_errors_are_said_in_the_users_language(
         check=True,
     )
     assert json.loads(done.stdout) == expected
+
+
+def test_the_pane_sends_the_series_and_start_it_knows_with_a_first_open() -> None:
+    """An occurrence opened in Outlook: its REST id, its master's REST id and its start."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    done = subprocess.run(
+        [
+            "node",
+            "--no-warnings",
+            str(ROOT / "tests" / "js" / "pane_context.mjs"),
+            STATIC.as_uri() + "/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    hinted, plain = json.loads(done.stdout)
+    assert hinted == (
+        "/api/context?event=rest%3Aews-occurrence&series=rest%3Aews-master"
+        "&start=2027-03-02T08%3A30%3A00.000Z&lang=nl"
+    )
+    assert plain == "/api/context?event=rest%3Aews-occurrence&lang=nl"

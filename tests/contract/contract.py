@@ -404,6 +404,23 @@ class CalendarContract:
         assert [e.ical_uid for e in seen_by_bob] == [created.ical_uid]
         assert backend.calendar(CY).events(*window) == []
 
+    def test_find_event_gives_each_calendar_its_copy_of_a_series(self, backend: Backend) -> None:
+        """By the organizer's iCalUId each partner finds their own copy; an outsider none."""
+        master = self.series(backend)
+        own = backend.calendar(ADA).find_event(master.ical_uid)
+        assert own is not None and own.id == master.id and own.is_series_master
+        copy = backend.calendar(BOB).find_event(master.ical_uid)
+        assert copy is not None and copy.is_series_master
+        assert copy.ical_uid == master.ical_uid
+        # The attendee's copy is what the attendee's occurrences name as their series.
+        window = (utc(2027, 1, 1), utc(2027, 2, 1))
+        (first,) = backend.calendar(BOB).instances(copy.id, *window)
+        assert first.series_id == copy.id
+        assert backend.calendar(CY).find_event(master.ical_uid) is None
+        assert backend.calendar(ADA).find_event("no-such-uid@example.org") is None
+        backend.calendar(ADA).delete_event(master.id)
+        assert backend.calendar(ADA).find_event(master.ical_uid) is None
+
     def test_update_changes_fields_and_etag(self, backend: Backend) -> None:
         """An update changes the given fields, keeps the rest, and moves the etag."""
         cal = backend.calendar(ADA)

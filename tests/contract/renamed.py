@@ -111,6 +111,11 @@ class RenamedCalendar:
         """As the inner port."""
         self._inner.delete_event(event_id, if_match=if_match)
 
+    def find_event(self, ical_uid: str) -> Event | None:
+        """As the inner port."""
+        found = self._inner.find_event(ical_uid)
+        return self._out(found) if found is not None else None
+
     def instances(self, series_id: str, start: datetime, end: datetime) -> list[Event]:
         """As the inner port."""
         return [self._out(e) for e in self._inner.instances(series_id, start, end)]

@@ -243,6 +243,7 @@
     return {
       itemType: "appointment",
       itemId: it.id,
+      seriesId: it.series_id || null,
       subject: it.subject,
       start: new Date(it.start),
       end: new Date(it.end),

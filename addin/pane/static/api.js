@@ -71,8 +71,13 @@ export class Api {
     return data;
   }
 
-  context(event) {
-    return this.json("GET", "/context", { query: { event } });
+  /** The context of an event; `hints` ({seriesId, start}) help a first open, never decide it. */
+  context(event, hints = {}) {
+    const query = { event };
+    if (hints.seriesId) query.series = hints.seriesId;
+    const start = hints.start ? new Date(hints.start) : null;
+    if (start && !Number.isNaN(start.getTime())) query.start = start.toISOString();
+    return this.json("GET", "/context", { query });
   }
 
   preview(body) {

@@ -66,6 +66,9 @@ export async function readAppointment() {
     return {
       mode: "read",
       id: toRestId(it.itemId),
+      // An occurrence's series master (Mailbox 1.7); with the start it lets the server read the
+      // event and its documents at once on a first open.
+      seriesId: toRestId(it.seriesId) || null,
       subject: it.subject || "",
       start: it.start || null,
       end: it.end || null,

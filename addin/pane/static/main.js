@@ -369,7 +369,8 @@ function renderSaveFirst() {
 async function loadContext(eventId) {
   setScope(eventId);
   app.announce(t("Loading…"));
-  app.ctx = await app.api.context(eventId);
+  const item = app.item && app.item.id === eventId ? app.item : {};
+  app.ctx = await app.api.context(eventId, { seriesId: item.seriesId, start: item.start });
   app.announce("");
   app.render();
 }
