@@ -8,7 +8,8 @@ unknown or revoked token answers 401 ``InvalidAuthenticationToken``. Every answe
 
 One lock guards the store, so the app may be served by a threaded server. ``$batch`` items run
 through `batch_target` (the emulator itself unless a wrapping middleware sets itself there, so
-that its throttling and faults show per item).
+that its throttling and faults show per item); each is marked `emulators.network.BATCH_ITEM`, so
+the middleware's latency is waited once for the whole batch, as one round trip to Graph is.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from emulators._graph_common import (
 )
 from emulators._graph_odata import page, parse_expand, parse_filter, parse_select
 from emulators._wsgi import StartResponse, WSGIApp
+from emulators.network import BATCH_ITEM
 
 TOKEN_PREFIX = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9."
 """A JWT header (typ JWT, alg RS256): Graph's access tokens are JWTs, and tools check the shape."""
@@ -779,6 +781,7 @@ class GraphEmulator:
                 "CONTENT_LENGTH": str(len(data)),
                 "CONTENT_TYPE": lowered.get("content-type", "application/json" if data else ""),
                 "wsgi.input": io.BytesIO(data),
+                BATCH_ITEM: True,
             }
         )
         authorization = outer.headers.get("Authorization")
