@@ -112,6 +112,14 @@ UTC_PREFER = 'outlook.timezone="UTC"'
 PAGE_LIMIT = 200
 """Most pages followed for one listing: a bound on every loop, far above a year of events."""
 ATTACHMENT_FIELDS = "id,name,contentType,size"
+ATTACHMENT_EXPAND = f"attachments($select={ATTACHMENT_FIELDS})"
+"""Expands an event's attachment list (no bytes) into the event: one answer, not two."""
+READ_EXPAND = quote(f"{expand_properties()},{ATTACHMENT_EXPAND}", safe="(),='$")
+"""The ``$expand`` of an event read: our properties and the attachment list."""
+PAGE_SIZE = 1000
+"""``$top`` of a listing: Outlook items page by 10 unless asked, at most 1000 (Graph's list
+messages: "Use $top to customize the page size, within the range of 1 and 1000"); more follow
+``@odata.nextLink``."""
 DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
 ITEM_FIELDS = f"id,name,eTag,size,file,folder,lastModifiedDateTime,{DOWNLOAD_URL}"
 """What a drive item read selects: what `from_drive_item` and If-Match need, and the download URL
@@ -526,36 +534,38 @@ class GraphCalendar:
 
     # reads ---------------------------------------------------------------------------------
 
-    def _read_requests(self, event_id: str, tag: str = "") -> list[_graph_batch.BatchRequest]:
-        path = f"{self._prefix}/events/{_id(event_id)}"
-        expand = quote(expand_properties(), safe="(),='$")
-        return [
-            _graph_batch.BatchRequest(
-                f"event{tag}",
-                "GET",
-                f"{path}?$expand={expand}",
-                headers={"Prefer": UTC_PREFER},
-            ),
-            _graph_batch.BatchRequest(
-                f"attachments{tag}", "GET", f"{path}/attachments?$select={ATTACHMENT_FIELDS}"
-            ),
-        ]
+    def _read_url(self, event_id: str) -> str:
+        """One GET of an event with our properties and its attachment list expanded."""
+        return f"{self._prefix}/events/{_id(event_id)}?$expand={READ_EXPAND}"
 
     def get_event(self, event_id: str) -> Event:
-        """The event with its properties and attachment list, read in one ``$batch`` call."""
+        """The event with its properties and attachment list, read in one plain GET.
+
+        Both come in through ``$expand`` (one answer to parse, cheaper on both sides than a
+        ``$batch`` of the event and its attachments collection).
+        """
         what = self._what(f"reading event {event_id!r}")
-        answers = self._s.batch(self._read_requests(event_id), what)
-        event, attachments = answers["event"], answers["attachments"]
-        for answer in (event, attachments):
-            if not answer.ok:
-                raise answer.error(what)
+
+        async def read() -> Any:
+            return await self._s.send_json(
+                Method.GET, self._read_url(event_id), headers={"Prefer": UTC_PREFER}
+            )
+
+        found = self._s.call(read, what, idempotent=True)
+        return self._event(found, what)
+
+    def _event(self, data: Any, what: str) -> Event:
+        """An event read with `READ_EXPAND`: its attachments are in the answer."""
         try:
-            return from_graph_event(event.body, list((attachments.body or {}).get("value") or []))
+            if not isinstance(data, dict):
+                raise ValueError("the event is not a JSON object")
+            return from_graph_event(data, _expanded(data))
         except (KeyError, ValueError, TypeError) as exc:
             raise to_connector_error(exc, what) from exc
 
     def _with_attachments(self, items: Sequence[Json], what: str) -> list[Event]:
-        """Events from listed JSON, attachment lists read in batches for those that have any."""
+        """Events from listed JSON with their expanded attachment lists; a listing that came
+        without them (a server not expanding ``attachments``) has them read in batches."""
         wanted = [
             _graph_batch.BatchRequest(
                 f"a{i}",
@@ -564,7 +574,7 @@ class GraphCalendar:
                 f"?$select={ATTACHMENT_FIELDS}",
             )
             for i, item in enumerate(items)
-            if item.get("hasAttachments")
+            if item.get("hasAttachments") and not isinstance(item.get("attachments"), list)
         ]
         answers = self._s.batch(wanted, what) if wanted else {}
         events = []
@@ -573,8 +583,8 @@ class GraphCalendar:
                 answer = answers.get(f"a{i}")
                 if answer is not None and not answer.ok:
                     raise answer.error(what)
-                found = list((answer.body or {}).get("value") or []) if answer else []
-                events.append(from_graph_event(item, found))
+                found = list((answer.body or {}).get("value") or []) if answer else None
+                events.append(from_graph_event(item, _expanded(item) if found is None else found))
         except (KeyError, ValueError, TypeError) as exc:
             raise to_connector_error(exc, what) from exc
         return events
@@ -622,7 +632,8 @@ class GraphCalendar:
         parameters = query(
             start_date_time=utc_iso(start, what),
             end_date_time=utc_iso(end, what),
-            expand=[expand_properties()],
+            expand=[expand_properties(), ATTACHMENT_EXPAND],
+            top=PAGE_SIZE,
         )
         first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, parameters))
         items = self._s.call(self._pages(first), what, idempotent=True, trips=PAGE_LIMIT)
@@ -670,35 +681,63 @@ class GraphCalendar:
         created = self._s.call(post, what, idempotent=True)
         if not isinstance(created, dict) or not created.get("id"):
             raise to_connector_error(ValueError("the created event has no id"), what)
-        # The answer to a POST leaves out extended properties: read the event as stored.
-        return self.get_event(str(created["id"]))
+        if created.get("hasAttachments") or created.get("subject") != body["subject"]:
+            # A repeated transactionId answers the first event, changed since: read it whole.
+            return self.get_event(str(created["id"]))
+        # The POST answers the event as stored, less the extended properties (Graph sends
+        # those only when expanded on a read): they are the ones this body set.
+        created.setdefault("singleValueExtendedProperties", body["singleValueExtendedProperties"])
+        return self._event(created, what)
 
     def update_event(
         self, event_id: str, patch: EventPatch, *, if_match: str | None = None
     ) -> Event:
-        """PATCH the event (If-Match when given); a new start keeps the zone and duration."""
+        """PATCH the event (If-Match when given); a new start keeps the zone and duration.
+
+        The PATCH and the read of the event as stored go in one ``$batch``, the read depending
+        on the write (a failed write answers the read 424): one round trip, or two when the
+        times move (the zone and duration are the current event's).
+        """
         what = self._what(f"updating event {event_id!r}")
         moves = patch.start is not None or patch.end is not None
         current = self.get_event(event_id) if moves else None
         body = to_graph_patch(patch, current)
         headers = {"If-Match": if_match} if if_match else {}
-        url = f"{self._prefix}/events/{_id(event_id)}"
+        requests = [
+            _graph_batch.BatchRequest(
+                "patch", "PATCH", f"{self._prefix}/events/{_id(event_id)}", body, headers
+            ),
+            _graph_batch.BatchRequest(
+                "read",
+                "GET",
+                self._read_url(event_id),
+                headers={"Prefer": UTC_PREFER},
+                depends_on=("patch",),
+            ),
+        ]
 
-        async def send() -> None:
-            await self._s.send_json(Method.PATCH, url, body=body, headers=headers)
+        async def send() -> Event:
+            answers = {a.id: a for a in await self._s.post_batch(requests)}
+            for key in ("patch", "read"):
+                answer = answers.get(key)
+                if answer is None:
+                    raise ValueError(f"the $batch answer has no {key!r} item")
+                if not answer.ok:
+                    raise answer.error(what)
+            return self._event(answers["read"].body, what)
 
         if not if_match:
             # Unguarded, a PATCH sends the same body every time: repeating it is harmless.
-            self._s.call(send, what, idempotent=True)
-            return self.get_event(event_id)
+            return self._s.call(send, what, idempotent=True)
 
-        def resolve(error: ConnectorError) -> None:
+        def resolve(error: ConnectorError) -> Event:
             # A repeat's 412 may be our own write whose answer was lost: keep it if it shows.
-            if not patch_shows(patch, self.get_event(event_id)):
+            found = self.get_event(event_id)
+            if not patch_shows(patch, found):
                 raise error
+            return found
 
-        self._s.call_resolving(send, what, ambiguous=Conflict, resolve=resolve)
-        return self.get_event(event_id)
+        return self._s.call_resolving(send, what, ambiguous=Conflict, resolve=resolve)
 
     def delete_event(self, event_id: str, *, if_match: str | None = None) -> None:
         """Delete an event or series, or cancel one occurrence."""
@@ -767,6 +806,11 @@ class GraphCalendar:
             return base64.b64decode(data, validate=True)
 
         return self._s.call(read, what, idempotent=True)
+
+
+def _expanded(data: Mapping[str, Any]) -> list[Json]:
+    """The attachment list expanded into an event's JSON (none when it has none)."""
+    return [a for a in data.get("attachments") or [] if isinstance(a, dict)]
 
 
 def _gone(error: ConnectorError) -> None:

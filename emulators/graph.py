@@ -50,7 +50,7 @@ from emulators._graph_common import (
     parse_local,
     resolve_zone,
 )
-from emulators._graph_odata import page, parse_expand, parse_filter, parse_select
+from emulators._graph_odata import page, parse_event_expand, parse_filter, parse_select
 from emulators._wsgi import StartResponse, WSGIApp
 from emulators.network import BATCH_ITEM
 
@@ -412,12 +412,15 @@ class GraphEmulator:
     # -- events --------------------------------------------------------------------------------
 
     def _render(self, call: Call, view: View) -> dict[str, Any]:
+        expand = parse_event_expand(call.arg("$expand"))
         return render(
             view,
             call.zone(),
             organizer_name=self._name_of(view.meeting.organizer) or view.meeting.organizer_name,
             select=parse_select(call.arg("$select")),
-            expand=parse_expand(call.arg("$expand")),
+            expand=expand.properties,
+            attachments=expand.attachments,
+            attachment_select=expand.attachment_select,
         )
 
     def _context(self, call: Call, what: str) -> str:
