@@ -54,12 +54,6 @@ from kiota_authentication_azure.azure_identity_authentication_provider import (
 from kiota_http.middleware.options import RetryHandlerOption
 from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-from msgraph.generated.users.item.calendar_view.calendar_view_request_builder import (
-    CalendarViewRequestBuilder,
-)
-from msgraph.generated.users.item.events.item.instances.instances_request_builder import (
-    InstancesRequestBuilder,
-)
 from msgraph.graph_request_adapter import options as sdk_options
 from msgraph_core.graph_client_factory import GraphClientFactory  # type: ignore[import-untyped]
 
@@ -589,22 +583,22 @@ class GraphCalendar:
             raise to_connector_error(exc, what) from exc
         return events
 
-    def _pages(self, first: RequestInformation) -> Callable[[], Coroutine[Any, Any, list[Json]]]:
+    def _pages(self, first: str) -> Callable[[], Coroutine[Any, Any, list[Json]]]:
         """Read a listing's pages as JSON, following ``@odata.nextLink`` (bounded)."""
 
         async def collect() -> list[Json]:
-            page = await self._s.step(self._s.read(first))
             items: list[Json] = []
+            link: Any = first
             for _ in range(PAGE_LIMIT):
+                page = await self._s.step(
+                    self._s.send_json(Method.GET, str(link), headers={"Prefer": UTC_PREFER})
+                )
                 if not isinstance(page, dict):
                     raise ValueError("a page of events is not a JSON object")
                 items.extend(v for v in page.get("value") or [] if isinstance(v, dict))
                 link = page.get("@odata.nextLink")
                 if not link:
                     return items
-                page = await self._s.step(
-                    self._s.send_json(Method.GET, str(link), headers={"Prefer": UTC_PREFER})
-                )
             raise ValueError(f"more than {PAGE_LIMIT} pages: refusing to read on")
 
         return collect
@@ -612,31 +606,35 @@ class GraphCalendar:
     def instances(self, series_id: str, start: datetime, end: datetime) -> list[Event]:
         """Occurrences of a series starting in [start, end), by start, none cancelled."""
         what = self._what(f"listing occurrences of {series_id!r}")
-        builder = self._root.events.by_event_id(series_id).instances
-        query = InstancesRequestBuilder.InstancesRequestBuilderGetQueryParameters
-        events = self._window(builder, query, start, end, what)
+        path = f"{self._prefix}/events/{_id(series_id)}/instances"
+        events = self._window(path, start, end, what)
         return _by_start(e for e in events if start <= e.start < end)
 
     def events(self, start: datetime, end: datetime) -> list[Event]:
         """Every event overlapping [start, end), series expanded (calendarView), by start."""
         what = self._what("listing events")
-        builder = self._root.calendar_view
-        query = CalendarViewRequestBuilder.CalendarViewRequestBuilderGetQueryParameters
-        events = self._window(builder, query, start, end, what)
+        events = self._window(f"{self._prefix}/calendarView", start, end, what)
         return _by_start(e for e in events if in_window(e, start, end))
 
-    def _window(
-        self, builder: Any, query: Any, start: datetime, end: datetime, what: str
-    ) -> list[Event]:
-        """Every page of a windowed listing (instances, calendarView), none cancelled."""
-        parameters = query(
-            start_date_time=utc_iso(start, what),
-            end_date_time=utc_iso(end, what),
-            expand=[expand_properties(), ATTACHMENT_EXPAND],
-            top=PAGE_SIZE,
+    def _window(self, path: str, start: datetime, end: datetime, what: str) -> list[Event]:
+        """Every page of a windowed listing (instances, calendarView), none cancelled.
+
+        The URL is ours, not a request builder's: the SDK's URI template expansion of these
+        query options cost more CPU than the rest of the request together.
+        """
+        query = urlencode(
+            {
+                "startDateTime": utc_iso(start, what),
+                "endDateTime": utc_iso(end, what),
+                "$top": PAGE_SIZE,
+                "$expand": f"{expand_properties()},{ATTACHMENT_EXPAND}",
+            },
+            safe="(),='$:",
+            quote_via=quote,
         )
-        first = builder.to_get_request_information(_config({"Prefer": UTC_PREFER}, parameters))
-        items = self._s.call(self._pages(first), what, idempotent=True, trips=PAGE_LIMIT)
+        items = self._s.call(
+            self._pages(f"{path}?{query}"), what, idempotent=True, trips=PAGE_LIMIT
+        )
         return [e for e in self._with_attachments(items, what) if not e.cancelled]
 
     def free_busy(
