@@ -8,13 +8,17 @@ event loop `connectors._loop` owns. Translation to and from Graph JSON is in
 batching is ours (`connectors._graph_batch`) because the SDK's has defects.
 
 Every request goes through the SDK's request adapter (auth provider, Graph middleware, OData
-error answers), built by the SDK's request builders where they can address it; bodies and
-answers stay JSON, mapped by `connectors._graph_map`. They are never parsed into the generated
+error answers) with a URL we build: the SDK's request builders expand URI templates, which cost
+more CPU than the rest of a request (see `GraphCalendar._window`). Bodies and answers stay JSON,
+mapped by `connectors._graph_map`. They are never parsed into the generated
 typed models: a model's field table runs its imports on every parse (milliseconds per event)
 and the first parse of a message imports about 1,200 modules (a second).
 
-The SDK's own RetryHandler is switched off (max retries 0) so `connectors._retry` is the one
-retry policy: otherwise a 429 would be retried by both, multiplying the waits and the attempts.
+The HTTP pipeline is the SDK's middleware less what we do not use: redirects (OneDrive's
+``/content``), OData parameter-name decoding and Graph's telemetry headers (client-request-id,
+SdkVersion). The SDK's RetryHandler is left out so `connectors._retry` is the one retry policy
+(otherwise a 429 would be retried by both, multiplying the waits and the attempts); the URL
+replacement, user-agent and inspection handlers do nothing for us and cost CPU on every request.
 """
 
 from __future__ import annotations
@@ -45,17 +49,20 @@ from connectors import _graph_sdk  # noqa: F401  (imported for its import-time w
 
 # isort: split
 
-from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
-from kiota_http.middleware.options import RetryHandlerOption
+from kiota_http.middleware import ParametersNameDecodingHandler, RedirectHandler
 from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.graph_request_adapter import options as sdk_options
 from msgraph_core.graph_client_factory import GraphClientFactory  # type: ignore[import-untyped]
+from msgraph_core.middleware import GraphTelemetryHandler  # type: ignore[import-untyped]
+from msgraph_core.middleware.options import (  # type: ignore[import-untyped]
+    GraphTelemetryHandlerOption,
+)
 
 from connectors import _graph_batch, _loop
 from connectors._graph_errors import to_connector_error
@@ -228,7 +235,7 @@ def _rehearse() -> None:
         transport=httpx.MockTransport(_rehearsal_answer),
     )
     try:
-        calendar = GraphCalendar(session, "warm-up@example.org", "/me", session.client.me)
+        calendar = GraphCalendar(session, "warm-up@example.org", "/me")
         now = datetime.now(UTC)
         calendar.events(now, now)
         with contextlib.suppress(NotFound):
@@ -246,15 +253,6 @@ def _ssl_context() -> ssl.SSLContext:
     Built as httpx builds its default (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``).
     """
     return httpx.create_ssl_context()
-
-
-def _config(
-    headers: Mapping[str, str] | None = None, query: Any = None
-) -> RequestConfiguration[Any]:
-    config: RequestConfiguration[Any] = RequestConfiguration(query_parameters=query)
-    for name, value in (headers or {}).items():
-        config.headers.add(name, value)
-    return config
 
 
 # -- the session: one client per credential ---------------------------------------------------
@@ -282,15 +280,18 @@ class _Session:
         auth = AzureIdentityAuthenticationProvider(
             credential, scopes=list(scopes), allowed_hosts=[host]
         )
-        options = dict(sdk_options)
-        options[RetryHandlerOption.get_key()] = RetryHandlerOption(max_retries=0)
+        middleware = [
+            RedirectHandler(),
+            ParametersNameDecodingHandler(),
+            GraphTelemetryHandler(options=sdk_options[GraphTelemetryHandlerOption.get_key()]),
+        ]
         http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
             verify=_ssl_context(),
             transport=transport,
         )
-        self.http = GraphClientFactory.create_with_default_middleware(client=http, options=options)
+        self.http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
         self.adapter = GraphRequestAdapter(auth, client=self.http)
         self.adapter.base_url = self.base_url
         self.client = GraphServiceClient(request_adapter=self.adapter)
@@ -385,16 +386,6 @@ class _Session:
         raw = await self.send(method, url, **kwargs)
         return json.loads(raw) if raw else None
 
-    async def read(self, info: RequestInformation) -> Any:
-        """A builder's request, its answer read as JSON without the SDK's typed models.
-
-        Parsing Graph JSON into the generated models costs milliseconds per event (each
-        model's field table runs its imports on every parse), and `connectors._graph_map`
-        reads the JSON itself; the adapter still sends it (auth, middleware, OData errors).
-        """
-        raw = await self.send_info(info)
-        return json.loads(raw) if raw else None
-
     async def post_batch(
         self, requests: list[_graph_batch.BatchRequest]
     ) -> list[_graph_batch.BatchResponse]:
@@ -472,14 +463,10 @@ class GraphAccount:
     def _prefix(self, email: str) -> str:
         return f"/users/{quote(email, safe='@')}" if self._app_only else "/me"
 
-    def _root(self, session: _Session, email: str) -> Any:
-        client = session.client
-        return client.users.by_user_id(email) if self._app_only else client.me
-
     def calendar(self, email: str) -> GraphCalendar:
         """The calendar of `email`."""
         session = self._session(email)
-        return GraphCalendar(session, email, self._prefix(email), self._root(session, email))
+        return GraphCalendar(session, email, self._prefix(email))
 
     def drive(self, email: str) -> GraphDrive:
         """The app folder in the OneDrive of `email`."""
@@ -511,12 +498,11 @@ def _id(value: str) -> str:
 class GraphCalendar:
     """`connectors.ports.Calendar` on one user's Outlook calendar through Microsoft Graph."""
 
-    def __init__(self, session: _Session, email: str, prefix: str, root: Any) -> None:
+    def __init__(self, session: _Session, email: str, prefix: str) -> None:
         """Use `GraphAccount.calendar`."""
         self._s = session
         self._email = email
         self._prefix = prefix
-        self._root = root
 
     @property
     def owner(self) -> str:
@@ -741,10 +727,13 @@ class GraphCalendar:
         """Delete an event or series, or cancel one occurrence."""
         what = self._what(f"deleting event {event_id!r}")
         headers = {"If-Match": if_match} if if_match else {}
+        url = f"{self._prefix}/events/{_id(event_id)}"
+
+        async def remove() -> None:
+            await self._s.send(Method.DELETE, url, headers=headers)
+
         self._s.call_resolving(
-            lambda: self._root.events.by_event_id(event_id).delete(
-                request_configuration=_config(headers)
-            ),
+            remove,
             what,
             ambiguous=NotFound,
             resolve=_gone,
