@@ -300,6 +300,9 @@ class _Session:
         the newest `MEMORY` only, oldest first."""
         self.downloads: dict[str, _Download] = {}
         """The last download URL seen per drive item id, oldest first (see `GraphDrive.get`)."""
+        self.events: dict[tuple[str, str], Event] = {}
+        """The last state of each event read or written by (user path, id), newest `MEMORY`
+        only: a guarded move takes the zone and duration from it (see `update_event`)."""
 
     # A call is one coroutine run on the shared loop, its failure mapped, retried by policy.
     def call(
@@ -535,13 +538,15 @@ class GraphCalendar:
         return self._event(found, what)
 
     def _event(self, data: Any, what: str) -> Event:
-        """An event read with `READ_EXPAND`: its attachments are in the answer."""
+        """An event read with `READ_EXPAND` (its attachments are in the answer), remembered."""
         try:
             if not isinstance(data, dict):
                 raise ValueError("the event is not a JSON object")
-            return from_graph_event(data, _expanded(data))
+            event = from_graph_event(data, _expanded(data))
         except (KeyError, ValueError, TypeError) as exc:
             raise to_connector_error(exc, what) from exc
+        _keep(self._s.events, (self._prefix, event.id), event, MEMORY)
+        return event
 
     def _with_attachments(self, items: Sequence[Json], what: str) -> list[Event]:
         """Events from listed JSON with their expanded attachment lists; a listing that came
@@ -679,12 +684,19 @@ class GraphCalendar:
         """PATCH the event (If-Match when given); a new start keeps the zone and duration.
 
         The PATCH and the read of the event as stored go in one ``$batch``, the read depending
-        on the write (a failed write answers the read 424): one round trip, or two when the
-        times move (the zone and duration are the current event's).
+        on the write (a failed write answers the read 424): one round trip. A move needs the
+        current zone and duration: with If-Match naming the state this session last read or
+        wrote, that state is the current one whenever the PATCH applies (else 412), so it is
+        used as it is; otherwise the event is read first (two round trips).
         """
         what = self._what(f"updating event {event_id!r}")
-        moves = patch.start is not None or patch.end is not None
-        current = self.get_event(event_id) if moves else None
+        current = None
+        if patch.start is not None or patch.end is not None:
+            known = self._s.events.get((self._prefix, event_id))
+            if if_match and known is not None and known.etag == if_match:
+                current = known
+            else:
+                current = self.get_event(event_id)
         body = to_graph_patch(patch, current)
         headers = {"If-Match": if_match} if if_match else {}
         requests = [

@@ -251,3 +251,44 @@ def test_emulator_refuses_an_expand_it_does_not_know(
     )
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "BadRequest"
+
+
+def test_a_guarded_move_of_an_event_just_read_is_one_batch(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """If-Match naming the state this session read: its zone and duration are the current
+    ones whenever the PATCH applies, so the move is the one $batch."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    read = cal.get_event(created.id)
+    counter.seen.clear()
+    later = START + timedelta(days=1)
+    moved = cal.update_event(created.id, EventPatch(start=later), if_match=read.etag)
+    assert counter.seen == [("POST", "/v1.0/$batch")]
+    assert (moved.start, moved.end - moved.start, moved.tz) == (later, timedelta(hours=1), AMS)
+    assert moved == cal.get_event(created.id)
+
+
+def test_a_guarded_move_after_someone_elses_edit_is_conflict_and_not_moved(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """The remembered state is stale once another client edits: the PATCH gets 412, nothing
+    moves (the stale zone and duration are never written)."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    read = cal.get_event(created.id)
+    other = GraphAccount(StaticToken(counter.app.token(ADA)), base_url=account.base_url)
+    try:
+        other.calendar(ADA).update_event(
+            created.id, EventPatch(end=START + timedelta(hours=2)), if_match=read.etag
+        )
+    finally:
+        other.close()
+    with pytest.raises(Conflict):
+        cal.update_event(
+            created.id, EventPatch(start=START + timedelta(days=1)), if_match=read.etag
+        )
+    now = cal.get_event(created.id)
+    assert (now.start, now.end) == (START, START + timedelta(hours=2))
