@@ -1168,12 +1168,15 @@ def render(
     if expand is not None:
         data["singleValueExtendedProperties"] = expand(view.properties())
     if attachments:
-        data["attachments"] = [_selected(a, attachment_select) for a in view.attachments()]
+        data["attachments"] = [
+            selected_attachment(a, attachment_select) for a in view.attachments()
+        ]
     return data
 
 
-def _selected(attachment: Attachment, select: set[str] | None) -> dict[str, Any]:
-    """An expanded attachment: all of it, or its type, id and the `$select`ed properties."""
+def selected_attachment(attachment: Attachment, select: set[str] | None) -> dict[str, Any]:
+    """An attachment as listed or expanded: all of it, or its type, id and what `$select`
+    names (Graph leaves out the rest, the bytes too)."""
     with_bytes = select is None or "contentBytes" in select
     data = attachment.to_json(with_bytes=with_bytes)
     if select is None:

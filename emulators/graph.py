@@ -38,6 +38,7 @@ from emulators._graph_calendar import (
     View,
     availability_view,
     render,
+    selected_attachment,
 )
 from emulators._graph_common import (
     GraphError,
@@ -514,7 +515,8 @@ class GraphEmulator:
 
     def _list_attachments(self, call: Call, event_id: str) -> Response:
         view = self._calendars.view(call.owner, event_id)
-        value = [a.to_json() for a in view.attachments()]
+        select = parse_select(call.arg("$select"))
+        value = [selected_attachment(a, select) for a in view.attachments()]
         return json_response(
             {
                 "@odata.context": self._context(call, f"events('{event_id}')/attachments"),

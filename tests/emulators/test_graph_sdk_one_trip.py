@@ -304,3 +304,19 @@ def test_requests_go_through_the_sdks_middleware(counted: tuple[Counter, GraphAc
     counter.seen.clear()
     assert drive.get_version("dossier", "a.txt", 1).content == b"een"
     assert any(path.startswith("/_download/") for _, path in counter.seen)
+
+
+def test_emulator_lists_attachments_with_only_the_selected_properties(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """``GET .../attachments?$select=id,name`` leaves out the bytes and the rest, as Graph does."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    cal.add_attachment(created.id, "agenda.txt", b"x", "text/plain")
+    answer = httpx.get(
+        f"{account.base_url}/me/events/{created.id}/attachments",
+        params={"$select": "id,name"},
+        headers={"Authorization": f"Bearer {counter.app.token(ADA)}"},
+    )
+    assert [set(a) for a in answer.json()["value"]] == [{"@odata.type", "id", "name"}]
