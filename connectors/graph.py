@@ -225,7 +225,8 @@ def _rehearsal_answer(request: httpx.Request) -> httpx.Response:
 
 
 def _rehearse() -> None:
-    """A throwaway session's first calls (list, batch, OData error), answered in-process."""
+    """A throwaway session's first calls (list, read, batch, OData errors), answered
+    in-process."""
     session = _Session(
         StaticToken("warm-up"),
         base_url=DEFAULT_BASE_URL,
@@ -242,6 +243,8 @@ def _rehearse() -> None:
             calendar.get_event("warm-up")
         with contextlib.suppress(NotFound):
             calendar.get_attachment("warm-up", "warm-up")
+        with contextlib.suppress(NotFound):
+            calendar.update_event("warm-up", EventPatch(subject="warm-up"))
     finally:
         session.close()
 
