@@ -622,9 +622,8 @@ class GraphCalendar:
         if not ical_uid:
             return None
         what = self._what(f"finding the meeting {ical_uid!r}")
-        expand = quote(expand_properties(), safe="(),='$")
         uid = quote(ical_uid.replace("'", "''"), safe="")
-        url = f"{self._prefix}/events?$filter=iCalUId%20eq%20'{uid}'&$expand={expand}&$top=2"
+        url = f"{self._prefix}/events?$filter=iCalUId%20eq%20'{uid}'&$expand={READ_EXPAND}&$top=2"
 
         async def ask() -> list[Json]:
             answer = await self._s.send_json(Method.GET, url, headers={"Prefer": UTC_PREFER})
