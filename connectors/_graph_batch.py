@@ -34,6 +34,9 @@ class BatchRequest:
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     idempotent: bool = True
+    depends_on: tuple[str, ...] = ()
+    """Ids of items that must succeed first (``dependsOn``): Graph runs this one after them,
+    or answers it 424 Failed Dependency when one failed."""
 
     def __post_init__(self) -> None:
         if "://" in self.url or not self.url.startswith("/"):
@@ -48,6 +51,8 @@ class BatchRequest:
             headers.setdefault("Content-Type", "application/json")
         if headers:
             item["headers"] = headers
+        if self.depends_on:
+            item["dependsOn"] = list(self.depends_on)
         return item
 
 

@@ -1089,8 +1089,11 @@ def render(
     organizer_name: str,
     select: set[str] | None = None,
     expand: Callable[[dict[str, str]], list[dict[str, str]]] | None = None,
+    attachments: bool = False,
+    attachment_select: set[str] | None = None,
 ) -> dict[str, Any]:
-    """The event as Graph returns it, with times in `zone_name` (Windows or IANA)."""
+    """The event as Graph returns it, with times in `zone_name` (Windows or IANA); with
+    `attachments` (``$expand=attachments``) its attachments, cut to `attachment_select`."""
     meeting = view.meeting
     fields = view.fields()
     start, end, start_zone, end_zone = view.times()
@@ -1164,4 +1167,19 @@ def render(
         data = {k: v for k, v in data.items() if k in keep}
     if expand is not None:
         data["singleValueExtendedProperties"] = expand(view.properties())
+    if attachments:
+        data["attachments"] = [
+            selected_attachment(a, attachment_select) for a in view.attachments()
+        ]
     return data
+
+
+def selected_attachment(attachment: Attachment, select: set[str] | None) -> dict[str, Any]:
+    """An attachment as listed or expanded: all of it, or its type, id and what `$select`
+    names (Graph leaves out the rest, the bytes too)."""
+    with_bytes = select is None or "contentBytes" in select
+    data = attachment.to_json(with_bytes=with_bytes)
+    if select is None:
+        return data
+    keep = {"@odata.type", "id"} | select
+    return {k: v for k, v in data.items() if k in keep}

@@ -2,8 +2,10 @@
 
 Only the forms Graph documents for the resources served here: `$filter` on ``iCalUId``,
 ``subject`` and ``singleValueExtendedProperties/Any(ep: ep/id eq '...' and ep/value eq '...')``
-joined by ``and``; `$expand=singleValueExtendedProperties($filter=id eq '...')`; `$top` and
-`Prefer: odata.maxpagesize` as page size with `$skip` in `@odata.nextLink`.
+joined by ``and``; `$expand=singleValueExtendedProperties($filter=id eq '...')`, on events also
+beside `attachments($select=...)` (comma-separated, as Graph Explorer's samples show: "$select
+can be used in $expand"); `$top` and `Prefer: odata.maxpagesize` as page size with `$skip` in
+`@odata.nextLink`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ _ANY = re.compile(
 _EQ = re.compile(r"^(\w+)\s+eq\s+" + _QUOTED + "$", re.IGNORECASE)
 _EXPAND = re.compile(r"^singleValueExtendedProperties(?:\(\s*\$filter=(.*)\))?$", re.IGNORECASE)
 _ID_EQ = re.compile(r"id\s+eq\s+" + _QUOTED, re.IGNORECASE)
+_ATTACHMENTS = re.compile(r"^attachments(?:\(\s*\$select=([^()]*)\))?$", re.IGNORECASE)
 
 
 def _bad_filter(text: str) -> GraphError:
@@ -38,6 +41,24 @@ def _bad_filter(text: str) -> GraphError:
 
 def _unquote(text: str) -> str:
     return text.replace("''", "'")
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on top-level commas (outside quotes and parentheses)."""
+    parts: list[str] = []
+    depth, quoted, start = 0, False, 0
+    for i, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
 
 
 def _split_and(text: str) -> list[str]:
@@ -111,12 +132,7 @@ def parse_expand(text: str | None) -> Callable[[dict[str, str]], list[dict[str, 
         return None
     match = _EXPAND.match(text.strip())
     if not match:
-        raise GraphError(
-            400,
-            "BadRequest",
-            f"Parsing OData Select and Expand failed: Could not find a property named "
-            f"'{text.split('(')[0]}' on type 'microsoft.graph.outlookItem'.",
-        )
+        raise _bad_expand(text)
     wanted = {_unquote(i).lower() for i in _ID_EQ.findall(match[1] or "")}
 
     def expand(props: dict[str, str]) -> list[dict[str, str]]:
@@ -127,6 +143,42 @@ def parse_expand(text: str | None) -> Callable[[dict[str, str]], list[dict[str, 
         ]
 
     return expand
+
+
+def _bad_expand(text: str) -> GraphError:
+    return GraphError(
+        400,
+        "BadRequest",
+        f"Parsing OData Select and Expand failed: Could not find a property named "
+        f"'{text.strip().split('(')[0]}' on type 'microsoft.graph.outlookItem'.",
+    )
+
+
+@dataclass(frozen=True)
+class EventExpand:
+    """What `$expand` asks of an event: our properties and its attachments."""
+
+    properties: Callable[[dict[str, str]], list[dict[str, str]]] | None = None
+    attachments: bool = False
+    attachment_select: set[str] | None = None
+    """The attachment properties in the nested `$select`, or None for all."""
+
+
+def parse_event_expand(text: str | None) -> EventExpand:
+    """`$expand` on an event: ``singleValueExtendedProperties(...)`` and/or ``attachments``
+    with an optional nested ``$select``, comma-separated; 400 for anything else."""
+    if not text:
+        return EventExpand()
+    properties = None
+    attachments, select = False, None
+    for part in _split_top(text.strip()):
+        if match := _ATTACHMENTS.match(part):
+            attachments, select = True, parse_select(match[1])
+        elif _EXPAND.match(part):
+            properties = parse_expand(part)
+        else:
+            raise _bad_expand(part)
+    return EventExpand(properties, attachments, select)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ unknown or revoked token answers 401 ``InvalidAuthenticationToken``. Every answe
 
 One lock guards the store, so the app may be served by a threaded server. ``$batch`` items run
 through `batch_target` (the emulator itself unless a wrapping middleware sets itself there, so
-that its throttling and faults show per item).
+that its throttling and faults show per item); each is marked `emulators.network.BATCH_ITEM`, so
+the middleware's latency is waited once for the whole batch, as one round trip to Graph is.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from emulators._graph_calendar import (
     View,
     availability_view,
     render,
+    selected_attachment,
 )
 from emulators._graph_common import (
     GraphError,
@@ -49,8 +51,9 @@ from emulators._graph_common import (
     parse_local,
     resolve_zone,
 )
-from emulators._graph_odata import page, parse_expand, parse_filter, parse_select
+from emulators._graph_odata import page, parse_event_expand, parse_filter, parse_select
 from emulators._wsgi import StartResponse, WSGIApp
+from emulators.network import BATCH_ITEM
 
 TOKEN_PREFIX = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9."
 """A JWT header (typ JWT, alg RS256): Graph's access tokens are JWTs, and tools check the shape."""
@@ -410,12 +413,15 @@ class GraphEmulator:
     # -- events --------------------------------------------------------------------------------
 
     def _render(self, call: Call, view: View) -> dict[str, Any]:
+        expand = parse_event_expand(call.arg("$expand"))
         return render(
             view,
             call.zone(),
             organizer_name=self._name_of(view.meeting.organizer) or view.meeting.organizer_name,
             select=parse_select(call.arg("$select")),
-            expand=parse_expand(call.arg("$expand")),
+            expand=expand.properties,
+            attachments=expand.attachments,
+            attachment_select=expand.attachment_select,
         )
 
     def _context(self, call: Call, what: str) -> str:
@@ -509,7 +515,8 @@ class GraphEmulator:
 
     def _list_attachments(self, call: Call, event_id: str) -> Response:
         view = self._calendars.view(call.owner, event_id)
-        value = [a.to_json() for a in view.attachments()]
+        select = parse_select(call.arg("$select"))
+        value = [selected_attachment(a, select) for a in view.attachments()]
         return json_response(
             {
                 "@odata.context": self._context(call, f"events('{event_id}')/attachments"),
@@ -779,6 +786,7 @@ class GraphEmulator:
                 "CONTENT_LENGTH": str(len(data)),
                 "CONTENT_TYPE": lowered.get("content-type", "application/json" if data else ""),
                 "wsgi.input": io.BytesIO(data),
+                BATCH_ITEM: True,
             }
         )
         authorization = outer.headers.get("Authorization")

@@ -47,6 +47,11 @@ GARBAGE = b'{"value": [{"id": "AAMkAGI2TG93AAA=", "subject": "Goed gespr'
 
 _ANONYMOUS = ""
 
+BATCH_ITEM = "emulators.batch_item"
+"""WSGI environ key an emulator sets on a request it runs for one item of a batch it received:
+the item passes limits and faults on its own (Graph throttles batch items one by one) but waits
+no latency, since the batch it came in already waited its one round trip."""
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -108,9 +113,11 @@ class Network:
 
     `user_of(environ)` names the user a request is for (None: anonymous, one shared bucket);
     `error_body(status, message)` is the emulator's provider-shaped error body. `latency_ms` (plus
-    up to `jitter_ms`) is waited before each request is handled. `limits`, `faults`, `latency_ms`
-    and `jitter_ms` may be changed at any time, also while serving; assigning `faults` starts
-    its counts afresh. Thread-safe: the served emulator handles each request on its own thread.
+    up to `jitter_ms`) is waited before each HTTP request is handled, once for a whole batch (its
+    items, marked `BATCH_ITEM`, are limited and faulted one by one but not delayed again).
+    `limits`, `faults`, `latency_ms` and `jitter_ms` may be changed at any time, also while
+    serving; assigning `faults` starts its counts afresh. Thread-safe: the served emulator
+    handles each request on its own thread.
     """
 
     def __init__(
@@ -175,7 +182,8 @@ class Network:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Delay, limit, maybe fail, else hand the request to the emulator."""
-        self._delay()
+        if not environ.get(BATCH_ITEM):
+            self._delay()
         user = self.user_of(environ) or _ANONYMOUS
         limits = self.limits
         with self._lock:

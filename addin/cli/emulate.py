@@ -107,7 +107,10 @@ def _is_loopback(host: str) -> bool:
     "this machine.",
 )
 @click.option(
-    "--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Delay before each request."
+    "--latency-ms",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Delay before each HTTP request (a batch waits it once).",
 )
 @click.option(
     "--jitter-ms", type=click.FloatRange(min=0), default=0.0, help="Up to this much extra delay."

@@ -232,7 +232,7 @@ EVENT_PATCH = {
     "google": {"url": "/calendar/v3/calendars/primary/events/*", "method": "PATCH"},
 }
 EVENT_READ = {
-    "graph": {"url": "/v1.0/$batch", "method": "POST"},
+    "graph": {"url": "/v1.0/me/events/*", "method": "GET"},
     "google": {"url": "/calendar/v3/calendars/primary/events/*", "method": "GET"},
 }
 

@@ -29,7 +29,7 @@ from msgraph_core.requests.batch_request_item import BatchRequestItem
 
 from connectors import _loop
 from connectors.graph import GraphAccount, StaticToken
-from connectors.models import NewEvent
+from connectors.models import EventPatch, NewEvent
 from emulators.graph import GraphEmulator
 from emulators.serve import Server
 
@@ -136,7 +136,8 @@ def test_our_batch_sends_relative_urls_and_keeps_bodies(
             idempotency_key="k",
         )
         cal.add_attachment(created.id, "agenda.txt", b"thema's", "text/plain")
-        got = cal.get_event(created.id)
+        cal.update_event(created.id, EventPatch(location="Kamer 1"))
+        got = cal.update_event(created.id, EventPatch(location="Kamer 2"))
     finally:
         account.close()
     assert got.subject == "Overleg" and [a.name for a in got.attachments] == ["agenda.txt"]

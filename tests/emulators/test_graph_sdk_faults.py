@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from connectors import graph as graph_connector
 from connectors._retry import RetryPolicy
 from connectors.errors import AuthExpired, Conflict, NotFound, Unavailable
 from connectors.graph import GraphAccount, StaticToken
@@ -192,6 +193,7 @@ def test_answer_that_does_not_parse_is_unavailable(
     json_type = {"Content-Type": "application/json"}
     wrapper.fail("GET", "/me/calendarView", 9, "200 OK", headers=json_type, body=page)
     wrapper.fail("POST", "/$batch", 9, "200 OK", headers=json_type, body=page)
+    wrapper.fail("GET", "/me/events/AAMkAnything=", 9, "200 OK", headers=json_type, body=page)
     waits: list[float] = []
     graph = account(emulator, base_url, waits)
     try:
@@ -262,10 +264,11 @@ def test_failed_replacement_keeps_the_old_attachment(
 
 
 def test_slow_but_healthy_pages_are_read_whole(
-    faulty: tuple[GraphEmulator, Faulty, str],
+    faulty: tuple[GraphEmulator, Faulty, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each page of a three-page listing takes 0.3 s against a 0.5 s request timeout: the
     listing is read once, not cut at 0.5 s and started again."""
+    monkeypatch.setattr(graph_connector, "PAGE_SIZE", 10)  # Graph's default page: 3 pages
     emulator, wrapper, base_url = faulty
     graph = GraphAccount(
         lambda email: StaticToken(emulator.token(email)),

@@ -66,6 +66,7 @@ def serve(emulator: GraphEmulator) -> Iterator[tuple[GraphEmulator, LoseAnswers,
     emulator.add_user(ADA, "Ada")
     emulator.add_user(BOB, "Bob")
     wrapper = LoseAnswers(emulator)
+    emulator.batch_target = wrapper  # a write inside a $batch can lose its answer too
     with Server(wrapper) as server:
         account = GraphAccount(
             lambda email: StaticToken(emulator.token(email)),

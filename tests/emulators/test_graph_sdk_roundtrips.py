@@ -1,4 +1,4 @@
-"""Round trips on the side panel's critical path: an event with its attachments in one $batch,
+"""Round trips on the side panel's critical path: an event with its attachments in one GET,
 a known drive file read by id with its metadata, versions and bytes (from the download URL
 its last read brought) fetched at once."""
 
@@ -46,7 +46,7 @@ def counted() -> Iterator[tuple[Counter, GraphAccount]]:
 
 
 def test_event_with_attachments_is_one_request(counted: tuple[Counter, GraphAccount]) -> None:
-    """get_event reads the event, our properties and its attachment list in one $batch call."""
+    """get_event reads the event, our properties and its attachment list in one plain GET."""
     counter, account = counted
     cal = account.calendar(ADA)
     start = datetime(2027, 2, 1, 13, tzinfo=UTC)
@@ -58,7 +58,7 @@ def test_event_with_attachments_is_one_request(counted: tuple[Counter, GraphAcco
     counter.seen.clear()
     got = cal.get_event(created.id)
     assert [a.name for a in got.attachments] == ["agenda.txt"]
-    assert counter.seen == [("POST", "/v1.0/$batch")]
+    assert counter.seen == [("GET", f"/v1.0/me/events/{created.id}")]
 
 
 def test_known_file_is_read_by_id_without_a_path_lookup(

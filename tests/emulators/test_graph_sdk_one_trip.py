@@ -1,0 +1,322 @@
+"""Each Graph calendar call in one round trip, counted at the emulator: listings in one page with
+their attachment lists expanded, a create without a re-read, an update as one ``$batch`` (the
+PATCH and the read depending on it), and what they return equal to what `get_event` reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from cadence.recurrence import NthWeekday, Rule, Weekday
+from connectors._retry import RetryPolicy
+from connectors.errors import Conflict
+from connectors.graph import GraphAccount, StaticToken
+from connectors.models import Attendee, EventPatch, NewEvent
+from emulators.graph import GraphEmulator
+from emulators.serve import Server
+
+ADA = "ada@example.org"
+BOB = "bob@example.org"
+AMS = "Europe/Amsterdam"
+START = datetime(2027, 2, 1, 8, tzinfo=UTC)
+LOST = b'{"error": {"code": "ServiceNotAvailable", "message": "the answer was lost"}}'
+
+
+class Counter:
+    """Wraps the emulator: records each HTTP request; can lose the answer of chosen ones."""
+
+    def __init__(self, app: GraphEmulator) -> None:
+        """Count in front of `app`."""
+        self.app = app
+        self.seen: list[tuple[str, str]] = []
+        self.losing: dict[tuple[str, str], int] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Record and pass on; a request to lose is handled, then answered 503."""
+        key = (environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        self.seen.append(key)
+        if self.losing.get(key, 0) > 0:
+            self.losing[key] -= 1
+            b"".join(self.app(environ, lambda *_: lambda _data: None))
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [LOST]
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def counted() -> Iterator[tuple[Counter, GraphAccount]]:
+    """An account on a fresh emulator behind a request counter (retries not slept)."""
+    emulator = GraphEmulator()
+    emulator.add_user(ADA, "Ada")
+    emulator.add_user(BOB, "Bob")
+    counter = Counter(emulator)
+    with Server(counter) as server:
+        account = GraphAccount(
+            StaticToken(emulator.token(ADA)),
+            base_url=f"{server.url}/v1.0",
+            retry=RetryPolicy(sleep=lambda _: None),
+        )
+        try:
+            yield counter, account
+        finally:
+            account.close()
+
+
+def meeting(subject: str, start: datetime = START, **extra: Any) -> NewEvent:
+    """A one-hour meeting of Ada's with Bob and one property of ours."""
+    return NewEvent(
+        subject,
+        start,
+        start + timedelta(hours=1),
+        AMS,
+        ADA,
+        attendees=(Attendee(BOB),),
+        body_html="<p>Agenda</p>",
+        location="Kamer 4",
+        properties={"goedgesprek.role": "employee"},
+        **extra,
+    )
+
+
+def test_listing_25_events_with_attachments_is_one_request(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """25 events (Graph's default page is 10), some with attachments: one calendarView GET."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = [
+        cal.create_event(
+            meeting(f"Gesprek {n}", START + timedelta(hours=n)), idempotency_key=f"{n}"
+        )
+        for n in range(25)
+    ]
+    for event in created[::5]:
+        cal.add_attachment(event.id, "agenda.txt", b"x", "text/plain")
+    counter.seen.clear()
+    listed = cal.events(START - timedelta(days=1), START + timedelta(days=2))
+    assert counter.seen == [("GET", "/v1.0/me/calendarView")]
+    assert len(listed) == 25
+    with_files = {e.id for e in listed if [a.name for a in e.attachments] == ["agenda.txt"]}
+    assert with_files == {e.id for e in created[::5]}
+    assert listed == [cal.get_event(e.id) for e in listed]
+
+
+def test_instances_of_a_25_occurrence_series_is_one_request(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """A monthly series of 25: its occurrences come in one instances GET."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    rule = Rule.build(
+        datetime(2027, 1, 12, 10), AMS, NthWeekday(Weekday.TU, 2), interval=1, count=25
+    )
+    series = cal.create_event(
+        meeting("Reeks", rule.first_n(1)[0], recurrence=rule), idempotency_key="reeks"
+    )
+    counter.seen.clear()
+    found = cal.instances(
+        series.id, datetime(2027, 1, 1, tzinfo=UTC), datetime(2029, 3, 1, tzinfo=UTC)
+    )
+    assert len(found) == 25
+    assert counter.seen == [("GET", f"/v1.0/me/events/{series.id}/instances")]
+
+
+def test_create_is_one_request_and_returns_what_a_read_gives(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """create_event POSTs once and returns the event equal to get_event's, properties included."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    counter.seen.clear()
+    created = cal.create_event(meeting("Overleg", online=True), idempotency_key="k")
+    assert counter.seen == [("POST", "/v1.0/me/events")]
+    assert created == cal.get_event(created.id)
+    assert dict(created.properties) == {"goedgesprek.role": "employee"}
+
+
+def test_a_repeated_create_of_an_event_with_attachments_since_returns_it_whole(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """The same key again answers the first event; it has an attachment now, so it is read."""
+    _, account = counted
+    cal = account.calendar(ADA)
+    first = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    cal.add_attachment(first.id, "agenda.txt", b"x", "text/plain")
+    again = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    assert again == cal.get_event(first.id)
+    assert [a.name for a in again.attachments] == ["agenda.txt"]
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_update_is_one_batch_and_returns_what_a_read_gives(
+    counted: tuple[Counter, GraphAccount], guarded: bool
+) -> None:
+    """A PATCH (If-Match or not) and the read of the event as stored: one $batch call."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    cal.add_attachment(created.id, "agenda.txt", b"x", "text/plain")
+    etag = cal.get_event(created.id).etag
+    counter.seen.clear()
+    patch = EventPatch(subject="Nieuw", properties={"goedgesprek.role": "manager"})
+    updated = cal.update_event(created.id, patch, if_match=etag if guarded else None)
+    assert counter.seen == [("POST", "/v1.0/$batch")]
+    assert updated == cal.get_event(created.id)
+    assert (updated.subject, dict(updated.properties)) == ("Nieuw", {"goedgesprek.role": "manager"})
+    assert [a.name for a in updated.attachments] == ["agenda.txt"]
+
+
+def test_a_move_reads_the_zone_first_then_is_one_batch(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """A new start keeps the zone and duration: one read, then the $batch; two in all."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    counter.seen.clear()
+    moved = cal.update_event(created.id, EventPatch(start=START + timedelta(days=1)))
+    assert counter.seen == [("GET", f"/v1.0/me/events/{created.id}"), ("POST", "/v1.0/$batch")]
+    assert moved.end - moved.start == timedelta(hours=1) and moved.tz == AMS
+    assert moved == cal.get_event(created.id)
+
+
+def test_a_stale_if_match_is_conflict_and_changes_nothing(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """The PATCH's 412 is the error (its dependent read answers 424, not raised)."""
+    _, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    cal.update_event(created.id, EventPatch(location="Kamer 1"))
+    with pytest.raises(Conflict):
+        cal.update_event(created.id, EventPatch(subject="Nieuw"), if_match=created.etag)
+    assert cal.get_event(created.id).subject == "Overleg"
+
+
+def test_a_guarded_update_whose_whole_batch_answer_was_lost_is_ours(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """The $batch did the PATCH but its answer was lost: the repeat's 412 is our own edit."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    counter.losing[("POST", "/v1.0/$batch")] = 1
+    updated = cal.update_event(created.id, EventPatch(subject="Nieuw"), if_match=created.etag)
+    assert updated.subject == "Nieuw" and updated == cal.get_event(created.id)
+    assert counter.seen.count(("POST", "/v1.0/$batch")) == 2
+
+
+# The emulator's $expand of attachments, as Graph documents it
+
+
+def test_emulator_expands_attachments_with_a_nested_select(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """``$expand=attachments($select=name)`` gives each attachment's type, id and name only;
+    without ``$select`` the whole fileAttachment, bytes included."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    cal.add_attachment(created.id, "agenda.txt", b"x", "text/plain")
+    base = account.base_url
+    headers = {"Authorization": f"Bearer {counter.app.token(ADA)}"}
+    url = f"{base}/me/events/{created.id}"
+    chosen = httpx.get(url, params={"$expand": "attachments($select=name)"}, headers=headers)
+    whole = httpx.get(url, params={"$expand": "attachments"}, headers=headers)
+    assert chosen.status_code == 200 and whole.status_code == 200
+    [item] = chosen.json()["attachments"]
+    assert set(item) == {"@odata.type", "id", "name"}
+    assert whole.json()["attachments"][0]["contentBytes"] == "eA=="
+    assert "attachments" not in httpx.get(url, headers=headers).json()
+
+
+@pytest.mark.parametrize(
+    "expand",
+    ["attendees", "attachments($filter=name eq 'x')", "attachments,nothing"],
+)
+def test_emulator_refuses_an_expand_it_does_not_know(
+    counted: tuple[Counter, GraphAccount], expand: str
+) -> None:
+    """An unknown navigation property or nested option is 400 BadRequest, as Graph answers."""
+    counter, account = counted
+    created = account.calendar(ADA).create_event(meeting("Overleg"), idempotency_key="k")
+    answer = httpx.get(
+        f"{account.base_url}/me/events/{created.id}",
+        params={"$expand": expand},
+        headers={"Authorization": f"Bearer {counter.app.token(ADA)}"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "BadRequest"
+
+
+def test_a_guarded_move_of_an_event_just_read_is_one_batch(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """If-Match naming the state this session read: its zone and duration are the current
+    ones whenever the PATCH applies, so the move is the one $batch."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    read = cal.get_event(created.id)
+    counter.seen.clear()
+    later = START + timedelta(days=1)
+    moved = cal.update_event(created.id, EventPatch(start=later), if_match=read.etag)
+    assert counter.seen == [("POST", "/v1.0/$batch")]
+    assert (moved.start, moved.end - moved.start, moved.tz) == (later, timedelta(hours=1), AMS)
+    assert moved == cal.get_event(created.id)
+
+
+def test_a_guarded_move_after_someone_elses_edit_is_conflict_and_not_moved(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """The remembered state is stale once another client edits: the PATCH gets 412, nothing
+    moves (the stale zone and duration are never written)."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    read = cal.get_event(created.id)
+    other = GraphAccount(StaticToken(counter.app.token(ADA)), base_url=account.base_url)
+    try:
+        other.calendar(ADA).update_event(
+            created.id, EventPatch(end=START + timedelta(hours=2)), if_match=read.etag
+        )
+    finally:
+        other.close()
+    with pytest.raises(Conflict):
+        cal.update_event(
+            created.id, EventPatch(start=START + timedelta(days=1)), if_match=read.etag
+        )
+    now = cal.get_event(created.id)
+    assert (now.start, now.end) == (START, START + timedelta(hours=2))
+
+
+def test_requests_go_through_the_sdks_middleware(counted: tuple[Counter, GraphAccount]) -> None:
+    """OneDrive's ``/content`` answers 302: the SDK's redirect handler follows it (msgraph-core's
+    transport skips the middleware for a request without kiota's request options)."""
+    counter, account = counted
+    drive = account.drive(ADA)
+    drive.put("dossier", "a.txt", b"een")
+    drive.put("dossier", "a.txt", b"twee")
+    counter.seen.clear()
+    assert drive.get_version("dossier", "a.txt", 1).content == b"een"
+    assert any(path.startswith("/_download/") for _, path in counter.seen)
+
+
+def test_emulator_lists_attachments_with_only_the_selected_properties(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """``GET .../attachments?$select=id,name`` leaves out the bytes and the rest, as Graph does."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    cal.add_attachment(created.id, "agenda.txt", b"x", "text/plain")
+    answer = httpx.get(
+        f"{account.base_url}/me/events/{created.id}/attachments",
+        params={"$select": "id,name"},
+        headers={"Authorization": f"Bearer {counter.app.token(ADA)}"},
+    )
+    assert [set(a) for a in answer.json()["value"]] == [{"@odata.type", "id", "name"}]
