@@ -126,6 +126,7 @@ def create_app(
     app.extensions["goedgesprek.verifier"] = services.verifier
     app.extensions["goedgesprek.templates"] = services.templates
     app.extensions["goedgesprek.service"] = services.conversations
+    app.extensions["goedgesprek.directory"] = services.directory
     app.extensions["goedgesprek.frameable"] = FRAMEABLE_PREFIXES
 
     _register(app)
