@@ -252,6 +252,8 @@ class _Entra:
 def _entra(config: Mapping[str, Any], vault: TokenVault) -> _Entra | None:
     """Sign-in with Microsoft when ``ENTRA_CLIENT_ID`` is set: the pane's identity and, with
     ``BACKEND=graph``, Graph on behalf of each signed-in person."""
+    if not str(config.get("ENTRA_CLIENT_ID") or "").strip():
+        return None  # the sign-in libraries stay unimported (`EntraSettings.from_config`)
     from addin.backends import backend_name
     from addin.signin.entra import EntraSettings, EntraVerifier
 

@@ -60,6 +60,8 @@ LANGUAGES: Final = ("nl", "en")
 
 _HERE = Path(__file__).resolve().parent
 _DATA = _HERE / "data"
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (several times faster), else Python's."""
 _SCHEMA = _HERE / "schema.json"
 _SUFFIXES = (".yaml", ".yml")
 _MAX_FILES = 500
@@ -385,7 +387,7 @@ def _load_file(path: Path) -> _Doc:
     except UnicodeDecodeError as exc:
         raise TemplateError(f"{path}: the file is not UTF-8: save it as UTF-8") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
