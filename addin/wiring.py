@@ -159,7 +159,7 @@ def _build(
     from addin.identity import LocalIdentity
     from addin.registry import Registry
     from addin.workspace.verify import LocalSigner, request_verifier
-    from cadence.holidays import public_holidays
+    from cadence.holidays import check_country
     from templates import load_templates
 
     settings = Settings.from_mapping(config)
@@ -200,7 +200,7 @@ def _build(
     templates = load_templates(settings.template_dirs)
     clock = clock or real_now
     # Likewise a country the holiday calendar does not know: once now, not to every planner.
-    public_holidays(settings.country, clock().year)
+    check_country(settings.country)
 
     signer = LocalSigner.open(settings.data_dir)
     identity: Identity = entra.identity if entra is not None else LocalIdentity(signer)
