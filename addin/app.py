@@ -19,6 +19,7 @@ from addin.settings import Settings, proxy_hops
 from connectors._files import private_dir, write_atomically
 
 if TYPE_CHECKING:
+    from addin.backends import Ports
     from addin.wiring import Store
     from addin.workspace.verify import RequestVerifier
     from connectors.ports import Calendar, Drive, Mailer
@@ -131,7 +132,25 @@ def create_app(
 
     _register(app)
     _security(app)
+    _warm_on_first_request(app, services.provider)
     return app
+
+
+def _warm_on_first_request(app: Flask, provider: Ports | None) -> None:
+    """Start the provider's warm-up (Graph's SDK imports) with the first request, not before:
+    `create_app` stays quick and the pane's page, loaded before its first API call, gives the
+    thread a head start."""
+    warm = provider.warm if provider is not None else None
+    if warm is None:
+        return
+    begun = False
+
+    @app.before_request
+    def _warm() -> None:
+        nonlocal begun
+        if not begun:
+            begun = True
+            warm()
 
 
 def close_app(app: Flask) -> None:
