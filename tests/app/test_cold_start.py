@@ -66,3 +66,36 @@ def test_create_app_with_graph_imports_no_sdk_and_the_first_request_starts_it(
     assert found["thread_after_first_request"] is True
     assert found["port"] == "connectors.graph"
     assert found["sdk_after_port"] is True
+
+
+FREEZE = textwrap.dedent(
+    """
+    import gc, json, sys
+    from addin.app import create_app
+    create_app(json.loads(sys.argv[1]))
+    print(gc.get_freeze_count())
+    """
+)
+
+
+def test_start_up_objects_are_frozen_out_of_the_collectors_scans_unless_testing(
+    tmp_path: Path,
+) -> None:
+    """A served app freezes what start-up made (a later full collection would scan it, about
+    50 ms inside some request); a test process, which makes many apps, does not unless asked."""
+    counts = []
+    for extra in ({}, {"GC_FREEZE": True}, {"GC_FREEZE": False}):
+        settings = {"TESTING": True, "DATA_DIR": str(tmp_path), **extra}
+        done = subprocess.run(
+            [sys.executable, "-c", FREEZE, json.dumps(settings)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        counts.append(int(done.stdout.split()[-1]))
+    assert counts[0] == 0
+    assert counts[1] > 10_000
+    assert counts[2] == 0
