@@ -75,6 +75,9 @@ class Ports:
     directory: Callable[[], Directory] | None = None
     """The provider's own directory (reporting lines, zones, hours) on the same account; None
     where the credentials cannot read it (Google with people's own grants only)."""
+    warm: Callable[[], None] | None = None
+    """Graph: start building the client and warming the SDK up on a thread, if not yet begun
+    (the app calls it on its first request; a port used earlier starts it itself)."""
 
 
 class OfflineGrants:
@@ -166,7 +169,8 @@ def _unknown_user(setting: str) -> Callable[[str], Any]:
 
 
 def _graph(config: Mapping[str, Any], delegated: Callable[[str], Any] | None = None) -> Ports:
-    """Graph's ports; the SDK is imported and warmed up on a thread, not in `create_app`."""
+    """Graph's ports; the SDK is imported and warmed up on a thread started by the app's first
+    request (`Ports.warm`), never in `create_app`."""
     base_url = str(config.get("GRAPH_URL") or GRAPH_URL)
     retry = _retry(config)
     if delegated is not None:
@@ -219,21 +223,39 @@ def _graph(config: Mapping[str, Any], delegated: Callable[[str], Any] | None = N
         lambda email: account.get().mailer(email),
         account.close,
         directory=lambda: account.get().directory(),
+        warm=account.start,
     )
 
 
 class _Deferred:
     """A Graph account built on a background thread, with the SDK warmed up there too.
 
-    The SDK's first request costs seconds of imports: start-up pays it beside serving, and a
-    request that comes early waits for the thread instead of paying it again.
+    The SDK's first request costs a third of a second of imports. They are not paid in
+    `create_app` (where they would only compete with the app's own start for the one
+    interpreter lock): `start` begins them on a thread, which the app does on its first request
+    of any kind (the pane's page comes before its first API call), and a port needed before
+    then starts and waits for the thread instead of paying the imports again.
     """
 
     def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
         self._ready = threading.Event()
+        self._started = False
+        self._start_lock = threading.Lock()
         self._account: Any = None
         self._error: BaseException | None = None
-        threading.Thread(target=self._run, args=(build,), name="graph-warm-up", daemon=True).start()
+
+    def start(self) -> None:
+        """Begin building on the thread, once; later calls do nothing."""
+        if self._started:
+            return
+        with self._start_lock:
+            if self._started:
+                return
+            self._started = True
+            threading.Thread(
+                target=self._run, args=(self._build,), name="graph-warm-up", daemon=True
+            ).start()
 
     def _run(self, build: Callable[[], Any]) -> None:
         started = time.perf_counter()
@@ -256,6 +278,7 @@ class _Deferred:
 
     def get(self, timeout: float = 60.0) -> Any:
         """The account, once built (waiting at most `timeout` seconds)."""
+        self.start()
         if not self._ready.wait(timeout):
             from connectors.errors import Unavailable
 

@@ -77,6 +77,8 @@ class Services:
     which it issues to no one over HTTP."""
     verifier: RequestVerifier
     conversations: Conversations
+    directory: Directory
+    """Who reports to whom (`CachedDirectory` over the provider's directory by default)."""
     vault: TokenVault
     """Where people's sealed provider sign-ins are kept (the server store)."""
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
@@ -157,7 +159,7 @@ def _build(
     from addin.identity import LocalIdentity
     from addin.registry import Registry
     from addin.workspace.verify import LocalSigner, request_verifier
-    from cadence.holidays import public_holidays
+    from cadence.holidays import check_country
     from templates import load_templates
 
     settings = Settings.from_mapping(config)
@@ -198,13 +200,14 @@ def _build(
     templates = load_templates(settings.template_dirs)
     clock = clock or real_now
     # Likewise a country the holiday calendar does not know: once now, not to every planner.
-    public_holidays(settings.country, clock().year)
+    check_country(settings.country)
 
     signer = LocalSigner.open(settings.data_dir)
     identity: Identity = entra.identity if entra is not None else LocalIdentity(signer)
     # Google's published keys unless the local key is chosen (tests, the demo): see
     # `request_verifier`.
     verifier = verifier or request_verifier(config, signer)
+    reporting = directory(config, store, closers, delegated=delegated, provider=provider)
     conversations = Conversations(
         calendar=calendar,
         drive=drive,
@@ -212,7 +215,7 @@ def _build(
         keyring=keyring,
         templates=templates,
         clock=clock,
-        directory=directory(config, store, closers, delegated=delegated, provider=provider),
+        directory=reporting,
         country=settings.country,
         default_locale=settings.default_locale,
     )
@@ -232,6 +235,7 @@ def _build(
         identity=identity,
         verifier=verifier,
         conversations=conversations,
+        directory=reporting,
         vault=vault,
         _closers=closers,
     )
@@ -248,6 +252,8 @@ class _Entra:
 def _entra(config: Mapping[str, Any], vault: TokenVault) -> _Entra | None:
     """Sign-in with Microsoft when ``ENTRA_CLIENT_ID`` is set: the pane's identity and, with
     ``BACKEND=graph``, Graph on behalf of each signed-in person."""
+    if not str(config.get("ENTRA_CLIENT_ID") or "").strip():
+        return None  # the sign-in libraries stay unimported (`EntraSettings.from_config`)
     from addin.backends import backend_name
     from addin.signin.entra import EntraSettings, EntraVerifier
 
@@ -311,7 +317,13 @@ def directory(
     `provider`, the app's ports, whose account then reads the directory too.
     """
     from addin.backends import backend_name
-    from connectors.directory import CsvDirectory, DirectoryFileError, NoDirectory, StoreDirectory
+    from connectors.directory import (
+        CachedDirectory,
+        CsvDirectory,
+        DirectoryFileError,
+        NoDirectory,
+        StoreDirectory,
+    )
 
     backend = backend_name(config)
     setting = str(config.get("DIRECTORY") or ("local" if backend == "local" else "provider"))
@@ -330,15 +342,36 @@ def directory(
                 "DIRECTORY=csv:<path>"
             )
         _check_directory_credentials(config, backend, delegated)
+        ttl = _cache_seconds(config)
         lazy = _LazyDirectory(lambda: _provider_directory(config, delegated, provider))
         if closers is not None:
             closers.append(lazy.close)
-        return lazy
+        # Every pane call asks for the employee's manager: a request on the critical path.
+        return CachedDirectory(lazy, ttl=ttl) if ttl > 0 else lazy
     if setting != "local":
         raise DirectoryError(f"DIRECTORY must be provider, csv:<path> or local, not {setting!r}")
     if store is not None and hasattr(store, "manager_of") and hasattr(store, "people"):
         return StoreDirectory(store)
     return NoDirectory()
+
+
+def _cache_seconds(config: Mapping[str, Any]) -> float:
+    """``DIRECTORY_CACHE_SECONDS``: how long a provider directory's answer is reused (300; 0
+    asks every time, so a change of manager shows at once)."""
+    from connectors.directory import DIRECTORY_CACHE_SECONDS
+
+    value = config.get("DIRECTORY_CACHE_SECONDS")
+    if value is None or value == "":
+        return DIRECTORY_CACHE_SECONDS
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise DirectoryError(
+            f"DIRECTORY_CACHE_SECONDS must be a number of seconds from 0 to 86400, not {value!r}"
+        )
+    return seconds
 
 
 class _LazyDirectory:

@@ -11,6 +11,7 @@ from functools import cache
 from types import MappingProxyType
 
 import holidays as _holidays
+from holidays.registry import EntityLoader
 
 from cadence.errors import CadenceError
 from cadence.recurrence import language
@@ -19,14 +20,26 @@ from cadence.recurrence import language
 _LANGUAGES = {"nl": "nl", "en": "en_US"}
 
 
+def _unknown(country: str) -> CadenceError:
+    return CadenceError(f"unknown country {country!r}: use an ISO 3166 code such as NL, BE or DE")
+
+
+def check_country(country: str) -> None:
+    """Raise `CadenceError` unless the holiday calendar knows `country` (ISO 3166 code).
+
+    Reads the package's registry only: the calendars themselves (every country's module,
+    about 0.15 s of imports) are loaded when the first holiday is asked for.
+    """
+    if country.upper() not in set(EntityLoader.get_country_codes()):
+        raise _unknown(country.upper())
+
+
 @cache
 def _year(country: str, year: int, lang: str) -> Mapping[date, str]:
     try:
         found = _holidays.country_holidays(country, years=year)
     except NotImplementedError:
-        raise CadenceError(
-            f"unknown country {country!r}: use an ISO 3166 code such as NL, BE or DE"
-        ) from None
+        raise _unknown(country) from None
     wanted = _LANGUAGES[lang]
     if wanted in (found.supported_languages or ()):
         found = _holidays.country_holidays(country, years=year, language=wanted)

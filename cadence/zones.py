@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import zoneinfo
 from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -25,7 +27,7 @@ def zone(name: str) -> ZoneInfo:
         raise UnknownTimeZone(_message(name), code="unknown_zone", name=repr(name[:64]))
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Europe" is a directory
         raise UnknownTimeZone(_message(name), code="unknown_zone", name=repr(name[:64])) from exc
 
 
@@ -35,9 +37,38 @@ def canonical_zone(name: str) -> str:
     People type zone names in any case; calendars want them exact. An exact name is returned as
     it is (``Etc/UTC`` stays ``Etc/UTC``); raises `UnknownTimeZone` when no spelling matches.
     """
+    if _spelled_as_a_file(name):
+        zone(name)
+        return name
     found = _by_folded_name().get(name.strip().casefold(), name)
     zone(found)
     return found
+
+
+def _spelled_as_a_file(name: str) -> bool:
+    """True when a zone file is named exactly `name` in the system's zone database: a few
+    directory listings, where the full listing (`_by_folded_name`) opens every file once."""
+    parts = name.split("/")
+    if not name or any(p in ("", ".", "..") for p in parts):
+        return False
+    for root in zoneinfo.TZPATH:
+        path = root
+        for part in parts:
+            if part not in _listing(path):
+                break
+            path = os.path.join(path, part)
+        else:
+            if os.path.isfile(path):
+                return True
+    return False
+
+
+@cache
+def _listing(directory: str) -> frozenset[str]:
+    try:
+        return frozenset(os.listdir(directory))
+    except OSError:
+        return frozenset()
 
 
 @cache

@@ -18,16 +18,19 @@ import csv
 import io
 import os
 import threading
+import time as _time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from cadence.errors import CadenceError
 from cadence.zones import zone
 from connectors.errors import Unavailable
 from connectors.models import KnownPerson
-from connectors.ports import WEEKDAYS, DirectoryHours, DirectoryPerson
+from connectors.ports import WEEKDAYS, Directory, DirectoryHours, DirectoryPerson
 
 MAX_LINES = 200_000
 """More lines than any organisation has employees: a file beyond it is refused, not read."""
@@ -224,3 +227,107 @@ class NoDirectory:
     def person(self, email: str) -> DirectoryPerson | None:
         """Always None."""
         return None
+
+
+DIRECTORY_CACHE_SECONDS = 300.0
+"""How long a directory answer is reused: a change of manager shows within this time."""
+DIRECTORY_CACHE_ENTRIES = 10_000
+"""Answers kept at most (per kind), the least recently used dropped first."""
+
+_MISSING = object()
+_Table = OrderedDict[str, tuple[float, Any]]
+"""Answers by lower-case address, each with the monotonic time it expires."""
+
+
+class CachedDirectory:
+    """Another directory's answers, reused per person for `ttl` seconds.
+
+    Every pane call asks who the employee's manager is; a provider's directory answers that
+    with a request of its own, on the critical path. Reporting lines change rarely, so an
+    answer (None included) is kept for `ttl` seconds (0: never kept), at most `max_entries`
+    per kind, the least recently used dropped first. Failures are not kept: the next call asks
+    again. Safe to share between threads; two threads missing at once may both ask.
+    """
+
+    def __init__(
+        self,
+        inner: Directory,
+        *,
+        ttl: float = DIRECTORY_CACHE_SECONDS,
+        max_entries: int = DIRECTORY_CACHE_ENTRIES,
+        clock: Callable[[], float] = _time.monotonic,
+    ) -> None:
+        if ttl < 0 or max_entries < 1:
+            raise ValueError("the directory cache needs ttl >= 0 and max_entries >= 1")
+        self.inner = inner
+        self._ttl = ttl
+        self._max = max_entries
+        self.clock = clock
+        """Monotonic seconds; answers expire by it."""
+        self._lock = threading.Lock()
+        self._managers: _Table = OrderedDict()
+        self._people: _Table = OrderedDict()
+
+    def manager_of(self, email: str) -> str | None:
+        """The inner directory's answer, asked at most once per `ttl` per person."""
+        key = email.strip().lower()
+        found = self._cached(self._managers, key)
+        if found is not _MISSING:
+            return cast("str | None", found)
+        answer = self.inner.manager_of(email)
+        self._keep(self._managers, key, answer)
+        return answer
+
+    def person(self, email: str) -> DirectoryPerson | None:
+        """The inner directory's answer, asked at most once per `ttl` per person."""
+        key = email.strip().lower()
+        found = self._cached(self._people, key)
+        if found is not _MISSING:
+            return cast("DirectoryPerson | None", found)
+        answer = self.inner.person(email)
+        self._keep(self._people, key, answer)
+        return answer
+
+    def forget(self, email: str | None = None) -> None:
+        """Drop the kept answers for `email` (everyone's when None)."""
+        with self._lock:
+            if email is None:
+                self._managers.clear()
+                self._people.clear()
+            else:
+                key = email.strip().lower()
+                self._managers.pop(key, None)
+                self._people.pop(key, None)
+
+    def size(self) -> int:
+        """How many answers are kept now (managers and people)."""
+        with self._lock:
+            return len(self._managers) + len(self._people)
+
+    def close(self) -> None:
+        """Close the inner directory when it has connections to close."""
+        close = getattr(self.inner, "close", None)
+        if callable(close):
+            close()
+
+    def _cached(self, table: _Table, key: str) -> object:
+        if self._ttl <= 0:
+            return _MISSING
+        with self._lock:
+            kept = table.get(key)
+            if kept is None:
+                return _MISSING
+            if self.clock() >= kept[0]:
+                del table[key]
+                return _MISSING
+            table.move_to_end(key)
+            return kept[1]
+
+    def _keep(self, table: _Table, key: str, answer: object) -> None:
+        if self._ttl <= 0:
+            return
+        with self._lock:
+            table[key] = (self.clock() + self._ttl, answer)
+            table.move_to_end(key)
+            while len(table) > self._max:
+                table.popitem(last=False)

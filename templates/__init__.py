@@ -17,15 +17,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from cadence.conversation import Agenda, Theme
 from cadence.errors import CadenceError, TemplateError
 from cadence.recurrence import language
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 __all__ = [
     "DEFAULT_AGENDA",
@@ -60,6 +62,8 @@ LANGUAGES: Final = ("nl", "en")
 
 _HERE = Path(__file__).resolve().parent
 _DATA = _HERE / "data"
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (several times faster), else Python's."""
 _SCHEMA = _HERE / "schema.json"
 _SUFFIXES = (".yaml", ".yml")
 _MAX_FILES = 500
@@ -361,8 +365,11 @@ def _load_folder(folder: Path) -> dict[tuple[str, str], _Doc]:
             f"template folder {folder} holds {len(files)} files: keep it to {_MAX_FILES}"
         )
     found: dict[tuple[str, str], _Doc] = {}
+    # The built-in files are checked against the schema by the tests; an organisation's at
+    # every start (jsonschema and its check cost about 0.1 s).
+    checked = folder != _DATA
     for path in files:
-        doc = _load_file(path)
+        doc = _load_file(path, checked=checked)
         ident = (doc.kind, doc.key)
         if ident in found:
             raise TemplateError(
@@ -373,7 +380,7 @@ def _load_folder(folder: Path) -> dict[tuple[str, str], _Doc]:
     return found
 
 
-def _load_file(path: Path) -> _Doc:
+def _load_file(path: Path, *, checked: bool = True) -> _Doc:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -385,7 +392,7 @@ def _load_file(path: Path) -> _Doc:
     except UnicodeDecodeError as exc:
         raise TemplateError(f"{path}: the file is not UTF-8: save it as UTF-8") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -396,7 +403,7 @@ def _load_file(path: Path) -> _Doc:
         ) from exc
     if data is None:
         raise TemplateError(f"{path}: the file is empty: give it a kind, a key and a title")
-    errors = sorted(_validator().iter_errors(data), key=_error_order)
+    errors = sorted(_validator().iter_errors(data), key=_error_order) if checked else []
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -409,6 +416,8 @@ def _load_file(path: Path) -> _Doc:
 
 @cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 (only for organisations' files)
+
     schema = json.loads(_SCHEMA.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

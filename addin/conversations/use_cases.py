@@ -151,6 +151,8 @@ class Conversations:
         self._default_locale = default_locale
         self._pool = ThreadPoolExecutor(max_workers=4) if parallel else None
         self._sealed: dict[str, SealedDrive] = {}
+        self._mapped: set[tuple[str, str]] = set()
+        """(manager, series id) pairs whose manager's copy is known mapped: not asked again."""
 
     def close(self) -> None:
         """Stop the worker threads."""
@@ -876,7 +878,12 @@ class Conversations:
     def _look_for_partner_copy(self, entry: Series) -> None:
         """Start `_remember_partner_copy` in the background while the manager's copy is unmapped."""
         manager = entry.pair.manager.email
-        if not entry.ical_uid or self.registry.is_mapped(manager, entry.id):
+        if not entry.ical_uid or (manager, entry.id) in self._mapped:
+            return
+        if self.registry.is_mapped(manager, entry.id):
+            if len(self._mapped) >= MAPPED_KEPT:
+                self._mapped.clear()
+            self._mapped.add((manager, entry.id))
             return
         ical_uid = entry.ical_uid
         if self._pool is None:
@@ -1303,6 +1310,9 @@ def _previous_occurrence(rule: Rule, occurrence: datetime) -> datetime | None:
 def _occurrence_number(rule: Rule, occurrence: datetime) -> int:
     return len(rule.occurrences(_first(rule), occurrence)) + 1
 
+
+MAPPED_KEPT = 10_000
+"""At most this many known-mapped pairs are kept in memory (then forgotten, and asked again)."""
 
 COPY_ATTEMPTS = 3
 """How often the agenda copy is spliced into an event that keeps changing under it."""

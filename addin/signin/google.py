@@ -27,17 +27,17 @@ import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import google.auth.exceptions
-import google.auth.transport.requests
-import requests
 from google.oauth2.credentials import Credentials
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from addin.signin.http import session_trusting
 from addin.signin.vault import TokenVault, VaultError
 from connectors.errors import AuthExpired
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,9 @@ def grant_refusal(exc: BaseException) -> Refusal | None:
 
 def http_session(config: Mapping[str, Any]) -> requests.Session:
     """A requests session for Google's identity endpoints, trusting ``GOOGLE_CA_BUNDLE`` if set."""
+    # requests and google-auth's transport load here, not at start-up (about 0.05 s).
+    from addin.signin.http import session_trusting
+
     return session_trusting(str(config.get("GOOGLE_CA_BUNDLE") or "") or None)
 
 
@@ -200,6 +203,8 @@ class GoogleGrants:
         self._key = key
         self._links = URLSafeTimedSerializer(key, salt="goedgesprek.google-grant.link")
         self._states = URLSafeTimedSerializer(key, salt="goedgesprek.google-grant.state")
+        import google.auth.transport.requests
+
         self.request = google.auth.transport.requests.Request(session)
 
     # -- the flow --------------------------------------------------------------------------------

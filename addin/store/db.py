@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 from addin.store.tables import alias_table, series_table
 from connectors._files import private_dir, private_sqlite
@@ -92,10 +94,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 @cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config())
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -112,15 +118,53 @@ def head() -> str:
 
 def current(engine: Engine) -> str | None:
     """The database's revision; None for an empty database or one made before migrations."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*(?:\"([^\"]+)\"|None)", re.M)
+
+
+@cache
+def _quick_head() -> str | None:
+    """The newest revision read from the migration files' ``revision``/``down_revision`` lines,
+    without Alembic (about 0.15 s of imports); None when they do not make one plain chain."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        found = dict((m.group(1), m.group(2)) for m in _REVISION.finditer(path.read_text()))
+        if not found.get("revision") or "down_revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        if found["down_revision"]:
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stamped(engine: Engine) -> str | None:
+    """The one revision in ``alembic_version``, read with plain SQL; None when not exactly one."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:  # no such table yet
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
 
 
 def upgrade(engine: Engine) -> str:
     """Bring the schema to the newest revision, once, whoever else starts now; returns it.
 
-    A database already at the newest revision costs one read and takes no lock.
+    A database already at the newest revision costs one read, takes no lock and imports no
+    Alembic.
     """
+    quick = _quick_head()
+    if quick is not None and _stamped(engine) == quick:
+        return quick
+    from alembic import command
+
     newest = head()
     if current(engine) == newest:
         return newest

@@ -340,9 +340,8 @@ class LocalSigner:
         )
         self.key_id = hashlib.sha256(der).hexdigest()[:40]
         self._public_pem = public_pem.decode("ascii")
-        self._signer = crypt.RSASigner.from_string(  # type: ignore[no-untyped-call]
-            private_key_pem, key_id=self.key_id
-        )
+        # The key already loaded (and checked, about 0.035 s): not parsed and checked again.
+        self._signer = crypt.RSASigner(key, key_id=self.key_id)  # type: ignore[no-untyped-call]
 
     @classmethod
     def generate(cls) -> LocalSigner:

@@ -24,6 +24,7 @@ from flask import Flask
 
 from addin.app import create_app
 from addin.backends import BackendError
+from addin.wiring import DirectoryError
 from emulators.faults import Faults
 from emulators.google import GoogleEmulator
 from emulators.graph import GraphEmulator
@@ -161,9 +162,12 @@ def test_a_series_planned_through_the_api_lives_in_both_partners_calendars(
 def test_a_change_of_manager_in_the_providers_directory_hands_the_series_over(
     provider: Provider, tmp_path: Path
 ) -> None:
-    """The provider's directory names Eve: Grace is refused and the series invites Eve."""
+    """The provider's directory names Eve: Grace is refused and the series invites Eve (the
+    directory's answers are not kept here, so the change shows at once)."""
     eve = "eve@example.org"
-    app = _app(provider, tmp_path)
+    app = create_app(
+        {**provider.settings(tmp_path), "DIRECTORY_CACHE_SECONDS": 0}, clock=lambda: NOW
+    )
     planned = _plan(app)
     provider.emulator.set_manager(ADA, eve)
     series, occ = planned["series"]["id"], planned["context"]["occurrence"]["key"]
@@ -174,6 +178,41 @@ def test_a_change_of_manager_in_the_providers_directory_hands_the_series_over(
     master_id = app.extensions["goedgesprek.service"].registry.get(series).master_event_id
     master = app.extensions["goedgesprek.ports"]["calendar"](ADA).get_event(master_id)
     assert [a.email for a in master.attendees] == [eve]
+
+
+def test_the_providers_directory_is_asked_once_per_person_and_a_change_shows_after_its_time(
+    provider: Provider, tmp_path: Path
+) -> None:
+    """Context calls reuse the directory's answer (no directory request after the first); a
+    change of manager shows once DIRECTORY_CACHE_SECONDS have passed, not before."""
+    eve = "eve@example.org"
+    app = _app(provider, tmp_path)
+    directory = app.extensions["goedgesprek.directory"]
+    now = [1000.0]
+    directory.clock = lambda: now[0]
+    planned = _plan(app)
+    event = planned["context"]["event"]["id"]
+    # Were the directory asked now, its request would fail (and be counted as a fault).
+    provider.fail({"request": DIRECTORY_READ[provider.name], "responses": [{"statusCode": 403}]})
+    for _ in range(3):
+        assert _call(app, "GET", f"/api/context?event={event}", ADA).status_code == 200
+    assert provider.network.stats.faults == {}
+    provider.network.faults = None
+    provider.emulator.set_manager(ADA, eve)
+    series, occ = planned["series"]["id"], planned["context"]["occurrence"]["key"]
+    export = f"/api/series/{series}/occurrences/{occ}/export?format=md"
+    assert _call(app, "GET", export, GRACE).status_code == 200  # the kept answer still stands
+    now[0] += 300
+    refused = _call(app, "GET", export, GRACE)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "handed_over"
+
+
+def test_a_directory_cache_time_that_is_not_a_number_of_seconds_stops_start_up(
+    provider: Provider, tmp_path: Path
+) -> None:
+    for odd in ("soon", -1, 90_000):
+        with pytest.raises(DirectoryError, match="DIRECTORY_CACHE_SECONDS"):
+            create_app({**provider.settings(tmp_path), "DIRECTORY_CACHE_SECONDS": odd})
 
 
 def test_an_agenda_saved_through_the_api_is_sealed_in_the_employees_drive(
@@ -230,6 +269,10 @@ EVENT_CREATE = {
 EVENT_PATCH = {
     "graph": {"url": "/v1.0/me/events/*", "method": "PATCH"},
     "google": {"url": "/calendar/v3/calendars/primary/events/*", "method": "PATCH"},
+}
+DIRECTORY_READ = {
+    "graph": {"url": "/v1.0/me/manager*", "method": "GET"},
+    "google": {"url": "/admin/directory/v1/users/*", "method": "GET"},
 }
 EVENT_READ = {
     "graph": {"url": "/v1.0/me/events/*", "method": "GET"},

@@ -61,6 +61,22 @@ def test_schema_is_a_valid_json_schema() -> None:
     Draft202012Validator.check_schema(schema())
 
 
+def test_every_built_in_file_matches_the_schema() -> None:
+    """Start-up checks only an organisation's files against the schema: the built-in ones are
+    checked here, each with the same loader an organisation's file goes through."""
+    import yaml
+
+    from templates import _DATA, _load_file
+
+    validator = Draft202012Validator(schema())
+    files = sorted(_DATA.glob("*.yaml"))
+    assert files
+    for path in files:
+        errors = list(validator.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8"))))
+        assert errors == [], f"{path.name}: {errors[0].message}"
+        _load_file(path, checked=True)
+
+
 def test_built_in_templates_are_all_there() -> None:
     """Three agendas, the question bank and the checklist load."""
     ts = load_templates()
