@@ -34,6 +34,8 @@ SCRIPT = textwrap.dedent(
     calendar = app.extensions["goedgesprek.ports"]["calendar"]("ada@example.org")
     out["port"] = type(calendar).__module__
     out["sdk_after_port"] = bool(sdk())
+    out["builders_after_port"] = sorted(m for m in sys.modules if m.endswith("request_builder")
+        and m.startswith("msgraph.generated."))
     print(json.dumps(out))
     """
 )
@@ -72,6 +74,49 @@ def test_create_app_with_graph_imports_no_sdk_and_the_first_request_starts_it(
     assert found["thread_after_first_request"] is True
     assert found["port"] == "connectors.graph"
     assert found["sdk_after_port"] is True
+    assert found["builders_after_port"] == []
+
+
+BUILDER = textwrap.dedent(
+    """
+    import warnings
+    warnings.simplefilter("error")
+    import connectors.graph
+    from msgraph import GraphServiceClient
+    from msgraph.generated.users.item.events.events_request_builder import EventsRequestBuilder
+    config = EventsRequestBuilder.EventsRequestBuilderGetRequestConfiguration
+    print(config.__name__)
+    """
+)
+
+
+def test_a_request_builder_imported_later_raises_none_of_the_sdks_own_warnings() -> None:
+    """The connector imports no request builder; one imported later (as the SDK's properties
+    do, mid-request) still does not stop on the SDK's deprecation warnings, with warnings as
+    errors, while any other warning still is one."""
+    done = subprocess.run(
+        [sys.executable, "-c", BUILDER],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["EventsRequestBuilderGetRequestConfiguration"]
+    other = BUILDER.replace("print(config.__name__)", "warnings.warn('ours', DeprecationWarning)")
+    done = subprocess.run(
+        [sys.executable, "-c", other],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "DeprecationWarning: ours" in done.stderr
 
 
 FREEZE = textwrap.dedent(
