@@ -240,9 +240,11 @@ class _Deferred:
 
     The thread pauses the garbage collector while it imports and rehearses (as `create_app`
     does: its passes over the start-up heap found nothing and cost a third of the imports) and,
-    with `freeze`, leaves what it made out of later collections. When a port is already waiting
-    for the account, the rehearsal is skipped: that first request pays the same first-use costs
-    itself, and a rehearsal beside it would only compete with it for the interpreter lock.
+    with `freeze`, leaves what it made out of later collections (with whatever else lives at
+    that moment: a request in flight leaves little, once per process). When a port is already
+    waiting for the account, the rehearsal is skipped: that first request pays the same
+    first-use costs itself, and a rehearsal beside it would only compete with it for the
+    interpreter lock.
     """
 
     def __init__(self, build: Callable[[], Any], *, freeze: bool = False) -> None:
