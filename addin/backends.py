@@ -17,6 +17,7 @@ or ``google`` (Google Workspace). Each provider takes its endpoint and one crede
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -216,7 +217,8 @@ def _graph(config: Mapping[str, Any], delegated: Callable[[str], Any] | None = N
             credential = ClientSecretCredential(tenant, client, secret)
             return GraphAccount(credential, base_url=base_url, app_only=True, retry=retry)
 
-    account = _Deferred(build)
+    # A served app freezes what start-up made (`addin.app.create_app`); the SDK's modules too.
+    account = _Deferred(build, freeze=bool(config.get("GC_FREEZE", not config.get("TESTING"))))
     return Ports(
         lambda email: account.get().calendar(email),
         lambda email: account.get().drive(email),
@@ -235,10 +237,20 @@ class _Deferred:
     interpreter lock): `start` begins them on a thread, which the app does on its first request
     of any kind (the pane's page comes before its first API call), and a port needed before
     then starts and waits for the thread instead of paying the imports again.
+
+    The thread pauses the garbage collector while it imports and rehearses (as `create_app`
+    does: its passes over the start-up heap found nothing and cost a third of the imports) and,
+    with `freeze`, leaves what it made out of later collections (with whatever else lives at
+    that moment: a request in flight leaves little, once per process). When a port is already
+    waiting for the account, the rehearsal is skipped: that first request pays the same
+    first-use costs itself, and a rehearsal beside it would only compete with it for the
+    interpreter lock.
     """
 
-    def __init__(self, build: Callable[[], Any]) -> None:
+    def __init__(self, build: Callable[[], Any], *, freeze: bool = False) -> None:
         self._build = build
+        self._freeze = freeze
+        self._waited = False
         self._ready = threading.Event()
         self._started = False
         self._start_lock = threading.Lock()
@@ -258,6 +270,17 @@ class _Deferred:
             ).start()
 
     def _run(self, build: Callable[[], Any]) -> None:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._warm(build)
+        finally:
+            if collecting:
+                gc.enable()
+            if self._freeze:
+                gc.freeze()
+
+    def _warm(self, build: Callable[[], Any]) -> None:
         started = time.perf_counter()
         try:
             self._account = build()
@@ -267,10 +290,12 @@ class _Deferred:
             log.error("the Microsoft Graph client could not be built: %s", exc)
             return
         self._ready.set()
+        if self._waited:
+            return
         try:
             from connectors.graph import warm_up
 
-            warm_up()
+            warm_up(collect=not self._freeze)
         except Exception:  # only a head start: requests still work, they pay the imports
             log.warning("warming up the Microsoft Graph client failed", exc_info=True)
             return
@@ -279,6 +304,8 @@ class _Deferred:
     def get(self, timeout: float = 60.0) -> Any:
         """The account, once built (waiting at most `timeout` seconds)."""
         self.start()
+        if not self._ready.is_set():
+            self._waited = True
         if not self._ready.wait(timeout):
             from connectors.errors import Unavailable
 

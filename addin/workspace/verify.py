@@ -48,6 +48,9 @@ TOKEN_LIFETIME = timedelta(hours=1)
 KEY_FILE = "workspace-signing-key.pem"
 """The local signing key's file name inside the data directory."""
 
+KEY_CHECKED_FILE = "workspace-signing-key.checked"
+"""The SHA-256 of the key file as last found sound: an unchanged key is not checked again."""
+
 LOCAL_SERVICE_ACCOUNT = "service-000000000000@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
 """The service-account email local tokens carry by default (project number 0: never a real one)."""
 
@@ -325,9 +328,13 @@ class LocalSigner:
     it checks Google's.
     """
 
-    def __init__(self, private_key_pem: bytes) -> None:
+    def __init__(self, private_key_pem: bytes, *, found_sound: bool = False) -> None:
+        """`found_sound`: these very bytes already passed the RSA key check (about 0.035 s),
+        which is then skipped; only `open` says so, from the digest it recorded."""
         try:
-            key = serialization.load_pem_private_key(private_key_pem, password=None)
+            key = serialization.load_pem_private_key(
+                private_key_pem, password=None, unsafe_skip_rsa_key_validation=found_sound
+            )
         except (ValueError, TypeError) as exc:
             raise SigningKeyError("not an unencrypted PEM private key") from exc
         if not isinstance(key, rsa.RSAPrivateKey):
@@ -353,7 +360,8 @@ class LocalSigner:
         """The signer whose key is ``<data_dir>/workspace-signing-key.pem``, made on first use.
 
         The key file is created readable only by its owner, complete or not at all; when two
-        processes race to create it, both end up with the one that won.
+        processes race to create it, both end up with the one that won. The RSA key check runs
+        when the file's bytes differ from those it last passed (their digest is kept beside it).
         """
         from connectors._files import write_atomically
 
@@ -362,13 +370,25 @@ class LocalSigner:
             # Another process may win the race to create it: then use the one that won.
             with contextlib.suppress(FileExistsError):
                 write_atomically(path, _new_key_pem(), mode=0o600, exclusive=True)
+        pem = path.read_bytes()
+        digest = hashlib.sha256(pem).hexdigest().encode("ascii")
+        checked = data_dir / KEY_CHECKED_FILE
         try:
-            return cls(path.read_bytes())
+            found_sound = checked.read_bytes() == digest
+        except OSError:
+            found_sound = False
+        try:
+            signer = cls(pem, found_sound=found_sound)
         except SigningKeyError as exc:
             raise SigningKeyError(
                 f"{path} is {exc}: move it away and a new key is made on next use "
                 "(tokens signed with the old key stop verifying)"
             ) from exc
+        if not found_sound:
+            # Only a speed-up for the next start: a read-only directory still works.
+            with contextlib.suppress(OSError):
+                write_atomically(checked, digest, mode=0o600)
+        return signer
 
     def certs(self) -> Mapping[str, str]:
         """This key's public half by key id: the `CertsProvider` that trusts this signer."""

@@ -19,6 +19,7 @@ from google.auth import jwt as google_jwt
 
 from addin.workspace.verify import (
     GOOGLE_ISSUER,
+    KEY_CHECKED_FILE,
     KEY_FILE,
     LOCAL_SERVICE_ACCOUNT,
     CertsUnavailable,
@@ -226,7 +227,42 @@ def test_the_key_file_is_private_and_reused(tmp_path: Path) -> None:
     assert again.verifier(clock=lambda: NOW).verify(f"Bearer {token}", URL).email == (
         LOCAL_SERVICE_ACCOUNT
     )
-    assert [p.name for p in tmp_path.iterdir()] == [KEY_FILE]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([KEY_FILE, KEY_CHECKED_FILE])
+
+
+def test_the_key_check_runs_again_only_when_the_key_file_changed(
+    tmp_path: Path, other_pem: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The RSA check (0.035 s) is skipped for the very bytes that passed it. Attacks: a key file
+    replaced after the check, a digest file edited or emptied, a digest file copied from
+    another data directory; each is checked again."""
+    skipped: list[bool] = []
+    load = serialization.load_pem_private_key
+
+    def recording(data: bytes, password: None, **options: bool) -> object:
+        skipped.append(options.get("unsafe_skip_rsa_key_validation", False))
+        return load(data, password, **options)
+
+    monkeypatch.setattr(serialization, "load_pem_private_key", recording)
+    first = LocalSigner.open(tmp_path)
+    checked = tmp_path / KEY_CHECKED_FILE
+    if os.name == "posix":
+        assert stat.S_IMODE(checked.stat().st_mode) == 0o600
+    assert LocalSigner.open(tmp_path).key_id == first.key_id
+    assert skipped == [False, True]
+    (tmp_path / KEY_FILE).write_bytes(other_pem)
+    replaced = LocalSigner.open(tmp_path)
+    assert replaced.key_id != first.key_id
+    for digest in (b"0" * 64, b""):
+        checked.write_bytes(digest)
+        LocalSigner.open(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    LocalSigner.open(elsewhere)
+    (tmp_path / KEY_CHECKED_FILE).write_bytes((elsewhere / KEY_CHECKED_FILE).read_bytes())
+    LocalSigner.open(tmp_path)
+    assert skipped == [False, True, False, False, False, False, False]
+    assert LocalSigner.open(tmp_path).key_id == replaced.key_id
+    assert skipped[-1] is True
 
 
 def test_a_broken_key_file_is_named_and_kept(tmp_path: Path) -> None:
