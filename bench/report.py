@@ -33,11 +33,12 @@ def best_peer(row: dict[str, Any]) -> tuple[str, float] | None:
 
 
 def verdict(row: dict[str, Any]) -> str:
-    """``at or below`` / ``above`` the best peer, by ratio (rounded as shown)."""
+    """``at or below`` / ``above`` the best peer: our p50 against its p50 (the same floor
+    divides both, so this is the ratio unrounded)."""
     best = best_peer(row)
     if best is None or OURS not in row:
         return "no peer"
-    return "at or below" if row[OURS]["ratio"] <= best[1] else "above"
+    return "at or below" if row[OURS]["p50_ms"] <= row[best[0]]["p50_ms"] else "above"
 
 
 def _ms(value: float) -> str:

@@ -21,18 +21,19 @@ def result() -> dict[str, Any]:
 
 def test_best_peer_is_the_lowest_ratio_that_is_neither_ours_nor_the_floor() -> None:
     row = {
-        "connector": {"ratio": 0.5},
-        "raw": {"ratio": 1.0},
-        "o365": {"ratio": 1.6},
-        "sdk": {"ratio": 1.4},
+        "connector": {"ratio": 0.5, "p50_ms": 5.0},
+        "raw": {"ratio": 1.0, "p50_ms": 10.0},
+        "o365": {"ratio": 1.6, "p50_ms": 16.0},
+        "sdk": {"ratio": 1.4, "p50_ms": 14.0},
     }
     assert best_peer(row) == ("sdk", 1.4)
     assert verdict(row) == "at or below"
-    row["connector"]["ratio"] = 1.41
+    row["connector"] = {"ratio": 1.4, "p50_ms": 14.04}  # equal once rounded, still above
     assert verdict(row) == "above"
-    row["connector"]["ratio"] = 1.4
+    row["connector"] = {"ratio": 1.4, "p50_ms": 14.0}
     assert verdict(row) == "at or below"
-    assert verdict({"connector": {"ratio": 1.0}, "raw": {"ratio": 1.0}}) == "no peer"
+    alone = {"connector": {"ratio": 1.0, "p50_ms": 1.0}, "raw": {"ratio": 1.0, "p50_ms": 1.0}}
+    assert verdict(alone) == "no peer"
 
 
 def test_the_report_names_the_machine_and_each_op_beside_the_best_peer(
@@ -99,7 +100,7 @@ def test_the_summary_says_where_we_trail_and_how_the_first_open_goes(
 ) -> None:
     text = render(result)
     assert "- Microsoft Graph at 0ms: above the best peer on get an event." in text
-    assert "- Microsoft Graph at 50ms: at or below the best peer." in text  # 1.02 and 1.02
+    assert "- Microsoft Graph at 50ms: at or below the best peer." in text  # 52.0 and 52.0
     assert "- Google Calendar at 0ms: at or below the best peer." in text
     assert (
         "- The context's first open takes more than one round trip: "
