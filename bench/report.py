@@ -164,7 +164,8 @@ def cold_section(data: dict[str, Any]) -> list[str]:
     lines = ["## Cold start (BACKEND=graph)", ""]
     lines += [
         f"Median of {data['runs']} fresh processes, each answering one context (remembered event) "
-        "with no added latency.",
+        "with no added latency, started as a served app is: from compiled modules, with the "
+        "app's settings for serving (not testing).",
         "",
         _row(["step", "median ms", "target ms"]),
         _row(["---"] * 3),
