@@ -41,9 +41,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _run(settings: dict[str, object]) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, json.dumps(settings)],
+def _python(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`script` run in a fresh interpreter of this checkout (nothing imported yet)."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -51,6 +52,10 @@ def _run(settings: dict[str, object]) -> dict[str, object]:
         timeout=120,
         check=False,
     )
+
+
+def _run(settings: dict[str, object]) -> dict[str, object]:
+    done = _python(SCRIPT, json.dumps(settings))
     assert done.returncode == 0, done.stderr[-2000:]
     found: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
@@ -94,27 +99,11 @@ def test_a_request_builder_imported_later_raises_none_of_the_sdks_own_warnings()
     """The connector imports no request builder; one imported later (as the SDK's properties
     do, mid-request) still does not stop on the SDK's deprecation warnings, with warnings as
     errors, while any other warning still is one."""
-    done = subprocess.run(
-        [sys.executable, "-c", BUILDER],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _python(BUILDER)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["EventsRequestBuilderGetRequestConfiguration"]
     other = BUILDER.replace("print(config.__name__)", "warnings.warn('ours', DeprecationWarning)")
-    done = subprocess.run(
-        [sys.executable, "-c", other],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _python(other)
     assert done.returncode != 0
     assert "DeprecationWarning: ours" in done.stderr
 
@@ -137,15 +126,8 @@ def test_start_up_objects_are_frozen_out_of_the_collectors_scans_unless_testing(
     counts = []
     for extra in ({}, {"GC_FREEZE": True}, {"GC_FREEZE": False}):
         settings = {"TESTING": True, "DATA_DIR": str(tmp_path), **extra}
-        done = subprocess.run(
-            [sys.executable, "-c", FREEZE, json.dumps(settings)],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
+        done = _python(FREEZE, json.dumps(settings))
+        assert done.returncode == 0, done.stderr[-2000:]
         counts.append(int(done.stdout.split()[-1]))
     assert counts[0] == 0
     assert counts[1] > 10_000

@@ -25,7 +25,6 @@ from test_api import ADA, GRACE, NOW, PREFS, Api
 from addin.app import create_app
 from addin.demo.seed import seed
 from connectors.local import LocalStore
-from connectors.ports import Calendar, Drive
 from connectors.testing import ManualClock
 from emulators.google import GoogleEmulator
 from emulators.graph import GraphEmulator
@@ -52,48 +51,51 @@ class Calls:
         self.drive_began.clear()
 
 
-class WatchedCalendar:
+class Watched:
+    """A port whose calls are noted in `calls`; `seen(name, args)` adds a kind's own step."""
+
+    PASS = object()
+
+    def __init__(self, inner: Any, calls: Calls) -> None:
+        self._inner = inner
+        self._calls = calls
+
+    def seen(self, name: str, args: tuple[Any, ...]) -> Any:
+        """Note the call; a value other than `Watched.PASS` is answered instead of the port's."""
+        return Watched.PASS
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def called(*args: Any, **kwargs: Any) -> Any:
+            answer = self.seen(name, args)
+            return attribute(*args, **kwargs) if answer is Watched.PASS else answer
+
+        return called
+
+
+class WatchedCalendar(Watched):
     """A calendar whose `get_event` waits (bounded) to see whether documents are read meanwhile."""
 
-    def __init__(self, inner: Calendar, calls: Calls) -> None:
-        self._inner = inner
-        self._calls = calls
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._inner, name)
-        if not callable(attribute):
-            return attribute
-
-        def called(*args: Any, **kwargs: Any) -> Any:
-            self._calls.log.append(("calendar", name, str(args[0]) if args else ""))
-            if name == "get_event":
-                self._calls.overlapped.append(self._calls.drive_began.wait(HOLD))
-            if name == "find_event" and self._calls.invitation_late:
-                return None
-            return attribute(*args, **kwargs)
-
-        return called
+    def seen(self, name: str, args: tuple[Any, ...]) -> Any:
+        self._calls.log.append(("calendar", name, str(args[0]) if args else ""))
+        if name == "get_event":
+            self._calls.overlapped.append(self._calls.drive_began.wait(HOLD))
+        if name == "find_event" and self._calls.invitation_late:
+            return None
+        return Watched.PASS
 
 
-class WatchedDrive:
+class WatchedDrive(Watched):
     """A drive that says when a read begins."""
 
-    def __init__(self, inner: Drive, calls: Calls) -> None:
-        self._inner = inner
-        self._calls = calls
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._inner, name)
-        if not callable(attribute):
-            return attribute
-
-        def called(*args: Any, **kwargs: Any) -> Any:
-            self._calls.log.append(("drive", name, str(args[1]) if len(args) > 1 else ""))
-            if name == "get":
-                self._calls.drive_began.set()
-            return attribute(*args, **kwargs)
-
-        return called
+    def seen(self, name: str, args: tuple[Any, ...]) -> Any:
+        self._calls.log.append(("drive", name, str(args[1]) if len(args) > 1 else ""))
+        if name == "get":
+            self._calls.drive_began.set()
+        return Watched.PASS
 
 
 @pytest.fixture
