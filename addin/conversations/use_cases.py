@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from addin.conversations.document import (
@@ -151,8 +153,11 @@ class Conversations:
         self._default_locale = default_locale
         self._pool = ThreadPoolExecutor(max_workers=4) if parallel else None
         self._sealed: dict[str, SealedDrive] = {}
-        self._mapped: set[tuple[str, str]] = set()
-        """(manager, series id) pairs whose manager's copy is known mapped: not asked again."""
+        self.look_again = LOOK_AGAIN
+        """Seconds before an unmapped manager's copy is looked for again."""
+        self._looked: dict[tuple[str, str], float] = {}
+        """When the manager's copy of a series was last looked for, by (manager, series id);
+        infinity once it is mapped."""
 
     def close(self) -> None:
         """Stop the worker threads."""
@@ -876,20 +881,22 @@ class Conversations:
         return True
 
     def _look_for_partner_copy(self, entry: Series) -> None:
-        """Start `_remember_partner_copy` in the background while the manager's copy is unmapped."""
-        manager = entry.pair.manager.email
-        if not entry.ical_uid or (manager, entry.id) in self._mapped:
+        """Start `_remember_partner_copy` in the background while the manager's copy is
+        unmapped: at most once per `look_again` seconds per series and manager."""
+        key = (entry.pair.manager.email, entry.id)
+        now = monotonic()
+        if not entry.ical_uid or now - self._looked.get(key, -math.inf) < self.look_again:
             return
-        if self.registry.is_mapped(manager, entry.id):
-            if len(self._mapped) >= MAPPED_KEPT:
-                self._mapped.clear()
-            self._mapped.add((manager, entry.id))
+        if len(self._looked) >= LOOKS_KEPT:
+            self._looked.clear()
+        if self.registry.is_mapped(*key):
+            self._looked[key] = math.inf  # mapped: never asked again
             return
-        ical_uid = entry.ical_uid
+        self._looked[key] = now
         if self._pool is None:
-            self._remember_partner_copy(entry, ical_uid)
+            self._remember_partner_copy(entry, entry.ical_uid)
             return
-        future = self._pool.submit(self._remember_partner_copy, entry, ical_uid)
+        future = self._pool.submit(self._remember_partner_copy, entry, entry.ical_uid)
         future.add_done_callback(_log_failure)
 
     def _first_upcoming(self, entry: Series, master: Event) -> Event:
@@ -1311,8 +1318,12 @@ def _occurrence_number(rule: Rule, occurrence: datetime) -> int:
     return len(rule.occurrences(_first(rule), occurrence)) + 1
 
 
-MAPPED_KEPT = 10_000
-"""At most this many known-mapped pairs are kept in memory (then forgotten, and asked again)."""
+LOOK_AGAIN = 600.0
+"""Seconds before a manager's copy not found is looked for again (an invitation on its way, a
+manager not yet signed in)."""
+
+LOOKS_KEPT = 10_000
+"""At most this many looks are remembered in memory (then forgotten, and asked again)."""
 
 COPY_ATTEMPTS = 3
 """How often the agenda copy is spliced into an event that keeps changing under it."""

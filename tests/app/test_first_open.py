@@ -168,10 +168,16 @@ def test_a_late_invitation_is_mapped_when_the_employee_next_opens_the_series(
     api, calls, store = watched
     calls.invitation_late = True
     planned = _plan(api)
-    registry = api.app.extensions["goedgesprek.service"].registry
+    service = api.app.extensions["goedgesprek.service"]
+    registry = service.registry
     series = planned["series"]["id"]
     assert not registry.is_mapped(GRACE, series)
     calls.invitation_late = False
+    # Looked for when planned: not again within `look_again` (ten minutes by default).
+    calls.reset()
+    assert api.call("GET", f"/api/context?event={planned['first_event']}", ADA).status_code == 200
+    assert not [c for c in calls.log if c[1] == "find_event"]
+    service.look_again = 0.0
     opened = api.call("GET", f"/api/context?event={planned['first_event']}", ADA)
     assert opened.status_code == 200
     for _ in range(100):  # the look-up runs in the background: bounded wait
