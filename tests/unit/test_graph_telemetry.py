@@ -56,7 +56,7 @@ def _sdk_headers(url: str) -> httpx.Headers:
     handler._append_sdk_version_header(request, handler.options)
     handler._add_host_os_header(request)
     handler._add_runtime_environment_header(request)
-    return request.headers
+    return httpx.Headers(request.headers)
 
 
 @pytest.mark.parametrize(
