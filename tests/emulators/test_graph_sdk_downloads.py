@@ -296,3 +296,44 @@ def test_a_known_file_moved_to_another_folder_is_not_read_as_before(rig: Rig) ->
     with pytest.raises(NotFound):
         drive.get("dossier", "r.json")
     assert drive.get("archief", "r.json").content == b"een"
+
+
+def test_a_known_file_deleted_elsewhere_is_not_found(rig: Rig) -> None:
+    """The batched item read answers 404: the remembered id is forgotten and the path asked,
+    so the file is reported missing, and a new file at that path (a new id) is read."""
+    drive = rig.drive()
+    drive.put("dossier", "r.json", b"one")
+    assert drive.get("dossier", "r.json").content == b"one"
+    other = GraphAccount(StaticToken(rig.emulator.token(ADA)), base_url=rig.account.base_url)
+    try:
+        other.drive(ADA).delete("dossier", "r.json")
+        with pytest.raises(NotFound):
+            drive.get("dossier", "r.json")
+        other.drive(ADA).put("dossier", "r.json", b"two")
+    finally:
+        other.close()
+    assert drive.get("dossier", "r.json").content == b"two"
+
+
+def test_a_throttled_item_in_the_batch_is_retried(rig: Rig) -> None:
+    """Graph throttles a $batch's items one by one: a 429 on the item read is retried after
+    its Retry-After, and the read returns the file."""
+    drive = rig.drive()
+    drive.put("dossier", "r.json", b"one")
+    throttled: list[str] = []
+
+    def throttle_once(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if "/drive/items/" in path and not path.endswith("/versions") and not throttled:
+            throttled.append(path)
+            body = {"error": {"code": "TooManyRequests", "message": "Slow down."}}
+            start_response(
+                "429 Too Many Requests",
+                [("Content-Type", "application/json"), ("Retry-After", "0")],
+            )
+            return [json.dumps(body).encode()]
+        return rig.emulator(environ, start_response)
+
+    rig.emulator.batch_target = throttle_once
+    got = drive.get("dossier", "r.json")
+    assert throttled and got.content == b"one" and got.info.version == 1
