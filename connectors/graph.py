@@ -14,12 +14,12 @@ mapped by `connectors._graph_map`. They are never parsed into the generated
 typed models: a model's field table runs its imports on every parse (milliseconds per event)
 and the first parse of a message imports about 1,200 modules (a second).
 
-The HTTP pipeline is the SDK's middleware less what we do not use: redirects (OneDrive's
-``/content``), OData parameter-name decoding and Graph's telemetry headers (client-request-id,
-SdkVersion). The SDK's RetryHandler is left out so `connectors._retry` is the one retry policy
-(otherwise a 429 would be retried by both, multiplying the waits and the attempts); the URL
-replacement, user-agent and inspection handlers do nothing for us and cost CPU on every request.
-"""
+The HTTP pipeline is the SDK's redirect handler (OneDrive's ``/content``); Graph's telemetry
+headers (client-request-id, SdkVersion, HostOs, RuntimeEnvironment) are set as the SDK's handler
+sets them, without its per-request URL parsing. The SDK's RetryHandler is left out so
+`connectors._retry` is the one retry policy (otherwise a 429 would be retried by both,
+multiplying the waits and the attempts); the URL replacement, user-agent, inspection and
+parameter-name decoding handlers do nothing for our URLs and cost CPU on every request."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ import contextlib
 import functools
 import gc
 import json
+import platform
 import ssl
 import threading
 import time
@@ -54,12 +55,13 @@ from kiota_abstractions.method import Method
 from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
-from kiota_http.middleware import ParametersNameDecodingHandler, RedirectHandler
+from kiota_http.middleware import RedirectHandler
 from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.graph_request_adapter import options as sdk_options
+from msgraph_core._constants import SDK_VERSION  # type: ignore[import-untyped]
+from msgraph_core._enums import FeatureUsageFlag, NationalClouds  # type: ignore[import-untyped]
 from msgraph_core.graph_client_factory import GraphClientFactory  # type: ignore[import-untyped]
-from msgraph_core.middleware import GraphTelemetryHandler  # type: ignore[import-untyped]
 from msgraph_core.middleware.options import (  # type: ignore[import-untyped]
     GraphTelemetryHandlerOption,
 )
@@ -285,11 +287,15 @@ class _Session:
         auth = AzureIdentityAuthenticationProvider(
             credential, scopes=list(scopes), allowed_hosts=[host]
         )
-        middleware = [
-            RedirectHandler(),
-            ParametersNameDecodingHandler(),
-            GraphTelemetryHandler(options=sdk_options[GraphTelemetryHandlerOption.get_key()]),
-        ]
+        # Graph's telemetry headers are set in `send` (see `_telemetry`), not by the SDK's
+        # handler: it parses every URL again to find Graph's host, which costs more than the
+        # headers. OData parameter-name decoding is left out: it undoes request builders'
+        # percent-encoding of ``$``, and our URLs carry ``$`` as it is (it re-parsed each URL).
+        middleware = [RedirectHandler()]
+        origin = urlsplit(self.base_url)
+        self.origin = f"{origin.scheme}://{origin.netloc}"
+        self.telemetry = _telemetry() if self.origin in _GRAPH_CLOUDS else {}
+        """The telemetry headers of a request to this session's Graph host (none elsewhere)."""
         http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
@@ -381,6 +387,9 @@ class _Session:
         target = url if "://" in url else f"{self.base_url}{url}"
         token = await self.tokens.get_authorization_token(target, {})
         sent = dict(headers or {})
+        if self.telemetry and (target.startswith(self.origin + "/") or target == self.origin):
+            sent.update(self.telemetry)
+            sent["client-request-id"] = str(uuid.uuid4())
         if token:
             sent["Authorization"] = f"Bearer {token}"
         if content is not None:
@@ -429,6 +438,25 @@ class _Session:
     def close(self) -> None:
         """Close the HTTP connections."""
         _loop.run(self.http.aclose(), self.timeout)
+
+
+_GRAPH_CLOUDS = frozenset(cloud.value for cloud in NationalClouds)
+"""Graph's hosts: the SDK's telemetry handler adds its headers on these only."""
+
+
+@functools.cache
+def _telemetry() -> dict[str, str]:
+    """The headers msgraph-core's `GraphTelemetryHandler` adds to a Graph request, less the
+    per-request ``client-request-id``: the SDK's versions with the middleware in use (the
+    redirect handler), the host OS and Python's version. They are the same on every request."""
+    options = sdk_options[GraphTelemetryHandlerOption.get_key()]
+    usage = hex(FeatureUsageFlag.REDIRECT_HANDLER_ENABLED)
+    return {
+        "sdkVersion": f"graph-python/{options.sdk_version}, "
+        f"graph-python-core/{SDK_VERSION} (featureUsage={usage})",
+        "HostOs": f"{platform.system()} {platform.version()}".strip(),
+        "RuntimeEnvironment": f"Python/{platform.python_version()}",
+    }
 
 
 class GraphAccount:
@@ -1118,25 +1146,39 @@ class GraphDrive:
     async def _read_known(self, item_id: str, folder: str, name: str) -> File | None:
         """Metadata, versions and bytes of a file whose id we saw, all at once (one round trip
         on the side panel's critical path); None when the id is gone, the file is no longer
-        `folder`/`name` (renamed or moved), or a write raced us."""
+        `folder`/`name` (renamed or moved), or a write raced us.
+
+        Item and versions go as one ``$batch`` beside the remembered URL's bytes: two requests,
+        not three, for the same answers read at the same moment.
+        """
         remembered = self._usable(item_id)
-        url = f"{self._prefix}/drive/items/{_id(item_id)}?$select={ITEM_FIELDS},parentReference"
-        reads: list[Awaitable[Any]] = [
-            self._s.send_json(Method.GET, url),
-            self._versions(item_id),
+        base = f"{self._prefix}/drive/items/{_id(item_id)}"
+        pair = [
+            _graph_batch.BatchRequest(
+                "item", "GET", f"{base}?$select={ITEM_FIELDS},parentReference"
+            ),
+            _graph_batch.BatchRequest("versions", "GET", f"{base}/versions"),
         ]
+        reads: list[Awaitable[Any]] = [self._s.post_batch(pair)]
         if remembered is not None:
             reads.append(self._fetch(remembered.url))
-        item, versions, *fetched = await asyncio.gather(*reads, return_exceptions=True)
-        for failed in (item, versions):
-            if isinstance(failed, BaseException):
-                if getattr(failed, "response_status_code", None) != 404:
-                    raise failed
+        answered, *fetched = await asyncio.gather(*reads, return_exceptions=True)
+        if isinstance(answered, BaseException):
+            raise answered
+        answers = {a.id: a for a in answered}
+        for key in ("item", "versions"):
+            answer = answers.get(key)
+            if answer is None:
+                raise ValueError(f"the $batch answer has no {key!r} item")
+            if not answer.ok:
+                if answer.status != 404:
+                    raise answer.error(self._what(f"reading {folder}/{name}"))
                 self._forget(folder, name, item_id)
                 return None
-        if not (isinstance(item, dict) and isinstance(versions, list)) or not _still_at(
-            item, folder, name
-        ):
+        item = answers["item"].body
+        listed = (answers["versions"].body or {}).get("value") or []
+        versions = [dict(v) for v in sorted_versions(listed)]
+        if not isinstance(item, dict) or not _still_at(item, folder, name):
             self._forget(folder, name, item_id)
             return None
         self._remember(item)
