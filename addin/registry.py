@@ -155,6 +155,8 @@ class Registry:
 
     def get(self, series_id: str) -> Series | None:
         """The series with this id, or None."""
+        if not _storable(series_id):
+            return None
         with self._engine.connect() as conn:
             row = conn.execute(select(series_table).where(series_table.c.id == series_id)).first()
         return _entry(row) if row else None
@@ -319,6 +321,8 @@ class Registry:
 
     def alias_of(self, user_email: str, event_id: str) -> tuple[str, datetime | None] | None:
         """The series id and, for an occurrence, its original start, as remembered; or None."""
+        if not _storable(event_id):
+            return None
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(alias_table.c.series_id, alias_table.c.occurrence).where(
@@ -381,6 +385,12 @@ class Registry:
         """Release the connection pool, when the registry made it."""
         if self._owns_engine:
             self._engine.dispose()
+
+
+def _storable(key: str) -> bool:
+    """False for a key no row can hold: PostgreSQL text refuses NUL, which no id the app or a
+    provider gives contains; asked for one, the answer is "none" on every database alike."""
+    return "\x00" not in key
 
 
 def _aware(value: datetime) -> datetime:

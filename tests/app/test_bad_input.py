@@ -525,3 +525,18 @@ def test_an_occurrence_key_in_another_spelling_is_refused(
     response = api.call("POST", path, body=body, headers={"If-Match": ""}, lang="en")
     assert response.status_code == 400
     assert "not an occurrence key" in response.get_json()["message"]
+
+
+def test_an_id_with_a_nul_character_is_not_found_on_every_store(api: Api) -> None:
+    """No id holds NUL (PostgreSQL text cannot): as an event, a series hint or a series it is
+    a 404 with a sentence, never a 500, whichever database keeps the registry."""
+    series = api.plan()["context"]["series"]["id"]
+    for path in (
+        "/api/context?event=%00",
+        f"/api/context?event=ab%00cd&series={series}%00",
+        "/api/series/%00/occurrences/20270302T083000Z/export?format=md",
+        f"/api/series/{series}%00/occurrences/20270302T083000Z/event-copy",
+    ):
+        response = api.call("GET", path)
+        assert response.status_code == 404, (path, response.get_data(as_text=True)[:300])
+        assert response.get_json()["message"]
