@@ -24,7 +24,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -114,10 +114,20 @@ _SCHEMA_2 = [
 ]
 
 
+SHORT_SPAN_DAYS = 31
+"""Singles up to this long are found by their start near a window; longer ones by their span."""
+
 _SCHEMA_3 = [
     # Finding a meeting's copy by iCalUId (`Calendar.find_event`) without reading every row.
     """CREATE INDEX IF NOT EXISTS events_ical_uid ON events (json_extract(data, '$.ical_uid'))
        WHERE series_id IS NULL""",
+    # A window's events without reading the person's whole calendar (`candidates`).
+    """CREATE INDEX IF NOT EXISTS events_single_start ON events (start_utc)
+       WHERE series_id IS NULL AND is_master = 0""",
+    """CREATE INDEX IF NOT EXISTS events_long_span
+       ON events (julianday(end_utc) - julianday(start_utc))""",
+    """CREATE INDEX IF NOT EXISTS events_recurring_start ON events (start_utc)
+       WHERE series_id IS NOT NULL OR is_master = 1""",
 ]
 
 
@@ -363,14 +373,40 @@ class _LocalEvents:
         return _event_from(row[0], row[1]) if row else None
 
     def candidates(self, email: str, start: datetime, end: datetime) -> builtins.list[Event]:
-        # A record of the user's (single, master or exception) leads to its single or master.
+        # Three index walks, so a window costs what it holds, not what the calendar holds (named,
+        # as the planner otherwise walks `events_series` for "series_id IS NULL"):
+        # singles starting at most SHORT_SPAN before it (`events_single_start`), longer singles
+        # (`events_long_span`), and the user's masters and exceptions, each leading to its
+        # master (`events_recurring_start`). The person is checked per row found.
+        low, high = _utc_text(start), _utc_text(end)
         rows = self._db.execute(
             "SELECT id, data FROM events WHERE id IN ("
-            " SELECT COALESCE(e.series_id, e.id) FROM events e"
-            " JOIN event_people p ON p.event_id = e.id"
-            " WHERE p.email = ? AND e.start_utc < ?"
-            " AND (e.series_id IS NOT NULL OR e.is_master = 1 OR e.end_utc > ?))",
-            (email, _utc_text(end), _utc_text(start)),
+            " SELECT e.id FROM events e INDEXED BY events_single_start"
+            "  WHERE e.series_id IS NULL AND e.is_master = 0"
+            "  AND e.start_utc >= ? AND e.start_utc < ? AND e.end_utc > ?"
+            "  AND EXISTS (SELECT 1 FROM event_people p WHERE p.email = ? AND p.event_id = e.id)"
+            " UNION"
+            " SELECT e.id FROM events e INDEXED BY events_long_span"
+            "  WHERE julianday(e.end_utc) - julianday(e.start_utc) > ?"
+            "  AND e.series_id IS NULL AND e.is_master = 0"
+            "  AND e.start_utc < ? AND e.end_utc > ?"
+            "  AND EXISTS (SELECT 1 FROM event_people p WHERE p.email = ? AND p.event_id = e.id)"
+            " UNION"
+            " SELECT COALESCE(e.series_id, e.id) FROM events e INDEXED BY events_recurring_start"
+            "  WHERE (e.series_id IS NOT NULL OR e.is_master = 1) AND e.start_utc < ?"
+            "  AND EXISTS (SELECT 1 FROM event_people p WHERE p.email = ? AND p.event_id = e.id))",
+            (
+                _utc_text(start - timedelta(days=SHORT_SPAN_DAYS + 1)),
+                high,
+                low,
+                email,
+                SHORT_SPAN_DAYS,
+                high,
+                low,
+                email,
+                high,
+                email,
+            ),
         )
         return [_event_from(i, d) for i, d in rows.fetchall()]
 

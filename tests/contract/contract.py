@@ -421,6 +421,24 @@ class CalendarContract:
         backend.calendar(ADA).delete_event(master.id)
         assert backend.calendar(ADA).find_event(master.ical_uid) is None
 
+    def test_a_window_lists_long_events_that_began_long_before_it(self, backend: Backend) -> None:
+        """Events of a month and more (a secondment, a sabbatical) overlap a week in their
+        middle for both people, whenever they began; one that ended before the week does not."""
+        cal = backend.calendar(ADA)
+        starts = {30: utc(2027, 1, 1, 9), 31: utc(2027, 1, 1, 9), 40: utc(2026, 12, 27, 9)}
+        starts[90] = utc(2026, 11, 15, 9)
+        made = {
+            days: cal.create_event(
+                meeting(f"Lang {days}", start, days * 24 * 60), idempotency_key=f"l{days}"
+            )
+            for days, start in starts.items()
+        }
+        week = (utc(2027, 2, 1), utc(2027, 2, 8))
+        for who in (ADA, BOB):
+            listed = {e.subject for e in backend.calendar(who).events(*week)}
+            assert listed == {"Lang 31", "Lang 40", "Lang 90"}, who
+        assert {e.id for e in cal.events(*week)} == {made[d].id for d in (31, 40, 90)}
+
     def test_update_changes_fields_and_etag(self, backend: Backend) -> None:
         """An update changes the given fields, keeps the rest, and moves the etag."""
         cal = backend.calendar(ADA)
