@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from addin.settings import Settings, proxy_hops
+from addin.settings import Settings, gc_freeze, proxy_hops
 from connectors._files import private_dir, write_atomically
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def create_app(
     finally:
         if collecting:
             gc.enable()
-    if app.config.get("GC_FREEZE", not app.testing):
+    if gc_freeze(app.config):
         # What start-up made lives as long as the process: leave it out of every later full
         # garbage collection, which would scan it each time (about 50 ms, inside a request).
         gc.freeze()

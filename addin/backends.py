@@ -29,6 +29,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from addin.settings import gc_freeze
+
 if TYPE_CHECKING:
     from connectors._retry import RetryPolicy
     from connectors.ports import Calendar, Directory, Drive, Mailer
@@ -218,7 +220,7 @@ def _graph(config: Mapping[str, Any], delegated: Callable[[str], Any] | None = N
             return GraphAccount(credential, base_url=base_url, app_only=True, retry=retry)
 
     # A served app freezes what start-up made (`addin.app.create_app`); the SDK's modules too.
-    account = _Deferred(build, freeze=bool(config.get("GC_FREEZE", not config.get("TESTING"))))
+    account = _Deferred(build, freeze=gc_freeze(config))
     return Ports(
         lambda email: account.get().calendar(email),
         lambda email: account.get().drive(email),

@@ -66,3 +66,22 @@ def proxy_hops(value: str | None) -> ProxyHops:
         )
     x_for, x_proto, x_host = (int(p) for p in parts)
     return ProxyHops(x_for, x_proto, x_host)
+
+
+def gc_freeze(config: Mapping[str, Any]) -> bool:
+    """``GC_FREEZE`` read: whether what start-up made is left out of later garbage collections.
+
+    On by default for a served app, off when ``TESTING`` (a test process makes many apps).
+    `ValueError` with a sentence for a value that is not yes or no.
+    """
+    value = config.get("GC_FREEZE")
+    if value is None or value == "":
+        return not config.get("TESTING")
+    if isinstance(value, bool | int):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"GC_FREEZE must be true or false, not {value!r}")

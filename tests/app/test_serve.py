@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from addin.cli import cli
 from addin.cli.serve import ProxyHops, check_public_url, product_app, proxy_hops
+from addin.settings import gc_freeze
 from connectors.keyring import Keyring
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,3 +210,27 @@ def test_the_served_app_trusts_exactly_the_configured_hops(
         assert seen == {"addr": "203.0.113.7", "url": "https://goedgesprek.example.org/_test/where"}
     finally:
         close_app(app)
+
+
+@pytest.mark.parametrize(
+    ("config", "frozen"),
+    [
+        ({}, True),
+        ({"TESTING": True}, False),
+        ({"TESTING": True, "GC_FREEZE": "yes"}, True),
+        ({"GC_FREEZE": "off"}, False),
+        ({"GC_FREEZE": False}, False),
+        ({"GC_FREEZE": 1}, True),
+    ],
+)
+def test_gc_freeze_is_read_once_for_the_app_and_the_graph_warm_up(
+    config: dict[str, object], frozen: bool
+) -> None:
+    """On for a served app, off when testing; yes/no words and JSON booleans both read."""
+    assert gc_freeze(config) is frozen
+
+
+def test_a_gc_freeze_that_is_neither_yes_nor_no_is_refused_with_a_sentence() -> None:
+    """A typo is not taken for yes (a non-empty string would be)."""
+    with pytest.raises(ValueError, match="GC_FREEZE must be true or false"):
+        gc_freeze({"GC_FREEZE": "maybe"})
