@@ -63,7 +63,7 @@ class GoogleDirectory:
 
     def _user(self, email: str) -> Mapping[str, Any] | None:
         client = self._client_of(self._admin)
-        request = client.service("admin").users().get(userKey=email, projection="full")
+        request = client.resource("admin", "users").get(userKey=email, projection="full")
         try:
             data: Mapping[str, Any] = client.run(
                 request, f"read {email} in the directory", idempotent=True
@@ -80,7 +80,7 @@ class GoogleDirectory:
         """The name (directory) and zone (the person's calendar); no working hours."""
         address = email.strip().lower()
         client = self._client_of(address)
-        request = client.service("calendar").settings().get(setting="timezone")
+        request = client.resource("calendar", "settings").get(setting="timezone")
         try:
             setting = client.run(request, f"read the time zone of {address}", idempotent=True)
         except NotFound:

@@ -247,7 +247,7 @@ class Conversations:
                     known[1]
                     or _guess_occurrence(entry, event_id)
                     or self._near(entry, start_hint)
-                    or self._master_stands_for(entry)
+                    or _master_stands_for(entry, self._clock())
                 )
                 return entry, guess, None
         carried = event_id.rpartition("_")[0]
@@ -262,11 +262,6 @@ class Conversations:
     def _near(self, entry: Series, moment: datetime | None) -> datetime | None:
         """The rule's occurrence nearest a start the host shows (a moved one is near it)."""
         return self._nearest_occurrence(entry, moment) if moment is not None else None
-
-    def _master_stands_for(self, entry: Series) -> datetime:
-        """The occurrence a series master stands for: the next one, or the first."""
-        upcoming = entry.rule.next_after(self._clock() - timedelta(minutes=entry.duration))
-        return upcoming if upcoming is not None else _first(entry.rule)
 
     def preview(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
         """The planner's proposal for the caller and their partner (nothing is created)."""
@@ -1030,8 +1025,7 @@ class Conversations:
         if event.series_id and event.original_start is not None:
             original = event.original_start
         elif event.is_series_master:
-            upcoming = entry.rule.next_after(now - timedelta(minutes=entry.duration))
-            original = upcoming if upcoming is not None else _first(entry.rule)
+            original = _master_stands_for(entry, now)
         else:
             original = event.start
         return self._nearest_occurrence(entry, original) or _first(entry.rule)
@@ -1305,6 +1299,12 @@ def _outcome(read: Callable[[], Event]) -> Event | ServiceError:
 def _first(rule: Rule) -> datetime:
     """The rule's first occurrence, aware in its zone."""
     return rule.first.replace(tzinfo=zone(rule.tz)) if rule.first.tzinfo is None else rule.first
+
+
+def _master_stands_for(entry: Series, now: datetime) -> datetime:
+    """The occurrence a series master stands for: the next one (or the one under way)."""
+    upcoming = entry.rule.next_after(now - timedelta(minutes=entry.duration))
+    return upcoming if upcoming is not None else _first(entry.rule)
 
 
 def _previous_occurrence(rule: Rule, occurrence: datetime) -> datetime | None:
