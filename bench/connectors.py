@@ -1,4 +1,4 @@
-"""Connector speed: each SDK against a raw client, Graph's first request, the panel per provider.
+"""Connector speed: each SDK against a raw client, and the panel's context per provider.
 
 Writes `$BENCH_OUT/connectors.json` when run alone (`bench.run` uses its parts):
 - `overhead`: per call, p50/p95 of `GraphAccount` / `GoogleAccount` (`get_event`, `events`,
@@ -9,10 +9,6 @@ Writes `$BENCH_OUT/connectors.json` when run alone (`bench.run` uses its parts):
   counts HTTP requests at the emulator (`Network.stats`; a ``$batch`` is one). Both clients
   would keep their connection alive, but werkzeug's server closes it after every answer, so
   each request pays a new TCP connection on both sides (`connections_per_call`).
-- `first_request`: in fresh interpreters, Graph's first `get_event` and `events` cold and after
-  `warm_up()`, each followed by a second call; then `create_app` with ``BACKEND=graph`` and its
-  first context call once the start-up warm-up has finished, against an app that imports the
-  SDK only when the first user needs it.
 - `panel_context`: ``GET /api/context`` through the app with each provider behind `Network`
   with `LATENCY_MS` per request, for the employee's and the manager's copy of an occurrence
   with a previous record, first open (the event's mapping not yet remembered) and remembered:
@@ -28,13 +24,11 @@ import json
 import os
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -376,147 +370,7 @@ def overhead(name: str, repeat: int = CALLS) -> dict[str, Any]:
     return out
 
 
-# -- 2. Graph's first request, and who pays it ---------------------------------------------------
-
-FIRST_REQUEST = textwrap.dedent(
-    """
-    import json, sys, time
-    from datetime import datetime
-    mode, url, token, email, event_id, start, end = sys.argv[1:8]
-    window = (datetime.fromisoformat(start), datetime.fromisoformat(end))
-    out = {}
-    t = time.perf_counter()
-    import connectors.graph as graph
-    out["import_ms"] = (time.perf_counter() - t) * 1000
-    if mode == "warm":
-        t = time.perf_counter()
-        graph.warm_up()
-        out["warm_up_call_ms"] = (time.perf_counter() - t) * 1000
-    t = time.perf_counter()
-    account = graph.GraphAccount(graph.StaticToken(token), base_url=url)
-    calendar = account.calendar(email)
-    out["build_account_ms"] = (time.perf_counter() - t) * 1000
-    t = time.perf_counter()
-    calendar.get_event(event_id)
-    out["first_get_event_ms"] = (time.perf_counter() - t) * 1000
-    t = time.perf_counter()
-    calendar.get_event(event_id)
-    out["second_get_event_ms"] = (time.perf_counter() - t) * 1000
-    # calendarView answers are parsed into the SDK's typed models: their own first-use cost.
-    for n in ("first", "second"):
-        t = time.perf_counter()
-        calendar.events(*window)
-        out[f"{n}_events_ms"] = (time.perf_counter() - t) * 1000
-    # The app holds one session per user (per credential): what each further one costs.
-    t = time.perf_counter()
-    other = graph.GraphAccount(graph.StaticToken(token), base_url=url)
-    other.calendar(email)
-    out["another_session_ms"] = (time.perf_counter() - t) * 1000
-    other.close()
-    account.close()
-    print(json.dumps({k: round(v, 1) for k, v in out.items()}))
-    """
-)
-
-APP_START = textwrap.dedent(
-    """
-    import json, sys, threading, time
-    from datetime import datetime
-    mode, settings, email, event_id, now = sys.argv[1:6]
-    settings, now = json.loads(settings), datetime.fromisoformat(now)
-    out = {}
-    t = time.perf_counter()
-    from addin.app import create_app
-    out["import_app_ms"] = (time.perf_counter() - t) * 1000
-    ports = {}
-    if mode == "lazy":
-        # No start-up warm-up: the Graph connector is imported when a user first needs it.
-        tokens = json.load(open(settings["GRAPH_TOKENS"]))
-        made = []
-
-        def account():
-            if not made:
-                from connectors.graph import GraphAccount, StaticToken
-                made.append(GraphAccount(
-                    lambda e: StaticToken(tokens[e.lower()]), base_url=settings["GRAPH_URL"]
-                ))
-            return made[0]
-
-        ports = {
-            "calendar": lambda e: account().calendar(e),
-            "drive": lambda e: account().drive(e),
-            "mailer": lambda e: account().mailer(e),
-        }
-    t = time.perf_counter()
-    app = create_app(settings, clock=lambda: now, **ports)
-    out["create_app_ms"] = (time.perf_counter() - t) * 1000
-    warm = [th for th in threading.enumerate() if th.name == "graph-warm-up"]
-    out["warm_up_running_at_return"] = bool(warm)
-    if mode == "warm-up":
-        t = time.perf_counter()
-        for th in warm:
-            th.join(timeout=60)
-        out["warm_up_left_after_create_app_ms"] = (time.perf_counter() - t) * 1000
-    client = app.test_client()
-    identity = app.extensions["goedgesprek.identity"]
-    headers = {"Authorization": "Bearer " + identity.issue(email, "Ada")}
-    # The app's own first-use costs (catalogs, token check) on a call that reaches no provider.
-    assert client.get("/api/context?event=", headers=headers).status_code == 400
-    for n in ("first", "second"):
-        t = time.perf_counter()
-        answer = client.get(f"/api/context?event={event_id}", headers=headers)
-        out[f"{n}_context_ms"] = (time.perf_counter() - t) * 1000
-        assert answer.status_code == 200, answer.get_data(as_text=True)
-    print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in out.items()}))
-    """
-)
-
-
-def fresh_python(script: str, *args: str) -> dict[str, Any]:
-    """Run `script` in a fresh interpreter of this venv; its JSON line on stdout."""
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"fresh interpreter failed:\n{done.stderr[-3000:]}")
-    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return found
-
-
-def first_request(w: Wire, event_id: str, *, warm: bool = True) -> dict[str, Any]:
-    """Graph's first `get_event` and `events` in fresh interpreters: cold, after `warm_up()`."""
-    window = (NOW.isoformat(), (NOW + timedelta(days=400)).isoformat())
-    args = (w.base_url, w.tokens[ADA], ADA, event_id, *window)
-    cold = fresh_python(FIRST_REQUEST, "cold", *args)
-    cold["cold_total_ms"] = round(
-        cold["import_ms"] + cold["build_account_ms"] + cold["first_get_event_ms"], 1
-    )
-    out = {"cold": cold}
-    if warm:
-        warmed = fresh_python(FIRST_REQUEST, "warm", *args)
-        warmed["warm_up_ms"] = round(warmed["import_ms"] + warmed["warm_up_call_ms"], 1)
-        out["after_warm_up"] = warmed
-    return out
-
-
-def app_start(
-    settings: Mapping[str, Any], event_id: str, now: datetime, *, warm: bool = True
-) -> dict[str, Any]:
-    """`create_app` with BACKEND=graph and its first context call, with and without warm-up."""
-    args = (json.dumps(dict(settings)), ADA, event_id, now.isoformat())
-    out = {"no_warm_up": fresh_python(APP_START, "lazy", *args)}
-    if warm:
-        out["start_up_warm_up"] = fresh_python(APP_START, "warm-up", *args)
-    return out
-
-
-# -- 3. the side panel's context over each provider ----------------------------------------------
+# -- 2. the side panel's context over each provider ----------------------------------------------
 
 
 @dataclass
@@ -651,25 +505,13 @@ def context_case(
 
 
 def panel_context(
-    name: str,
-    *,
-    repeat: int = CONTEXT_CALLS,
-    latency_ms: float = LATENCY_MS,
-    startup: bool = True,
-    warm: bool = True,
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Context over `name` with latency; for Graph also the first-request figures (`startup`),
-    with the warmed-up interpreters too when `warm`."""
+    name: str, *, repeat: int = CONTEXT_CALLS, latency_ms: float = LATENCY_MS
+) -> dict[str, Any]:
+    """Context over `name` with `latency_ms` per request: each partner, first open and
+    remembered. (Start-up is measured in fresh processes by `bench.run.cold_start`.)"""
     with tempfile.TemporaryDirectory() as tmp, wire(name) as w:
         p = panel(w, Path(tmp))
         first_open = Aliases(Path(tmp))
-        first: dict[str, Any] | None = None
-        if startup and name == "graph":
-            # No added latency here: the figures are the client's own start-up costs.
-            first = first_request(w, p.copies[ADA], warm=warm)
-            p.context(ADA)  # remembered from now on, as for the fresh apps below
-            first |= {"app": app_start(p.settings, p.copies[ADA], p.clock(), warm=warm)}
-            first_open.restore()
         w.network.latency_ms = latency_ms
         out: dict[str, Any] = {"latency_per_request_ms": latency_ms}
         for who, role in ((ADA, "employee"), (GRACE, "manager")):
@@ -683,21 +525,16 @@ def panel_context(
         provider = p.app.extensions.get("goedgesprek.provider")
         if provider is not None:
             provider.close()
-    return out, first
+    return out
 
 
 def main() -> None:
-    """Run the three measurements and write `$BENCH_OUT/connectors.json`."""
+    """Run both measurements and write `$BENCH_OUT/connectors.json`."""
     started = time.perf_counter()
     results: dict[str, Any] = {
         "overhead": {name: overhead(name) for name in PROVIDERS},
-        "panel_context": {},
+        "panel_context": {name: panel_context(name) for name in PROVIDERS},
     }
-    for name in PROVIDERS:
-        context, first = panel_context(name)
-        results["panel_context"][name] = context
-        if first is not None:
-            results["first_request"] = first
     results["run_s"] = round(time.perf_counter() - started, 1)
     write_result("connectors", results)
 

@@ -64,7 +64,7 @@ def context(latency_ms: float, repeat: int) -> dict[str, Any]:
     """Per provider and partner: first open and remembered, p50 beside round trips x latency."""
     out: dict[str, Any] = {}
     for name in wires.PROVIDERS:
-        found, _ = wires.panel_context(name, repeat=repeat, latency_ms=latency_ms, startup=False)
+        found = wires.panel_context(name, repeat=repeat, latency_ms=latency_ms)
         for role in ("employee", "manager"):
             for case in ("first_open", "remembered"):
                 row = found[role][case]
