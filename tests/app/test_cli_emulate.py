@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import queue
-import signal
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
+from emulate_command import EmulateCommand, parse_user_line
 
 from addin.cli import cli
-
-GOEDGESPREK = Path(sys.executable).with_name("goedgesprek")
 
 
 def run(args: list[str], **env: str | None) -> tuple[int, str, str]:
@@ -110,52 +105,6 @@ def test_help_names_every_option() -> None:
         assert option in out
 
 
-class Served:
-    """A `goedgesprek emulate` process whose stdout lines are read on a thread (bounded waits)."""
-
-    def __init__(self, args: list[str]) -> None:
-        self.process = subprocess.Popen(
-            [str(GOEDGESPREK), "emulate", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def line(self, timeout: float = 30) -> str:
-        """The next line of stdout, waiting at most `timeout` seconds."""
-        return self.lines.get(timeout=timeout)
-
-    def stop(self) -> tuple[int, list[str], str]:
-        """Interrupt as Ctrl-C would; the exit code, the rest of stdout, and stderr."""
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        self._reader.join(timeout=5)
-        assert self.process.stdout is not None and self.process.stderr is not None
-        with self.process.stdout, self.process.stderr:
-            err = self.process.stderr.read()
-        rest = []
-        while not self.lines.empty():
-            rest.append(self.lines.get_nowait())
-        return self.process.returncode, rest, err
-
-
-def parse_user_line(line: str) -> dict[str, str]:
-    """``user=... token=... url=...`` as a dict."""
-    return dict(part.split("=", 1) for part in line.split())
-
-
 @pytest.mark.parametrize(
     ("provider", "root", "events", "unauthenticated"),
     [
@@ -169,7 +118,7 @@ def test_emulate_serves_until_interrupted(
     """The real command prints a token and base URL; the token works, none is 401; Ctrl-C stops."""
     tokens = tmp_path / "tokens.json"
     args = ["--port", "0", "--user", "ada@example.com", "--latency-ms", "5"]
-    served = Served([provider, *args, "--tokens-file", str(tokens)])
+    served = EmulateCommand([provider, *args, "--tokens-file", str(tokens)])
     try:
         assert served.line().startswith(f"{provider} emulator on http://127.0.0.1:")
         user = parse_user_line(served.line())

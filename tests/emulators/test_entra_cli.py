@@ -3,65 +3,25 @@ get tokens, and with --with-graph an on-behalf-of token reads the Graph emulator
 
 from __future__ import annotations
 
-import queue
-import signal
-import subprocess
-import sys
-import threading
-from pathlib import Path
-
 import msal
 import pytest
 import requests
 from click.testing import CliRunner
+from emulate_command import EmulateCommand
 
 from addin.cli import cli
 
-GOEDGESPREK = Path(sys.executable).with_name("goedgesprek")
 ADA = "ada@contoso.example"
 
 
-class Served:
-    """The command's process; stdout lines read on a thread so every wait is bounded."""
-
-    def __init__(self, args: list[str]) -> None:
-        self.process = subprocess.Popen(
-            [str(GOEDGESPREK), "emulate", "entra", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def line(self) -> str:
-        return self.lines.get(timeout=30)
-
-    def stop(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        self._reader.join(timeout=5)
-        assert self.process.stdout is not None and self.process.stderr is not None
-        with self.process.stdout, self.process.stderr:
-            return self.process.returncode, self.process.stderr.read()
-
-
 def test_the_printed_settings_get_tokens_and_graph_answers() -> None:
-    served = Served(["--port", "0", "--user", ADA, "--with-graph", "--admin-consent"])
+    served = EmulateCommand(
+        ["entra", "--port", "0", "--user", ADA, "--with-graph", "--admin-consent"]
+    )
     try:
         assert served.line().startswith("entra emulator on https://127.0.0.1:")
-        settings = dict(served.line().split("=", 1) for _ in range(7))
-        user = dict(part.split("=", 1) for part in served.line().split())
+        settings = served.settings(7)
+        user = served.user()
         assert user["user"] == ADA
         session = requests.Session()
         session.trust_env = False
@@ -88,9 +48,9 @@ def test_the_printed_settings_get_tokens_and_graph_answers() -> None:
             f"api://localhost:5000/{settings['GOEDGESPREK_ENTRA_CLIENT_ID']}"
         )
     finally:
-        code, err = served.stop()
+        code, rest, err = served.stop()
     assert (code, err) == (0, "")
-    assert served.line().startswith("stopped after ")
+    assert rest[0].startswith("stopped after ")
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,6 @@ tokens to read the Google API emulator it serves beside it."""
 from __future__ import annotations
 
 import json
-import queue
-import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +13,7 @@ import google.auth.transport.requests
 import pytest
 import requests
 from click.testing import CliRunner
+from emulate_command import EmulateCommand
 from google.oauth2 import id_token
 from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow  # type: ignore[import-untyped]
@@ -25,7 +21,6 @@ from google_auth_oauthlib.flow import Flow  # type: ignore[import-untyped]
 from addin.cli import cli
 from emulators.google_oauth import consent
 
-GOEDGESPREK = Path(sys.executable).with_name("goedgesprek")
 ADA = "ada@example.org"
 PUBLIC = "https://goedgesprek.example.org"
 CALENDAR = "https://www.googleapis.com/auth/calendar.events.owned"
@@ -40,47 +35,13 @@ SETTINGS = (
 )
 
 
-class Served:
-    """The command's process; stdout lines read on a thread so every wait is bounded."""
-
-    def __init__(self, args: list[str]) -> None:
-        self.process = subprocess.Popen(
-            [str(GOEDGESPREK), "emulate", "google-oauth", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def line(self) -> str:
-        return self.lines.get(timeout=30)
-
-    def stop(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        self._reader.join(timeout=5)
-        assert self.process.stdout is not None and self.process.stderr is not None
-        with self.process.stdout, self.process.stderr:
-            return self.process.returncode, self.process.stderr.read()
-
-
 def test_the_printed_settings_run_the_offline_grant_and_the_api_answers(tmp_path: Path) -> None:
     """Consent, code, refresh token and a verified ID token with the printed settings alone; the
     access tokens (from the code, from a refresh, printed) read the API emulator, others do not."""
     tokens_file = tmp_path / "tokens.json"
-    served = Served(
+    served = EmulateCommand(
         [
+            "google-oauth",
             "--port",
             "0",
             "--user",
@@ -94,9 +55,9 @@ def test_the_printed_settings_run_the_offline_grant_and_the_api_answers(tmp_path
     )
     try:
         assert served.line().startswith("google-oauth emulator on https://127.0.0.1:")
-        settings = dict(served.line().split("=", 1) for _ in SETTINGS)
+        settings = served.settings(len(SETTINGS))
         assert tuple(settings) == SETTINGS
-        user = dict(part.split("=", 1) for part in served.line().split())
+        user = served.user()
         assert user["user"] == ADA and user["url"] == settings["GOEDGESPREK_GOOGLE_ROOT_URL"]
         assert json.loads(tokens_file.read_text(encoding="utf-8")) == {ADA: user["token"]}
         client_id = settings["GOEDGESPREK_GOOGLE_OAUTH_CLIENT_ID"]
@@ -164,17 +125,19 @@ def test_the_printed_settings_run_the_offline_grant_and_the_api_answers(tmp_path
         )
         assert refused.status_code == 401
     finally:
-        code, err = served.stop()
+        code, rest, err = served.stop()
     assert (code, err) == (0, "")
-    assert served.line().startswith("stopped after ")
+    assert rest[0].startswith("stopped after ")
 
 
 def test_an_unregistered_redirect_uri_is_refused() -> None:
     """Only PUBLIC_URL's callback (and --web-redirect ones) are registered for the client."""
-    served = Served(["--port", "0", "--user", ADA, "--client-id", "42-web.example"])
+    served = EmulateCommand(
+        ["google-oauth", "--port", "0", "--user", ADA, "--client-id", "42-web.example"]
+    )
     try:
         base = served.line().split()[3]
-        settings = dict(served.line().split("=", 1) for _ in SETTINGS[:-1])
+        settings = served.settings(len(SETTINGS) - 1)
         session = requests.Session()
         session.trust_env = False
         session.verify = settings["GOEDGESPREK_GOOGLE_CA_BUNDLE"]
@@ -192,7 +155,7 @@ def test_an_unregistered_redirect_uri_is_refused() -> None:
         )
         assert right.status_code == 200 and ADA in right.text
     finally:
-        code, err = served.stop()
+        code, _rest, err = served.stop()
     assert (code, err) == (0, "")
 
 
