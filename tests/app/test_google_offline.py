@@ -8,7 +8,6 @@ and a revoked grant parks the account and asks for a new grant, losing nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ import pytest
 import requests
 from flask import Flask
 from google.oauth2.credentials import Credentials
+from google_product import ACCOUNT, google_settings, manager_plan_json
 from markupsafe import escape
 
 from addin.app import close_app, create_app
@@ -38,7 +38,6 @@ from emulators.tls import LocalCA
 
 CLIENT_ID = "1234-web.apps.googleusercontent.com"
 SECRET = "GOCSPX-offline"
-ACCOUNT = "service-271828182845@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
 ADA = "ada@example.org"
 GRACE = "grace@example.org"
 CALENDAR = "https://www.googleapis.com/auth/calendar.events.owned"
@@ -140,21 +139,7 @@ def grant_link(card: dict[str, Any]) -> str | None:
 
 def plan_as_manager(employee: str, request_id: str) -> dict[str, str]:
     """The parameters of a manager's "Schedule this series" button for a series with `employee`."""
-    plan = {
-        "partner": employee,
-        "role": "manager",
-        "event": "",
-        "preferences": {
-            "weekdays": ["TU", "TH"],
-            "earliest": "09:30",
-            "latest": "12:00",
-            "duration": 60,
-            "every": 3,
-            "place": "Kamer 2",
-            "online": False,
-        },
-    }
-    return {"plan": json.dumps(plan), "request_id": request_id}
+    return {"plan": manager_plan_json(employee), "request_id": request_id}
 
 
 def notification(answer: dict[str, Any]) -> str:
@@ -210,23 +195,18 @@ def world(tmp_path: Path) -> Iterator[World]:
     with Server(api) as api_server, Server(outage, tls=ca) as idp, Server(later) as served:
         oauth.add_client(CLIENT_ID, SECRET, [served.url + "/workspace/oauth/callback"])
         app = create_app(
-            {
-                "TESTING": True,
-                "DATA_DIR": str(tmp_path / "data"),
-                "BACKEND": "google",
-                "DIRECTORY": f"csv:{lines}",
-                # One attempt: google-auth already retries the token endpoint three times.
-                "PROVIDER_RETRY_ATTEMPTS": 1,
-                "GOOGLE_ROOT_URL": api_server.url + "/",
-                "PUBLIC_URL": served.url,
-                "WORKSPACE_SERVICE_ACCOUNT": ACCOUNT,
-                "GOOGLE_OAUTH_CLIENT_ID": CLIENT_ID,
-                "GOOGLE_OAUTH_CLIENT_SECRET": SECRET,
-                "GOOGLE_AUTH_URI": idp.url + "/o/oauth2/v2/auth",
-                "GOOGLE_TOKEN_URI": idp.url + "/token",
-                "GOOGLE_CERTS_URL": idp.url + "/oauth2/v1/certs",
-                "GOOGLE_CA_BUNDLE": str(ca.ca_file),
-            }
+            google_settings(
+                data_dir=tmp_path / "data",
+                directory_csv=lines,
+                api_url=api_server.url,
+                public_url=served.url,
+                idp_url=idp.url,
+                ca_file=ca.ca_file,
+                client_id=CLIENT_ID,
+                secret=SECRET,
+            )
+            # One attempt: google-auth already retries the token endpoint three times.
+            | {"PROVIDER_RETRY_ATTEMPTS": 1}
         )
         later.app = app
         browser = requests.Session()

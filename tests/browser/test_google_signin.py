@@ -26,6 +26,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 from flask import Flask
+from google_product import ACCOUNT, google_settings, manager_plan_json
 
 from addin.i18n import gettext
 from addin.workspace.grant import SCOPE_WORDS
@@ -36,7 +37,6 @@ CHROMIUM_TIMEOUT_MS = 15_000
 """Longest a single browser step may wait (a redirect, the consent page, the callback)."""
 CLIENT_ID = "271828-addon.apps.googleusercontent.com"
 SECRET = "GOCSPX-browser-grant"
-ACCOUNT = "service-271828182845@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
 ADA = "ada@example.org"
 GRACE = "grace@example.org"
 CALENDAR = "https://www.googleapis.com/auth/calendar.events.owned"
@@ -98,27 +98,16 @@ class World:
     def plan_as_manager(self, manager: str, employee: str) -> dict[str, Any]:
         """The manager presses "Schedule this series" for a series with `employee`."""
         url = self.url + "/workspace/action/create"
-        plan = {
-            "partner": employee,
-            "role": "manager",
-            "event": "",
-            "preferences": {
-                "weekdays": ["TU", "TH"],
-                "earliest": "09:30",
-                "latest": "12:00",
-                "duration": 60,
-                "every": 3,
-                "place": "Kamer 2",
-                "online": False,
-            },
-        }
         body = {
             "commonEventObject": {
                 "hostApp": "CALENDAR",
                 "platform": "WEB",
                 "userLocale": "en",
                 "timeZone": {"id": "Europe/Amsterdam", "offset": 3_600_000},
-                "parameters": {"plan": json.dumps(plan), "request_id": "browser-grant-1"},
+                "parameters": {
+                    "plan": manager_plan_json(employee),
+                    "request_id": "browser-grant-1",
+                },
             },
             "authorizationEventObject": {
                 "userOAuthToken": self.api.token(manager),
@@ -207,21 +196,16 @@ def world(tmp_path: Path) -> Iterator[World]:
     ):
         oauth.add_client(CLIENT_ID, SECRET, [served.url + "/workspace/oauth/callback"])
         app = create_app(
-            {
-                "TESTING": True,
-                "DATA_DIR": str(tmp_path / "data"),
-                "BACKEND": "google",
-                "DIRECTORY": f"csv:{lines}",
-                "GOOGLE_ROOT_URL": api_server.url + "/",
-                "PUBLIC_URL": served.url,
-                "WORKSPACE_SERVICE_ACCOUNT": ACCOUNT,
-                "GOOGLE_OAUTH_CLIENT_ID": CLIENT_ID,
-                "GOOGLE_OAUTH_CLIENT_SECRET": SECRET,
-                "GOOGLE_AUTH_URI": idp.url + "/o/oauth2/v2/auth",
-                "GOOGLE_TOKEN_URI": idp.url + "/token",
-                "GOOGLE_CERTS_URL": idp.url + "/oauth2/v1/certs",
-                "GOOGLE_CA_BUNDLE": str(ca.ca_file),
-            }
+            google_settings(
+                data_dir=tmp_path / "data",
+                directory_csv=lines,
+                api_url=api_server.url,
+                public_url=served.url,
+                idp_url=idp.url,
+                ca_file=ca.ca_file,
+                client_id=CLIENT_ID,
+                secret=SECRET,
+            )
         )
         later.app = app
         try:
