@@ -10,8 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sqlite3
 import stat
+import time
 from pathlib import Path
+from typing import Any
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
@@ -125,3 +128,22 @@ def fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def use_wal(conn: Any, seconds: float = 10.0) -> None:
+    """Switch a SQLite file to WAL, waiting out another process that switches it at the same time.
+
+    SQLite answers a second connection's switch with "database is locked" at once, without its
+    busy handler (waiting could deadlock), so two workers that create a database together retry.
+    """
+    deadline = time.monotonic() + seconds
+    pause = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)

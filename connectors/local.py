@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from cadence.recurrence import DayOfMonth, NthWeekday, Rule, Weekday
 from cadence.zones import zone
-from connectors._files import private_dir, private_sqlite, private_tree, write_atomically
+from connectors._files import private_dir, private_sqlite, private_tree, use_wal, write_atomically
 from connectors._recurring import StoredCalendar, attendees_from, frozen_properties, participants
 from connectors.errors import ConnectorError, InvalidRequest, NotFound, Unavailable
 from connectors.memory import (
@@ -252,7 +252,7 @@ class _Database:
             path, isolation_level=None, check_same_thread=False, timeout=10.0
         )
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            use_wal(self._conn)
             # FULL: a committed write survives a power cut, not only a process crash.
             self._conn.execute("PRAGMA synchronous=FULL")
             self._migrate()

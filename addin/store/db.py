@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
 
 from addin.store.tables import alias_table, series_table
-from connectors._files import private_dir, private_sqlite
+from connectors._files import private_dir, private_sqlite, use_wal
 
 DB_NAME = "server.sqlite3"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -86,8 +86,8 @@ def create_store_engine(url: str | None = None, *, data_dir: Path | None = None)
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    use_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

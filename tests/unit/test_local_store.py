@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from addin.store.db import create_store_engine
 from cadence.recurrence import NthWeekday, Rule, Weekday
 from connectors.errors import InvalidRequest, NotFound, Unavailable
 from connectors.local import DB_NAME, SCHEMA_VERSION, LocalStore
@@ -168,6 +171,37 @@ def test_schema_is_versioned_and_wal(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+def _open_at_once(data_dir: Path, start: Any) -> str:
+    start.wait(10)
+    try:
+        LocalStore(data_dir).close()
+        engine = create_store_engine(data_dir=data_dir)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as exc:
+        return repr(exc)
+    return ""
+
+
+def test_workers_that_create_the_store_together_all_open_it(tmp_path: Path) -> None:
+    """Server workers starting at once on a fresh data directory all open both databases.
+
+    SQLite refuses a second switch to WAL at once ("database is locked") instead of waiting.
+    """
+    forked = multiprocessing.get_context("fork")
+    with forked.Manager() as manager, forked.Pool(4) as pool:
+        for round_ in range(20):
+            data_dir = tmp_path / str(round_)
+            start = manager.Event()
+            answers = [pool.apply_async(_open_at_once, (data_dir, start)) for _ in range(4)]
+            start.set()
+            assert [a.get(timeout=60) for a in answers] == [""] * 4
+            with sqlite3.connect(data_dir / DB_NAME) as conn:
+                assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            conn.close()
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
