@@ -6,9 +6,9 @@ Writes `$BENCH_OUT/connectors.json` when run alone (`bench.run` uses its parts):
   requests the connector sent (captured on the wire: same URLs, token and bodies), one after
   another, on the same served emulator with no added latency. Samples alternate between the two,
   so a busy machine slows both alike. `overhead_ms` is connector minus raw; `requests_per_call`
-  counts HTTP requests at the emulator (`Network.stats`; a ``$batch`` is one). Both clients
-  would keep their connection alive, but werkzeug's server closes it after every answer, so
-  each request pays a new TCP connection on both sides (`connections_per_call`).
+  counts HTTP requests at the emulator (`Network.stats`; a ``$batch`` is one). The emulator
+  is served with keep-alive, as Graph and Google answer, so both clients reuse their
+  connections (`connections_per_call` counts the connections one call used).
 - `panel_context`: ``GET /api/context`` through the app with each provider behind `Network`
   with `LATENCY_MS` per request, for the employee's and the manager's copy of an occurrence
   with a previous record, first open (the event's mapping not yet remembered) and remembered:
@@ -44,7 +44,7 @@ import httpx
 from flask import Flask
 from google.oauth2.credentials import Credentials
 
-from addin.app import create_app
+from addin.app import close_app, create_app
 from addin.registry import DB_NAME
 from bench._common import hold_first_conversation, write_result
 from cadence.recurrence import NthWeekday, Rule
@@ -156,6 +156,9 @@ class Wire:
     capture: Capture
     server: Server
     tokens: dict[str, str] = field(default_factory=dict)
+    accounts: list[Any] = field(default_factory=list)
+    """Connector accounts made by `account`, closed with the wire (its server keeps
+    connections alive)."""
 
     @property
     def base_url(self) -> str:
@@ -187,16 +190,25 @@ def wire(name: str) -> Iterator[Wire]:
     # left as it is), so the latency and the request count apply to the batch as a whole.
     network = Network(emulator, user_of=emulator.user_of, error_body=emulator.error_body)
     capture = Capture(network)
-    with Server(capture) as server:
+    with Server(capture, keep_alive=True) as server:
         tokens = {email: emulator.token(email) for email in readers}
-        yield Wire(name, emulator, network, capture, server, tokens)
+        w = Wire(name, emulator, network, capture, server, tokens)
+        try:
+            yield w
+        finally:
+            for made in w.accounts:
+                made.close()
 
 
 def account(w: Wire) -> Any:
     """The connector's account on `w`, one token per user, as the app builds it."""
+    made: Any
     if w.name == "graph":
-        return GraphAccount(lambda email: StaticToken(w.tokens[email]), base_url=w.base_url)
-    return GoogleAccount(lambda email: Credentials(token=w.tokens[email]), root_url=w.base_url)
+        made = GraphAccount(lambda email: StaticToken(w.tokens[email]), base_url=w.base_url)
+    else:
+        made = GoogleAccount(lambda email: Credentials(token=w.tokens[email]), root_url=w.base_url)
+    w.accounts.append(made)
+    return made
 
 
 # -- statistics ------------------------------------------------------------------------------------
@@ -365,8 +377,7 @@ def overhead(name: str, repeat: int = CALLS) -> dict[str, Any]:
                 "connections_per_call": len({q.connection for q in requests}),
                 "requests": [shown(q) for q in requests],
             }
-        if name == "graph":
-            ports.close()
+        ports.close()
     return out
 
 
@@ -522,9 +533,7 @@ def panel_context(
                 for case, aliases in (("first_open", first_open), ("remembered", None))
             }
         w.network.latency_ms = 0
-        provider = p.app.extensions.get("goedgesprek.provider")
-        if provider is not None:
-            provider.close()
+        close_app(p.app)
     return out
 
 

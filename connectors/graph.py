@@ -296,11 +296,13 @@ class _Session:
         self.origin = f"{origin.scheme}://{origin.netloc}"
         self.telemetry = _telemetry() if self.origin in _GRAPH_CLOUDS else {}
         """The telemetry headers of a request to this session's Graph host (none elsewhere)."""
+        # Kept to close: msgraph-core's transport wraps it and its `aclose` closes nothing.
+        self.network = transport or httpx.AsyncHTTPTransport(verify=_ssl_context())
         http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
-            verify=_ssl_context(),
-            transport=transport,
+            verify=_ssl_context(),  # for a proxy from the environment
+            transport=self.network,
         )
         self.http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
         self.tokens = auth.access_token_provider
@@ -437,7 +439,11 @@ class _Session:
 
     def close(self) -> None:
         """Close the HTTP connections."""
-        _loop.run(self.http.aclose(), self.timeout)
+        _loop.run(self._close(), self.timeout)
+
+    async def _close(self) -> None:
+        await self.http.aclose()
+        await self.network.aclose()
 
 
 _GRAPH_CLOUDS = frozenset(cloud.value for cloud in NationalClouds)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +20,8 @@ from emulators.network import Network
 from emulators.tls import LocalCA
 
 PROVIDERS = ("graph", "google")
+IDLE_SECONDS = 30
+"""How long a kept-alive connection may sit idle before the server closes it."""
 API_ROOT = {"graph": "/v1.0", "google": "/"}
 """Where each provider's SDK is pointed: Graph's base URL ends in its version, Google's
 ``rootUrl`` is the server root (the discovery document adds ``calendar/v3/`` and the like)."""
@@ -39,14 +44,77 @@ def behind_network(emulator: Any, **options: Any) -> Network:
     return network
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Speaks HTTP/1.1 and logs nothing.
+class _Handler(WSGIRequestHandler):
+    """Speaks HTTP/1.1, with keep-alive when the server asks; sends without Nagle's delay; logs
+    nothing.
 
-    werkzeug closes the connection after every response (no keep-alive), so each request pays a
-    loopback connect; the benchmarks give raw clients the same handicap.
+    Graph and Google keep a client's connection open between requests, so clients that pool
+    connections pay the connect once, as they would against the real service (the benchmarks
+    and ``goedgesprek emulate`` serve so; tests keep werkzeug's one request per connection,
+    so a client that never closes its pool leaves nothing open behind it). werkzeug's own
+    handler closes every connection: it cannot tell where a request's body ends, so it drains
+    the socket after each answer. Here a body of known length is read up front instead and the
+    connection stays open; a chunked body, ``Expect: 100-continue`` or a dropped or failed
+    answer closes it as before.
     """
 
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
+    _keep = False
+
+    def setup(self) -> None:
+        """Answers go out at once (TCP_NODELAY), as real servers send them."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        opened = getattr(self.server, "opened", None)
+        if opened is not None:
+            opened.add(self.connection)
+
+    def finish(self) -> None:
+        opened = getattr(self.server, "opened", None)
+        if opened is not None:
+            opened.discard(self.connection)
+        super().finish()
+
+    def run_wsgi(self) -> None:
+        """Serve one request; keep the connection when its body was read whole beforehand."""
+        socket_file = self.rfile
+        self._keep = False
+        wanted = getattr(self.server, "keep_alive", False)
+        if wanted and not self.close_connection and self._body_read_ahead():
+            self._keep = True
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = socket_file
+            if not self._keep:
+                self.close_connection = True
+
+    def _body_read_ahead(self) -> bool:
+        if "Transfer-Encoding" in self.headers or "Expect" in self.headers:
+            return False
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return False
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) != max(length, 0):
+            return False
+        self.rfile = io.BytesIO(body)
+        return True
+
+    def send_header(self, keyword: str, value: str) -> None:
+        """werkzeug's ``Connection: close`` is dropped while the connection is kept."""
+        if self._keep and keyword.lower() == "connection" and value.lower() == "close":
+            return
+        super().send_header(keyword, value)
+
+    def connection_dropped(
+        self, error: BaseException, environ: dict[str, Any] | None = None
+    ) -> None:
+        """A dropped or faulted connection is not served again."""
+        self._keep = False
+        self.close_connection = True
 
     def log(self, type: str, message: str, *args: object) -> None:
         """Requests are not logged: tests and benchmarks make thousands."""
@@ -63,15 +131,19 @@ class Server:
         *,
         host: str = "127.0.0.1",
         tls: LocalCA | None = None,
+        keep_alive: bool = False,
     ) -> None:
+        """Serve `app`; with `keep_alive` a client's connection stays open between requests."""
         self._server: BaseWSGIServer = make_server(
             host,
             port,
             app,
             threaded=True,
-            request_handler=_QuietHandler,
+            request_handler=_Handler,
             ssl_context=tls.server_context() if tls else None,
         )
+        self._server.opened = set()  # type: ignore[attr-defined]
+        self._server.keep_alive = keep_alive  # type: ignore[attr-defined]
         self.port: int = self._server.server_port
         self.url = f"{'https' if tls else 'http'}://{host}:{self.port}"
         self._thread = threading.Thread(
@@ -83,6 +155,10 @@ class Server:
         """Stop accepting requests and wait (bounded) for the serving thread to end."""
         self._server.shutdown()
         self._server.server_close()
+        # Kept-alive connections end with the server, as they would when a service goes away.
+        for connection in list(self._server.opened):  # type: ignore[attr-defined]
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=5)
 
     def __enter__(self) -> Server:
@@ -98,9 +174,11 @@ class Server:
 
 
 @contextmanager
-def serving(app: WSGIApp, port: int = 0, *, tls: LocalCA | None = None) -> Iterator[Server]:
+def serving(
+    app: WSGIApp, port: int = 0, *, tls: LocalCA | None = None, keep_alive: bool = False
+) -> Iterator[Server]:
     """Serve `app` on 127.0.0.1 (a free port when 0) for the length of the block."""
-    server = Server(app, port, tls=tls)
+    server = Server(app, port, tls=tls, keep_alive=keep_alive)
     try:
         yield server
     finally:

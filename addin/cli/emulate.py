@@ -318,7 +318,7 @@ def emulate(
         faults=faults,
     )
     try:
-        server = Server(network, port, host=host)
+        server = Server(network, port, host=host, keep_alive=True)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     base = server.url + API_ROOT[provider]
@@ -431,7 +431,7 @@ def _serve_entra(
         emulator.grant_consent(tid, client_id, scopes)
     ca = LocalCA()
     try:
-        server = Server(app, port, host=host, tls=ca)
+        server = Server(app, port, host=host, tls=ca, keep_alive=True)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     emulator.base_url = server.url
@@ -540,10 +540,10 @@ def _serve_google_oauth(
     ca = LocalCA()
     servers: list[Server] = []
     try:
-        servers.append(Server(networks[0], port, host=host, tls=ca))
+        servers.append(Server(networks[0], port, host=host, tls=ca, keep_alive=True))
         if api is not None:
             networks.append(behind_network(api, **network_options))
-            servers.append(Server(networks[1], 0, host=host))
+            servers.append(Server(networks[1], 0, host=host, keep_alive=True))
     except OSError as exc:
         for server in servers:
             server.close()

@@ -84,7 +84,7 @@ def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> Provider
     emulator = emulator_for(provider)
     for person in PAIR.partners:
         emulator.add_user(person.email, person.name, person.tz)
-    server = Server(behind_network(emulator, latency_ms=latency_ms))
+    server = Server(behind_network(emulator, latency_ms=latency_ms), keep_alive=True)
     tokens = data_dir / f"{provider}-tokens.json"
     grants = {p.email: emulator.token(p.email) for p in PAIR.partners}
     if provider == "google":

@@ -1,7 +1,7 @@
 """Closing a Google account ends every thread's connections and the parallel-read pool.
 
-The emulator's server closes each connection after its answer, so connections left open by the
-client are seen against a small keep-alive server instead, which counts the connections open.
+Connections left open by the client are seen against a small keep-alive server that counts the
+connections open.
 """
 
 from __future__ import annotations
