@@ -14,7 +14,8 @@ mapped by `connectors._graph_map`. They are never parsed into the generated
 typed models: a model's field table runs its imports on every parse (milliseconds per event)
 and the first parse of a message imports about 1,200 modules (a second).
 
-The HTTP pipeline is the SDK's redirect handler (OneDrive's ``/content``); Graph's telemetry
+The HTTP pipeline is the SDK's redirect handler, for OneDrive's ``/content`` only (see
+`_Session.send`); Graph's telemetry
 headers (client-request-id, SdkVersion, HostOs, RuntimeEnvironment) are set as the SDK's handler
 sets them, without its per-request URL parsing. The SDK's RetryHandler is left out so
 `connectors._retry` is the one retry policy (otherwise a 429 would be retried by both,
@@ -42,6 +43,7 @@ from typing import Any, TypeGuard, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
+import httpcore
 import httpx
 from azure.core.credentials import AccessToken, AccessTokenInfo
 from opentelemetry import trace
@@ -67,6 +69,7 @@ from msgraph_core.middleware.options import (  # type: ignore[import-untyped]
 )
 
 from connectors import _graph_batch, _loop
+from connectors._asyncio_net import AsyncioBackend
 from connectors._graph_errors import to_connector_error
 from connectors._graph_hash import content_matches
 from connectors._graph_map import (
@@ -262,6 +265,21 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def _network() -> httpx.AsyncHTTPTransport:
+    """httpx's transport, its connection pool on plain asyncio instead of anyio (see
+    `connectors._asyncio_net`); the pool's limits are httpx's defaults."""
+    network = httpx.AsyncHTTPTransport(verify=_ssl_context())
+    limits = httpx.Limits()
+    network._pool = httpcore.AsyncConnectionPool(
+        ssl_context=_ssl_context(),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=AsyncioBackend(),
+    )
+    return network
+
+
 # -- the session: one client per credential ---------------------------------------------------
 
 
@@ -297,7 +315,7 @@ class _Session:
         self.telemetry = _telemetry() if self.origin in _GRAPH_CLOUDS else {}
         """The telemetry headers of a request to this session's Graph host (none elsewhere)."""
         # Kept to close: msgraph-core's transport wraps it and its `aclose` closes nothing.
-        self.network = transport or httpx.AsyncHTTPTransport(verify=_ssl_context())
+        self.network = transport or _network()
         http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
@@ -375,16 +393,22 @@ class _Session:
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
         content_type: str = "application/json",
+        redirects: bool = False,
     ) -> bytes | None:
         """One request: the SDK's token provider and middleware, its OData error: raw bytes.
 
         What the adapter's ``send_primitive_async`` does for a request, less the
         `RequestInformation` round trip and its tracing spans (0.4 ms CPU a request): the
-        token from the auth provider (which also checks the host), the request through the
-        middleware pipeline, an empty or 204 answer as None, and a failed answer raised by the
-        adapter itself (`ODataError`, exactly as before). The adapter's one extra, a second try
-        on a 401 carrying a claims challenge, cannot help here: our credentials hand out the
-        same token whatever the claims (see `FetchedToken`).
+        token from the auth provider (which also checks the host), an empty or 204 answer as
+        None, and a failed answer raised by the adapter itself (`ODataError`, exactly as
+        before). The adapter's one extra, a second try on a 401 carrying a claims challenge,
+        cannot help here: our credentials hand out the same token whatever the claims (see
+        `FetchedToken`).
+
+        Only a request that may be `redirects` (a file's ``/content``: 302 to a download URL)
+        goes through the SDK's middleware pipeline, for its redirect handler (which drops the
+        token on a hop to another host). Every other Graph call answers without redirects,
+        and the pipeline's tracing spans cost about 0.5 ms of CPU a request.
         """
         target = url if "://" in url else f"{self.base_url}{url}"
         token = await self.tokens.get_authorization_token(target, {})
@@ -396,10 +420,16 @@ class _Session:
             sent["Authorization"] = f"Bearer {token}"
         if content is not None:
             sent["Content-Type"] = content_type
+        extensions: dict[str, Any] | None = {REQUEST_OPTIONS: {}} if redirects else None
         request = self.http.build_request(
-            method.value, target, headers=sent, content=content, extensions={REQUEST_OPTIONS: {}}
+            method.value, target, headers=sent, content=content, extensions=extensions
         )
         answer = await self.http.send(request)
+        if answer.is_redirect and not redirects:
+            raise Unavailable(
+                f"Graph answered {method.value} {urlsplit(target).path} with a redirect "
+                f"({answer.status_code}), where it answers in place"
+            )
         if not answer.is_success:
             errors: dict[str, Any] = {"XXX": ODataError}
             span = trace.INVALID_SPAN
@@ -1132,7 +1162,7 @@ class GraphDrive:
 
     async def _content(self, item_id: str) -> bytes:
         url = f"{self._prefix}/drive/items/{_id(item_id)}/content"
-        return await self._s.send(Method.GET, url) or b""
+        return await self._s.send(Method.GET, url, redirects=True) or b""
 
     async def _read_item(self, item: Json, folder: str) -> File | None:
         """Versions and bytes of an item just read; None when the bytes are not its content."""
@@ -1292,7 +1322,7 @@ class GraphDrive:
             if version < len(versions):
                 url += f"/versions/{_id(str(chosen['id']))}"
             url += "/content"
-            content = await self._s.send(Method.GET, url)
+            content = await self._s.send(Method.GET, url, redirects=True)
             return File(from_drive_version(item, folder, chosen, version), bytes(content or b""))
 
         return self._s.call(read, what, idempotent=True, trips=3)
