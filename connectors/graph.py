@@ -28,6 +28,7 @@ import asyncio
 import base64
 import builtins
 import contextlib
+import dataclasses
 import functools
 import gc
 import json
@@ -794,6 +795,14 @@ class GraphCalendar:
         used as it is; otherwise the event is read first (two round trips).
         """
         what = self._what(f"updating event {event_id!r}")
+        known = self._s.events.get((self._prefix, event_id))
+        if known is not None and if_match in (None, known.etag):
+            try:
+                return self._patch_known(event_id, patch, known, what, guarded=bool(if_match))
+            except Conflict:
+                if if_match:
+                    raise
+                # Written elsewhere since this session saw it: apply it unguarded, as asked.
         current = None
         if patch.start is not None or patch.end is not None:
             known = self._s.events.get((self._prefix, event_id))
@@ -830,14 +839,50 @@ class GraphCalendar:
             # Unguarded, a PATCH sends the same body every time: repeating it is harmless.
             return self._s.call(send, what, idempotent=True)
 
-        def resolve(error: ConnectorError) -> Event:
-            # A repeat's 412 may be our own write whose answer was lost: keep it if it shows.
-            found = self.get_event(event_id)
-            if not patch_shows(patch, found):
-                raise error
-            return found
-
+        resolve = functools.partial(self._patch_applied, event_id, patch)
         return self._s.call_resolving(send, what, ambiguous=Conflict, resolve=resolve)
+
+    def _patch_known(
+        self, event_id: str, patch: EventPatch, known: Event, what: str, *, guarded: bool
+    ) -> Event:
+        """One PATCH under If-Match of the state this session last read or wrote.
+
+        When it applies, `known` was the state it changed, so the answer (the event as
+        stored, without expansions) plus `known`'s attachments and properties, or the ones the
+        patch set, is the new state: no read after the write. A 412 raises `Conflict`.
+        """
+        body = to_graph_patch(patch, known)
+        headers = {"If-Match": known.etag, "Prefer": UTC_PREFER}
+        url = f"{self._prefix}/events/{_id(event_id)}"
+
+        async def send() -> Event:
+            data = await self._s.send_json(Method.PATCH, url, body=body, headers=headers)
+            try:
+                if not isinstance(data, dict):
+                    raise ValueError("the PATCH answer is not a JSON object")
+                event = from_graph_event(data, [])
+            except (KeyError, ValueError, TypeError) as exc:
+                raise to_connector_error(exc, what) from exc
+            properties = known.properties if patch.properties is None else patch.properties
+            event = dataclasses.replace(
+                event, properties=dict(properties), attachments=known.attachments
+            )
+            _keep(self._s.events, (self._prefix, event.id), event, MEMORY)
+            return event
+
+        if not guarded:
+            # A lost answer's repeat meets its own write (412): the caller falls back.
+            return self._s.call(send, what, idempotent=True)
+        resolve = functools.partial(self._patch_applied, event_id, patch)
+        return self._s.call_resolving(send, what, ambiguous=Conflict, resolve=resolve)
+
+    def _patch_applied(self, event_id: str, patch: EventPatch, error: ConnectorError) -> Event:
+        """A guarded PATCH's repeat met 412: it may be our own write whose answer was lost;
+        the event as it is when it shows the patch, else `error`."""
+        found = self.get_event(event_id)
+        if not patch_shows(patch, found):
+            raise error
+        return found
 
     def delete_event(self, event_id: str, *, if_match: str | None = None) -> None:
         """Delete an event or series, or cancel one occurrence."""
@@ -848,6 +893,7 @@ class GraphCalendar:
         async def remove() -> None:
             await self._s.send(Method.DELETE, url, headers=headers)
 
+        self._s.events.pop((self._prefix, event_id), None)
         self._s.call_resolving(
             remove,
             what,
@@ -885,6 +931,8 @@ class GraphCalendar:
                         raise
             return added
 
+        # The event's state changes (attachments, etag): what this session saw is stale.
+        self._s.events.pop((self._prefix, event_id), None)
         # Repeated as a whole it ends in the same state: the newest added, the others deleted.
         added = self._s.call(replace, what, idempotent=True, trips=ATTACHMENT_TRIPS)
         try:

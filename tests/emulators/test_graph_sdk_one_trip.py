@@ -151,11 +151,17 @@ def test_a_repeated_create_of_an_event_with_attachments_since_returns_it_whole(
     assert [a.name for a in again.attachments] == ["agenda.txt"]
 
 
+def _stranger(counter: Counter, account: GraphAccount) -> GraphAccount:
+    """Another client of the same user: it has seen none of the first one's events."""
+    return GraphAccount(StaticToken(counter.app.token(ADA)), base_url=account.base_url)
+
+
 @pytest.mark.parametrize("guarded", [False, True])
-def test_update_is_one_batch_and_returns_what_a_read_gives(
+def test_an_update_of_an_event_this_session_saw_is_one_patch(
     counted: tuple[Counter, GraphAccount], guarded: bool
 ) -> None:
-    """A PATCH (If-Match or not) and the read of the event as stored: one $batch call."""
+    """The PATCH goes under If-Match of the state this session read; its answer plus that
+    state's attachments is what a read gives: one request, no read after the write."""
     counter, account = counted
     cal = account.calendar(ADA)
     created = cal.create_event(meeting("Overleg"), idempotency_key="k")
@@ -164,24 +170,77 @@ def test_update_is_one_batch_and_returns_what_a_read_gives(
     counter.seen.clear()
     patch = EventPatch(subject="Nieuw", properties={"goedgesprek.role": "manager"})
     updated = cal.update_event(created.id, patch, if_match=etag if guarded else None)
-    assert counter.seen == [("POST", "/v1.0/$batch")]
+    assert counter.seen == [("PATCH", f"/v1.0/me/events/{created.id}")]
     assert updated == cal.get_event(created.id)
     assert (updated.subject, dict(updated.properties)) == ("Nieuw", {"goedgesprek.role": "manager"})
     assert [a.name for a in updated.attachments] == ["agenda.txt"]
+    # Properties the patch leaves alone are kept from the state seen.
+    again = cal.update_event(created.id, EventPatch(location="Kamer 2"))
+    assert dict(again.properties) == {"goedgesprek.role": "manager"}
+    assert again == cal.get_event(created.id)
 
 
-def test_a_move_reads_the_zone_first_then_is_one_batch(
+@pytest.mark.parametrize("guarded", [False, True])
+def test_an_update_of_an_event_this_session_never_saw_is_one_batch(
+    counted: tuple[Counter, GraphAccount], guarded: bool
+) -> None:
+    """A PATCH (If-Match or not) and the read of the event as stored: one $batch call."""
+    counter, account = counted
+    created = account.calendar(ADA).create_event(meeting("Overleg"), idempotency_key="k")
+    account.calendar(ADA).add_attachment(created.id, "agenda.txt", b"x", "text/plain")
+    etag = account.calendar(ADA).get_event(created.id).etag
+    stranger = _stranger(counter, account)
+    try:
+        counter.seen.clear()
+        patch = EventPatch(subject="Nieuw", properties={"goedgesprek.role": "manager"})
+        cal = stranger.calendar(ADA)
+        updated = cal.update_event(created.id, patch, if_match=etag if guarded else None)
+        assert counter.seen == [("POST", "/v1.0/$batch")]
+        assert updated == cal.get_event(created.id)
+    finally:
+        stranger.close()
+    assert [a.name for a in updated.attachments] == ["agenda.txt"]
+
+
+def test_an_unguarded_update_after_someone_elses_edit_still_applies(
+    counted: tuple[Counter, GraphAccount],
+) -> None:
+    """Unguarded, the session's own If-Match meeting another client's edit (412) falls back
+    to the $batch without it: the edit is applied as asked, on top of the other one."""
+    counter, account = counted
+    cal = account.calendar(ADA)
+    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
+    stranger = _stranger(counter, account)
+    try:
+        stranger.calendar(ADA).update_event(created.id, EventPatch(location="Kamer 9"))
+    finally:
+        stranger.close()
+    counter.seen.clear()
+    updated = cal.update_event(created.id, EventPatch(subject="Nieuw"))
+    assert counter.seen == [("PATCH", f"/v1.0/me/events/{created.id}"), ("POST", "/v1.0/$batch")]
+    assert (updated.subject, updated.location) == ("Nieuw", "Kamer 9")
+    assert updated == cal.get_event(created.id)
+
+
+def test_a_move_of_an_event_never_seen_reads_the_zone_first_then_is_one_batch(
     counted: tuple[Counter, GraphAccount],
 ) -> None:
     """A new start keeps the zone and duration: one read, then the $batch; two in all."""
     counter, account = counted
-    cal = account.calendar(ADA)
-    created = cal.create_event(meeting("Overleg"), idempotency_key="k")
-    counter.seen.clear()
-    moved = cal.update_event(created.id, EventPatch(start=START + timedelta(days=1)))
-    assert counter.seen == [("GET", f"/v1.0/me/events/{created.id}"), ("POST", "/v1.0/$batch")]
-    assert moved.end - moved.start == timedelta(hours=1) and moved.tz == AMS
-    assert moved == cal.get_event(created.id)
+    created = account.calendar(ADA).create_event(meeting("Overleg"), idempotency_key="k")
+    stranger = _stranger(counter, account)
+    try:
+        cal = stranger.calendar(ADA)
+        counter.seen.clear()
+        moved = cal.update_event(created.id, EventPatch(start=START + timedelta(days=1)))
+        assert counter.seen == [
+            ("GET", f"/v1.0/me/events/{created.id}"),
+            ("POST", "/v1.0/$batch"),
+        ]
+        assert moved.end - moved.start == timedelta(hours=1) and moved.tz == AMS
+        assert moved == cal.get_event(created.id)
+    finally:
+        stranger.close()
 
 
 def test_a_stale_if_match_is_conflict_and_changes_nothing(
@@ -197,17 +256,39 @@ def test_a_stale_if_match_is_conflict_and_changes_nothing(
     assert cal.get_event(created.id).subject == "Overleg"
 
 
-def test_a_guarded_update_whose_whole_batch_answer_was_lost_is_ours(
+@pytest.mark.parametrize("seen", [True, False])
+def test_a_guarded_update_whose_answer_was_lost_is_ours(
+    counted: tuple[Counter, GraphAccount], seen: bool
+) -> None:
+    """The PATCH (alone, or in the $batch) was done but its answer lost: the repeat's 412 is
+    our own edit, and the event as it now is comes back."""
+    counter, account = counted
+    created = account.calendar(ADA).create_event(meeting("Overleg"), idempotency_key="k")
+    stranger = None if seen else _stranger(counter, account)
+    cal = (stranger or account).calendar(ADA)
+    sent = ("PATCH", f"/v1.0/me/events/{created.id}") if seen else ("POST", "/v1.0/$batch")
+    counter.losing[sent] = 1
+    try:
+        updated = cal.update_event(created.id, EventPatch(subject="Nieuw"), if_match=created.etag)
+        assert updated.subject == "Nieuw" and updated == cal.get_event(created.id)
+    finally:
+        if stranger is not None:
+            stranger.close()
+    assert counter.seen.count(sent) == 2
+
+
+def test_an_unguarded_update_whose_answer_was_lost_is_applied_once(
     counted: tuple[Counter, GraphAccount],
 ) -> None:
-    """The $batch did the PATCH but its answer was lost: the repeat's 412 is our own edit."""
+    """The session's own If-Match meets its own lost write (412): the $batch sends the same
+    body again, which changes nothing more."""
     counter, account = counted
     cal = account.calendar(ADA)
     created = cal.create_event(meeting("Overleg"), idempotency_key="k")
-    counter.losing[("POST", "/v1.0/$batch")] = 1
-    updated = cal.update_event(created.id, EventPatch(subject="Nieuw"), if_match=created.etag)
+    counter.losing[("PATCH", f"/v1.0/me/events/{created.id}")] = 1
+    updated = cal.update_event(created.id, EventPatch(subject="Nieuw"))
     assert updated.subject == "Nieuw" and updated == cal.get_event(created.id)
-    assert counter.seen.count(("POST", "/v1.0/$batch")) == 2
+    assert counter.seen.count(("POST", "/v1.0/$batch")) == 1
 
 
 # The emulator's $expand of attachments, as Graph documents it
@@ -253,11 +334,11 @@ def test_emulator_refuses_an_expand_it_does_not_know(
     assert answer.json()["error"]["code"] == "BadRequest"
 
 
-def test_a_guarded_move_of_an_event_just_read_is_one_batch(
+def test_a_guarded_move_of_an_event_just_read_is_one_patch(
     counted: tuple[Counter, GraphAccount],
 ) -> None:
     """If-Match naming the state this session read: its zone and duration are the current
-    ones whenever the PATCH applies, so the move is the one $batch."""
+    ones whenever the PATCH applies, so the move is the one PATCH."""
     counter, account = counted
     cal = account.calendar(ADA)
     created = cal.create_event(meeting("Overleg"), idempotency_key="k")
@@ -265,7 +346,7 @@ def test_a_guarded_move_of_an_event_just_read_is_one_batch(
     counter.seen.clear()
     later = START + timedelta(days=1)
     moved = cal.update_event(created.id, EventPatch(start=later), if_match=read.etag)
-    assert counter.seen == [("POST", "/v1.0/$batch")]
+    assert counter.seen == [("PATCH", f"/v1.0/me/events/{created.id}")]
     assert (moved.start, moved.end - moved.start, moved.tz) == (later, timedelta(hours=1), AMS)
     assert moved == cal.get_event(created.id)
 
