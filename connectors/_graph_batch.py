@@ -102,13 +102,18 @@ def chunks(requests: Sequence[BatchRequest]) -> list[list[BatchRequest]]:
 
 
 def _body(raw: Any, headers: Mapping[str, str]) -> Any:
-    # Graph gives a JSON body as JSON; other content types arrive base64-encoded in a string.
+    # Graph gives a JSON body as JSON; other content types arrive base64-encoded in a string,
+    # and so does the JSON answer to a request whose body was base64 (an upload's item).
     if not isinstance(raw, str):
         return raw
     content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
     if "json" in content_type:
         try:
             return json.loads(raw)
+        except ValueError:
+            pass
+        try:
+            return json.loads(base64.b64decode(raw, validate=True))
         except ValueError:
             return raw
     try:

@@ -753,10 +753,14 @@ class GraphEmulator:
         }
         if body:
             content_type = headers.get("Content-Type", "")
-            if "json" in content_type:
+            base64_in = step.get("body") is not None and not isinstance(
+                step.get("body"), dict | list
+            )
+            if "json" in content_type and not base64_in:
                 result["body"] = json.loads(body)
             else:
-                # Non-JSON bodies come back base64-encoded in a batch answer.
+                # Non-JSON bodies come back base64-encoded in a batch answer, and so does any
+                # answer to a request whose own body was (an upload's item, for one).
                 result["body"] = base64.b64encode(body).decode()
         return result
 
@@ -776,7 +780,8 @@ class GraphEmulator:
         elif isinstance(body, dict | list):
             data = json.dumps(body).encode()
         else:
-            data = str(body).encode()
+            # A body that is not a JSON object or array is a base64 (URL-safe allowed) value.
+            data = _base64(str(body))
         environ.update(
             {
                 "REQUEST_METHOD": str(step["method"]).upper(),
@@ -799,8 +804,17 @@ class GraphEmulator:
         return environ
 
 
+def _base64(value: str) -> bytes:
+    padded = value + "=" * (-len(value) % 4)
+    try:
+        return base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+    except ValueError:
+        return value.encode()
+
+
 def _unquote_path(path: str) -> str:
-    return unquote(path)
+    """The path as a WSGI server gives it: percent-decoded, its UTF-8 bytes as latin-1."""
+    return unquote(path).encode("utf-8").decode("latin-1")
 
 
 def _not_allowed() -> GraphError:
