@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import zoneinfo
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cadence.errors import CadenceError, UnknownTimeZone
@@ -31,11 +31,13 @@ def zone(name: str) -> ZoneInfo:
         raise UnknownTimeZone(_message(name), code="unknown_zone", name=repr(name[:64])) from exc
 
 
+@lru_cache(maxsize=512)
 def canonical_zone(name: str) -> str:
     """The IANA name `name` spelled as the zone database spells it: ``utc`` -> ``UTC``.
 
     People type zone names in any case; calendars want them exact. An exact name is returned as
     it is (``Etc/UTC`` stays ``Etc/UTC``); raises `UnknownTimeZone` when no spelling matches.
+    Answers are kept per name (every event read asks for its zone's spelling).
     """
     if _spelled_as_a_file(name):
         zone(name)
