@@ -199,7 +199,7 @@ def warm_up(*, collect: bool = True) -> float:
     Building the TLS context and a session's client and middleware, the first trip through
     adapter, auth provider and middleware, the first OData error parsed into its model and the
     first connection's transport each cost the first user milliseconds to tens of milliseconds.
-    This pays them: it starts the loop, runs a throwaway session's calls (a calendar view, a
+    This pays them: it makes the loop, runs a throwaway session's calls (a calendar view, a
     ``$batch``, a 404) against answers made in-process, with no network, and loads what a first
     connection loads. The SDK's own imports (seconds) are paid by importing this module (see
     `connectors._graph_sdk`); the app imports it and calls this in a background thread at
