@@ -461,6 +461,22 @@ class _Session:
         )
         return _graph_batch.parse_response(raw or b"")
 
+    async def post_chain(
+        self, requests: list[_graph_batch.BatchRequest], what: str
+    ) -> dict[str, Any]:
+        """POST one ``$batch`` of items that depend on each other; each item's body by id.
+
+        The first failed item in order raises its error (the write's, not the 424 of a read
+        that depended on it)."""
+        answers = {a.id: a for a in await self.post_batch(requests)}
+        for request in requests:
+            answer = answers.get(request.id)
+            if answer is None:
+                raise ValueError(f"the $batch answer has no {request.id!r} item")
+            if not answer.ok:
+                raise answer.error(what)
+        return {key: answer.body for key, answer in answers.items()}
+
     def batch(
         self, requests: Sequence[_graph_batch.BatchRequest], what: str
     ) -> dict[str, _graph_batch.BatchResponse]:
@@ -829,14 +845,7 @@ class GraphCalendar:
         ]
 
         async def send() -> Event:
-            answers = {a.id: a for a in await self._s.post_batch(requests)}
-            for key in ("patch", "read"):
-                answer = answers.get(key)
-                if answer is None:
-                    raise ValueError(f"the $batch answer has no {key!r} item")
-                if not answer.ok:
-                    raise answer.error(what)
-            return self._event(answers["read"].body, what)
+            return self._event((await self._s.post_chain(requests, what))["read"], what)
 
         if not if_match:
             # Unguarded, a PATCH sends the same body every time: repeating it is harmless.
@@ -1214,14 +1223,8 @@ class GraphDrive:
             _graph_batch.BatchRequest("put", "PUT", url, encoded, sent, idempotent=False),
             _graph_batch.BatchRequest("versions", "GET", f"{path}/versions", depends_on=("put",)),
         ]
-        answers = {a.id: a for a in await self._s.post_batch(requests)}
-        for key in ("put", "versions"):
-            answer = answers.get(key)
-            if answer is None:
-                raise ValueError(f"the $batch answer has no {key!r} item")
-            if not answer.ok:
-                raise answer.error(what)
-        item, listed = answers["put"].body, answers["versions"].body
+        bodies = await self._s.post_chain(requests, what)
+        item, listed = bodies["put"], bodies["versions"]
         if not isinstance(item, dict) or not isinstance(listed, dict):
             raise ValueError("the upload's $batch answer is not JSON")
         return item, [dict(v) for v in sorted_versions(listed.get("value") or [])]

@@ -12,9 +12,9 @@ import pytest
 from kiota_abstractions.method import Method
 
 from connectors import _loop
-from connectors._retry import NO_RETRY
 from connectors.errors import Unavailable
-from connectors.graph import StaticToken, _Session
+from connectors.graph import _Session
+from tests.graph_mock import mock_session
 
 BASE = "https://graph.microsoft.com/v1.0"
 DOWNLOAD = "https://download.example.net/file?sig=x"
@@ -27,14 +27,7 @@ def _session(seen: list[httpx.Request]) -> _Session:
             return httpx.Response(200, content=b"bytes")
         return httpx.Response(302, headers={"Location": DOWNLOAD})
 
-    return _Session(
-        StaticToken("secret-token"),
-        base_url=BASE,
-        scopes=("https://graph.microsoft.com/.default",),
-        retry=NO_RETRY,
-        timeout=5.0,
-        transport=httpx.MockTransport(answer),
-    )
+    return mock_session(answer, BASE, token="secret-token")
 
 
 def test_a_content_download_follows_the_redirect_without_the_token() -> None:

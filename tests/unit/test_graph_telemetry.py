@@ -14,8 +14,7 @@ from msgraph_core.middleware.options import (  # type: ignore[import-untyped]
 )
 
 from connectors import _loop
-from connectors._retry import NO_RETRY
-from connectors.graph import StaticToken, _Session
+from tests.graph_mock import mock_session
 
 
 def _sent(base_url: str, url: str) -> httpx.Request:
@@ -25,14 +24,7 @@ def _sent(base_url: str, url: str) -> httpx.Request:
         seen.append(request)
         return httpx.Response(204)
 
-    session = _Session(
-        StaticToken("t"),
-        base_url=base_url,
-        scopes=("https://graph.microsoft.com/.default",),
-        retry=NO_RETRY,
-        timeout=5.0,
-        transport=httpx.MockTransport(answer),
-    )
+    session = mock_session(answer, base_url)
     try:
         _loop.run(session.send(Method.GET, url), 5.0)
     finally:
