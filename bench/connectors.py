@@ -200,6 +200,19 @@ def wire(name: str) -> Iterator[Wire]:
                 made.close()
 
 
+def meeting(subject: str, start: datetime) -> NewEvent:
+    """An hour of Ada's with Grace, with a short agenda in its body."""
+    return NewEvent(
+        subject=subject,
+        start=start,
+        end=start + timedelta(hours=1),
+        tz=TZ,
+        organizer=ADA,
+        attendees=(Attendee(GRACE, "Grace"),),
+        body_html="<p>Agenda</p>",
+    )
+
+
 def account(w: Wire) -> Any:
     """The connector's account on `w`, one token per user, as the app builds it."""
     made: Any
@@ -280,15 +293,7 @@ def fixture(ports: Any) -> dict[str, Callable[[], object]]:
     calendar, drive = ports.calendar(ADA), ports.drive(ADA)
     start = NOW + timedelta(days=1, hours=1)
     single = calendar.create_event(
-        NewEvent(
-            subject="Overleg",
-            start=start,
-            end=start + timedelta(hours=1),
-            tz=TZ,
-            organizer=ADA,
-            attendees=(Attendee(GRACE, "Grace"),),
-            body_html="<p>Agenda</p>",
-        ),
+        meeting("Overleg", start),
         idempotency_key="bench-single",
     )
     calendar.add_attachment(single.id, "agenda.html", b"<p>" + b"x" * 2000 + b"</p>", "text/html")

@@ -32,7 +32,7 @@ import httplib2
 import httpx
 from google.oauth2.credentials import Credentials
 
-from bench.connectors import ADA, GRACE, TZ, Wire, account, summary, wire
+from bench.connectors import ADA, GRACE, Wire, account, meeting, summary, wire
 from connectors.models import Attendee, EventPatch, NewEvent
 
 OPS = ("get_event", "list_25", "create_event", "update_event", "delete_event", "drive_roundtrip")
@@ -553,16 +553,7 @@ def seed(w: Wire) -> tuple[str, tuple[datetime, datetime]]:
     calendar = account(w).calendar(ADA)
     ids = []
     for n in range(LISTED):
-        start = WINDOW_START + timedelta(days=n, hours=1)
-        event = NewEvent(
-            subject=f"Gesprek {n}",
-            start=start,
-            end=start + timedelta(hours=1),
-            tz=TZ,
-            organizer=ADA,
-            attendees=(Attendee(GRACE, "Grace"),),
-            body_html="<p>Agenda</p>",
-        )
+        event = meeting(f"Gesprek {n}", WINDOW_START + timedelta(days=n, hours=1))
         ids.append(calendar.create_event(event, idempotency_key=f"bench-seed-{n}").id)
     calendar.add_attachment(ids[0], "agenda.html", b"<p>" + b"x" * 2000 + b"</p>", "text/html")
     return ids[0], (WINDOW_START, WINDOW_START + timedelta(days=LISTED))

@@ -209,8 +209,9 @@ def warm_up(*, collect: bool = True) -> float:
     started = time.perf_counter()
     _loop.loop()
     _rehearse()
-    # What only the first real connection would load: httpcore's pool and anyio's backend.
-    _loop.run(httpx.AsyncHTTPTransport(verify=_ssl_context()).aclose())
+    # What only the first real connection would load: the connectors' transport and pool, and
+    # anyio's asyncio backend (httpcore's pool locks use it; the sockets do not).
+    _loop.run(_network().aclose())
     _loop.run(anyio.sleep(0))
     # The SDK's imports leave a full collection due; run it here rather than in a first request.
     if collect:

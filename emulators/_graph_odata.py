@@ -43,28 +43,11 @@ def _unquote(text: str) -> str:
     return text.replace("''", "'")
 
 
-def _split_top(text: str) -> list[str]:
-    """Split on top-level commas (outside quotes and parentheses)."""
-    parts: list[str] = []
-    depth, quoted, start = 0, False, 0
-    for i, char in enumerate(text):
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-        elif not quoted and depth == 0 and char == ",":
-            parts.append(text[start:i].strip())
-            start = i + 1
-    parts.append(text[start:].strip())
-    return parts
-
-
-def _split_and(text: str) -> list[str]:
-    """Split on top-level ``and`` (outside quotes and parentheses)."""
+def _split_outside(text: str, separator: str) -> list[str]:
+    """Split on `separator` (case-insensitive) where it stands outside quotes and parentheses."""
     parts: list[str] = []
     depth, quoted, start, i = 0, False, 0, 0
+    width = len(separator)
     while i < len(text):
         char = text[i]
         if char == "'":
@@ -73,13 +56,23 @@ def _split_and(text: str) -> list[str]:
             depth += 1
         elif not quoted and char == ")":
             depth -= 1
-        elif not quoted and depth == 0 and text[i : i + 5].lower() == " and ":
+        elif not quoted and depth == 0 and text[i : i + width].lower() == separator:
             parts.append(text[start:i].strip())
-            start = i + 5
-            i += 4
+            start = i + width
+            i += width - 1
         i += 1
     parts.append(text[start:].strip())
     return parts
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on top-level commas (outside quotes and parentheses)."""
+    return _split_outside(text, ",")
+
+
+def _split_and(text: str) -> list[str]:
+    """Split on top-level ``and`` (outside quotes and parentheses)."""
+    return _split_outside(text, " and ")
 
 
 Predicate = Callable[[Mapping[str, Any], Mapping[str, str]], bool]
