@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import select
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from addin.store.db import create_store_engine
 from cadence.recurrence import NthWeekday, Rule, Weekday
 from connectors.errors import InvalidRequest, NotFound, Unavailable
 from connectors.local import DB_NAME, SCHEMA_VERSION, LocalStore
@@ -173,35 +175,77 @@ def test_schema_is_versioned_and_wal(tmp_path: Path) -> None:
     conn.close()
 
 
-def _open_at_once(data_dir: Path, start: Any) -> str:
-    start.wait(10)
+_OPENER = """
+import sys, time
+from pathlib import Path
+from addin.store.db import create_store_engine
+from connectors.local import LocalStore
+root = Path(sys.argv[1])
+for line in sys.stdin:
+    data_dir = root / line.strip()
+    go = data_dir / "go"
+    deadline = time.monotonic() + 10
+    while not go.exists() and time.monotonic() < deadline:
+        time.sleep(0.0005)
     try:
         LocalStore(data_dir).close()
         engine = create_store_engine(data_dir=data_dir)
         with engine.connect():
             pass
         engine.dispose()
+        print("ok", flush=True)
     except Exception as exc:
-        return repr(exc)
-    return ""
+        print(repr(exc).replace(chr(10), " "), flush=True)
+"""
 
 
 def test_workers_that_create_the_store_together_all_open_it(tmp_path: Path) -> None:
     """Server workers starting at once on a fresh data directory all open both databases.
 
     SQLite refuses a second switch to WAL at once ("database is locked") instead of waiting.
+    Four processes (started afresh, not forked from this threaded one) open each directory
+    the moment its "go" file appears.
     """
-    forked = multiprocessing.get_context("fork")
-    with forked.Manager() as manager, forked.Pool(4) as pool:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPENER, str(tmp_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(4)
+    ]
+    try:
         for round_ in range(20):
             data_dir = tmp_path / str(round_)
-            start = manager.Event()
-            answers = [pool.apply_async(_open_at_once, (data_dir, start)) for _ in range(4)]
-            start.set()
-            assert [a.get(timeout=60) for a in answers] == [""] * 4
+            data_dir.mkdir()
+            for opener in openers:
+                assert opener.stdin is not None
+                opener.stdin.write(f"{round_}\n")
+                opener.stdin.flush()
+            time.sleep(0.05)  # every opener is waiting for the go
+            (data_dir / "go").touch()
+            answers = [_line(opener) for opener in openers]
+            assert answers == ["ok"] * 4, answers
             with sqlite3.connect(data_dir / DB_NAME) as conn:
                 assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             conn.close()
+    finally:
+        for opener in openers:
+            opener.kill()
+            opener.wait(10)
+            for stream in (opener.stdin, opener.stdout):
+                if stream is not None:
+                    stream.close()
+
+
+def _line(opener: subprocess.Popen[str]) -> str:
+    """The opener's next answer, or a timeout after 30 s."""
+    assert opener.stdout is not None
+    ready, _, _ = select.select([opener.stdout], [], [], 30)
+    return opener.stdout.readline().strip() if ready else "no answer within 30 s"
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
