@@ -134,6 +134,10 @@ ITEM_FIELDS = f"id,name,eTag,size,file,folder,lastModifiedDateTime,{DOWNLOAD_URL
 (Graph sends that annotation only when it is selected or nothing is)."""
 DOWNLOAD_URL_TRUST = 55 * 60.0
 """Seconds a remembered download URL is tried: Graph invalidates it after 1 hour."""
+VERSION_IDS = "$select=id"
+"""What a file's etag and version count need of its versions listing: their ids."""
+VERSION_DETAILS = "$select=id,lastModifiedDateTime,size"
+"""What a `FileInfo` of each kept version needs of the listing."""
 MEMORY = 512
 """File ids and download URLs remembered per session, each (the oldest is forgotten first)."""
 READ_ATTEMPTS = 3
@@ -1160,15 +1164,17 @@ class GraphDrive:
                 return fetched.content
         return await self._content(str(item["id"]))
 
-    async def _versions(self, item_id: str) -> list[Json]:
+    async def _versions(self, item_id: str, query: str = VERSION_IDS) -> list[Json]:
         found = await self._s.send_json(
-            Method.GET, f"{self._prefix}/drive/items/{_id(item_id)}/versions"
+            Method.GET, f"{self._prefix}/drive/items/{_id(item_id)}/versions?{query}"
         )
         return [dict(v) for v in sorted_versions((found or {}).get("value") or [])]
 
-    async def _info(self, folder: str, name: str) -> tuple[Json, list[Json], FileInfo]:
+    async def _info(
+        self, folder: str, name: str, query: str = VERSION_IDS
+    ) -> tuple[Json, list[Json], FileInfo]:
         item = await self._item(folder, name)
-        versions = await self._versions(str(item["id"]))
+        versions = await self._versions(str(item["id"]), query)
         return item, versions, from_drive_item(item, folder, versions)
 
     async def _check(self, folder: str, name: str, if_match: str) -> Json:
@@ -1265,7 +1271,9 @@ class GraphDrive:
         sent = {**headers, "Content-Type": content_type}
         requests = [
             _graph_batch.BatchRequest("put", "PUT", url, encoded, sent, idempotent=False),
-            _graph_batch.BatchRequest("versions", "GET", f"{path}/versions", depends_on=("put",)),
+            _graph_batch.BatchRequest(
+                "versions", "GET", f"{path}/versions?{VERSION_IDS}", depends_on=("put",)
+            ),
         ]
         bodies = await self._s.post_chain(requests, what)
         item, listed = bodies["put"], bodies["versions"]
@@ -1334,7 +1342,7 @@ class GraphDrive:
             _graph_batch.BatchRequest(
                 "item", "GET", f"{base}?$select={ITEM_FIELDS},parentReference"
             ),
-            _graph_batch.BatchRequest("versions", "GET", f"{base}/versions"),
+            _graph_batch.BatchRequest("versions", "GET", f"{base}/versions?{VERSION_IDS}"),
         ]
         reads: list[Awaitable[Any]] = [self._s.post_batch(pair)]
         if remembered is not None:
@@ -1399,7 +1407,9 @@ class GraphDrive:
         files = [i for i in items if "file" in i]
         requests = [
             _graph_batch.BatchRequest(
-                f"v{n}", "GET", f"{self._prefix}/drive/items/{_id(str(i['id']))}/versions"
+                f"v{n}",
+                "GET",
+                f"{self._prefix}/drive/items/{_id(str(i['id']))}/versions?{VERSION_IDS}",
             )
             for n, i in enumerate(files)
         ]
@@ -1442,7 +1452,7 @@ class GraphDrive:
         self._path(folder, name)
 
         async def read() -> builtins.list[FileInfo]:
-            item, versions, _ = await self._info(folder, name)
+            item, versions, _ = await self._info(folder, name, VERSION_DETAILS)
             return [from_drive_version(item, folder, v, n + 1) for n, v in enumerate(versions)]
 
         what = self._what(f"listing versions of {folder}/{name}")
@@ -1454,7 +1464,7 @@ class GraphDrive:
         self._path(folder, name)
 
         async def read() -> File:
-            item, versions, _ = await self._info(folder, name)
+            item, versions, _ = await self._info(folder, name, VERSION_DETAILS)
             if not 1 <= version <= len(versions):
                 raise NotFound(f"{what}: there are {len(versions)} versions")
             chosen = versions[version - 1]

@@ -13,8 +13,9 @@ answers 401, as a tenant's ``download.aspx`` does (the docs name no status). An 
 serves the item's content when it is fetched, not when it was handed out: a Business URL names
 the item (``download.aspx?UniqueId=...``), not a version; a version's URL serves that version.
 Hashes are those OneDrive for Business gives: ``quickXorHash`` only (Graph's hashes page: no
-``sha1Hash``, ``crc32Hash`` or ``sha256Hash`` there). ``$select`` on items is honoured; the
-download URL then comes only when selected, as in Graph's own example.
+``sha1Hash``, ``crc32Hash`` or ``sha256Hash`` there). ``$select`` on items is honoured (the
+download URL then comes only when selected, as in Graph's own example), and on a versions
+listing.
 
 ``PATCH`` on an item renames it (``name``) or moves it (``parentReference`` by ``id`` or
 ``path``), as driveItem update documents; a name taken in the target folder answers 409
@@ -558,7 +559,10 @@ class Drives:
             raise GraphError(400, "invalidRequest", "Folders have no versions.")
         parts = tail.strip("/").split("/")
         if len(parts) == 1:
+            select = parse_select(call.arg("$select"))
             value = [self._version_json(call, v) for v in reversed(node.versions)]
+            if select is not None:
+                value = [{k: v for k, v in entry.items() if k in select} for entry in value]
             return json_response(
                 {
                     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#drives('"

@@ -84,6 +84,10 @@ def test_overwrite_keeps_versions(ada: CheckedClient) -> None:
     assert [(v["id"], v["size"]) for v in versions] == [("2.0", 3), ("1.0", 3)]
     assert download(ada, f"/me/drive/items/{first['id']}/versions/1.0/content") == b"one"
     assert ada.call("GET", f"/me/drive/items/{first['id']}/versions/3.0").status_code == 404
+    selected = ada.call(
+        "GET", f"/me/drive/items/{first['id']}/versions?$select=id", "drive_item_versions"
+    ).get_json()["value"]
+    assert selected == [{"id": "2.0"}, {"id": "1.0"}]
 
 
 def test_if_match_and_conflict_behavior(ada: CheckedClient) -> None:
