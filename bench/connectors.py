@@ -497,6 +497,7 @@ def context_case(
 ) -> dict[str, Any]:
     """p50 of `repeat` context calls (each a first open when `first_open` is given)."""
     samples: list[float] = []
+    cpu: list[float] = []
     requests = 0
     shown: list[Request] = []
     for i in range(repeat):
@@ -504,15 +505,19 @@ def context_case(
             first_open.restore()
         before = w.requests()
         with w.capture.capturing() as sent:
-            t0 = time.perf_counter()
+            serving = w.server.cpu_seconds
+            c0, t0 = time.process_time(), time.perf_counter()
             p.context(who, first_open=first_open is not None)
             samples.append((time.perf_counter() - t0) * 1000)
+            spent = time.process_time() - c0 - (w.server.cpu_seconds - serving)
+            cpu.append(spent * 1000)
         requests += w.requests() - before
         if i == 0:
             shown = sent
     stats = summary(samples)
     return {
         **stats,
+        "app_cpu_p50_ms": round(statistics.median(cpu), 2),
         "p50_over_latency": round(stats["p50_ms"] / latency_ms, 2),
         "requests_per_call": round(requests / repeat, 2),
         "critical_path": critical_path(shown),

@@ -6,6 +6,7 @@ import contextlib
 import io
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -76,6 +77,16 @@ class _Handler(WSGIRequestHandler):
             opened.discard(self.connection)
         super().finish()
 
+    def handle_one_request(self) -> None:
+        """One request, its CPU time added to the server's `cpu_seconds` (see `Server`)."""
+        started = time.thread_time()
+        try:
+            super().handle_one_request()
+        finally:
+            count = getattr(self.server, "count_cpu", None)
+            if count is not None:
+                count(time.thread_time() - started)
+
     def run_wsgi(self) -> None:
         """Serve one request; keep the connection when its body was read whole beforehand."""
         socket_file = self.rfile
@@ -143,6 +154,9 @@ class Server:
             ssl_context=tls.server_context() if tls else None,
         )
         self._server.opened = set()  # type: ignore[attr-defined]
+        self._server.count_cpu = self._count_cpu  # type: ignore[attr-defined]
+        self._cpu = 0.0
+        self._cpu_lock = threading.Lock()
         self._server.keep_alive = keep_alive  # type: ignore[attr-defined]
         self.port: int = self._server.server_port
         self.url = f"{'https' if tls else 'http'}://{host}:{self.port}"
@@ -150,6 +164,17 @@ class Server:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+
+    def _count_cpu(self, seconds: float) -> None:
+        with self._cpu_lock:
+            self._cpu += seconds
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time the server's threads spent reading, answering and sending requests so far:
+        with the emulator in the client's process, the benchmarks take it out of the client's."""
+        with self._cpu_lock:
+            return self._cpu
 
     def close(self) -> None:
         """Stop accepting requests and wait (bounded) for the serving thread to end."""

@@ -55,7 +55,7 @@ def test_the_context_stands_beside_its_floor_and_counts_round_trips(
     result: dict[str, Any],
 ) -> None:
     text = render(result)
-    assert "| Microsoft Graph | manager | first open | 112.0 | 100.0 | 2 | 2 | 12.0 |" in text
+    assert "| Microsoft Graph | manager | first open | 112.0 | 100.0 | 2 | 2 | 12.0 | - |" in text
     assert (
         "The first open takes up to 2 round trips on the critical path; a remembered event one."
         in text
@@ -107,3 +107,18 @@ def test_the_summary_says_where_we_trail_and_how_the_first_open_goes(
         "Microsoft Graph employee 2, Microsoft Graph manager 2." in text
     )
     assert "create_app 250 ms (target 300), first context 450 ms after process start" in text
+
+
+def test_the_app_cpu_per_context_is_read_against_its_target(result: dict[str, Any]) -> None:
+    cases = [
+        found[role][case]
+        for found in result["context"].values()
+        for role in ("employee", "manager")
+        for case in ("first_open", "remembered")
+    ]
+    for n, case in enumerate(cases):
+        case["app_cpu_p50_ms"] = 4.0 + n
+    text = render(result)
+    assert "| 12.0 | 4.00 |" in text
+    assert f"App CPU per context: 4.0 to {3.0 + len(cases):.1f} ms p50 (target 5 ms)." in text
+    assert f"- App CPU per context: 4.0 to {3.0 + len(cases):.1f} ms p50 (target 5 ms)." in text
