@@ -113,3 +113,23 @@ def test_closing_a_graph_account_closes_its_connections() -> None:
         assert _open(server, 1) == 1
         account.close()
         assert _open(server, 0) == 0
+
+
+def _busy(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    """Spends about 20 ms of CPU before answering."""
+    until = time.thread_time() + 0.02
+    while time.thread_time() < until:
+        pass
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+def test_the_server_counts_the_cpu_its_threads_spend_serving() -> None:
+    with Server(_busy, keep_alive=True) as server, httpx.Client(base_url=server.url) as client:
+        assert server.cpu_seconds == 0
+        for _ in range(3):
+            assert client.get("/").text == "ok"
+        assert server.cpu_seconds >= 0.06
+        before = server.cpu_seconds
+        time.sleep(0.05)  # an idle kept connection spends nothing
+        assert server.cpu_seconds == before
