@@ -31,7 +31,7 @@ from bench import cadence, peers
 from bench import connectors as wires
 
 LATENCIES = (0.0, 50.0)
-SAMPLES = {0.0: 60, 50.0: 12}
+SAMPLES = {0.0: 60, 50.0: 24}
 """Rounds per latency in `peers` (each round runs every client once per operation)."""
 CONTEXT_SAMPLES = 10
 COLD_STARTS = 5
