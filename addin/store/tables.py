@@ -116,3 +116,25 @@ person_hours_table = Table(
     Column("tz", String(64), nullable=False),  # IANA zone
     Column("updated", DateTime(timezone=True), nullable=False),
 )
+
+deliveries_table = Table(
+    "deliveries",
+    metadata,
+    # One row per message the background sweep owes one person: `key` is the trigger's key and
+    # the recipient (see `addin.background.ledger`). Inserting the row is the claim, so two
+    # consumers never both send; a claim left by a consumer that died is taken over after its
+    # lease, and the provider's idempotent send (the same key) makes that repeat safe.
+    Column("key", String(400), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("series_id", String(64), nullable=False, index=True),
+    Column("recipient", String(320), nullable=False),
+    Column("due", DateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False, index=True),  # claimed, sent, skipped, failed
+    Column("claimed_by", String(64), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    Column("message_id", String(512), nullable=True),
+    # Why it was skipped or last failed, in a word or two (never content): "off", "parked"...
+    Column("note", String(200), nullable=False),
+)

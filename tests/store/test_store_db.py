@@ -25,6 +25,7 @@ TABLES = {
     "account_secrets",
     "series_manager_history",
     "person_hours",
+    "deliveries",
     "alembic_version",
 }
 
@@ -225,11 +226,10 @@ def test_a_database_behind_by_one_revision_is_upgraded(database_url: str) -> Non
     try:
         upgrade(engine)
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE person_hours"))
-            conn.execute(text("DROP TABLE series_manager_history"))
-            conn.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+            conn.execute(text("DROP TABLE deliveries"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
         assert upgrade(engine) == head()
-        assert "person_hours" in inspect(engine).get_table_names()
+        assert "deliveries" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
 
