@@ -5,7 +5,8 @@ are the source text; the `en` catalog may leave a msgstr empty, which means "the
 A catalog is read on first use and compiled in memory (no `.mo` files, no build step).
 
 Domains: `pane` (the task pane's ES modules), `cards` (the Google cards), `api` (messages of the
-JSON API), `demo` (the host preview), `site` (support and privacy pages).
+JSON API), `demo` (the host preview), `site` (support and privacy pages), `mail` (the reminders
+and prompts the background sweep sends).
 
 Python: `gettext(locale, domain, msgid, **params)` and `ngettext(locale, domain, singular, plural,
 n, **params)`; params fill `%(name)s` placeholders (ngettext adds `num=n` unless given). Python
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from jinja2.runtime import Context
 
 SUPPORTED = ("nl", "en")
-DOMAINS = ("pane", "cards", "api", "demo", "site")
+DOMAINS = ("pane", "cards", "api", "demo", "site", "mail")
 FALLBACK_LOCALE = "nl"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
@@ -64,6 +65,7 @@ SOURCES: Mapping[str, tuple[str, ...]] = {
     "api": ("api.py", "conversations/*.py", "errors.py"),
     "demo": ("demo/*.py", "demo/pages/*.html", "demo/static/demo.js"),
     "site": ("support.py", "pages/site_base.html", "pages/support.html", "pages/privacy.html"),
+    "mail": ("background/*.py",),
 }
 
 

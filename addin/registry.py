@@ -177,6 +177,19 @@ class Registry:
             ).first()
         return _entry(row) if row else None
 
+    def active(self, *, after: str = "", limit: int = 500) -> list[Series]:
+        """Active series by id, the first `limit` with an id after `after` (a page: the sweep
+        walks every series without holding them all)."""
+        t = series_table
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(t)
+                .where(t.c.active_pair.is_not(None) & (t.c.id > after))
+                .order_by(t.c.id)
+                .limit(limit)
+            ).all()
+        return [_entry(row) for row in rows]
+
     def for_person(self, email: str) -> list[Series]:
         """Every series the person is a partner in, oldest first."""
         t = series_table

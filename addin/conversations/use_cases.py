@@ -15,6 +15,7 @@ Where things live:
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import math
 import re
@@ -1100,6 +1101,18 @@ class Conversations:
             if candidate < occurrence and doc_name(occ_key(candidate)) in names:
                 return self._read_doc(entry, candidate)
         return None
+
+    def documents(self, entry: Series, since: datetime, until: datetime) -> list[Doc]:
+        """The documents of the series' occurrences that start in [since, until), by occurrence:
+        one listing of its folder, then the reads at the same time (the background sweep)."""
+        names = {info.name for info in self._sealed_drive(entry).list(entry.id)}
+        wanted = [
+            occurrence
+            for occurrence in entry.rule.occurrences(since, until)
+            if doc_name(occ_key(occurrence)) in names
+        ]
+        found = self._gather(*(functools.partial(self._read_doc, entry, o) for o in wanted))
+        return [doc for doc in found if doc is not None]
 
     def _read_doc(self, entry: Series, occurrence: datetime) -> Doc | None:
         try:

@@ -1,0 +1,315 @@
+"""The sweep: for every active series, what is due now, delivered once each.
+
+For each active series the sweep reads what decides its reminders: the occurrences as the
+calendar holds them (a moved one counts at its new start, a cancelled one not at all) and the
+documents of the last year and the coming months (records and agendas, from the employee's
+drive). `cadence.triggers.due_triggers` says what is due; each (trigger, recipient) is a
+`Delivery`, claimed in the ledger before its mail is sent, from the recipient's own mailbox
+with the delivery's mail key, so that nothing goes out twice (see `addin.background.ledger`).
+
+A person whose sign-in is gone (their consent withdrawn, their grant revoked) is passed over
+for the rest of the sweep: their deliveries stay unclaimed and go out once they sign in again,
+while they are still worth sending. A series whose calendar or drive cannot be read now is
+left for the next sweep; the rest go on.
+
+The sweep logs one line per delivery: kind, series id and ledger key, never content or tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from addin.background.ledger import Delivery, Ledger, State
+from addin.background.mails import Occasion, compose, render
+from addin.conversations import Conversations
+from addin.conversations.document import Doc
+from addin.identity import SignInRequired
+from addin.registry import Registry
+from cadence.conversation import ActionStatus, AgreementState
+from cadence.holidays import public_holidays
+from cadence.model import Person, Series
+from cadence.triggers import Offsets, Trigger, TriggerKind, due_triggers, held_occurrences
+from cadence.zones import zone
+from connectors.errors import AuthExpired, ConnectorError, Throttled, Unavailable
+from connectors.models import Mail
+from connectors.ports import Calendar, Mailer
+
+log = logging.getLogger(__name__)
+
+PAGE = 200
+"""Series read from the registry at a time."""
+LOOK_BACK = timedelta(days=366 + 8)
+"""How far back the sweep reads documents: a year of held conversations, plus the record
+prompt's week."""
+LOOK_AHEAD = timedelta(days=40)
+"""How far ahead it reads agendas: the prepare reminder's week and the agenda deadline."""
+
+Links = Callable[[Series, datetime | None, Person], str]
+"""Where a mail's button goes: the series, the occurrence (None for a cadence nudge) and the
+recipient."""
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One delivery the sweep found due, and what became of it."""
+
+    delivery: Delivery
+    trigger: Trigger
+    recipient: Person
+    outcome: str = "due"
+    """``due`` (a dry run), ``sent``, ``settled`` (sent or skipped before), ``busy`` (another
+    consumer has it), ``parked`` (the recipient must sign in again), ``retry`` or ``failed``."""
+
+
+@dataclass(slots=True)
+class Report:
+    """What one sweep did."""
+
+    series: int = 0
+    planned: list[Planned] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    """Series left for the next sweep: their calendar or drive could not be read."""
+    parked: set[str] = field(default_factory=set)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for p in self.planned if p.outcome == outcome)
+
+
+def consumer_name() -> str:
+    """This consumer's name in the ledger's claims: host, process and a random part."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Sweep:
+    """One sweep over every active series, delivering what is due once."""
+
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        conversations: Conversations,
+        calendar: Callable[[str], Calendar],
+        mailer: Callable[[str], Mailer],
+        ledger: Ledger,
+        clock: Callable[[], datetime],
+        links: Links,
+        country: str = "NL",
+        offsets: Offsets | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self._registry = registry
+        self._conversations = conversations
+        self._calendar = calendar
+        self._mailer = mailer
+        self._ledger = ledger
+        self._clock = clock
+        self._links = links
+        self._country = country
+        self._offsets = offsets or Offsets()
+        self.owner = owner or consumer_name()
+
+    def run(self, *, dry_run: bool = False) -> Report:
+        """Sweep every active series once; with `dry_run` nothing is claimed or sent."""
+        now = self._clock()
+        report = Report()
+        for entry in self._active():
+            report.series += 1
+            try:
+                state = self._read(entry, now)
+            except (ConnectorError, SignInRequired) as exc:
+                log.warning("sweep: series %s left for the next sweep: %s", entry.id, _why(exc))
+                report.unreadable.append(entry.id)
+                continue
+            planned = [
+                Planned(
+                    Delivery(trigger.key, trigger.kind.value, entry.id, person.email, trigger.due),
+                    trigger,
+                    person,
+                )
+                for trigger in state.triggers
+                for person in trigger.recipients
+            ]
+            settled = self._ledger.done(p.delivery.key for p in planned)
+            for one in planned:
+                if one.delivery.key in settled:
+                    report.planned.append(_with(one, "settled"))
+                elif dry_run:
+                    report.planned.append(one)
+                else:
+                    report.planned.append(self._deliver(state, one, report))
+        return report
+
+    def _active(self) -> Iterator[Series]:
+        after = ""
+        while True:
+            page = self._registry.active(after=after, limit=PAGE)
+            yield from page
+            if len(page) < PAGE:
+                return
+            after = page[-1].id
+
+    # -- what is due ------------------------------------------------------------------------------
+
+    def _read(self, entry: Series, now: datetime) -> _State:
+        since, until = now - LOOK_BACK, now + LOOK_AHEAD
+        cancelled, moved = self._calendar_state(entry, since, until)
+        docs = {d.agenda.occurrence: d for d in self._conversations.documents(entry, since, until)}
+        records = [d.record for d in docs.values() if d.record is not None]
+        triggers = due_triggers(
+            entry,
+            now,
+            records=records,
+            agendas=[d.agenda for d in docs.values()],
+            cancelled=cancelled,
+            moved=moved,
+            holidays=self._holidays(entry, now),
+            offsets=self._offsets,
+        )
+        year = entry.rule.occurrences(now - timedelta(days=365), now)
+        held = held_occurrences(
+            entry, now, occurrences=year, records=records, cancelled=cancelled, moved=moved
+        )
+        recent = [o for o in held if o >= now - timedelta(days=365)]
+        return _State(entry, now, triggers, docs, moved, len(recent))
+
+    def _calendar_state(
+        self, entry: Series, since: datetime, until: datetime
+    ) -> tuple[set[datetime], dict[datetime, datetime]]:
+        """The rule's starts the calendar no longer has (cancelled), and the moved ones."""
+        if not entry.master_event_id:
+            return set(), {}
+        found = self._calendar(entry.owner).instances(entry.master_event_id, since, until)
+        moved: dict[datetime, datetime] = {}
+        present: set[datetime] = set()
+        for event in found:
+            original = event.original_start or event.start
+            present.add(original)
+            if event.start != original:
+                moved[original] = event.start
+        # An occurrence the calendar lists nowhere, at its own start or moved, was cancelled.
+        cancelled = {o for o in entry.rule.occurrences(since, until) if o not in present}
+        return cancelled, moved
+
+    def _holidays(self, entry: Series, now: datetime) -> set[date]:
+        year = now.astimezone(zone(entry.rule.tz)).year
+        days: set[date] = set()
+        for y in (year - 1, year, year + 1):
+            days.update(public_holidays(self._country, y))
+        return days
+
+    # -- delivering -------------------------------------------------------------------------------
+
+    def _deliver(self, state: _State, planned: Planned, report: Report) -> Planned:
+        delivery, recipient = planned.delivery, planned.recipient
+        email = recipient.email.lower()
+        if email in report.parked:
+            return _with(planned, "parked")
+        if not self._ledger.claim(delivery, self.owner):
+            return _with(planned, "busy")
+        series = state.entry.id
+        try:
+            sent = self._mailer(email).send(self._mail(state, planned))
+        except (AuthExpired, SignInRequired) as exc:
+            report.parked.add(email)
+            self._ledger.release(delivery.key, self.owner, "sign-in needed")
+            log.info("sweep: %s must sign in again (%s)", _masked(email), _why(exc))
+            return _with(planned, "parked")
+        except (Throttled, Unavailable) as exc:
+            left = self._ledger.release(delivery.key, self.owner, _why(exc))
+            outcome = "failed" if left is State.FAILED else "retry"
+            log.warning(
+                "sweep: %s %s %s %s (%s)", outcome, delivery.kind, series, delivery.key, _why(exc)
+            )
+            return _with(planned, outcome)
+        except ConnectorError as exc:
+            self._ledger.give_up(delivery.key, self.owner, _why(exc))
+            log.error("sweep: failed %s %s %s (%s)", delivery.kind, series, delivery.key, _why(exc))
+            return _with(planned, "failed")
+        self._ledger.sent(delivery.key, self.owner, sent.id)
+        log.info("sweep: sent %s %s %s", delivery.kind, series, delivery.key)
+        return _with(planned, "sent")
+
+    def _mail(self, state: _State, planned: Planned) -> Mail:
+        letter = compose(self._occasion(state, planned.trigger, planned.recipient))
+        text, html = render(letter)
+        email = planned.recipient.email
+        return Mail(
+            sender=email,
+            to=(email,),
+            subject=letter.subject,
+            text=text,
+            html=html,
+            key=planned.delivery.mail_key,
+        )
+
+    def _occasion(self, state: _State, trigger: Trigger, recipient: Person) -> Occasion:
+        entry = state.entry
+        pair = entry.pair
+        partner = pair.manager if recipient.email == pair.employee.email else pair.employee
+        occurrence = trigger.occurrence
+        link = self._links(entry, occurrence, recipient)
+        kind = trigger.kind
+        if kind is TriggerKind.CADENCE or occurrence is None:
+            return Occasion(kind, recipient, partner, link, reason=trigger.reason, held=state.held)
+        start = state.moved.get(occurrence, occurrence)
+        doc = state.docs.get(occurrence)
+        if kind is TriggerKind.PREPARE:
+            earlier = [d for o, d in sorted(state.docs.items()) if o < occurrence and d.record]
+            record = earlier[-1].record if earlier else None
+            if record is None:
+                return Occasion(kind, recipient, partner, link, start=start)
+            return Occasion(
+                kind,
+                recipient,
+                partner,
+                link,
+                start=start,
+                actions=tuple(
+                    a.description for a in record.actions if a.status is ActionStatus.OPEN
+                ),
+                agreements=tuple(
+                    a.text for a in record.agreements if a.state is AgreementState.FINAL
+                ),
+            )
+        if kind is TriggerKind.AGENDA:
+            items = tuple(i.title for i in doc.agenda.items) if doc is not None else ()
+            return Occasion(kind, recipient, partner, link, start=start, agenda=items)
+        if kind is TriggerKind.ACCEPT:
+            agreements = doc.record.agreements if doc is not None and doc.record else ()
+            texts = tuple(a.text for a in agreements if a.id == trigger.agreement_id)
+            return Occasion(kind, recipient, partner, link, start=start, agreements=texts)
+        return Occasion(kind, recipient, partner, link, start=start)
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What the sweep read of one series: its due triggers and what their mails show."""
+
+    entry: Series
+    now: datetime
+    triggers: list[Trigger]
+    docs: dict[datetime, Doc]
+    moved: dict[datetime, datetime]
+    held: int
+
+
+def _with(planned: Planned, outcome: str) -> Planned:
+    return Planned(planned.delivery, planned.trigger, planned.recipient, outcome)
+
+
+def _why(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def _masked(email: str) -> str:
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}***@{domain}"
+
+
+__all__ = ["Planned", "Report", "Sweep", "consumer_name"]

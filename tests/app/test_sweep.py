@@ -1,0 +1,154 @@
+"""The sweep sends what is due, once, from each person's own mailbox, in their language.
+
+Planned through the API on the local store: the clock moves past the moments each trigger
+becomes due and the sweep runs (several times, and as two consumers); the local outbox is the
+witness of what went out.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_api import ADA, GRACE, Api, seeded_api
+
+from addin.background.ledger import Ledger, State
+from addin.background.service import build_sweep
+from addin.background.sweep import Sweep
+from connectors.errors import Throttled
+from connectors.models import SentMail
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Api:
+    return seeded_api(tmp_path)
+
+
+def _sweep(api: Api, owner: str = "consumer-1") -> Sweep:
+    services = api.app.extensions["goedgesprek.services"]
+    return build_sweep(services, api.app.config, owner=owner)
+
+
+def _outbox(api: Api) -> list[SentMail]:
+    sent: list[SentMail] = api.app.extensions["goedgesprek.store"].outbox()
+    return sent
+
+
+def _first_start(planned: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(planned["context"]["occurrence"]["start"])
+
+
+def _kinds(mails: list[SentMail]) -> list[tuple[str, str]]:
+    return sorted((m.mail.sender, m.mail.subject) for m in mails)
+
+
+def test_the_prepare_reminder_goes_to_the_employee_once(api: Api) -> None:
+    planned = api.plan()
+    start = _first_start(planned)
+    api.clock.set(start - timedelta(days=7) + timedelta(minutes=5))
+    report = _sweep(api).run()
+    assert report.series == 1
+    mails = _outbox(api)
+    assert len(mails) == 1
+    mail = mails[0].mail
+    assert mail.sender == mail.to[0] == ADA
+    assert "bereid het voor" in mail.subject  # Ada reads Dutch
+    assert "Grace" in mail.text and "<html" in mail.html
+    assert re.search(r"http://127\.0\.0\.1:5000/open/[^/]+/\d{8}T\d{6}Z\?lang=nl", mail.text)
+    # Run again, and as another consumer: nothing more goes out.
+    assert _sweep(api).run().count("settled") == 1
+    assert _sweep(api, "consumer-2").run().count("sent") == 0
+    assert len(_outbox(api)) == 1
+
+
+def test_after_the_meeting_both_partners_are_asked_for_the_record(api: Api) -> None:
+    planned = api.plan()
+    start = _first_start(planned)
+    api.clock.set(start + timedelta(minutes=60 + 11))
+    report = _sweep(api).run()
+    record = [p for p in report.planned if p.trigger.kind == "record"]
+    assert sorted(p.recipient.email for p in record) == [ADA, GRACE]
+    assert all(p.outcome == "sent" for p in record)
+    senders = sorted(
+        m.mail.sender
+        for m in _outbox(api)
+        if "agreed" in m.mail.subject.lower() or "afgesproken" in m.mail.subject
+    )
+    assert senders == [ADA, GRACE]
+
+
+def test_a_dry_run_lists_what_is_due_and_sends_nothing(api: Api) -> None:
+    planned = api.plan()
+    api.clock.set(_first_start(planned) + timedelta(minutes=75))
+    report = _sweep(api).run(dry_run=True)
+    assert {p.outcome for p in report.planned} == {"due"}
+    assert report.count("due") >= 2
+    assert _outbox(api) == []
+
+
+def test_a_throttled_send_is_tried_again_by_the_next_sweep(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned = api.plan()
+    api.clock.set(_first_start(planned) - timedelta(days=7) + timedelta(minutes=5))
+    store = api.app.extensions["goedgesprek.store"]
+    real = store.mailer
+    failing = {"left": 1}
+
+    class Flaky:
+        def __init__(self, email: str) -> None:
+            self._inner = real(email)
+
+        def send(self, mail: Any) -> SentMail:
+            if failing["left"]:
+                failing["left"] -= 1
+                raise Throttled("try later", retry_after=5)
+            sent: SentMail = self._inner.send(mail)
+            return sent
+
+    services = api.app.extensions["goedgesprek.services"]
+    monkeypatch.setattr(services, "mailer", Flaky)
+    first = _sweep(api).run()
+    assert first.count("retry") == 1 and _outbox(api) == []
+    second = _sweep(api).run()
+    assert second.count("sent") == 1 and len(_outbox(api)) == 1
+
+
+def test_a_consumer_killed_after_sending_is_not_repeated(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first consumer sent, then died before marking it sent: after its lease the next one
+    sends again with the same key, which the mailer answers with the first send."""
+    planned = api.plan()
+    api.clock.set(_first_start(planned) - timedelta(days=7) + timedelta(minutes=5))
+    services = api.app.extensions["goedgesprek.services"]
+    real = services.mailer
+
+    class Killed(BaseException):
+        """The process ends here (not an error the sweep could catch)."""
+
+    class DiesAfterSending:
+        def __init__(self, email: str) -> None:
+            self._inner = real(email)
+
+        def send(self, mail: Any) -> SentMail:
+            self._inner.send(mail)
+            raise Killed
+
+    monkeypatch.setattr(services, "mailer", DiesAfterSending)
+    with pytest.raises(Killed):
+        _sweep(api, "dies").run()
+    monkeypatch.setattr(services, "mailer", real)
+    assert len(_outbox(api)) == 1
+    assert _sweep(api, "second").run().count("busy") == 1  # its lease still holds
+    ledger = Ledger(services.registry.engine, clock=services.clock)
+    api.clock.advance(ledger.lease + timedelta(minutes=1))
+    after = _sweep(api, "second").run()
+    assert after.count("sent") == 1
+    assert len(_outbox(api)) == 1
+    (done,) = [p for p in after.planned if p.outcome == "sent"]
+    entry = ledger.entry(done.delivery.key)
+    assert entry is not None and entry.state is State.SENT and entry.attempts == 2
