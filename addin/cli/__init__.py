@@ -10,6 +10,7 @@ from addin.cli.keys import keys
 from addin.cli.manifest import manifest
 from addin.cli.series import series
 from addin.cli.serve import serve
+from addin.cli.sweep import sweep
 from addin.cli.workspace import workspace
 from addin.store.cli import db
 
@@ -27,6 +28,7 @@ cli.add_command(manifest)
 cli.add_command(emulate)
 cli.add_command(db)
 cli.add_command(serve)
+cli.add_command(sweep)
 
 
 def main() -> None:
