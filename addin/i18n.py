@@ -64,7 +64,13 @@ SOURCES: Mapping[str, tuple[str, ...]] = {
     "cards": ("workspace/*.py",),
     "api": ("api.py", "conversations/*.py", "errors.py"),
     "demo": ("demo/*.py", "demo/pages/*.html", "demo/static/demo.js"),
-    "site": ("support.py", "pages/site_base.html", "pages/support.html", "pages/privacy.html"),
+    "site": (
+        "support.py",
+        "pages/site_base.html",
+        "pages/support.html",
+        "pages/privacy.html",
+        "pages/open.html",
+    ),
     "mail": ("background/*.py",),
 }
 

@@ -53,6 +53,48 @@ def privacy() -> Response:
     return _render("privacy.html")
 
 
+@bp.get("/open/<series_id>")
+@bp.get("/open/<series_id>/<key>")
+def open_conversation(series_id: str, key: str = "") -> Response:
+    """Where a reminder's button leads: the day of the conversation in the person's calendar,
+    from which the side panel opens on it. It names no one: the panel shows the conversation
+    to its partners only, signed in."""
+    from babel.dates import format_datetime
+
+    from addin.conversations.document import parse_occ_key
+    from addin.conversations.errors import Invalid
+    from cadence.zones import zone
+
+    locale = request_locale()
+    when = ""
+    day = None
+    if key:
+        try:
+            instant = parse_occ_key(key)
+        except Invalid:
+            return Response("not found", status=404, mimetype="text/plain")
+        service = current_app.extensions["goedgesprek.service"]
+        entry = service.registry.get(series_id[:64])
+        local = instant.astimezone(zone(entry.rule.tz)) if entry is not None else instant
+        day = local.date()
+        when = format_datetime(local, "d MMMM y, HH:mm", locale=locale)
+    today = day or current_app.extensions["goedgesprek.clock"]().date()
+    path = f"{today.year}/{today.month}/{today.day}"
+    html = render_template(
+        "open.html",
+        locale=locale,
+        endpoint=request.endpoint,
+        when=when,
+        outlook=f"https://outlook.office.com/calendar/view/day/{path}",
+        google=f"https://calendar.google.com/calendar/r/day/{path}",
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Language"] = locale
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Accept-Language")
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Serve `/support` and `/privacy`."""
     app.register_blueprint(bp)

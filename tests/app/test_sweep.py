@@ -152,3 +152,24 @@ def test_a_consumer_killed_after_sending_is_not_repeated(
     (done,) = [p for p in after.planned if p.outcome == "sent"]
     entry = ledger.entry(done.delivery.key)
     assert entry is not None and entry.state is State.SENT and entry.attempts == 2
+
+
+def test_the_mails_button_opens_a_page_about_that_conversation_in_their_language(
+    api: Api,
+) -> None:
+    planned = api.plan()
+    api.clock.set(_first_start(planned) + timedelta(minutes=75))
+    _sweep(api).run()
+    by = {m.mail.sender: m.mail for m in _outbox(api)}
+    for who, words in ((ADA, "Je gesprek van"), (GRACE, "Je gesprek van")):
+        link = re.search(r"http://127\.0\.0\.1:5000(/open/\S+)", by[who].text)
+        assert link, by[who].text
+        page = api.client.get(link[1])
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert words in html and "outlook.office.com/calendar/view/day/" in html
+        assert "Grace" not in html and "Ada" not in html  # it names no one
+    english = api.client.get(link[1].replace("lang=nl", "lang=en")).get_data(as_text=True)
+    assert "Your conversation of" in english
+    assert api.client.get("/open/whatever/2027-13-01").status_code == 404
+    assert api.client.get("/open/whatever").status_code == 200
