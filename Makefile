@@ -9,7 +9,8 @@ PROVIDER ?= local
 # Debian packages the test suite needs (installed only when missing, without recommends).
 # fonts-noto-color-emoji: screenshots show the emoji people type. postgresql: the server store's
 # suites run on PostgreSQL as well as SQLite (a throw-away cluster under test-output/).
-DEBIAN_PACKAGES := tzdata chromium fonts-dejavu-core fonts-noto-color-emoji postgresql
+# redis-server: the background work's distributed queue (each test run starts its own on loopback).
+DEBIAN_PACKAGES := tzdata chromium fonts-dejavu-core fonts-noto-color-emoji postgresql redis-server
 PG_TEST_DIR := test-output/pg
 # Installs come from the committed lock files; `make lock` refreshes them with this uv.
 UV_VERSION := 0.13.9
