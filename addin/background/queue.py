@@ -172,6 +172,8 @@ class Background:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             consumer.stop(graceful=True)
+        # The SQLite queue's connection: closing it lets SQLite fold and remove its WAL file.
+        self.huey.storage.close()
 
 
 class _ThreadConsumer(Consumer):  # type: ignore[misc]
@@ -254,3 +256,31 @@ def wait_for(predicate: Any, seconds: float) -> bool:
             return True
         time.sleep(0.05)
     return bool(predicate())
+
+
+def background_for(app: Any, *, owner: str | None = None) -> Background:
+    """The app's background work (made once, kept in the app's extensions)."""
+    found: Background | None = app.extensions.get("goedgesprek.background")
+    if found is None:
+        found = Background(app.extensions["goedgesprek.services"], app.config, owner=owner)
+        app.extensions["goedgesprek.background"] = found
+    return found
+
+
+def consume_in_server(app: Any) -> Leader | None:
+    """In a server worker: consume the embedded queue while this process holds the data
+    directory's worker lock (None with ``REDIS_URL``: `goedgesprek worker` consumes Redis)."""
+    background = background_for(app)
+    if not background.embedded:
+        return None
+    leader = Leader(background, Path(app.extensions["goedgesprek.settings"].data_dir))
+    app.extensions["goedgesprek.leader"] = leader
+    leader.start()
+    return leader
+
+
+def stop_in_server(app: Any) -> None:
+    """Stop what `consume_in_server` started (the lock goes with it)."""
+    leader: Leader | None = app.extensions.pop("goedgesprek.leader", None)
+    if leader is not None:
+        leader.stop()

@@ -11,6 +11,7 @@ from addin.cli.manifest import manifest
 from addin.cli.series import series
 from addin.cli.serve import serve
 from addin.cli.sweep import sweep
+from addin.cli.worker import worker
 from addin.cli.workspace import workspace
 from addin.store.cli import db
 
@@ -29,6 +30,7 @@ cli.add_command(emulate)
 cli.add_command(db)
 cli.add_command(serve)
 cli.add_command(sweep)
+cli.add_command(worker)
 
 
 def main() -> None:

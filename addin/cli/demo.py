@@ -55,10 +55,16 @@ def demo(port: int, data_dir: Path | None, host: str, provider: str, latency_ms:
         fail(str(exc))
     store = app.extensions["goedgesprek.store"]
     seed(store, app.extensions["goedgesprek.clock"]())
+    from addin.background.queue import background_for
+
+    # The reminders and prompts: the data directory's queue, consumed in this process.
+    background = background_for(app)
+    background.start()
     click.echo(f"Goed Gesprek demo on http://{host}:{port}/  (data in {data_dir})")
     try:
         app.run(host=host, port=port, debug=False, use_reloader=False)
     finally:
+        background.stop()
         close_app(app)
 
 

@@ -56,6 +56,14 @@ def check_public_url(public_url: str | None, *, insecure_local: bool, bind: str)
         )
 
 
+def check_queue(settings: Mapping[str, str]) -> None:
+    """The background queue's settings (`QueueSettingError`, a `ValueError`, says what is wrong)."""
+    from addin.background.queue import redis_url, sweep_minutes
+
+    sweep_minutes(settings)
+    redis_url(settings)
+
+
 def _settings(environ: Mapping[str, str]) -> dict[str, str]:
     return {k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX)}
 
@@ -97,11 +105,23 @@ def _gunicorn(load: Callable[[], Any], options: Mapping[str, Any]) -> Any:
     return Server()
 
 
+def _post_worker_init(worker: Any) -> None:
+    """Each worker competes for the data directory's worker lock; the holder consumes the
+    embedded queue (reminders and prompts), and another takes over when it exits."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None and "goedgesprek.services" in getattr(app, "extensions", {}):
+        from addin.background.queue import consume_in_server
+
+        consume_in_server(app)
+
+
 def _worker_exit(_arbiter: Any, worker: Any) -> None:
     app = getattr(worker, "wsgi", None)
     if app is not None and "goedgesprek.close" in getattr(app, "extensions", {}):
         from addin.app import close_app
+        from addin.background.queue import stop_in_server
 
+        stop_in_server(app)
         close_app(app)
 
 
@@ -140,6 +160,7 @@ def serve(bind: str, workers: int, threads: int, timeout: int, insecure_local: b
     try:
         check_public_url(settings.get("PUBLIC_URL"), insecure_local=insecure_local, bind=bind)
         hops = proxy_hops(settings.get("PROXY_FIX"))
+        check_queue(settings)
     except ValueError as exc:
         fail(str(exc), code=2)
     from addin.store.db import StoreError
@@ -158,6 +179,7 @@ def serve(bind: str, workers: int, threads: int, timeout: int, insecure_local: b
         "graceful_timeout": min(timeout, 30),
         "accesslog": "-",
         "preload_app": False,
+        "post_worker_init": _post_worker_init,
         "worker_exit": _worker_exit,
         # The proxy's own address: gunicorn honours X-Forwarded-* only from there; ProxyFix
         # (PROXY_FIX) is what the app goes by.

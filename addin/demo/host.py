@@ -214,8 +214,18 @@ def home() -> str:
             "demo.cards_view",
             {"as": viewer.id, "lang": locale, "event": selected.id if selected else None},
         ),
+        outbox_href=_url("demo.outbox", {"as": viewer.id, "lang": locale}),
+        outbox_count=_received(viewer),
         here=lambda **changes: _here(state, offset, selected, changes),
     )
+
+
+def _received(person: Person) -> int:
+    """How many mails are in the person's demo mailbox."""
+    store = current_app.extensions.get("goedgesprek.store")
+    if store is None or not hasattr(store, "outbox"):
+        return 0
+    return sum(1 for m in store.outbox() if person.email.lower() in (a.lower() for a in m.mail.to))
 
 
 def _week_of(
@@ -365,6 +375,7 @@ def move_clock() -> Response:
             clock.reset()
     except ValueError:
         abort(400, description=t("The demo clock moves at most three years from today."))
+    _sweep_after_the_clock_moved()
     if request.is_json:
         return jsonify(now=clock().isoformat())
     if fields.get("back") == "cards":
@@ -383,6 +394,65 @@ def move_clock() -> Response:
 
 def t(msgid: str, **params: Any) -> str:
     return gettext(_locale(), DOMAIN, msgid, **params)
+
+
+def _sweep_after_the_clock_moved() -> None:
+    """Time moved: what became due goes out now, as the worker would send it by the next sweep
+    (a sweep already under way leaves it to the queue's next one)."""
+    background = current_app.extensions.get("goedgesprek.background")
+    if background is None:
+        return
+    if background.run_sweep() is None:
+        background.sweep_soon()
+
+
+# -- the outbox ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """One mail as the outbox shows it."""
+
+    subject: str
+    sender: str
+    to: str
+    at: str
+    html: str
+    text: str
+
+
+@bp.get("/demo/outbox")
+def outbox() -> str:
+    """The mails the demo's people received (each from their own mailbox), newest first, as a
+    mail client shows them: the HTML in a sandboxed frame, the text part beside it."""
+    viewer = _viewer(request.args.get("as"))
+    locale = _locale()
+    store = current_app.extensions.get("goedgesprek.store")
+    sent = store.outbox() if store is not None and hasattr(store, "outbox") else []
+    mine = [m for m in sent if viewer.email.lower() in (a.lower() for a in m.mail.to)]
+    mine.sort(key=lambda m: m.sent_at, reverse=True)
+    tz = zone(viewer.tz)
+    shown = [
+        _Shown(
+            subject=m.mail.subject,
+            sender=m.mail.sender,
+            to=", ".join(m.mail.to),
+            at=format_datetime(m.sent_at.astimezone(tz), "d MMM y, HH:mm", locale=locale),
+            html=m.mail.html,
+            text=m.mail.text,
+        )
+        for m in mine
+    ]
+    return render_template(
+        "outbox.html",
+        locale=locale,
+        viewer=viewer,
+        pair=PAIR,
+        mails=shown,
+        available=store is not None and hasattr(store, "outbox"),
+        home=_url("demo.home", {"as": viewer.id, "lang": locale}),
+        here=lambda **changes: _url("demo.outbox", {"as": viewer.id, "lang": locale, **changes}),
+    )
 
 
 # -- the Google cards preview ----------------------------------------------------------------------

@@ -88,6 +88,18 @@ def test_serve_runs_the_product_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
         assert _status(f"{base}/privacy") == 200
         for demo in ("/demo/pane", "/demo/cards", "/demo/token"):
             assert _status(base + demo) == 404, demo
+        # One worker holds the data directory's worker lock: it consumes the embedded queue.
+        from addin.background.queue import WorkerLock, wait_for
+
+        probe = WorkerLock(tmp_path)
+
+        def held_by_the_server() -> bool:
+            if probe.acquire():
+                probe.release()
+                return False
+            return True
+
+        assert wait_for(held_by_the_server, 30)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
@@ -100,6 +112,8 @@ def test_serve_runs_the_product_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
     while not lines.empty():
         seen.append(lines.get())
     log = "".join(seen)
+    assert probe.acquire(), "the worker lock outlived the server"
+    probe.release()
     assert "server database at revision" in log
     assert "Traceback" not in log
     assert "Shutting down" in log
