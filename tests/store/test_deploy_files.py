@@ -37,6 +37,8 @@ SETTINGS = {
     "WORKSPACE_AUDIENCE",
     "KEYRING",
     "KEYRING_B64",
+    "REDIS_URL",
+    "SWEEP_MINUTES",
 }
 
 
@@ -109,9 +111,20 @@ def test_the_postgres_driver_lines_come_from_the_lock_with_their_hashes(tmp_path
 
 
 def test_compose_runs_the_app_on_postgresql_with_a_data_volume() -> None:
-    """Two services, PostgreSQL 16 healthy before the app, the data dir on a volume."""
+    """The app and its worker, PostgreSQL 16 and Redis healthy before them, the data dir on a
+    volume both share (the keyring opens the records the worker reads)."""
     services = COMPOSE["services"]
-    assert set(services) == {"app", "db"}
+    assert set(services) == {"app", "worker", "db", "redis"}
+    worker = services["worker"]
+    assert worker["command"] == ["goedgesprek", "worker"]
+    assert worker["healthcheck"]["test"] == ["CMD", "goedgesprek", "worker", "--health"]
+    for name in ("app", "worker"):
+        env = services[name]["environment"]
+        assert env["GOEDGESPREK_REDIS_URL"] == "redis://redis:6379/0", name
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy", name
+        for key in env:
+            assert key.removeprefix("GOEDGESPREK_") in SETTINGS, key
+    assert services["worker"]["volumes"] == services["app"]["volumes"]
     app, db = services["app"], services["db"]
     assert db["image"] == "postgres:16"
     assert app["depends_on"]["db"]["condition"] == "service_healthy"
