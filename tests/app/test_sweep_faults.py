@@ -1,0 +1,139 @@
+"""The sweep against Microsoft Graph and Google through the real SDKs, while the provider fails:
+each message goes out exactly once, with the emulator's sent items as the witness.
+
+Two pairs (two employees, one manager) hold their first conversation; the clock moves past it
+and the record prompt is due for four mailboxes. The emulators then answer 20% and 50% of requests
+with 429 or 5xx, hold some connections and drop others; sweeps run (two consumers taking turns)
+until nothing is left to send. Afterwards every due prompt is in its sender's sent items once,
+none twice, and the ledger says sent for each.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import email.utils
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_provider_backends import GRACE, NOW, PREFS, Provider, served  # noqa: F401
+
+from addin.app import create_app
+from addin.background.ledger import Ledger
+from addin.background.service import build_sweep
+from connectors.testing import ManualClock
+
+EMPLOYEES = ("ada@example.org", "bo@example.org")
+SWEEPS = 25
+"""At most this many sweeps to get every message out (each one bounded by the retry policy)."""
+
+
+@pytest.fixture(params=["graph", "google"])
+def provider(request: pytest.FixtureRequest, served: dict[str, Provider]) -> Provider:  # noqa: F811
+    chosen = served[request.param]
+    chosen.network.faults = None
+    chosen.network.reset_stats()
+    chosen.emulator.reset()
+    chosen.emulator.add_user(GRACE, "Grace")
+    for person in EMPLOYEES:
+        chosen.emulator.add_user(person, person.split("@")[0].title())
+        chosen.emulator.set_manager(person, GRACE)
+    if request.param == "google":
+        chosen.emulator.add_admin("hr@example.org")
+    return chosen
+
+
+def _settings(provider: Provider, data_dir: Path) -> dict[str, Any]:
+    # Calls give up sooner than a deployment's (the next sweep tries again): a shorter test.
+    settings = {**provider.settings(data_dir), "PROVIDER_RETRY_SECONDS": 4}
+    people = (GRACE, *EMPLOYEES, "hr@example.org")
+    tokens = Path(settings["GRAPH_TOKENS" if provider.name == "graph" else "GOOGLE_TOKENS"])
+    tokens.write_text(json.dumps({e: provider.emulator.token(e) for e in people}))
+    return settings
+
+
+def _sent(provider: Provider) -> Counter[tuple[str, str]]:
+    """(sender, subject) of every mail in the emulator's sent items."""
+    found: Counter[tuple[str, str]] = Counter()
+    for message in provider.emulator.sent():
+        if provider.name == "graph":
+            sender = message["from"]["emailAddress"]["address"].lower()
+            subject = message["subject"]
+        else:
+            raw = base64.urlsafe_b64decode(message["raw"] + "=" * (-len(message["raw"]) % 4))
+            parsed = email.message_from_bytes(raw, policy=email.policy.default)
+            sender = email.utils.parseaddr(str(parsed["From"]))[1].lower()
+            subject = str(parsed["Subject"])
+        found[(sender, subject)] += 1
+    return found
+
+
+@pytest.mark.parametrize("rate", [20, 50])
+def test_every_due_prompt_goes_out_once_while_the_provider_fails(
+    provider: Provider, tmp_path: Path, rate: int
+) -> None:
+    clock = ManualClock(NOW)
+    app = create_app(_settings(provider, tmp_path), clock=clock)
+    identity = app.extensions["goedgesprek.identity"]
+    client = app.test_client()
+    starts = []
+    for n, person in enumerate(EMPLOYEES):
+        token = identity.issue(person, person.split("@")[0].title())
+        body = {
+            "partner": GRACE,
+            "role": "employee",
+            "preferences": PREFS,
+            "request_id": f"faults-{n:04d}",
+        }
+        answer = client.post(
+            "/api/series?lang=nl", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 201, answer.get_json()
+        starts.append(datetime.fromisoformat(answer.get_json()["context"]["occurrence"]["start"]))
+    clock.set(max(starts) + timedelta(minutes=60 + 11))
+    services = app.extensions["goedgesprek.services"]
+    due = {
+        (p.recipient.email, p.delivery.key)
+        for p in build_sweep(services, app.config, owner="look").run(dry_run=True).planned
+        if p.trigger.kind == "record"
+    }
+    assert len(due) >= 2 * len(EMPLOYEES) - 1  # a first conversation may already be a week past
+
+    provider.fail(
+        {
+            "request": {"url": "*"},
+            "rate": rate,
+            "responses": [
+                {"statusCode": 429, "headers": [{"name": "Retry-After", "value": "1"}]},
+                {"statusCode": 503},
+                {"statusCode": 500},
+                {"fault": "reset"},
+                {"fault": "timeout", "seconds": 0.3},
+            ],
+        }
+    )
+    sweeps = [build_sweep(services, app.config, owner=f"consumer-{n}") for n in range(2)]
+    for turn in range(SWEEPS):
+        sweeps[turn % 2].run()
+        ledger = Ledger(services.registry.engine, clock=clock)
+        if ledger.counts().get("sent", 0) >= len(due):
+            break
+    provider.network.faults = None
+    final = build_sweep(services, app.config, owner="after").run()
+    assert final.count("sent") + final.count("settled") >= len(due)
+
+    sent = _sent(provider)
+    doubled = {k: n for k, n in sent.items() if n > 1}
+    assert not doubled, doubled
+    ledger = Ledger(services.registry.engine, clock=clock)
+    counts = ledger.counts()
+    assert counts.get("sent", 0) == len(sent), (counts, sent)
+    senders = Counter(sender for sender, _ in sent)
+    for person, _key in due:
+        assert senders[person] >= 1, (person, sent)
+    assert provider.network.stats.faults, "no fault was injected"
