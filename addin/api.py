@@ -166,6 +166,20 @@ def set_working_hours() -> Response:
     return jsonify(_service().set_working_hours(caller, _body()))
 
 
+@bp.get("/me/reminders")
+def reminders() -> Response:
+    """Which reminders the caller gets by mail, and their quiet days."""
+    caller = _caller()
+    return jsonify(_service().reminders(caller))
+
+
+@bp.put("/me/reminders")
+def set_reminders() -> Response:
+    """Turn kinds of reminder off or on, and choose quiet days."""
+    caller = _caller()
+    return jsonify(_service().set_reminders(caller, _body()))
+
+
 @bp.post("/series/<series_id>/occurrences/<occ>")
 def apply_ops(series_id: str, occ: str) -> Response:
     """Apply agenda and record changes, all or none, guarded by If-Match."""

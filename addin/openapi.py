@@ -482,6 +482,19 @@ _HOURS_ANSWER = _obj(
     working_hours=_HOURS,
     source={"enum": ["own", "directory", "default"]},
 )
+_KINDS = {"enum": ["prepare", "agenda", "record", "accept", "cadence"]}
+_DAYS = {"enum": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]}
+_REMINDERS = _obj(
+    [],
+    off={"type": "array", "items": _KINDS, "maxItems": 5},
+    quiet_days={"type": "array", "items": _DAYS, "maxItems": 6},
+)
+_REMINDERS_ANSWER = _obj(
+    ["off", "quiet_days", "kinds"],
+    off={"type": "array", "items": _KINDS},
+    quiet_days={"type": "array", "items": _DAYS},
+    kinds={"type": "array", "items": _KINDS},
+)
 _READ = (400, 401, 403, 404, 422, 503)
 _WRITE = (400, 401, 403, 404, 413, 415, 422, 503)
 
@@ -661,6 +674,30 @@ def spec() -> Json:
                     "requestBody": {"required": True, "content": _json(_HOURS)},
                     "responses": {
                         "200": {"description": "The hours kept", "content": _json(_HOURS_ANSWER)},
+                        **_errors(400, 401, 413, 415, 503),
+                    },
+                },
+            },
+            "/api/me/reminders": {
+                "get": {
+                    "operationId": "reminders",
+                    "summary": "Which reminders the caller gets by mail, and their quiet days",
+                    "parameters": [_LANG],
+                    "responses": {
+                        "200": {"description": "The settings", "content": _json(_REMINDERS_ANSWER)},
+                        **_errors(401, 503),
+                    },
+                },
+                "put": {
+                    "operationId": "setReminders",
+                    "summary": "Turn kinds of reminder off or on, and choose quiet days",
+                    "parameters": [_LANG],
+                    "requestBody": {"required": True, "content": _json(_REMINDERS)},
+                    "responses": {
+                        "200": {
+                            "description": "The settings kept",
+                            "content": _json(_REMINDERS_ANSWER),
+                        },
                         **_errors(400, 401, 413, 415, 503),
                     },
                 },

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 
 from addin.background.ledger import Delivery, Ledger, State
 from addin.background.mails import Occasion, compose, render
+from addin.background.preferences import Reminders, ReminderSettings
 from addin.conversations import Conversations
 from addin.conversations.document import Doc
 from addin.identity import SignInRequired
@@ -64,7 +65,8 @@ class Planned:
     recipient: Person
     outcome: str = "due"
     """``due`` (a dry run), ``sent``, ``settled`` (sent or skipped before), ``busy`` (another
-    consumer has it), ``parked`` (the recipient must sign in again), ``retry`` or ``failed``."""
+    consumer has it), ``off`` (the recipient turned this kind off), ``quiet`` (their quiet day:
+    a later sweep sends it), ``parked`` (they must sign in again), ``retry`` or ``failed``."""
 
 
 @dataclass(slots=True)
@@ -76,6 +78,8 @@ class Report:
     unreadable: list[str] = field(default_factory=list)
     """Series left for the next sweep: their calendar or drive could not be read."""
     parked: set[str] = field(default_factory=set)
+    reminders: dict[str, Reminders] = field(default_factory=dict)
+    """Each recipient's reminder settings, read once per sweep."""
 
     def count(self, outcome: str) -> int:
         return sum(1 for p in self.planned if p.outcome == outcome)
@@ -113,6 +117,7 @@ class Sweep:
         self._country = country
         self._offsets = offsets or Offsets()
         self.owner = owner or consumer_name()
+        self._settings = ReminderSettings(registry.engine)
 
     def run(self, *, dry_run: bool = False) -> Report:
         """Sweep every active series once; with `dry_run` nothing is claimed or sent."""
@@ -139,11 +144,27 @@ class Sweep:
             for one in planned:
                 if one.delivery.key in settled:
                     report.planned.append(_with(one, "settled"))
+                    continue
+                wanted = self._wanted(one.recipient, report)
+                if one.delivery.kind in wanted.off:
+                    if not dry_run and self._ledger.claim(one.delivery, self.owner):
+                        self._ledger.skipped(one.delivery.key, self.owner, "off")
+                    report.planned.append(_with(one, "off"))
+                elif wanted.quiet_on(now.astimezone(zone(one.recipient.tz))):
+                    report.planned.append(_with(one, "quiet"))
                 elif dry_run:
                     report.planned.append(one)
                 else:
                     report.planned.append(self._deliver(state, one, report))
         return report
+
+    def _wanted(self, person: Person, report: Report) -> Reminders:
+        email = person.email.lower()
+        found = report.reminders.get(email)
+        if found is None:
+            found = self._settings.get(email)
+            report.reminders[email] = found
+        return found
 
     def _active(self) -> Iterator[Series]:
         after = ""

@@ -22,6 +22,8 @@ OUTCOMES = {
     "sent": "sent",
     "settled": "sent before",
     "busy": "another consumer has it",
+    "off": "turned off by the recipient",
+    "quiet": "the recipient's quiet day: sent after it",
     "parked": "waits until they sign in again",
     "retry": "failed for now, tried again next sweep",
     "failed": "failed (see the log)",

@@ -27,6 +27,12 @@ from datetime import UTC, datetime, time, timedelta
 from time import monotonic
 from typing import Any
 
+from addin.background.preferences import (
+    RemindersError,
+    ReminderSettings,
+    parse_reminders,
+    reminders_out,
+)
 from addin.conversations.document import (
     Change,
     Doc,
@@ -105,6 +111,16 @@ _HOURS_REFUSED = {
     "time": _("Give the start and the end of the working day as times such as 09:00 and 17:00."),
     "order": _("The working day must end after it starts: give an end later than the start."),
     "tz": _("Choose a time zone such as Europe/Amsterdam for your working hours."),
+}
+
+_REMINDERS_REFUSED = {
+    "off": _(
+        "Name the reminders to turn off as prepare, agenda, record, accept or cadence, in a list."
+    ),
+    "quiet": _(
+        "Name the quiet days as MO, TU, WE, TH, FR, SA or SU, in a list, and leave at least "
+        "one day for the reminders."
+    ),
 }
 
 
@@ -643,6 +659,19 @@ class Conversations:
             raise Invalid(_HOURS_REFUSED[exc.code]) from None
         self.people.set_hours(caller.email, own, self._clock())
         return {"working_hours": _hours_out(own), "source": "own"}
+
+    def reminders(self, caller: Caller) -> dict[str, Any]:
+        """Which reminders the caller gets, and on which days none."""
+        return reminders_out(ReminderSettings(self.registry.engine).get(caller.email))
+
+    def set_reminders(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Turn kinds of reminder off (or on again) and choose quiet days."""
+        try:
+            wanted = parse_reminders(body)
+        except RemindersError as exc:
+            raise Invalid(_REMINDERS_REFUSED[exc.code]) from None
+        ReminderSettings(self.registry.engine).set(caller.email, wanted, self._clock())
+        return reminders_out(wanted)
 
     # -- context pieces -----------------------------------------------------------------------
 

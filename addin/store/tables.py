@@ -138,3 +138,13 @@ deliveries_table = Table(
     # Why it was skipped or last failed, in a word or two (never content): "off", "parked"...
     Column("note", String(200), nullable=False),
 )
+
+reminder_settings_table = Table(
+    "reminder_settings",
+    metadata,
+    # What a person turned off of the mails the sweep sends, and the weekdays they want none.
+    Column("email", String(320), primary_key=True),
+    Column("off", String(100), nullable=False),  # trigger kinds, space-separated: "prepare agenda"
+    Column("quiet", String(32), nullable=False),  # RFC 5545 weekday codes, Monday first: "WE"
+    Column("updated", DateTime(timezone=True), nullable=False),
+)

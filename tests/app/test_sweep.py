@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import pytest
@@ -173,3 +174,49 @@ def test_the_mails_button_opens_a_page_about_that_conversation_in_their_language
     assert "Your conversation of" in english
     assert api.client.get("/open/whatever/2027-13-01").status_code == 404
     assert api.client.get("/open/whatever").status_code == 200
+
+
+def test_a_person_turns_a_kind_off_and_chooses_a_quiet_day(api: Api) -> None:
+    """Settings through the API (checked against the spec); the sweep honours both."""
+    got = api.call("GET", "/api/me/reminders", ADA).get_json()
+    assert got == {
+        "off": [],
+        "quiet_days": [],
+        "kinds": ["prepare", "agenda", "record", "accept", "cadence"],
+    }
+    body = {"off": ["prepare"], "quiet_days": ["FR", "MO"]}
+    kept = api.call("PUT", "/api/me/reminders", ADA, body=body).get_json()
+    assert kept["off"] == ["prepare"] and kept["quiet_days"] == ["MO", "FR"]
+    planned = api.plan()
+    start = _first_start(planned)
+    api.clock.set(start - timedelta(days=7) + timedelta(minutes=5))
+    report = _sweep(api).run()
+    assert [p.outcome for p in report.planned if p.recipient.email == ADA] == ["off"]
+    assert _outbox(api) == []
+    assert _sweep(api).run().count("settled") == 1  # skipped once, for good
+    # Grace keeps hers, but not on her quiet day: it goes out the next day.
+    api.call("PUT", "/api/me/reminders", GRACE, body={"quiet_days": ["MO", "TU", "WE", "TH", "FR"]})
+    api.clock.set(start + timedelta(minutes=75))
+    after = _sweep(api).run()
+    outcomes = {(p.recipient.email, p.outcome) for p in after.planned if p.trigger.kind == "record"}
+    weekday = (start + timedelta(minutes=75)).astimezone(ZoneInfo("Europe/Amsterdam")).weekday()
+    assert (GRACE, "quiet" if weekday < 5 else "sent") in outcomes
+    assert (ADA, "quiet" if weekday in (0, 4) else "sent") in outcomes
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"off": ["everything"]},
+        {"off": "prepare"},
+        {"quiet_days": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]},
+        {"quiet_days": ["monday"]},
+    ],
+)
+def test_reminder_settings_it_cannot_use_are_refused_with_a_sentence(
+    api: Api, body: dict[str, Any]
+) -> None:
+    answer = api.call("PUT", "/api/me/reminders", ADA, body=body)
+    assert answer.status_code == 400
+    assert answer.get_json()["message"].startswith("Noem de")
+    assert api.call("GET", "/api/me/reminders", ADA).get_json()["off"] == []

@@ -26,6 +26,7 @@ TABLES = {
     "series_manager_history",
     "person_hours",
     "deliveries",
+    "reminder_settings",
     "alembic_version",
 }
 
@@ -226,10 +227,10 @@ def test_a_database_behind_by_one_revision_is_upgraded(database_url: str) -> Non
     try:
         upgrade(engine)
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE deliveries"))
-            conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+            conn.execute(text("DROP TABLE reminder_settings"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
         assert upgrade(engine) == head()
-        assert "deliveries" in inspect(engine).get_table_names()
+        assert "reminder_settings" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
 
