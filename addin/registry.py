@@ -177,6 +177,32 @@ class Registry:
             ).first()
         return _entry(row) if row else None
 
+    def due_for_sweep(self, now: datetime, *, after: str = "", limit: int = 500) -> list[Series]:
+        """Active series the sweep should read at `now` (never read, changed since, or due),
+        by id: a page of `limit` after `after`."""
+        t = series_table
+        when = now.astimezone(UTC)
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(t)
+                .where(
+                    t.c.active_pair.is_not(None)
+                    & (t.c.id > after)
+                    & (t.c.next_sweep.is_(None) | (t.c.next_sweep <= when))
+                )
+                .order_by(t.c.id)
+                .limit(limit)
+            ).all()
+        return [_entry(row) for row in rows]
+
+    def set_next_sweep(self, series_id: str, when: datetime | None) -> None:
+        """When the sweep next reads the series (None: at the next sweep)."""
+        value = when.astimezone(UTC) if when is not None else None
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(series_table).where(series_table.c.id == series_id).values(next_sweep=value)
+            )
+
     def active(self, *, after: str = "", limit: int = 500) -> list[Series]:
         """Active series by id, the first `limit` with an id after `after` (a page: the sweep
         walks every series without holding them all)."""
@@ -311,7 +337,11 @@ class Registry:
         if unknown:
             raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
         with self._engine.begin() as conn:
-            conn.execute(update(series_table).where(series_table.c.id == entry.id).values(**fields))
+            conn.execute(
+                update(series_table)
+                .where(series_table.c.id == entry.id)
+                .values(**fields, next_sweep=None)
+            )
         return replace(entry, **fields)
 
     def alias(self, user_email: str, event_id: str) -> str | None:

@@ -20,8 +20,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -45,6 +47,17 @@ log = logging.getLogger(__name__)
 
 PAGE = 200
 """Series read from the registry at a time."""
+THREADS = 8
+"""Series read and delivered at once."""
+PER_MAILBOX = 4
+"""Provider calls at once for one person's mailbox (Graph allows four per app and mailbox)."""
+MAX_WAIT = timedelta(hours=1)
+"""The longest a series goes unread: a move or cancellation made in the calendar itself is seen
+within this time."""
+QUIET_RETRY = timedelta(hours=1)
+"""How soon a series whose mail waits for the end of a quiet day is read again."""
+OPEN = ("busy", "parked", "retry")
+"""Outcomes that leave a delivery to a later sweep."""
 LOOK_BACK = timedelta(days=366 + 8)
 """How far back the sweep reads documents: a year of held conversations, plus the record
 prompt's week."""
@@ -106,6 +119,7 @@ class Sweep:
         country: str = "NL",
         offsets: Offsets | None = None,
         owner: str | None = None,
+        threads: int = THREADS,
     ) -> None:
         self._registry = registry
         self._conversations = conversations
@@ -117,63 +131,132 @@ class Sweep:
         self._country = country
         self._offsets = offsets or Offsets()
         self.owner = owner or consumer_name()
+        self.threads = threads
         self._settings = ReminderSettings(registry.engine)
+        self._lock = threading.Lock()
+        self._mailboxes: dict[str, threading.BoundedSemaphore] = {}
 
-    def run(self, *, dry_run: bool = False) -> Report:
-        """Sweep every active series once; with `dry_run` nothing is claimed or sent."""
+    def run(self, *, dry_run: bool = False, everything: bool = False) -> Report:
+        """Sweep the active series that may have something due; with `dry_run` nothing is
+        claimed, sent or scheduled (and every active series is read, as with `everything`).
+
+        Series are read `threads` at a time; provider calls for one person's mailbox are
+        limited to `PER_MAILBOX` at once (Graph throttles a mailbox beyond four)."""
         now = self._clock()
         report = Report()
-        for entry in self._active():
-            report.series += 1
-            try:
-                state = self._read(entry, now)
-            except (ConnectorError, SignInRequired) as exc:
-                log.warning("sweep: series %s left for the next sweep: %s", entry.id, _why(exc))
-                report.unreadable.append(entry.id)
-                continue
-            planned = [
-                Planned(
-                    Delivery(trigger.key, trigger.kind.value, entry.id, person.email, trigger.due),
-                    trigger,
-                    person,
-                )
-                for trigger in state.triggers
-                for person in trigger.recipients
-            ]
-            settled = self._ledger.done(p.delivery.key for p in planned)
-            for one in planned:
-                if one.delivery.key in settled:
-                    report.planned.append(_with(one, "settled"))
-                    continue
-                wanted = self._wanted(one.recipient, report)
-                if one.delivery.kind in wanted.off:
-                    if not dry_run and self._ledger.claim(one.delivery, self.owner):
-                        self._ledger.skipped(one.delivery.key, self.owner, "off")
-                    report.planned.append(_with(one, "off"))
-                elif wanted.quiet_on(now.astimezone(zone(one.recipient.tz))):
-                    report.planned.append(_with(one, "quiet"))
-                elif dry_run:
-                    report.planned.append(one)
-                else:
-                    report.planned.append(self._deliver(state, one, report))
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="sweep") as pool:
+            for page in self._pages(now, every=dry_run or everything):
+                for entry, planned, unreadable, then in pool.map(
+                    lambda e: self._one(e, now, report, dry_run), page
+                ):
+                    report.series += 1
+                    report.planned.extend(planned)
+                    if unreadable:
+                        report.unreadable.append(entry.id)
+                    if not dry_run:
+                        self._registry.set_next_sweep(entry.id, then)
         return report
+
+    def _pages(self, now: datetime, *, every: bool) -> Iterator[list[Series]]:
+        after = ""
+        while True:
+            if every:
+                page = self._registry.active(after=after, limit=PAGE)
+            else:
+                page = self._registry.due_for_sweep(now, after=after, limit=PAGE)
+            if page:
+                yield page
+            if len(page) < PAGE:
+                return
+            after = page[-1].id
+
+    def _one(
+        self, entry: Series, now: datetime, report: Report, dry_run: bool
+    ) -> tuple[Series, list[Planned], bool, datetime | None]:
+        """One series: read it, deliver what is due; when to read it next (None: next sweep)."""
+        try:
+            with self._mailbox(entry.owner):
+                state = self._read(entry, now)
+        except (ConnectorError, SignInRequired) as exc:
+            log.warning("sweep: series %s left for the next sweep: %s", entry.id, _why(exc))
+            return entry, [], True, None
+        planned = [
+            Planned(
+                Delivery(trigger.key, trigger.kind.value, entry.id, person.email, trigger.due),
+                trigger,
+                person,
+            )
+            for trigger in state.triggers
+            for person in trigger.recipients
+        ]
+        settled = self._ledger.done(p.delivery.key for p in planned)
+        done: list[Planned] = []
+        for one in planned:
+            if one.delivery.key in settled:
+                done.append(_with(one, "settled"))
+                continue
+            wanted = self._wanted(one.recipient, report)
+            if one.delivery.kind in wanted.off:
+                if not dry_run and self._ledger.claim(one.delivery, self.owner):
+                    self._ledger.skipped(one.delivery.key, self.owner, "off")
+                done.append(_with(one, "off"))
+            elif wanted.quiet_on(now.astimezone(zone(one.recipient.tz))):
+                done.append(_with(one, "quiet"))
+            elif dry_run:
+                done.append(one)
+            else:
+                with self._mailbox(one.recipient.email):
+                    done.append(self._deliver(state, one, report))
+        return entry, done, False, self._next_read(state, done)
+
+    def _mailbox(self, email: str) -> threading.BoundedSemaphore:
+        key = email.strip().lower()
+        with self._lock:
+            found = self._mailboxes.get(key)
+            if found is None:
+                found = threading.BoundedSemaphore(PER_MAILBOX)
+                self._mailboxes[key] = found
+        return found
+
+    def _next_read(self, state: _State, done: list[Planned]) -> datetime | None:
+        """The earliest moment something could fall due for the series as things stand, at
+        most `MAX_WAIT` on; None (the next sweep) while a delivery is still open."""
+        now = state.now
+        if any(p.outcome in OPEN for p in done):
+            return None
+        if any(p.outcome == "quiet" for p in done):
+            return now + QUIET_RETRY
+        entry, offsets = state.entry, self._offsets
+        length = timedelta(minutes=entry.duration)
+        candidates = [now + MAX_WAIT]
+        window = entry.rule.occurrences(
+            now - length - offsets.after_meeting, now + MAX_WAIT + offsets.prepare + LOOK_AHEAD
+        )
+        for occurrence in window:
+            start = state.moved.get(occurrence, occurrence)
+            candidates.append(start - offsets.prepare)
+            # No later than the agenda deadline (working days, holidays): an early read is cheap.
+            candidates.append(start - timedelta(days=offsets.agenda_working_days + 4))
+            candidates.append(start + length + offsets.after_meeting)
+        for doc in state.docs.values():
+            for agreement in doc.record.agreements if doc.record else ():
+                if agreement.state is AgreementState.PROPOSED and agreement.proposed_at:
+                    candidates.append(agreement.proposed_at + offsets.acceptance)
+        local = now.astimezone(zone(entry.rule.tz))
+        first_of_next = (local.replace(day=28) + timedelta(days=4)).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        candidates.append(first_of_next)
+        return min(c for c in candidates if c > now)
 
     def _wanted(self, person: Person, report: Report) -> Reminders:
         email = person.email.lower()
         found = report.reminders.get(email)
         if found is None:
             found = self._settings.get(email)
-            report.reminders[email] = found
+            with self._lock:
+                report.reminders[email] = found
         return found
-
-    def _active(self) -> Iterator[Series]:
-        after = ""
-        while True:
-            page = self._registry.active(after=after, limit=PAGE)
-            yield from page
-            if len(page) < PAGE:
-                return
-            after = page[-1].id
 
     # -- what is due ------------------------------------------------------------------------------
 
@@ -237,7 +320,8 @@ class Sweep:
         try:
             sent = self._mailer(email).send(self._mail(state, planned))
         except (AuthExpired, SignInRequired) as exc:
-            report.parked.add(email)
+            with self._lock:
+                report.parked.add(email)
             self._ledger.release(delivery.key, self.owner, "sign-in needed")
             log.info("sweep: %s must sign in again (%s)", _masked(email), _why(exc))
             return _with(planned, "parked")

@@ -487,6 +487,8 @@ class Conversations:
             raise self._conflict(
                 caller, entry, event_id, occurrence, body, docs=now_stored
             ) from None
+        # What is due may have changed (an agenda shared, an agreement proposed or accepted).
+        self.registry.set_next_sweep(entry.id, None)
         if agenda.state is AgendaState.AGREED and not agreed_before:
             self._copy_agreed_agenda(entry, occurrence, agenda)
         event = self._event_or_occurrence(caller, entry, event_id, occurrence)

@@ -51,6 +51,9 @@ series_table = Table(
     # even when two plan requests race. Ending a series clears it.
     Column("active_pair", String(641), nullable=True),
     Index("ix_series_active_pair", "active_pair", unique=True),
+    # When the background sweep next needs to read the series: the earliest moment a reminder
+    # could fall due as things stand (at most an hour on); empty after any change made here.
+    Column("next_sweep", DateTime(timezone=True), nullable=True, index=True),
 )
 
 alias_table = Table(

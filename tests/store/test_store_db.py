@@ -227,10 +227,12 @@ def test_a_database_behind_by_one_revision_is_upgraded(database_url: str) -> Non
     try:
         upgrade(engine)
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE reminder_settings"))
-            conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+            conn.execute(text("DROP INDEX ix_series_next_sweep"))
+            conn.execute(text("ALTER TABLE series DROP COLUMN next_sweep"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
         assert upgrade(engine) == head()
-        assert "reminder_settings" in inspect(engine).get_table_names()
+        columns = {c["name"] for c in inspect(engine).get_columns("series")}
+        assert "next_sweep" in columns
     finally:
         engine.dispose()
 

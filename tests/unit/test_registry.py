@@ -159,6 +159,8 @@ def test_an_older_registry_gets_the_pair_column_and_keeps_both_series_planned_tw
         con.execute(f"DROP TABLE {table}")
     con.execute("DROP INDEX ix_series_active_pair")
     con.execute("ALTER TABLE series DROP COLUMN active_pair")
+    con.execute("DROP INDEX ix_series_next_sweep")
+    con.execute("ALTER TABLE series DROP COLUMN next_sweep")
     con.execute(
         "INSERT INTO series SELECT 's2', 'req-2', employee_email, employee_name, employee_tz,"
         " employee_locale, manager_email, manager_name, manager_tz, manager_locale, tz, rule,"
