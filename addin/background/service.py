@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from addin.background.ledger import Ledger
-from addin.background.sweep import Sweep
+from addin.background.sweep import THREADS, Sweep
 from addin.conversations.document import occ_key
 from cadence.model import Person, Series
 
@@ -52,4 +52,20 @@ def build_sweep(
         links=lambda entry, occurrence, person: open_link(origin, entry, occurrence, person),
         country=services.settings.country,
         owner=owner,
+        threads=sweep_threads(config),
     )
+
+
+def sweep_threads(config: Mapping[str, Any]) -> int:
+    """``SWEEP_THREADS``: series a sweep reads at once (1-64; 8 unless set). Provider calls per
+    mailbox stay at four whatever this is."""
+    raw = config.get("SWEEP_THREADS")
+    if raw in (None, ""):
+        return THREADS
+    try:
+        threads = int(str(raw).strip())
+    except ValueError:
+        threads = 0
+    if not 1 <= threads <= 64:
+        raise ValueError(f"SWEEP_THREADS must be a whole number from 1 to 64, not {raw!r}")
+    return threads

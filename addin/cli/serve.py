@@ -59,9 +59,11 @@ def check_public_url(public_url: str | None, *, insecure_local: bool, bind: str)
 def check_queue(settings: Mapping[str, str]) -> None:
     """The background queue's settings (`QueueSettingError`, a `ValueError`, says what is wrong)."""
     from addin.background.queue import redis_url, sweep_minutes
+    from addin.background.service import sweep_threads
 
     sweep_minutes(settings)
     redis_url(settings)
+    sweep_threads(settings)
 
 
 def _settings(environ: Mapping[str, str]) -> dict[str, str]:

@@ -38,7 +38,6 @@ def worker(health: bool, threads: int, data_dir: Path | None) -> None:
     """Consume the background queue until stopped (SIGTERM or Ctrl-C)."""
     from addin.background.queue import (
         Background,
-        QueueSettingError,
         WorkerLock,
         redis_url,
         sweep_minutes,
@@ -46,10 +45,13 @@ def worker(health: bool, threads: int, data_dir: Path | None) -> None:
     from addin.wiring import build
 
     config = _settings(data_dir)
+    from addin.background.service import sweep_threads
+
     try:
         sweep_minutes(config)
         redis_url(config)
-    except QueueSettingError as exc:
+        sweep_threads(config)
+    except ValueError as exc:
         fail(str(exc), code=2)
     try:
         services = build(config)

@@ -24,6 +24,7 @@ from addin.background.queue import (
     sweep_minutes,
     wait_for,
 )
+from addin.background.service import sweep_threads
 from connectors.models import SentMail
 
 
@@ -135,3 +136,7 @@ def test_queue_settings_are_checked_with_a_sentence(tmp_path: Path) -> None:
             sweep_minutes({"SWEEP_MINUTES": bad})
     with pytest.raises(QueueSettingError, match="redis://host:6379/0"):
         make_huey({"REDIS_URL": "http://cache:6379"}, tmp_path)
+    assert sweep_threads({}) == 8 and sweep_threads({"SWEEP_THREADS": "32"}) == 32
+    for bad in ("0", "65", "many"):
+        with pytest.raises(ValueError, match="SWEEP_THREADS must be a whole number"):
+            sweep_threads({"SWEEP_THREADS": bad})

@@ -72,9 +72,9 @@ def test_a_series_is_read_again_when_something_may_fall_due_or_it_changed(api: A
     start = _first_start(planned)
     api.clock.set(start - timedelta(days=20))
     assert _sweep(api).run().series == 1
-    assert _sweep(api).run().series == 0  # nothing can fall due within the next hour
+    assert _sweep(api).run().series == 0  # nothing can fall due within the next 45 minutes
     api.clock.advance(timedelta(minutes=61))
-    assert _sweep(api).run().series == 1
+    assert _sweep(api).run().series == 1  # read at least hourly
     context = planned["context"]
     op = {"op": "agenda.add_item", "theme": "role", "title": "Mijn punt"}
     fresh = api.call("GET", f"/api/context?event={context['event']['id']}", ADA).get_json()
