@@ -704,3 +704,39 @@ def test_either_partner_ends_the_series_after_being_asked(
     registry = demo_server.app.extensions["goedgesprek.service"].registry
     assert not registry.is_active(context["series"]["id"])
     assert Api(demo_server, ADA, lang).plan(demo_server.new_meeting())["series"]["id"]
+
+
+REMINDERS = {
+    "nl": ("Herinneringen per mail", "Je herinneringen zijn bewaard."),
+    "en": ("Reminders by mail", "Your reminders are saved."),
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_each_partner_turns_reminders_off_and_picks_quiet_days(
+    lang: str,
+    demo_server: DemoServer,
+    new_page: Callable[..., Any],
+    axe: Callable[..., Any],
+    shot: Callable[..., Any],
+) -> None:
+    """In the conversation's pane: open "Reminders by mail", untick one kind, tick a quiet day,
+    save; the settings are kept for that person only."""
+    occurrence, _context = agreed_series(demo_server, lang)
+    pane = open_pane(new_page, demo_server, occurrence, "grace", lang)
+    title, saved = REMINDERS[lang]
+    pane.page.get_by_text(title, exact=True).click()
+    pane.key("reminders:kind:agenda").uncheck()
+    pane.key("reminders:quiet:WE").check()
+    axe(pane.page)
+    shot(pane.page, f"pane-reminders-{lang}")
+    pane.click("reminders:save")
+    assert not pane.alert(), pane.alert()
+    assert saved in pane.page.locator("#status").inner_text() or saved in pane.text()
+    grace = Api(demo_server, GRACE, lang)
+    kept = grace.client.get("/api/me/reminders", headers=grace.headers).get_json()
+    assert kept["off"] == ["agenda"] and kept["quiet_days"] == ["WE"]
+    ada = Api(demo_server, ADA, lang)
+    theirs = ada.client.get("/api/me/reminders", headers=ada.headers).get_json()
+    assert theirs["off"] == [] and theirs["quiet_days"] == []
+    grace.client.put("/api/me/reminders", json={}, headers=grace.headers)

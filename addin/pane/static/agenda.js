@@ -9,6 +9,7 @@ import {
   lengthOptions, nameOf, namesOf, section, selectField, textField, TEXT_MAX, turnBox,
 } from "./common.js";
 import { offers } from "./offers.js";
+import { remindersSection } from "./reminders.js";
 
 const STATES = () => ({ draft: t("Draft"), shared: t("Shared"), agreed: t("Agreed") });
 
@@ -253,6 +254,7 @@ export function renderUpcoming(app) {
     composeSection(app),
     preparationSection(app),
     checklistSection(app),
+    remindersSection(app) || h("div", { key: "reminders-slot" }),
     nextDatesSection(ctx),
   ];
 }

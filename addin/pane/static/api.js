@@ -100,6 +100,14 @@ export class Api {
     return this.json("PUT", "/me/working-hours", { body });
   }
 
+  reminders() {
+    return this.json("GET", "/me/reminders");
+  }
+
+  setReminders(body) {
+    return this.json("PUT", "/me/reminders", { body });
+  }
+
   patchSeries(series, body) {
     return this.json("PATCH", `/series/${encodeURIComponent(series)}`, { body });
   }

@@ -12,6 +12,7 @@ import { renderUpcoming } from "./agenda.js";
 import { formatDateTime } from "./common.js";
 import { conflictPanel } from "./conflict.js";
 import { workingHoursSection } from "./hours.js";
+import { remindersSection } from "./reminders.js";
 import { renderPlan } from "./plan.js";
 import { renderNotPartner } from "./private.js";
 import { renderEnded } from "./record.js";
@@ -228,6 +229,29 @@ const app = {
     if (!app.ctx || app.ctx.state !== "not_series" || view.querySelector('[data-key="hours"]')) return;
     const hours = workingHoursSection(app);
     if (hours) view.append(hours);
+  },
+
+  /** Read which reminders the caller gets, then show them (errors stay quiet). */
+  async loadReminders() {
+    try {
+      app.ui.reminders = await app.api.reminders();
+    } catch {
+      return; // the rest of the pane works without
+    }
+    const place = view.querySelector('[data-key="reminders-slot"]');
+    if (!place) return;
+    const found = remindersSection(app);
+    if (found) place.replaceWith(found);
+  },
+
+  saveReminders(reminders) {
+    return app.run(async () => {
+      app.ui.reminders = await app.api.setReminders(reminders);
+      clearDrafts(["reminders:*"]);
+      app.ui.remindersOpen = true;
+      app.render();
+      app.announce(t("Your reminders are saved."));
+    });
   },
 
   saveWorkingHours(hours) {

@@ -9,6 +9,7 @@ import {
   namesOf, section, selectField, textField, TEXT_MAX, turnBox,
 } from "./common.js";
 import { nextDatesSection } from "./agenda.js";
+import { remindersSection } from "./reminders.js";
 import { offers } from "./offers.js";
 
 function emptyRecord() {
@@ -305,5 +306,6 @@ export function renderEnded(app) {
   out.push(summariesSection(app, record), agreementsSection(app, record), actionsSection(app, record),
     acceptanceSection(app, record));
   if (!record.final) out.push(nextDatesSection(ctx));
+  out.push(remindersSection(app) || h("div", { key: "reminders-slot" }));
   return out;
 }
