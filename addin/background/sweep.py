@@ -56,9 +56,11 @@ MAX_WAIT = timedelta(hours=1)
 """The longest a series goes unread (less up to 15 minutes, by its id): a move or cancellation
 made in the calendar itself is seen within this time."""
 QUIET_RETRY = timedelta(hours=1)
-"""How soon a series whose mail waits for the end of a quiet day is read again."""
-OPEN = ("busy", "parked", "retry")
-"""Outcomes that leave a delivery to a later sweep."""
+"""How soon a series whose mail waits (a quiet day, a person who must sign in again) is read
+again."""
+OPEN = ("busy", "retry")
+"""Outcomes that leave a delivery to the next sweep (a quiet day or a sign-in still needed waits
+an hour: `QUIET_RETRY`)."""
 LOOK_BACK = timedelta(days=366 + 8)
 """How far back the sweep reads documents: a year of held conversations, plus the record
 prompt's week."""
@@ -225,7 +227,7 @@ class Sweep:
         now = state.now
         if any(p.outcome in OPEN for p in done):
             return None
-        if any(p.outcome == "quiet" for p in done):
+        if any(p.outcome in ("quiet", "parked") for p in done):
             return now + QUIET_RETRY
         entry, offsets = state.entry, self._offsets
         length = timedelta(minutes=entry.duration)

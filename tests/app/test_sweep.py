@@ -19,7 +19,7 @@ from test_api import ADA, GRACE, Api, seeded_api
 from addin.background.ledger import Ledger, State
 from addin.background.service import build_sweep
 from addin.background.sweep import Sweep
-from connectors.errors import Throttled
+from connectors.errors import AuthExpired, Throttled
 from connectors.models import SentMail
 
 
@@ -243,3 +243,28 @@ def test_reminder_settings_it_cannot_use_are_refused_with_a_sentence(
     assert answer.status_code == 400
     assert answer.get_json()["message"].startswith("Noem de")
     assert api.call("GET", "/api/me/reminders", ADA).get_json()["off"] == []
+
+
+def test_a_person_whose_sign_in_is_gone_gets_the_mail_once_they_sign_in_again(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned = api.plan()
+    api.clock.set(_first_start(planned) - timedelta(days=7) + timedelta(minutes=5))
+    services = api.app.extensions["goedgesprek.services"]
+    real = services.mailer
+
+    class Expired:
+        def __init__(self, email: str) -> None:
+            self.email = email
+
+        def send(self, mail: Any) -> SentMail:
+            raise AuthExpired(f"{self.email} must sign in again")
+
+    monkeypatch.setattr(services, "mailer", Expired)
+    first = _sweep(api).run()
+    assert first.count("parked") == 1 and first.parked == {ADA}
+    assert _sweep(api).run().series == 0  # looked at again within the hour, not every sweep
+    monkeypatch.setattr(services, "mailer", real)  # Ada signed in again
+    api.clock.advance(timedelta(hours=1, minutes=1))
+    assert _sweep(api).run().count("sent") == 1
+    assert len(_outbox(api)) == 1
