@@ -635,6 +635,34 @@ def _hours_save(call: Call) -> Mapping[str, Any]:
     )
 
 
+def _reminders(call: Call) -> Mapping[str, Any]:
+    """Which reminders the person gets by mail, on a card of their own."""
+    try:
+        answer = _service().reminders(call.caller)
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    return c.render_actions(push=flows.reminders_card(call.ui, answer))
+
+
+def _reminders_save(call: Call) -> Mapping[str, Any]:
+    """Save the chosen reminders through the same use case as the pane; refused choices keep
+    the card as chosen with the reason on it."""
+    ui = call.ui
+    form = call.event.form
+    try:
+        answer = _service().set_reminders(call.caller, flows.reminders_body(form))
+    except _REFUSED as exc:
+        message = refusal_message(ui.locale, exc, caller=call.caller.email)
+        if _refusal_status(exc) != 400:
+            return _notify(message)
+        card = flows.reminders_card(ui, {}, draft=form, problem=message)
+        return c.render_actions(update=card, notification=message)
+    return c.render_actions(
+        update=flows.reminders_card(ui, answer),
+        notification=ui.t("Your reminders are saved."),
+    )
+
+
 def _end_ask(call: Call) -> Mapping[str, Any]:
     """Ask once before ending the series: a card that says what ending does."""
     ui = call.ui
@@ -781,6 +809,8 @@ ACTIONS: Mapping[str, Callable[[Call], Mapping[str, Any]]] = {
     "export": _export,
     "hours": _hours,
     "hours_save": _hours_save,
+    "reminders": _reminders,
+    "reminders_save": _reminders_save,
     "end_ask": _end_ask,
     "end": _end,
     "back": _back,

@@ -33,7 +33,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime
@@ -811,6 +811,7 @@ def _series_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
     upcoming = [ui.when(str(d), _pair_tz(ctx)) for d in ctx.get("next_dates") or []]
     if upcoming:
         widgets.append(c.decorated_text("\n".join(upcoming), top_label=ui.t("Next conversations")))
+    widgets.append(c.button_list([c.button(ui.t("Reminders by mail"), ui.act("reminders"))]))
     end = _end_widget(ui, ctx)
     if end is not None:
         widgets.append(end)
@@ -1250,6 +1251,74 @@ def hours_card(
         )
     )
     return c.card(ui.t("My working hours"), sections, name="hours")
+
+
+# -- reminders by mail ---------------------------------------------------------------------------
+
+REMINDER_KINDS: Final = {
+    "prepare": _("A week before: prepare the conversation (the employee)"),
+    "agenda": _("Two working days before: the agenda so far (the manager)"),
+    "record": _("After the conversation: write the record"),
+    "accept": _("An agreement waiting for my acceptance"),
+    "cadence": _("Fewer than four conversations a year, or none planned"),
+}
+
+
+def reminders_card(
+    ui: Ui, answer: Mapping[str, Any], *, draft: Form = NO_FORM, problem: str | None = None
+) -> Json:
+    """Which reminders the person gets by mail (each kind on or off) and their quiet days.
+
+    `answer` is the reminders use case's answer (``off``, ``quiet_days``, ``kinds``).
+    """
+    kinds = [k for k in answer.get("kinds") or REMINDER_KINDS if k in REMINDER_KINDS]
+    if draft.values:
+        wanted = [k for k in draft.many("reminders_on") if k in REMINDER_KINDS]
+        quiet = [d for d in draft.many("reminders_quiet") if d in HOURS_DAYS]
+    else:
+        off = set(answer.get("off") or ())
+        wanted = [k for k in kinds if k not in off]
+        quiet = [d for d in answer.get("quiet_days") or () if d in HOURS_DAYS]
+    sections: list[Json] = []
+    if problem:
+        sections.append(c.section(None, [c.decorated_text(problem, icon="DESCRIPTION")]))
+    sections.append(
+        c.section(
+            None,
+            [
+                c.text(
+                    ui.t("Goed Gesprek mails these from your own mailbox to you, in your language.")
+                ),
+                c.selection_input(
+                    "reminders_on",
+                    ui.t("Send me"),
+                    [(k, ui.tr(REMINDER_KINDS[k])) for k in kinds],
+                    selected=wanted,
+                    kind="CHECK_BOX",
+                ),
+                c.selection_input(
+                    "reminders_quiet",
+                    ui.t("No mail on"),
+                    [(day, ui.tr(WEEKDAY_NAMES[day])) for day in HOURS_DAYS],
+                    selected=quiet,
+                    kind="CHECK_BOX",
+                ),
+                c.button_list(
+                    [c.button(ui.t("Save my reminders"), ui.act("reminders_save"), style="FILLED")]
+                ),
+            ],
+        )
+    )
+    return c.card(ui.t("Reminders by mail"), sections, name="reminders")
+
+
+def reminders_body(form: Form) -> dict[str, Any]:
+    """The reminders use case's body the card's form holds: the kinds not ticked are off."""
+    on = set(form.many("reminders_on"))
+    return {
+        "off": [k for k in REMINDER_KINDS if k not in on],
+        "quiet_days": [d for d in form.many("reminders_quiet")],
+    }
 
 
 def hours_body(form: Form) -> dict[str, Any]:

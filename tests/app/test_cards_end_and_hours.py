@@ -491,3 +491,35 @@ def test_the_card_preview_shows_and_saves_hours_and_ends_a_series(tmp_path: Path
         for e in store.calendar(DEMO_ADA.email).events(NOW, NOW + timedelta(days=400))
         if e.series_id
     ]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_reminders_card_turns_kinds_off_and_picks_quiet_days(app: Flask, lang: str) -> None:
+    """From the series: every kind ticked at first; the saved choice is the person's alone, and
+    a forged day is refused with the sentence, nothing saved."""
+    _ada, first = plan(app, lang)
+    grace = Panel(app, GRACE, lang)
+    grace.open(first)
+    grace.click(grace.t("Reminders by mail"))
+    card = grace.top
+    assert card["name"] == "reminders" and len(grace.stack) == 2
+    assert selected(card, "reminders_on") == ["prepare", "agenda", "record", "accept", "cadence"]
+    assert selected(card, "reminders_quiet") == []
+    on = ["record", "accept", "cadence"]
+    grace.click(grace.t("Save my reminders"), reminders_on=on, reminders_quiet=["WE"])
+    assert grace.notification == grace.t("Your reminders are saved.")
+    assert selected(grace.top, "reminders_on") == on
+    assert selected(grace.top, "reminders_quiet") == ["WE"]
+    service = app.extensions["goedgesprek.service"]
+    caller = Caller(email=GRACE, name="", locale=lang)
+    assert service.reminders(caller)["off"] == ["prepare", "agenda"]
+    assert service.reminders(Caller(email=ADA, name="", locale=lang))["off"] == []
+    grace.click(grace.t("Save my reminders"), reminders_on=on, reminders_quiet=["XX"])
+    refused = gettext(
+        lang,
+        "api",
+        "Name the quiet days as MO, TU, WE, TH, FR, SA or SU, in a list, and leave at least "
+        "one day for the reminders.",
+    )
+    assert grace.notification == refused
+    assert service.reminders(caller)["quiet_days"] == ["WE"]
