@@ -687,8 +687,11 @@ class LocalMailer:
         sender = mail.sender.strip().lower()
         with self._db.transaction():
             if mail.key:
+                # `key <> ''` repeats the partial index's condition, so SQLite uses the index
+                # (it cannot see that a bound key is never empty, and would read every mail).
                 row = self._db.execute(
-                    "SELECT id, data, sent_at FROM outbox WHERE sender = ? AND key = ?",
+                    "SELECT id, data, sent_at FROM outbox"
+                    " WHERE sender = ? AND key = ? AND key <> ''",
                     (sender, mail.key),
                 ).fetchone()
                 if row is not None:

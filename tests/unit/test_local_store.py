@@ -328,3 +328,23 @@ def test_a_closed_store_says_so_and_is_no_provider_failure(tmp_path: Path) -> No
         with pytest.raises(sqlite3.ProgrammingError, match=f"{DB_NAME} .*is closed"):
             use()
     store.close()  # a second close does nothing
+
+
+def test_a_keyed_mail_is_found_through_the_outbox_index(tmp_path: Path) -> None:
+    """The idempotent send looks its key up by the index, not by reading every mail sent."""
+    from connectors.models import Mail
+
+    store = LocalStore(tmp_path)
+    issued: list[str] = []
+    try:
+        store._db._conn.set_trace_callback(issued.append)  # what the mailer asks SQLite
+        mail = Mail("ada@example.org", ("ada@example.org",), "Hallo", "tekst", key="k-1")
+        first = store.mailer("ada@example.org").send(mail)
+        assert store.mailer("ada@example.org").send(mail).id == first.id
+        lookups = [q for q in issued if q.lstrip().upper().startswith("SELECT") and "outbox" in q]
+        assert lookups
+        for query in lookups:
+            plan = store._db._conn.execute(f"EXPLAIN QUERY PLAN {query}").fetchall()
+            assert "USING INDEX outbox_key" in " ".join(str(row[-1]) for row in plan), query
+    finally:
+        store.close()
