@@ -350,7 +350,65 @@ def render(
     lines += store_section(result["store"], plots.get("store"))
     if "cadence" in result:
         lines += cadence_section(result["cadence"])
+    if "sweep" in result:
+        lines += sweep_section(result["sweep"])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def sweep_section(data: dict[str, Any]) -> list[str]:
+    """The background sweep at scale (`bench.sweep`'s results, from its own run)."""
+    found = data.get("results", data)
+    lines = ["## The background sweep", ""]
+    when = data.get("when")
+    if when:
+        lines += [f"From `make bench-sweep` on {when} (`sweep.json`).", ""]
+    local = found.get("local")
+    if local:
+        head = ["sweep", "series read", "sent", "wall s", "CPU s", "CPU ms per series read"]
+        lines += [
+            f"The embedded store with {local['series']:,} series (each master in the "
+            "employee's calendar). The first sweep reads every series; later ones only those "
+            "where something may fall due, and each at least hourly.",
+            "",
+            _row(head),
+            _row(["---"] * len(head)),
+        ]
+        for key, label in (
+            ("every_series", "first: every series"),
+            ("five_minutes_later", "5 minutes later"),
+            ("an_hour_later", "an hour later"),
+        ):
+            r = local.get(key)
+            if r:
+                lines.append(
+                    _row(
+                        [
+                            label,
+                            f"{r['series_read']:,}",
+                            f"{r['sent']:,}",
+                            _ms(r["wall_s"]),
+                            _ms(r["cpu_s"]),
+                            _ms(r["cpu_ms_per_series_read"])
+                            if r.get("cpu_ms_per_series_read") is not None and r["series_read"]
+                            else "-",
+                        ]
+                    )
+                )
+        lines.append("")
+    graph = found.get("graph")
+    if graph:
+        first = graph["every_series"]
+        lines += [
+            f"Microsoft Graph emulator, {graph['series']:,} series, {graph['latency_ms']:g} ms "
+            f"a request, at most {graph['per_mailbox']} concurrent requests per mailbox, "
+            f"{graph['threads']} series at once: a sweep reading every series took "
+            f"{first['wall_s']:g} s ({graph['requests']:,} requests, "
+            f"{graph['requests_per_series']:g} a series, {first['sent']:,} mails sent), "
+            f"{graph['over_minimum']:g}x the quota-bound minimum of "
+            f"{graph['quota_bound_minimum_s']:g} s.",
+            "",
+        ]
+    return lines
 
 
 def _clients(rows: Iterable[dict[str, Any]]) -> list[str]:
@@ -454,6 +512,9 @@ def main() -> None:
     parser.add_argument("--doc", default=None, help="the Markdown file (default: beside the JSON)")
     args = parser.parse_args()
     result = json.loads((Path(args.results) / "bench.json").read_text())
+    sweep = Path(args.results) / "sweep.json"
+    if sweep.exists():
+        result["sweep"] = json.loads(sweep.read_text())
     doc = Path(args.doc) if args.doc else Path(args.results) / "benchmarks.md"
     folder = doc.with_suffix("")
     made = draw(result, folder)

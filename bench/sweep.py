@@ -158,7 +158,7 @@ def _sweep_once(app: Any, counted: Counting, owner: str, *, everything: bool) ->
         "sent": report.count("sent"),
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),
-        "cpu_ms_per_series_read": round(cpu * 1000 / max(report.series, 1), 2),
+        "cpu_ms_per_series_read": (round(cpu * 1000 / report.series, 2) if report.series else None),
         "calendar_calls": dict(counted.calls),
         "deliveries": dict(Counter(f"{p.delivery.kind}:{p.outcome}" for p in report.planned)),
     }

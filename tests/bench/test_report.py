@@ -122,3 +122,42 @@ def test_the_app_cpu_per_context_is_read_against_its_target(result: dict[str, An
     assert "| 12.0 | 4.00 |" in text
     assert f"App CPU per context: 4.0 to {3.0 + len(cases):.1f} ms p50 (target 5 ms)." in text
     assert f"- App CPU per context: 4.0 to {3.0 + len(cases):.1f} ms p50 (target 5 ms)." in text
+
+
+def test_the_sweep_section_reads_the_sweep_benchmark_beside_the_rest(
+    result: dict[str, Any],
+) -> None:
+    read = {"series_read": 1000, "sent": 500, "wall_s": 2.5, "cpu_s": 2.7}
+    result["sweep"] = {
+        "when": "2026-12-06T23:00:00+00:00",
+        "results": {
+            "local": {
+                "series": 100000,
+                "every_series": {**read, "cpu_ms_per_series_read": 2.7},
+                "five_minutes_later": {
+                    "series_read": 0,
+                    "sent": 0,
+                    "wall_s": 0.0,
+                    "cpu_s": 0.0,
+                    "cpu_ms_per_series_read": None,
+                },
+            },
+            "graph": {
+                "series": 1000,
+                "latency_ms": 100.0,
+                "per_mailbox": 4,
+                "threads": 8,
+                "every_series": {**read, "wall_s": 60.0},
+                "requests": 3500,
+                "requests_per_series": 3.5,
+                "quota_bound_minimum_s": 25.0,
+                "over_minimum": 2.4,
+            },
+        },
+    }
+    text = render(result)
+    assert "## The background sweep" in text
+    assert "The embedded store with 100,000 series" in text
+    assert "| first: every series | 1,000 | 500 | 2.50 | 2.70 | 2.70 |" in text
+    assert "| 5 minutes later | 0 | 0 | 0.00 | 0.00 | - |" in text
+    assert "2.4x the quota-bound minimum of 25 s" in text
