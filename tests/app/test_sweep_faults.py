@@ -27,8 +27,13 @@ from addin.app import create_app
 from addin.background.ledger import Ledger
 from addin.background.service import build_sweep
 from connectors.testing import ManualClock
+from emulators.faults import Faults
 
 EMPLOYEES = ("ada@example.org", "bo@example.org")
+SEND = {
+    "graph": {"url": "/v1.0/me/sendMail", "method": "POST"},
+    "google": {"url": "/gmail/v1/users/*/messages/send*", "method": "POST"},
+}
 SWEEPS = 25
 """At most this many sweeps to get every message out (each one bounded by the retry policy)."""
 
@@ -104,16 +109,24 @@ def test_every_due_prompt_goes_out_once_while_the_provider_fails(
     }
     assert len(due) >= 2 * len(EMPLOYEES) - 1  # a first conversation may already be a week past
 
-    provider.fail(
+    # Seeded, so the same requests fail on every run (the order of the sweeps' threads aside).
+    provider.network.faults = Faults.from_data(
         {
-            "request": {"url": "*"},
-            "rate": rate,
-            "responses": [
-                {"statusCode": 429, "headers": [{"name": "Retry-After", "value": "1"}]},
-                {"statusCode": 503},
-                {"statusCode": 500},
-                {"fault": "reset"},
-                {"fault": "timeout", "seconds": 0.3},
+            "seed": 20261206 + rate,
+            "errors": [
+                # The first send of all is lost for certain; the rest fail at `rate`.
+                {"request": SEND[provider.name], "count": 1, "responses": [{"fault": "reset"}]},
+                {
+                    "request": {"url": "*"},
+                    "rate": rate,
+                    "responses": [
+                        {"statusCode": 429, "headers": [{"name": "Retry-After", "value": "1"}]},
+                        {"statusCode": 503},
+                        {"statusCode": 500},
+                        {"fault": "reset"},
+                        {"fault": "timeout", "seconds": 0.3},
+                    ],
+                },
             ],
         }
     )

@@ -20,7 +20,7 @@ function kindNames() {
 
 /** The collapsible section, once the settings are read (`app.ui.reminders`). */
 export function remindersSection(app) {
-  if (app.ui.reminders === undefined) {
+  if (app.ui.reminders === undefined && typeof app.loadReminders === "function") {
     app.ui.reminders = null;
     app.loadReminders();
   }
