@@ -413,12 +413,31 @@ def _sweep_after_the_clock_moved() -> None:
 class _Shown:
     """One mail as the outbox shows it."""
 
+    id: str
     subject: str
     sender: str
     to: str
     at: str
     html: str
     text: str
+
+
+MAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+"""A mail's HTML runs nothing and loads nothing; its inline styles apply, as in a mail client."""
+
+
+@bp.get("/demo/outbox/<mail_id>")
+def outbox_mail(mail_id: str) -> Response:
+    """One mail's HTML part, for the outbox page's sandboxed frame."""
+    store = current_app.extensions.get("goedgesprek.store")
+    sent = store.outbox() if store is not None and hasattr(store, "outbox") else []
+    found = next((m for m in sent if m.id == mail_id), None)
+    if found is None or not found.mail.html:
+        abort(404)
+    response = Response(found.mail.html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = MAIL_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/demo/outbox")
@@ -434,6 +453,7 @@ def outbox() -> str:
     tz = zone(viewer.tz)
     shown = [
         _Shown(
+            id=m.id,
             subject=m.mail.subject,
             sender=m.mail.sender,
             to=", ".join(m.mail.to),

@@ -75,9 +75,17 @@ def test_moving_the_clock_past_a_conversation_puts_the_prompt_in_both_mailboxes(
         assert any(s.startswith(subject) for s in subjects), subjects
         frame = doc.xpath("//iframe[@class='mail-body']")[0]
         assert frame.get("sandbox") == ""  # the mail's HTML runs nothing
-        assert "<html" in frame.get("srcdoc")
+        body = client.get(frame.get("src"))
+        assert body.status_code == 200 and "<html" in body.get_data(as_text=True)
+        csp = body.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "style-src 'unsafe-inline'" in csp
+        assert "script-src" not in csp
     home = client.get("/?lang=nl&as=grace").get_data(as_text=True)
     assert "Mails van Grace (" in home
+
+
+def test_an_unknown_mail_is_404(app: Flask) -> None:
+    assert app.test_client().get("/demo/outbox/nothing-here").status_code == 404
 
 
 def test_the_outbox_page_speaks_both_languages(app: Flask) -> None:
