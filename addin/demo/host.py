@@ -15,6 +15,7 @@ Part of the demo app only (`addin.demo.create_demo_app`); the product never regi
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -429,6 +430,8 @@ MAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-
 @bp.get("/demo/outbox/<mail_id>")
 def outbox_mail(mail_id: str) -> Response:
     """One mail's HTML part, for the outbox page's sandboxed frame."""
+    if not re.fullmatch(r"[0-9a-f]{32}", mail_id):
+        abort(400, description=t("This is not the address of a mail in the outbox."))
     store = current_app.extensions.get("goedgesprek.store")
     sent = store.outbox() if store is not None and hasattr(store, "outbox") else []
     found = next((m for m in sent if m.id == mail_id), None)

@@ -84,8 +84,12 @@ def test_moving_the_clock_past_a_conversation_puts_the_prompt_in_both_mailboxes(
     assert "Mails van Grace (" in home
 
 
-def test_an_unknown_mail_is_404(app: Flask) -> None:
-    assert app.test_client().get("/demo/outbox/nothing-here").status_code == 404
+def test_an_unknown_mail_is_404_and_a_malformed_address_400(app: Flask) -> None:
+    client = app.test_client()
+    assert client.get(f"/demo/outbox/{'0' * 32}").status_code == 404
+    refused = client.get("/demo/outbox/nothing-here?lang=en")
+    assert refused.status_code == 400
+    assert "not the address of a mail" in refused.get_data(as_text=True)
 
 
 def test_the_outbox_page_speaks_both_languages(app: Flask) -> None:
