@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from addin.store.db import put_row
 from addin.store.tables import person_hours_table
 from connectors.directory import check_hours, parse_days
 from connectors.ports import WEEKDAYS, DirectoryHours
@@ -105,11 +106,7 @@ class PeopleSettings:
             "tz": own.tz,
             "updated": at,
         }
-        key = email.strip().lower()
-        with self._engine.begin() as conn:
-            changed = conn.execute(t.update().where(t.c.email == key).values(**values)).rowcount
-            if not changed:
-                conn.execute(t.insert().values(email=key, **values))
+        put_row(self._engine, t, {"email": email.strip().lower()}, values)
 
     def forget(self, email: str) -> None:
         """Drop the person's own hours (they leave, or ask to be forgotten)."""

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from addin.store.db import put_row
 from addin.store.tables import reminder_settings_table
 from cadence.triggers import TriggerKind
 from connectors.ports import WEEKDAYS
@@ -82,11 +83,7 @@ class ReminderSettings:
             "quiet": " ".join(reminders.quiet),
             "updated": at,
         }
-        key = email.strip().lower()
-        with self._engine.begin() as conn:
-            changed = conn.execute(t.update().where(t.c.email == key).values(**values)).rowcount
-            if not changed:
-                conn.execute(t.insert().values(email=key, **values))
+        put_row(self._engine, t, {"email": email.strip().lower()}, values)
 
 
 def reminders_out(reminders: Reminders) -> dict[str, Any]:

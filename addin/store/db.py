@@ -14,14 +14,14 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, inspect, select, text, update
+from sqlalchemy import Table, and_, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -82,6 +82,25 @@ def create_store_engine(url: str | None = None, *, data_dir: Path | None = None)
             f"PostgreSQL needs the psycopg driver ({exc.name} is not installed): "
             "pip install 'goedgesprek[postgres]'"
         ) from None
+
+
+def put_row(
+    engine: Engine, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]
+) -> None:
+    """Keep one row: replace the values of the row with `key`, or add it.
+
+    A writer that added the same key meanwhile makes the insert fail on the primary key: then
+    the row is there, and ours replaces its values (the last save wins).
+    """
+    where = and_(*(table.c[name] == value for name, value in key.items()))
+    try:
+        with engine.begin() as conn:
+            if conn.execute(table.update().where(where).values(**values)).rowcount:
+                return
+            conn.execute(table.insert().values(**key, **values))
+    except IntegrityError:
+        with engine.begin() as conn:
+            conn.execute(table.update().where(where).values(**values))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

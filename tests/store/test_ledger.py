@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +10,6 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from addin.background.ledger import Delivery, Ledger, State
-from addin.store.db import create_store_engine, upgrade
 
 NOW = datetime(2027, 3, 2, 9, 40, tzinfo=UTC)
 
@@ -22,14 +20,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_store_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +10,6 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 
 from addin.signin.vault import Account, TokenVault, VaultError
-from addin.store.db import create_store_engine, upgrade
 from addin.store.tables import account_secrets_table, accounts_table
 from addin.store.vault import SqlTokenVault
 from connectors.keyring import Keyring
@@ -20,14 +18,6 @@ TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 ADA = f"{TENANT}.0c5e0b2a-aaaa-4b8e-9d1b-1c2d3e4f5a6b"
 GRACE = f"{TENANT}.7d1f2e3a-bbbb-4c9f-8e2a-2d3e4f5a6b7c"
 CACHE = b'{"RefreshToken": {"secret": "0.AXkA-plaintext-refresh-token"}}'
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_store_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -260,3 +260,42 @@ def test_starting_on_an_up_to_date_database_does_not_import_alembic(tmp_path: Pa
         check=True,
     )
     assert done.stdout.split() == [head(), "False"]
+
+
+def test_writers_keeping_the_same_row_at_once_leave_one_row_and_no_error(
+    database_url: str,
+) -> None:
+    """`put_row` from eight threads on one key: one row, holding one of the writers' values."""
+    import threading
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from addin.store.db import put_row
+    from addin.store.tables import reminder_settings_table as t
+
+    engine = create_store_engine(database_url)
+    try:
+        upgrade(engine)
+        start = threading.Barrier(8)
+        failures: list[BaseException] = []
+
+        def write(n: int) -> None:
+            start.wait(timeout=10)
+            try:
+                values = {"off": f"k{n}", "quiet": "", "updated": datetime.now(UTC)}
+                put_row(engine, t, {"email": "ada@example.org"}, values)
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert failures == []
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(t)).scalar() == 1
+            assert conn.execute(select(t.c.off)).scalar() in {f"k{n}" for n in range(8)}
+    finally:
+        engine.dispose()
