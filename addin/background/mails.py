@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -79,7 +79,6 @@ class Letter:
     footer: str
     lists: tuple[Listing, ...] = ()
     button: Button | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def language(person: Person) -> str:
