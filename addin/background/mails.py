@@ -18,8 +18,10 @@ from pathlib import Path
 from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from addin.i18n import SUPPORTED, gettext, ngettext
+from addin.i18n import gettext, ngettext
+from cadence.errors import CadenceError
 from cadence.model import Person
+from cadence.recurrence import language as recurrence_language
 from cadence.triggers import CadenceReason, TriggerKind
 from cadence.zones import zone
 
@@ -83,8 +85,10 @@ class Letter:
 
 def language(person: Person) -> str:
     """The language a person reads their mail in (Dutch unless they chose English)."""
-    lang = str(getattr(person.locale, "value", person.locale) or "").lower()[:2]
-    return lang if lang in SUPPORTED else "nl"
+    try:
+        return recurrence_language(str(person.locale))
+    except CadenceError:
+        return "nl"
 
 
 def when(start: datetime, person: Person, lang: str) -> str:

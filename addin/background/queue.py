@@ -248,16 +248,6 @@ def _where(huey: Huey) -> str:
     return "Redis" if isinstance(huey, RedisHuey) else "the data directory's queue"
 
 
-def wait_for(predicate: Any, seconds: float) -> bool:
-    """Poll `predicate` until true or `seconds` pass (tests and the health check)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return bool(predicate())
-
-
 def background_for(app: Any, *, owner: str | None = None) -> Background:
     """The app's background work (made once, kept in the app's extensions)."""
     found: Background | None = app.extensions.get("goedgesprek.background")

@@ -66,8 +66,13 @@ def check_queue(settings: Mapping[str, str]) -> None:
     sweep_threads(settings)
 
 
-def _settings(environ: Mapping[str, str]) -> dict[str, str]:
-    return {k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX)}
+def env_settings(environ: Mapping[str, str], data_dir: Path | None = None) -> dict[str, str]:
+    """The ``GOEDGESPREK_*`` settings in `environ`, without the prefix; `data_dir` (a command's
+    ``--data-dir``) replaces ``DATA_DIR``. The commands read their settings as the app does."""
+    found = {k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX)}
+    if data_dir is not None:
+        found["DATA_DIR"] = str(data_dir)
+    return found
 
 
 def migrate(settings: Mapping[str, str]) -> str:
@@ -158,7 +163,7 @@ def _worker_exit(_arbiter: Any, worker: Any) -> None:
 )
 def serve(bind: str, workers: int, threads: int, timeout: int, insecure_local: bool) -> None:
     """Run the product under gunicorn (behind a TLS-terminating proxy in production)."""
-    settings = _settings(os.environ)
+    settings = env_settings(os.environ)
     try:
         check_public_url(settings.get("PUBLIC_URL"), insecure_local=insecure_local, bind=bind)
         hops = proxy_hops(settings.get("PROXY_FIX"))

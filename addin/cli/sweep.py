@@ -14,8 +14,7 @@ from typing import Any
 import click
 
 from addin.cli._errors import OneLineErrors, fail
-
-PREFIX = "GOEDGESPREK_"
+from addin.cli.serve import env_settings
 
 OUTCOMES = {
     "due": "would be sent",
@@ -28,15 +27,6 @@ OUTCOMES = {
     "retry": "failed for now, tried again next sweep",
     "failed": "failed (see the log)",
 }
-
-
-def _settings(data_dir: Path | None) -> dict[str, Any]:
-    found: dict[str, Any] = {
-        k[len(PREFIX) :]: v for k, v in os.environ.items() if k.startswith(PREFIX)
-    }
-    if data_dir is not None:
-        found["DATA_DIR"] = str(data_dir)
-    return found
 
 
 @click.command(name="sweep", cls=OneLineErrors)
@@ -54,7 +44,7 @@ def sweep(once: bool, dry_run: bool, data_dir: Path | None) -> None:
     from addin.background.service import build_sweep
     from addin.wiring import build
 
-    config = _settings(data_dir)
+    config: dict[str, Any] = env_settings(os.environ, data_dir)
     try:
         services = build(config)
     except Exception as exc:  # a setting that cannot be used: one line, not a traceback

@@ -8,6 +8,7 @@ answers and a sweep ran lately (or none was due yet), 1 with the reason otherwis
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Any
 import click
 
 from addin.cli._errors import OneLineErrors, fail
-from addin.cli.sweep import _settings
+from addin.cli.serve import check_queue, env_settings
 
 
 @click.command(name="worker", cls=OneLineErrors)
@@ -36,21 +37,12 @@ from addin.cli.sweep import _settings
 )
 def worker(health: bool, threads: int, data_dir: Path | None) -> None:
     """Consume the background queue until stopped (SIGTERM or Ctrl-C)."""
-    from addin.background.queue import (
-        Background,
-        WorkerLock,
-        redis_url,
-        sweep_minutes,
-    )
+    from addin.background.queue import Background, WorkerLock
     from addin.wiring import build
 
-    config = _settings(data_dir)
-    from addin.background.service import sweep_threads
-
+    config = env_settings(os.environ, data_dir)
     try:
-        sweep_minutes(config)
-        redis_url(config)
-        sweep_threads(config)
+        check_queue(config)
     except ValueError as exc:
         fail(str(exc), code=2)
     try:

@@ -22,10 +22,10 @@ from addin.background.queue import (
     WorkerLock,
     make_huey,
     sweep_minutes,
-    wait_for,
 )
 from addin.background.service import sweep_threads
 from connectors.models import SentMail
+from tests.waiting import wait_for
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from test_cli_sweep import _planned
 
-from addin.background.queue import HEARTBEAT, Background, make_huey, wait_for
+from addin.background.queue import HEARTBEAT, Background, make_huey
 from addin.cli import cli
 from addin.wiring import build
 from connectors.local import LocalStore
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -89,7 +89,8 @@ def test_serve_runs_the_product_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
         for demo in ("/demo/pane", "/demo/cards", "/demo/token"):
             assert _status(base + demo) == 404, demo
         # One worker holds the data directory's worker lock: it consumes the embedded queue.
-        from addin.background.queue import WorkerLock, wait_for
+        from addin.background.queue import WorkerLock
+        from tests.waiting import wait_for
 
         probe = WorkerLock(tmp_path)
 
