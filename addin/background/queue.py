@@ -154,11 +154,14 @@ class Background:
         found = self.huey.get(HEARTBEAT, peek=True)
         return found if isinstance(found, dict) else None
 
-    def start(self, *, workers: int = 1) -> None:
-        """Consume the queue on threads of this process (scheduler included)."""
+    def start(self, *, workers: int = 1, periodic: bool = True) -> None:
+        """Consume the queue on threads of this process; with `periodic` its scheduler also
+        queues the sweep every `minutes`."""
         if self._consumer is not None:
             return
-        consumer = _ThreadConsumer(self.huey, workers=workers, worker_type="thread")
+        consumer = _ThreadConsumer(
+            self.huey, workers=workers, worker_type="thread", periodic=periodic
+        )
         consumer.start()
         self._consumer = consumer
         log.info(
