@@ -50,7 +50,7 @@ FRAME_ANCESTORS = (
 )
 
 
-def _secret_key(data_dir: Path) -> bytes:
+def secret_key(data_dir: Path) -> bytes:
     """The session-signing key, made once per data directory and kept private (0600)."""
     path = data_dir / "secret_key"
     if not path.exists():
@@ -133,7 +133,7 @@ def _create_app(
     private_dir(settings.data_dir, tighten=True)
     app.extensions["goedgesprek.settings"] = settings
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key(settings.data_dir)
+        app.config["SECRET_KEY"] = secret_key(settings.data_dir)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
 
@@ -196,10 +196,10 @@ def close_app(app: Flask) -> None:
 
 
 def _register(app: Flask) -> None:
-    from addin import api, i18n, pane, pane_vendor, support
+    from addin import api, i18n, pane, pane_vendor, record_page, support
     from addin.workspace import endpoints
 
-    for module in (i18n, api, pane, pane_vendor, support, endpoints):
+    for module in (i18n, api, pane, pane_vendor, support, record_page, endpoints):
         module.init_app(app)
 
 

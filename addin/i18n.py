@@ -70,6 +70,8 @@ SOURCES: Mapping[str, tuple[str, ...]] = {
         "pages/support.html",
         "pages/privacy.html",
         "pages/open.html",
+        "pages/record.html",
+        "record_page.py",
     ),
     "mail": ("background/*.py",),
 }

@@ -45,6 +45,7 @@ from connectors.models import (
     Mail,
     NewEvent,
     SentMail,
+    https_link,
 )
 
 JSON = dict[str, Any]
@@ -323,6 +324,7 @@ def from_google_event(data: Mapping[str, Any]) -> Event:
         cancelled=data.get("status") == "cancelled",
         properties=MappingProxyType({str(k): str(v) for k, v in properties.items()}),
         attachments=tuple(attachment_from_google(a) for a in data.get("attachments") or ()),
+        web_link=https_link(data.get("htmlLink")),
     )
 
 

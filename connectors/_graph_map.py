@@ -31,6 +31,7 @@ from connectors.models import (
     Mail,
     NewEvent,
     SentMail,
+    https_link,
 )
 
 Json = dict[str, Any]
@@ -360,6 +361,7 @@ def from_graph_event(
         cancelled=bool(data.get("isCancelled")),
         properties=_read_properties(data),
         attachments=tuple(from_graph_attachment(a) for a in attachments),
+        web_link=https_link(data.get("webLink")),
     )
 
 

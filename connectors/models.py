@@ -89,6 +89,9 @@ class Event:
     cancelled: bool = False
     properties: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     attachments: tuple[AttachmentInfo, ...] = ()
+    web_link: str = ""
+    """Where the event opens in the provider's web calendar for the calendar's owner (Graph's
+    ``webLink``, Google's ``htmlLink``); empty when the provider gave none."""
 
     @property
     def is_series_master(self) -> bool:
@@ -165,3 +168,12 @@ class KnownPerson:
     email: str
     name: str
     tz: str
+
+
+def https_link(value: object) -> str:
+    """A provider's web link when it is an https URL without controls or spaces, else ""."""
+    if not isinstance(value, str) or len(value) > 2048 or not value.startswith("https://"):
+        return ""
+    if any(ch.isspace() or ord(ch) < 0x20 or ch in '"<>\\' for ch in value):
+        return ""
+    return value

@@ -56,6 +56,9 @@ class Occasion:
     agreements: tuple[str, ...] = ()
     reason: CadenceReason | None = None
     held: int = 0
+    calendar: str = ""
+    """A second way in: the appointment in the recipient's web calendar, or the page that says
+    how to open it there (empty: none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,10 @@ class Letter:
     footer: str
     lists: tuple[Listing, ...] = ()
     button: Button | None = None
+    also: tuple[Button, ...] = ()
+    """Links after the button, as plain links."""
+    note: str = ""
+    """A line under the links (what the button's link is and how long it works)."""
 
 
 def language(person: Person) -> str:
@@ -235,6 +242,18 @@ def compose(occasion: Occasion) -> Letter:
         button = Button(t(_("Plan a conversation")), occasion.link)
     else:  # pragma: no cover - every kind is handled above
         raise ValueError(f"no mail for {kind!r}")
+    also: tuple[Button, ...] = ()
+    if occasion.calendar:
+        also = (Button(t(_("Open the appointment in your calendar")), occasion.calendar),)
+    note = ""
+    if kind in (TriggerKind.RECORD, TriggerKind.ACCEPT):
+        note = t(
+            _(
+                "The button opens the record form for you alone, for three days. Do not "
+                "forward this mail. In your calendar, Goed Gesprek shows the same record beside "
+                "the appointment."
+            )
+        )
     return Letter(
         lang=lang,
         subject=subject,
@@ -243,6 +262,8 @@ def compose(occasion: Occasion) -> Letter:
         footer=footer,
         lists=tuple(lists),
         button=button,
+        also=also,
+        note=note,
     )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from addin import record_link
 from addin.background.ledger import Ledger
 from addin.background.sweep import THREADS, Sweep
 from addin.conversations.document import occ_key
@@ -33,8 +36,50 @@ def open_link(origin: str, entry: Series, occurrence: datetime | None, person: P
     path = f"/open/{quote(entry.id, safe='')}"
     if occurrence is not None:
         path += f"/{occ_key(occurrence)}"
-    lang = str(getattr(person.locale, "value", person.locale) or "nl")
-    return f"{origin}{path}?lang={quote(lang, safe='')}"
+    return f"{origin}{path}?lang={quote(_lang(person), safe='')}"
+
+
+class MailLinks:
+    """The links the sweep's mails carry, on the app's public origin.
+
+    `key` is the app's secret key: the record form's link is signed with it, so the app that
+    serves the form (on any machine with the same key) accepts it.
+    """
+
+    def __init__(self, origin: str, key: bytes) -> None:
+        self._origin = origin
+        self._key = key
+
+    def open(self, entry: Series, occurrence: datetime | None, person: Person) -> str:
+        """The page that says how to open the conversation in the calendar."""
+        return open_link(self._origin, entry, occurrence, person)
+
+    def form(self, entry: Series, occurrence: datetime, person: Person) -> str:
+        """The record form of `occurrence`, for `person` alone, for three days."""
+        token = record_link.grant_for(
+            self._key,
+            series=entry.id,
+            occ=occ_key(occurrence),
+            email=person.email,
+            locale=_lang(person),
+            now=time.time(),
+        )
+        return f"{self._origin}/r/{token}"
+
+
+def _lang(person: Person) -> str:
+    return str(getattr(person.locale, "value", person.locale) or "nl")
+
+
+def link_key(config: Mapping[str, Any], data_dir: Path) -> bytes:
+    """The app's secret key as the app itself reads it: ``SECRET_KEY``, else the data
+    directory's own."""
+    from addin.app import secret_key
+
+    given = config.get("SECRET_KEY")
+    if given:
+        return given if isinstance(given, bytes) else str(given).encode()
+    return secret_key(data_dir)
 
 
 def build_sweep(
@@ -49,7 +94,7 @@ def build_sweep(
         mailer=services.mailer,
         ledger=Ledger(services.registry.engine, clock=services.clock),
         clock=services.clock,
-        links=lambda entry, occurrence, person: open_link(origin, entry, occurrence, person),
+        links=MailLinks(origin, link_key(config, services.settings.data_dir)),
         country=services.settings.country,
         owner=owner,
         threads=sweep_threads(config),

@@ -25,8 +25,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from addin.background.ledger import Delivery, Ledger, State
 from addin.background.mails import Occasion, compose, render
@@ -67,9 +68,18 @@ prompt's week."""
 LOOK_AHEAD = timedelta(days=40)
 """How far ahead it reads agendas: the prepare reminder's week and the agenda deadline."""
 
-Links = Callable[[Series, datetime | None, Person], str]
-"""Where a mail's button goes: the series, the occurrence (None for a cadence nudge) and the
-recipient."""
+
+class Links(Protocol):
+    """Where a mail's buttons go, for the series, the occurrence (None for a cadence nudge) and
+    the recipient."""
+
+    def open(self, entry: Series, occurrence: datetime | None, person: Person) -> str:
+        """The page that tells how to open the conversation in the calendar."""
+        ...
+
+    def form(self, entry: Series, occurrence: datetime, person: Person) -> str:
+        """The signed link to the occurrence's record form, for `person` alone."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +278,7 @@ class Sweep:
 
     def _read(self, entry: Series, now: datetime) -> _State:
         since, until = now - LOOK_BACK, now + LOOK_AHEAD
-        cancelled, moved = self._calendar_state(entry, since, until)
+        cancelled, moved, web_links = self._calendar_state(entry, since, until)
         docs = {d.agenda.occurrence: d for d in self._conversations.documents(entry, since, until)}
         records = [d.record for d in docs.values() if d.record is not None]
         triggers = due_triggers(
@@ -286,25 +296,29 @@ class Sweep:
             entry, now, occurrences=year, records=records, cancelled=cancelled, moved=moved
         )
         recent = [o for o in held if o >= now - timedelta(days=365)]
-        return _State(entry, now, triggers, docs, moved, len(recent))
+        return _State(entry, now, triggers, docs, moved, len(recent), web_links)
 
     def _calendar_state(
         self, entry: Series, since: datetime, until: datetime
-    ) -> tuple[set[datetime], dict[datetime, datetime]]:
-        """The rule's starts the calendar no longer has (cancelled), and the moved ones."""
+    ) -> tuple[set[datetime], dict[datetime, datetime], dict[datetime, str]]:
+        """The rule's starts the calendar no longer has (cancelled), the moved ones, and where
+        each occurrence opens in its owner's web calendar."""
         if not entry.master_event_id:
-            return set(), {}
+            return set(), {}, {}
         found = self._calendar(entry.owner).instances(entry.master_event_id, since, until)
         moved: dict[datetime, datetime] = {}
         present: set[datetime] = set()
+        web_links: dict[datetime, str] = {}
         for event in found:
             original = event.original_start or event.start
             present.add(original)
+            if event.web_link:
+                web_links[original] = event.web_link
             if event.start != original:
                 moved[original] = event.start
         # An occurrence the calendar lists nowhere, at its own start or moved, was cancelled.
         cancelled = {o for o in entry.rule.occurrences(since, until) if o not in present}
-        return cancelled, moved
+        return cancelled, moved, web_links
 
     def _holidays(self, entry: Series, now: datetime) -> set[date]:
         year = now.astimezone(zone(entry.rule.tz)).year
@@ -360,11 +374,27 @@ class Sweep:
         )
 
     def _occasion(self, state: _State, trigger: Trigger, recipient: Person) -> Occasion:
+        """What the mail shows; its button opens the record form itself for a prompt to write
+        or accept, beside the appointment in the recipient's own web calendar when known."""
+        entry = state.entry
+        occurrence = trigger.occurrence
+        opening = self._links.open(entry, occurrence, recipient)
+        own = recipient.email.lower() == entry.owner.lower() and occurrence is not None
+        calendar = state.web_links.get(occurrence, "") if own and occurrence else ""
+        if trigger.kind in (TriggerKind.RECORD, TriggerKind.ACCEPT) and occurrence is not None:
+            occasion = self._occasion_of(state, trigger, recipient)
+            link = self._links.form(entry, occurrence, recipient)
+            return replace(occasion, link=link, calendar=calendar or opening)
+        return replace(
+            self._occasion_of(state, trigger, recipient), link=opening, calendar=calendar
+        )
+
+    def _occasion_of(self, state: _State, trigger: Trigger, recipient: Person) -> Occasion:
         entry = state.entry
         pair = entry.pair
         partner = pair.manager if recipient.email == pair.employee.email else pair.employee
         occurrence = trigger.occurrence
-        link = self._links(entry, occurrence, recipient)
+        link = ""
         kind = trigger.kind
         if kind is TriggerKind.CADENCE or occurrence is None:
             return Occasion(kind, recipient, partner, link, reason=trigger.reason, held=state.held)
@@ -408,6 +438,7 @@ class _State:
     docs: dict[datetime, Doc]
     moved: dict[datetime, datetime]
     held: int
+    web_links: dict[datetime, str]
 
 
 def _with(planned: Planned, outcome: str) -> Planned:

@@ -106,6 +106,9 @@ SERIES_PROPERTY = "goedgesprek.series"
 
 HORIZON = timedelta(days=400)
 
+MOVED_WITHIN = timedelta(days=45)
+"""How far from its rule's start an occurrence is looked for when it was moved."""
+
 _HOURS_REFUSED = {
     "days": _("Name at least one working day, as MO, TU, WE, TH, FR, SA or SU."),
     "time": _("Give the start and the end of the working day as times such as 09:00 and 17:00."),
@@ -238,6 +241,18 @@ class Conversations:
             # The hint named another series than the event's own.
             return self._context_of(caller, read)
         return self._series_context(caller, entry, read, (guess, docs))
+
+    def occurrence_context(self, caller: Caller, series_id: str, key: str) -> dict[str, Any]:
+        """The context of one occurrence named by its series and key, not by an opened event.
+
+        For the record form a reminder mail links to: the occurrence's event is read from the
+        calendar that holds the series (moved or not), and the caller must be a partner.
+        """
+        entry = self._entry(series_id)
+        self._require_partner(entry, caller.email)
+        occurrence = self._occurrence(entry, key)
+        event = self._event_or_occurrence(caller, entry, "", occurrence)
+        return self._series_context(caller, entry, event, None, remember=False)
 
     def _context_of(self, caller: Caller, event: Event) -> dict[str, Any]:
         """The context of an event read first, its series found from the event itself."""
@@ -705,6 +720,8 @@ class Conversations:
         entry: Series,
         event: Event,
         prefetched: tuple[datetime, tuple[Doc, Doc | None]] | None,
+        *,
+        remember: bool = True,
     ) -> dict[str, Any]:
         role = self._role(entry, caller.email)
         if role is None:
@@ -715,8 +732,9 @@ class Conversations:
             }
         now = self._clock()
         occurrence = self._occurrence_of(entry, event, now)
-        stands_for = {event.id: occurrence} if event.series_id else {}
-        self.registry.remember(caller.email, _ids_of(event), entry.id, occurrences=stands_for)
+        if remember:
+            stands_for = {event.id: occurrence} if event.series_id else {}
+            self.registry.remember(caller.email, _ids_of(event), entry.id, occurrences=stands_for)
         if role is Role.EMPLOYEE:
             self._look_for_partner_copy(entry)
         if prefetched is not None and prefetched[0] == occurrence:
@@ -1209,13 +1227,21 @@ class Conversations:
             except NotFound:
                 pass
         if entry.master_event_id:
-            found = self._calendar(entry.owner).instances(
+            calendar = self._calendar(entry.owner)
+            found = calendar.instances(
                 entry.master_event_id,
                 occurrence - timedelta(minutes=1),
                 occurrence + timedelta(minutes=1),
             )
-            if found:
-                return found[0]
+            for event in found:
+                if (event.original_start or event.start) == occurrence:
+                    return event
+            # Moved: the instance keeps the rule's start as its original start.
+            for event in calendar.instances(
+                entry.master_event_id, occurrence - MOVED_WITHIN, occurrence + MOVED_WITHIN
+            ):
+                if event.original_start == occurrence:
+                    return event
         raise Missing(
             _("This appointment is not in your calendar any more: it may have been deleted.")
         )
