@@ -260,6 +260,13 @@ SCHEMAS: dict[str, Json] = {
             "oneOf": [_ref("ExistingSeries"), {"type": "null"}],
         },
         etag=_NSTR,
+        pending={
+            "type": "boolean",
+            "description": (
+                "True while this occurrence's document waits on the server because the "
+                "employee's drive did not answer; it is put there later, nothing to do."
+            ),
+        },
         agenda=_nullable("Agenda"),
         record=_nullable("Record"),
         previous={

@@ -106,6 +106,9 @@ class Report:
     parked: set[str] = field(default_factory=set)
     reminders: dict[str, Reminders] = field(default_factory=dict)
     """Each recipient's reminder settings, read once per sweep."""
+    documents: dict[str, int] = field(default_factory=dict)
+    """Documents saved while a drive did not answer, by what their delivery did: ``delivered``,
+    ``waiting``, ``aside`` (see `Conversations.deliver_pending`)."""
 
     def count(self, outcome: str) -> int:
         return sum(1 for p in self.planned if p.outcome == outcome)
@@ -157,6 +160,9 @@ class Sweep:
         limited to `PER_MAILBOX` at once (Graph throttles a mailbox beyond four)."""
         now = self._clock()
         report = Report()
+        if not dry_run:
+            # First the documents that wait for a drive: what is due is read from them.
+            report.documents = self._conversations.deliver_pending()
         with ThreadPoolExecutor(self.threads, thread_name_prefix="sweep") as pool:
             for page in self._pages(now, every=dry_run or everything):
                 for entry, planned, unreadable, then in pool.map(

@@ -78,3 +78,9 @@ def sweep(once: bool, dry_run: bool, data_dir: Path | None) -> None:
     )
     if report.unreadable:
         click.echo("not read now: " + ", ".join(report.unreadable), err=True)
+    documents = {k: v for k, v in report.documents.items() if v}
+    if documents:
+        click.echo(
+            "documents that waited for a drive: "
+            + ", ".join(f"{n} {what}" for what, n in sorted(documents.items()))
+        )

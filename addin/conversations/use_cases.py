@@ -15,6 +15,7 @@ Where things live:
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import logging
 import math
@@ -62,6 +63,7 @@ from addin.conversations.parsing import (
     parse_preferences,
     parse_viewer_zone,
 )
+from addin.conversations.pending import Pending, PendingDocs, PendingRace, is_pending
 from addin.conversations.people import Caller
 from addin.conversations.shapes import (
     action_out,
@@ -93,9 +95,9 @@ from cadence.recurrence import Rule, Weekday
 from cadence.rules import series_allowed, visible_items
 from cadence.zones import zone
 from connectors.directory import NoDirectory
-from connectors.errors import Conflict, ConnectorError, NotFound
+from connectors.errors import Conflict, ConnectorError, NotFound, Throttled, Unavailable
 from connectors.keyring import Keyring
-from connectors.models import Attendee, Event, EventPatch, NewEvent
+from connectors.models import Attendee, Event, EventPatch, FileInfo, NewEvent
 from connectors.ports import Calendar, Directory, DirectoryHours, DirectoryPerson, Drive
 from connectors.sealed import SealedDrive
 from templates import TemplateSet
@@ -173,6 +175,8 @@ class Conversations:
         self._default_locale = default_locale
         self._pool = ThreadPoolExecutor(max_workers=4) if parallel else None
         self._sealed: dict[str, SealedDrive] = {}
+        self.pending = PendingDocs(registry.engine, keyring, clock)
+        """Documents saved while the employee's drive did not answer, until delivered."""
         self.look_again = LOOK_AGAIN
         """Seconds before an unmapped manager's copy is looked for again."""
         self._looked: dict[tuple[str, str], float] = {}
@@ -486,13 +490,7 @@ class Conversations:
                 ) from exc
         new = replace(doc, agenda=agenda, record=record, etag=None).with_change(change)
         try:
-            info = self._sealed_drive(entry).put(
-                entry.id,
-                doc_name(key),
-                new.to_bytes(),
-                if_match=doc.etag,
-                if_none_match=doc.etag is None,
-            )
+            etag = self._store_doc(entry, doc_name(key), new.to_bytes(), doc.etag)
         except Conflict:
             now_stored = self._docs_around(entry, occurrence)
             if change is not None and now_stored[0].applied(change.id) == change:
@@ -507,7 +505,7 @@ class Conversations:
         if agenda.state is AgendaState.AGREED and not agreed_before:
             self._copy_agreed_agenda(entry, occurrence, agenda)
         event = self._event_or_occurrence(caller, entry, event_id, occurrence)
-        saved = replace(new, etag=info.etag)
+        saved = replace(new, etag=etag)
         return self._series_context(caller, entry, event, (occurrence, (saved, previous)))
 
     def export(self, caller: Caller, series_id: str, key: str, fmt: str) -> tuple[bytes, str, str]:
@@ -769,6 +767,7 @@ class Conversations:
             "next_dates": [o.astimezone(tz).isoformat() for o in upcoming],
             "partner": partner_out(entry, role),
             "etag": doc.etag,
+            "pending": is_pending(doc.etag),
             "agenda": agenda_out(self._templates.localize(doc.agenda, caller.locale)),
             "record": record_out(doc.record, doc.agenda) if doc.record else None,
             "previous": (
@@ -1145,7 +1144,7 @@ class Conversations:
         earlier = entry.rule.occurrences(_first(entry.rule), occurrence)
         if not earlier:
             return None
-        names = {info.name for info in self._sealed_drive(entry).list(entry.id)}
+        names = self._doc_names(entry)
         for candidate in reversed(earlier):
             if candidate < occurrence and doc_name(occ_key(candidate)) in names:
                 return self._read_doc(entry, candidate)
@@ -1154,7 +1153,7 @@ class Conversations:
     def documents(self, entry: Series, since: datetime, until: datetime) -> list[Doc]:
         """The documents of the series' occurrences that start in [since, until), by occurrence:
         one listing of its folder, then the reads at the same time (the background sweep)."""
-        names = {info.name for info in self._sealed_drive(entry).list(entry.id)}
+        names = self._doc_names(entry)
         wanted = [
             occurrence
             for occurrence in entry.rule.occurrences(since, until)
@@ -1163,13 +1162,138 @@ class Conversations:
         found = self._gather(*(functools.partial(self._read_doc, entry, o) for o in wanted))
         return [doc for doc in found if doc is not None]
 
+    def _doc_names(self, entry: Series) -> set[str]:
+        """The series' documents: in its drive folder, and those waiting to be put there."""
+        listed = {info.name for info in self._sealed_drive(entry).list(entry.id)}
+        return listed | self.pending.names(entry.id)
+
+    def _store_doc(self, entry: Series, name: str, content: bytes, etag: str | None) -> str:
+        """Write a document made from the version `etag` names; its new etag.
+
+        When the drive does not answer (after the retries) the document waits on the server
+        (`pending`) and the answer is its pending etag: the save is not lost, and the worker
+        puts it in the drive later. `Conflict` when another save came first.
+        """
+        waiting: Pending | None = None
+        base = etag
+        if is_pending(etag):
+            waiting = self.pending.get(entry.id, name)
+            if waiting is None or waiting.etag != etag:
+                raise Conflict(f"{entry.id}/{name} changed since {etag}")
+            base = waiting.base_etag
+        try:
+            info = self._put_over(entry, name, content, base, waiting)
+        except (Unavailable, Throttled) as exc:
+            try:
+                kept = self.pending.keep(
+                    entry.id,
+                    name,
+                    entry.owner,
+                    content,
+                    base_etag=base,
+                    replacing=None if waiting is None else waiting.version,
+                )
+            except PendingRace:
+                raise Conflict(f"{entry.id}/{name} was saved meanwhile") from None
+            log.warning(
+                "drive did not answer, document kept on the server: %s/%s (%s)",
+                entry.id,
+                name,
+                type(exc).__name__,
+            )
+            return kept.etag
+        if waiting is not None:
+            self.pending.delivered(entry.id, name, waiting.version, info.etag)
+        return info.etag
+
+    def _put_over(
+        self, entry: Series, name: str, content: bytes, base: str | None, waiting: Pending | None
+    ) -> FileInfo:
+        """Put `content` over the drive's version `base`. When a pending document was made from
+        `base` and the drive already holds it (its write's answer was lost), over that."""
+        sealed = self._sealed_drive(entry)
+        try:
+            return sealed.put(entry.id, name, content, if_match=base, if_none_match=base is None)
+        except Conflict:
+            if waiting is None:
+                raise
+            current = sealed.get(entry.id, name)
+            if current.content != waiting.content:
+                self._keep_aside(entry, waiting)
+                raise
+            if content == current.content:
+                return current.info
+            return sealed.put(entry.id, name, content, if_match=current.info.etag)
+
+    def _keep_aside(self, entry: Series, waiting: Pending) -> None:
+        """The drive's copy moved on without the pending one (written around this server):
+        the pending one goes beside it, sealed, under its own name, and stops waiting."""
+        stem = waiting.name.removesuffix(".json")
+        aside = f"{stem}.unsent-{waiting.saved_at:%Y%m%dT%H%M%S}-{waiting.version}.json"
+        sealed = self._sealed_drive(entry)
+        # Put there before by a delivery whose answer was lost: then it is there.
+        with contextlib.suppress(Conflict):
+            sealed.put(entry.id, aside, waiting.content, if_none_match=True)
+        self.pending.delivered(entry.id, waiting.name, waiting.version, None)
+        log.error(
+            "drive copy of %s/%s changed around the server: the waiting version is kept as %s",
+            entry.id,
+            waiting.name,
+            aside,
+        )
+
+    def deliver_pending(self, limit: int = 500) -> dict[str, int]:
+        """Put the documents that wait on the server into their drives (the worker's step).
+
+        Counts by outcome: ``delivered``, ``waiting`` (the drive still does not answer),
+        ``aside`` (kept beside a drive copy written around this server).
+        """
+        counts = {"delivered": 0, "waiting": 0, "aside": 0}
+        for waiting in self.pending.waiting(limit):
+            entry = self.registry.get(waiting.series_id)
+            if entry is None:
+                counts["waiting"] += 1
+                self.pending.failed(waiting.series_id, waiting.name, waiting.version, "no series")
+                continue
+            try:
+                info = self._put_over(
+                    entry, waiting.name, waiting.content, waiting.base_etag, waiting
+                )
+            except Conflict:
+                counts["aside"] += 1
+                continue
+            except ConnectorError as exc:
+                counts["waiting"] += 1
+                self.pending.failed(
+                    waiting.series_id, waiting.name, waiting.version, type(exc).__name__
+                )
+                log.warning(
+                    "pending document %s/%s not delivered yet (%s)",
+                    waiting.series_id,
+                    waiting.name,
+                    type(exc).__name__,
+                )
+                continue
+            self.pending.delivered(waiting.series_id, waiting.name, waiting.version, info.etag)
+            # The next save is made from the drive's copy again: read at the next sweep.
+            self.registry.set_next_sweep(entry.id, None)
+            counts["delivered"] += 1
+            log.info("pending document delivered: %s/%s", waiting.series_id, waiting.name)
+        return counts
+
     def _read_doc(self, entry: Series, occurrence: datetime) -> Doc | None:
+        name = doc_name(occ_key(occurrence))
+        waiting = self.pending.get(entry.id, name)
+        if waiting is not None:
+            content, etag = waiting.content, waiting.etag
+        else:
+            try:
+                file = self._sealed_drive(entry).get(entry.id, name)
+            except NotFound:
+                return None
+            content, etag = file.content, file.info.etag
         try:
-            file = self._sealed_drive(entry).get(entry.id, doc_name(occ_key(occurrence)))
-        except NotFound:
-            return None
-        try:
-            return Doc.from_bytes(file.content, file.info.etag)
+            return Doc.from_bytes(content, etag)
         except (
             CadenceError,
             ValueError,

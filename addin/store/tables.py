@@ -151,3 +151,21 @@ reminder_settings_table = Table(
     Column("quiet", String(32), nullable=False),  # RFC 5545 weekday codes, Monday first: "WE"
     Column("updated", DateTime(timezone=True), nullable=False),
 )
+
+pending_documents_table = Table(
+    "pending_documents",
+    metadata,
+    # A document saved while the employee's drive did not answer (`addin.conversations.pending`):
+    # sealed under the server's key, read instead of the drive's copy until the worker has put it
+    # there. `base_etag` is the drive's version it was made from (None: the drive had none).
+    Column("series_id", String(64), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("owner", String(320), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("base_etag", Text, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    # Why the last delivery failed, in a word or two (never content).
+    Column("note", String(200), nullable=False),
+)

@@ -1606,12 +1606,19 @@ def change_id(user: str, parameters: Mapping[str, str], ops: Ops) -> str:
 def _turn_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
     message = turn_message(ui, ctx) or ui.t("Good conversation")
     refresh = ui.act("refresh", event=_event_id(ctx))
-    return c.section(
-        None,
-        [
-            c.decorated_text(message, icon="PERSON", button=c.button(ui.t("Refresh"), refresh)),
-        ],
-    )
+    widgets = [c.decorated_text(message, icon="PERSON", button=c.button(ui.t("Refresh"), refresh))]
+    if ctx.get("pending"):
+        employee = ((ctx.get("series") or {}).get("employee") or {}).get("name") or ""
+        widgets.append(
+            c.text(
+                ui.t(
+                    "Saved on the server for now: %(name)s's drive did not answer. It goes "
+                    "there by itself as soon as the drive answers again; you can keep working.",
+                    name=employee,
+                )
+            )
+        )
+    return c.section(None, widgets)
 
 
 def _agreement_state(

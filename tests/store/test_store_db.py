@@ -27,6 +27,7 @@ TABLES = {
     "person_hours",
     "deliveries",
     "reminder_settings",
+    "pending_documents",
     "alembic_version",
 }
 
@@ -227,12 +228,10 @@ def test_a_database_behind_by_one_revision_is_upgraded(database_url: str) -> Non
     try:
         upgrade(engine)
         with engine.begin() as conn:
-            conn.execute(text("DROP INDEX ix_series_next_sweep"))
-            conn.execute(text("ALTER TABLE series DROP COLUMN next_sweep"))
-            conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+            conn.execute(text("DROP TABLE pending_documents"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0006'"))
         assert upgrade(engine) == head()
-        columns = {c["name"] for c in inspect(engine).get_columns("series")}
-        assert "next_sweep" in columns
+        assert "pending_documents" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
 

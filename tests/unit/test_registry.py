@@ -155,6 +155,7 @@ def test_an_older_registry_gets_the_pair_column_and_keeps_both_series_planned_tw
         "person_hours",
         "deliveries",
         "reminder_settings",
+        "pending_documents",
     ):
         con.execute(f"DROP TABLE {table}")
     con.execute("DROP INDEX ix_series_active_pair")

@@ -169,6 +169,13 @@ export function badge(text, tone) {
   return h("span", { class: tone ? `badge ${tone}` : "badge", text });
 }
 
+/** The document waits on the server: the employee's drive did not answer the last save. */
+export function pendingNote(ctx) {
+  const employee = (ctx.series && ctx.series.employee && ctx.series.employee.name) || "";
+  return h("p", { class: "pending", role: "note", key: "pending",
+    text: t("Saved on the server for now: %(name)s's drive did not answer. It goes there by itself as soon as the drive answers again; you can keep working.", { name: employee }) });
+}
+
 /** "Whose turn it is" from the context, and the user's own part. */
 export function turnBox(ctx) {
   const parts = [];
@@ -176,6 +183,7 @@ export function turnBox(ctx) {
     parts.push(h("p", { class: "meta", text: t("You take part as %(role)s.", { role: roleName(ctx.user.role) }) }));
   }
   if (ctx.turn && ctx.turn.message) parts.push(h("p", { class: "turn", text: ctx.turn.message }));
+  if (ctx.pending) parts.push(pendingNote(ctx));
   return parts;
 }
 

@@ -193,7 +193,9 @@ const app = {
       app.conflict = null;
       app.ctx = next;
       app.render();
-      app.announce(options.done || t("Saved."));
+      app.announce(next.pending
+        ? t("Saved on the server for now: the drive did not answer. It goes there by itself later.")
+        : options.done || t("Saved."));
     }, ops, options);
   },
 
