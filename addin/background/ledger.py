@@ -149,10 +149,11 @@ class Ledger:
         """Mark a claimed delivery as not to be sent (the person turned it off, say)."""
         return self._finish(key, owner, State.SKIPPED, note=why)
 
-    def release(self, key: str, owner: str, why: str) -> State | None:
+    def release(self, key: str, owner: str, why: str, *, counts: bool = True) -> State | None:
         """A try failed and a later one may succeed: free the claim for the next sweep, or mark
         the delivery failed after `max_attempts` tries. The state it is left in (None: the claim
-        was not `owner`'s)."""
+        was not `owner`'s). A try that did not `count` (the person must sign in first) is given
+        back."""
         t = deliveries_table
         with self._engine.begin() as conn:
             row = conn.execute(
@@ -164,12 +165,15 @@ class Ledger:
             ).first()
             if row is None:
                 return None
-            if row[0] >= self.max_attempts:
+            values: dict[str, object]
+            if counts and row[0] >= self.max_attempts:
                 state = State.FAILED
                 values = {"state": state.value, "note": why[:200], "done_at": self._now()}
             else:
                 state = State.CLAIMED
                 values = {"claimed_at": _RELEASED, "note": why[:200]}
+                if not counts:
+                    values["attempts"] = t.c.attempts - 1
             conn.execute(
                 update(t).where((t.c.key == key) & (t.c.claimed_by == owner)).values(**values)
             )

@@ -9,7 +9,7 @@ the HTML one escapes every value (Jinja's autoescape), the text one is plain.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -30,6 +30,9 @@ MAX_ENTRY = 300
 """Characters of one typed text a mail shows (the rest is in the record itself)."""
 MAX_ENTRIES = 10
 """Entries of one list a mail shows."""
+SIGN_IN = "signin"
+"""The kind of the notice to a person whose stored sign-in ended (not a trigger of the
+conversation: it is about the person's access)."""
 
 
 def _(msgid: str) -> str:
@@ -46,7 +49,8 @@ class Occasion:
     waiting). `held` counts the conversations held in the last twelve months (``cadence``).
     """
 
-    kind: TriggerKind
+    kind: TriggerKind | str
+    """A trigger's kind, or `SIGN_IN`."""
     recipient: Person
     partner: Person
     link: str
@@ -210,6 +214,8 @@ def compose(occasion: Occasion) -> Letter:
         ]
         lists.append(Listing(t(_("The agreement")), _entries(occasion.agreements)))
         button = Button(t(_("Accept or suggest a change")), occasion.link)
+    elif kind == SIGN_IN:
+        subject, paragraphs, footer, button = _sign_in(t, partner, occasion.link)
     elif kind is TriggerKind.CADENCE:
         if occasion.reason is CadenceReason.NONE_PLANNED:
             subject = t(_("No conversation with %(partner)s is planned"), partner=partner)
@@ -242,18 +248,7 @@ def compose(occasion: Occasion) -> Letter:
         button = Button(t(_("Plan a conversation")), occasion.link)
     else:  # pragma: no cover - every kind is handled above
         raise ValueError(f"no mail for {kind!r}")
-    also: tuple[Button, ...] = ()
-    if occasion.calendar:
-        also = (Button(t(_("Open the appointment in your calendar")), occasion.calendar),)
-    note = ""
-    if kind in (TriggerKind.RECORD, TriggerKind.ACCEPT):
-        note = t(
-            _(
-                "The button opens the record form for you alone, for three days. Do not "
-                "forward this mail. In your calendar, Goed Gesprek shows the same record beside "
-                "the appointment."
-            )
-        )
+    also, note = _after_button(t, occasion)
     return Letter(
         lang=lang,
         subject=subject,
@@ -265,6 +260,53 @@ def compose(occasion: Occasion) -> Letter:
         also=also,
         note=note,
     )
+
+
+def _after_button(t: Callable[..., str], occasion: Occasion) -> tuple[tuple[Button, ...], str]:
+    """The links after the button, and the line under them."""
+    also: tuple[Button, ...] = ()
+    if occasion.calendar:
+        also = (Button(t(_("Open the appointment in your calendar")), occasion.calendar),)
+    note = ""
+    if occasion.kind in (TriggerKind.RECORD, TriggerKind.ACCEPT):
+        note = t(
+            _(
+                "The button opens the record form for you alone, for three days. Do not "
+                "forward this mail. In your calendar, Goed Gesprek shows the same record beside "
+                "the appointment."
+            )
+        )
+    return also, note
+
+
+def _sign_in(t: Callable[..., str], partner: str, link: str) -> tuple[str, list[str], str, Button]:
+    """The words of the notice to a person whose stored sign-in ended."""
+    subject = t(_("Sign in to Goed Gesprek again to keep your reminders"))
+    paragraphs = [
+        t(
+            _(
+                "Goed Gesprek can no longer reach your calendar and mailbox for your "
+                "conversations with %(partner)s: your permission ended, as it does after a "
+                "password change or a long time without use."
+            ),
+            partner=partner,
+        ),
+        t(
+            _(
+                "Open any appointment in Outlook or Google Calendar, choose Goed Gesprek and "
+                "sign in. Your reminders and records then carry on by themselves; nothing "
+                "that waited is lost."
+            )
+        ),
+    ]
+    footer = t(
+        _(
+            "Goed Gesprek sent this from the mailbox of %(partner)s, because it cannot send "
+            "from yours until you sign in again. You receive it once."
+        ),
+        partner=partner,
+    )
+    return subject, paragraphs, footer, Button(t(_("How do I sign in?")), link)
 
 
 @cache

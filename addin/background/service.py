@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,7 @@ from addin.conversations.document import occ_key
 from cadence.model import Person, Series
 
 if TYPE_CHECKING:
+    from addin.signin.vault import TokenVault
     from addin.wiring import Services
 
 DEFAULT_ORIGIN = "http://127.0.0.1:5000"
@@ -66,6 +67,24 @@ class MailLinks:
         )
         return f"{self._origin}/r/{token}"
 
+    def help(self, person: Person) -> str:
+        """The help page on opening Goed Gesprek and signing in."""
+        return f"{self._origin}/support?lang={quote(_lang(person), safe='')}"
+
+
+def signed_in_at(vault: TokenVault) -> Callable[[str], str]:
+    """When a person's stored sign-in was last saved (empty: none stored): what tells one time
+    they were parked from the next."""
+
+    def at(email: str) -> str:
+        for provider in ("entra", "google"):
+            account = vault.find(provider, email)
+            if account is not None and account.updated is not None:
+                return account.updated.isoformat()
+        return ""
+
+    return at
+
 
 def _lang(person: Person) -> str:
     return str(getattr(person.locale, "value", person.locale) or "nl")
@@ -95,6 +114,7 @@ def build_sweep(
         ledger=Ledger(services.registry.engine, clock=services.clock),
         clock=services.clock,
         links=MailLinks(origin, link_key(config, services.settings.data_dir)),
+        signed_in_at=signed_in_at(services.vault),
         country=services.settings.country,
         owner=owner,
         threads=sweep_threads(config),

@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from addin.background.ledger import Delivery, Ledger, State
-from addin.background.mails import Occasion, compose, render
+from addin.background.mails import SIGN_IN, Occasion, compose, render
 from addin.background.preferences import Reminders, ReminderSettings
 from addin.conversations import Conversations
 from addin.conversations.document import Doc
@@ -81,6 +81,10 @@ class Links(Protocol):
         """The signed link to the occurrence's record form, for `person` alone."""
         ...
 
+    def help(self, person: Person) -> str:
+        """The help page on opening Goed Gesprek and signing in, in the person's language."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Planned:
@@ -104,6 +108,8 @@ class Report:
     unreadable: list[str] = field(default_factory=list)
     """Series left for the next sweep: their calendar or drive could not be read."""
     parked: set[str] = field(default_factory=set)
+    told: set[str] = field(default_factory=set)
+    """The sign-in notices this sweep took on (one per parked person, whatever their series)."""
     reminders: dict[str, Reminders] = field(default_factory=dict)
     """Each recipient's reminder settings, read once per sweep."""
     documents: dict[str, int] = field(default_factory=dict)
@@ -136,6 +142,7 @@ class Sweep:
         offsets: Offsets | None = None,
         owner: str | None = None,
         threads: int = THREADS,
+        signed_in_at: Callable[[str], str] = lambda email: "",
     ) -> None:
         self._registry = registry
         self._conversations = conversations
@@ -144,6 +151,7 @@ class Sweep:
         self._ledger = ledger
         self._clock = clock
         self._links = links
+        self._signed_in_at = signed_in_at
         self._country = country
         self._offsets = offsets or Offsets()
         self.owner = owner or consumer_name()
@@ -226,7 +234,66 @@ class Sweep:
             else:
                 with self._mailbox(one.recipient.email):
                     done.append(self._deliver(state, one, report))
+        if not dry_run:
+            for one in [p for p in done if p.outcome == "parked"]:
+                self._tell_to_sign_in(state, one.recipient, report)
         return entry, done, False, self._next_read(state, done)
+
+    def _tell_to_sign_in(self, state: _State, parked: Person, report: Report) -> None:
+        """Tell a person whose stored sign-in ended how to sign in again: once per time they
+        are parked, from their partner's mailbox (their own cannot send), in their language.
+
+        The ledger's key names the sign-in that ended, so a person parked again after signing
+        in is told again; a partner who is parked too cannot send it, and a later sweep tries.
+        """
+        pair = state.entry.pair
+        partner = (
+            pair.manager if parked.email.lower() == pair.employee.email.lower() else pair.employee
+        )
+        sender = partner.email.lower()
+        if sender in report.parked:
+            return
+        episode = self._signed_in_at(parked.email.lower()) or "-"
+        delivery = Delivery(
+            f"signin:{parked.email.lower()}:{episode}",
+            SIGN_IN,
+            state.entry.id,
+            parked.email,
+            state.now,
+        )
+        with self._lock:
+            if delivery.key in report.told:
+                return
+            report.told.add(delivery.key)
+        if self._ledger.done([delivery.key]) or not self._ledger.claim(delivery, self.owner):
+            return
+        letter = compose(Occasion(SIGN_IN, parked, partner, self._links.help(parked)))
+        text, html = render(letter)
+        mail = Mail(
+            sender=sender,
+            to=(parked.email,),
+            subject=letter.subject,
+            text=text,
+            html=html,
+            key=delivery.mail_key,
+        )
+        try:
+            with self._mailbox(sender):
+                sent = self._mailer(sender).send(mail)
+        except (AuthExpired, SignInRequired) as exc:
+            with self._lock:
+                report.parked.add(sender)
+            self._ledger.release(delivery.key, self.owner, "sign-in needed", counts=False)
+            log.info("sweep: %s must sign in again too (%s)", _masked(sender), _why(exc))
+            return
+        except ConnectorError as exc:
+            self._ledger.release(delivery.key, self.owner, _why(exc))
+            log.warning(
+                "sweep: retry %s %s %s (%s)", SIGN_IN, state.entry.id, delivery.key, _why(exc)
+            )
+            return
+        self._ledger.sent(delivery.key, self.owner, sent.id)
+        log.info("sweep: sent %s %s %s", SIGN_IN, state.entry.id, delivery.key)
 
     def _mailbox(self, email: str) -> threading.BoundedSemaphore:
         key = email.strip().lower()
@@ -348,7 +415,9 @@ class Sweep:
         except (AuthExpired, SignInRequired) as exc:
             with self._lock:
                 report.parked.add(email)
-            self._ledger.release(delivery.key, self.owner, "sign-in needed")
+            # Waiting for a sign-in uses up none of the delivery's tries: it goes out once they
+            # are back, if it is still due.
+            self._ledger.release(delivery.key, self.owner, "sign-in needed", counts=False)
             log.info("sweep: %s must sign in again (%s)", _masked(email), _why(exc))
             return _with(planned, "parked")
         except (Throttled, Unavailable) as exc:

@@ -262,9 +262,53 @@ def test_a_person_whose_sign_in_is_gone_gets_the_mail_once_they_sign_in_again(
 
     monkeypatch.setattr(services, "mailer", Expired)
     first = _sweep(api).run()
-    assert first.count("parked") == 1 and first.parked == {ADA}
+    # Grace's mailbox, which would carry the notice to Ada, is found parked too.
+    assert first.count("parked") == 1 and first.parked == {ADA, GRACE}
     assert _sweep(api).run().series == 0  # looked at again within the hour, not every sweep
     monkeypatch.setattr(services, "mailer", real)  # Ada signed in again
     api.clock.advance(timedelta(hours=1, minutes=1))
     assert _sweep(api).run().count("sent") == 1
     assert len(_outbox(api)) == 1
+
+
+def test_a_parked_person_is_told_once_how_to_sign_in_and_nothing_is_given_up(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ada's sign-in ended: the notice goes once, from Grace's mailbox to Ada, in Ada's
+    language; a day of hourly sweeps uses up none of the reminder's tries; once Ada signs in
+    again the reminder still goes out."""
+    planned = api.plan()
+    api.clock.set(_first_start(planned) - timedelta(days=7) + timedelta(minutes=5))
+    services = api.app.extensions["goedgesprek.services"]
+    real = services.mailer
+
+    class ExpiredForAda:
+        def __init__(self, email: str) -> None:
+            self.email = email
+            self.real = real(email)
+
+        def send(self, mail: Any) -> SentMail:
+            if self.email == ADA:
+                raise AuthExpired(f"{self.email} must sign in again")
+            sent: SentMail = self.real.send(mail)
+            return sent
+
+    monkeypatch.setattr(services, "mailer", ExpiredForAda)
+    first = _sweep(api).run()
+    assert first.count("parked") == 1 and first.parked == {ADA}
+    (notice,) = _outbox(api)
+    assert notice.mail.sender == GRACE and notice.mail.to == (ADA,)
+    assert "Meld je opnieuw aan" in notice.mail.subject  # Ada reads Dutch
+    assert "http://127.0.0.1:5000/support?lang=nl" in notice.mail.text
+    assert "Grace" in notice.mail.text
+    for _hour in range(24):
+        api.clock.advance(timedelta(hours=1, minutes=1))
+        assert _sweep(api).run(everything=True).count("failed") == 0
+    assert len(_outbox(api)) == 1  # told once
+    ledger = Ledger(services.registry.engine, clock=api.clock)
+    assert ledger.counts().get("failed", 0) == 0
+    monkeypatch.setattr(services, "mailer", real)  # Ada signed in again
+    api.clock.advance(timedelta(hours=1, minutes=1))
+    report = _sweep(api).run()
+    assert report.count("sent") == 1
+    assert sorted(m.mail.sender for m in _outbox(api)) == [ADA, GRACE]
