@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -49,8 +50,13 @@ def demo(port: int, data_dir: Path | None, host: str, provider: str, latency_ms:
         private_dir(data_dir, tighten=True)
     except OSError as exc:
         fail(f"cannot use data directory {data_dir}: {exc.strerror}")
+    config: dict[str, object] = {"DATA_DIR": str(data_dir)}
+    if not os.environ.get("GOEDGESPREK_PUBLIC_URL"):
+        # The mails' links lead to this demo.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        config["PUBLIC_URL"] = f"http://{shown}:{port}"
     try:
-        app = create_demo_app({"DATA_DIR": str(data_dir)})
+        app = create_demo_app(config)
     except CadenceError as exc:
         fail(str(exc))
     store = app.extensions["goedgesprek.store"]

@@ -437,7 +437,9 @@ def outbox_mail(mail_id: str) -> Response:
     found = next((m for m in sent if m.id == mail_id), None)
     if found is None or not found.mail.html:
         abort(404)
-    response = Response(found.mail.html, mimetype="text/html")
+    # A mail client opens a mail's links in a new tab; so does this one.
+    html = found.mail.html.replace("<head>", '<head>\n<base target="_blank">', 1)
+    response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = MAIL_CSP
     response.headers["Cache-Control"] = "private, no-store"
     return response
