@@ -15,6 +15,7 @@ own etags.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from addin.store.tables import pending_documents_table as pending_table
 from connectors.keyring import Keyring
 
 ETAG_PREFIX = "pending:"
+MAX_WRITTEN = 64
+"""Digests of tried writes kept per document (a drive copy older than these is not ours)."""
 _PURPOSE = "pending-document"
 
 
@@ -43,6 +46,12 @@ class Pending:
     version: int
     saved_at: datetime
     attempts: int = 0
+    written: frozenset[str] = frozenset()
+    """Digests of the versions whose write to the drive was tried (`digest`)."""
+
+    def wrote(self, content: bytes) -> bool:
+        """True when a write of `content` was tried for this document (maybe landed)."""
+        return digest(content) in self.written
 
     @property
     def etag(self) -> str:
@@ -52,6 +61,11 @@ class Pending:
 
 class PendingRace(Exception):
     """Another save changed the pending document first (as a drive's 412)."""
+
+
+def digest(content: bytes) -> str:
+    """A version's digest, as `Pending.written` keeps it."""
+    return hashlib.sha256(content).hexdigest()[:32]
 
 
 def is_pending(etag: str | None) -> bool:
@@ -96,16 +110,19 @@ class PendingDocs:
         *,
         base_etag: str | None,
         replacing: int | None,
+        tried: bytes | None = None,
     ) -> Pending:
         """Keep `content` as the document until it is delivered.
 
         `replacing` is the version of the pending document this save was made from (None: it
-        was made from the drive's copy, and none may be pending). `PendingRace` when another
-        save came first.
+        was made from the drive's copy, and none may be pending). `tried` is what a failed write
+        to the drive just sent (it may have landed). `PendingRace` when another save came first.
         """
         t = pending_table
         now = self._clock()
         version = (replacing or 0) + 1
+        earlier = self._written(series_id, name) if replacing is not None else []
+        written = [*earlier, *([digest(tried)] if tried is not None else [])][-MAX_WRITTEN:]
         sealed = seal_secret(self._keyring, _PURPOSE, f"{series_id}/{name}", content)
         values = {
             "owner": owner,
@@ -114,6 +131,7 @@ class PendingDocs:
             "saved_at": now,
             "attempts": 0,
             "note": "",
+            "written": " ".join(written),
         }
         try:
             with self._engine.begin() as conn:
@@ -140,7 +158,9 @@ class PendingDocs:
         except IntegrityError:
             raise PendingRace(f"{series_id}/{name} is pending already") from None
         stored_base = base_etag if replacing is None else self._base(series_id, name)
-        return Pending(series_id, name, owner, content, stored_base, version, now)
+        return Pending(
+            series_id, name, owner, content, stored_base, version, now, 0, frozenset(written)
+        )
 
     def delivered(self, series_id: str, name: str, version: int, drive_etag: str | None) -> bool:
         """Forget the document once the drive holds this version (as `drive_etag`).
@@ -183,6 +203,14 @@ class PendingDocs:
         with self._engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(t)) or 0)
 
+    def _written(self, series_id: str, name: str) -> list[str]:
+        t = pending_table
+        with self._engine.connect() as conn:
+            value = conn.scalar(
+                select(t.c.written).where(and_(t.c.series_id == series_id, t.c.name == name))
+            )
+        return str(value or "").split()
+
     def _base(self, series_id: str, name: str) -> str | None:
         t = pending_table
         with self._engine.connect() as conn:
@@ -206,4 +234,5 @@ class PendingDocs:
             version=int(data["version"]),
             saved_at=saved if saved.tzinfo else saved.replace(tzinfo=UTC),
             attempts=int(data["attempts"]),
+            written=frozenset(str(data["written"] or "").split()),
         )

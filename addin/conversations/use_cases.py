@@ -1192,6 +1192,7 @@ class Conversations:
                     content,
                     base_etag=base,
                     replacing=None if waiting is None else waiting.version,
+                    tried=content,
                 )
             except PendingRace:
                 raise Conflict(f"{entry.id}/{name} was saved meanwhile") from None
@@ -1210,7 +1211,8 @@ class Conversations:
         self, entry: Series, name: str, content: bytes, base: str | None, waiting: Pending | None
     ) -> FileInfo:
         """Put `content` over the drive's version `base`. When a pending document was made from
-        `base` and the drive already holds it (its write's answer was lost), over that."""
+        `base` and the drive holds a version a write of it tried (its answer was lost), over
+        that."""
         sealed = self._sealed_drive(entry)
         try:
             return sealed.put(entry.id, name, content, if_match=base, if_none_match=base is None)
@@ -1218,7 +1220,7 @@ class Conversations:
             if waiting is None:
                 raise
             current = sealed.get(entry.id, name)
-            if current.content != waiting.content:
+            if not waiting.wrote(current.content):
                 self._keep_aside(entry, waiting)
                 raise
             if content == current.content:

@@ -166,6 +166,9 @@ pending_documents_table = Table(
     Column("version", Integer, nullable=False),
     Column("saved_at", DateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False),
+    # Digests of every version a write to the drive was tried with (space-separated): a drive
+    # copy with one of them is this document's own, written by a try whose answer was lost.
+    Column("written", Text, nullable=False),
     # Why the last delivery failed, in a word or two (never content).
     Column("note", String(200), nullable=False),
 )

@@ -213,3 +213,25 @@ def test_when_the_drive_cannot_even_be_read_nothing_is_saved_and_it_says_so(
     assert answer.status_code == 503
     assert answer.get_json()["message"]
     assert api.app.extensions["goedgesprek.service"].pending.count() == 0
+
+
+def test_an_earlier_write_that_landed_unanswered_is_recognised_under_a_later_save(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first write landed but its answer was lost; a second save, made while the drive
+    takes nothing, waits on top of it. The drive's copy is the first write: ours, not a copy
+    written around the server, so the second goes over it and nothing is put aside."""
+    outage = Outage(monkeypatch)
+    planned = api.plan()
+    context = _context(api, planned)
+    outage.lost_answer = True
+    first = api.ops(ADA, context, _item("Landde zonder antwoord"))
+    assert first.get_json()["pending"] is True
+    outage.lost_answer, outage.writes = False, True
+    second = api.ops(ADA, first.get_json(), _item("Daarna"))
+    assert second.get_json()["pending"] is True
+    outage.writes = False
+    assert _sweep(api) == {"delivered": 1, "waiting": 0, "aside": 0}
+    doc = _drive_doc(api, context)
+    assert doc is not None
+    assert [i.title for i in doc.agenda.items][-2:] == ["Landde zonder antwoord", "Daarna"]

@@ -150,3 +150,116 @@ def test_every_due_prompt_goes_out_once_while_the_provider_fails(
     for person, _key in due:
         assert senders[person] >= 1, (person, sent)
     assert provider.network.stats.faults, "no fault was injected"
+
+
+DRIVE_WRITES = {
+    "graph": {"url": "*/drive/*/content*", "method": "PUT"},
+    "google": {"url": "/upload/drive/*"},
+}
+
+
+def _titles(app: Any, series_id: str, key: str) -> list[str]:
+    """The agenda items of an occurrence's document as the drive holds it (none: [])."""
+    from addin.conversations.document import Doc, doc_name
+
+    conversations = app.extensions["goedgesprek.service"]
+    entry = conversations.registry.get(series_id)
+    sealed = conversations._sealed_drive(entry)
+    names = {info.name for info in sealed.list(entry.id)}
+    if doc_name(key) not in names:
+        return []
+    doc = Doc.from_bytes(sealed.get(entry.id, doc_name(key)).content, None)
+    return [item.title for item in doc.agenda.items]
+
+
+def test_saves_while_the_drive_fails_reach_it_once_each(provider: Provider, tmp_path: Path) -> None:
+    """Writes to the drive fail outright, then everything fails at 30%: every save is answered
+    (at once, or waiting on the server), sent again after a lost answer under its change id, and
+    once the drive answers, the drive holds each item once and nothing waits."""
+    clock = ManualClock(NOW)
+    # A save gives up on the drive after a second (the pane's user waits no longer than that).
+    app = create_app({**_settings(provider, tmp_path), "PROVIDER_RETRY_SECONDS": 1}, clock=clock)
+    identity = app.extensions["goedgesprek.identity"]
+    client = app.test_client()
+    ada = EMPLOYEES[0]
+    auth = {"Authorization": f"Bearer {identity.issue(ada, 'Ada')}"}
+    body = {"partner": GRACE, "role": "employee", "preferences": PREFS, "request_id": "drive-0001"}
+    planned = client.post("/api/series?lang=nl", json=body, headers=auth).get_json()
+    context = planned["context"]
+    series, key, event = (
+        context["series"]["id"],
+        context["occurrence"]["key"],
+        context["event"]["id"],
+    )
+    services = app.extensions["goedgesprek.services"]
+    conversations = app.extensions["goedgesprek.service"]
+
+    def save(title: str, change: str, attempts: int = 60) -> dict[str, Any]:
+        """Send one change until it is answered, as the pane does (same change id)."""
+        nonlocal context
+        for _attempt in range(attempts):
+            headers = dict(auth)
+            if context.get("etag"):
+                headers["If-Match"] = context["etag"]
+            answer = client.post(
+                f"/api/series/{series}/occurrences/{key}?lang=nl",
+                json={
+                    "event": event,
+                    "change_id": change,
+                    "ops": [{"op": "agenda.add_item", "theme": "role", "title": title}],
+                },
+                headers=headers,
+            )
+            found = answer.get_json()
+            if answer.status_code == 200:
+                context = found
+                return found
+            assert answer.status_code in (409, 412, 428, 429, 502, 503, 504), found
+            if answer.status_code in (409, 412, 428) and "current" in found:
+                context = found["current"]
+        raise AssertionError(f"{title} was not saved in {attempts} tries")
+
+    # 1. The drive takes no writes: the saves wait on the server, and build on each other.
+    provider.network.faults = Faults.from_data(
+        {"errors": [{"request": DRIVE_WRITES[provider.name], "responses": [{"statusCode": 503}]}]}
+    )
+    assert save("Eerste punt", "drive-change-01")["pending"] is True
+    assert save("Tweede punt", "drive-change-02")["pending"] is True
+    assert build_sweep(services, app.config).run().documents["waiting"] == 1
+    assert _titles(app, series, key) == []
+    provider.network.faults = None
+    assert build_sweep(services, app.config).run().documents["delivered"] == 1
+    assert _titles(app, series, key) == ["Eerste punt", "Tweede punt"]
+    assert conversations.pending.count() == 0
+
+    # 2. Everything fails at 30%, answers are lost: each save still lands once.
+    provider.network.faults = Faults.from_data(
+        {
+            "seed": 20261207,
+            "errors": [
+                {
+                    "request": {"url": "*"},
+                    "rate": 30,
+                    "responses": [
+                        {"statusCode": 429, "headers": [{"name": "Retry-After", "value": "1"}]},
+                        {"statusCode": 503},
+                        {"fault": "reset"},
+                        {"fault": "timeout", "seconds": 0.3},
+                    ],
+                }
+            ],
+        }
+    )
+    titles = [f"Punt {n}" for n in range(3, 7)]
+    for n, title in enumerate(titles):
+        save(title, f"drive-change-{n + 3:02d}")
+    for _turn in range(SWEEPS):
+        if conversations.pending.count() == 0:
+            break
+        build_sweep(services, app.config).run()
+    provider.network.faults = None
+    build_sweep(services, app.config).run()
+    assert conversations.pending.count() == 0
+    held = _titles(app, series, key)
+    assert held == ["Eerste punt", "Tweede punt", *titles], held
+    assert provider.network.stats.faults, "no fault was injected"

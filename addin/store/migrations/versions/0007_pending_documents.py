@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("written", sa.Text, nullable=False),
         sa.Column("note", sa.String(200), nullable=False),
     )
 
