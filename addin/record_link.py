@@ -19,25 +19,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from addin import signed
+from addin.signed import LinkRefused
 
 LIFETIME: Final = 3 * 24 * 3600
 """Seconds a link stays valid: a record is written within days of the meeting, or in the pane."""
 
 _PURPOSE: Final = b"goedgesprek.record-link.v1"
 _FORM: Final = b"goedgesprek.record-form.v1"
-
-
-class LinkRefused(Exception):
-    """A link that does not open this form; `expired` tells a stale link from a bad one.
-
-    `locale` is the language of an authentic link (empty for a forged one), to say why in it.
-    """
-
-    def __init__(self, reason: str, *, expired: bool = False, locale: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.expired = expired
-        self.locale = locale
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 from addin import record_link
 from addin.conversations import Caller, Conversations, ServiceError, turn_message
 from addin.i18n import gettext, normalise_locale
+from addin.signed import LinkRefused
 from cadence.errors import CadenceError
 from connectors.errors import ConnectorError
 
@@ -81,7 +82,7 @@ def follow(token: str) -> Response:
     """A mail's link: kept in a cookie for its form's path, then on to the form."""
     try:
         grant = record_link.read(_key(), token, now=time.time())
-    except record_link.LinkRefused as exc:
+    except LinkRefused as exc:
         return _refused(exc.locale or _locale(""), expired=exc.expired, status=403)
     path = url_for("record_page.form", series_id=grant.series, occ=grant.occ)
     response = redirect(f"{path}?lang={quote(grant.locale, safe='')}", code=303)
@@ -101,12 +102,11 @@ def follow(token: str) -> Response:
 @bp.get("/record/<series_id>/<occ>")
 def form(series_id: str, occ: str) -> Response:
     """The record form of one occurrence, for the person the cookie's link names."""
-    grant = _grant(series_id, occ)
-    if isinstance(grant, Response):
-        return grant
-    token, granted = grant
-    locale = _locale(granted.locale)
-    caller = Caller(email=granted.email, name=granted.email, locale=locale)
+    visitor = _visitor(series_id, occ)
+    if isinstance(visitor, Response):
+        return visitor
+    token, caller = visitor
+    locale = caller.locale
     done = DONE.get(request.args.get("done", ""))
     return _page(
         caller, token, series_id, occ, notice=gettext(locale, "site", done) if done else ""
@@ -116,12 +116,11 @@ def form(series_id: str, occ: str) -> Response:
 @bp.post("/record/<series_id>/<occ>")
 def change(series_id: str, occ: str) -> Response:
     """One change from the form: applied as the panel's API applies it, then back to the form."""
-    grant = _grant(series_id, occ)
-    if isinstance(grant, Response):
-        return grant
-    token, granted = grant
-    locale = _locale(granted.locale)
-    caller = Caller(email=granted.email, name=granted.email, locale=locale)
+    visitor = _visitor(series_id, occ)
+    if isinstance(visitor, Response):
+        return visitor
+    token, caller = visitor
+    locale = caller.locale
     if request.content_length is not None and request.content_length > MAX_FORM:
         return _refused(locale, status=413, msgid=_("The form is too large to save."))
     data = request.form
@@ -234,13 +233,23 @@ def _listed(value: str) -> list[str]:
     return [part for part in value.split(",") if part][:200]
 
 
+def _visitor(series_id: str, occ: str) -> tuple[str, Caller] | Response:
+    """The cookie's link and the person it names, or the page that refuses them."""
+    grant = _grant(series_id, occ)
+    if isinstance(grant, Response):
+        return grant
+    token, granted = grant
+    locale = _locale(granted.locale)
+    return token, Caller(email=granted.email, name=granted.email, locale=locale)
+
+
 def _grant(series_id: str, occ: str) -> tuple[str, record_link.Grant] | Response:
     token = request.cookies.get(COOKIE, "")
     if not token:
         return _refused(_locale(""), status=403, missing=True, series_id=series_id, occ=occ)
     try:
         granted = record_link.verify(_key(), token, series=series_id, occ=occ, now=time.time())
-    except record_link.LinkRefused as exc:
+    except LinkRefused as exc:
         return _refused(
             exc.locale or _locale(""), expired=exc.expired, status=403, series_id=series_id, occ=occ
         )

@@ -23,6 +23,19 @@ class Forged(ValueError):
     """A token that is not one of ours for this purpose; the reason stays English, for logs."""
 
 
+class LinkRefused(Exception):
+    """A link that does not open what was asked; `expired` tells a stale link from a bad one.
+
+    `locale` is the language of an authentic link (empty for a forged one), to say why in it.
+    """
+
+    def __init__(self, reason: str, *, expired: bool = False, locale: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.expired = expired
+        self.locale = locale
+
+
 def seal(key: bytes, purpose: bytes, claims: Mapping[str, Any]) -> str:
     """The token carrying `claims` (JSON-able), signed for `purpose`."""
     payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=True).encode()

@@ -16,7 +16,7 @@ own etags.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -94,6 +94,15 @@ class PendingDocs:
                 select(t).where(and_(t.c.series_id == series_id, t.c.name == name))
             ).first()
         return None if row is None else self._open(row)
+
+    def get_many(self, series_id: str, names: Sequence[str]) -> dict[str, Pending]:
+        """The pending ones among the series' documents `names`, by name (one query)."""
+        t = pending_table
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(t).where(and_(t.c.series_id == series_id, t.c.name.in_(list(names))))
+            ).all()
+        return {row.name: self._open(row) for row in rows}
 
     def names(self, series_id: str) -> set[str]:
         """The names of the series' pending documents."""

@@ -1113,10 +1113,12 @@ class Conversations:
         once every worker does the same.
         """
         before = _previous_occurrence(entry.rule, occurrence)
+        names = [doc_name(occ_key(o)) for o in (occurrence, before) if o is not None]
+        waiting = self.pending.get_many(entry.id, names)
         *extra, current, previous = self._gather(
             *alongside,
-            lambda: self._read_doc(entry, occurrence),
-            lambda: None if before is None else self._read_doc(entry, before),
+            lambda: self._read_doc(entry, occurrence, waiting),
+            lambda: None if before is None else self._read_doc(entry, before, waiting),
         )
         if current is not None:
             if previous is None and before is not None:
@@ -1159,7 +1161,10 @@ class Conversations:
             for occurrence in entry.rule.occurrences(since, until)
             if doc_name(occ_key(occurrence)) in names
         ]
-        found = self._gather(*(functools.partial(self._read_doc, entry, o) for o in wanted))
+        waiting = self.pending.get_many(entry.id, [doc_name(occ_key(o)) for o in wanted])
+        found = self._gather(
+            *(functools.partial(self._read_doc, entry, o, waiting) for o in wanted)
+        )
         return [doc for doc in found if doc is not None]
 
     def _doc_names(self, entry: Series) -> set[str]:
@@ -1283,9 +1288,13 @@ class Conversations:
             log.info("pending document delivered: %s/%s", waiting.series_id, waiting.name)
         return counts
 
-    def _read_doc(self, entry: Series, occurrence: datetime) -> Doc | None:
+    def _read_doc(
+        self, entry: Series, occurrence: datetime, pending: Mapping[str, Pending] | None = None
+    ) -> Doc | None:
+        """The occurrence's document: the one waiting on the server, else the drive's.
+        `pending`: what waits among the documents read alongside (None: ask)."""
         name = doc_name(occ_key(occurrence))
-        waiting = self.pending.get(entry.id, name)
+        waiting = pending.get(name) if pending is not None else self.pending.get(entry.id, name)
         if waiting is not None:
             content, etag = waiting.content, waiting.etag
         else:

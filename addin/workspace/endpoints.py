@@ -70,6 +70,7 @@ from addin.conversations import Caller, Changed, Conversations, ServiceError
 from addin.errors import error_message, translate_error
 from addin.i18n import default_locale, gettext, normalise_locale, request_locale
 from addin.jsonbody import MAX_DEPTH, BadBody, read_object
+from addin.signed import LinkRefused
 from addin.signin.google import Refusal, grant_refusal
 from addin.workspace import cards as c
 from addin.workspace import export_link, flows, grant
@@ -746,7 +747,7 @@ def export(series_id: str, occ: str, fmt: str) -> Response:
             fmt=fmt,
             now=time.time(),
         )
-    except export_link.LinkRefused as exc:
+    except LinkRefused as exc:
         msgid = (
             _("This export link has expired: press the export button on the card again.")
             if exc.expired

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from addin import signed
+from addin.signed import LinkRefused
 
 LIFETIME: Final = 300
 """Seconds a link stays valid: long enough to open it, short enough that a leaked one is stale."""
@@ -23,19 +24,6 @@ LIFETIME: Final = 300
 FORMATS: Final = ("html", "md")
 
 _PURPOSE: Final = b"goedgesprek.workspace.export-link.v1"
-
-
-class LinkRefused(Exception):
-    """A link that does not grant this export; `expired` tells a stale link from a bad one.
-
-    `locale` is the language of an authentic link (empty for a forged one), to say why in it.
-    """
-
-    def __init__(self, reason: str, *, expired: bool = False, locale: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.expired = expired
-        self.locale = locale
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,9 +74,11 @@ def test_moving_the_clock_past_a_conversation_puts_the_prompt_in_both_mailboxes(
         subjects = [h.text_content() for h in doc.xpath("//article[@class='mail']/h3")]
         assert any(s.startswith(subject) for s in subjects), subjects
         frame = doc.xpath("//iframe[@class='mail-body']")[0]
-        assert frame.get("sandbox") == ""  # the mail's HTML runs nothing
+        # The mail's HTML runs nothing; its links open a new tab, as in a mail client.
+        assert frame.get("sandbox") == "allow-popups allow-popups-to-escape-sandbox"
         body = client.get(frame.get("src"))
         assert body.status_code == 200 and "<html" in body.get_data(as_text=True)
+        assert '<base target="_blank">' in body.get_data(as_text=True)
         csp = body.headers["Content-Security-Policy"]
         assert "default-src 'none'" in csp and "style-src 'unsafe-inline'" in csp
         assert "script-src" not in csp

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from addin.workspace.export_link import LIFETIME, Grant, LinkRefused, grant_for, sign, verify
+from addin.signed import LinkRefused
+from addin.workspace.export_link import LIFETIME, Grant, grant_for, sign, verify
 
 KEY = b"k" * 32
 NOW = 1_800_000_000.0
