@@ -323,6 +323,14 @@ SCHEMAS: dict[str, Json] = {
         request_id={"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
         event_copy={"type": "string", "enum": ["full", "titles"]},
         event=_STR,
+        tz={
+            "type": "string",
+            "maxLength": 64,
+            "description": (
+                "The pair's IANA zone: the conversations keep their clock time in it. Left "
+                "out, the employee's own."
+            ),
+        },
         viewer_tz={
             "type": "string",
             "maxLength": 64,

@@ -836,9 +836,12 @@ class CalendarApi:
             raise bad_request("The requested ordering is not available for the particular query.")
         show_deleted = call.flag("showDeleted")
         size = call.integer("maxResults", 250, 1, 2500, clamp=True)
+        # Only the events with this iCalUID are looked at (their instances are not made for
+        # the others): one lookup, as Google's index does it.
+        uid = call.query.get("iCalUID")
         items = [
             o
-            for o in self._view(viewer, lo, hi, single=single)
+            for o in self._view(viewer, lo, hi, single=single, ical_uid=uid)
             if (show_deleted or not o.cancelled or (not single and o.original is not None))
             and self._filters(call, o)
         ]
@@ -853,11 +856,20 @@ class CalendarApi:
         )
 
     def _view(
-        self, viewer: str, lo: datetime | None, hi: datetime | None, *, single: bool
+        self,
+        viewer: str,
+        lo: datetime | None,
+        hi: datetime | None,
+        *,
+        single: bool,
+        ical_uid: str | None = None,
     ) -> list[Occurrence]:
-        """Every event and instance in `viewer`'s calendar overlapping [lo, hi)."""
+        """Every event and instance in `viewer`'s calendar overlapping [lo, hi) (of the events
+        with `ical_uid` only, when given)."""
         found: list[Occurrence] = []
         for stored in self.events.values():
+            if ical_uid is not None and stored.ical_uid != ical_uid:
+                continue
             if not self._sees_any(stored, viewer):
                 continue
             if not stored.recurring:
@@ -869,20 +881,26 @@ class CalendarApi:
                 if not single:
                     found.append(self._single(stored))
                 continue
-            instances = [
-                o for o in self._instances(stored, lo, hi, 2500) if self._visible(o, viewer)
-            ]
             if single:
-                found.extend(instances)
-            else:
-                master = self._single(stored)
-                if self._visible(master, viewer) and instances:
-                    found.append(master)
                 found.extend(
-                    o
-                    for o in instances
-                    if recurrence.instance_key(o.original or o.start) in stored.exceptions
+                    o for o in self._instances(stored, lo, hi, 2500) if self._visible(o, viewer)
                 )
+                continue
+            # The master and its exceptions: the instances are looked at only to know whether
+            # the viewer sees any in the window (the first ones tell; an unbounded window would
+            # otherwise make thousands).
+            master = self._single(stored)
+            if self._visible(master, viewer) and any(
+                self._visible(o, viewer) for o in self._instances(stored, lo, hi, 64)
+            ):
+                found.append(master)
+            for key in stored.exceptions:
+                original = recurrence.parse_instance_key(key)
+                if original is None:
+                    continue
+                exception = self._occurrence(stored, original)
+                if self._overlaps(exception, lo, hi) and self._visible(exception, viewer):
+                    found.append(exception)
         return found
 
     def _overlaps(self, occurrence: Occurrence, lo: datetime | None, hi: datetime | None) -> bool:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -1056,19 +1057,23 @@ def _rule_dict(rule: rr.Recurrence) -> dict[str, Any]:
 def availability_view(
     busy: list[tuple[datetime, datetime, str]], lo: datetime, hi: datetime, minutes: int
 ) -> str:
-    """One digit per interval: the busiest status overlapping it (0 free ... 4 elsewhere)."""
+    """One digit per interval: the busiest status overlapping it (0 free ... 4 elsewhere).
+
+    Each busy span marks only the intervals it overlaps: a year's view of a full calendar is
+    made in time with its spans, not with their product.
+    """
     step = timedelta(minutes=minutes)
-    chars: list[str] = []
-    slot = lo
-    while slot < hi and len(chars) < 10_000:
-        slot_end = slot + step
-        best = "free"
-        for start, end, status in busy:
-            if start < slot_end and end > slot and _RANK.get(status, 3) > _RANK[best]:
-                best = status if status in _RANK else "busy"
-        chars.append(_VIEW_CHAR[best])
-        slot = slot_end
-    return "".join(chars)
+    count = min(10_000, math.ceil((hi - lo) / step)) if hi > lo else 0
+    best = ["free"] * count
+    for start, end, status in busy:
+        rank = _RANK.get(status, 3)
+        shown = status if status in _RANK else "busy"
+        first = max(0, math.floor((start - lo) / step))
+        last = min(count, math.ceil((end - lo) / step))
+        for i in range(first, last):
+            if rank > _RANK[best[i]]:
+                best[i] = shown
+    return "".join(_VIEW_CHAR[b] for b in best)
 
 
 # -- output -------------------------------------------------------------------------------------

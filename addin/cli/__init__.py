@@ -8,6 +8,7 @@ from addin.cli.demo import demo
 from addin.cli.emulate import emulate
 from addin.cli.keys import keys
 from addin.cli.manifest import manifest
+from addin.cli.rollout import rollout
 from addin.cli.series import series
 from addin.cli.serve import serve
 from addin.cli.sweep import sweep
@@ -30,6 +31,7 @@ cli.add_command(emulate)
 cli.add_command(db)
 cli.add_command(serve)
 cli.add_command(sweep)
+cli.add_command(rollout)
 cli.add_command(worker)
 
 

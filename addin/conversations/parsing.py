@@ -273,7 +273,12 @@ def _time_of_day(data: Mapping[str, Any], key: str, default: str) -> time:
 
 def parse_viewer_zone(body: Mapping[str, Any]) -> str | None:
     """The reader's own IANA zone (`viewer_tz`), for times said in words; None when not sent."""
-    value = body.get("viewer_tz")
+    return parse_zone(body, "viewer_tz")
+
+
+def parse_zone(body: Mapping[str, Any], key: str) -> str | None:
+    """An IANA zone the body names under `key` (``tz``: the pair's); None when not sent."""
+    value = body.get(key)
     if value is None or value == "":
         return None
     try:
@@ -281,7 +286,9 @@ def parse_viewer_zone(body: Mapping[str, Any]) -> str | None:
             raise CadenceError("not a zone name")
         zone(value)
     except CadenceError:
-        raise Invalid(_("viewer_tz must be a time zone name such as Europe/Amsterdam.")) from None
+        raise Invalid(
+            _("%(field)s must be a time zone name such as Europe/Amsterdam."), field=key
+        ) from None
     return value
 
 

@@ -62,6 +62,7 @@ from addin.conversations.parsing import (
     parse_change_id,
     parse_preferences,
     parse_viewer_zone,
+    parse_zone,
 )
 from addin.conversations.pending import Pending, PendingDocs, PendingRace, is_pending
 from addin.conversations.people import Caller
@@ -980,7 +981,8 @@ class Conversations:
         me = self._person(caller.email, caller.name, caller.locale)
         other = self._person(partner_email, name, caller.locale)
         employee, manager = (me, other) if role == "employee" else (other, me)
-        return Pair(employee=employee, manager=manager, tz=employee.tz), prefs
+        tz = parse_zone(body, "tz") or employee.tz
+        return Pair(employee=employee, manager=manager, tz=tz), prefs
 
     def _person(self, email: str, name: str, locale: str) -> Person:
         known = self._known(email)
