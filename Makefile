@@ -25,7 +25,7 @@ BENCH_DOC ?= $(if $(filter bench/results,$(BENCH_OUT)),docs/benchmarks.md,$(BENC
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal \
 	--python-version 3.11 --generate-hashes --upgrade --quiet
 
-.PHONY: demo test lint typecheck unit system-deps bench bench-sweep screenshots clean lock vendor
+.PHONY: demo test lint typecheck unit system-deps bench bench-sweep bench-rollout screenshots clean lock vendor
 
 NODE_STAMP := node_modules/.installed
 
@@ -120,6 +120,9 @@ bench: $(BENCH_STAMP)
 # against the Graph emulator); its JSON beside the report's.
 bench-sweep: $(BENCH_STAMP)
 	BENCH_OUT=$(BENCH_OUT) $(BIN)/python -m bench.sweep
+
+bench-rollout: $(BENCH_STAMP)
+	BENCH_OUT=$(BENCH_OUT) $(BIN)/python -m bench.rollout
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis test-output

@@ -39,7 +39,7 @@ OPTIONAL: Final = ("tz", "weekdays", "window", "duration", "place")
 DURATIONS: Final = (30, 45, 60, 75, 90, 120)
 WORKDAYS: Final = ("MO", "TU", "WE", "TH", "FR")
 PER_MAILBOX: Final = 4
-THREADS: Final = 16
+THREADS: Final = 32
 MAX_ROWS: Final = 100_000
 _ADDRESS = re.compile(r"[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+")
 

@@ -47,3 +47,13 @@ def test_a_short_run_times_every_op_and_counts_the_floors_requests(provider: str
         assert row["raw"]["requests_per_call"] == (3.0 if op == "drive_roundtrip" else 1.0)
         assert row["connector"]["requests_per_call"] >= 1.0
         assert row["connector"]["p50_ms"] > 0
+
+
+def test_the_rollout_bench_plans_every_pair_and_reports_the_bounds() -> None:
+    """A small run of `bench.rollout`: every pair planned, the figures the report needs."""
+    from bench.rollout import graph
+
+    out = graph(count=6, latency_ms=5.0)
+    assert out["outcomes"] == {"planned": 6}
+    assert out["requests_per_pair"] > 0 and out["busiest_mailbox_requests"] > 0
+    assert out["quota_bound_minimum_s"] > 0 and out["over_minimum"] > 0
