@@ -350,7 +350,12 @@ def directory(
         return CachedDirectory(lazy, ttl=ttl) if ttl > 0 else lazy
     if setting != "local":
         raise DirectoryError(f"DIRECTORY must be provider, csv:<path> or local, not {setting!r}")
-    if store is not None and hasattr(store, "manager_of") and hasattr(store, "people"):
+    if (
+        store is not None
+        and hasattr(store, "manager_of")
+        and hasattr(store, "people")
+        and hasattr(store, "managers")
+    ):
         return StoreDirectory(store)
     return NoDirectory()
 
@@ -395,6 +400,10 @@ class _LazyDirectory:
     def person(self, email: str) -> DirectoryPerson | None:
         """The provider's answer."""
         return self._get().person(email)
+
+    def reporting_lines(self, reader: str = "") -> list[tuple[str, str]]:
+        """The provider's answer."""
+        return self._get().reporting_lines(reader)
 
     def close(self) -> None:
         """Close the directory's connections, if it was built."""

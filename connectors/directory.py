@@ -186,6 +186,10 @@ class CsvDirectory:
         line = self._read().get(email.strip().lower())
         return line.manager if line else None
 
+    def reporting_lines(self, reader: str = "") -> list[tuple[str, str]]:
+        """Every line of the file that names a manager."""
+        return sorted((e, line.manager) for e, line in self._read().items() if line.manager)
+
     def person(self, email: str) -> DirectoryPerson | None:
         """The zone and hours the file gives for `email` (no name: the file has none)."""
         line = self._read().get(email.strip().lower())
@@ -199,6 +203,8 @@ class _PeopleStore(Protocol):
 
     def manager_of(self, email: str) -> str | None: ...
 
+    def managers(self) -> list[tuple[str, str]]: ...
+
 
 class StoreDirectory:
     """The embedded store's people and reporting lines (`LocalStore`, `MemoryStore`)."""
@@ -209,6 +215,10 @@ class StoreDirectory:
     def manager_of(self, email: str) -> str | None:
         """The manager the store records for `email`, or None."""
         return self._store.manager_of(email)
+
+    def reporting_lines(self, reader: str = "") -> list[tuple[str, str]]:
+        """Every person the store records a manager for."""
+        return sorted((e.lower(), m.lower()) for e, m in self._store.managers())
 
     def person(self, email: str) -> DirectoryPerson | None:
         """Name and zone from the store's people; the store keeps no working hours."""
@@ -227,6 +237,10 @@ class NoDirectory:
     def person(self, email: str) -> DirectoryPerson | None:
         """Always None."""
         return None
+
+    def reporting_lines(self, reader: str = "") -> list[tuple[str, str]]:
+        """Nobody."""
+        return []
 
 
 DIRECTORY_CACHE_SECONDS = 300.0
@@ -287,6 +301,10 @@ class CachedDirectory:
         answer = self.inner.person(email)
         self._keep(self._people, key, answer)
         return answer
+
+    def reporting_lines(self, reader: str = "") -> list[tuple[str, str]]:
+        """The inner directory's whole list, asked every time (a roll-out reads it once)."""
+        return self.inner.reporting_lines(reader)
 
     def forget(self, email: str | None = None) -> None:
         """Drop the kept answers for `email` (everyone's when None)."""

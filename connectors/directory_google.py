@@ -54,6 +54,12 @@ def zone_from_setting(data: Mapping[str, Any] | None) -> str:
     return value
 
 
+USERS_PAGE = 500
+"""Users per page of users.list (the Admin SDK's most)."""
+MAX_PAGES = 20_000
+"""Pages read at most: every loop is bounded."""
+
+
 class GoogleDirectory:
     """Reporting lines as `admin` reads them; zones with each person's own access."""
 
@@ -71,6 +77,35 @@ class GoogleDirectory:
         except NotFound:
             return None
         return data
+
+    def reporting_lines(self, reader: str = "") -> list[tuple[str, str]]:
+        """users.list of the whole account (``customer=my_customer``), every page, as the
+        directory's administrator; a suspended user is left out."""
+        client = self._client_of(self._admin)
+        users = client.resource("admin", "users")
+        found: list[tuple[str, str]] = []
+        token: str | None = None
+        for _page in range(MAX_PAGES):
+            request = users.list(
+                customer="my_customer",
+                projection="full",
+                maxResults=USERS_PAGE,
+                orderBy="email",
+                **({"pageToken": token} if token else {}),
+            )
+            data = client.run(request, "list the users of the directory", idempotent=True)
+            for user in data.get("users") or []:
+                if not isinstance(user, Mapping) or user.get("suspended"):
+                    continue
+                address = str(user.get("primaryEmail") or "").strip().lower()
+                boss = manager_from_user(user)
+                if "@" in address and boss:
+                    found.append((address, boss))
+            following = data.get("nextPageToken")
+            token = following if isinstance(following, str) and following else None
+            if token is None:
+                break
+        return sorted(found)
 
     def manager_of(self, email: str) -> str | None:
         """The manager relation of `email` (None for an unknown user or none)."""

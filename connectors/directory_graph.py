@@ -8,6 +8,7 @@ in pure functions, the class only does I/O through the account's session.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -18,7 +19,7 @@ from kiota_abstractions.method import Method
 
 from cadence.errors import CadenceError
 from cadence.recurrence import iana_zone
-from connectors.errors import NotFound
+from connectors.errors import InvalidRequest, NotFound
 from connectors.ports import WEEKDAYS, DirectoryHours, DirectoryPerson
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 _GRAPH_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 MANAGER_SELECT = "id,displayName,mail,userPrincipalName"
+USERS_PAGE = 999
+"""Users per page of ``GET /users`` (Graph's most)."""
+MAX_PAGES = 10_000
+"""Pages read at most (ten million users): every loop is bounded."""
 """What is read of the manager: their address (``mail``, else the UPN) and name."""
 
 
@@ -115,6 +120,36 @@ class GraphDirectory:
                     self._names.pop(next(iter(self._names)))
                 self._names[address] = name
         return address
+
+    def reporting_lines(self, reader: str = "") -> list[tuple[str, str]]:
+        """``GET /users?$expand=manager``, every page, read with `reader`'s access (reading
+        users and their managers needs ``User.Read.All``)."""
+        if not reader:
+            raise InvalidRequest("name whose sign-in reads the directory (an HR administrator)")
+        session, _prefix = self._session_of(reader)
+        url: str | None = (
+            "/users?$select=id,mail,userPrincipalName,accountEnabled"
+            f"&$expand=manager($select={MANAGER_SELECT})&$top={USERS_PAGE}"
+        )
+        found: list[tuple[str, str]] = []
+        for _page in range(MAX_PAGES):
+            if url is None:
+                break
+            data = session.call(
+                functools.partial(session.send_json, Method.GET, url),
+                "list the users of the directory",
+                idempotent=True,
+            )
+            for user in data.get("value") or []:
+                if not isinstance(user, Mapping) or user.get("accountEnabled") is False:
+                    continue
+                address = manager_address(user)
+                boss = manager_address(user.get("manager"))
+                if address and boss:
+                    found.append((address, boss))
+            following = data.get("@odata.nextLink")
+            url = following if isinstance(following, str) and following else None
+        return sorted(found)
 
     def person(self, email: str) -> DirectoryPerson | None:
         """``GET {user}/mailboxSettings``: the zone and working hours."""

@@ -811,6 +811,12 @@ class LocalStore:
                 "INSERT OR REPLACE INTO managers (email, manager) VALUES (?, ?)", (employee, boss)
             )
 
+    def managers(self) -> list[tuple[str, str]]:
+        """Every recorded (employee, manager), by employee."""
+        with self._db.transaction():
+            rows = self._db.execute("SELECT email, manager FROM managers ORDER BY email")
+            return [(str(e), str(m)) for e, m in rows.fetchall()]
+
     def manager_of(self, email: str) -> str | None:
         """The address of `email`'s manager, or None."""
         with self._db.transaction():

@@ -363,6 +363,11 @@ class MemoryStore:
             else:
                 self._managers[employee] = boss
 
+    def managers(self) -> list[tuple[str, str]]:
+        """Every recorded (employee, manager), by employee."""
+        with self._lock:
+            return sorted(self._managers.items())
+
     def manager_of(self, email: str) -> str | None:
         """The address of `email`'s manager, or None."""
         with self._lock:

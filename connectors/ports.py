@@ -199,3 +199,8 @@ class Directory(Protocol):
     def person(self, email: str) -> DirectoryPerson | None:
         """The person's name, zone and working hours, or None when unknown."""
         ...
+
+    def reporting_lines(self, reader: str = "") -> list[tuple[str, str]]:
+        """Every (employee, manager) the directory knows, lower case, by employee; read as
+        `reader` where the directory is read with a person's own access (empty: its own)."""
+        ...

@@ -4,6 +4,8 @@
   with ``relations`` (``{"value": address, "type": "manager"}``) under ``projection=full``, as
   the Admin SDK answers it; only an administrator may read (a non-admin is 403 "Not Authorized
   to access this resource/api"), an unknown user is 404 "Resource Not Found: userKey".
+- ``GET admin/directory/v1/users?customer=my_customer``: users.list, paged by ``pageToken``,
+  administrators only, as users.get.
 - ``GET calendar/v3/users/me/settings/{setting}``: the caller's own settings (``timezone``,
   ``weekStart``, ...); an unknown setting is 404 notFound.
 """
@@ -27,8 +29,10 @@ class DirectoryApi:
         known: Callable[[str], bool],
         name_of: Callable[[str], str],
         tz_of: Callable[[str], str],
+        everyone: Callable[[], list[str]] = list,
     ) -> None:
         self._known, self._name_of, self._tz_of = known, name_of, tz_of
+        self._everyone = everyone
         self.reset()
 
     def reset(self) -> None:
@@ -43,6 +47,37 @@ class DirectoryApi:
         key = call.args["userKey"].lower()
         if not self._known(key):
             raise ApiError(404, "Resource Not Found: userKey", "notFound")
+        return Reply(200, self._body(key, self._projection(call)))
+
+    def users(self, call: Call) -> Reply:
+        """users.list: the account's users by primary email, paged (``maxResults`` 1-500, 100 by
+        default; ``pageToken``); ``customer`` or ``domain`` must say whose."""
+        if call.user.lower() not in self.admins:
+            raise ApiError(403, "Not Authorized to access this resource/api", "forbidden")
+        if not call.query.get("customer") and not call.query.get("domain"):
+            raise ApiError(400, "Bad Request", "badRequest")
+        projection = self._projection(call)
+        size = call.integer("maxResults", 100, 1, 500)
+        token = call.query.get("pageToken") or ""
+        everyone = sorted(self._everyone())
+        start = 0
+        if token:
+            try:
+                start = int(token.removeprefix("p"), 16)
+            except ValueError:
+                raise ApiError(400, "Invalid Input: pageToken", "invalid") from None
+        chosen = everyone[start : start + size]
+        body: dict[str, Any] = {
+            "kind": "admin#directory#users",
+            "etag": f'"{zlib.crc32(",".join(everyone).encode())}"',
+            "users": [self._body(key, projection) for key in chosen],
+        }
+        if start + size < len(everyone):
+            body["nextPageToken"] = f"p{start + size:x}"
+        return Reply(200, body)
+
+    @staticmethod
+    def _projection(call: Call) -> str:
         projection = call.query.get("projection", "basic")
         if projection not in _PROJECTIONS:
             raise ApiError(
@@ -50,6 +85,9 @@ class DirectoryApi:
                 f"Invalid value for projection: {projection}",
                 "invalid",
             )
+        return projection
+
+    def _body(self, key: str, projection: str) -> dict[str, Any]:
         name = self._name_of(key) or key.split("@", maxsplit=1)[0].title()
         given, _, family = name.partition(" ")
         body: dict[str, Any] = {
@@ -66,7 +104,7 @@ class DirectoryApi:
         manager = self.managers.get(key)
         if projection == "full" and manager:
             body["relations"] = [{"value": manager, "type": "manager"}]
-        return Reply(200, body)
+        return body
 
     def setting(self, call: Call) -> Reply:
         """settings.get for the caller's own calendar."""

@@ -3,6 +3,8 @@
 - ``GET /users/{id}/manager`` (and ``/me/manager``): the manager as a user object, ``$select``
   honoured; no manager is 404 ``Request_ResourceNotFound`` with Graph's own message (the
   documented and long-standing behaviour: the navigation property has no value).
+- ``GET /users``: the organisation's users, paged by ``$skiptoken``, ``$expand=manager`` giving
+  each one's manager (`list_users`).
 - ``GET /users/{id}/mailboxSettings``: ``timeZone`` and ``workingHours`` (``daysOfWeek``,
   ``startTime``/``endTime`` as Edm.TimeOfDay, ``timeZone.name``), zones as Windows names the way
   Exchange answers; Exchange's default working hours are Monday-Friday 08:00-17:00.
@@ -10,10 +12,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
+from urllib.parse import urlencode
 
 from emulators._graph_common import GraphError
 
@@ -102,3 +107,106 @@ def mailbox_settings_json(
             "timeZone": {"name": windows_name(hours.tz)},
         },
     }
+
+
+USER_DEFAULT_SELECT = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+)
+"""What ``GET /users`` returns without ``$select`` (Graph's default set)."""
+USERS_MAX_TOP = 999
+USERS_DEFAULT_TOP = 100
+_EXPAND_MANAGER = re.compile(r"^manager(?:\((?:\$select=([A-Za-z0-9_,]+))?\))?$", re.IGNORECASE)
+
+
+def list_users(
+    users: Sequence[tuple[str, str, str]],
+    managers: Mapping[str, str],
+    args: Mapping[str, str],
+    url: str,
+) -> dict[str, Any]:
+    """``GET /users``: the users as (id, email, name), `managers` by lower-case address.
+
+    ``$select``, ``$top`` (1-999, 100 by default), ``$expand=manager`` (optionally with its own
+    ``$select``; a user without one has no ``manager`` property) and paging by an opaque
+    ``$skiptoken`` in ``@odata.nextLink``, as Microsoft Graph pages users.
+    """
+    select = [s.strip() for s in args.get("$select", "").split(",") if s.strip()]
+    expand = args.get("$expand", "").strip()
+    manager_select: list[str] | None = None
+    if expand:
+        found = _EXPAND_MANAGER.match(expand)
+        if found is None:
+            raise GraphError(
+                400,
+                "Request_BadRequest",
+                f"Parsing OData Select and Expand failed: Could not find a property named "
+                f"'{expand.split('(')[0]}' on type 'microsoft.graph.user'.",
+            )
+        manager_select = [s for s in (found[1] or "").split(",") if s]
+    try:
+        top = int(args.get("$top", str(USERS_DEFAULT_TOP)))
+    except ValueError:
+        raise GraphError(400, "Request_BadRequest", "Invalid $top value.") from None
+    if not 1 <= top <= USERS_MAX_TOP:
+        raise GraphError(
+            400,
+            "Request_UnsupportedQuery",
+            f"Invalid page size specified: '{top}'. Must be between 1 and {USERS_MAX_TOP} "
+            "inclusive.",
+        )
+    start = _skip_from(args.get("$skiptoken"))
+    chosen = users[start : start + top]
+    by_email = {email.lower(): (uid, email, name) for uid, email, name in users}
+    value = []
+    for uid, email, name in chosen:
+        item = _pick(user_json(uid, email, name) | {"accountEnabled": True}, select)
+        if manager_select is not None:
+            boss = by_email.get(managers.get(email.lower(), ""))
+            if boss is not None:
+                item["manager"] = _pick(user_json(*boss), manager_select or None)
+        value.append(item)
+    body: dict[str, Any] = {"@odata.context": _USERS_CONTEXT, "value": value}
+    if start + top < len(users):
+        query = {k: v for k, v in args.items() if k != "$skiptoken"}
+        query["$skiptoken"] = _skip_token(start + top)
+        body["@odata.nextLink"] = url + "?" + urlencode(query, safe="$:'(),")
+    return body
+
+
+_USERS_CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#users"
+
+
+def _pick(item: dict[str, Any], select: Sequence[str] | None) -> dict[str, Any]:
+    if not select:
+        return {k: v for k, v in item.items() if k in USER_DEFAULT_SELECT or k == "@odata.type"}
+    wanted = {s.lower() for s in select} | {"id"}
+    return {k: v for k, v in item.items() if k.lower() in wanted or k == "@odata.type"}
+
+
+def _skip_token(offset: int) -> str:
+    raw = f"X'{offset:08x}'".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _skip_from(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        if not (raw.startswith("X'") and raw.endswith("'")):
+            raise ValueError(raw)
+        return int(raw[2:-1], 16)
+    except (ValueError, UnicodeDecodeError):
+        raise GraphError(
+            400, "Request_UnsupportedQuery", "Specified skip token is invalid."
+        ) from None

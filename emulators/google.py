@@ -65,7 +65,7 @@ class GoogleEmulator:
         self.calendar = CalendarApi(self, self._now, self._counter)
         self.drive = DriveApi(self, self._now, self._counter)
         self.gmail = GmailApi(self, self._now, self._counter)
-        self.directory = DirectoryApi(self.known, self.name_of, self.tz_of)
+        self.directory = DirectoryApi(self.known, self.name_of, self.tz_of, self._emails)
         self._urls = Map(self._rules(), strict_slashes=False, merge_slashes=False).bind("localhost")
 
     # -- the shared emulator surface ----------------------------------------------------------
@@ -128,6 +128,9 @@ class GoogleEmulator:
             self.directory.reset()
 
     # -- directory (what the APIs ask about users) ---------------------------------------------
+
+    def _emails(self) -> list[str]:
+        return list(self._users)
 
     def known(self, email: str) -> bool:
         """Whether `email` is a user."""
@@ -262,6 +265,7 @@ class GoogleEmulator:
                 "directory.users.get",
                 self.directory.user,
             ),
+            ("/admin/directory/v1/users", "GET", "directory.users.list", self.directory.users),
             (
                 "/calendar/v3/users/me/settings/<setting>",
                 "GET",

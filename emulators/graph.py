@@ -291,6 +291,18 @@ class GraphEmulator:
             if request.method != "POST":
                 raise _not_allowed()
             return self._batch(request)
+        if rest.rstrip("/").lower() == "/users":
+            if request.method != "GET":
+                raise _not_allowed()
+            with self._lock:
+                users = [(u.id, u.email, u.name) for u in self._users.values()]
+                body = _graph_directory.list_users(
+                    users,
+                    dict(self._managers),
+                    dict(request.args),
+                    request.host_url.rstrip("/") + "/v1.0/users",
+                )
+            return json_response(body)
         with self._lock:
             call = self._call(request, caller, rest)
             return self._route(call)

@@ -29,7 +29,20 @@ MAX_FILE = 64 * 1024 * 1024
 
 
 @click.command(name="rollout", cls=OneLineErrors)
-@click.argument("pairs", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "pairs", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--from-directory",
+    is_flag=True,
+    help="Plan every employee with a manager in the directory, instead of a file.",
+)
+@click.option(
+    "--reader",
+    metavar="EMAIL",
+    default="",
+    help="Whose sign-in reads the directory on Microsoft 365 (an HR administrator's).",
+)
 @click.option("--provider", type=click.Choice(PROVIDERS), help="Default: GOEDGESPREK_BACKEND.")
 @click.option(
     "--dry-run", is_flag=True, help="Check the file and show each pair's plan; create nothing."
@@ -52,8 +65,10 @@ MAX_FILE = 64 * 1024 * 1024
     help="The data directory (default: GOEDGESPREK_DATA_DIR, else the per-user one).",
 )
 def rollout(
-    pairs: Path,
+    pairs: Path | None,
     *,
+    from_directory: bool,
+    reader: str,
     provider: str | None,
     dry_run: bool,
     failures: Path | None,
@@ -66,24 +81,24 @@ def rollout(
     from addin.rollout import HeaderError, Rollout, check_reporting_lines, read_pairs
 
     console = Console(highlight=False)
-    if pairs.stat().st_size > MAX_FILE:
-        fail(f"{pairs} is larger than {MAX_FILE // (1024 * 1024)} MB: split it", code=2)
-    try:
-        text = pairs.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        fail(f"{pairs} is not UTF-8 text: save it as CSV UTF-8", code=2)
-    try:
-        rows, problems = read_pairs(text)
-    except HeaderError as exc:
-        fail(f"{pairs}: {exc}", code=2)
+    if (pairs is None) == (not from_directory):
+        fail("name a CSV file of pairs, or say --from-directory (not both)", code=2)
+    rows: list[Any] = []
+    problems: list[Any] = []
+    if pairs is not None:
+        rows, problems = _read(pairs, read_pairs, HeaderError)
     config: dict[str, Any] = env_settings(os.environ, data_dir)
     if provider:
         config["BACKEND"] = provider
     services = _services(config)
     try:
-        rows, wrong = check_reporting_lines(rows, services.directory)
-        problems = sorted([*problems, *wrong], key=lambda p: p.line)
-        _show_problems(console, pairs, problems)
+        if pairs is None:
+            rows = _from_directory(services.directory, reader.strip().lower())
+            console.print(f"The directory names a manager for {len(rows)} people.")
+        else:
+            rows, wrong = check_reporting_lines(rows, services.directory)
+            problems = sorted([*problems, *wrong], key=lambda p: p.line)
+            _show_problems(console, pairs, problems)
         results = _run(console, Rollout(services.conversations, locale=lang), rows, dry_run)
     finally:
         services.close()
@@ -94,6 +109,32 @@ def rollout(
         console.print(f"The pairs not planned, with the reasons: {failures}")
     if problems or failed:
         raise SystemExit(1)
+
+
+def _read(pairs: Path, read_pairs: Any, header_error: type[Exception]) -> tuple[Any, Any]:
+    if pairs.stat().st_size > MAX_FILE:
+        fail(f"{pairs} is larger than {MAX_FILE // (1024 * 1024)} MB: split it", code=2)
+    try:
+        text = pairs.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{pairs} is not UTF-8 text: save it as CSV UTF-8", code=2)
+    try:
+        found: tuple[Any, Any] = read_pairs(text)
+    except header_error as exc:
+        fail(f"{pairs}: {exc}", code=2)
+    return found
+
+
+def _from_directory(directory: Any, reader: str) -> list[Any]:
+    """Every (employee, manager) of the directory as rows numbered in its order."""
+    from addin.rollout import PairRow
+    from connectors.errors import ConnectorError
+
+    try:
+        lines = directory.reporting_lines(reader)
+    except ConnectorError as exc:
+        fail(f"the directory could not be read: {exc}")
+    return [PairRow(n + 1, e, m) for n, (e, m) in enumerate(lines) if e != m]
 
 
 def _services(config: dict[str, Any]) -> Any:

@@ -310,3 +310,40 @@ def test_a_rollout_killed_halfway_finishes_on_the_rerun_without_duplicates(
             assert len(masters) == 1, (employee, masters)
     finally:
         services.close()
+
+
+# -- from the directory ---------------------------------------------------------------------------
+
+
+def test_from_the_directory_every_employee_with_a_manager_is_planned(tmp_path: Path) -> None:
+    _local_org(tmp_path, 6)
+    done = _cli("--from-directory", "--provider", "local", "--data-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "names a manager for 6 people" in done.stdout
+    assert _series_count(tmp_path) == 6
+    both = _cli(str(tmp_path / "x.csv"), "--from-directory", "--data-dir", str(tmp_path))
+    assert both.returncode == 2
+    neither = _cli("--provider", "local", "--data-dir", str(tmp_path))
+    assert neither.returncode == 2 and "--from-directory" in neither.stderr
+
+
+@pytest.mark.parametrize("name", ["graph", "google"])
+def test_from_the_providers_directory_read_as_hr(
+    name: str,
+    served: dict[str, Provider],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    chosen = served[name]
+    chosen.network.faults = None
+    chosen.emulator.reset()
+    chosen.emulator.add_user("hr@example.org", "HR")
+    if name == "google":
+        chosen.emulator.add_admin("hr@example.org")
+    for n in range(5):
+        chosen.emulator.set_manager(f"e{n:04d}@example.org", f"m{n % 2:02d}@example.org")
+    build(_settings(chosen, tmp_path), create_keyring=True).close()
+    env = _env(chosen, tmp_path)
+    done = _cli("--from-directory", "--reader", "hr@example.org", env=env)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "names a manager for 5 people" in done.stdout
+    assert _series_count(tmp_path) == 5

@@ -97,3 +97,44 @@ def test_odd_answers_are_left_out() -> None:
     assert manager_from_user({"relations": "x"}) is None
     assert zone_from_setting({"value": "Mars/Olympus"}) == ""
     assert zone_from_setting(None) == ""
+
+
+# -- the whole directory: users.list ---------------------------------------------------------------
+
+
+def test_users_list_pages_and_is_for_administrators(
+    google: tuple[GoogleEmulator, str, GoogleDirectory],
+) -> None:
+    emulator, url, _directory = google
+    emulator.set_manager(ADA, GRACE)
+    hr, ada = emulator.token(HR), emulator.token(ADA)
+    base = f"{url}/admin/directory/v1/users"
+    status, first = _get(f"{base}?customer=my_customer&projection=full&maxResults=2", hr)
+    assert status == 200 and first["kind"] == "admin#directory#users"
+    assert len(first["users"]) == 2 and first["nextPageToken"]
+    status, rest = _get(
+        f"{base}?customer=my_customer&projection=full&maxResults=2"
+        f"&pageToken={first['nextPageToken']}",
+        hr,
+    )
+    assert status == 200 and "nextPageToken" not in rest
+    everyone = [u["primaryEmail"] for u in first["users"] + rest["users"]]
+    assert everyone == sorted([ADA, GRACE, HR])
+    ada_user = next(u for u in first["users"] + rest["users"] if u["primaryEmail"] == ADA)
+    assert manager_from_user(ada_user) == GRACE
+    assert _get(f"{base}?customer=my_customer", ada)[0] == 403  # not an administrator
+    assert _get(base, hr)[0] == 400  # whose users: customer or domain
+    assert _get(f"{base}?customer=my_customer&maxResults=501", hr)[0] == 400
+
+
+def test_the_directory_lists_every_reporting_line_over_several_pages(
+    google: tuple[GoogleEmulator, str, GoogleDirectory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator, _url, directory = google
+    monkeypatch.setattr("connectors.directory_google.USERS_PAGE", 2)
+    emulator.set_manager(ADA, GRACE)
+    for n in range(3):
+        emulator.set_manager(f"e{n}@example.org", ADA)
+    assert directory.reporting_lines() == sorted(
+        [(ADA, GRACE), *((f"e{n}@example.org", ADA) for n in range(3))]
+    )

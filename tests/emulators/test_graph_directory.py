@@ -119,3 +119,64 @@ def test_odd_mailbox_settings_give_no_hours(
     person = person_from_mailbox_settings(ADA, body)
     assert (person.hours is not None) is has_hours
     assert person.tz == ("Europe/Berlin" if has_hours else "")
+
+
+# -- the whole directory: GET /users?$expand=manager -------------------------------------------
+
+
+def test_listing_users_pages_by_skiptoken_and_expands_each_manager(
+    graph: tuple[GraphEmulator, str, GraphDirectory],
+) -> None:
+    emulator, url, _directory = graph
+    for n in range(5):
+        emulator.set_manager(f"e{n}@example.org", GRACE)
+    token = emulator.token(ADA)
+    query = "$select=mail,userPrincipalName&$expand=manager($select=mail)&$top=3"
+    status, first = _get(f"{url}/v1.0/users?{query}", token)
+    assert status == 200 and len(first["value"]) == 3
+    assert first["@odata.context"].endswith("$metadata#users")
+    assert set(first["value"][0]) <= {"@odata.type", "id", "mail", "userPrincipalName", "manager"}
+    link = first["@odata.nextLink"]
+    assert "$skiptoken=" in link and "$expand=manager" in link
+    seen = list(first["value"])
+    for _ in range(5):
+        status, more = _get(link, token)
+        assert status == 200
+        seen += more["value"]
+        if "@odata.nextLink" not in more:
+            break
+        link = more["@odata.nextLink"]
+    assert len(seen) == 7  # Ada, Grace and five reports
+    managers = {u["mail"]: (u.get("manager") or {}).get("mail") for u in seen}
+    assert managers["e3@example.org"] == GRACE
+    assert managers[GRACE] is None  # no manager: no property
+
+
+@pytest.mark.parametrize(
+    "query,status,code",
+    [
+        ("$top=0", 400, "Request_UnsupportedQuery"),
+        ("$top=1000", 400, "Request_UnsupportedQuery"),
+        ("$top=x", 400, "Request_BadRequest"),
+        ("$skiptoken=nonsense", 400, "Request_UnsupportedQuery"),
+        ("$expand=directReports", 400, "Request_BadRequest"),
+    ],
+)
+def test_listing_users_refuses_what_graph_refuses(
+    graph: tuple[GraphEmulator, str, GraphDirectory], query: str, status: int, code: str
+) -> None:
+    emulator, url, _directory = graph
+    got, body = _get(f"{url}/v1.0/users?{query}", emulator.token(ADA))
+    assert got == status and body["error"]["code"] == code
+
+
+def test_the_directory_lists_every_reporting_line_over_several_pages(
+    graph: tuple[GraphEmulator, str, GraphDirectory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator, _url, directory = graph
+    monkeypatch.setattr("connectors.directory_graph.USERS_PAGE", 2)
+    emulator.set_manager(ADA, GRACE)
+    for n in range(4):
+        emulator.set_manager(f"e{n}@example.org", ADA)
+    lines = directory.reporting_lines(GRACE)
+    assert lines == sorted([(ADA, GRACE), *((f"e{n}@example.org", ADA) for n in range(4))])
