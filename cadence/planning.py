@@ -31,6 +31,7 @@ from cadence.recurrence import (
     Weekday,
     format_date,
     language,
+    localize,
     weekday_name,
 )
 from cadence.zones import zone
@@ -364,6 +365,10 @@ def _explain(
     )
 
 
+Candidate = tuple[Weekday, int, time]
+"""A candidate rule before it is built: weekday, week of the month, start time."""
+
+
 def plan(
     pair: Pair,
     employee: Availability,
@@ -402,39 +407,51 @@ def plan(
         skip_year_end=skip_year_end,
     )
     times = _start_times(prefs, same_zone=employee.hours.tz == pair.tz)
-    best_fit: tuple[tuple[object, ...], Rule, tuple[datetime, ...]] | None = None
-    best_other: tuple[tuple[object, ...], Rule, tuple[datetime, ...], tuple[Clash, ...]] | None
-    best_other = None
+
+    def build(weekday: Weekday, week: int, start_time: time) -> Rule:
+        return Rule.build(
+            datetime.combine(earliest_day, start_time),
+            pair.tz,
+            NthWeekday(weekday, week),
+            interval=prefs.interval,
+            count=count,
+        )
+
+    best_fit: tuple[tuple[object, ...], Candidate, tuple[datetime, ...]] | None = None
+    best_other: (
+        tuple[tuple[object, ...], Candidate, tuple[datetime, ...], tuple[Clash, ...]] | None
+    ) = None
     for weekday in sorted(prefs.weekdays):
         for week_order, week in enumerate(_WEEKS):
+            # The rule's dates do not depend on the time of day: worked out once per anchor,
+            # each start time is those dates at that wall-clock time in the pair's zone.
+            days = [o.date() for o in build(weekday, week, times[0]).first_n(CHECKED)]
             for start_time in times:
-                rule = Rule.build(
-                    datetime.combine(earliest_day, start_time),
-                    pair.tz,
-                    NthWeekday(weekday, week),
-                    interval=prefs.interval,
-                    count=count,
-                )
-                occurrences = tuple(rule.first_n(CHECKED))
-                order = (occurrences[0].astimezone(UTC), week_order, int(weekday))
+                candidate = (weekday, week, start_time)
+                first = localize(datetime.combine(days[0], start_time), pair.tz)
+                order = (first.astimezone(UTC), week_order, int(weekday))
                 if best_fit is not None and order >= best_fit[0]:
                     continue  # cannot beat the fit already found
+                occurrences = (
+                    first,
+                    *(localize(datetime.combine(day, start_time), pair.tz) for day in days[1:]),
+                )
                 clashes = tuple(c for o in occurrences for c in checker.clashes(o))
                 if not clashes:
-                    best_fit = (order, rule, occurrences)
+                    best_fit = (order, candidate, occurrences)
                 elif best_fit is None:
                     clashing = len({clash.when for clash in clashes})
                     key = (clashing, len(clashes), *order)
                     if best_other is None or key < best_other[0]:
-                        best_other = (key, rule, occurrences, clashes)
+                        best_other = (key, candidate, occurrences, clashes)
     if best_fit is not None:
-        _, rule, occurrences = best_fit
-        return Proposal(
-            rule, True, occurrences, (), _explain(rule, occurrences, (), lang, viewer_tz)
-        )
+        _, chosen, occurrences = best_fit
+        fit = build(*chosen)
+        return Proposal(fit, True, occurrences, (), _explain(fit, occurrences, (), lang, viewer_tz))
     if best_other is None:  # pragma: no cover - validated preferences always give a candidate
         raise InvalidPreferences("no candidate start time: widen the window", code="no_start_time")
-    _, rule, occurrences, clashes = best_other
+    _, chosen, occurrences, clashes = best_other
+    other = build(*chosen)
     return Proposal(
-        rule, False, occurrences, clashes, _explain(rule, occurrences, clashes, lang, viewer_tz)
+        other, False, occurrences, clashes, _explain(other, occurrences, clashes, lang, viewer_tz)
     )
