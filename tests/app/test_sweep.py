@@ -245,6 +245,23 @@ def test_reminder_settings_it_cannot_use_are_refused_with_a_sentence(
     assert api.call("GET", "/api/me/reminders", ADA).get_json()["off"] == []
 
 
+def _signed_out(real: Any, *who: str) -> Any:
+    """A mailer factory whose mailboxes of `who` refuse to send: their sign-in is gone."""
+
+    class Mailer:
+        def __init__(self, email: str) -> None:
+            self.email = email
+            self.real = real(email)
+
+        def send(self, mail: Any) -> SentMail:
+            if self.email in who:
+                raise AuthExpired(f"{self.email} must sign in again")
+            sent: SentMail = self.real.send(mail)
+            return sent
+
+    return Mailer
+
+
 def test_a_person_whose_sign_in_is_gone_gets_the_mail_once_they_sign_in_again(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -252,15 +269,7 @@ def test_a_person_whose_sign_in_is_gone_gets_the_mail_once_they_sign_in_again(
     api.clock.set(_first_start(planned) - timedelta(days=7) + timedelta(minutes=5))
     services = api.app.extensions["goedgesprek.services"]
     real = services.mailer
-
-    class Expired:
-        def __init__(self, email: str) -> None:
-            self.email = email
-
-        def send(self, mail: Any) -> SentMail:
-            raise AuthExpired(f"{self.email} must sign in again")
-
-    monkeypatch.setattr(services, "mailer", Expired)
+    monkeypatch.setattr(services, "mailer", _signed_out(real, ADA, GRACE))
     first = _sweep(api).run()
     # Grace's mailbox, which would carry the notice to Ada, is found parked too.
     assert first.count("parked") == 1 and first.parked == {ADA, GRACE}
@@ -281,19 +290,7 @@ def test_a_parked_person_is_told_once_how_to_sign_in_and_nothing_is_given_up(
     api.clock.set(_first_start(planned) - timedelta(days=7) + timedelta(minutes=5))
     services = api.app.extensions["goedgesprek.services"]
     real = services.mailer
-
-    class ExpiredForAda:
-        def __init__(self, email: str) -> None:
-            self.email = email
-            self.real = real(email)
-
-        def send(self, mail: Any) -> SentMail:
-            if self.email == ADA:
-                raise AuthExpired(f"{self.email} must sign in again")
-            sent: SentMail = self.real.send(mail)
-            return sent
-
-    monkeypatch.setattr(services, "mailer", ExpiredForAda)
+    monkeypatch.setattr(services, "mailer", _signed_out(real, ADA))
     first = _sweep(api).run()
     assert first.count("parked") == 1 and first.parked == {ADA}
     (notice,) = _outbox(api)
