@@ -24,6 +24,7 @@ NOTE = {"nl": "Voorlopig op de server bewaard", "en": "Saved on the server for n
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_save_the_drive_does_not_take_is_kept_and_the_pane_says_so(
     lang: str,
+    *,
     demo_server: DemoServer,
     new_page: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
