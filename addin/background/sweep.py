@@ -32,6 +32,7 @@ from typing import Protocol
 from addin.background.ledger import Delivery, Ledger, State
 from addin.background.mails import SIGN_IN, Occasion, compose, render
 from addin.background.preferences import Reminders, ReminderSettings
+from addin.cadence_report import CadenceStats
 from addin.conversations import Conversations
 from addin.conversations.document import Doc
 from addin.identity import SignInRequired
@@ -157,6 +158,7 @@ class Sweep:
         self.owner = owner or consumer_name()
         self.threads = threads
         self._settings = ReminderSettings(registry.engine)
+        self._stats = CadenceStats(registry.engine, clock)
         self._lock = threading.Lock()
         self._mailboxes: dict[str, threading.BoundedSemaphore] = {}
 
@@ -207,6 +209,10 @@ class Sweep:
         except (ConnectorError, SignInRequired) as exc:
             log.warning("sweep: series %s left for the next sweep: %s", entry.id, _why(exc))
             return entry, [], True, None
+        if not dry_run:
+            self._stats.record(
+                entry.id, state.held_dates, state.next_planned, since=now - timedelta(days=365)
+            )
         planned = [
             Planned(
                 Delivery(trigger.key, trigger.kind.value, entry.id, person.email, trigger.due),
@@ -369,7 +375,13 @@ class Sweep:
             entry, now, occurrences=year, records=records, cancelled=cancelled, moved=moved
         )
         recent = [o for o in held if o >= now - timedelta(days=365)]
-        return _State(entry, now, triggers, docs, moved, len(recent), web_links)
+        upcoming = [
+            moved.get(o, o) for o in entry.rule.occurrences(now, until) if o not in cancelled
+        ]
+        planned = min(upcoming) if upcoming else entry.rule.next_after(until)
+        return _State(
+            entry, now, triggers, docs, moved, len(recent), web_links, tuple(recent), planned
+        )
 
     def _calendar_state(
         self, entry: Series, since: datetime, until: datetime
@@ -514,6 +526,9 @@ class _State:
     moved: dict[datetime, datetime]
     held: int
     web_links: dict[datetime, str]
+    held_dates: tuple[datetime, ...] = ()
+    """The conversations held in the last twelve months (for the HR report: dates only)."""
+    next_planned: datetime | None = None
 
 
 def _with(planned: Planned, outcome: str) -> Planned:

@@ -8,6 +8,7 @@ from addin.cli.demo import demo
 from addin.cli.emulate import emulate
 from addin.cli.keys import keys
 from addin.cli.manifest import manifest
+from addin.cli.report import report
 from addin.cli.rollout import rollout
 from addin.cli.series import series
 from addin.cli.serve import serve
@@ -32,6 +33,7 @@ cli.add_command(db)
 cli.add_command(serve)
 cli.add_command(sweep)
 cli.add_command(rollout)
+cli.add_command(report)
 cli.add_command(worker)
 
 

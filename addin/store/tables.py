@@ -172,3 +172,15 @@ pending_documents_table = Table(
     # Why the last delivery failed, in a word or two (never content).
     Column("note", String(200), nullable=False),
 )
+
+cadence_stats_table = Table(
+    "cadence_stats",
+    metadata,
+    # What the sweep last counted of a series, for the HR cadence report: the dates of the
+    # conversations held (ISO dates, space-separated, two years at most) and the next one
+    # planned. Dates only: never a title, a topic or a word of what was said.
+    Column("series_id", String(64), primary_key=True),
+    Column("held", Text, nullable=False),
+    Column("next_planned", DateTime(timezone=True), nullable=True),
+    Column("updated", DateTime(timezone=True), nullable=False),
+)

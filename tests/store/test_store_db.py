@@ -28,6 +28,7 @@ TABLES = {
     "deliveries",
     "reminder_settings",
     "pending_documents",
+    "cadence_stats",
     "alembic_version",
 }
 
@@ -228,10 +229,10 @@ def test_a_database_behind_by_one_revision_is_upgraded(database_url: str) -> Non
     try:
         upgrade(engine)
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE pending_documents"))
-            conn.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+            conn.execute(text("DROP TABLE cadence_stats"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0007'"))
         assert upgrade(engine) == head()
-        assert "pending_documents" in inspect(engine).get_table_names()
+        assert "cadence_stats" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
 
