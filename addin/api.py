@@ -180,6 +180,28 @@ def set_reminders() -> Response:
     return jsonify(_service().set_reminders(caller, _body()))
 
 
+@bp.get("/me/hr")
+def hr() -> Response:
+    """Whether the caller may see the organisation's cadence report."""
+    from addin.hr_page import is_hr
+
+    caller = _caller()
+    return jsonify(hr=is_hr(caller.email))
+
+
+@bp.post("/hr/report-link")
+def hr_report_link() -> Response:
+    """A link to the cadence report, signed for the caller, who must be HR."""
+    from addin.hr_page import LIFETIME, is_hr, link_for
+
+    caller = _caller()
+    if not is_hr(caller.email):
+        raise _Refusal(
+            403, "forbidden", _("Only the people the organisation names as HR see this report.")
+        )
+    return jsonify(url=link_for(caller.email, caller.locale), expires_in=LIFETIME)
+
+
 @bp.post("/series/<series_id>/occurrences/<occ>")
 def apply_ops(series_id: str, occ: str) -> Response:
     """Apply agenda and record changes, all or none, guarded by If-Match."""

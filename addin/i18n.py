@@ -72,6 +72,7 @@ SOURCES: Mapping[str, tuple[str, ...]] = {
         "pages/open.html",
         "pages/record.html",
         "record_page.py",
+        "pages/hr.html",
     ),
     "mail": ("background/*.py",),
 }

@@ -717,6 +717,40 @@ def spec() -> Json:
                     },
                 },
             },
+            "/api/me/hr": {
+                "get": {
+                    "operationId": "hr",
+                    "summary": "Whether the caller may see the organisation's cadence report",
+                    "parameters": [_LANG],
+                    "responses": {
+                        "200": {
+                            "description": "hr: true for the people the deployment names as HR",
+                            "content": _json(_obj(["hr"], hr={"type": "boolean"})),
+                        },
+                        **_errors(401),
+                    },
+                },
+            },
+            "/api/hr/report-link": {
+                "post": {
+                    "operationId": "hrReportLink",
+                    "summary": "A link to the cadence report, signed for the caller (HR only)",
+                    "parameters": [_LANG],
+                    "responses": {
+                        "200": {
+                            "description": "The link, valid for expires_in seconds",
+                            "content": _json(
+                                _obj(
+                                    ["url", "expires_in"],
+                                    url={"type": "string"},
+                                    expires_in={"type": "integer"},
+                                )
+                            ),
+                        },
+                        **_errors(401, 403),
+                    },
+                },
+            },
             "/api/series/{series_id}/occurrences/{occ}": {
                 "post": {
                     "operationId": "applyOps",

@@ -104,6 +104,14 @@ export class Api {
     return this.json("GET", "/me/reminders");
   }
 
+  hr() {
+    return this.json("GET", "/me/hr");
+  }
+
+  hrReportLink() {
+    return this.json("POST", "/hr/report-link");
+  }
+
   setReminders(body) {
     return this.json("PUT", "/me/reminders", { body });
   }

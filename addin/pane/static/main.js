@@ -16,6 +16,7 @@ import { remindersSection } from "./reminders.js";
 import { renderPlan } from "./plan.js";
 import { renderNotPartner } from "./private.js";
 import { renderEnded } from "./record.js";
+import { hrSection } from "./hr.js";
 
 const body = document.body;
 const main = document.getElementById("main");
@@ -137,7 +138,7 @@ const app = {
     // The pair's zone: of this series, or of the series the user has with this partner already.
     const pair = app.ctx.series || (app.ctx.existing && app.ctx.existing.series) || {};
     eventLine(app.ctx.event, pair.tz);
-    const nodes = [stateView(app)].flat(Infinity).filter(Boolean);
+    const nodes = [stateView(app), hrSection(app)].flat(Infinity).filter(Boolean);
     if (app.conflict) {
       // Right under the page's heading, so the heading order stays h1, h2, ...
       const at = nodes.findIndex((node) => node.tagName === "H1") + 1;
@@ -231,6 +232,34 @@ const app = {
     if (!app.ctx || app.ctx.state !== "not_series" || view.querySelector('[data-key="hours"]')) return;
     const hours = workingHoursSection(app);
     if (hours) view.append(hours);
+  },
+
+  /** Ask once whether the caller is HR; if so, show the way to the report (errors stay quiet). */
+  async loadHr() {
+    try {
+      app.ui.hr = (await app.api.hr()).hr === true;
+    } catch {
+      return;
+    }
+    if (app.ui.hr && !view.querySelector('[data-key="hr"]')) {
+      const found = hrSection(app);
+      if (found) view.append(found);
+    }
+  },
+
+  /** The cadence report in a new tab, behind a link signed for this person. */
+  openHrReport() {
+    // Opened at once, while the click still allows a new tab; the link follows.
+    const tab = window.open("", "_blank");
+    return app.run(async () => {
+      const { url } = await app.api.hrReportLink();
+      if (tab) {
+        tab.opener = null;
+        tab.location.href = url;
+      } else {
+        window.location.assign(url);
+      }
+    });
   },
 
   /** Read which reminders the caller gets, then show them (errors stay quiet). */
