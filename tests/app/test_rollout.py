@@ -178,7 +178,11 @@ def _write(path: Path, pairs: list[tuple[str, str]], extra: list[str] = ()) -> P
 
 
 def _series_count(data_dir: Path) -> int:
-    engine = create_store_engine(data_dir=data_dir)
+    """The series in the server store the command used (the data directory's, or the
+    PostgreSQL database the environment names)."""
+    engine = create_store_engine(
+        os.environ.get("GOEDGESPREK_DATABASE_URL") or None, data_dir=data_dir
+    )
     try:
         if "series" not in inspect(engine).get_table_names():
             return 0  # the command has not made the store yet
