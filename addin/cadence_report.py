@@ -19,7 +19,7 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -118,6 +118,19 @@ class Team:
     def share(self) -> float:
         """The share of pairs with four or more conversations in twelve months (0-1)."""
         return self.four_or_more / self.pairs if self.pairs else 0.0
+
+
+def active_series(registry: Any, *, page: int = 500, most: int = 1_000_000) -> list[Series]:
+    """Every active series of the registry, read a page at a time (at most `most`)."""
+    found: list[Series] = []
+    after = ""
+    for _page in range(most // page):
+        chunk = registry.active(after=after, limit=page)
+        if not chunk:
+            break
+        found.extend(chunk)
+        after = chunk[-1].id
+    return found
 
 
 def quarter_of(day: date) -> str:

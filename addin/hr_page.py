@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from addin import signed
 from addin.i18n import normalise_locale
+from addin.record_page import private
 
 bp = Blueprint("hr_page", __name__)
 
@@ -85,7 +86,7 @@ def follow(token: str) -> Response:
         httponly=True,
         samesite="Lax",
     )
-    _private(response)
+    private(response)
     return response
 
 
@@ -97,18 +98,17 @@ def cadence() -> Response:
         return _refused()
     _email, link_locale, _expires = found
     locale = normalise_locale(request.args.get("lang")) or link_locale
-    from addin.cadence_report import CadenceStats, as_csv, cadence_report, rows
+    from addin.cadence_report import (
+        CadenceStats,
+        active_series,
+        as_csv,
+        cadence_report,
+        rows,
+    )
 
     services = current_app.extensions["goedgesprek.services"]
     registry = services.registry
-    series: list[Any] = []
-    after = ""
-    for _page in range(2000):
-        page = registry.active(after=after, limit=500)
-        if not page:
-            break
-        series.extend(page)
-        after = page[-1].id
+    series = active_series(registry)
     now = services.clock()
     team = request.args.get("team", "")[:320]
     teams = cadence_report(
@@ -117,7 +117,7 @@ def cadence() -> Response:
     if request.args.get("format") == "csv":
         response = Response(as_csv(teams), mimetype="text/csv")
         response.headers["Content-Disposition"] = 'attachment; filename="cadence.csv"'
-        _private(response)
+        private(response)
         return response
     quarters = list(teams[0].per_quarter) if teams else []
     top = max((n for t in teams for n in t.per_quarter.values()), default=0) or 1
@@ -135,7 +135,7 @@ def cadence() -> Response:
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Language"] = locale
-    _private(response)
+    private(response)
     return response
 
 
@@ -147,13 +147,8 @@ def _refused() -> Response:
         "hr.html", locale=locale, endpoint="support.support", switch_args={}, refused=True
     )
     response = Response(html, status=403, mimetype="text/html")
-    _private(response)
+    private(response)
     return response
-
-
-def _private(response: Response) -> None:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
 
 
 def init_app(app: Flask) -> None:

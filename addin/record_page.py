@@ -95,7 +95,7 @@ def follow(token: str) -> Response:
         httponly=True,
         samesite="Lax",
     )
-    _private(response)
+    private(response)
     return response
 
 
@@ -296,7 +296,7 @@ def _page(
     )
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Content-Language"] = locale
-    _private(response)
+    private(response)
     return response
 
 
@@ -399,18 +399,19 @@ def _refused(
     )
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Content-Language"] = locale
-    _private(response)
+    private(response)
     return response
 
 
 def _back(series_id: str, occ: str, locale: str, done: str) -> Response:
     path = url_for("record_page.form", series_id=series_id, occ=occ, lang=locale, done=done)
     response = redirect(path, code=303)
-    _private(response)
+    private(response)
     return response
 
 
-def _private(response: Response) -> None:
+def private(response: Response) -> None:
+    """A page for one person: kept in no cache, and its address sent to no other site."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
 

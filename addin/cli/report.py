@@ -16,8 +16,6 @@ import click
 from addin.cli._errors import OneLineErrors, fail
 from addin.cli.serve import env_settings
 
-MAX_SERIES = 1_000_000
-
 
 @click.group(name="report")
 def report() -> None:
@@ -41,7 +39,15 @@ def report() -> None:
 def cadence(team: str, fmt: str, data_dir: Path | None) -> None:
     """Per team: pairs with four or more conversations in twelve months, the overdue ones, the
     next planned date and the conversations held per quarter."""
-    from addin.cadence_report import CadenceStats, as_csv, as_html, cadence_report, rows
+    from addin.cadence_report import (
+        COLUMNS,
+        CadenceStats,
+        active_series,
+        as_csv,
+        as_html,
+        cadence_report,
+        rows,
+    )
     from addin.wiring import build
 
     config: dict[str, Any] = env_settings(os.environ, data_dir)
@@ -51,14 +57,7 @@ def cadence(team: str, fmt: str, data_dir: Path | None) -> None:
         fail(f"cannot start: {exc}", code=2)
     try:
         registry = services.registry
-        series: list[Any] = []
-        after = ""
-        for _page in range(MAX_SERIES // 500):
-            page = registry.active(after=after, limit=500)
-            if not page:
-                break
-            series.extend(page)
-            after = page[-1].id
+        series = active_series(registry)
         counted = CadenceStats(registry.engine).all()
         now = services.clock()
         teams = cadence_report(series, counted, services.directory.manager_of, now, team=team)
@@ -77,16 +76,7 @@ def cadence(team: str, fmt: str, data_dir: Path | None) -> None:
 
     quarters = list(teams[0].per_quarter) if teams else []
     table = Table(title=f"Cadence report, {now.date().isoformat()}")
-    for name in (
-        "team (manager)",
-        "pairs",
-        "4+ in 12 months",
-        "share",
-        "overdue",
-        "next planned",
-        "folded in",
-        *quarters,
-    ):
+    for name in (*COLUMNS, *quarters):
         table.add_column(name, justify="left" if name.startswith("team") else "right")
     for cells in rows(teams):
         table.add_row(*cells)
