@@ -227,6 +227,49 @@ def export(series_id: str, occ: str) -> Response:
     return response
 
 
+@bp.get("/me/dossier")
+def dossier() -> Response:
+    """The caller's whole dossier (as employee) as one zip of HTML and Markdown."""
+    from addin.dossier import dossier_zip
+
+    content, name = dossier_zip(_service(), _caller())
+    response = Response(content, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/series/<series_id>/erase")
+def erase(series_id: str) -> Response:
+    """The employee erases the pair's dossier; the answer is the signed receipt."""
+    caller = _caller()
+    body = _body()
+    if body.get("confirm") is not True:
+        raise _Refusal(
+            400,
+            "bad_request",
+            _(
+                "Erasing cannot be undone: send confirm: true to erase every conversation of "
+                "this pair."
+            ),
+        )
+    receipt = erasure().for_employee(caller.email, series_id)
+    return jsonify(receipt=receipt.as_json())
+
+
+def erasure() -> Any:
+    """The app's `addin.erasure.Erasure` (receipts signed with the app's key)."""
+    from addin.erasure import Erasure
+
+    found = current_app.extensions.get("goedgesprek.erasure")
+    if found is None:
+        key = current_app.secret_key
+        raw = key if isinstance(key, bytes) else str(key).encode()
+        found = Erasure(_service(), raw)
+        current_app.extensions["goedgesprek.erasure"] = found
+    return found
+
+
 @bp.get("/series/<series_id>/occurrences/<occ>/event-copy")
 def event_copy(series_id: str, occ: str) -> Response:
     """What compose mode writes into the event body and attaches."""

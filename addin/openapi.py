@@ -37,6 +37,32 @@ def _nullable(name: str) -> Json:
 _PERSON = _obj(["email", "name"], email=_STR, name=_STR)
 
 SCHEMAS: dict[str, Json] = {
+    "ErasureReceipt": _obj(
+        ["id", "at", "reason", "employee", "manager", "series", "rows", "signature"],
+        id=_STR,
+        at=_STR,
+        reason={"enum": ["employee", "operator", "retention"]},
+        employee=_STR,
+        manager=_STR,
+        series={
+            "type": "array",
+            "items": _obj(
+                ["series", "key_destroyed", "files_deleted", "drive", "appointments"],
+                series=_STR,
+                key_destroyed={
+                    "type": "boolean",
+                    "description": "True: the data key was bound to the server and is gone, "
+                    "so no copy of a document opens anywhere.",
+                },
+                files_deleted={"type": "integer"},
+                drive={"type": "string", "description": "deleted, or why it was not reached"},
+                appointments={"type": "string", "description": "ended, none, or why not"},
+            ),
+        },
+        rows={"type": "object", "additionalProperties": {"type": "integer"}},
+        people_forgotten={"type": "array", "items": _STR},
+        signature={"type": "string", "description": "HMAC-SHA256 by the server, hex"},
+    ),
     "Error": _obj(
         ["error", "message"],
         error={"type": "string", "description": "A stable code, e.g. conflict or invalid."},
@@ -669,6 +695,44 @@ def spec() -> Json:
                             ),
                         },
                         **_errors(*_READ),
+                    },
+                }
+            },
+            "/api/series/{series_id}/erase": {
+                "post": {
+                    "operationId": "eraseDossier",
+                    "summary": (
+                        "The employee erases every conversation of the pair by destroying its "
+                        "data key, then its files and the server's rows; cannot be undone"
+                    ),
+                    "parameters": [_SERIES, _LANG],
+                    "requestBody": {
+                        "required": True,
+                        "content": _json(_obj(["confirm"], confirm={"const": True})),
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The receipt, signed by the server",
+                            "content": _json(_obj(["receipt"], receipt=_ref("ErasureReceipt"))),
+                        },
+                        **_errors(400, 401, 403, 404, 413, 415),
+                    },
+                }
+            },
+            "/api/me/dossier": {
+                "get": {
+                    "operationId": "exportDossier",
+                    "summary": (
+                        "The caller's whole dossier as employee: every conversation's agenda "
+                        "and record as HTML and Markdown in one zip"
+                    ),
+                    "parameters": [_LANG],
+                    "responses": {
+                        "200": {
+                            "description": "The zip",
+                            "content": {"application/zip": {"schema": _STR}},
+                        },
+                        **_errors(401, 404, 503),
                     },
                 }
             },

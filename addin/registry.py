@@ -9,7 +9,7 @@ server store (`addin.store`): a SQLite file in the data directory by default, Po
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,6 +215,20 @@ class Registry:
                 .limit(limit)
             ).all()
         return [_entry(row) for row in rows]
+
+    def all_series(self, *, page: int = 500) -> Iterator[Series]:
+        """Every series, active or ended, by id, read a page at a time."""
+        t = series_table
+        after = ""
+        while True:
+            with self._engine.connect() as conn:
+                rows = conn.execute(
+                    select(t).where(t.c.id > after).order_by(t.c.id).limit(page)
+                ).all()
+            yield from (_entry(row) for row in rows)
+            if len(rows) < page:
+                return
+            after = rows[-1].id
 
     def for_person(self, email: str) -> list[Series]:
         """Every series the person is a partner in, oldest first."""

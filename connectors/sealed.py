@@ -17,6 +17,12 @@ a `TamperedFile` error that names the file. The DEK id does not depend on the KE
 keyring only re-wraps key files (`SealedDrive.rewrap`, `SealedDrive.rotate_all`) and never
 re-encrypts or touches a document. A document that does not open is never overwritten by accident
 (see `SealedDrive.put`).
+
+Erasure by crypto-shredding: given `ServerKeys`, a new key file is *bound* (`KEY_FORMAT_BOUND`):
+its DEK is wrapped under a key derived from the KEK and a random per-series part kept on the
+server, never in the drive. Destroying that part (`ServerKeys.destroy`) makes every copy of the
+key file useless, and so every copy of every document: in the drive, its recycle bin, its version
+history and any backup. A key file of the first format has no such part; `rewrap` binds it.
 """
 
 from __future__ import annotations
@@ -30,10 +36,12 @@ import secrets
 import struct
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from connectors.errors import Conflict, ConnectorError, NotFound
 from connectors.keyring import Keyring
@@ -50,7 +58,14 @@ KEY_FILE = "sealed-key.json"
 """The name of the data-key file in each series folder; no document may take this name."""
 
 KEY_FORMAT = "goedgesprek-sealed-key/1"
-"""The ``format`` field of a key file this code writes and reads."""
+"""The ``format`` field of a key file wrapped by the KEK alone (read; written without
+`ServerKeys`)."""
+
+KEY_FORMAT_BOUND = "goedgesprek-sealed-key/2"
+"""The ``format`` of a key file wrapped by the KEK and the series' server part."""
+
+SERVER_PART_BYTES = 32
+"""A series' server part: random, kept only in the server's database."""
 
 SEALED_CONTENT_TYPE = "application/vnd.goedgesprek.sealed"
 """The content type a sealed document is stored with."""
@@ -124,6 +139,26 @@ class ReservedName(SealedError):
     """A document name the sealed store keeps for itself (`KEY_FILE`)."""
 
 
+class Erased(SealedError):
+    """The series' server part was destroyed: none of its documents opens again, anywhere."""
+
+
+class ServerKeys(Protocol):
+    """Where each series' server part lives (the server's database)."""
+
+    def part(self, series_id: str) -> bytes | None:
+        """The series' part; None when it never had one or it was destroyed."""
+        ...
+
+    def make_part(self, series_id: str) -> bytes:
+        """The series' part, made now if it has none (a race returns the one that won)."""
+        ...
+
+    def was_destroyed(self, series_id: str) -> bool:
+        """True once the series' part was destroyed (erasure), so a bound key file is dead."""
+        ...
+
+
 class Rewrap(enum.Enum):
     """What `SealedDrive.rewrap` did to one series' key file."""
 
@@ -155,6 +190,7 @@ class _DataKey:
     key: bytes = field(repr=False)
     kek_id: str
     etag: str
+    bound: bool = False
 
 
 def _lp(value: str) -> bytes:
@@ -166,8 +202,14 @@ def _document_ad(header: bytes, series_id: str, name: str) -> bytes:
     return header + _lp(series_id) + _lp(name)
 
 
-def _wrap_ad(series_id: str, kek_id: str, dek_id: bytes) -> bytes:
-    return KEY_FORMAT.encode("ascii") + _lp(series_id) + _lp(kek_id) + dek_id
+def _wrap_ad(series_id: str, kek_id: str, dek_id: bytes, fmt: str = KEY_FORMAT) -> bytes:
+    return fmt.encode("ascii") + _lp(series_id) + _lp(kek_id) + dek_id
+
+
+def bound_kek(kek: bytes, part: bytes, series_id: str) -> bytes:
+    """The wrapping key of a bound key file: HKDF-SHA256 of the KEK, salted with the part."""
+    info = KEY_FORMAT_BOUND.encode("ascii") + _lp(series_id)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=part, info=info).derive(kek)
 
 
 def seal(dek_id: bytes, dek: bytes, series_id: str, name: str, plaintext: bytes) -> bytes:
@@ -235,10 +277,14 @@ class SealedDrive:
     Errors are `connectors.errors` ones from the drive, plus the `SealedError` family.
     """
 
-    def __init__(self, drive: Drive, keyring: Keyring) -> None:
-        """Seal into `drive` with data keys wrapped by `keyring`'s active KEK."""
+    def __init__(
+        self, drive: Drive, keyring: Keyring, *, server_keys: ServerKeys | None = None
+    ) -> None:
+        """Seal into `drive` with data keys wrapped by `keyring`'s active KEK, and bound to a
+        part in `server_keys` when given (new series, and old ones on `rewrap`)."""
         self._drive = drive
         self._keyring = keyring
+        self._server_keys = server_keys
         self._lock = threading.Lock()
         self._keys: dict[str, _DataKey] = {}
 
@@ -331,6 +377,11 @@ class SealedDrive:
         self._check_name(series_id, name)
         self._drive.delete(series_id, name, if_match=if_match)
 
+    def forget(self, series_id: str) -> None:
+        """Drop the series' data key from memory (after an erasure)."""
+        with self._lock:
+            self._keys.pop(series_id, None)
+
     # -- rotation -----------------------------------------------------------------------------
 
     def rewrap(self, series_id: str) -> Rewrap:
@@ -349,10 +400,10 @@ class SealedDrive:
                 return Rewrap.NO_DATA_KEY
             key = self._unwrap(series_id, file)
             active_id, active_kek = self._keyring.active()
-            if key.kek_id == active_id:
+            if key.kek_id == active_id and (key.bound or self._server_keys is None):
                 self._remember(series_id, key)
                 return Rewrap.CURRENT
-            content = self._key_file(series_id, key.id, key.key, active_id, active_kek)
+            content, bound = self._key_file(series_id, key.id, key.key, active_id, active_kek)
             try:
                 info = self._drive.put(
                     series_id,
@@ -363,7 +414,7 @@ class SealedDrive:
                 )
             except Conflict:
                 continue
-            self._remember(series_id, _DataKey(key.id, key.key, active_id, info.etag))
+            self._remember(series_id, _DataKey(key.id, key.key, active_id, info.etag, bound))
             return Rewrap.REWRAPPED
         raise Conflict(f"{where} kept changing during {_ATTEMPTS} attempts: run the rotation again")
 
@@ -398,8 +449,7 @@ class SealedDrive:
                 if created is not None:
                     return created
                 continue
-            with self._lock:
-                cached = self._keys.get(series_id)
+            cached = self._cached(series_id)
             if cached is not None and cached.etag == info.etag:
                 return cached
             try:
@@ -420,20 +470,30 @@ class SealedDrive:
         dek_id = secrets.token_bytes(DEK_ID_BYTES)
         dek = AESGCM.generate_key(bit_length=DEK_BYTES * 8)
         kek_id, kek = self._keyring.active()
-        content = self._key_file(series_id, dek_id, dek, kek_id, kek)
+        content, bound = self._key_file(series_id, dek_id, dek, kek_id, kek)
         try:
             info = self._drive.put(
                 series_id, KEY_FILE, content, content_type="application/json", if_none_match=True
             )
         except Conflict:
             return None
-        key = _DataKey(dek_id, dek, kek_id, info.etag)
+        key = _DataKey(dek_id, dek, kek_id, info.etag, bound)
         self._remember(series_id, key)
         return key
 
-    def _key_for_read(self, series_id: str, name: str, dek_id: bytes) -> bytes:
+    def _cached(self, series_id: str) -> _DataKey | None:
+        """The DEK kept in memory, unless its series was erased since (another process may
+        have erased it: a bound key is checked against the server each time)."""
         with self._lock:
             cached = self._keys.get(series_id)
+        bound = cached is not None and cached.bound and self._server_keys is not None
+        if bound and self._server_keys is not None and self._server_keys.part(series_id) is None:
+            self.forget(series_id)
+            return None
+        return cached
+
+    def _key_for_read(self, series_id: str, name: str, dek_id: bytes) -> bytes:
+        cached = self._cached(series_id)
         if cached is not None and cached.id == dek_id:
             return cached.key
         try:
@@ -470,13 +530,15 @@ class SealedDrive:
             raise bad("is not valid JSON: it was changed or cut short") from exc
         if not isinstance(doc, dict):
             raise bad("is not a key file (a JSON object is expected)")
-        if doc.get("format") != KEY_FORMAT:
+        fmt = doc.get("format")
+        if fmt not in (KEY_FORMAT, KEY_FORMAT_BOUND):
             raise UnsupportedFormat(
-                f"{where} has format {doc.get('format')!r}, this version reads {KEY_FORMAT!r}: "
-                "upgrade Goed Gesprek, or the file was changed",
+                f"{where} has format {fmt!r}, this version reads {KEY_FORMAT!r} and "
+                f"{KEY_FORMAT_BOUND!r}: upgrade Goed Gesprek, or the file was changed",
                 folder=series_id,
                 name=KEY_FILE,
             )
+        bound = fmt == KEY_FORMAT_BOUND
         kek_id, dek_hex, wrapped_b64 = doc.get("kek"), doc.get("dek"), doc.get("wrapped")
         if not (
             isinstance(kek_id, str) and isinstance(dek_hex, str) and isinstance(wrapped_b64, str)
@@ -498,27 +560,54 @@ class SealedDrive:
             )
         if len(dek_id) != DEK_ID_BYTES or len(wrapped) != NONCE_BYTES + DEK_BYTES + TAG_BYTES:
             raise bad("has a data key of the wrong size: it was changed")
+        if bound:
+            kek = bound_kek(kek, self._part_for_read(series_id), series_id)
         nonce, body = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
         try:
-            dek = AESGCM(kek).decrypt(nonce, body, _wrap_ad(series_id, kek_id, dek_id))
+            dek = AESGCM(kek).decrypt(nonce, body, _wrap_ad(series_id, kek_id, dek_id, fmt))
         except InvalidTag as exc:
             raise bad(
                 f"does not unwrap with key {kek_id}: it was changed or copied from another "
                 f"series, or the keyring's {kek_id} is not the key it was wrapped with"
             ) from exc
-        return _DataKey(dek_id, dek, kek_id, file.info.etag)
+        return _DataKey(dek_id, dek, kek_id, file.info.etag, bound)
 
-    @staticmethod
-    def _key_file(series_id: str, dek_id: bytes, dek: bytes, kek_id: str, kek: bytes) -> bytes:
+    def _part_for_read(self, series_id: str) -> bytes:
+        where = f"{series_id}/{KEY_FILE}"
+        part = self._server_keys.part(series_id) if self._server_keys is not None else None
+        if part is not None:
+            return part
+        if self._server_keys is not None and self._server_keys.was_destroyed(series_id):
+            raise Erased(
+                f"series {series_id} was erased: its data key was destroyed, so none of its "
+                "documents opens again",
+                folder=series_id,
+                name=KEY_FILE,
+            )
+        raise UnknownKey(
+            f"{where} is bound to a part kept in the server's database, which has none for "
+            f"{series_id}: open it with the database it was written with",
+            folder=series_id,
+            name=KEY_FILE,
+        )
+
+    def _key_file(
+        self, series_id: str, dek_id: bytes, dek: bytes, kek_id: str, kek: bytes
+    ) -> tuple[bytes, bool]:
+        """The key file's bytes, bound to the series' server part when there are server keys."""
+        fmt = KEY_FORMAT
+        if self._server_keys is not None:
+            fmt = KEY_FORMAT_BOUND
+            kek = bound_kek(kek, self._server_keys.make_part(series_id), series_id)
         nonce = secrets.token_bytes(NONCE_BYTES)
-        wrapped = nonce + AESGCM(kek).encrypt(nonce, dek, _wrap_ad(series_id, kek_id, dek_id))
+        wrapped = nonce + AESGCM(kek).encrypt(nonce, dek, _wrap_ad(series_id, kek_id, dek_id, fmt))
         doc = {
-            "format": KEY_FORMAT,
+            "format": fmt,
             "kek": kek_id,
             "dek": dek_id.hex(),
             "wrapped": base64.b64encode(wrapped).decode("ascii"),
         }
-        return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+        return (json.dumps(doc, indent=2) + "\n").encode("utf-8"), fmt == KEY_FORMAT_BOUND
 
     def _remember(self, series_id: str, key: _DataKey) -> None:
         with self._lock:

@@ -110,12 +110,21 @@ def _rewrap_store(data_dir: Path, ring: Keyring) -> int:
     if not (data_dir / DB_NAME).is_file():
         click.echo(f"no local store in {data_dir}: nothing to re-wrap")
         return 0
+    from datetime import UTC, datetime
+
+    from addin.conversations.series_keys import SeriesKeys
+    from addin.registry import Registry
+
     store = _open_local_store(data_dir)
+    url = os.environ.get("GOEDGESPREK_DATABASE_URL")
+    registry = Registry(url) if url else Registry.in_dir(data_dir)
+    # Re-wrapping also binds key files made before erasure existed to a server part.
+    bound = SeriesKeys(registry.engine, lambda: datetime.now(UTC))
     try:
         emails = store.drive_owners()
         failed = 0
         for email in emails:
-            report = SealedDrive(store.drive(email), ring).rotate_all()
+            report = SealedDrive(store.drive(email), ring, server_keys=bound).rotate_all()
             click.echo(
                 f"{email}: {len(report.rewrapped)} re-wrapped, "
                 f"{len(report.current)} already current"
@@ -126,6 +135,7 @@ def _rewrap_store(data_dir: Path, ring: Keyring) -> int:
             failed += len(report.failed)
     finally:
         store.close()
+        registry.close()
     if not emails:
         click.echo(f"no users in the local store in {data_dir}: nothing to re-wrap")
     return failed

@@ -66,6 +66,7 @@ from addin.conversations.parsing import (
 )
 from addin.conversations.pending import Pending, PendingDocs, PendingRace, is_pending
 from addin.conversations.people import Caller
+from addin.conversations.series_keys import SeriesKeys
 from addin.conversations.shapes import (
     action_out,
     add_rules,
@@ -100,7 +101,7 @@ from connectors.errors import Conflict, ConnectorError, NotFound, Throttled, Una
 from connectors.keyring import Keyring
 from connectors.models import Attendee, Event, EventPatch, FileInfo, NewEvent
 from connectors.ports import Calendar, Directory, DirectoryHours, DirectoryPerson, Drive
-from connectors.sealed import SealedDrive
+from connectors.sealed import KEY_FILE, SealedDrive
 from templates import TemplateSet
 from templates.render import record_html, record_markdown
 
@@ -177,6 +178,8 @@ class Conversations:
         self._pool = ThreadPoolExecutor(max_workers=4) if parallel else None
         self._sealed: dict[str, SealedDrive] = {}
         self.pending = PendingDocs(registry.engine, keyring, clock)
+        self.series_keys = SeriesKeys(registry.engine, clock)
+        """Each series' server part of its data key: erasure destroys it (`addin.erasure`)."""
         """Documents saved while the employee's drive did not answer, until delivered."""
         self.look_again = LOOK_AGAIN
         """Seconds before an unmapped manager's copy is looked for again."""
@@ -652,6 +655,52 @@ class Conversations:
         ended = rule or entry.rule
         self.registry.end(entry.id, ended)
         return replace(entry, rule=ended)
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
+
+    def dossier_documents(
+        self, entry: Series, locale: str, since: datetime, until: datetime
+    ) -> list[tuple[datetime, tuple[Record, Agenda] | str]]:
+        """The series' documents in [since, until) as the employee sees them, by occurrence:
+        (record, agenda) each, or why it does not open (the dossier export)."""
+        names = self._doc_names(entry)
+        found: list[tuple[datetime, tuple[Record, Agenda] | str]] = []
+        for occurrence in entry.rule.occurrences(since, until):
+            if doc_name(occ_key(occurrence)) not in names:
+                continue
+            try:
+                doc = self._read_doc(entry, occurrence)
+            except (ServiceError, ConnectorError) as exc:
+                found.append((occurrence, str(exc)))
+                continue
+            if doc is None:
+                continue
+            agenda = self._templates.localize(_as_seen(doc.agenda, Role.EMPLOYEE), locale)
+            found.append((occurrence, (doc.record or Record.for_agenda(doc.agenda), agenda)))
+        return found
+
+    def end_for_erasure(self, entry: Series) -> Series:
+        """End an active series before its dossier is erased (no partner check)."""
+        return self._end(entry)
+
+    def drop_documents(self, entry: Series) -> int:
+        """Delete the series' documents and key file from the owner's drive; how many went.
+        The sealed store forgets the key it kept in memory."""
+        sealed = self._sealed_drive(entry)
+        sealed.forget(entry.id)
+        drive = self._drive(entry.owner)
+        gone = 0
+        for info in drive.list(entry.id):
+            if info.name == KEY_FILE:
+                continue
+            with contextlib.suppress(NotFound):
+                drive.delete(entry.id, info.name)
+                gone += 1
+        with contextlib.suppress(NotFound):
+            drive.delete(entry.id, KEY_FILE)
+        return gone
 
     def working_hours(self, caller: Caller) -> dict[str, Any]:
         """The caller's working days, hours and zone as the planner uses them, and from where."""
@@ -1343,7 +1392,9 @@ class Conversations:
     def _sealed_drive(self, entry: Series) -> SealedDrive:
         sealed = self._sealed.get(entry.owner)
         if sealed is None:
-            sealed = SealedDrive(self._drive(entry.owner), self._keyring)
+            sealed = SealedDrive(
+                self._drive(entry.owner), self._keyring, server_keys=self.series_keys
+            )
             self._sealed[entry.owner] = sealed
         return sealed
 

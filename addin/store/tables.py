@@ -184,3 +184,29 @@ cadence_stats_table = Table(
     Column("next_planned", DateTime(timezone=True), nullable=True),
     Column("updated", DateTime(timezone=True), nullable=False),
 )
+
+series_keys_table = Table(
+    "series_keys",
+    metadata,
+    # Each series' server part of its data key's wrap (`connectors.sealed.ServerKeys`): random,
+    # never in the drive. Erasure destroys it (part NULL, `destroyed` set): from then on no copy
+    # of the series' documents opens, wherever it is kept. The row stays as a tombstone, so a
+    # write racing the erasure cannot make a new part for the erased series.
+    Column("series_id", String(64), primary_key=True),
+    Column("part", LargeBinary, nullable=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("destroyed", DateTime(timezone=True), nullable=True),
+)
+
+erasures_table = Table(
+    "erasures",
+    metadata,
+    # One row per erasure, the receipt's proof (`addin.erasure`): when, why (the employee, an
+    # operator, retention), which series ids, and counts of what went. No names or addresses:
+    # the receipt handed out carries those, the log does not.
+    Column("id", String(32), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("series", Text, nullable=False),
+    Column("counts", Text, nullable=False),
+)

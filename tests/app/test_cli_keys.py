@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from addin.cli import cli
+from addin.conversations.series_keys import SeriesKeys
+from addin.registry import Registry
 from connectors.keyring import Keyring
 from connectors.local import LocalStore
 from connectors.ports import Drive
@@ -157,12 +160,22 @@ def _state(data_dir: Path) -> dict[tuple[str, str], tuple[str, bytes]]:
 
 
 def _all_open(data_dir: Path, written: dict[tuple[str, str, str], bytes]) -> bool:
+    """Every record opens, with the server's parts the rotation bound the key files to."""
     ring = Keyring.load(data_dir / "keyring.json")
-    with LocalStore(data_dir) as store:
-        return all(
-            SealedDrive(store.drive(email), ring).get(series_id, name).content == content
-            for (email, series_id, name), content in written.items()
-        )
+    url = os.environ.get("GOEDGESPREK_DATABASE_URL")
+    registry = Registry(url) if url else Registry.in_dir(data_dir)
+    parts = SeriesKeys(registry.engine, lambda: datetime.now(UTC))
+    try:
+        with LocalStore(data_dir) as store:
+            return all(
+                SealedDrive(store.drive(email), ring, server_keys=parts)
+                .get(series_id, name)
+                .content
+                == content
+                for (email, series_id, name), content in written.items()
+            )
+    finally:
+        registry.close()
 
 
 def test_rotate_rewraps_every_users_series_and_leaves_records_alone(tmp_path: Path) -> None:

@@ -1,0 +1,162 @@
+"""The employee's whole dossier as one zip (AVG/GDPR art. 15 and 20): every conversation's
+agenda and record, agreements with who accepted them when, and actions, opened and readable
+without Goed Gesprek, as HTML and as Markdown.
+
+Only the employee exports: the dossier is theirs. Series with a former manager are included
+(the records stay the employee's); a record that does not open is named in the index with the
+reason instead of stopping the export.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from addin.conversations.errors import Missing, _
+from addin.conversations.people import Caller
+from cadence.model import Series
+from cadence.zones import zone
+from templates.render import record_html, record_markdown
+
+log = logging.getLogger(__name__)
+
+AHEAD = timedelta(days=400)
+"""Prepared agendas up to this far ahead are part of the dossier too."""
+
+_TEXT = {
+    "nl": {
+        "title": "Dossier van {name}",
+        "intro": "Alle gesprekken met je leidinggevende, zoals ze in je eigen opslag bewaard "
+        "zijn, geopend en leesbaar zonder Goed Gesprek. Gemaakt op {when}.",
+        "series": "Reeks met {manager} ({tz}), {count} gesprek(ken)",
+        "unreadable": "{day}: niet te openen ({why})",
+        "none": "Nog geen gesprekken met een agenda of verslag.",
+    },
+    "en": {
+        "title": "Dossier of {name}",
+        "intro": "Every conversation with your manager, as kept in your own storage, opened "
+        "and readable without Goed Gesprek. Made on {when}.",
+        "series": "Series with {manager} ({tz}), {count} conversation(s)",
+        "unreadable": "{day}: cannot be opened ({why})",
+        "none": "No conversations with an agenda or record yet.",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    day: str
+    html_name: str
+    md_name: str
+
+
+def dossier_zip(conversations: Any, caller: Caller) -> tuple[bytes, str]:
+    """The caller's dossier (as employee) as zip bytes and a file name; `Missing` if none."""
+    mine = [
+        entry
+        for entry in conversations.registry.for_person(caller.email)
+        if entry.pair.employee.email.lower() == caller.email.lower()
+    ]
+    if not mine:
+        raise Missing(
+            _(
+                "You have no dossier as an employee: the export holds the conversations with "
+                "your manager, and there are none."
+            )
+        )
+    clock: Callable[[], datetime] = conversations.clock
+    now = clock()
+    lang = "nl" if caller.locale.startswith("nl") else "en"
+    words = _TEXT[lang]
+    buffer = io.BytesIO()
+    index_md: list[str] = []
+    index_html: list[str] = []
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for number, entry in enumerate(mine, start=1):
+            folder = f"{number:02d}-{_slug(entry.pair.manager.email)}"
+            written, unreadable = _series(
+                conversations, archive, folder=folder, entry=entry, caller=caller, now=now
+            )
+            heading = words["series"].format(
+                manager=entry.pair.manager.name or entry.pair.manager.email,
+                tz=entry.pair.tz,
+                count=len(written),
+            )
+            index_md.append(f"\n## {heading}\n")
+            index_html.append(f"<h2>{html.escape(heading)}</h2><ul>")
+            for item in written:
+                index_md.append(
+                    f"- {item.day}: [HTML]({folder}/{item.html_name}) · "
+                    f"[Markdown]({folder}/{item.md_name})"
+                )
+                index_html.append(
+                    f'<li>{item.day}: <a href="{folder}/{item.html_name}">HTML</a> · '
+                    f'<a href="{folder}/{item.md_name}">Markdown</a></li>'
+                )
+            for day, why in unreadable:
+                line = words["unreadable"].format(day=day, why=why)
+                index_md.append(f"- {line}")
+                index_html.append(f"<li>{html.escape(line)}</li>")
+            if not written and not unreadable:
+                index_md.append(f"- {words['none']}")
+                index_html.append(f"<li>{html.escape(words['none'])}</li>")
+            index_html.append("</ul>")
+        name = caller.name or caller.email
+        title = words["title"].format(name=name)
+        intro = words["intro"].format(when=now.date().isoformat())
+        archive.writestr("README.md", f"# {title}\n\n{intro}\n" + "\n".join(index_md) + "\n")
+        archive.writestr(
+            "index.html",
+            f'<!doctype html><html lang="{lang}"><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title><body><h1>{html.escape(title)}</h1>"
+            f"<p>{html.escape(intro)}</p>{''.join(index_html)}</body></html>\n",
+        )
+    return buffer.getvalue(), f"goedgesprek-dossier-{now.date().isoformat()}.zip"
+
+
+def _series(
+    conversations: Any,
+    archive: zipfile.ZipFile,
+    *,
+    folder: str,
+    entry: Series,
+    caller: Caller,
+    now: datetime,
+) -> tuple[list[_Entry], list[tuple[str, str]]]:
+    first = entry.rule.first_n(1)
+    since = (first[0] if first else now) - timedelta(days=1)
+    last = entry.rule.last()
+    until = max(last + timedelta(days=1), now) if last is not None else now + AHEAD
+    tz = entry.pair.tz
+    written: list[_Entry] = []
+    unreadable: list[tuple[str, str]] = []
+    for occurrence, found in conversations.dossier_documents(entry, caller.locale, since, until):
+        day = occurrence.astimezone(zone(tz)).date().isoformat()
+        if isinstance(found, str):
+            unreadable.append((day, found))
+            log.warning("dossier: %s %s not exported: %s", entry.id, day, found)
+            continue
+        record, agenda = found
+        pair = entry.pair
+        item = _Entry(day, f"gesprek-{day}.html", f"gesprek-{day}.md")
+        archive.writestr(
+            f"{folder}/{item.html_name}",
+            record_html(record, agenda, caller.locale, tz=tz, pair=pair),
+        )
+        archive.writestr(
+            f"{folder}/{item.md_name}",
+            record_markdown(record, agenda, caller.locale, tz=tz, pair=pair),
+        )
+        written.append(item)
+    return written, unreadable
+
+
+def _slug(email: str) -> str:
+    local = email.split("@", 1)[0].lower()
+    return "".join(c if c.isalnum() else "-" for c in local)[:40] or "manager"
