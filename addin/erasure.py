@@ -123,7 +123,8 @@ class Erasure:
         self.registry = conversations.registry
         self._engine: Engine = conversations.registry.engine
         self._keys: SeriesKeys = conversations.series_keys
-        self._key = key
+        self.key = key
+        """Signs and checks receipts."""
         self.clock: Callable[[], datetime] = conversations.clock
 
     # -- who and what -----------------------------------------------------------------------------
@@ -180,7 +181,7 @@ class Erasure:
         forgotten = self._forget_people(people, rows)
         first = entries[0]
         receipt = sign_receipt(
-            self._key,
+            self.key,
             Receipt(
                 id=secrets.token_hex(8),
                 at=self.clock().isoformat(timespec="seconds"),

@@ -107,6 +107,18 @@ class Background:
         self.huey.periodic_task(every, name="sweep")(self.run_sweep)
         self.sweep_soon = self.huey.task(name="sweep-now")(self.run_sweep)
         """Enqueue a sweep now (the demo does when its clock moves)."""
+        self.retention = _retention(services, config)
+        if self.retention is not None:
+            # Nightly; erasure is idempotent, so two consumers running it at once is harmless.
+            self.huey.periodic_task(crontab(minute="17", hour="3"), name="retention")(
+                self.run_retention
+            )
+
+    def run_retention(self) -> dict[str, Any] | None:
+        """Erase the dossiers past retention (`addin.retention`); counts only in the log."""
+        if self.retention is None:
+            return None
+        return self.retention.run().as_json()
 
     @property
     def embedded(self) -> bool:
@@ -245,6 +257,19 @@ class Leader:
         self._thread.join(timeout=5)
         self._background.stop()
         self._lock.release()
+
+
+def _retention(services: Services, config: Mapping[str, Any]) -> Any:
+    """The retention rule of these services, or None when dossiers are kept (0 months)."""
+    from addin.background.service import link_key
+    from addin.erasure import Erasure
+    from addin.retention import Retention, retention_months
+
+    months = retention_months(config)
+    if months == 0:
+        return None
+    key = link_key(config, Path(services.settings.data_dir))
+    return Retention(Erasure(services.conversations, key), months)
 
 
 def _where(huey: Huey) -> str:

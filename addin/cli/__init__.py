@@ -8,6 +8,7 @@ from addin.cli.demo import demo
 from addin.cli.emulate import emulate
 from addin.cli.keys import keys
 from addin.cli.manifest import manifest
+from addin.cli.privacy import erase, retention
 from addin.cli.report import report
 from addin.cli.rollout import rollout
 from addin.cli.series import series
@@ -35,6 +36,8 @@ cli.add_command(sweep)
 cli.add_command(rollout)
 cli.add_command(report)
 cli.add_command(worker)
+cli.add_command(erase)
+cli.add_command(retention)
 
 
 def main() -> None:

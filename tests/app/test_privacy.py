@@ -279,3 +279,50 @@ def test_retention_months_setting_is_checked() -> None:
     for bad in ("-1", "121", "twee", "1.5"):
         with pytest.raises(ValueError, match="RETENTION_MONTHS"):
             retention_months({"RETENTION_MONTHS": bad})
+
+
+# -- the commands ----------------------------------------------------------------------------------
+
+
+def test_the_privacy_officer_erases_a_pair_and_checks_the_receipt(
+    api: Api, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from addin.cli import cli
+
+    ctx = _held(api)
+    data = str(api.app.config["DATA_DIR"])
+    runner = CliRunner()
+    dry = runner.invoke(cli, ["erase", "--employee", ADA, "--manager", GRACE, "--data-dir", data])
+    assert dry.exit_code == 0, dry.output
+    assert ctx["series"]["id"] in dry.output and "--yes" in dry.output
+    assert _count(api, series_table, id=ctx["series"]["id"]) == 1
+
+    unknown = runner.invoke(
+        cli, ["erase", "--employee", ADA, "--manager", "eve@example.org", "--data-dir", data]
+    )
+    assert unknown.exit_code == 1
+    assert "nothing was erased" in unknown.output
+    assert runner.invoke(cli, ["erase", "--data-dir", data]).exit_code == 2
+
+    receipt = tmp_path / "receipt.json"
+    done = runner.invoke(
+        cli,
+        ["erase", "--employee", ADA, "--manager", GRACE, "--yes", "--receipt", str(receipt)]
+        + ["--data-dir", data],
+    )
+    assert done.exit_code == 0, done.output
+    assert json.loads(receipt.read_text())["reason"] == "operator"
+    assert _count(api, series_table, id=ctx["series"]["id"]) == 0
+    checked = runner.invoke(cli, ["erase", "--verify", str(receipt), "--data-dir", data])
+    assert checked.exit_code == 0 and "genuine" in checked.output
+    changed = json.loads(receipt.read_text())
+    changed["employee"] = "eve@example.org"
+    receipt.write_text(json.dumps(changed))
+    refused = runner.invoke(cli, ["erase", "--verify", str(receipt), "--data-dir", data])
+    assert refused.exit_code == 1 and "changed" in refused.output
+
+    counted = runner.invoke(cli, ["retention", "--dry-run", "--data-dir", data])
+    assert counted.exit_code == 0, counted.output
+    assert json.loads(counted.output)["pairs_due"] == 0
