@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+# Providers and hosts, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent(

@@ -30,6 +30,9 @@ from emulators.google import GoogleEmulator
 from emulators.graph import GraphEmulator
 from emulators.serve import Server, behind_network
 
+# Providers and hosts, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 EVE = "eve@example.org"
 HOLD = 5.0
 """At most this long an event read waits for the document reads to begin (bounded)."""

@@ -284,9 +284,7 @@ def test_retention_months_setting_is_checked() -> None:
 # -- the commands ----------------------------------------------------------------------------------
 
 
-def test_the_privacy_officer_erases_a_pair_and_checks_the_receipt(
-    api: Api, tmp_path: Path
-) -> None:
+def test_the_privacy_officer_erases_a_pair_and_checks_the_receipt(api: Api, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from addin.cli import cli
@@ -307,10 +305,9 @@ def test_the_privacy_officer_erases_a_pair_and_checks_the_receipt(
     assert runner.invoke(cli, ["erase", "--data-dir", data]).exit_code == 2
 
     receipt = tmp_path / "receipt.json"
+    pair = ["--employee", ADA, "--manager", GRACE]
     done = runner.invoke(
-        cli,
-        ["erase", "--employee", ADA, "--manager", GRACE, "--yes", "--receipt", str(receipt)]
-        + ["--data-dir", data],
+        cli, ["erase", *pair, "--yes", "--receipt", str(receipt), "--data-dir", data]
     )
     assert done.exit_code == 0, done.output
     assert json.loads(receipt.read_text())["reason"] == "operator"

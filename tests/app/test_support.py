@@ -17,6 +17,9 @@ from flask.testing import FlaskClient
 from addin.app import create_app
 from manifest.build import GOOGLE_SCOPES, ROUTES
 
+# Providers and hosts, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (ROUTES["support"], ROUTES["privacy"])
 

@@ -134,11 +134,24 @@ export class Api {
     return this.json("GET", `${occurrencePath(series, occ)}/event-copy`);
   }
 
+  /** The caller's whole dossier (zip) as a Blob and its file name. */
+  dossier() {
+    return this.download("/me/dossier", {}, "dossier.zip");
+  }
+
+  /** Erase the series' pair dossier for good; answers the signed receipt. */
+  erase(series) {
+    return this.json("POST", `/series/${encodeURIComponent(series)}/erase`, { body: { confirm: true } });
+  }
+
   /** The record export as a Blob and its file name. */
-  async exportRecord(series, occ, format) {
-    const response = await this.fetch("GET", `${occurrencePath(series, occ)}/export`, {
-      query: { format },
-    });
+  exportRecord(series, occ, format) {
+    return this.download(`${occurrencePath(series, occ)}/export`, { format },
+      `record.${format === "md" ? "md" : "html"}`);
+  }
+
+  async download(path, query, fallback) {
+    const response = await this.fetch("GET", path, { query });
     if (!response.ok) {
       let data = null;
       try {
@@ -150,7 +163,7 @@ export class Api {
     }
     const disposition = response.headers.get("Content-Disposition") || "";
     const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-    const name = match ? decodeURIComponent(match[1]) : `record.${format === "md" ? "md" : "html"}`;
+    const name = match ? decodeURIComponent(match[1]) : fallback;
     return { blob: await response.blob(), name };
   }
 }

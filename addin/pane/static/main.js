@@ -17,6 +17,7 @@ import { renderPlan } from "./plan.js";
 import { renderNotPartner } from "./private.js";
 import { renderEnded } from "./record.js";
 import { hrSection } from "./hr.js";
+import { dossierSection, erasedView } from "./dossier.js";
 
 const body = document.body;
 const main = document.getElementById("main");
@@ -138,7 +139,8 @@ const app = {
     // The pair's zone: of this series, or of the series the user has with this partner already.
     const pair = app.ctx.series || (app.ctx.existing && app.ctx.existing.series) || {};
     eventLine(app.ctx.event, pair.tz);
-    const nodes = [stateView(app), hrSection(app)].flat(Infinity).filter(Boolean);
+    const nodes = [stateView(app), app.erased ? null : dossierSection(app), hrSection(app)]
+      .flat(Infinity).filter(Boolean);
     if (app.conflict) {
       // Right under the page's heading, so the heading order stays h1, h2, ...
       const at = nodes.findIndex((node) => node.tagName === "H1") + 1;
@@ -219,6 +221,31 @@ const app = {
       app.render();
       app.announce(t("The series has ended."));
     });
+  },
+
+  /** The employee's whole dossier as a zip download. */
+  downloadDossier() {
+    return app.run(async () => {
+      const { blob, name } = await app.api.dossier();
+      saveBlob(blob, name);
+      app.announce(t("Your dossier is downloaded as %(name)s.", { name }));
+    });
+  },
+
+  /** Erase the pair's dossier for good; the view then shows the receipt. */
+  eraseDossier() {
+    return app.run(async () => {
+      const { receipt } = await app.api.erase(app.ctx.series.id);
+      app.ui.erasing = false;
+      app.erased = receipt;
+      app.render();
+      app.announce(t("The dossier is erased."));
+    });
+  },
+
+  saveReceipt() {
+    const text = JSON.stringify(app.erased, null, 2);
+    saveBlob(new Blob([text], { type: "application/json" }), `erasure-receipt-${app.erased.id}.json`);
   },
 
   /** Read the caller's working hours for the plan view, then show them (errors stay quiet). */
@@ -336,16 +363,20 @@ const app = {
     return app.run(async () => {
       const ctx = app.ctx;
       const { blob, name } = await app.api.exportRecord(ctx.series.id, ctx.occurrence.key, format);
-      const url = URL.createObjectURL(blob);
-      const link = h("a", { href: url, download: name, class: "visually-hidden", text: name });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      saveBlob(blob, name);
       app.announce(t("The record is downloaded as %(name)s.", { name }));
     });
   },
 };
+
+function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: name, class: "visually-hidden", text: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
 
 function showConflict(current, message, ops, options) {
   app.ctx = current;
@@ -386,6 +417,7 @@ function endedSeriesView() {
 }
 
 function stateView(state) {
+  if (state.erased) return erasedView(state);
   if (state.ended) return endedSeriesView();
   switch (state.ctx.state) {
     case "not_series": return renderPlan(state);
