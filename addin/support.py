@@ -26,6 +26,15 @@ def _support_email() -> str | None:
     return value if _EMAIL.fullmatch(value) else None
 
 
+def _retention() -> int:
+    from addin.retention import DEFAULT_MONTHS, retention_months
+
+    try:
+        return retention_months(current_app.config)
+    except ValueError:
+        return DEFAULT_MONTHS  # the worker refuses to start on it; the page states the default
+
+
 def _render(template: str) -> Response:
     locale = request_locale()
     html = render_template(
@@ -34,6 +43,7 @@ def _render(template: str) -> Response:
         endpoint=request.endpoint,
         support_email=_support_email(),
         google_scopes=GOOGLE_SCOPES,
+        retention_months=_retention(),
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Language"] = locale

@@ -192,8 +192,14 @@ def test_the_privacy_page_states_what_is_stored_where(client: FlaskClient, lang:
     from manifest.build import GOOGLE_SCOPES
 
     assert not [s for s in GOOGLE_SCOPES if "gmail" in s]
-    for permission in ("Mail.Send", "gmail.send", "gmail.readonly"):
+    for permission in ("Mail.Send", "gmail.send"):
         assert permission in text, permission
+    # Mail is sent, never read.
+    assert "gmail.readonly" not in text
+    assert "Mail.Read" not in text
+    # The privacy duties: how long, the export, the erasure.
+    for fact in ("24", "zip", "HR"):
+        assert fact in text, fact
 
 
 def test_the_support_address_comes_from_config(tmp_path: Path) -> None:
