@@ -727,6 +727,54 @@ def _export(call: Call) -> Mapping[str, Any]:
     return c.render_actions(link=url)
 
 
+DOSSIER = ("*", "*", "zip")
+"""The (series, occ, format) an export link to the caller's whole dossier is signed for."""
+
+
+def _dossier(call: Call) -> Mapping[str, Any]:
+    """The caller's whole dossier as a zip: a short-lived link signed for this person."""
+    series, occ, fmt = DOSSIER
+    token = export_link.grant_for(
+        _link_key(),
+        series=series,
+        occ=occ,
+        fmt=fmt,
+        email=call.caller.email,
+        locale=call.ui.locale,
+        now=time.time(),
+    )
+    return c.render_actions(link=grant.external_url("workspace.dossier", t=token))
+
+
+@bp.get("/dossier")
+def dossier() -> Response:
+    """The dossier behind a signed link (see `_dossier`); nothing else opens it."""
+    from addin.dossier import dossier_zip
+
+    locale = request_locale()
+    series, occ, fmt = DOSSIER
+    try:
+        found = export_link.verify(
+            _link_key(), request.args.get("t", ""), series=series, occ=occ, fmt=fmt, now=time.time()
+        )
+    except LinkRefused as exc:
+        msgid = (
+            _("This export link has expired: press the export button on the card again.")
+            if exc.expired
+            else _("This export link is not valid: press the export button on the card again.")
+        )
+        return _plain(403, gettext(exc.locale or locale, "cards", msgid))
+    caller = Caller(email=found.email, name=found.email, locale=found.locale)
+    try:
+        content, name = dossier_zip(_service(), caller)
+    except _REFUSED as exc:
+        return _plain(_refusal_status(exc), refusal_message(found.locale, exc, caller=found.email))
+    response = Response(content, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    _private(response)
+    return response
+
+
 def _link_key() -> bytes:
     key = current_app.secret_key
     if not key:
@@ -808,6 +856,7 @@ ACTIONS: Mapping[str, Callable[[Call], Mapping[str, Any]]] = {
     "record_save": _record_save,
     "event_copy": _event_copy,
     "export": _export,
+    "dossier": _dossier,
     "hours": _hours,
     "hours_save": _hours_save,
     "reminders": _reminders,

@@ -1147,6 +1147,10 @@ def export_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
         c.button(label, ui.act("export", **where, format=fmt), opens_link=True)
         for fmt, label in (("html", ui.t("Open as HTML")), ("md", ui.t("Open as Markdown")))
     ]
+    if (ctx.get("user") or {}).get("role") == "employee":
+        # The whole dossier is the employee's: every conversation, as one zip.
+        label = ui.t("Download my whole dossier (zip)")
+        buttons.append(c.button(label, ui.act("dossier"), opens_link=True))
     return c.section(
         ui.t("Export"),
         [

@@ -272,3 +272,40 @@ def test_a_provider_refusing_a_card_request_is_not_said_to_be_away(app: Flask, l
         said = refusal_message(lang, InvalidRequest("Graph: ErrorInvalidProperty"))
     assert said == error_message("provider_refused", lang)
     assert said != error_message("provider_unavailable", lang)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_employee_downloads_the_whole_dossier_from_the_card(
+    app: Flask, clock: ManualClock, lang: str
+) -> None:
+    """The employee's card offers the dossier; its link is theirs alone and runs nothing.
+    Attacks: the manager's card has no such button, an altered token, an export link's token
+    for one record used for the dossier."""
+    import io
+    import zipfile
+
+    ada, first = record_panel(app, clock, lang)
+    label = ada.t("Download my whole dossier (zip)")
+    action = export_button(ada, label)
+    answer = ada.post(action["function"], ada.event_object(action["function"], parameters={}))
+    validate_response(answer)
+    url = str(answer["renderActions"]["action"]["link"]["url"])
+    assert url.startswith(BASE + "/workspace/dossier?t=")
+    client = app.test_client()
+    got = client.get(url.removeprefix(BASE))
+    assert got.status_code == 200, got.get_data(as_text=True)
+    assert got.mimetype == "application/zip"
+    assert got.headers["Content-Disposition"].startswith("attachment;")
+    assert got.headers["Cache-Control"] == "no-store"
+    names = zipfile.ZipFile(io.BytesIO(got.data)).namelist()
+    assert "README.md" in names and any(n.endswith(".md") and "gesprek-" in n for n in names)
+
+    grace = Panel(app, GRACE, lang)
+    grace.open(first)
+    assert label not in [b["text"] for b in buttons(grace.top)]
+    token = parse_qs(urlsplit(url).query)["t"][0]
+    assert client.get(f"/workspace/dossier?t={token[:-2]}xx").status_code == 403
+    record_url = press_for_link(ada, ada.t("Open as HTML"))
+    record_token = parse_qs(urlsplit(record_url).query)["t"][0]
+    assert client.get(f"/workspace/dossier?t={record_token}").status_code == 403
+    assert client.get("/workspace/dossier").status_code == 403
