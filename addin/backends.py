@@ -56,6 +56,9 @@ GOOGLE_DIRECTORY_SCOPES = (
     "https://www.googleapis.com/auth/calendar.settings.readonly",
 )
 """What the directory reads on Google (granted to the service account, read as the admin)."""
+GOOGLE_GROUP_SCOPE = "https://www.googleapis.com/auth/admin.directory.group.member.readonly"
+"""members.hasMember, for ``HR_GROUP``: asked only then, since a scope the Admin console has not
+granted fails every token."""
 
 
 class BackendError(ValueError):
@@ -377,7 +380,11 @@ def _google(config: Mapping[str, Any]) -> Ports:
         from google.oauth2 import service_account
 
         reader = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-            str(config["GOOGLE_SERVICE_ACCOUNT_FILE"]), scopes=list(GOOGLE_DIRECTORY_SCOPES)
+            str(config["GOOGLE_SERVICE_ACCOUNT_FILE"]),
+            scopes=[
+                *GOOGLE_DIRECTORY_SCOPES,
+                *([GOOGLE_GROUP_SCOPE] if config.get("HR_GROUP") else []),
+            ],
         )
         directory_account = GoogleAccount(reader, root_url=root_url, retry=retry)
         closers.append(directory_account.close)

@@ -1,7 +1,8 @@
 """The HR cadence report in the browser, for the people the deployment names as HR.
 
 HR opens Goed Gesprek in their calendar like anyone; the panel asks `GET /api/me/hr` whether
-they are HR (``GOEDGESPREK_HR``: their addresses, comma-separated) and then offers the report.
+they are HR (``GOEDGESPREK_HR``: their addresses, comma-separated; or ``GOEDGESPREK_HR_GROUP``:
+a group of the provider's directory they are in) and then offers the report.
 Its button asks ``POST /api/hr/report-link`` for a link signed for them (`LIFETIME`), which
 the page trades at once for a cookie on ``/hr``, as the record form's link is traded. Every
 request checks again that the person is still HR. The page shows what
@@ -10,6 +11,7 @@ request checks again that the person is still HR. The page shows what
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any, Final
@@ -20,8 +22,11 @@ from werkzeug.wrappers import Response
 from addin import signed
 from addin.i18n import normalise_locale
 from addin.record_page import private
+from addin.wiring import DirectoryError
+from connectors.errors import ConnectorError
 
 bp = Blueprint("hr_page", __name__)
+log = logging.getLogger(__name__)
 
 LIFETIME: Final = 3600
 """Seconds a link, and the page it opens, stays valid."""
@@ -35,8 +40,30 @@ def hr_people(config: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(p.strip().lower() for p in raw.replace(",", " ").split() if "@" in p)
 
 
+def hr_group(config: Mapping[str, Any]) -> str:
+    """The directory group in ``HR_GROUP`` (an address, or a Microsoft 365 group's id), or ''."""
+    return str(config.get("HR_GROUP") or "").strip()
+
+
 def is_hr(email: str) -> bool:
-    return email.strip().lower() in hr_people(current_app.config)
+    """Named in ``HR``, or in the ``HR_GROUP`` group now.
+
+    The directory's answer is kept as long as its others (``DIRECTORY_CACHE_SECONDS``): every
+    request asks. One that cannot be had makes no one HR through the group: the report stays
+    closed rather than open to someone the directory may have taken out.
+    """
+    address = email.strip().lower()
+    if address in hr_people(current_app.config):
+        return True
+    group = hr_group(current_app.config)
+    if not group or "@" not in address:
+        return False
+    directory = current_app.extensions["goedgesprek.services"].directory
+    try:
+        return bool(directory.is_member(address, group))
+    except (ConnectorError, DirectoryError) as exc:
+        log.warning("whether %s is in the HR group %s is unknown, so no: %s", address, group, exc)
+        return False
 
 
 def link_for(email: str, locale: str) -> str:
@@ -153,4 +180,14 @@ def _refused() -> Response:
 
 def init_app(app: Flask) -> None:
     """Serve the HR report behind its signed link."""
+    from connectors.directory import CsvDirectory, NoDirectory, StoreDirectory
+
+    group = hr_group(app.config)
+    directory = app.extensions["goedgesprek.services"].directory
+    if group and isinstance(directory, CsvDirectory | StoreDirectory | NoDirectory):
+        log.warning(
+            "HR_GROUP=%s names no one: only the provider's directory (DIRECTORY=provider) "
+            "has groups",
+            group,
+        )
     app.register_blueprint(bp)

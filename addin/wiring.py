@@ -405,6 +405,10 @@ class _LazyDirectory:
         """The provider's answer."""
         return self._get().reporting_lines(reader)
 
+    def is_member(self, email: str, group: str) -> bool:
+        """The provider's answer."""
+        return self._get().is_member(email, group)
+
     def close(self) -> None:
         """Close the directory's connections, if it was built."""
         with self._lock:

@@ -197,6 +197,10 @@ class CsvDirectory:
             return None
         return DirectoryPerson(email=line.employee, tz=line.tz, hours=line.hours)
 
+    def is_member(self, email: str, group: str) -> bool:
+        """False: the file has no groups (name HR in ``HR`` instead)."""
+        return False
+
 
 class _PeopleStore(Protocol):
     def people(self) -> list[KnownPerson]: ...
@@ -226,6 +230,10 @@ class StoreDirectory:
         found = next((p for p in self._store.people() if p.email == wanted), None)
         return DirectoryPerson(found.email, found.name, found.tz) if found else None
 
+    def is_member(self, email: str, group: str) -> bool:
+        """False: the store keeps no groups (name HR in ``HR`` instead)."""
+        return False
+
 
 class NoDirectory:
     """No directory configured: nobody has a manager, so no pair can be planned."""
@@ -241,6 +249,10 @@ class NoDirectory:
     def reporting_lines(self, reader: str = "") -> list[tuple[str, str]]:
         """Nobody."""
         return []
+
+    def is_member(self, email: str, group: str) -> bool:
+        """Nobody is in any group."""
+        return False
 
 
 DIRECTORY_CACHE_SECONDS = 300.0
@@ -281,6 +293,7 @@ class CachedDirectory:
         self._lock = threading.Lock()
         self._managers: _Table = OrderedDict()
         self._people: _Table = OrderedDict()
+        self._members: _Table = OrderedDict()
 
     def manager_of(self, email: str) -> str | None:
         """The inner directory's answer, asked at most once per `ttl` per person."""
@@ -306,21 +319,36 @@ class CachedDirectory:
         """The inner directory's whole list, asked every time (a roll-out reads it once)."""
         return self.inner.reporting_lines(reader)
 
+    def is_member(self, email: str, group: str) -> bool:
+        """The inner directory's answer, asked at most once per `ttl` per person and group:
+        the HR page asks on every request."""
+        person = email.strip().lower()
+        key = f"{person} {group.strip().lower()}"
+        found = self._cached(self._members, key)
+        if found is not _MISSING:
+            return bool(found)
+        answer = self.inner.is_member(email, group)
+        self._keep(self._members, key, answer)
+        return answer
+
     def forget(self, email: str | None = None) -> None:
         """Drop the kept answers for `email` (everyone's when None)."""
         with self._lock:
             if email is None:
                 self._managers.clear()
                 self._people.clear()
+                self._members.clear()
             else:
                 key = email.strip().lower()
                 self._managers.pop(key, None)
                 self._people.pop(key, None)
+                for kept in [k for k in self._members if k.partition(" ")[0] == key]:
+                    del self._members[kept]
 
     def size(self) -> int:
-        """How many answers are kept now (managers and people)."""
+        """How many answers are kept now (managers, people and memberships)."""
         with self._lock:
-            return len(self._managers) + len(self._people)
+            return len(self._managers) + len(self._people) + len(self._members)
 
     def close(self) -> None:
         """Close the inner directory when it has connections to close."""

@@ -4,21 +4,26 @@
 administrator's access (``admin.directory.user.readonly`` through domain-wide delegation as an
 admin, or an admin's own token), so it is read as the configured administrator. The zone is
 the person's own Calendar setting (``settings.get("timezone")``); Google's public API has no
-working hours, so people set their own in the product.
+working hours, so people set their own in the product. Group membership is ``members.hasMember``,
+as the administrator too (``admin.directory.group.member.readonly``).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cadence.errors import CadenceError
 from cadence.zones import zone
-from connectors.errors import NotFound
+from connectors.errors import InvalidRequest, NotFound
 from connectors.ports import DirectoryPerson
 
 if TYPE_CHECKING:
     from connectors.google import _Client
+
+log = logging.getLogger(__name__)
 
 
 def manager_from_user(data: Mapping[str, Any] | None) -> str | None:
@@ -66,6 +71,8 @@ class GoogleDirectory:
     def __init__(self, client_of: Callable[[str], _Client], admin: str) -> None:
         self._client_of = client_of
         self._admin = admin
+        self._noted: set[str] = set()
+        self._lock = threading.Lock()
 
     def _user(self, email: str) -> Mapping[str, Any] | None:
         client = self._client_of(self._admin)
@@ -124,3 +131,36 @@ class GoogleDirectory:
         if user is None and setting is None:
             return None
         return DirectoryPerson(address, name_from_user(user), zone_from_setting(setting))
+
+    def is_member(self, email: str, group: str) -> bool:
+        """members.hasMember(`group`, `email`) as the administrator: direct or nested.
+
+        Google checks nested groups only when the person and the group are in the same domain,
+        and answers "Invalid Input" otherwise, as for an address it knows no user by (an
+        external member, a group): no, here. For those, Cloud Identity's
+        checkTransitiveMembership would be needed.
+        """
+        address, key = email.strip().lower(), group.strip()
+        client = self._client_of(self._admin)
+        request = client.resource("admin", "members").hasMember(groupKey=key, memberKey=address)
+        try:
+            data = client.run(request, f"check whether {address} is in {key}", idempotent=True)
+        except NotFound:
+            self._note(f"the Admin SDK has no group {key}")
+            return False
+        except InvalidRequest as exc:
+            if "invalid input" not in str(exc).lower():
+                raise  # a refusal (not an administrator, no scope): the operator must know
+            self._note(f"the Admin SDK cannot say whether {address} is in {key}: {exc}")
+            return False
+        return isinstance(data, Mapping) and data.get("isMember") is True
+
+    def _note(self, message: str) -> None:
+        """Log `message` once: the HR page asks again on every request."""
+        with self._lock:
+            if message in self._noted:
+                return
+            if len(self._noted) >= 10_000:
+                self._noted.clear()
+            self._noted.add(message)
+        log.info("%s", message)

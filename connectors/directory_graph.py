@@ -2,18 +2,22 @@
 
 Each person's reporting line is read with that person's own access (``/me/manager`` with a
 delegated token, ``/users/{email}/manager`` app-only), which ``User.Read`` covers for oneself;
-working hours and zone come from ``mailboxSettings`` (``MailboxSettings.Read``). Translation is
-in pure functions, the class only does I/O through the account's session.
+working hours and zone come from ``mailboxSettings`` (``MailboxSettings.Read``); group
+membership from ``checkMemberGroups``. Translation is in pure functions, the class only does I/O
+through the account's session.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from kiota_abstractions.method import Method
 
@@ -25,6 +29,7 @@ from connectors.ports import WEEKDAYS, DirectoryHours, DirectoryPerson
 if TYPE_CHECKING:
     from connectors.graph import _Session
 
+log = logging.getLogger(__name__)
 _GRAPH_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 MANAGER_SELECT = "id,displayName,mail,userPrincipalName"
@@ -33,6 +38,8 @@ USERS_PAGE = 999
 MAX_PAGES = 10_000
 """Pages read at most (ten million users): every loop is bounded."""
 """What is read of the manager: their address (``mail``, else the UPN) and name."""
+_OBJECT_ID = re.compile(r"^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$", re.IGNORECASE)
+"""A directory object's id (a GUID): a group named so needs no look-up."""
 
 
 def manager_address(data: Mapping[str, Any] | None) -> str | None:
@@ -98,6 +105,9 @@ class GraphDirectory:
         # Managers' display names as their reports' /manager answers gave them (the newest
         # 10,000): a manager's own mailbox settings carry no name.
         self._names: dict[str, str] = {}
+        # Group ids by address: a group's id never changes, so each is looked up once.
+        self._groups: dict[str, str] = {}
+        self._noted: set[str] = set()
         self._lock = threading.Lock()
 
     def manager_of(self, email: str) -> str | None:
@@ -166,3 +176,68 @@ class GraphDirectory:
         with self._lock:
             name = self._names.get(found.email, "")
         return replace(found, name=name)
+
+    def is_member(self, email: str, group: str) -> bool:
+        """``POST {user}/checkMemberGroups``: transitive, so members of nested groups count.
+
+        Asked with the person's own access (``User.Read`` covers oneself). A group named by its
+        address is first found by ``GET /groups?$filter=mail eq`` (``GroupMember.Read.All``).
+        """
+        session, prefix = self._session_of(email)
+        group_id = self._group_id(session, group)
+        if group_id is None:
+            return False
+        try:
+            data = session.call(
+                lambda: session.send_json(
+                    Method.POST, f"{prefix}/checkMemberGroups", body={"groupIds": [group_id]}
+                ),
+                f"check whether {email} is in the group {group}",
+                idempotent=True,  # a question: asking again changes nothing
+            )
+        except NotFound:
+            self._note(f"Microsoft Graph does not know {email.strip().lower()}: not in {group}")
+            return False
+        found = data.get("value") if isinstance(data, Mapping) else None
+        return isinstance(found, list) and any(
+            isinstance(g, str) and g.lower() == group_id for g in found
+        )
+
+    def _group_id(self, session: _Session, group: str) -> str | None:
+        """The id of `group` (an id, or the address of a group), or None when none has it."""
+        wanted = group.strip().lower()
+        if _OBJECT_ID.match(wanted):
+            return wanted
+        with self._lock:
+            known = self._groups.get(wanted)
+        if known is not None:
+            return known
+        clause = quote("mail eq '{}'".format(wanted.replace("'", "''")), safe="@'")
+        data = session.call(
+            functools.partial(
+                session.send_json, Method.GET, f"/groups?$filter={clause}&$select=id"
+            ),
+            f"find the group {group}",
+            idempotent=True,
+        )
+        ids: list[str] = [
+            str(g["id"]).lower()
+            for g in (data.get("value") or [] if isinstance(data, Mapping) else [])
+            if isinstance(g, Mapping) and isinstance(g.get("id"), str)
+        ]
+        if not ids:
+            self._note(f"Microsoft Graph has no group with the address {wanted}")
+            return None
+        with self._lock:
+            self._groups[wanted] = ids[0]
+        return ids[0]
+
+    def _note(self, message: str) -> None:
+        """Log `message` once: the HR page asks again on every request."""
+        with self._lock:
+            if message in self._noted:
+                return
+            if len(self._noted) >= 10_000:
+                self._noted.clear()
+            self._noted.add(message)
+        log.info("%s", message)

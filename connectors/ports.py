@@ -186,7 +186,7 @@ class DirectoryPerson:
 
 @runtime_checkable
 class Directory(Protocol):
-    """The organisation's directory: who someone is and who their manager is.
+    """The organisation's directory: who someone is, their manager, the groups they are in.
 
     Addresses are matched in any case. A person the directory does not know, or a directory that
     does not say, gives None; a directory that cannot be reached raises `ConnectorError`.
@@ -203,4 +203,9 @@ class Directory(Protocol):
     def reporting_lines(self, reader: str = "") -> list[tuple[str, str]]:
         """Every (employee, manager) the directory knows, lower case, by employee; read as
         `reader` where the directory is read with a person's own access (empty: its own)."""
+        ...
+
+    def is_member(self, email: str, group: str) -> bool:
+        """Whether the person is in `group` (its address, or an id where the provider has
+        them); an unknown person or group is False, an unreachable directory raises."""
         ...

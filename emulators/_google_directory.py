@@ -6,6 +6,11 @@
   to access this resource/api"), an unknown user is 404 "Resource Not Found: userKey".
 - ``GET admin/directory/v1/users?customer=my_customer``: users.list, paged by ``pageToken``,
   administrators only, as users.get.
+- ``GET admin/directory/v1/groups/{groupKey}/hasMember/{memberKey}``: members.hasMember,
+  ``{"isMember": bool}``, direct or nested, administrators only (403 as users.get); an unknown
+  group is 404 "Resource Not Found: groupKey"; a member key that is no user of the account (an
+  external address, a group) is 400 "Invalid Input: memberKey", and so is a nested membership
+  across domains, as the Admin SDK documents.
 - ``GET calendar/v3/users/me/settings/{setting}``: the caller's own settings (``timezone``,
   ``weekStart``, ...); an unknown setting is 404 notFound.
 """
@@ -14,11 +19,22 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulators._google_http import ApiError, Call, Reply
 
 _PROJECTIONS = ("basic", "custom", "full")
+
+
+@dataclass
+class Group:
+    """A Google group: its address, name, and members' addresses (users or groups)."""
+
+    id: str
+    email: str
+    name: str
+    members: set[str] = field(default_factory=set)
 
 
 class DirectoryApi:
@@ -36,9 +52,51 @@ class DirectoryApi:
         self.reset()
 
     def reset(self) -> None:
-        """No administrators, no reporting lines."""
+        """No administrators, no reporting lines, no groups."""
         self.admins: set[str] = set()
         self.managers: dict[str, str] = {}
+        self.groups: dict[str, Group] = {}
+
+    def add_group(self, email: str, name: str = "") -> Group:
+        """The group `email` (idempotent: a known group keeps its id)."""
+        key = email.lower()
+        group = self.groups.get(key)
+        if group is None:
+            group_id = f"0{zlib.crc32(key.encode()):x}grp"
+            group = Group(group_id, key, name or key.split("@", maxsplit=1)[0].title())
+            self.groups[key] = group
+        return group
+
+    def has_member(self, call: Call) -> Reply:
+        """members.hasMember."""
+        if call.user.lower() not in self.admins:
+            raise ApiError(403, "Not Authorized to access this resource/api", "forbidden")
+        wanted = call.args["groupKey"].lower()
+        group = self.groups.get(wanted) or next(
+            (g for g in self.groups.values() if g.id == wanted), None
+        )
+        if group is None:
+            raise ApiError(404, "Resource Not Found: groupKey", "notFound")
+        member = call.args["memberKey"].lower()
+        if not self._known(member) or member in self.groups:
+            raise ApiError(400, "Invalid Input: memberKey", "invalid")
+        if member in group.members:
+            return Reply(200, {"isMember": True})
+        domain = group.email.partition("@")[2]
+        nested = self._nested(group, member, set())
+        if nested and member.partition("@")[2] != domain:
+            raise ApiError(400, "Invalid Input", "invalid")
+        return Reply(200, {"isMember": nested})
+
+    def _nested(self, group: Group, member: str, seen: set[str]) -> bool:
+        """Whether `member` is in `group` through the groups among its members."""
+        seen.add(group.email)
+        for inner in (self.groups[m] for m in group.members if m in self.groups):
+            if inner.email in seen:
+                continue
+            if member in inner.members or self._nested(inner, member, seen):
+                return True
+        return False
 
     def user(self, call: Call) -> Reply:
         """users.get."""

@@ -8,14 +8,20 @@
 - ``GET /users/{id}/mailboxSettings``: ``timeZone`` and ``workingHours`` (``daysOfWeek``,
   ``startTime``/``endTime`` as Edm.TimeOfDay, ``timeZone.name``), zones as Windows names the way
   Exchange answers; Exchange's default working hours are Monday-Friday 08:00-17:00.
+- ``GET /groups``: the groups (``id``, ``mail``, ``displayName``, ...), ``$filter`` by ``eq`` on
+  ``mail``, ``displayName`` or ``id`` (`list_groups`), paged as ``/users``.
+- ``POST /users/{id|upn}/checkMemberGroups`` (and ``/me/...``): of at most 20 ``groupIds``, those
+  the user is in, directly or through nested groups (`check_member_groups`); an unknown user is
+  404 ``Request_ResourceNotFound``, a malformed body or id 400 ``Request_BadRequest``.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 from urllib.parse import urlencode
@@ -210,3 +216,141 @@ def _skip_from(token: str | None) -> int:
         raise GraphError(
             400, "Request_UnsupportedQuery", "Specified skip token is invalid."
         ) from None
+
+
+# -- groups ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """A security group of the tenant; `members` are users' and nested groups' addresses."""
+
+    id: str
+    mail: str
+    name: str
+    members: set[str] = field(default_factory=set)
+
+    def json(self) -> dict[str, Any]:
+        """The group as ``GET /groups`` answers it (the properties we keep)."""
+        return {
+            "id": self.id,
+            "displayName": self.name,
+            "description": None,
+            "groupTypes": [],
+            "mail": self.mail,
+            "mailEnabled": True,
+            "mailNickname": self.mail.split("@", maxsplit=1)[0],
+            "securityEnabled": True,
+            "visibility": None,
+        }
+
+
+CHECK_MEMBER_GROUPS_LIMIT = 20
+"""checkMemberGroups takes at most 20 group ids per request (Graph's documented limit)."""
+_GROUPS_CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#groups"
+_STRINGS_CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)"
+_EQ = re.compile(r"^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$", re.IGNORECASE)
+_GROUP_FILTERS = {"mail": "mail", "displayname": "displayName", "id": "id"}
+
+
+def new_group_id() -> str:
+    """A fresh directory object id."""
+    return str(uuid.uuid4())
+
+
+def list_groups(groups: Sequence[Group], args: Mapping[str, str], url: str) -> dict[str, Any]:
+    """``GET /groups``: ``$filter`` (``property eq 'value'``, case-insensitive as Graph compares
+    strings), ``$select`` (``id`` always comes), ``$top`` (1-999, 100 by default), paged by
+    ``$skiptoken``."""
+    chosen = list(groups)
+    text = args.get("$filter", "").strip()
+    if text:
+        found = _EQ.match(text)
+        prop = _GROUP_FILTERS.get(found[1].lower()) if found else None
+        if found is None or prop is None:
+            raise GraphError(
+                400,
+                "Request_UnsupportedQuery",
+                "Unsupported or invalid query filter clause specified for property "
+                f"'{found[1] if found else text.split(' ')[0]}' of resource 'Group'.",
+            )
+        value = found[2].replace("''", "'").lower()
+        chosen = [g for g in chosen if str(g.json()[prop] or "").lower() == value]
+    select = [s.strip() for s in args.get("$select", "").split(",") if s.strip()]
+    try:
+        top = int(args.get("$top", str(USERS_DEFAULT_TOP)))
+    except ValueError:
+        raise GraphError(400, "Request_BadRequest", "Invalid $top value.") from None
+    if not 1 <= top <= USERS_MAX_TOP:
+        raise GraphError(
+            400,
+            "Request_UnsupportedQuery",
+            f"Invalid page size specified: '{top}'. Must be between 1 and {USERS_MAX_TOP} "
+            "inclusive.",
+        )
+    start = _skip_from(args.get("$skiptoken"))
+    value_out = []
+    for group in chosen[start : start + top]:
+        item = group.json()
+        if select:
+            wanted = {s.lower() for s in select} | {"id"}
+            item = {k: v for k, v in item.items() if k.lower() in wanted}
+        value_out.append(item)
+    context = _GROUPS_CONTEXT + (f"({','.join(select)})" if select else "")
+    body: dict[str, Any] = {"@odata.context": context, "value": value_out}
+    if start + top < len(chosen):
+        query = {k: v for k, v in args.items() if k != "$skiptoken"}
+        query["$skiptoken"] = _skip_token(start + top)
+        body["@odata.nextLink"] = url + "?" + urlencode(query, safe="$:'(),@")
+    return body
+
+
+def group_ids_of(body: Mapping[str, Any]) -> list[str]:
+    """The ``groupIds`` of a checkMemberGroups body; 400 as Graph refuses a bad one."""
+    ids = body.get("groupIds")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise GraphError(
+            400,
+            "Request_BadRequest",
+            "The request body must contain 'groupIds', a collection of group ids.",
+        )
+    if len(ids) > CHECK_MEMBER_GROUPS_LIMIT:
+        raise GraphError(
+            400,
+            "Request_BadRequest",
+            f"The number of group ids must not exceed {CHECK_MEMBER_GROUPS_LIMIT}.",
+        )
+    for value in ids:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise GraphError(
+                400, "Request_BadRequest", f"Invalid object identifier '{value}'."
+            ) from None
+    return [i.lower() for i in ids]
+
+
+def check_member_groups(
+    groups: Sequence[Group], member: str, wanted: Sequence[str]
+) -> dict[str, Any]:
+    """The answer: those of `wanted` (ids) that `member` (an address) is in, transitively."""
+    inside: set[str] = set()
+    # Every group whose members include `member`, then the groups those are members of, and on.
+    reach = [member.lower()]
+    while reach:
+        current = reach.pop()
+        for group in groups:
+            if current in group.members and group.id not in inside:
+                inside.add(group.id)
+                reach.append(group.mail.lower())
+    return {"@odata.context": _STRINGS_CONTEXT, "value": [i for i in wanted if i in inside]}
+
+
+def not_found(what: str) -> GraphError:
+    """Graph's 404 for a directory object it does not have."""
+    return GraphError(
+        404,
+        "Request_ResourceNotFound",
+        f"Resource '{what}' does not exist or one of its queried reference-property objects are "
+        "not present.",
+    )

@@ -89,6 +89,25 @@ class GoogleEmulator:
         with self._lock:
             self.directory.managers[email.lower()] = manager.lower()
 
+    def add_group(self, email: str, name: str = "", members: Iterable[str] = ()) -> str:
+        """A Google group `email` (idempotent) with `members` added: users (added if unknown)
+        or, by their address, groups already made. Returns the group's id."""
+        with self._lock:
+            group = self.directory.add_group(email, name)
+        for member in members:
+            if member.lower() not in self.directory.groups:
+                self.add_user(member)
+            with self._lock:
+                group.members.add(member.lower())
+        return group.id
+
+    def remove_member(self, email: str, member: str) -> None:
+        """Take `member` (a user's or a group's address) out of the group `email`."""
+        with self._lock:
+            group = self.directory.groups.get(email.lower())
+            if group is not None:
+                group.members.discard(member.lower())
+
     def add_admin(self, email: str) -> None:
         """Make `email` a Workspace administrator: it may read the Admin SDK Directory."""
         self.add_user(email)
@@ -266,6 +285,12 @@ class GoogleEmulator:
                 self.directory.user,
             ),
             ("/admin/directory/v1/users", "GET", "directory.users.list", self.directory.users),
+            (
+                "/admin/directory/v1/groups/<groupKey>/hasMember/<memberKey>",
+                "GET",
+                "directory.members.hasMember",
+                self.directory.has_member,
+            ),
             (
                 "/calendar/v3/users/me/settings/<setting>",
                 "GET",

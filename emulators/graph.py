@@ -1,7 +1,8 @@
 """A Microsoft Graph v1.0 emulator: calendars, OneDrive app folders, mail, JSON batching.
 
 `GraphEmulator` is a WSGI app speaking Graph's published REST shapes under ``/v1.0``, for every
-path both as ``/me/...`` and ``/users/{id or userPrincipalName}/...``. Each user has a mailbox
+path both as ``/me/...`` and ``/users/{id or userPrincipalName}/...``; the tenant's security
+groups under ``/groups`` and each user's ``checkMemberGroups``. Each user has a mailbox
 (calendar, Sent Items) and a OneDrive. Tokens are opaque strings the emulator mints; a missing,
 unknown or revoked token answers 401 ``InvalidAuthenticationToken``. Every answer carries
 ``request-id`` and ``client-request-id`` headers, every error the OData error body.
@@ -186,6 +187,7 @@ class GraphEmulator:
             self._mail = _graph_mail.Mail(self._sent_items_delay)
             self._managers: dict[str, str] = {}
             self._hours: dict[str, _graph_directory.Hours] = {}
+            self._groups: dict[str, _graph_directory.Group] = {}
 
     def add_user(self, email: str, name: str = "", tz: str = "Europe/Amsterdam") -> None:
         """Make a user known (idempotent: a known user keeps its id)."""
@@ -208,6 +210,31 @@ class GraphEmulator:
         self.add_user(manager)
         with self._lock:
             self._managers[email.lower()] = manager.lower()
+
+    def add_group(self, mail: str, name: str = "", members: Iterable[str] = ()) -> str:
+        """A security group with address `mail` (idempotent: a known group keeps its id) and
+        `members` added: users (added if unknown) or, by their address, groups already made.
+        Returns the group's id."""
+        key = mail.lower()
+        with self._lock:
+            group = self._groups.get(key)
+            if group is None:
+                display = name or mail.split("@", maxsplit=1)[0].title()
+                group = _graph_directory.Group(_graph_directory.new_group_id(), mail, display)
+                self._groups[key] = group
+        for member in members:
+            if member.lower() not in self._groups:
+                self.add_user(member)
+            with self._lock:
+                group.members.add(member.lower())
+        return group.id
+
+    def remove_member(self, mail: str, member: str) -> None:
+        """Take `member` (a user's or a group's address) out of the group `mail`."""
+        with self._lock:
+            group = self._groups.get(mail.lower())
+            if group is not None:
+                group.members.discard(member.lower())
 
     def set_working_hours(
         self, email: str, days: tuple[str, ...], start: time, end: time, tz: str | None = None
@@ -303,9 +330,43 @@ class GraphEmulator:
                     request.host_url.rstrip("/") + "/v1.0/users",
                 )
             return json_response(body)
+        if rest.rstrip("/").lower() == "/groups":
+            if request.method != "GET":
+                raise _not_allowed()
+            with self._lock:
+                body = _graph_directory.list_groups(
+                    list(self._groups.values()),
+                    dict(request.args),
+                    request.host_url.rstrip("/") + "/v1.0/groups",
+                )
+            return json_response(body)
+        member_of = _CHECK_MEMBER_GROUPS.match(rest)
+        if member_of:
+            return self._check_member_groups(request, caller, member_of[1])
         with self._lock:
             call = self._call(request, caller, rest)
             return self._route(call)
+
+    def _check_member_groups(self, request: Request, caller: User, wanted: str | None) -> Response:
+        """A directory question, not a mailbox's: any signed-in user may ask it of anyone (as
+        with ``GroupMember.Read.All``); an unknown user is 404 ``Request_ResourceNotFound``."""
+        if request.method != "POST":
+            raise _not_allowed()
+        with self._lock:
+            user = caller
+            if wanted is not None:
+                key = wanted.strip("'").lower()
+                found = self._users.get(key) or next(
+                    (u for u in self._users.values() if u.id == key), None
+                )
+                if found is None:
+                    raise _graph_directory.not_found(wanted)
+                user = found
+            ids = _graph_directory.group_ids_of(_json_body(request))
+            body = _graph_directory.check_member_groups(
+                list(self._groups.values()), user.email, ids
+            )
+        return json_response(body)
 
     def _authenticate(self, request: Request) -> User:
         header = request.headers.get("Authorization", "")
@@ -827,6 +888,20 @@ def _base64(value: str) -> bytes:
 def _unquote_path(path: str) -> str:
     """The path as a WSGI server gives it: percent-decoded, its UTF-8 bytes as latin-1."""
     return unquote(path).encode("utf-8").decode("latin-1")
+
+
+_CHECK_MEMBER_GROUPS = re.compile(r"^/(?:me|users/([^/]+))/checkMemberGroups/?$", re.IGNORECASE)
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; 400 as Graph answers a body it cannot read."""
+    try:
+        data = json.loads(request.get_data() or b"{}")
+    except ValueError as exc:
+        raise bad_request("Unable to read JSON request payload.", "BadRequest") from exc
+    if not isinstance(data, dict):
+        raise bad_request("The request body must be a JSON object.", "BadRequest")
+    return data
 
 
 def _not_allowed() -> GraphError:

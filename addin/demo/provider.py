@@ -21,6 +21,9 @@ from emulators.serve import Server
 
 DEMO_ADMIN = "admin@example.org"
 """The emulated Workspace administrator the reporting lines are read as (Google)."""
+DEMO_HR_GROUP = "hr-team@example.org"
+"""The emulated directory's HR group (``HR_GROUP``): Grace is in it, so her panel offers the
+cadence report."""
 
 
 class EmulatedStore:
@@ -84,6 +87,7 @@ def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> Provider
     emulator = emulator_for(provider)
     for person in PAIR.partners:
         emulator.add_user(person.email, person.name, person.tz)
+    emulator.add_group(DEMO_HR_GROUP, "HR", [PAIR.manager.email])
     server = Server(behind_network(emulator, latency_ms=latency_ms), keep_alive=True)
     tokens = data_dir / f"{provider}-tokens.json"
     grants = {p.email: emulator.token(p.email) for p in PAIR.partners}
@@ -92,7 +96,11 @@ def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> Provider
         emulator.add_admin(DEMO_ADMIN)
         grants[DEMO_ADMIN] = emulator.token(DEMO_ADMIN)
     write_atomically(tokens, json.dumps(grants).encode(), mode=0o600)
-    config: dict[str, Any] = {"DATA_DIR": str(data_dir), "BACKEND": provider}
+    config: dict[str, Any] = {
+        "DATA_DIR": str(data_dir),
+        "BACKEND": provider,
+        "HR_GROUP": DEMO_HR_GROUP,
+    }
     url = server.url + API_ROOT[provider]
     if provider == "graph":
         config |= {"GRAPH_URL": url, "GRAPH_TOKENS": str(tokens)}
