@@ -352,7 +352,58 @@ def render(
         lines += cadence_section(result["cadence"])
     if "sweep" in result:
         lines += sweep_section(result["sweep"])
+    if "rollout" in result:
+        lines += rollout_section(result["rollout"])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def rollout_section(data: dict[str, Any]) -> list[str]:
+    """The organisation's roll-out (`bench.rollout`'s results, from its own run)."""
+    found = data.get("results", data)
+    lines = ["## The roll-out", ""]
+    when = data.get("when")
+    if when:
+        lines += [f"From `make bench-rollout` on {when} (`rollout.json`).", ""]
+    head = ["emulator", "pairs", "wall s", "quota-bound minimum s", "app CPU ms a pair", "requests"]
+    rows = []
+    for key, label in (("graph", "in-process"), ("graph_apart", "its own process")):
+        r = found.get(key)
+        if not r:
+            continue
+        requests = (
+            f"{r['requests_per_pair']:g} a pair (batch items singly)"
+            if "requests_per_pair" in r
+            else f"{r['requests_served']:,} served"
+        )
+        rows.append(
+            _row(
+                [
+                    label,
+                    f"{r['pairs']:,}",
+                    f"{r['wall_s']:g}",
+                    f"{r['quota_bound_minimum_s']:g}",
+                    f"{r['app_cpu_ms_per_pair']:g}",
+                    requests,
+                ]
+            )
+        )
+    if not rows:
+        return []
+    graph = found.get("graph") or found.get("graph_apart") or {}
+    lines += [
+        f"`goedgesprek rollout` planning every pair against the Microsoft Graph emulator at "
+        f"{graph.get('latency_ms', 100):g} ms a request and at most "
+        f"{graph.get('per_mailbox', 4)} concurrent requests per mailbox, "
+        f"{graph.get('threads', 32)} pairs at once. The quota-bound minimum is one pair's own "
+        "chain of round trips: no mailbox serves more than a handful of requests. The wall time "
+        "is bound by CPU (the roll-out's own, on one interpreter, and the emulator's).",
+        "",
+        _row(head),
+        _row(["---"] * len(head)),
+        *rows,
+        "",
+    ]
+    return lines
 
 
 def sweep_section(data: dict[str, Any]) -> list[str]:
@@ -515,6 +566,9 @@ def main() -> None:
     sweep = Path(args.results) / "sweep.json"
     if sweep.exists():
         result["sweep"] = json.loads(sweep.read_text())
+    rollout = Path(args.results) / "rollout.json"
+    if rollout.exists():
+        result["rollout"] = json.loads(rollout.read_text())
     doc = Path(args.doc) if args.doc else Path(args.results) / "benchmarks.md"
     folder = doc.with_suffix("")
     made = draw(result, folder)
