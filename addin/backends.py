@@ -44,10 +44,9 @@ GOOGLE_DELEGATED_SCOPES = (
     "https://www.googleapis.com/auth/calendar.events.owned",
     "https://www.googleapis.com/auth/calendar.events.freebusy",
     "https://www.googleapis.com/auth/drive.file",
+    # Send only: no mailbox is read. A send that got no answer is not repeated (may be missing,
+    # never doubled: `connectors.errors.SendUncertain`).
     "https://www.googleapis.com/auth/gmail.send",
-    # A keyed mail is looked up by its Message-ID before it is sent again; `gmail.metadata` does
-    # not allow the search that needs.
-    "https://www.googleapis.com/auth/gmail.readonly",
 )
 """What a service account with domain-wide delegation is granted (Admin console, API controls)."""
 

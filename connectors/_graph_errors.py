@@ -6,6 +6,9 @@ an answer that does not parse. An answer that does not parse becomes `Unavailabl
 gateway's HTML error page or a cut-off body looks like, a fault of the path to Graph rather than
 of our request, and a retry of a safe call may well get a proper answer. Any other exception is
 a bug of ours and is raised as it is: dressed up as `Unavailable` it would be retried and hidden.
+
+`send_error` maps a failed sendMail: once its request may have reached Graph, a failure is
+`SendUncertain` (see there), not an error a retry may cure.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from connectors.errors import (
     ConnectorError,
     InvalidRequest,
     NotFound,
+    SendUncertain,
     Throttled,
     Unavailable,
 )
@@ -121,3 +125,27 @@ def to_connector_error(exc: BaseException, what: str) -> ConnectorError:
             f"{what}: Graph's answer could not be read ({type(exc).__name__}: {exc})"
         )
     raise exc
+
+
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+"""Transport failures before a request left: no connection was made, or none was free."""
+
+
+def send_error(exc: BaseException, what: str) -> ConnectorError:
+    """The connector error for a failed sendMail (see `connectors.errors.SendUncertain`).
+
+    Not sent, so safe to try again: our own error raised before the request (the token), no
+    connection, or an answer below 500 (429, 4xx: Graph refused it). Anything else may have
+    reached Graph: a 5xx (Graph does not promise a failed sendMail sent nothing, Retry-After
+    or not), a timeout or a dropped connection after the request went out, an unreadable answer.
+    """
+    error = to_connector_error(exc, what)
+    if error is exc or isinstance(exc, NOT_SENT):
+        return error
+    status = getattr(exc, "response_status_code", None)
+    if isinstance(status, int) and status < 500:
+        return error
+    return SendUncertain(
+        f"{error}; the mail may or may not have gone, and it is not sent again so that it "
+        "cannot arrive twice"
+    )

@@ -48,7 +48,8 @@ def property_id(name: str) -> str:
 EVENT_PROPERTIES = property_id("properties")
 """Holds an event's `properties` as one JSON object, so one `$expand` filter reads them all."""
 MAIL_KEY = property_id("mailKey")
-"""Holds a message's idempotency key; Sent Items is searched by its value."""
+"""Holds a message's key: with Mail.Send alone nothing reads it back, but it marks the mail as
+the product's (`mail_key_filter` finds it, for whoever may read Sent Items)."""
 MAIL_PARTS = property_id("mailParts")
 """Holds the text and HTML parts as sent: Exchange rewrites a JSON message's HTML body."""
 AUTO_KEY_PREFIX = "auto-"

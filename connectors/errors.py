@@ -33,3 +33,12 @@ class Unavailable(ConnectorError):
 
 class InvalidRequest(ConnectorError):
     """The provider refused what we sent (400); retrying will not help."""
+
+
+class SendUncertain(ConnectorError):
+    """A mail's request may have reached the provider, and no answer says it failed (a timeout
+    waiting for the answer, a dropped connection, a 5xx): it may or may not have gone.
+
+    Not transient: repeating it could deliver it twice, and without reading the mailbox nothing
+    can tell. So it is not sent again; the mail may be missing, never doubled.
+    """

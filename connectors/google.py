@@ -16,11 +16,12 @@ only build requests, and each request is sent through its user's http.
 Retries: the library retries nothing (``num_retries=0``) and never honours Retry-After, so every
 call goes through the one `RetryPolicy`, and only calls that are safe to repeat are retried:
 reads, creates under a client-chosen id (events, Drive files from ``files.generateIds``), event
-patches without If-Match (setting the same fields again changes nothing more) and keyed mail (a
-repeat first looks for the earlier send). A repeat that can meet its own lost success goes
-through `RetryPolicy.call_resolving`: a delete (NotFound on a repeat: done), an event patch under
-If-Match (412 on a repeat: read the event, ours if it shows the patch) and a Drive write (a new
-head on a repeat: ours if its MD5 is that of the bytes we sent).
+patches without If-Match (setting the same fields again changes nothing more) and a mail whose
+send surely did not reach Gmail (`send_error`; one that may have is never repeated). A repeat
+that can meet its own lost success goes through `RetryPolicy.call_resolving`: a delete
+(NotFound on a repeat: done), an event patch under If-Match (412 on a repeat: read the event,
+ours if it shows the patch) and a Drive write (a new head on a repeat: ours if its MD5 is that
+of the bytes we sent).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import hashlib
 import http.client
 import json
 import logging
+import socket
 import threading
 import uuid
 from collections import OrderedDict
@@ -64,7 +66,6 @@ from connectors._google_map import (
     message_id_for,
     revision_infos,
     rfc3339,
-    sent_mail_from_gmail,
     to_gmail_raw,
     to_google_attachment,
     to_google_event,
@@ -78,6 +79,7 @@ from connectors.errors import (
     ConnectorError,
     InvalidRequest,
     NotFound,
+    SendUncertain,
     Unavailable,
 )
 from connectors.memory import check_mail, check_name, check_preconditions
@@ -188,12 +190,52 @@ class _ThreadLocalHttp:
         """Send through this thread's ``AuthorizedHttp``."""
         return self._http().request(uri, method, *args, **kwargs)
 
+    def one_shot(self) -> google_auth_httplib2.AuthorizedHttp:
+        """A new ``AuthorizedHttp`` on a new connection that sends each request at most once
+        (`_OnceHttp`); the caller closes it."""
+        return google_auth_httplib2.AuthorizedHttp(
+            self.credentials, http=_OnceHttp(timeout=self._timeout)
+        )
+
     def close(self) -> None:
         """Close every thread's connections (a later request opens a new one)."""
         with self._lock:
             every = list(self._every)
         for authorized in every:
             authorized.close()
+
+
+class _Resent(Exception):
+    """httplib2 was about to send a request a second time (see `_OnceHttp`)."""
+
+
+class _OnceHttp(httplib2.Http):  # type: ignore[misc]
+    """An ``httplib2.Http`` that puts each request on the wire at most once.
+
+    httplib2 sends a request again on a new connection when the first gets no status line (the
+    server closed the connection: ``RemoteDisconnected``), to get past a stale kept connection.
+    For a mail, the first may have been sent: the second try raises `_Resent` instead. Used
+    fresh for each send, it holds no kept connection that could be stale.
+    """
+
+    def _conn_request(
+        self, conn: Any, request_uri: str, method: str, body: Any, headers: Any
+    ) -> Any:
+        sent = False
+        send = conn.request
+
+        def once(*args: Any, **kwargs: Any) -> Any:
+            nonlocal sent
+            if sent:
+                raise _Resent(f"{method} {request_uri}: the connection closed without an answer")
+            sent = True
+            return send(*args, **kwargs)
+
+        conn.request = once
+        try:
+            return super()._conn_request(conn, request_uri, method, body, headers)
+        finally:
+            conn.request = send
 
 
 # -- errors: mapped once ----------------------------------------------------------------------
@@ -229,6 +271,34 @@ def map_error(error: BaseException, what: str) -> ConnectorError:
         # The library parses the body itself; a body that is not JSON is a broken answer.
         return Unavailable(f"{what}: Google's answer did not parse ({error}): try again later")
     raise error
+
+
+_NOT_SENT = (ConnectionRefusedError, socket.gaierror, httplib2.ServerNotFoundError)
+"""Network failures before a request left: no connection was made."""
+
+
+def send_error(error: BaseException, what: str) -> ConnectorError:
+    """The connector error for a failed Gmail send (see `connectors.errors.SendUncertain`).
+
+    Not sent, so safe to try again: our own error or the token's refresh (before the request),
+    no connection, or an answer below 500 (429, ``rateLimitExceeded``, 4xx: Gmail refused it).
+    Anything else may have reached Gmail: a 5xx, a timeout or a dropped connection after the
+    request went out, an unreadable answer.
+    """
+    if isinstance(error, _Resent):
+        mapped: ConnectorError = Unavailable(f"{what}: Google did not answer ({error})")
+    else:
+        mapped = map_error(error, what)
+        if error is mapped or isinstance(error, google.auth.exceptions.GoogleAuthError):
+            return mapped
+        if isinstance(error, _NOT_SENT):
+            return mapped
+        if isinstance(error, HttpError) and int(error.resp.status) < 500:
+            return mapped
+    return SendUncertain(
+        f"{mapped}; the mail may or may not have gone, and it is not sent again so that it "
+        "cannot arrive twice"
+    )
 
 
 class _Unsent:
@@ -322,6 +392,22 @@ class _Client:
             # The library's JSON model hands back the raw text when a body does not parse
             # (an empty text is its "no content" for methods without a response body).
             raise Unavailable(f"{what}: Google's answer did not parse ({answer[:60]!r})")
+        return answer
+
+    def send(self, request: HttpRequest, what: str) -> Any:
+        """Run a mail's `request` once, on a connection of its own (`_OnceHttp`); a failure
+        after it may have reached Google is `SendUncertain` (`send_error`)."""
+        http = self.http.one_shot()
+        try:
+            answer = request.execute(http=http, num_retries=0)
+        except Exception as exc:
+            raise send_error(exc, what) from exc
+        finally:
+            http.close()
+        if not isinstance(answer, Mapping) or "id" not in answer:
+            raise send_error(
+                ValueError(f"Google's answer has no message id ({answer!r:.60})"), what
+            )
         return answer
 
     def run(self, request: HttpRequest, what: str, *, idempotent: bool) -> Any:
@@ -1302,71 +1388,31 @@ def _earliest(items: Sequence[JSON]) -> JSON:
 
 
 class GoogleMailer:
-    """`connectors.ports.Mailer` through Gmail ``users.messages.send`` as one user."""
+    """`connectors.ports.Mailer` through Gmail ``users.messages.send``, with ``gmail.send`` alone.
+
+    Nothing reads the mailbox (that needs ``gmail.readonly``, every mail of the person), so a
+    repeat cannot find an earlier send: the send is tried again only while Gmail surely did not
+    take it (429, ``rateLimitExceeded``, 4xx, no connection). Once it may have (a timeout, a
+    dropped connection, a 5xx) it raises `SendUncertain` and is not repeated: a mail may be
+    missing, never doubled. A keyed mail's Message-ID still comes from its key: two copies, if
+    ever, would share it, and mail clients thread them together.
+    """
 
     def __init__(self, owner: str, client: _Client) -> None:
         """Send as `owner` through `client`."""
         self._owner = owner
         self._client = client
 
-    @property
-    def _messages(self) -> Any:
-        return self._client.resource("gmail", "users", "messages")
-
     def send(self, mail: Mail) -> SentMail:
-        """Send; a keyed mail gets a Message-ID from its key, and a repeat finds the first send.
-
-        A repeat looks for the earlier send with Gmail's ``rfc822msgid:`` search. That search
-        runs on Gmail's index, which may not show a message sent a moment ago: so once this call
-        has Gmail's answer to its send, its further attempts only read that message by id and
-        never search (or send) again. What the key cannot cover: a send whose answer was lost
-        and whose message the index does not show yet on the repeat is sent twice, and two
-        sends with one key at the same instant can both find nothing and both send. The key
-        guards against retries and reruns, not against racing callers.
-        """
+        """Send once; the `SentMail` is built from Gmail's answer (its id) and the mail itself."""
         check_mail(self._owner, mail)
-        if not mail.key:
-            domain = self._owner.rpartition("@")[2] or None
-            raw = to_gmail_raw(mail, make_msgid(domain=domain))
-            sent = self._client.run(self._send_request(raw), self._sending, idempotent=False)
-            message = self._client.run(self._read_request(sent), self._reading, idempotent=True)
-            return sent_mail_from_gmail(message)
-        message_id = message_id_for(self._owner, mail.key)
-        request = self._send_request(to_gmail_raw(mail, message_id))
-        answered: builtins.list[JSON] = []  # Gmail's answer to this call's send, once it came
-
-        def attempt() -> SentMail:
-            if not answered:
-                earlier = self._find(message_id)
-                if earlier is not None:
-                    answered.append(earlier)
-                else:
-                    answered.append(self._client.once(request, self._sending))
-            message = self._client.once(self._read_request(answered[0]), self._reading)
-            return sent_mail_from_gmail(message)
-
-        return self._client.retry.call(attempt, idempotent=True)
-
-    @property
-    def _sending(self) -> str:
-        return f"sending mail as {self._owner}"
-
-    @property
-    def _reading(self) -> str:
-        return f"reading a sent message of {self._owner}"
-
-    def _send_request(self, raw: str) -> HttpRequest:
-        return self._messages.send(userId="me", body={"raw": raw})
-
-    def _read_request(self, message: Mapping[str, Any]) -> HttpRequest:
-        return self._messages.get(userId="me", id=str(message["id"]), format="raw")
-
-    def _find(self, message_id: str) -> JSON | None:
-        """The earlier send of `message_id` (its id only), searched once, or None."""
-        query = f"rfc822msgid:{message_id.strip('<>')}"
-        what = f"looking for the earlier send {message_id} of {self._owner}"
-        answer = self._client.once(
-            self._messages.list(userId="me", q=query, maxResults=1, includeSpamTrash=True), what
-        )
-        found: builtins.list[JSON] = answer.get("messages") or []
-        return found[0] if found else None
+        if mail.key:
+            message_id = message_id_for(self._owner, mail.key)
+        else:
+            message_id = make_msgid(domain=self._owner.rpartition("@")[2] or None)
+        messages = self._client.resource("gmail", "users", "messages")
+        request = messages.send(userId="me", body={"raw": to_gmail_raw(mail, message_id)})
+        what = f"sending mail as {self._owner}"
+        # Only errors before Gmail had the request are transient (`send_error`): safe to repeat.
+        answer = self._client.retry.call(lambda: self._client.send(request, what), idempotent=True)
+        return SentMail(id=str(answer["id"]), mail=mail, sent_at=datetime.now(UTC))

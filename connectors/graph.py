@@ -72,20 +72,17 @@ from msgraph_core.middleware.options import (  # type: ignore[import-untyped]
 
 from connectors import _graph_batch, _loop
 from connectors._asyncio_net import AsyncioBackend
-from connectors._graph_errors import to_connector_error
+from connectors._graph_errors import send_error, to_connector_error
 from connectors._graph_hash import content_matches
 from connectors._graph_map import (
     AUTO_KEY_PREFIX,
-    MAIL_PARTS,
     expand_properties,
     from_drive_item,
     from_drive_version,
     from_graph_attachment,
     from_graph_event,
-    from_graph_message,
     from_schedule,
     in_window,
-    mail_key_filter,
     patch_shows,
     sorted_versions,
     to_get_schedule,
@@ -151,9 +148,6 @@ BATCHED_UPLOAD_BYTES = 1_000_000
 larger ones are a PUT of their own (Graph caps a whole batch at 4 MB, base64 adds a third)."""
 PUT_TRIPS = 4
 """Requests of a write one after another: the item and its versions (If-Match), PUT, versions."""
-FILING_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
-"""Pauses between looks in Sent Items for a mail just sent (about 3 s in all): sendMail answers
-202 once the mail is queued, and Exchange files the sent copy a moment later."""
 
 __all__ = [
     "FetchedToken",
@@ -1509,11 +1503,13 @@ def _not_a_file(folder: str, name: str) -> NotFound:
 
 
 class GraphMailer:
-    """`connectors.ports.Mailer` through ``sendMail``, made idempotent by a key in Sent Items.
+    """`connectors.ports.Mailer` through ``sendMail``, with ``Mail.Send`` alone.
 
     Every mail carries a key (the caller's, else one made up for this send) in an extended
-    property. Each try first looks for the key in Sent Items and posts only when it is not
-    there, so a try after one whose answer was lost finds that mail instead of sending twice.
+    property. Nothing reads the mailbox (that needs Mail.Read), so a repeat cannot find an
+    earlier send: the POST is tried again only while Graph surely did not take it (429, 4xx, no
+    connection). Once it may have (a timeout, a dropped connection, a 5xx) the send raises
+    `SendUncertain` and is not repeated: a mail may be missing, never doubled.
     """
 
     def __init__(self, session: _Session, email: str, prefix: str) -> None:
@@ -1522,25 +1518,8 @@ class GraphMailer:
         self._email = email
         self._prefix = prefix
 
-    async def _look(self, key: str, waits: Sequence[float] = ()) -> SentMail | None:
-        """The first mail sent with `key` in Sent Items, looking again after each of `waits`."""
-        query = urlencode(
-            {"$filter": mail_key_filter(key), "$expand": expand_properties(MAIL_PARTS)},
-            quote_via=quote,
-        )
-        url = f"{self._prefix}/mailFolders/sentitems/messages?{query}"
-        for pause in (0.0, *waits):
-            await asyncio.sleep(pause)
-            found = await self._s.step(
-                self._s.send_json(Method.GET, url, headers={"Prefer": UTC_PREFER})
-            )
-            sent = [from_graph_message(i, key=key) for i in (found or {}).get("value") or []]
-            if sent:
-                return min(sent, key=lambda s: s.sent_at)
-        return None
-
     def send(self, mail: Mail) -> SentMail:
-        """Send; the same non-empty key again returns the first send from Sent Items."""
+        """Send once; the `SentMail`'s id is the mail's key (sendMail answers 202, no body)."""
         what = f"sending mail {mail.subject!r} as {self._email}"
         try:
             # sendMail sends as the signed-in user; another sender needs Send As rights.
@@ -1549,33 +1528,14 @@ class GraphMailer:
             raise InvalidRequest(f"{what}: {exc}") from exc
         key = mail.key or f"{AUTO_KEY_PREFIX}{uuid.uuid4()}"
         body = {"message": to_graph_message(mail, key), "saveToSentItems": True}
-        posted = False
-        waited = len(FILING_WAITS) + 1, sum(FILING_WAITS)
+        url = f"{self._prefix}/sendMail"
 
-        async def attempt() -> SentMail | None:
-            nonlocal posted
-            if mail.key or posted:
-                # After a try that posted, its mail may be filed late: wait for it first.
-                found = await self._look(key, FILING_WAITS if posted else ())
-                if found is not None:
-                    return found
-            posted = True
-            await self._s.step(
-                self._s.send_json(Method.POST, f"{self._prefix}/sendMail", body=body)
-            )
-            return None
+        def attempt() -> None:
+            try:
+                _loop.run(self._s.send_json(Method.POST, url, body=body), self._s.timeout)
+            except Exception as exc:
+                raise send_error(exc, what) from exc
 
-        # Safe to repeat: a repeat finds a mail an earlier try sent (the key) before it posts.
-        found = self._s.call(attempt, what, idempotent=True, trips=waited[0] + 1, pauses=waited[1])
-        if found is not None:
-            return found
-
-        async def filed() -> SentMail | None:
-            return await self._look(key, FILING_WAITS)
-
-        sent = self._s.call(filed, what, idempotent=True, trips=waited[0], pauses=waited[1])
-        if sent is None:
-            raise Unavailable(
-                f"{what}: Graph took the mail but it did not show in Sent Items in time"
-            )
-        return sent
+        # Only errors before Graph had the request are transient (`send_error`): safe to repeat.
+        self._s.retry.call(attempt, idempotent=True)
+        return SentMail(id=key, mail=mail, sent_at=datetime.now(UTC))

@@ -3,6 +3,11 @@
 A sent message lands in the sender's mailbox with the SENT label, and a copy in the INBOX of each
 recipient who is a user of the emulator. Gmail adds ``Message-ID`` and ``Date`` when the message has
 none and writes the sender's own address into ``From``.
+
+A token held to scopes (`emulators.google.GoogleEmulator.token`) must have one that allows the
+method, as in each method's reference: to send ``gmail.send`` (or compose, modify, full); to list
+or get ``gmail.readonly``, ``gmail.metadata``, ``gmail.modify`` or full. Without, Gmail answers
+403 ``insufficientPermissions`` (`check_scopes`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,53 @@ from emulators._google_drive import split_multipart
 from emulators._google_http import ApiError, Call, Reply, b64url, bad_request, page, unb64url
 
 SYSTEM_LABELS = ("INBOX", "SENT", "UNREAD", "DRAFT", "SPAM", "TRASH", "STARRED", "IMPORTANT")
+_AUTH = "https://www.googleapis.com/auth/"
+FULL = "https://mail.google.com/"
+SEND_SCOPES = frozenset(
+    {FULL, _AUTH + "gmail.modify", _AUTH + "gmail.compose", _AUTH + "gmail.send"}
+    | {_AUTH + "gmail.addons.current.action.compose"}
+)
+READ_SCOPES = frozenset(
+    {FULL, _AUTH + "gmail.modify", _AUTH + "gmail.readonly", _AUTH + "gmail.metadata"}
+)
+SCOPES = {
+    "gmail.send": SEND_SCOPES,
+    "gmail.upload": SEND_SCOPES,
+    "gmail.list": READ_SCOPES,
+    "gmail.get": READ_SCOPES,
+}
+"""By endpoint: any one of these scopes lets a token call it."""
+
+
+class InsufficientScopes(ApiError):
+    """Gmail's 403 for a token without a scope the method accepts."""
+
+    def __init__(self) -> None:
+        super().__init__(403, "Request had insufficient authentication scopes.")
+
+    def body(self) -> dict[str, Any]:
+        """Google's body: its entry's message differs from the top one."""
+        return {
+            "error": {
+                "code": 403,
+                "message": self.message,
+                "errors": [
+                    {
+                        "message": "Insufficient Permission",
+                        "domain": "global",
+                        "reason": "insufficientPermissions",
+                    }
+                ],
+                "status": "PERMISSION_DENIED",
+            }
+        }
+
+
+def check_scopes(endpoint: str, scopes: frozenset[str] | None) -> None:
+    """Refuse a Gmail call whose token is held to `scopes` with none the method accepts."""
+    wanted = SCOPES.get(endpoint)
+    if wanted is not None and scopes is not None and not scopes & wanted:
+        raise InsufficientScopes()
 
 
 class Directory(Protocol):

@@ -8,6 +8,11 @@ its single-value extended properties returned only when expanded.
 202 Accepted means queued: Exchange sends, then files the copy in Sent Items a moment later, so
 a lookup right after sendMail can miss it. `Mail(filing_delay=...)` shows that (seconds of real
 time; 0 files at once).
+
+A token held to scopes (`emulators.graph.GraphEmulator.token`) needs Mail.Send to send and
+Mail.ReadBasic, Mail.Read or Mail.ReadWrite to read (Mail.Read or Mail.ReadWrite for a message's
+MIME), as the permissions of sendMail, list messages and get message say; without, Graph answers
+403 ``ErrorAccessDenied``.
 """
 
 from __future__ import annotations
@@ -43,6 +48,25 @@ if TYPE_CHECKING:
     from emulators.graph import Call
 
 _SENT_ITEMS = ("sentitems",)
+GRAPH = "https://graph.microsoft.com/"
+SEND_SCOPES = frozenset({"mail.send"})
+READ_SCOPES = frozenset({"mail.read", "mail.readwrite"})
+LIST_SCOPES = READ_SCOPES | {"mail.readbasic"}
+"""Any one of these lets a token send, read a message's content, or list and get messages
+(lower case, without Graph's URI)."""
+
+
+def require(scopes: frozenset[str] | None, wanted: frozenset[str]) -> None:
+    """Refuse a token held to `scopes` with none of `wanted`, as Graph does (403)."""
+    if scopes is None:
+        return
+    held = {s.lower().removeprefix(GRAPH) for s in scopes}
+    if not held & wanted:
+        raise GraphError(
+            403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
+        )
+
+
 _FILTER_FIELDS = ("subject", "internetMessageId", "conversationId")
 
 

@@ -28,7 +28,7 @@ from emulators._auth import Tokens
 from emulators._google_calendar import CalendarApi
 from emulators._google_directory import DirectoryApi
 from emulators._google_drive import DriveApi
-from emulators._google_gmail import GmailApi
+from emulators._google_gmail import GmailApi, check_scopes
 from emulators._google_http import (
     REASONS,
     UNAUTHENTICATED_MESSAGE,
@@ -114,10 +114,11 @@ class GoogleEmulator:
         with self._lock:
             self.directory.admins.add(email.lower())
 
-    def token(self, email: str) -> str:
-        """A fresh bearer token for `email`, adding the user if unknown."""
+    def token(self, email: str, scopes: Iterable[str] | None = None) -> str:
+        """A fresh bearer token for `email`, adding the user if unknown; with `scopes` (full
+        URIs) Gmail holds it to them, as Google does; without, it may do all."""
         self.add_user(email)
-        return self._tokens.mint(email)
+        return self._tokens.mint(email, scopes)
 
     def revoke(self, email: str) -> None:
         """Every token of `email` answers 401 from now on (consent withdrawn or expired)."""
@@ -219,6 +220,7 @@ class GoogleEmulator:
                     location="Authorization",
                     location_type="header",
                 )
+            check_scopes(endpoint, self._tokens.scopes(_header(headers, "Authorization")))
             call = Call(user, method, path, args, query, headers, body, content_type)
             handler: Handler = self._handlers[endpoint]
             with self._lock:

@@ -103,6 +103,8 @@ class Call:
     now: datetime
     prefer: dict[str, str]
     path: str
+    scopes: frozenset[str] | None = None
+    """The delegated permissions of the caller's token (``scp``); None: not held to any."""
 
     @property
     def owner(self) -> str:
@@ -246,10 +248,14 @@ class GraphEmulator:
             resolve_zone(tz or user.tz)
             self._hours[email.lower()] = _graph_directory.hours_of(days, start, end, tz or user.tz)
 
-    def token(self, email: str) -> str:
-        """A bearer token for `email` (the user is added if unknown)."""
+    def token(self, email: str, scopes: Iterable[str] | None = None) -> str:
+        """A bearer token for `email` (the user is added if unknown).
+
+        With `scopes` (``Mail.Send``, or ``https://graph.microsoft.com/Mail.Send``) the token is
+        held to them for mail, as Graph holds a token to its ``scp``; without, it may do all.
+        """
         self.add_user(email)
-        return self._tokens.mint(email)
+        return self._tokens.mint(email, scopes)
 
     def revoke(self, email: str) -> None:
         """Every token of `email` answers 401 from now on (consent expired)."""
@@ -345,6 +351,7 @@ class GraphEmulator:
             return self._check_member_groups(request, caller, member_of[1])
         with self._lock:
             call = self._call(request, caller, rest)
+            call.scopes = self._tokens.scopes(request.headers.get("Authorization"))
             return self._route(call)
 
     def _check_member_groups(self, request: Request, caller: User, wanted: str | None) -> Response:
@@ -701,18 +708,22 @@ class GraphEmulator:
     # -- mail ----------------------------------------------------------------------------------
 
     def _send_mail(self, call: Call) -> Response:
+        _graph_mail.require(call.scopes, _graph_mail.SEND_SCOPES)
         self._mail.send(call, self._name_of(call.owner))
         return Response(status=202)
 
     def _folder_messages(self, call: Call, plain: str | None, quoted: str | None) -> Response:
+        _graph_mail.require(call.scopes, _graph_mail.LIST_SCOPES)
         folder = (plain or quoted or "").lower()
         messages = self._mail.folder(call.owner, folder)
         return self._mail.collection(call, messages, self._context(call, "messages"))
 
     def _get_message(self, call: Call, message_id: str) -> Response:
+        _graph_mail.require(call.scopes, _graph_mail.LIST_SCOPES)
         return self._mail.entity(call, message_id, self._context(call, "messages/$entity"))
 
     def _message_value(self, call: Call, message_id: str) -> Response:
+        _graph_mail.require(call.scopes, _graph_mail.READ_SCOPES)
         return self._mail.mime(call, message_id)
 
     # -- $batch --------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from cadence.holidays import public_holidays
 from cadence.model import Person, Series
 from cadence.triggers import Offsets, Trigger, TriggerKind, due_triggers, held_occurrences
 from cadence.zones import zone
-from connectors.errors import AuthExpired, ConnectorError, Throttled, Unavailable
+from connectors.errors import AuthExpired, ConnectorError, SendUncertain, Throttled, Unavailable
 from connectors.models import Mail
 from connectors.ports import Calendar, Mailer
 
@@ -292,6 +292,17 @@ class Sweep:
             self._ledger.release(delivery.key, self.owner, "sign-in needed", counts=False)
             log.info("sweep: %s must sign in again too (%s)", _masked(sender), _why(exc))
             return
+        except SendUncertain as exc:
+            # It may have gone: another try could deliver it twice. Done, never sent again.
+            self._ledger.sent(delivery.key, self.owner, "uncertain")
+            log.warning(
+                "sweep: uncertain %s %s %s (%s): not sent again",
+                SIGN_IN,
+                state.entry.id,
+                delivery.key,
+                _why(exc),
+            )
+            return
         except ConnectorError as exc:
             self._ledger.release(delivery.key, self.owner, _why(exc))
             log.warning(
@@ -439,6 +450,18 @@ class Sweep:
                 "sweep: %s %s %s %s (%s)", outcome, delivery.kind, series, delivery.key, _why(exc)
             )
             return _with(planned, outcome)
+        except SendUncertain as exc:
+            # It may have gone: another try could deliver it twice. Done (its message id says
+            # "uncertain"), never sent again: a reminder may be missing, never doubled.
+            self._ledger.sent(delivery.key, self.owner, "uncertain")
+            log.warning(
+                "sweep: uncertain %s %s %s (%s): not sent again",
+                delivery.kind,
+                series,
+                delivery.key,
+                _why(exc),
+            )
+            return _with(planned, "uncertain")
         except ConnectorError as exc:
             self._ledger.give_up(delivery.key, self.owner, _why(exc))
             log.error("sweep: failed %s %s %s (%s)", delivery.kind, series, delivery.key, _why(exc))

@@ -3,7 +3,7 @@
 GRAPH_PERMISSIONS = (
     "Calendars.ReadWrite",  # the series' events in both partners' calendars
     "Files.ReadWrite.AppFolder",  # the sealed records in the app's OneDrive folder
-    "Mail.Send",  # invitations and reminders
+    "Mail.Send",  # invitations and reminders (send only: no mailbox is read)
     "User.Read",  # the signed-in person's profile
     "User.Read.All",  # their manager (GET /users/{id}/manager)
     "MailboxSettings.Read",  # time zone and working hours

@@ -47,7 +47,6 @@ SCOPE_WORDS: Mapping[str, str] = {
         "keep the files it made in your Drive (the agenda and the record)"
     ),
     "https://www.googleapis.com/auth/gmail.send": _("send reminders by e-mail in your name"),
-    "https://www.googleapis.com/auth/gmail.readonly": _("check that a reminder is not sent twice"),
 }
 """What each needed scope lets the add-on do, in words a person can weigh."""
 

@@ -19,7 +19,7 @@ from test_api import ADA, GRACE, Api, seeded_api
 from addin.background.ledger import Ledger, State
 from addin.background.service import build_sweep
 from addin.background.sweep import Sweep
-from connectors.errors import AuthExpired, Throttled
+from connectors.errors import AuthExpired, SendUncertain, Throttled
 from connectors.models import SentMail
 
 
@@ -309,3 +309,67 @@ def test_a_parked_person_is_told_once_how_to_sign_in_and_nothing_is_given_up(
     report = _sweep(api).run()
     assert report.count("sent") == 1
     assert sorted(m.mail.sender for m in _outbox(api)) == [ADA, GRACE]
+
+
+def _uncertain(real: Any, *, deliver: bool, signed_out: str = "") -> Any:
+    """A mailer factory whose sends end in `SendUncertain` (after delivering, if `deliver`);
+    the mailbox of `signed_out` refuses to send: its sign-in is gone."""
+
+    class Mailer:
+        def __init__(self, email: str) -> None:
+            self.email = email
+            self.real = real(email)
+
+        def send(self, mail: Any) -> SentMail:
+            if self.email == signed_out:
+                raise AuthExpired(f"{self.email} must sign in again")
+            if deliver:
+                self.real.send(mail)
+            raise SendUncertain("no answer: the mail may or may not have gone")
+
+    return Mailer
+
+
+@pytest.mark.parametrize("deliver", [True, False])
+def test_a_send_without_an_answer_is_never_sent_again(
+    api: Api, monkeypatch: pytest.MonkeyPatch, deliver: bool
+) -> None:
+    """The send may have gone (its answer never came): the delivery is done, its message id
+    "uncertain", and no later sweep, consumer or lease sends it again; it may be missing
+    (`deliver` False), never doubled."""
+    planned = api.plan()
+    api.clock.set(_first_start(planned) - timedelta(days=7) + timedelta(minutes=5))
+    services = api.app.extensions["goedgesprek.services"]
+    real = services.mailer
+    monkeypatch.setattr(services, "mailer", _uncertain(real, deliver=deliver))
+    first = _sweep(api).run()
+    (done,) = [p for p in first.planned if p.outcome == "uncertain"]
+    ledger = Ledger(services.registry.engine, clock=api.clock)
+    entry = ledger.entry(done.delivery.key)
+    assert entry is not None and entry.state is State.SENT and entry.message_id == "uncertain"
+    monkeypatch.setattr(services, "mailer", real)
+    for owner in ("consumer-1", "consumer-2"):
+        api.clock.advance(ledger.lease + timedelta(minutes=1))
+        again = _sweep(api, owner).run(everything=True)
+        assert again.count("sent") == 0 and again.count("settled") == 1
+    assert len(_outbox(api)) == (1 if deliver else 0)
+
+
+def test_a_sign_in_notice_without_an_answer_is_never_sent_again(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ada is parked; the notice from Grace's mailbox gets no answer: it is done, "uncertain",
+    and not sent again while Ada stays parked."""
+    planned = api.plan()
+    api.clock.set(_first_start(planned) - timedelta(days=7) + timedelta(minutes=5))
+    services = api.app.extensions["goedgesprek.services"]
+    real = services.mailer
+    monkeypatch.setattr(services, "mailer", _uncertain(real, deliver=True, signed_out=ADA))
+    assert _sweep(api).run().parked == {ADA}
+    ledger = Ledger(services.registry.engine, clock=api.clock)
+    assert ledger.counts() == {"claimed": 1, "sent": 1}  # the reminder waits; the notice is done
+    monkeypatch.setattr(services, "mailer", _signed_out(real, ADA))
+    for _hour in range(3):
+        api.clock.advance(timedelta(hours=1, minutes=1))
+        _sweep(api).run(everything=True)
+    assert len(_outbox(api)) == 1  # the one the uncertain send delivered

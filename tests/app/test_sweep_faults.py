@@ -1,11 +1,14 @@
 """The sweep against Microsoft Graph and Google through the real SDKs, while the provider fails:
-each message goes out exactly once, with the emulator's sent items as the witness.
+each message goes out at most once, with the emulator's sent items as the witness.
 
 Two pairs (two employees, one manager) hold their first conversation; the clock moves past it
 and the record prompt is due for four mailboxes. The emulators then answer 20% and 50% of requests
 with 429 or 5xx, hold some connections and drop others; sweeps run (two consumers taking turns)
-until nothing is left to send. Afterwards every due prompt is in its sender's sent items once,
-none twice, and the ledger says sent for each.
+until nothing is left to send. The tokens hold the product's scopes: send only, no mailbox read.
+Afterwards no prompt is in sent items twice; the ledger says sent for each, and each is in its
+sender's sent items once, except those whose send got no answer (a 5xx, a reset, a held
+connection): those are marked "uncertain" and never sent again, so they may be missing. Here the
+faults strike before the emulator, so an uncertain one is always missing: the residual risk.
 """
 
 from __future__ import annotations
@@ -21,11 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from test_provider_backends import GRACE, NOW, PREFS, Provider, served  # noqa: F401
 
 from addin.app import create_app
-from addin.background.ledger import Ledger
+from addin.backends import GOOGLE_DELEGATED_SCOPES
+from addin.background.ledger import Ledger, State
 from addin.background.service import build_sweep
+from addin.signin import GRAPH_PERMISSIONS
+from addin.store.tables import deliveries_table
 from connectors.testing import ManualClock
 from emulators.faults import Faults
 
@@ -61,7 +68,8 @@ def _settings(provider: Provider, data_dir: Path) -> dict[str, Any]:
     settings = {**provider.settings(data_dir), "PROVIDER_RETRY_SECONDS": 4}
     people = (GRACE, *EMPLOYEES, "hr@example.org")
     tokens = Path(settings["GRAPH_TOKENS" if provider.name == "graph" else "GOOGLE_TOKENS"])
-    tokens.write_text(json.dumps({e: provider.emulator.token(e) for e in people}))
+    scopes = GRAPH_PERMISSIONS if provider.name == "graph" else GOOGLE_DELEGATED_SCOPES
+    tokens.write_text(json.dumps({e: provider.emulator.token(e, scopes) for e in people}))
     return settings
 
 
@@ -82,9 +90,12 @@ def _sent(provider: Provider) -> Counter[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("rate", [20, 50])
-def test_every_due_prompt_goes_out_once_while_the_provider_fails(
+def test_every_due_prompt_goes_out_at_most_once_while_the_provider_fails(
     provider: Provider, tmp_path: Path, rate: int
 ) -> None:
+    """Checked after the faults: no mail twice; every due prompt done in the ledger; each one
+    the ledger calls sent in sent items once; the uncertain ones (at least the first send, reset
+    for certain) never sent again. Prints how many were lost as uncertain."""
     clock = ManualClock(NOW)
     app = create_app(_settings(provider, tmp_path), clock=clock)
     identity = app.extensions["goedgesprek.identity"]
@@ -146,12 +157,22 @@ def test_every_due_prompt_goes_out_once_while_the_provider_fails(
     sent = _sent(provider)
     doubled = {k: n for k, n in sent.items() if n > 1}
     assert not doubled, doubled
-    ledger = Ledger(services.registry.engine, clock=clock)
-    counts = ledger.counts()
-    assert counts.get("sent", 0) == len(sent), (counts, sent)
+    t = deliveries_table
+    with services.registry.engine.connect() as conn:
+        rows = conn.execute(select(t.c.key, t.c.state, t.c.message_id)).all()
+    done = {key: (State(state), message_id) for key, state, message_id in rows}
+    uncertain = {key for key, (_, message_id) in done.items() if message_id == "uncertain"}
+    delivered = {key for key, (state, _) in done.items() if state is State.SENT} - uncertain
+    assert all(state is State.SENT for state, _ in done.values()), done
+    # Every delivery the ledger calls sent is in sent items once; an uncertain one is not.
+    assert len(sent) == len(delivered), (done, sent)
     senders = Counter(sender for sender, _ in sent)
-    for person, _key in due:
-        assert senders[person] >= 1, (person, sent)
+    for person, key in due:
+        assert done[key][0] is State.SENT, (key, done[key])
+        assert key in uncertain or senders[person] >= 1, (person, sent)
+    assert uncertain, "the first send was reset: it must be uncertain"
+    lost = uncertain & {key for _, key in due}
+    print(f"{provider.name} at {rate}%: {len(due)} prompts due, {len(lost)} lost as uncertain")
     assert provider.network.stats.faults, "no fault was injected"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from contract import CalendarContract, DriveContract, MailerContract
+from contract import CalendarContract, DriveContract, SendOnlyMailerContract
 from google.oauth2.credentials import Credentials
 
 from connectors._google_map import sent_mail_from_gmail
@@ -80,5 +80,5 @@ class TestGoogleDrive(DriveContract):
     """Drive contract on `GoogleDrive`."""
 
 
-class TestGoogleMailer(MailerContract):
+class TestGoogleMailer(SendOnlyMailerContract):
     """Mailer contract on `GoogleMailer`."""

@@ -15,7 +15,7 @@ from contract import (
     BOB,
     CalendarContract,
     DriveContract,
-    MailerContract,
+    SendOnlyMailerContract,
     ams,
     meeting,
     utc,
@@ -153,5 +153,5 @@ class TestGraphDrive(DriveContract):
     """Drive contract on `GraphDrive`."""
 
 
-class TestGraphMailer(MailerContract):
+class TestGraphMailer(SendOnlyMailerContract):
     """Mailer contract on `GraphMailer`."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from contract import CalendarContract, DriveContract, EmbeddedContract, MailerContract
+from contract import CalendarContract, DriveContract, EmbeddedContract, KeyedMailerContract
 
 from connectors.local import LocalStore
 from connectors.testing import ManualClock
@@ -27,7 +27,7 @@ class TestLocalDrive(DriveContract):
     """Drive contract on `LocalStore`."""
 
 
-class TestLocalMailer(MailerContract):
+class TestLocalMailer(KeyedMailerContract):
     """Mailer contract on `LocalStore`."""
 
 

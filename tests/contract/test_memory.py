@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from contract import CalendarContract, DriveContract, EmbeddedContract, MailerContract
+from contract import CalendarContract, DriveContract, EmbeddedContract, KeyedMailerContract
 
 from connectors.memory import MemoryStore
 from connectors.testing import ManualClock
@@ -23,7 +23,7 @@ class TestMemoryDrive(DriveContract):
     """Drive contract on `MemoryStore`."""
 
 
-class TestMemoryMailer(MailerContract):
+class TestMemoryMailer(KeyedMailerContract):
     """Mailer contract on `MemoryStore`."""
 
 

@@ -13,7 +13,7 @@ from contract import (
     YEAR,
     CalendarContract,
     DriveContract,
-    MailerContract,
+    KeyedMailerContract,
     ams,
     meeting,
 )
@@ -73,7 +73,7 @@ class TestRenamedDrive(DriveContract):
     """Drive contract through the tracking wrapper."""
 
 
-class TestRenamedMailer(MailerContract):
+class TestRenamedMailer(KeyedMailerContract):
     """Mailer contract through the renaming wrapper."""
 
 

@@ -138,3 +138,31 @@ def test_refusals(ada: GoogleApi, google: GoogleEmulator) -> None:
     ada("gmail", "users.messages.list", userId=BOB, expect=403)
     ada("gmail", "users.messages.get", userId="me", id="0123456789abcdef", expect=404)
     assert google.sent() == []
+
+
+def test_scopes_are_held_as_google_holds_them(google: GoogleEmulator) -> None:
+    """A token held to ``gmail.send`` sends but cannot list or get (403 insufficientPermissions,
+    Google's body); ``gmail.readonly`` reads but does not send; no scopes: anything."""
+    auth = "https://www.googleapis.com/auth/"
+    sender = GoogleApi(Client(google), google.token(ADA, [auth + "gmail.send"]))
+    sent = sender("gmail", "users.messages.send", userId="me", body={"raw": raw(mail())})
+    refused = sender("gmail", "users.messages.list", userId="me", q="in:sent", expect=403)
+    assert refused == {
+        "error": {
+            "code": 403,
+            "message": "Request had insufficient authentication scopes.",
+            "errors": [
+                {
+                    "message": "Insufficient Permission",
+                    "domain": "global",
+                    "reason": "insufficientPermissions",
+                }
+            ],
+            "status": "PERMISSION_DENIED",
+        }
+    }
+    sender("gmail", "users.messages.get", userId="me", id=sent["id"], expect=403)
+    reader = GoogleApi(Client(google), google.token(ADA, [auth + "gmail.readonly"]))
+    assert reader("gmail", "users.messages.get", userId="me", id=sent["id"])["id"] == sent["id"]
+    reader("gmail", "users.messages.send", userId="me", body={"raw": raw(mail())}, expect=403)
+    assert len(google.sent()) == 1

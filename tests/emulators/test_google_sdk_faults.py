@@ -2,11 +2,14 @@
 
 The served emulator sits behind `Script`, a tiny WSGI wrapper that answers the next matching
 requests its own way (a 429 with Retry-After, a body that is not JSON, a slow answer) and passes
-everything else through.
+everything else through. A mail, which no read can find again with ``gmail.send`` alone, is never
+repeated once Gmail may have it: `SendUncertain`.
 """
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -18,8 +21,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from google.oauth2.credentials import Credentials
 
+from addin.backends import GOOGLE_DELEGATED_SCOPES
 from connectors._retry import NO_RETRY, RetryPolicy
-from connectors.errors import AuthExpired, Conflict, NotFound, Unavailable
+from connectors.errors import AuthExpired, Conflict, NotFound, SendUncertain, Unavailable
 from connectors.google import GoogleAccount
 from connectors.models import Attendee, EventPatch, Mail, NewEvent
 from emulators._wsgi import StartResponse, WSGIApp
@@ -41,6 +45,7 @@ class Script:
         self.app = app
         self.steps: list[tuple[str, str, Step]] = []
         self.lock = threading.Lock()
+        self.seen: list[tuple[str, str]] = []
 
     def queue(self, method: str, prefix: str, *steps: Step) -> None:
         """Answer the next matching requests with `steps`, one each, in order."""
@@ -51,6 +56,7 @@ class Script:
         """Run the first queued step that matches this request, else the wrapped app."""
         chosen: Step = self.app
         with self.lock:
+            self.seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
             for index, (method, prefix, step) in enumerate(self.steps):
                 if environ["REQUEST_METHOD"] == method and environ["PATH_INFO"].startswith(prefix):
                     chosen = step
@@ -123,6 +129,7 @@ def world(served: tuple[GoogleEmulator, Script, Server]) -> tuple[GoogleEmulator
     emulator, script, server = served
     emulator.reset()
     script.steps.clear()
+    script.seen.clear()
     return emulator, script, server.url + "/"
 
 
@@ -375,21 +382,142 @@ def test_batch_keeps_earlier_chunks_when_a_later_one_fails_for_good(
     assert len(script.steps) == 1  # the second attempt sent only the one key still unanswered
 
 
-def test_keyed_send_tries_each_step_once_per_attempt_and_never_searches_after_sending(
+def late(app: GoogleEmulator, seconds: float) -> Step:
+    """Apply the request, then answer nothing for `seconds` (the client has given up)."""
+
+    def step(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        forwarded(app, environ)
+        time.sleep(seconds)
+        start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+        return [app.error_body(503, "The service is currently unavailable.")]
+
+    return step
+
+
+def dropped(app: GoogleEmulator) -> Step:
+    """Apply the request, then close the connection without an answer."""
+
+    def step(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        forwarded(app, environ)
+        environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError("the answer is dropped")
+
+    return step
+
+
+def user_rate_limited(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """Gmail's 403 ``userRateLimitExceeded``: a request to slow down, not run."""
+    body = {
+        "error": {
+            "code": 403,
+            "message": "User-rate limit exceeded.",
+            "errors": [
+                {
+                    "message": "User-rate limit exceeded.",
+                    "domain": "usageLimits",
+                    "reason": "userRateLimitExceeded",
+                }
+            ],
+        }
+    }
+    start_response("403 Forbidden", [("Content-Type", "application/json")])
+    return [json.dumps(body).encode()]
+
+
+SEND = "/gmail/v1/users/me/messages/send"
+
+
+def test_mail_is_sent_at_most_once_whatever_the_answer(
     world: tuple[GoogleEmulator, Script, str],
 ) -> None:
-    """A read-back that keeps failing costs one read per attempt, one search and one send."""
+    """An attack on users.messages.send's answer, with a token holding the product's scopes
+    (``gmail.send``, no ``gmail.readonly``). Checked:
+
+    - answered: one mail, one POST, nothing read; the SentMail has Gmail's id and the mail;
+    - the work done, the answer lost as a 503: `SendUncertain`, one mail, one POST (no retry);
+    - a 503 before the work: `SendUncertain` too (Google does not say it did nothing), no mail;
+    - the work done, no answer in the client's time: `SendUncertain`, one mail, one POST;
+    - the work done, the connection closed without an answer: `SendUncertain`, one mail, one
+      POST (httplib2 would have sent it again on a new connection);
+    - a 429 with Retry-After, a 403 ``userRateLimitExceeded``: retried, one mail.
+    """
     emulator, script, root = world
-    mailer = account(emulator, root, RetryPolicy(attempts=3, sleep=lambda _: None)).mailer(ADA)
-    messages = "/gmail/v1/users/me/messages"
-    script.queue("GET", messages + "/", *[unavailable(emulator)] * 9)
-    script.queue("GET", messages, *[emulator] * 5)  # searches pass, and are counted
-    with pytest.raises(Unavailable):
-        mailer.send(Mail(sender=ADA, to=(BOB,), subject="Agenda", text="Zie bijlage", key="k1"))
-    reads = [s for s in script.steps if s[1] == messages + "/"]
-    searches = [s for s in script.steps if s[1] == messages]
-    assert (len(reads), len(searches)) == (9 - 3, 5 - 1)
-    assert len(emulator.sent()) == 1
+    waits: list[float] = []
+    account = GoogleAccount(
+        lambda email: Credentials(token=emulator.token(email, GOOGLE_DELEGATED_SCOPES)),
+        root_url=root,
+        retry=RetryPolicy(sleep=waits.append),
+        timeout=0.5,
+    )
+
+    def mail(key: str) -> Mail:
+        return Mail(sender=ADA, to=(BOB,), subject="Agenda", text="Zie bijlage", key=key)
+
+    def posts() -> int:
+        return script.seen.count(("POST", SEND))
+
+    sent = account.mailer(ADA).send(mail("k0"))
+    assert (len(emulator.sent()), posts()) == (1, 1)
+    assert sent.mail == mail("k0") and sent.id == emulator.sent()[0]["id"]
+    assert not [path for method, path in script.seen if method == "GET"]  # nothing read
+
+    cases = [
+        ("lost", lost(emulator), 1),
+        ("refused", unavailable(emulator), 0),
+        ("late", late(emulator, 1.0), 1),
+        ("dropped", dropped(emulator), 1),
+    ]
+    for name, step, delivered in cases:
+        before, tried = len(emulator.sent()), posts()
+        script.queue("POST", SEND, step)
+        with pytest.raises(SendUncertain, match="not sent again"):
+            account.mailer(ADA).send(mail(f"k-{name}"))
+        assert len(emulator.sent()) - before == delivered, name
+        assert posts() - tried == 1, name
+
+    for name, step in (("429", throttle(emulator, 2)), ("403", user_rate_limited)):
+        before, tried = len(emulator.sent()), posts()
+        waits.clear()
+        script.queue("POST", SEND, step)
+        account.mailer(ADA).send(mail(f"k-{name}"))
+        assert (len(emulator.sent()) - before, posts() - tried) == (1, 2), name
+        assert len(waits) == 1 and (name != "429" or waits == [2.0]), (name, waits)
+    assert script.steps == []
+    account.close()
+
+
+def test_mail_that_cannot_connect_is_tried_again_and_not_uncertain() -> None:
+    """No connection: Gmail never had the request, so the policy tries again and the error is
+    `Unavailable` (a later sweep sends it), not `SendUncertain`."""
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        port = spare.getsockname()[1]
+    waits: list[float] = []
+    account = GoogleAccount(
+        Credentials(token="ya29.t"),
+        root_url=f"http://127.0.0.1:{port}/",
+        retry=RetryPolicy(attempts=3, sleep=waits.append),
+    )
+    with pytest.raises(Unavailable) as caught:
+        account.mailer(ADA).send(Mail(sender=ADA, to=(BOB,), subject="Agenda", text="x"))
+    account.close()
+    assert not isinstance(caught.value, SendUncertain) and len(waits) == 2
+
+
+def test_a_send_only_token_cannot_search_the_mailbox(
+    world: tuple[GoogleEmulator, Script, str],
+) -> None:
+    """The emulator holds the token to its scopes, as Google does: the ``rfc822msgid:`` search
+    the mailer once made answers 403 ``insufficientPermissions`` (AuthExpired: consent)."""
+    emulator, _, root = world
+    token = emulator.token(ADA, GOOGLE_DELEGATED_SCOPES)
+    account = GoogleAccount(Credentials(token=token), root_url=root, retry=NO_RETRY)
+    account.mailer(ADA).send(Mail(sender=ADA, to=(BOB,), subject="Agenda", text="x", key="k"))
+    client = account._client(ADA)
+    search = client.resource("gmail", "users", "messages").list(userId="me", q="rfc822msgid:x")
+    with pytest.raises(AuthExpired, match="insufficientPermissions"):
+        client.once(search, "searching")
+    account.close()
 
 
 def test_versions_without_end_raise_instead_of_stopping_short(

@@ -291,3 +291,31 @@ def test_late_user_gets_copies(graph: GraphEmulator, ada: CheckedClient) -> None
     query = "startDateTime=2027-02-01T00:00:00Z&endDateTime=2027-02-02T00:00:00Z"
     found = late.call("GET", f"/me/calendarView?{query}", "events").get_json()["value"]
     assert [e["subject"] for e in found] == ["x"]
+
+
+def test_mail_needs_its_permission(graph: GraphEmulator) -> None:
+    """A token held to scopes, as Graph holds one to its ``scp``: Mail.Send sends and reads no
+    mail (403 ErrorAccessDenied, in a $batch too); Mail.ReadBasic lists and gets but neither
+    sends nor reads MIME; a token minted without scopes may do all."""
+    sender = CheckedClient(graph, ADA)
+    sender.token = graph.token(ADA, ["Mail.Send", "User.Read"])
+    assert sender.call("POST", "/me/sendMail", json=mail()).status_code == 202
+    denied = sender.call("GET", "/me/mailFolders/sentitems/messages")
+    assert (denied.status_code, denied.get_json()["error"]["code"]) == (403, "ErrorAccessDenied")
+    assert (
+        denied.get_json()["error"]["message"]
+        == "Access is denied. Check credentials and try again."
+    )
+    item = {"id": "1", "method": "GET", "url": "/me/mailFolders/sentitems/messages"}
+    assert batch(sender, [item]).get_json()["responses"][0]["status"] == 403
+
+    reader = CheckedClient(graph, ADA)
+    reader.token = graph.token(ADA, ["https://graph.microsoft.com/Mail.ReadBasic"])
+    listed = reader.call("GET", "/me/mailFolders/sentitems/messages", "messages").get_json()
+    (message,) = listed["value"]
+    assert reader.call("GET", f"/me/messages/{message['id']}", "message").status_code == 200
+    assert reader.call("GET", f"/me/messages/{message['id']}/$value").status_code == 403
+    assert reader.call("POST", "/me/sendMail", json=mail()).status_code == 403
+    assert len(graph.sent()) == 1
+    everything = CheckedClient(graph, ADA)
+    assert everything.call("GET", f"/me/messages/{message['id']}/$value").status_code == 200

@@ -1,17 +1,23 @@
 """Writes whose answer is lost after Graph did the work: the repeat finds its own success
-instead of doing the work twice or reporting it as someone else's change."""
+instead of doing the work twice or reporting it as someone else's change. A mail, which no read
+can find again with Mail.Send alone, is never repeated once Graph may have it: `SendUncertain`.
+"""
 
 from __future__ import annotations
 
 import io
+import socket
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from werkzeug.test import Client
 
+from addin.signin import GRAPH_PERMISSIONS
 from connectors._retry import RetryPolicy
-from connectors.errors import Conflict
+from connectors.errors import Conflict, SendUncertain, Unavailable
 from connectors.graph import GraphAccount, StaticToken
 from connectors.models import EventPatch, Mail, NewEvent
 from emulators.graph import GraphEmulator
@@ -23,13 +29,17 @@ BOB = "bob@example.org"
 LOST = b'{"error": {"code": "ServiceNotAvailable", "message": "the answer was lost"}}'
 
 
+THROTTLED = b'{"error": {"code": "TooManyRequests", "message": "slow down"}}'
+
+
 class LoseAnswers:
-    """Wraps the emulator: chosen requests are handled, then their answer is lost (a 503)."""
+    """Wraps the emulator: chosen requests are handled, then their answer is lost (a 503), or
+    answered otherwise (`answer`)."""
 
     def __init__(self, app: GraphEmulator) -> None:
         """Pass everything to `app` until told otherwise."""
         self.app = app
-        self.rules: list[tuple[str, str, int, Callable[[], object] | None]] = []
+        self.rules: list[tuple[str, str, int, Callable[[], object] | None, str]] = []
         self.seen: list[tuple[str, str]] = []
 
     def lose(
@@ -41,37 +51,70 @@ class LoseAnswers:
     ) -> None:
         """Let the next `times` requests `method ...path_end` do their work, then lose it;
         `then` runs before the loss is answered (another writer's turn)."""
-        self.rules.append((method, path_end, times, then))
+        self.rules.append((method, path_end, times, then, "lost"))
+
+    def answer(self, method: str, path_end: str, how: str, times: int = 1) -> None:
+        """The next `times` matching requests: ``refused`` (a 503, the work not done),
+        ``throttled`` (a 429 with Retry-After 2, not done), ``slow`` (done, no answer for 1 s),
+        ``dropped`` (done, the connection closed without an answer)."""
+        self.rules.append((method, path_end, times, None, how))
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        """Handle a matching request and answer 503 instead of its answer; pass the rest on."""
+        """Handle a matching request as its rule says; pass the rest on."""
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         self.seen.append((method, path))
-        for index, (m, end, times, then) in enumerate(self.rules):
+        for index, (m, end, times, then, how) in enumerate(self.rules):
             if m == method and path.endswith(end) and times > 0:
-                self.rules[index] = (m, end, times - 1, then)
+                self.rules[index] = (m, end, times - 1, then, how)
+                if how == "refused":
+                    return _answer(start_response, "503 Service Unavailable", LOST)
+                if how == "throttled":
+                    return _answer(start_response, "429 Too Many Requests", THROTTLED, "2")
                 size = int(environ.get("CONTENT_LENGTH") or 0)
                 environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(size))
                 b"".join(self.app(environ, lambda *_: lambda _data: None))
+                if how == "slow":
+                    time.sleep(1.0)  # the client has given up by now
+                if how == "dropped":
+                    sock = environ["werkzeug.socket"]
+                    sock.shutdown(socket.SHUT_RDWR)
+                    raise ConnectionAbortedError("the answer is dropped")
                 if then is not None:
                     then()
-                headers = [("Content-Type", "application/json"), ("Content-Length", str(len(LOST)))]
-                start_response("503 Service Unavailable", headers)
-                return [LOST]
+                return _answer(start_response, "503 Service Unavailable", LOST)
         return self.app(environ, start_response)
 
 
-def serve(emulator: GraphEmulator) -> Iterator[tuple[GraphEmulator, LoseAnswers, GraphAccount]]:
-    """`emulator` behind `LoseAnswers` on 127.0.0.1, with an account whose waits are not slept."""
+def _answer(
+    start_response: Any, status: str, body: bytes, retry_after: str | None = None
+) -> list[bytes]:
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    if retry_after is not None:
+        headers.append(("Retry-After", retry_after))
+    start_response(status, headers)
+    return [body]
+
+
+WAITS: list[float] = []
+"""The retry policy's waits in the test running (emptied by `serve`)."""
+
+
+def serve(
+    emulator: GraphEmulator, timeout: float = 30.0
+) -> Iterator[tuple[GraphEmulator, LoseAnswers, GraphAccount]]:
+    """`emulator` behind `LoseAnswers` on 127.0.0.1, with an account whose waits are noted in
+    `WAITS`, not slept; its tokens hold the product's permissions (mail: Mail.Send only)."""
     emulator.add_user(ADA, "Ada")
     emulator.add_user(BOB, "Bob")
     wrapper = LoseAnswers(emulator)
     emulator.batch_target = wrapper  # a write inside a $batch can lose its answer too
+    WAITS.clear()
     with Server(wrapper) as server:
         account = GraphAccount(
-            lambda email: StaticToken(emulator.token(email)),
+            lambda email: StaticToken(emulator.token(email, GRAPH_PERMISSIONS)),
             base_url=f"{server.url}/v1.0",
-            retry=RetryPolicy(sleep=lambda _: None),
+            retry=RetryPolicy(sleep=WAITS.append),
+            timeout=timeout,
         )
         try:
             yield emulator, wrapper, account
@@ -86,41 +129,108 @@ def lossy() -> Iterator[tuple[GraphEmulator, LoseAnswers, GraphAccount]]:
 
 
 @pytest.fixture
-def slow_filing() -> Iterator[tuple[GraphEmulator, LoseAnswers, GraphAccount]]:
-    """A fresh emulator filing sent mail in Sent Items 0.3 s after sendMail, as Exchange does."""
-    yield from serve(GraphEmulator(sent_items_delay=0.3))
+def impatient() -> Iterator[tuple[GraphEmulator, LoseAnswers, GraphAccount]]:
+    """A fresh emulator, and an account waiting 0.5 s for an answer."""
+    yield from serve(GraphEmulator(), timeout=0.5)
 
 
-def test_mail_whose_answer_was_lost_is_sent_once(
-    slow_filing: tuple[GraphEmulator, LoseAnswers, GraphAccount],
-) -> None:
-    """sendMail did its work but its answer was lost: the repeat finds the mail, filed late."""
-    emulator, wrapper, account = slow_filing
-    wrapper.lose("POST", "/sendMail")
-    sent = account.mailer(ADA).send(
-        Mail(sender=ADA, to=(BOB,), subject="Agenda", text="x", key="k")
+def _posts(wrapper: LoseAnswers) -> int:
+    return sum(
+        1 for method, path in wrapper.seen if (method, path) == ("POST", "/v1.0/me/sendMail")
     )
-    assert len(emulator.sent()) == 1
-    assert sent.mail.key == "k" and sent.id == emulator.sent()[0]["id"]
 
 
-def test_mail_without_key_whose_answer_was_lost_is_sent_once(
-    slow_filing: tuple[GraphEmulator, LoseAnswers, GraphAccount],
+def _mail(key: str = "k") -> Mail:
+    return Mail(sender=ADA, to=(BOB,), subject="Agenda", text="x", key=key)
+
+
+def test_mail_is_sent_at_most_once_whatever_the_answer(
+    lossy: tuple[GraphEmulator, LoseAnswers, GraphAccount],
+    impatient: tuple[GraphEmulator, LoseAnswers, GraphAccount],
 ) -> None:
-    """Without a caller's key the made-up one still finds the first send on the repeat."""
-    emulator, wrapper, account = slow_filing
+    """An attack on sendMail's answer, with a token holding Mail.Send and no Mail.Read. Checked:
+
+    - answered 202: one mail, one POST, no read of the mailbox; the SentMail is the mail sent,
+      its id the key;
+    - the work done, the answer lost as a 503: `SendUncertain`, one mail, one POST (no retry);
+    - a 503 before the work: `SendUncertain` too (Graph does not say it did nothing), no mail;
+    - the work done, no answer in the client's time: `SendUncertain`, one mail, one POST;
+    - the work done, the connection dropped without an answer: `SendUncertain`, one mail;
+    - a 429 with Retry-After: retried after the wait Graph asked for, one mail;
+    - no mail without a key either: the made-up key gives no second chance to a repeat.
+    """
+    emulator, wrapper, account = lossy
+    sent = account.mailer(ADA).send(_mail("k0"))
+    assert (len(emulator.sent()), _posts(wrapper)) == (1, 1)
+    assert sent.mail == _mail("k0") and sent.id == "k0"
+    assert not [p for m, p in wrapper.seen if m == "GET"]  # nothing read
+
+    cases = [
+        (lossy, "lost", 1),
+        (lossy, "refused", 0),
+        (impatient, "slow", 1),
+        (lossy, "dropped", 1),
+    ]
+    for (emulator, wrapper, account), how, delivered in cases:
+        before, posts = len(emulator.sent()), _posts(wrapper)
+        if how == "lost":
+            wrapper.lose("POST", "/sendMail")
+        else:
+            wrapper.answer("POST", "/sendMail", how)
+        with pytest.raises(SendUncertain, match="not sent again"):
+            account.mailer(ADA).send(_mail(f"k-{how}"))
+        assert len(emulator.sent()) - before == delivered, how
+        assert _posts(wrapper) - posts == 1, how
+
+    emulator, wrapper, account = lossy
+    before, posts = len(emulator.sent()), _posts(wrapper)
+    WAITS.clear()
+    wrapper.answer("POST", "/sendMail", "throttled")
+    account.mailer(ADA).send(_mail("k-429"))
+    assert (len(emulator.sent()) - before, _posts(wrapper) - posts) == (1, 2)
+    assert WAITS == [2.0]
+
+    before = len(emulator.sent())
     wrapper.lose("POST", "/sendMail")
-    account.mailer(ADA).send(Mail(sender=ADA, to=(BOB,), subject="Agenda", text="x"))
-    assert len(emulator.sent()) == 1
+    with pytest.raises(SendUncertain):
+        account.mailer(ADA).send(Mail(sender=ADA, to=(BOB,), subject="Agenda", text="x"))
+    assert len(emulator.sent()) - before == 1
 
 
-def test_mail_filed_late_is_found_after_sending(
-    slow_filing: tuple[GraphEmulator, LoseAnswers, GraphAccount],
+def test_mail_that_cannot_connect_is_tried_again_and_not_uncertain() -> None:
+    """No connection: Graph never had the request, so the policy tries again and the error is
+    `Unavailable` (a later sweep sends it), not `SendUncertain`."""
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        port = spare.getsockname()[1]
+    waits: list[float] = []
+    account = GraphAccount(
+        StaticToken("t"),
+        base_url=f"http://127.0.0.1:{port}/v1.0",
+        retry=RetryPolicy(attempts=3, sleep=waits.append),
+    )
+    try:
+        with pytest.raises(Unavailable) as caught:
+            account.mailer(ADA).send(_mail())
+    finally:
+        account.close()
+    assert not isinstance(caught.value, SendUncertain) and len(waits) == 2
+
+
+def test_sent_items_are_closed_to_a_send_only_token(
+    lossy: tuple[GraphEmulator, LoseAnswers, GraphAccount],
 ) -> None:
-    """A mail Exchange files in Sent Items a moment after sendMail is waited for, not an error."""
-    emulator, _, account = slow_filing
-    sent = account.mailer(ADA).send(Mail(sender=ADA, to=(BOB,), subject="Hoi", text="x", key="k"))
-    assert sent.mail.subject == "Hoi" and len(emulator.sent()) == 1
+    """The emulator holds the product's token to its scopes, as Graph does: Mail.Send sends, and
+    the Sent Items look-up the mailer once made answers 403 ErrorAccessDenied."""
+    emulator, wrapper, account = lossy
+    account.mailer(ADA).send(_mail())
+    token = emulator.token(ADA, GRAPH_PERMISSIONS)
+    client = Client(wrapper)
+    listed = client.get(
+        "/v1.0/me/mailFolders/sentitems/messages", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert listed.status_code == 403
+    assert listed.get_json()["error"]["code"] == "ErrorAccessDenied"
 
 
 def test_guarded_event_patch_whose_answer_was_lost_is_ours(
