@@ -29,6 +29,8 @@ TABLES = {
     "reminder_settings",
     "pending_documents",
     "cadence_stats",
+    "series_keys",
+    "erasures",
     "alembic_version",
 }
 
@@ -229,10 +231,11 @@ def test_a_database_behind_by_one_revision_is_upgraded(database_url: str) -> Non
     try:
         upgrade(engine)
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE cadence_stats"))
-            conn.execute(text("UPDATE alembic_version SET version_num = '0007'"))
+            conn.execute(text("DROP TABLE erasures"))
+            conn.execute(text("DROP TABLE series_keys"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0008'"))
         assert upgrade(engine) == head()
-        assert "cadence_stats" in inspect(engine).get_table_names()
+        assert {"series_keys", "erasures"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
 
