@@ -154,7 +154,9 @@ class Mailer(Protocol):
     """Sends mail as one user."""
 
     def send(self, mail: Mail) -> SentMail:
-        """Send a message; the same non-empty `Mail.key` again returns the first send."""
+        """Send a message, at most once: a send that may have gone out raises `SendUncertain`
+        and is not repeated. The providers read no mailbox, so a `Mail.key` sent again goes
+        again; the local and memory stores answer it from their outbox."""
         ...
 
 

@@ -3,13 +3,16 @@
 A delivery is one trigger (`cadence.triggers.Trigger`) for one recipient; its key is the
 trigger's key and the recipient's address. Inserting its row is the claim: the database's
 primary key lets exactly one consumer have it, however many sweep at once. The claimant sends,
-then marks it `sent` (or `skipped`: the person turned that kind off). A consumer that dies
-between claim and mark leaves a claim; once its lease has passed another sweep takes it over and
-sends again with the same mail key, which the provider's mailer answers with the first send
-when that one went out (`connectors.ports.Mailer`). So a message is never lost and never doubled.
+then marks it `sent` (or `skipped`: the person turned that kind off). A message is never sent
+twice: the mailers read no mailbox, so nothing could tell whether a send went out.
 
-A failure a retry may cure releases the claim for the next sweep; after `max_attempts` tries
-the delivery is marked `failed`, with a word on why, and left alone.
+- A failure the provider surely did not act on (throttled, unreachable) releases the claim for
+  the next sweep; after `max_attempts` tries the delivery is marked `failed`, with a word on why.
+- A send whose outcome is unknown (`connectors.errors.SendUncertain`) is marked sent as
+  ``uncertain``.
+- A consumer that dies between claim and mark leaves a claim; once its lease has passed, the
+  next sweep marks it `failed` as ``uncertain`` instead of sending: the dead consumer may have
+  sent it. A reminder may so be missing, never doubled.
 """
 
 from __future__ import annotations
@@ -106,7 +109,9 @@ class Ledger:
     def claim(self, delivery: Delivery, owner: str) -> bool:
         """Take `delivery` for `owner` to send: True when it is now theirs.
 
-        False when it is done, or claimed by another consumer whose lease has not run out.
+        False when it is done, or claimed by another consumer whose lease has not run out, or
+        when that consumer's lease ran out (it died while sending: the delivery is settled as
+        failed, ``uncertain``, and not sent again).
         """
         now = self._now()
         t = deliveries_table
@@ -130,16 +135,24 @@ class Ledger:
         except IntegrityError:
             pass
         with self._engine.begin() as conn:
+            mine = (t.c.key == delivery.key) & (t.c.state == State.CLAIMED.value)
             taken = conn.execute(
                 update(t)
-                .where(
-                    (t.c.key == delivery.key)
-                    & (t.c.state == State.CLAIMED.value)
-                    & (t.c.claimed_at < now - self.lease)
-                )
+                .where(mine & (t.c.claimed_at <= _RELEASED))
                 .values(claimed_by=owner, claimed_at=now, attempts=t.c.attempts + 1)
             ).rowcount
-        return taken == 1
+            if taken == 1:
+                return True
+            conn.execute(
+                update(t)
+                .where(mine & (t.c.claimed_at < now - self.lease))
+                .values(
+                    state=State.FAILED.value,
+                    done_at=now,
+                    note="uncertain: its consumer stopped while sending; not sent again",
+                )
+            )
+        return False
 
     def sent(self, key: str, owner: str, message_id: str) -> bool:
         """Mark a claimed delivery sent; False when the claim was no longer `owner`'s."""

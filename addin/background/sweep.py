@@ -97,7 +97,8 @@ class Planned:
     outcome: str = "due"
     """``due`` (a dry run), ``sent``, ``settled`` (sent or skipped before), ``busy`` (another
     consumer has it), ``off`` (the recipient turned this kind off), ``quiet`` (their quiet day:
-    a later sweep sends it), ``parked`` (they must sign in again), ``retry`` or ``failed``."""
+    a later sweep sends it), ``parked`` (they must sign in again), ``uncertain`` (the send got
+    no answer: not sent again), ``retry`` or ``failed``."""
 
 
 @dataclass(slots=True)

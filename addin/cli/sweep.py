@@ -25,6 +25,7 @@ OUTCOMES = {
     "quiet": "the recipient's quiet day: sent after it",
     "parked": "waits until they sign in again",
     "retry": "failed for now, tried again next sweep",
+    "uncertain": "the send got no answer: not sent again, so never twice",
     "failed": "failed (see the log)",
 }
 

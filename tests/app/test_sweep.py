@@ -145,7 +145,7 @@ def test_a_consumer_killed_after_sending_is_not_repeated(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first consumer sent, then died before marking it sent: after its lease the next one
-    sends again with the same key, which the mailer answers with the first send."""
+    settles it as uncertain and does not send it again."""
     planned = api.plan()
     api.clock.set(_first_start(planned) - timedelta(days=7) + timedelta(minutes=5))
     services = api.app.extensions["goedgesprek.services"]
@@ -171,11 +171,14 @@ def test_a_consumer_killed_after_sending_is_not_repeated(
     ledger = Ledger(services.registry.engine, clock=services.clock)
     api.clock.advance(ledger.lease + timedelta(minutes=1))
     after = _sweep(api, "second").run()
-    assert after.count("sent") == 1
+    assert after.count("sent") == 0
     assert len(_outbox(api)) == 1
-    (done,) = [p for p in after.planned if p.outcome == "sent"]
+    (done,) = [p for p in after.planned if p.outcome == "busy"]
     entry = ledger.entry(done.delivery.key)
-    assert entry is not None and entry.state is State.SENT and entry.attempts == 2
+    assert entry is not None and entry.state is State.FAILED and entry.attempts == 1
+    assert entry.note.startswith("uncertain")
+    assert _sweep(api, "third").run().count("sent") == 0
+    assert len(_outbox(api)) == 1
 
 
 def test_the_mails_button_opens_a_page_about_that_conversation_in_their_language(

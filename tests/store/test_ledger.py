@@ -64,19 +64,23 @@ def test_only_the_claimant_settles_a_delivery(ledger: Ledger) -> None:
     assert ledger.done([d.key]) == {d.key}
 
 
-def test_a_claim_whose_consumer_died_is_taken_over_after_its_lease(
+def test_a_claim_whose_consumer_died_is_settled_as_uncertain_never_sent_again(
     ledger: Ledger, clock: Clock
 ) -> None:
+    """The dead consumer may have sent it: after its lease it is failed, not taken over."""
     d = _delivery()
     assert ledger.claim(d, "worker-a")
     clock.now += ledger.lease - timedelta(seconds=1)
     assert not ledger.claim(d, "worker-b")
     clock.now += timedelta(seconds=2)
-    assert ledger.claim(d, "worker-b")
+    assert not ledger.claim(d, "worker-b")
+    assert not ledger.claim(d, "worker-c")
     assert not ledger.sent(d.key, "worker-a", "late")
-    assert ledger.sent(d.key, "worker-b", "msg-2")
     entry = ledger.entry(d.key)
-    assert entry is not None and entry.attempts == 2
+    assert entry is not None
+    assert (entry.state, entry.attempts) == (State.FAILED, 1)
+    assert entry.note.startswith("uncertain")
+    assert ledger.done([d.key]) == {d.key}
 
 
 def test_a_released_claim_is_tried_again_then_failed_after_the_last_attempt(
