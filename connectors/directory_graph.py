@@ -181,7 +181,8 @@ class GraphDirectory:
         """``POST {user}/checkMemberGroups``: transitive, so members of nested groups count.
 
         Asked with the person's own access (``User.Read`` covers oneself). A group named by its
-        address is first found by ``GET /groups?$filter=mail eq`` (``GroupMember.Read.All``).
+        address is first found by ``GET /groups?$filter=mail eq``, which needs
+        ``GroupMember.Read.All``: not asked for by default, so deployments name the group by id.
         """
         session, prefix = self._session_of(email)
         group_id = self._group_id(session, group)

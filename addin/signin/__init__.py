@@ -7,7 +7,6 @@ GRAPH_PERMISSIONS = (
     "User.Read",  # the signed-in person's profile
     "User.Read.All",  # their manager (GET /users/{id}/manager)
     "MailboxSettings.Read",  # time zone and working hours
-    "GroupMember.Read.All",  # HR_GROUP by its address: the group's id (GET /groups)
 )
 """The delegated Graph permissions the exchange asks for (one list for the server, the emulator
 CLI and the deployment guide); msal adds ``offline_access``, ``openid`` and ``profile`` itself.
