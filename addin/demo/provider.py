@@ -87,7 +87,7 @@ def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> Provider
     emulator = emulator_for(provider)
     for person in PAIR.partners:
         emulator.add_user(person.email, person.name, person.tz)
-    emulator.add_group(DEMO_HR_GROUP, "HR", [PAIR.manager.email])
+    group_id = emulator.add_group(DEMO_HR_GROUP, "HR", [PAIR.manager.email])
     server = Server(behind_network(emulator, latency_ms=latency_ms), keep_alive=True)
     tokens = data_dir / f"{provider}-tokens.json"
     grants = {p.email: emulator.token(p.email) for p in PAIR.partners}
@@ -99,7 +99,8 @@ def start(provider: str, data_dir: Path, *, latency_ms: float = 0.0) -> Provider
     config: dict[str, Any] = {
         "DATA_DIR": str(data_dir),
         "BACKEND": provider,
-        "HR_GROUP": DEMO_HR_GROUP,
+        # Microsoft 365 names the group by its object id (no permission to look one up).
+        "HR_GROUP": group_id if provider == "graph" else DEMO_HR_GROUP,
     }
     url = server.url + API_ROOT[provider]
     if provider == "graph":
