@@ -118,7 +118,8 @@ class Background:
         """Erase the dossiers past retention (`addin.retention`); counts only in the log."""
         if self.retention is None:
             return None
-        return self.retention.run().as_json()
+        report: dict[str, Any] = self.retention.run().as_json()
+        return report
 
     @property
     def embedded(self) -> bool:

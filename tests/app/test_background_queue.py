@@ -141,3 +141,27 @@ def test_queue_settings_are_checked_with_a_sentence(tmp_path: Path) -> None:
     for bad in ("0", "65", "many"):
         with pytest.raises(ValueError, match="SWEEP_THREADS must be a whole number"):
             sweep_threads({"SWEEP_THREADS": bad})
+
+
+def test_the_worker_runs_retention_every_night_unless_dossiers_are_kept(
+    api: Api, tmp_path: Path
+) -> None:
+    night = datetime(2027, 1, 5, 3, 17)  # Huey's periodic clock is UTC, naive
+    background = Background(_services(api), {"DATA_DIR": str(tmp_path)}, owner="nightly")
+    assert "retention" in {t.name for t in background.huey.read_periodic(night)}
+    assert "retention" not in {t.name for t in background.huey.read_periodic(night.replace(hour=4))}
+    assert background.run_retention() == {
+        "months": 24,
+        "pairs_due": 0,
+        "pairs_erased": 0,
+        "series_erased": 0,
+        "failed": 0,
+        "receipts": [],
+    }
+    kept = Background(
+        _services(api), {"DATA_DIR": str(tmp_path / "k"), "RETENTION_MONTHS": "0"}, owner="k"
+    )
+    assert "retention" not in {t.name for t in kept.huey.read_periodic(night)}
+    assert kept.run_retention() is None
+    with pytest.raises(ValueError, match="RETENTION_MONTHS"):
+        Background(_services(api), {"DATA_DIR": str(tmp_path / "b"), "RETENTION_MONTHS": "x"})
