@@ -1,7 +1,9 @@
 """Which calendar, drive and mail service the app talks to, chosen from its settings.
 
-``GOEDGESPREK_BACKEND`` is ``local`` (the embedded store, the default), ``graph`` (Microsoft 365)
-or ``google`` (Google Workspace). Each provider takes its endpoint and one credential source:
+``GOEDGESPREK_BACKEND`` is ``local`` (the embedded store, the default), ``graph`` (Microsoft 365),
+``google`` (Google Workspace) or ``mixed`` (both, each person at the provider ``PROVIDER_DOMAINS``
+names for their mail domain: `addin.routing`). Each provider takes its endpoint and one
+credential source:
 
 - Graph: ``GRAPH_URL`` (default Microsoft's), and either an app registration
   (``GRAPH_TENANT_ID``, ``GRAPH_CLIENT_ID``, ``GRAPH_CLIENT_SECRET``: application permissions,
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("local", "graph", "google")
+BACKENDS = ("local", "graph", "google", "mixed")
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
 
 GOOGLE_DELEGATED_SCOPES = (
@@ -83,6 +85,8 @@ class Ports:
     warm: Callable[[], None] | None = None
     """Graph: start building the client and warming the SDK up on a thread, if not yet begun
     (the app calls it on its first request; a port used earlier starts it itself)."""
+    provider_of: Callable[[str], str] | None = None
+    """Mixed organisations: which provider holds a person (``graph`` or ``google``)."""
 
 
 class OfflineGrants:
@@ -133,6 +137,14 @@ def provider_ports(
         return _graph(config, delegated)
     if name == "google":
         return _google(config)
+    if name == "mixed":
+        from addin.routing import RoutingError, mixed_ports, provider_domains
+
+        try:
+            provider_domains(config)  # checked before either provider is built
+        except RoutingError as exc:
+            raise BackendError(str(exc)) from exc
+        return mixed_ports(config, _graph(config, delegated), _google(config))
     return None
 
 

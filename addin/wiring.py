@@ -211,6 +211,7 @@ def _build(
     conversations = Conversations(
         calendar=calendar,
         drive=drive,
+        provider_of=provider.provider_of if provider is not None else None,
         registry=registry,
         keyring=keyring,
         templates=templates,
@@ -261,7 +262,7 @@ def _entra(config: Mapping[str, Any], vault: TokenVault) -> _Entra | None:
     if settings is None:
         return None
     verifier = EntraVerifier(settings)
-    if backend_name(config) != "graph":
+    if backend_name(config) not in ("graph", "mixed"):
         return _Entra(verifier, vault, None, verifier.close)
     from addin.signin.obo import GraphOnBehalf, OnBehalfIdentity
 
@@ -335,13 +336,14 @@ def directory(
     if setting == "provider":
         if backend == "local":
             raise DirectoryError("DIRECTORY=provider needs BACKEND graph or google")
-        if backend == "google" and not config.get("GOOGLE_DIRECTORY_ADMIN"):
+        if backend in ("google", "mixed") and not config.get("GOOGLE_DIRECTORY_ADMIN"):
             raise DirectoryError(
-                "DIRECTORY=provider with BACKEND=google reads reporting lines from the Admin SDK "
-                "as an administrator: set GOOGLE_DIRECTORY_ADMIN to that address, or use "
-                "DIRECTORY=csv:<path>"
+                f"DIRECTORY=provider with BACKEND={backend} reads Google's reporting lines from "
+                "the Admin SDK as an administrator: set GOOGLE_DIRECTORY_ADMIN to that address, "
+                "or use DIRECTORY=csv:<path>"
             )
-        _check_directory_credentials(config, backend, delegated)
+        for side in ("graph", "google") if backend == "mixed" else (backend,):
+            _check_directory_credentials(config, side, delegated)
         ttl = _cache_seconds(config)
         lazy = _LazyDirectory(lambda: _provider_directory(config, delegated, provider))
         if closers is not None:
@@ -432,7 +434,7 @@ def _check_directory_credentials(
         )
     if not ready:
         raise DirectoryError(
-            f"DIRECTORY=provider with BACKEND={backend} reads reporting lines with {what}; set "
+            f"DIRECTORY=provider with {backend} reads reporting lines with {what}; set "
             "one, or keep reporting lines in an HR file with DIRECTORY=csv:<path>"
         )
 

@@ -163,8 +163,11 @@ class Conversations:
         default_tz: str = "Europe/Amsterdam",
         default_locale: str = "nl",
         parallel: bool = True,
+        provider_of: Callable[[str], str] | None = None,
     ) -> None:
         self._calendar = calendar
+        self._provider_of = provider_of
+        """Which provider holds a person (mixed organisations, `addin.routing`); None: one."""
         self._drive = drive
         self.registry = registry
         self._keyring = keyring
@@ -1083,8 +1086,16 @@ class Conversations:
     ) -> Proposal:
         now = self._clock()
         start, end = now, now + HORIZON
-        emails = [pair.employee.email, pair.manager.email]
-        busy = self._calendar(pair.employee.email).free_busy(emails, start, end)
+        employee, manager = pair.employee.email, pair.manager.email
+        if self._provider_of is None or self._provider_of(employee) == self._provider_of(manager):
+            busy = self._calendar(employee).free_busy([employee, manager], start, end)
+        else:
+            # Neither provider shows the other's calendars: each partner's own is asked.
+            own, theirs = self._gather(
+                lambda: self._calendar(employee).free_busy([employee], start, end),
+                lambda: self._calendar(manager).free_busy([manager], start, end),
+            )
+            busy = {**own, **theirs}
 
         def availability(person: Person) -> Availability:
             intervals = tuple(Interval(b.start, b.end) for b in busy.get(person.email, []))
