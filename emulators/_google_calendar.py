@@ -6,6 +6,12 @@ organizer's event id and iCalUID). A recurring event keeps its rule and a map of
 by the original start: a patched instance stores only the fields it changed, so a later change of
 the series still reaches the fields the instance left alone; a deleted instance is an exception
 with status ``cancelled``.
+
+Guests who are not users are reached by mail when the organizer asks for it (``sendUpdates=all``
+or ``externalOnly``; Google's default sends nothing): `CalendarApi.outbox`, set by a relay to
+another emulator, gets each such write as an iMIP REQUEST or CANCEL. `CalendarApi.receive` stores
+an invitation from outside as an event of its external organizer, seen by the invited users as
+they see any event they are invited to (see `emulators.relay`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emulators import _google_recurrence as recurrence
+from emulators import relay
 from emulators._google_http import (
     ApiError,
     Call,
@@ -169,6 +176,12 @@ class Stored:
     sequence: int = 0
     deleted: bool = False
     exceptions: dict[str, Exception_] = field(default_factory=dict)
+    organizer_name: str = ""
+    """The display name an invitation from outside gave its organizer."""
+    external: bool = False
+    """True for an invitation received from outside: its organizer is no user here."""
+    mailed: set[str] = field(default_factory=set)
+    """The addresses outside the emulator the last REQUEST went to."""
 
     @property
     def recurring(self) -> bool:
@@ -296,6 +309,24 @@ def _emails(attendees: Any) -> set[str]:
     return {str(a.get("email", "")).lower() for a in attendees if isinstance(a, dict)}
 
 
+_PARTSTAT = {"accepted": "ACCEPTED", "tentative": "TENTATIVE", "declined": "DECLINED"}
+_RESPONSE_OF = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
+
+
+def _event_time(instant: datetime, zone: ZoneInfo) -> dict[str, str]:
+    return {"dateTime": local_stamp(instant.astimezone(zone)), "timeZone": zone.key}
+
+
+def _guest(person: relay.Person) -> dict[str, Any]:
+    guest: dict[str, Any] = {"email": person.address}
+    if person.name and person.name != person.address:
+        guest["displayName"] = person.name
+    if person.optional:
+        guest["optional"] = True
+    guest["responseStatus"] = _RESPONSE_OF.get(person.partstat, "needsAction")
+    return guest
+
+
 def _merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
     """Patch semantics: objects merge field by field, arrays and values replace, null clears."""
     for key, value in patch.items():
@@ -320,6 +351,8 @@ class CalendarApi:
         self.now = now
         self.counter = counter
         self.events: dict[str, Stored] = {}
+        self.outbox: relay.Outbox | None = None
+        """Where invitations to guests outside the emulator go (None: nowhere)."""
 
     def reset(self) -> None:
         """Forget every event."""
@@ -473,8 +506,8 @@ class CalendarApi:
         for key in ("summary", "description", "location", "colorId"):
             if key in body:
                 event[key] = body[key]
-        event["creator"] = self._person(stored.organizer, viewer)
-        event["organizer"] = self._person(stored.organizer, viewer)
+        event["creator"] = self._person(stored.organizer, viewer, stored.organizer_name)
+        event["organizer"] = self._person(stored.organizer, viewer, stored.organizer_name)
         event["start"] = self._time(body["start"], out_zone)
         event["end"] = self._time(body["end"], out_zone)
         if occurrence.original is None and body.get("recurrence"):
@@ -524,9 +557,9 @@ class CalendarApi:
             out["timeZone"] = when.zone
         return out
 
-    def _person(self, email: str, viewer: str) -> dict[str, Any]:
+    def _person(self, email: str, viewer: str, known_name: str = "") -> dict[str, Any]:
         person: dict[str, Any] = {"email": email}
-        name = self.directory.name_of(email)
+        name = self.directory.name_of(email) or known_name
         if name:
             person["displayName"] = name
         if email == viewer:
@@ -679,6 +712,7 @@ class CalendarApi:
         clean.setdefault("eventType", "default")
         stored = Stored(event_id, organizer, clean, now, now, _etag(self.counter), ical_uid)
         self.events[event_id] = stored
+        self._post(stored, call)
         return Reply(200, self.render(self._single(stored), organizer))
 
     def get(self, call: Call) -> Reply:
@@ -743,6 +777,7 @@ class CalendarApi:
             self._drop_lost_exceptions(stored)
         else:
             stored.exceptions.clear()
+        self._post(stored, call)
         return Reply(200, self.render(self._single(stored), viewer))
 
     def _write_instance(
@@ -774,6 +809,7 @@ class CalendarApi:
             _etag(self.counter),
             now,
         )
+        self._post(stored, call)
         return Reply(200, self.render(self._occurrence(stored, original), call.user))
 
     def delete(self, call: Call) -> Reply:
@@ -792,7 +828,176 @@ class CalendarApi:
             stored.exceptions[recurrence.instance_key(original)] = Exception_(
                 {"status": "cancelled"}, _etag(self.counter), now
             )
+        self._post(stored, call)
         return Reply(204)
+
+    # -- mail to and from other emulators ------------------------------------------------------
+
+    def _post(self, stored: Stored, call: Call) -> None:
+        """Mail the organizer's event to its guests outside the emulator, when the request
+        asked for notifications: a REQUEST to those invited, a CANCEL to those no longer."""
+        if self.outbox is None or stored.external:
+            return
+        if call.query.get("sendUpdates") not in ("all", "externalOnly"):
+            return
+        start = _when(stored.body["start"], "start")
+        if start.instant is None:
+            return  # all-day events are not relayed
+        outside = (
+            set()
+            if stored.deleted
+            else {
+                e
+                for e in _emails(stored.body.get("attendees"))
+                if e and e != stored.organizer and not self.directory.known(e)
+            }
+        )
+        dropped = stored.mailed - outside
+        stored.mailed = outside
+        if outside:
+            self.outbox(self._invitation(stored, "REQUEST", outside))
+        if dropped:
+            self.outbox(self._invitation(stored, "CANCEL", dropped))
+
+    def _invitation(self, stored: Stored, method: str, to: set[str]) -> relay.Invitation:
+        body = stored.body
+        start = _when(body["start"], "start")
+        end = _when(body["end"], "end")
+        assert start.instant is not None and end.instant is not None
+        zone = start.zone or self.directory.tz_of(stored.organizer)
+        lines = [str(line) for line in body.get("recurrence") or []]
+        rrules = [line for line in lines if line.upper().startswith("RRULE:")]
+        exdates: list[datetime] = []
+        instances: list[relay.Instance] = []
+        if rrules:
+            exdates = self._exdates(lines, ZoneInfo(zone))
+            for key, exception in sorted(stored.exceptions.items()):
+                original = recurrence.parse_instance_key(key)
+                if original is None:
+                    continue
+                if exception.fields.get("status") == "cancelled":
+                    exdates.append(original)
+                    continue
+                shown = self._occurrence(stored, original)
+                instances.append(
+                    relay.Instance(
+                        original=original,
+                        start=shown.start,
+                        end=shown.end,
+                        summary=shown.body.get("summary"),
+                        description=shown.body.get("description"),
+                        location=shown.body.get("location"),
+                    )
+                )
+        return relay.Invitation(
+            method=method,
+            uid=stored.ical_uid,
+            sequence=stored.sequence,
+            organizer=stored.organizer,
+            organizer_name=self.directory.name_of(stored.organizer),
+            recipients=tuple(sorted(to)),
+            start=start.instant,
+            end=end.instant,
+            zone=zone,
+            end_zone=end.zone or zone,
+            attendees=tuple(
+                relay.Person(
+                    str(a.get("email", "")).lower(),
+                    str(a.get("displayName", "")),
+                    bool(a.get("optional")),
+                    _PARTSTAT.get(str(a.get("responseStatus")), "NEEDS-ACTION"),
+                )
+                for a in body.get("attendees") or []
+            ),
+            status="CANCELLED" if stored.deleted else "CONFIRMED",
+            summary=str(body.get("summary", "")),
+            description=str(body.get("description", "")),
+            location=str(body.get("location", "")),
+            rrule=rrules[0] if rrules else None,
+            exdates=tuple(sorted(exdates)),
+            instances=tuple(instances),
+        )
+
+    @staticmethod
+    def _exdates(lines: list[str], zone: ZoneInfo) -> list[datetime]:
+        found = []
+        for line in lines:
+            head, _, value = line.partition(":")
+            name, *params = head.split(";")
+            if name.strip().upper() == "EXDATE":
+                found += [recurrence._moment(v.strip(), params, zone) for v in value.split(",")]
+        return found
+
+    def receive(self, invitation: relay.Invitation) -> None:
+        """Take in an iMIP message from outside: an event of its external organizer that the
+        invited users see (a CANCEL cancels it, or takes its recipients off the guest list)."""
+        stored = next(
+            (s for s in self.events.values() if s.external and s.ical_uid == invitation.uid),
+            None,
+        )
+        now = self.now()
+        if invitation.method == "CANCEL":
+            if stored is None:
+                return
+            if invitation.status == "CANCELLED":
+                stored.deleted = True
+            else:
+                gone = {r.lower() for r in invitation.recipients}
+                stored.body["attendees"] = [
+                    a
+                    for a in stored.body.get("attendees") or []
+                    if str(a.get("email", "")).lower() not in gone
+                ]
+            stored.updated, stored.etag = now, _etag(self.counter)
+            return
+        if stored is not None and invitation.sequence < stored.sequence:
+            return  # an older REQUEST arriving late changes nothing
+        zone = ZoneInfo(invitation.zone)
+        body: dict[str, Any] = {
+            "summary": invitation.summary,
+            "start": _event_time(invitation.start, zone),
+            "end": _event_time(invitation.end, ZoneInfo(invitation.end_zone)),
+            "attendees": [_guest(p) for p in invitation.attendees],
+            "eventType": "default",
+        }
+        if invitation.description:
+            body["description"] = invitation.description
+        if invitation.location:
+            body["location"] = invitation.location
+        if invitation.rrule:
+            body["recurrence"] = [invitation.rrule]
+        if stored is None:
+            event_id = base64.b32hexencode(uuid.uuid4().bytes).decode().lower().rstrip("=")
+            stored = Stored(event_id, invitation.organizer.lower(), body, now, now, "", "")
+            stored.ical_uid, stored.external = invitation.uid, True
+            self.events[event_id] = stored
+        stored.body = body
+        stored.organizer_name = invitation.organizer_name
+        stored.sequence = invitation.sequence
+        stored.deleted = False
+        stored.updated, stored.etag = now, _etag(self.counter)
+        stored.exceptions = {}
+        if not invitation.rrule:
+            return
+        for original in invitation.exdates:
+            stored.exceptions[recurrence.instance_key(original)] = Exception_(
+                {"status": "cancelled"}, stored.etag, now
+            )
+        for instance in invitation.instances:
+            fields: dict[str, Any] = {
+                "start": _event_time(instance.start, zone),
+                "end": _event_time(instance.end, ZoneInfo(invitation.end_zone)),
+            }
+            for key, value in (
+                ("summary", instance.summary),
+                ("description", instance.description),
+                ("location", instance.location),
+            ):
+                if value is not None:
+                    fields[key] = value
+            stored.exceptions[recurrence.instance_key(instance.original)] = Exception_(
+                fields, stored.etag, now
+            )
 
     def instances(self, call: Call) -> Reply:
         """events.instances: timeMin/timeMax bound the instances' end and start."""

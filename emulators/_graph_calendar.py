@@ -19,6 +19,11 @@ Choices where the docs are silent, taken from what a real tenant shows:
 - A new rule on the master keeps exceptions and cancellations on dates the new rule still has
   when only the range's end changed (Outlook keeps them when a series is shortened or extended);
   a new pattern or a moved series drops them all ("exceptions will be lost").
+
+Attendees who are not users of this emulator are reached by mail: after each write the organizer
+makes, `Calendars.outbox` (when a relay links another emulator) gets the meeting as an iMIP
+REQUEST or CANCEL; `Calendars.receive` takes one in as a meeting with an external organizer,
+whose copies this emulator's users hold like any attendee's copy (see `emulators.relay`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from urllib.parse import quote
 
 from cadence.recurrence import localize
 from emulators import _graph_recurrence as rr
+from emulators import relay
 from emulators._graph_common import (
     NO_TIME,
     GraphError,
@@ -49,6 +55,7 @@ from emulators._graph_common import (
     resolve_zone,
     short_stamp,
     utc_stamp,
+    zone_info,
 )
 
 ATTACHMENT_LIMIT = 3 * 1024 * 1024
@@ -164,6 +171,10 @@ class Meeting:
     attachments: list[Attachment] = field(default_factory=list)
     version: int = 0
     deleted: bool = False
+    mailed: set[str] = field(default_factory=set)
+    """The addresses outside the emulator the last REQUEST went to."""
+    sequence: int = 0
+    """The SEQUENCE of the last invitation received (a meeting with an external organizer)."""
 
     def attendee_emails(self, original: datetime | None = None) -> set[str]:
         """Addresses invited to the meeting, or to one occurrence of it."""
@@ -564,6 +575,10 @@ class Calendars:
         self._is_user = is_user
         self._name_of = name_of
         self.mailboxes: dict[str, Mailbox] = {}
+        self.outbox: relay.Outbox | None = None
+        """Where invitations to attendees outside the emulator go (None: nowhere)."""
+        self.received: dict[str, Meeting] = {}
+        """Meetings organised outside the emulator, by iCalUId."""
 
     def mailbox(self, owner: str) -> Mailbox:
         """The mailbox of `owner` (made on first use)."""
@@ -703,6 +718,7 @@ class Calendars:
         if item.transaction_id is not None:
             mailbox.transactions[item.transaction_id] = item.id
         self._sync_copies(meeting, now)
+        self._post(meeting)
         return View(item), True
 
     def _snap_to_first(self, meeting: Meeting) -> None:
@@ -755,6 +771,7 @@ class Calendars:
             for i in mailbox.items.values()
             if i.organizer
         }
+        meetings.update((id(m), m) for m in self.received.values())
         for meeting in meetings.values():
             if meeting.deleted or key == meeting.organizer or key not in meeting.everyone():
                 continue
@@ -762,6 +779,153 @@ class Calendars:
             if not any(i.meeting is meeting for i in mailbox.items.values()):
                 copy = Item(new_id(), key, meeting, False, now, response="notResponded")
                 mailbox.items[copy.id] = copy
+
+    # -- mail to and from other emulators -------------------------------------------------------
+
+    def _post(self, meeting: Meeting) -> None:
+        """Mail the organizer's meeting to its attendees outside the emulator: a REQUEST to
+        those invited, a CANCEL to those no longer (all of them once it is deleted)."""
+        if self.outbox is None:
+            return
+        outside = (
+            set()
+            if meeting.deleted
+            else {
+                e
+                for e in meeting.attendee_emails()
+                if e and e != meeting.organizer and not self._is_user(e)
+            }
+        )
+        dropped = meeting.mailed - outside
+        meeting.mailed = outside
+        if outside:
+            self.outbox(self._invitation(meeting, "REQUEST", outside))
+        if dropped:
+            self.outbox(self._invitation(meeting, "CANCEL", dropped))
+
+    def _invitation(self, meeting: Meeting, method: str, to: set[str]) -> relay.Invitation:
+        fields = meeting.fields
+        zone = resolve_zone(meeting.start_zone)
+        duration = meeting.end - meeting.start
+        instances = []
+        for original, override in sorted(meeting.overrides.items()):
+            if original in meeting.cancelled:
+                continue
+            changed = override.fields
+            instances.append(
+                relay.Instance(
+                    original=original,
+                    start=override.start or original,
+                    end=override.end or (override.start or original) + duration,
+                    summary=changed.get("subject"),
+                    description=_inner_html(changed["body"]) if "body" in changed else None,
+                    location=changed["location"]["displayName"] if "location" in changed else None,
+                )
+            )
+        return relay.Invitation(
+            method=method,
+            uid=relay.ical_uid(meeting.uid),
+            sequence=meeting.version,
+            organizer=meeting.organizer,
+            organizer_name=self._name_of(meeting.organizer) or meeting.organizer_name,
+            recipients=tuple(sorted(to)),
+            start=meeting.start,
+            end=meeting.end,
+            zone=zone,
+            end_zone=resolve_zone(meeting.end_zone),
+            attendees=tuple(
+                relay.Person(
+                    _address(a),
+                    str(a["emailAddress"].get("name") or ""),
+                    a.get("type") == "optional",
+                    _PARTSTAT.get(str(a.get("status", {}).get("response")), "NEEDS-ACTION"),
+                )
+                for a in fields.get("attendees", [])
+            ),
+            status="CANCELLED" if meeting.deleted else "CONFIRMED",
+            summary=str(fields.get("subject", "")),
+            description=_inner_html(fields["body"]),
+            location=str(fields["location"].get("displayName", "")),
+            rrule=relay.rrule_from_graph(meeting.recurrence.to_json(), zone)
+            if meeting.recurrence
+            else None,
+            exdates=tuple(sorted(meeting.cancelled)),
+            instances=tuple(instances),
+        )
+
+    def receive(self, invitation: relay.Invitation, now: datetime) -> None:
+        """Take in an iMIP message from outside: the invited users get (or lose) their copies.
+
+        Raises `relay.Unrelayable` for a rule Graph cannot hold (the message is then refused).
+        """
+        uid = relay.exchange_uid(invitation.uid)
+        meeting = self.received.get(uid)
+        if invitation.method == "CANCEL":
+            if meeting is None:
+                return
+            if invitation.status == "CANCELLED":
+                meeting.deleted = True
+                self._cancel_copies(meeting)
+            else:
+                gone = {r.lower() for r in invitation.recipients}
+                attendees = meeting.fields.get("attendees", [])
+                meeting.fields["attendees"] = [a for a in attendees if _address(a) not in gone]
+                self._sync_copies(meeting, now)
+            meeting.touch(now)
+            return
+        if meeting is not None and invitation.sequence < meeting.sequence:
+            return  # an older REQUEST arriving late changes nothing
+        zone = invitation.zone
+        wall = invitation.start.astimezone(zone_info(zone)).replace(tzinfo=None)
+        rule = None
+        if invitation.rrule:
+            pattern = relay.graph_from_rrule(invitation.rrule, wall.date(), zone)
+            rule = rr.parse(pattern, zone)
+        fields = _defaults()
+        fields.update(content_fields(_incoming(invitation), fields))
+        for attendee, person in zip(fields["attendees"], invitation.attendees, strict=True):
+            response = _RESPONSE_OF.get(person.partstat, "none")
+            attendee["status"] = {"response": response, "time": NO_TIME}
+        if meeting is None:
+            meeting = Meeting(
+                uid=uid,
+                organizer=invitation.organizer.lower(),
+                organizer_name=invitation.organizer_name or invitation.organizer,
+                fields=fields,
+                start=invitation.start.astimezone(UTC),
+                end=invitation.end.astimezone(UTC),
+                start_zone=zone,
+                end_zone=invitation.end_zone,
+                created=now,
+                modified=now,
+                wall=wall.time(),
+            )
+            self.received[uid] = meeting
+        meeting.fields = fields
+        meeting.organizer_name = invitation.organizer_name or invitation.organizer
+        meeting.start = invitation.start.astimezone(UTC)
+        meeting.end = invitation.end.astimezone(UTC)
+        meeting.start_zone, meeting.end_zone = zone, invitation.end_zone
+        meeting.wall = wall.time()
+        meeting.recurrence = rule
+        meeting.deleted = False
+        meeting.sequence = invitation.sequence
+        meeting.touch(now)
+        if rule is not None:
+            self._snap_to_first(meeting)
+        meeting.cancelled = {x.astimezone(UTC) for x in invitation.exdates} if rule else set()
+        meeting.overrides = {}
+        for instance in invitation.instances if rule else ():
+            changed = _incoming(instance)
+            meeting.overrides[instance.original.astimezone(UTC)] = Override(
+                fields=content_fields(changed, fields),
+                start=instance.start.astimezone(UTC),
+                end=instance.end.astimezone(UTC),
+                start_zone=zone,
+                end_zone=invitation.end_zone,
+                version=meeting.version,
+            )
+        self._sync_copies(meeting, now)
 
     @staticmethod
     def check_etag(view: View, if_match: str | None) -> None:
@@ -812,6 +976,7 @@ class Calendars:
                 item.occurrence_properties.setdefault(view.original, {}).update(properties)
         item.meeting.touch(now)
         self._sync_copies(item.meeting, now)
+        self._post(item.meeting)
         return view
 
     def _patch_copy(
@@ -914,6 +1079,7 @@ class Calendars:
                 meeting.cancelled.add(view.original)
                 meeting.overrides.pop(view.original, None)
                 meeting.touch(now)
+                self._post(meeting)
             else:
                 # An attendee removing one occurrence declines it for themselves.
                 item.occurrence_responses[view.original] = ("declined", now)
@@ -924,6 +1090,10 @@ class Calendars:
             return
         meeting.deleted = True
         meeting.touch(now)
+        self._cancel_copies(meeting)
+        self._post(meeting)
+
+    def _cancel_copies(self, meeting: Meeting) -> None:
         for other in self.mailboxes.values():
             for copy in other.items.values():
                 if copy.meeting is meeting:
@@ -1048,6 +1218,43 @@ class Calendars:
             if status != "free":
                 found.append((view, status))
         return found
+
+
+_PARTSTAT = {
+    "accepted": "ACCEPTED",
+    "tentativelyAccepted": "TENTATIVE",
+    "declined": "DECLINED",
+    "organizer": "ACCEPTED",
+}
+_RESPONSE_OF = {"ACCEPTED": "accepted", "TENTATIVE": "tentativelyAccepted", "DECLINED": "declined"}
+
+
+def _inner_html(body: Mapping[str, Any]) -> str:
+    """A body as mail carries it: the content of Exchange's HTML document, or the text."""
+    content = str(body.get("content", ""))
+    match = re.search(r"(?is)<body[^>]*>\r?\n?(.*?)\r?\n?</body>", content)
+    return match[1] if match and body.get("contentType") == "html" else content
+
+
+def _incoming(part: relay.Invitation | relay.Instance) -> dict[str, Any]:
+    """The content fields an invitation (or one changed occurrence of it) sets, as a Graph
+    request body names them; None leaves a field to the series."""
+    body: dict[str, Any] = {}
+    if part.summary is not None:
+        body["subject"] = part.summary
+    if part.description is not None:
+        body["body"] = {"contentType": "html", "content": part.description}
+    if part.location is not None:
+        body["location"] = {"displayName": part.location}
+    if isinstance(part, relay.Invitation):
+        body["attendees"] = [
+            {
+                "emailAddress": {"address": p.address, "name": p.name or p.address},
+                "type": "optional" if p.optional else "required",
+            }
+            for p in part.attendees
+        ]
+    return body
 
 
 def _rule_dict(rule: rr.Recurrence) -> dict[str, Any]:

@@ -184,7 +184,9 @@ class GraphEmulator:
         with self._lock:
             self._users: dict[str, User] = {}
             self._tokens.clear()
+            outbox = getattr(getattr(self, "_calendars", None), "outbox", None)
             self._calendars = Calendars(self._is_user, self._name_of)
+            self._calendars.outbox = outbox  # a relay to another emulator outlives a reset
             self._drives = _graph_drive.Drives(self._app_name)
             self._mail = _graph_mail.Mail(self._sent_items_delay)
             self._managers: dict[str, str] = {}
