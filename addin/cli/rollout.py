@@ -24,7 +24,7 @@ import click
 from addin.cli._errors import OneLineErrors, fail
 from addin.cli.serve import env_settings
 
-PROVIDERS = ("graph", "google", "local")
+PROVIDERS = ("graph", "google", "mixed", "local")
 MAX_FILE = 64 * 1024 * 1024
 
 

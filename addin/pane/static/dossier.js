@@ -3,7 +3,7 @@
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
-import { button, nameOf, section } from "./common.js";
+import { button, formatDateTime, nameOf, section } from "./common.js";
 
 /** The section for the employee of a series; null for anyone else. */
 export function dossierSection(app) {
@@ -38,8 +38,8 @@ export function erasedView(app) {
   const files = receipt.series.reduce((sum, s) => sum + s.files_deleted, 0);
   return [
     h("h1", { text: t("The dossier is erased"), tabindex: "-1" }),
-    h("p", { text: t("Its key is destroyed, so no copy of a record opens again; %(files)s file(s) were deleted from your drive and the server keeps nothing of it.", { files: String(files) }) }),
-    h("p", { text: t("Receipt %(id)s, %(at)s. Keep it: the organisation can check it was issued.", { id: receipt.id, at: receipt.at }) }),
+    h("p", { text: t("Its key is destroyed, so no copy of a record opens again; %(files)s file(s) were deleted from your drive. The server keeps only a note that it was erased, without names.", { files: String(files) }) }),
+    h("p", { text: t("Receipt %(id)s, %(at)s. Keep it: the organisation can check it was issued.", { id: receipt.id, at: formatDateTime(receipt.at) }) }),
     h("div", { class: "actions" },
       button(t("Save the receipt"), () => app.saveReceipt(), { primary: true, key: "dossier:receipt" })),
   ];
