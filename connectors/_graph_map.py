@@ -317,6 +317,32 @@ def series_ical_uid(value: str) -> str:
     return f"{value[:32]}00000000{value[40:]}" if goid else value
 
 
+_VCAL_UID = "7643616C2D55696401000000"
+""""vCal-Uid" and its version, where Exchange wraps an iCalendar UID it did not make."""
+
+
+def plain_ical_uid(value: str) -> str:
+    """The iCalendar UID behind a Graph ``iCalUId``: a meeting that came by mail from another
+    system (a Google organizer, say) carries its UID wrapped in a Global Object ID
+    ([MS-OXCICAL] 2.1.3.1.1.20.26); Exchange's own ids are kept as they are."""
+    upper = value.upper()
+    if len(upper) > 104 and upper[:32] == _GOID_CLASS and upper[80:104] == _VCAL_UID:
+        try:
+            return bytes.fromhex(upper[104:]).rstrip(b"\x00").decode()
+        except ValueError:
+            return value
+    return value
+
+
+def graph_ical_uid(uid: str) -> str:
+    """The ``iCalUId`` Graph shows for an iCalendar UID (`plain_ical_uid`'s inverse)."""
+    if len(uid) >= 40 and uid[:32].upper() == _GOID_CLASS and set(uid) <= _HEX:
+        return uid
+    data = uid.encode()
+    size = (12 + len(data) + 1).to_bytes(4, "little").hex().upper()
+    return f"{_GOID_CLASS}{'0' * 40}{size}{_VCAL_UID}{data.hex().upper()}00"
+
+
 def event_etag(data: Mapping[str, Any]) -> str:
     """The version tag Graph checks If-Match against (``@odata.etag``, else the changeKey)."""
     return str(data.get("@odata.etag") or data.get("changeKey") or "")
@@ -351,7 +377,7 @@ def from_graph_event(
         tz=tz,
         organizer=organizer,
         etag=event_etag(data),
-        ical_uid=series_ical_uid(str(data.get("iCalUId") or "")),
+        ical_uid=plain_ical_uid(series_ical_uid(str(data.get("iCalUId") or ""))),
         attendees=tuple(_attendee(a) for a in data.get("attendees") or []),
         body_html=str((data.get("body") or {}).get("content") or ""),
         location=str((data.get("location") or {}).get("displayName") or ""),

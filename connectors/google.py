@@ -100,6 +100,10 @@ log = logging.getLogger(__name__)
 Credentials = google.auth.credentials.Credentials
 CredentialSource = Credentials | Callable[[str], Credentials]
 
+SEND_UPDATES = "externalOnly"
+"""Google mails guests outside Google Workspace (a manager on Microsoft 365) the invitation, its
+updates and its cancellation; guests inside see the event without a mail, as before. Without it
+Google sends nothing to outside guests."""
 APP_FOLDER = "Goed Gesprek"
 """The folder the app creates in each user's Drive (scope ``drive.file``: it sees only its own)."""
 
@@ -641,7 +645,11 @@ class GoogleCalendar:
         body = to_google_event(event, event_id=event_id)
         what = f"creating event {event.subject!r} in {self._owner}'s calendar"
         request = self._events.insert(
-            calendarId="primary", body=body, supportsAttachments=True, conferenceDataVersion=1
+            calendarId="primary",
+            body=body,
+            supportsAttachments=True,
+            conferenceDataVersion=1,
+            sendUpdates=SEND_UPDATES,
         )
         try:
             data = self._client.run(request, what, idempotent=True)
@@ -713,6 +721,7 @@ class GoogleCalendar:
             body=body,
             supportsAttachments=True,
             conferenceDataVersion=1,
+            sendUpdates=SEND_UPDATES,
         )
         if if_match is None:
             data = self._client.run(request, what, idempotent=True)
@@ -735,7 +744,9 @@ class GoogleCalendar:
 
     def delete_event(self, event_id: str, *, if_match: str | None = None) -> None:
         """Delete the event or series, or cancel one occurrence (If-Match guarded)."""
-        request = self._events.delete(calendarId="primary", eventId=event_id)
+        request = self._events.delete(
+            calendarId="primary", eventId=event_id, sendUpdates=SEND_UPDATES
+        )
         if if_match is not None:
             request.headers["If-Match"] = if_match
         self._client.delete(request, f"deleting event {event_id!r} in {self._owner}'s calendar")
@@ -829,7 +840,11 @@ class GoogleCalendar:
             kept = [a for a in data.get("attachments") or () if a.get("title") != name]
             body = {"attachments": [*kept, to_google_attachment(file_id, name, content_type)]}
             request = self._events.patch(
-                calendarId="primary", eventId=event_id, body=body, supportsAttachments=True
+                calendarId="primary",
+                eventId=event_id,
+                body=body,
+                supportsAttachments=True,
+                sendUpdates=SEND_UPDATES,
             )
             request.headers["If-Match"] = str(data.get("etag", ""))
             try:

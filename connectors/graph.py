@@ -82,6 +82,7 @@ from connectors._graph_map import (
     from_graph_attachment,
     from_graph_event,
     from_schedule,
+    graph_ical_uid,
     in_window,
     patch_shows,
     sorted_versions,
@@ -750,7 +751,8 @@ class GraphCalendar:
         if not ical_uid:
             return None
         what = self._what(f"finding the meeting {ical_uid!r}")
-        uid = quote(ical_uid.replace("'", "''"), safe="")
+        # A meeting another system organised shows its UID wrapped: ask for that form.
+        uid = quote(graph_ical_uid(ical_uid).replace("'", "''"), safe="")
         url = f"{self._prefix}/events?$filter=iCalUId%20eq%20'{uid}'&$expand={READ_EXPAND}&$top=2"
 
         async def ask() -> list[Json]:

@@ -395,3 +395,18 @@ def test_patch_shows_tells_our_write_from_another() -> None:
     assert patch_shows(EventPatch(subject="Nieuw", body_html="<p>Agenda</p>"), event)
     assert patch_shows(EventPatch(location="Kamer 2"), event)
     assert not patch_shows(EventPatch(subject="Nieuw", location="Kantine"), event)
+
+
+def test_a_uid_another_system_made_is_unwrapped_and_wrapped_again() -> None:
+    """Exchange wraps a foreign iCalendar UID in a "vCal-Uid" Global Object ID; the connector
+    shows the UID itself and asks Graph in its wrapped form. Exchange's own ids pass as they are."""
+    from connectors._graph_map import graph_ical_uid, plain_ical_uid
+
+    google = "e2uth7p0o106n0gbbj53bses0g@google.com"
+    wrapped = graph_ical_uid(google)
+    assert wrapped.startswith("040000008200E00074C5B7101A82E008") and google not in wrapped
+    assert plain_ical_uid(wrapped) == google
+    assert plain_ical_uid(wrapped.lower()) == google
+    own = "040000008200E00074C5B7101A82E00800000000" + "5025D461E473C801" + "0" * 16 + "AB" * 20
+    assert graph_ical_uid(own) == own and plain_ical_uid(own) == own
+    assert plain_ical_uid("not-a-goid") == "not-a-goid"
