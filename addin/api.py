@@ -20,6 +20,7 @@ from addin.errors import MESSAGES, error_message
 from addin.i18n import gettext, request_locale
 from addin.identity import SignInRequired
 from addin.jsonbody import MAX_DEPTH, BadBody, read_object
+from addin.routing import NotServed
 from addin.workspace.verify import Unauthorized
 from cadence.errors import CadenceError
 from connectors.errors import (
@@ -386,6 +387,8 @@ def _provider_error(exc: ConnectorError) -> Response:
             "sealed record cannot be opened, not retried: %s: %s", type(exc).__name__, exc
         )
         return _error(422, "record_unreadable", error_message("record_unreadable", _locale()))
+    if isinstance(exc, NotServed):
+        return _error(400, "bad_request", error_message("not_served", _locale(), email=exc.email))
     if isinstance(exc, InvalidRequest):
         # The provider's own words are for the administrator, not for the person in the pane.
         current_app.logger.warning("provider refused a request: %s", exc)

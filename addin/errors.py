@@ -66,6 +66,10 @@ MESSAGES: Mapping[str, str] = {
         "Your calendar or drive refused this change: reload and try again. If it keeps "
         "happening, your administrator finds the reason in the server's log."
     ),
+    "not_served": _(
+        "%(email)s uses a mail domain this installation does not serve: ask your administrator "
+        "to add it."
+    ),
     "internal_error": _("Something went wrong on our side. Try again later."),
     "record_unreadable": _(
         "The saved record of this conversation cannot be opened: it is damaged, was replaced by "

@@ -37,6 +37,18 @@ class RoutingError(ValueError):
     """``PROVIDER_DOMAINS`` cannot be used; the message says why."""
 
 
+class NotServed(InvalidRequest):
+    """An address at a mail domain ``PROVIDER_DOMAINS`` does not list."""
+
+    def __init__(self, email: str) -> None:
+        domain = email.rpartition("@")[2] or "no domain"
+        super().__init__(
+            f"{email} is at {domain}, which PROVIDER_DOMAINS does not list: add it with its "
+            "provider"
+        )
+        self.email = email
+
+
 def provider_domains(config: Mapping[str, Any]) -> dict[str, str]:
     """``PROVIDER_DOMAINS``: ``domain=graph|google`` pairs, separated by spaces or commas."""
     raw = str(config.get("PROVIDER_DOMAINS") or "").strip()
@@ -70,13 +82,10 @@ class Router:
 
     def provider_of(self, email: str) -> str:
         """``graph`` or ``google``; `InvalidRequest` for an address of no listed domain."""
-        domain = email.strip().lower().rpartition("@")[2]
-        found = self.domains.get(domain)
+        address = email.strip().lower()
+        found = self.domains.get(address.rpartition("@")[2])
         if found is None:
-            raise InvalidRequest(
-                f"{email.strip().lower()} is at {domain or 'no domain'}, which PROVIDER_DOMAINS "
-                "does not list: add it with its provider"
-            )
+            raise NotServed(address)
         return found
 
 

@@ -70,6 +70,7 @@ from addin.conversations import Caller, Changed, Conversations, ServiceError
 from addin.errors import error_message, translate_error
 from addin.i18n import default_locale, gettext, normalise_locale, request_locale
 from addin.jsonbody import MAX_DEPTH, BadBody, read_object
+from addin.routing import NotServed
 from addin.signed import LinkRefused
 from addin.signin.google import Refusal, grant_refusal
 from addin.workspace import cards as c
@@ -367,6 +368,8 @@ def refusal_message(locale: str, exc: Exception, *, caller: str = "") -> str:
         )
     if isinstance(exc, Conflict):
         return error_message("conflict", locale)
+    if isinstance(exc, NotServed):
+        return error_message("not_served", locale, email=exc.email)
     if isinstance(exc, InvalidRequest):
         # The provider's own words are for the administrator, as in the API.
         current_app.logger.warning("provider refused a request: %s", exc)
