@@ -86,43 +86,43 @@ def _name(ctx: dict[str, Any]) -> str:
     return f"occ-{ctx['occurrence']['key']}.json"
 
 
-def _damaged(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
+def _damaged(drive: LocalDrive, sealed: SealedDrive, ctx: dict[str, Any]) -> None:
     folder, name = ctx["series"]["id"], _name(ctx)
     content = bytearray(drive.get(folder, name).content)
     content[40] ^= 1
     drive.put(folder, name, bytes(content))
 
 
-def _swapped(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
+def _swapped(drive: LocalDrive, sealed: SealedDrive, ctx: dict[str, Any]) -> None:
     folder, name = ctx["series"]["id"], _name(ctx)
-    SealedDrive(drive, keyring).put(folder, "occ-20270301T100000Z.json", b"{}")
+    sealed.put(folder, "occ-20270301T100000Z.json", b"{}")
     drive.put(folder, name, drive.get(folder, "occ-20270301T100000Z.json").content)
 
 
-def _foreign(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
+def _foreign(drive: LocalDrive, sealed: SealedDrive, ctx: dict[str, Any]) -> None:
     folder, name = ctx["series"]["id"], _name(ctx)
-    SealedDrive(drive, keyring).put("another-series", name, b"{}")
+    sealed.put("another-series", name, b"{}")
     drive.put(folder, name, drive.get("another-series", name).content)
 
 
-def _malformed(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
-    SealedDrive(drive, keyring).put(ctx["series"]["id"], _name(ctx), b'{"schema": "other"}')
+def _malformed(drive: LocalDrive, sealed: SealedDrive, ctx: dict[str, Any]) -> None:
+    sealed.put(ctx["series"]["id"], _name(ctx), b'{"schema": "other"}')
 
 
-def _not_an_object(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
-    SealedDrive(drive, keyring).put(ctx["series"]["id"], _name(ctx), b"[]")
+def _not_an_object(drive: LocalDrive, sealed: SealedDrive, ctx: dict[str, Any]) -> None:
+    sealed.put(ctx["series"]["id"], _name(ctx), b"[]")
 
 
-def _too_deep(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
+def _too_deep(drive: LocalDrive, sealed: SealedDrive, ctx: dict[str, Any]) -> None:
     deep = b'{"schema": "goedgesprek.occurrence/1", "agenda": ' + b"[" * 50_000 + b"]" * 50_000
-    SealedDrive(drive, keyring).put(ctx["series"]["id"], _name(ctx), deep + b"}")
+    sealed.put(ctx["series"]["id"], _name(ctx), deep + b"}")
 
 
-def _keyless(drive: LocalDrive, keyring: Keyring, ctx: dict[str, Any]) -> None:
+def _keyless(drive: LocalDrive, sealed: SealedDrive, ctx: dict[str, Any]) -> None:
     drive.delete(ctx["series"]["id"], KEY_FILE)
 
 
-SPOIL: dict[str, Callable[[LocalDrive, Keyring, dict[str, Any]], None]] = {
+SPOIL: dict[str, Callable[[LocalDrive, SealedDrive, dict[str, Any]], None]] = {
     "damaged": _damaged,
     "swapped": _swapped,
     "foreign": _foreign,
@@ -136,7 +136,9 @@ SPOIL: dict[str, Callable[[LocalDrive, Keyring, dict[str, Any]], None]] = {
 def _spoil(app: Flask, tmp_path: Path, how: str, ctx: dict[str, Any]) -> bytes:
     """Spoil the record as `how` says; returns the bytes the drive then holds."""
     drive = app.extensions["goedgesprek.store"].drive(ADA)
-    SPOIL[how](drive, Keyring.from_default(tmp_path), ctx)
+    # Sealed as the app seals: the keyring and the server's part of each series' key.
+    parts = app.extensions["goedgesprek.service"].series_keys
+    SPOIL[how](drive, SealedDrive(drive, Keyring.from_default(tmp_path), server_keys=parts), ctx)
     return bytes(drive.get(ctx["series"]["id"], _name(ctx)).content)
 
 

@@ -490,7 +490,7 @@ def real_catalogs() -> Iterator[None]:
 @pytest.mark.parametrize("code", sorted(MESSAGES))
 def test_error_messages_exist_in_both_languages(code: str, real_catalogs: None) -> None:
     """Every API error code has a Dutch sentence that differs from the English one."""
-    params = {"field": "title", "limit": 64, "seconds": 5}
+    params = {"field": "title", "limit": 64, "seconds": 5, "email": "ada@example.org"}
     english = error_message(code, "en", **params)
     dutch = error_message(code, "nl", **params)
     assert english == MESSAGES[code] % params
