@@ -460,7 +460,10 @@ def from_schedule(
             for item in items
             if str(item.get("status") or "busy").lower() != "free"
         ]
-        found[address] = sorted(busy, key=lambda b: (b.start, b.end))
+        # One address may come once per window asked (`windows`): its spans are joined.
+        found[address] = sorted(
+            {*found.get(address, []), *busy}, key=lambda b: (b.start, b.end, b.status)
+        )
     return {email: found.get(email.lower(), []) for email in emails}
 
 

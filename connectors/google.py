@@ -39,7 +39,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 from typing import Any, TypeVar
 
@@ -93,6 +93,7 @@ from connectors.models import (
     Mail,
     NewEvent,
     SentMail,
+    windows,
 )
 
 T = TypeVar("T")
@@ -120,6 +121,7 @@ _EVENT_PAGE = 2500
 be larger than 2500 events", the discovery document), so a busy year is one request, not ten."""
 _EVENTS_KEPT = 1000  # events a person's memory keeps, for a change without reading them again
 _FREEBUSY_ITEMS = 50  # calendarExpansionMax: at most 50 calendars per freebusy.query
+_FREEBUSY_SPAN = timedelta(days=90)  # a longer span is refused: "timeRangeTooLong"
 _BATCH_MAX = 50  # Calendar's documented limit per batch (Drive allows 100)
 
 
@@ -806,17 +808,34 @@ class GoogleCalendar:
         self, emails: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[Busy]]:
         """Busy intervals per address from freebusy.query; one Google cannot see is free."""
-        low, high = rfc3339(start, "start"), rfc3339(end, "end")
-        out: dict[str, list[Busy]] = {}
+        what = "reading free/busy"
+        spans = [
+            (rfc3339(low, "start"), rfc3339(high, "end"))
+            for low, high in windows(start, end, _FREEBUSY_SPAN)
+        ]
+        out: dict[str, list[Busy]] = {e: [] for e in emails}
         freebusy = self._client.resource("calendar", "freebusy")
         for first in range(0, len(emails), _FREEBUSY_ITEMS):
             chunk = list(emails[first : first + _FREEBUSY_ITEMS])
-            body = {"timeMin": low, "timeMax": high, "items": [{"id": e} for e in chunk]}
-            answer = self._client.run(
-                freebusy.query(body=body), "reading free/busy", idempotent=True
-            )
-            out.update(busy_from_google(answer, chunk))
-        return out
+            bodies = {
+                f"w{n}": {"timeMin": low, "timeMax": high, "items": [{"id": e} for e in chunk]}
+                for n, (low, high) in enumerate(spans)
+            }
+            if len(bodies) == 1:
+                answers: dict[str, Any] = {
+                    "w0": self._client.run(freebusy.query(body=bodies["w0"]), what, idempotent=True)
+                }
+            else:
+                # A longer span than one query answers: its windows in one batch.
+                requests = {key: freebusy.query(body=body) for key, body in bodies.items()}
+                answers = self._client.batch("calendar", requests, what)
+            for key in bodies:
+                answer = answers[key]
+                if isinstance(answer, ConnectorError):
+                    raise answer
+                for email, busy in busy_from_google(answer, chunk).items():
+                    out[email].extend(busy)
+        return {e: sorted(set(b), key=lambda b: (b.start, b.end)) for e, b in out.items()}
 
     def add_attachment(
         self, event_id: str, name: str, content: bytes, content_type: str

@@ -40,7 +40,7 @@ import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -107,6 +107,7 @@ from connectors.models import (
     Mail,
     NewEvent,
     SentMail,
+    windows,
 )
 
 T = TypeVar("T")
@@ -117,6 +118,8 @@ DEFAULT_SCOPES = ("https://graph.microsoft.com/.default",)
 UTC_PREFER = 'outlook.timezone="UTC"'
 PAGE_LIMIT = 200
 """Most pages followed for one listing: a bound on every loop, far above a year of events."""
+SCHEDULE_SPAN = timedelta(days=62)
+"""The longest span getSchedule answers at once."""
 ATTACHMENT_FIELDS = "id,name,contentType,size"
 ATTACHMENT_EXPAND = f"attachments($select={ATTACHMENT_FIELDS})"
 """Expands an event's attachment list (no bytes) into the event: one answer, not two."""
@@ -799,20 +802,43 @@ class GraphCalendar:
     def free_busy(
         self, emails: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[Busy]]:
-        """Busy intervals per address from getSchedule; an unknown address is free."""
+        """Busy intervals per address from getSchedule; an unknown address is free.
+
+        getSchedule answers at most `SCHEDULE_SPAN` at once (ErrorTimeIntervalTooBig beyond):
+        a longer span is asked in windows, all in one ``$batch``.
+        """
         what = self._what("reading free/busy")
-        body = to_get_schedule(list(emails), start, end)
+        spans = windows(start, end, SCHEDULE_SPAN)
+        path = f"{self._prefix}/calendar/getSchedule"
+        values: list[Json] = []
+        if len(spans) == 1:
+            body = to_get_schedule(list(emails), start, end)
 
-        async def ask() -> list[Json]:
-            answer = await self._s.send_json(
-                Method.POST,
-                f"{self._prefix}/calendar/getSchedule",
-                body=body,
-                headers={"Prefer": UTC_PREFER},
-            )
-            return [v for v in (answer or {}).get("value") or [] if isinstance(v, dict)]
+            async def ask() -> list[Json]:
+                answer = await self._s.send_json(
+                    Method.POST, path, body=body, headers={"Prefer": UTC_PREFER}
+                )
+                return [v for v in (answer or {}).get("value") or [] if isinstance(v, dict)]
 
-        values = self._s.call(ask, what, idempotent=True)
+            values = self._s.call(ask, what, idempotent=True)
+        else:
+            asked = [
+                _graph_batch.BatchRequest(
+                    f"w{n}",
+                    "POST",
+                    path,
+                    body=to_get_schedule(list(emails), low, high),
+                    headers={"Prefer": UTC_PREFER},
+                )
+                for n, (low, high) in enumerate(spans)
+            ]
+            answers = self._s.batch(asked, what)
+            for request in asked:
+                answer = answers[request.id]
+                if not answer.ok:
+                    raise answer.error(what)
+                found = (answer.body or {}).get("value") or []
+                values.extend(v for v in found if isinstance(v, dict))
         try:
             return from_schedule(values, list(emails))
         except (KeyError, ValueError, TypeError) as exc:

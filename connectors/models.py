@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from cadence.recurrence import Rule
@@ -116,6 +116,18 @@ class Busy:
     start: datetime
     end: datetime
     status: str = "busy"
+
+
+def windows(start: datetime, end: datetime, most: timedelta) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into consecutive spans of at most `most` (the providers' free/busy
+    answers a limited span at once)."""
+    spans: list[tuple[datetime, datetime]] = []
+    low = start
+    while low < end and len(spans) < 1000:
+        high = min(low + most, end)
+        spans.append((low, high))
+        low = high
+    return spans or [(start, end)]
 
 
 @dataclass(frozen=True, slots=True)

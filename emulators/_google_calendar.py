@@ -127,6 +127,9 @@ ENUMS: dict[str, tuple[str, ...]] = {
 }
 RESPONSES = ("needsAction", "declined", "tentative", "accepted")
 MAX_ATTACHMENTS = 25
+FREEBUSY_SPAN = timedelta(days=90)
+"""freebusy.query's longest span (Google answers 400 timeRangeTooLong beyond, about three
+months)."""
 ID_PATTERN = re.compile(r"[a-v0-9]{5,1024}")
 """Client-supplied event ids: base32hex (RFC 2938 3.1.2), 5 to 1024 characters."""
 DRIVE_LINK = re.compile(r"https://drive\.google\.com/(?:file/d/([^/?#]+)|open\?id=([^&#]+))")
@@ -1174,6 +1177,8 @@ class CalendarApi:
         hi = parse_instant(str(body["timeMax"]), "timeMax")
         if hi <= lo:
             raise bad_request("The specified time range is empty.", "timeRangeEmpty")
+        if hi - lo > FREEBUSY_SPAN:
+            raise bad_request("The requested time range is too long.", "timeRangeTooLong")
         items = body.get("items") or []
         if not isinstance(items, list) or len(items) > 50:
             raise bad_request(

@@ -18,12 +18,13 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -58,6 +59,8 @@ from emulators.network import BATCH_ITEM
 
 TOKEN_PREFIX = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9."
 """A JWT header (typ JWT, alg RS256): Graph's access tokens are JWTs, and tools check the shape."""
+SCHEDULE_DAYS = 62
+"""getSchedule's longest window (ErrorTimeIntervalTooBig beyond, as Exchange answers)."""
 BATCH_LIMIT = 20
 """Graph's JSON batching takes at most 20 requests per call."""
 
@@ -637,6 +640,14 @@ class GraphEmulator:
         hi, _ = self._schedule_time(body, "endTime")
         if hi <= lo:
             raise bad_request("The endTime must be after the startTime.", "ErrorInvalidParameter")
+        days = math.ceil((hi - lo) / timedelta(days=1))
+        if days > SCHEDULE_DAYS:
+            raise bad_request(
+                "The requested time duration specified for FreeBusyViewOptions.TimeWindow is "
+                f"too long. The allowed limit = {SCHEDULE_DAYS} days; the actual limit = "
+                f"{days} days.",
+                "ErrorTimeIntervalTooBig",
+            )
         interval = param(body, "availabilityViewInterval", 30)
         if not isinstance(interval, int) or not 5 <= interval <= 1440:
             raise bad_request(

@@ -911,6 +911,25 @@ class CalendarContract:
         ]
         assert busy["nobody@example.org"] == []
 
+    def test_free_busy_over_more_than_a_year_sees_every_occurrence(self, backend: Backend) -> None:
+        """The planner looks 400 days ahead, longer than a provider answers at once (Graph 62
+        days, Google about 90): every occurrence is busy, each once, a meeting across a window's
+        edge included."""
+        backend.add_person(ADA, "Ada", AMS)
+        backend.add_person(BOB, "Bob", AMS)
+        self.series(backend)
+        start = utc(2026, 12, 20)
+        edge = start + timedelta(days=62) - timedelta(minutes=30)
+        backend.calendar(BOB).create_event(
+            meeting("Over de rand", edge, organizer=BOB, attendees=()),
+            idempotency_key="bob-edge",
+        )
+        busy = backend.calendar(ADA).free_busy([ADA, BOB], start, start + timedelta(days=400))
+        assert [b.start for b in busy[ADA]] == QUARTERLY_UTC
+        spans = [(b.start, b.end) for b in busy[BOB] if b.start not in QUARTERLY_UTC]
+        assert spans[0][0] == edge.astimezone(UTC) and spans[-1][1] == edge + timedelta(hours=1)
+        assert [b.start for b in busy[BOB] if b.start in QUARTERLY_UTC] == QUARTERLY_UTC
+
     def test_free_busy_leaves_out_cancelled_and_declined(self, backend: Backend) -> None:
         """A cancelled occurrence frees both partners; a declined invitation frees the decliner."""
         backend.add_person(ADA, "Ada", AMS)

@@ -549,7 +549,8 @@ def test_free_busy(ada: GoogleApi, bob: GoogleApi) -> None:
         "calendar",
         "freebusy.query",
         body={
-            "timeMin": "2027-04-13T00:00:00Z",
+            # Within the 90 days Google answers at once: July, with the declined and free blocks.
+            "timeMin": "2027-04-15T00:00:00Z",
             "timeMax": "2027-07-14T00:00:00Z",
             "items": [{"id": ADA}, {"id": BOB}, {"id": "nobody@example.org"}],
         },
@@ -564,6 +565,14 @@ def test_free_busy(ada: GoogleApi, bob: GoogleApi) -> None:
     ]
     assert calendars["nobody@example.org"]["errors"] == [{"domain": "global", "reason": "notFound"}]
     ada("calendar", "freebusy.query", body={"timeMin": "2027-04-13T00:00:00Z"}, expect=400)
+    # Google answers at most about three months at once.
+    too_long = ada(
+        "calendar",
+        "freebusy.query",
+        body={"timeMin": "2027-01-01T00:00:00Z", "timeMax": "2027-04-02T00:00:01Z", "items": []},
+        expect=400,
+    )
+    assert too_long["error"]["errors"][0]["reason"] == "timeRangeTooLong"
 
 
 def test_free_busy_merges_overlaps_and_clips(ada: GoogleApi) -> None:

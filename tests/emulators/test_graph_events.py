@@ -647,6 +647,25 @@ def test_get_schedule(ada: CheckedClient, bob: CheckedClient) -> None:
     assert found[2]["error"]["responseCode"] == "ErrorInvalidUser"
 
 
+def test_schedule_refuses_more_than_62_days_as_exchange_does(ada: CheckedClient) -> None:
+    """62 days are answered; 63 are 400 ErrorTimeIntervalTooBig with Exchange's sentence."""
+
+    def ask(end: str) -> Any:
+        body = {
+            "schedules": [ADA],
+            "startTime": {"dateTime": "2027-01-01T00:00:00", "timeZone": "UTC"},
+            "endTime": {"dateTime": end, "timeZone": "UTC"},
+        }
+        return ada.call("POST", "/me/calendar/getSchedule", "schedule", json=body)
+
+    assert ask("2027-03-04T00:00:00").status_code == 200
+    refused = ask("2027-03-05T00:00:00")
+    assert refused.status_code == 400
+    error = refused.get_json()["error"]
+    assert error["code"] == "ErrorTimeIntervalTooBig"
+    assert "The allowed limit = 62 days; the actual limit = 63 days." in error["message"]
+
+
 def test_schedule_leaves_out_cancelled_and_declined(ada: CheckedClient, bob: CheckedClient) -> None:
     """A cancelled occurrence frees both; a declined invitation frees the decliner."""
     master = series(ada)
