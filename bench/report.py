@@ -371,9 +371,9 @@ def rollout_section(data: dict[str, Any]) -> list[str]:
         if not r:
             continue
         requests = (
-            f"{r['requests_per_pair']:g} a pair (batch items singly)"
+            f"{r['requests_per_pair']:g} HTTP requests a pair (a $batch is one)"
             if "requests_per_pair" in r
-            else f"{r['requests_served']:,} served"
+            else f"{r['requests_served'] / r['pairs']:.1f} served a pair (each $batch item one)"
         )
         rows.append(
             _row(
@@ -396,7 +396,9 @@ def rollout_section(data: dict[str, Any]) -> list[str]:
         f"{graph.get('per_mailbox', 4)} concurrent requests per mailbox, "
         f"{graph.get('threads', 32)} pairs at once. The quota-bound minimum is one pair's own "
         "chain of round trips: no mailbox serves more than a handful of requests. The wall time "
-        "is bound by CPU (the roll-out's own, on one interpreter, and the emulator's).",
+        "is bound by CPU (the roll-out's own, on one interpreter, and the emulator's). Each "
+        "plan reads both partners' free/busy for 400 days: seven 62-day windows of getSchedule "
+        "in one $batch.",
         "",
         _row(head),
         _row(["---"] * len(head)),
