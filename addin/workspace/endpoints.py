@@ -761,12 +761,7 @@ def dossier() -> Response:
             _link_key(), request.args.get("t", ""), series=series, occ=occ, fmt=fmt, now=time.time()
         )
     except LinkRefused as exc:
-        msgid = (
-            _("This export link has expired: press the export button on the card again.")
-            if exc.expired
-            else _("This export link is not valid: press the export button on the card again.")
-        )
-        return _plain(403, gettext(exc.locale or locale, "cards", msgid))
+        return _refused_link(exc, locale)
     caller = Caller(email=found.email, name=found.email, locale=found.locale)
     try:
         content, name = dossier_zip(_service(), caller)
@@ -799,12 +794,7 @@ def export(series_id: str, occ: str, fmt: str) -> Response:
             now=time.time(),
         )
     except LinkRefused as exc:
-        msgid = (
-            _("This export link has expired: press the export button on the card again.")
-            if exc.expired
-            else _("This export link is not valid: press the export button on the card again.")
-        )
-        return _plain(403, gettext(exc.locale or locale, "cards", msgid))
+        return _refused_link(exc, locale)
     caller = Caller(email=grant.email, name=grant.email, locale=grant.locale)
     try:
         content, media_type, name = _service().export(caller, series_id, occ, fmt)
@@ -816,6 +806,16 @@ def export(series_id: str, occ: str, fmt: str) -> Response:
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     _private(response)
     return response
+
+
+def _refused_link(exc: LinkRefused, locale: str) -> Response:
+    """403 for an export link that does not open, saying whether it expired or is not ours."""
+    msgid = (
+        _("This export link has expired: press the export button on the card again.")
+        if exc.expired
+        else _("This export link is not valid: press the export button on the card again.")
+    )
+    return _plain(403, gettext(exc.locale or locale, "cards", msgid))
 
 
 def _refusal_status(exc: Exception) -> int:

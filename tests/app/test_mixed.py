@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from test_provider_backends import NOW, PREFS, Provider, _call, served  # noqa: F401
+from test_rollout import kill_halfway, series_count
 
 from addin.app import create_app
 from addin.wiring import build
@@ -220,14 +219,6 @@ def _org(graph: Provider, google: Provider) -> list[tuple[str, str]]:
     return pairs
 
 
-def _count(settings: dict[str, Any]) -> int:
-    services = build(settings)
-    try:
-        return sum(1 for _ in services.registry.all_series())
-    finally:
-        services.close()
-
-
 def test_a_mixed_rollout_killed_halfway_finishes_on_the_rerun_without_duplicates(
     mixed: tuple[Provider, Provider], tmp_path: Path
 ) -> None:
@@ -238,34 +229,19 @@ def test_a_mixed_rollout_killed_halfway_finishes_on_the_rerun_without_duplicates
     build(settings, create_keyring=True).close()
     path = tmp_path / "pairs.csv"
     path.write_text("employee,manager\n" + "".join(f"{e},{m}\n" for e, m in pairs))
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        **{f"GOEDGESPREK_{k}": str(v) for k, v in settings.items() if k != "TESTING"},
-    }
-    command = [sys.executable, "-m", "addin.cli", "rollout", str(path)]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and proc.poll() is None:
-            if _count(settings) >= PAIRS // 2:
-                break
-            time.sleep(0.2)
-        assert proc.poll() is None, "the roll-out ended before it could be stopped halfway"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-        assert proc.stderr is not None
-        proc.stderr.close()
-    assert PAIRS // 2 <= _count(settings) < PAIRS
+    env = {f"GOEDGESPREK_{k}": str(v) for k, v in settings.items() if k != "TESTING"}
+    kill_halfway(str(path), env, tmp_path, PAIRS)
+    assert PAIRS // 2 <= series_count(tmp_path) < PAIRS
     again = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=600, check=False
+        [sys.executable, "-m", "addin.cli", "rollout", str(path)],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert _count(settings) == PAIRS
+    assert series_count(tmp_path) == PAIRS
     services = build(settings)
     try:
         start = datetime.now(UTC) - timedelta(days=1)

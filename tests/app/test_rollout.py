@@ -177,7 +177,32 @@ def _write(path: Path, pairs: list[tuple[str, str]], extra: list[str] = ()) -> P
     return path
 
 
-def _series_count(data_dir: Path) -> int:
+def kill_halfway(path: str, env: dict[str, str], data_dir: Path, pairs: int) -> None:
+    """Run `goedgesprek rollout path` and kill it (SIGKILL) once half the pairs are planned."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "addin.cli", "rollout", path],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            if series_count(data_dir) >= pairs // 2:
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "the roll-out ended before it could be stopped halfway"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+def series_count(data_dir: Path) -> int:
     """The series in the server store the command used (the data directory's, or the
     PostgreSQL database the environment names)."""
     engine = create_store_engine(
@@ -204,7 +229,7 @@ def test_a_dry_run_names_the_bad_rows_and_creates_nothing(tmp_path: Path) -> Non
     out = done.stdout
     assert "line 5" in out and "line 6" in out
     assert "would be planned" in out and "3" in out
-    assert _series_count(tmp_path) == 0
+    assert series_count(tmp_path) == 0
 
 
 def test_the_command_plans_every_pair_and_a_rerun_skips_them(tmp_path: Path) -> None:
@@ -216,10 +241,10 @@ def test_the_command_plans_every_pair_and_a_rerun_skips_them(tmp_path: Path) -> 
     )
     assert first.returncode == 0, first.stdout + first.stderr
     assert "planned now" in first.stdout
-    assert _series_count(tmp_path) == 12
+    assert series_count(tmp_path) == 12
     again = _cli(str(path), "--provider", "local", "--data-dir", str(tmp_path))
     assert again.returncode == 0 and "planned before (skipped)" in again.stdout
-    assert _series_count(tmp_path) == 12
+    assert series_count(tmp_path) == 12
     with failures.open(encoding="utf-8") as f:
         assert list(csv.reader(f)) == [["line", "employee", "manager", "reason"]]
     # Each employee's calendar holds one series.
@@ -277,33 +302,12 @@ def test_a_rollout_killed_halfway_finishes_on_the_rerun_without_duplicates(
     ]
     path = _write(tmp_path / "pairs.csv", pairs)
     build(_settings(org, tmp_path), create_keyring=True).close()  # as `keys init` would
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **_env(org, tmp_path)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "addin.cli", "rollout", str(path)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and proc.poll() is None:
-            if _series_count(tmp_path) >= PAIRS // 2:
-                break
-            time.sleep(0.2)
-        assert proc.poll() is None, "the roll-out ended before it could be stopped halfway"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-        assert proc.stderr is not None
-        proc.stderr.close()
-    halfway = _series_count(tmp_path)
+    kill_halfway(str(path), _env(org, tmp_path), tmp_path, PAIRS)
+    halfway = series_count(tmp_path)
     assert PAIRS // 2 <= halfway < PAIRS
     again = _cli(str(path), env=_env(org, tmp_path), timeout=600)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert _series_count(tmp_path) == PAIRS
+    assert series_count(tmp_path) == PAIRS
     # One series in each employee's calendar: nothing made twice by the killed run.
     services = build(_settings(org, tmp_path))
     try:
@@ -324,7 +328,7 @@ def test_from_the_directory_every_employee_with_a_manager_is_planned(tmp_path: P
     done = _cli("--from-directory", "--provider", "local", "--data-dir", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "names a manager for 6 people" in done.stdout
-    assert _series_count(tmp_path) == 6
+    assert series_count(tmp_path) == 6
     both = _cli(str(tmp_path / "x.csv"), "--from-directory", "--data-dir", str(tmp_path))
     assert both.returncode == 2
     neither = _cli("--provider", "local", "--data-dir", str(tmp_path))
@@ -350,4 +354,4 @@ def test_from_the_providers_directory_read_as_hr(
     done = _cli("--from-directory", "--reader", "hr@example.org", env=env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "names a manager for 5 people" in done.stdout
-    assert _series_count(tmp_path) == 5
+    assert series_count(tmp_path) == 5
