@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import threading
 import time as _time
@@ -34,6 +35,26 @@ from connectors.ports import WEEKDAYS, Directory, DirectoryHours, DirectoryPerso
 
 MAX_LINES = 200_000
 """More lines than any organisation has employees: a file beyond it is refused, not read."""
+
+
+class LogOnce:
+    """Logs each message once (the newest 10,000 kept): a directory asked the same question
+    on every request notes its answer once."""
+
+    def __init__(self, logger: logging.Logger, most: int = 10_000) -> None:
+        self._logger = logger
+        self._most = most
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, message: str) -> None:
+        with self._lock:
+            if message in self._seen:
+                return
+            if len(self._seen) >= self._most:
+                self._seen.clear()
+            self._seen.add(message)
+        self._logger.info("%s", message)
 
 
 class DirectoryFileError(ValueError):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from cadence.errors import CadenceError
 from cadence.zones import zone
+from connectors.directory import LogOnce
 from connectors.errors import InvalidRequest, NotFound
 from connectors.ports import DirectoryPerson
 
@@ -71,7 +72,8 @@ class GoogleDirectory:
     def __init__(self, client_of: Callable[[str], _Client], admin: str) -> None:
         self._client_of = client_of
         self._admin = admin
-        self._noted: set[str] = set()
+        self._note = LogOnce(log)
+        """Notes an unknown person or group once: the HR page asks on every request."""
         self._lock = threading.Lock()
 
     def _user(self, email: str) -> Mapping[str, Any] | None:
@@ -154,13 +156,3 @@ class GoogleDirectory:
             self._note(f"the Admin SDK cannot say whether {address} is in {key}: {exc}")
             return False
         return isinstance(data, Mapping) and data.get("isMember") is True
-
-    def _note(self, message: str) -> None:
-        """Log `message` once: the HR page asks again on every request."""
-        with self._lock:
-            if message in self._noted:
-                return
-            if len(self._noted) >= 10_000:
-                self._noted.clear()
-            self._noted.add(message)
-        log.info("%s", message)

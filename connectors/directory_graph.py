@@ -23,6 +23,7 @@ from kiota_abstractions.method import Method
 
 from cadence.errors import CadenceError
 from cadence.recurrence import iana_zone
+from connectors.directory import LogOnce
 from connectors.errors import InvalidRequest, NotFound
 from connectors.ports import WEEKDAYS, DirectoryHours, DirectoryPerson
 
@@ -107,7 +108,8 @@ class GraphDirectory:
         self._names: dict[str, str] = {}
         # Group ids by address: a group's id never changes, so each is looked up once.
         self._groups: dict[str, str] = {}
-        self._noted: set[str] = set()
+        self._note = LogOnce(log)
+        """Notes an unknown person or group once: the HR page asks on every request."""
         self._lock = threading.Lock()
 
     def manager_of(self, email: str) -> str | None:
@@ -232,13 +234,3 @@ class GraphDirectory:
         with self._lock:
             self._groups[wanted] = ids[0]
         return ids[0]
-
-    def _note(self, message: str) -> None:
-        """Log `message` once: the HR page asks again on every request."""
-        with self._lock:
-            if message in self._noted:
-                return
-            if len(self._noted) >= 10_000:
-                self._noted.clear()
-            self._noted.add(message)
-        log.info("%s", message)
