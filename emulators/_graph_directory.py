@@ -159,17 +159,7 @@ def list_users(
                 f"'{expand.split('(')[0]}' on type 'microsoft.graph.user'.",
             )
         manager_select = [s for s in (found[1] or "").split(",") if s]
-    try:
-        top = int(args.get("$top", str(USERS_DEFAULT_TOP)))
-    except ValueError:
-        raise GraphError(400, "Request_BadRequest", "Invalid $top value.") from None
-    if not 1 <= top <= USERS_MAX_TOP:
-        raise GraphError(
-            400,
-            "Request_UnsupportedQuery",
-            f"Invalid page size specified: '{top}'. Must be between 1 and {USERS_MAX_TOP} "
-            "inclusive.",
-        )
+    top = _page_size(args)
     start = _skip_from(args.get("$skiptoken"))
     chosen = users[start : start + top]
     by_email = {email.lower(): (uid, email, name) for uid, email, name in users}
@@ -202,6 +192,22 @@ def _pick(item: dict[str, Any], select: Sequence[str] | None) -> dict[str, Any]:
 def _skip_token(offset: int) -> str:
     raw = f"X'{offset:08x}'".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _page_size(args: Mapping[str, str]) -> int:
+    """``$top``: 1-999 for a directory listing, with Graph's errors for anything else."""
+    try:
+        top = int(args.get("$top", str(USERS_DEFAULT_TOP)))
+    except ValueError:
+        raise GraphError(400, "Request_BadRequest", "Invalid $top value.") from None
+    if not 1 <= top <= USERS_MAX_TOP:
+        raise GraphError(
+            400,
+            "Request_UnsupportedQuery",
+            f"Invalid page size specified: '{top}'. Must be between 1 and {USERS_MAX_TOP} "
+            "inclusive.",
+        )
+    return top
 
 
 def _skip_from(token: str | None) -> int:
@@ -277,17 +283,7 @@ def list_groups(groups: Sequence[Group], args: Mapping[str, str], url: str) -> d
         value = found[2].replace("''", "'").lower()
         chosen = [g for g in chosen if str(g.json()[prop] or "").lower() == value]
     select = [s.strip() for s in args.get("$select", "").split(",") if s.strip()]
-    try:
-        top = int(args.get("$top", str(USERS_DEFAULT_TOP)))
-    except ValueError:
-        raise GraphError(400, "Request_BadRequest", "Invalid $top value.") from None
-    if not 1 <= top <= USERS_MAX_TOP:
-        raise GraphError(
-            400,
-            "Request_UnsupportedQuery",
-            f"Invalid page size specified: '{top}'. Must be between 1 and {USERS_MAX_TOP} "
-            "inclusive.",
-        )
+    top = _page_size(args)
     start = _skip_from(args.get("$skiptoken"))
     value_out = []
     for group in chosen[start : start + top]:
