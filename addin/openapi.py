@@ -135,7 +135,23 @@ SCHEMAS: dict[str, Json] = {
         ["state", "agreed_by", "themes", "items"],
         state={"type": "string", "enum": ["draft", "shared", "agreed"]},
         agreed_by=_ROLES,
-        themes={"type": "array", "items": _obj(["key", "title"], key=_STR, title=_STR)},
+        themes={
+            "type": "array",
+            "items": _obj(
+                ["key", "title"],
+                key=_STR,
+                title=_STR,
+                hint={
+                    "type": "string",
+                    "description": "The template's hint; empty for a theme of the pair's own.",
+                },
+                prompts={
+                    "type": "array",
+                    "items": _STR,
+                    "description": "The template's guiding questions for this theme.",
+                },
+            ),
+        },
         items={
             "type": "array",
             "items": _obj(
@@ -285,6 +301,23 @@ SCHEMAS: dict[str, Json] = {
             ),
             "oneOf": [_ref("ExistingSeries"), {"type": "null"}],
         },
+        templates={
+            "description": "not_series only: the agenda templates to plan with, and the default.",
+            **_obj(
+                ["default", "choices"],
+                default=_STR,
+                choices={
+                    "type": "array",
+                    "items": _obj(
+                        ["key", "title", "description", "themes"],
+                        key=_STR,
+                        title=_STR,
+                        description=_STR,
+                        themes={"type": "array", "items": _STR},
+                    ),
+                },
+            ),
+        },
         etag=_NSTR,
         pending={
             "type": "boolean",
@@ -348,6 +381,10 @@ SCHEMAS: dict[str, Json] = {
         preferences=_ref("Preferences"),
         request_id={"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
         event_copy={"type": "string", "enum": ["full", "titles"]},
+        template={
+            "type": "string",
+            "description": "An agenda template's key (context.templates); left out, the default.",
+        },
         event=_STR,
         tz={
             "type": "string",

@@ -219,6 +219,7 @@ def _build(
         directory=reporting,
         country=settings.country,
         default_locale=settings.default_locale,
+        default_template=str(config.get("DEFAULT_TEMPLATE") or "three_themes").strip(),
     )
     closers.append(conversations.close)
     return Services(

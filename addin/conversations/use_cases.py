@@ -164,8 +164,14 @@ class Conversations:
         default_locale: str = "nl",
         parallel: bool = True,
         provider_of: Callable[[str], str] | None = None,
+        default_template: str = "three_themes",
     ) -> None:
         self._calendar = calendar
+        if default_template not in templates.keys("agenda"):
+            known = ", ".join(templates.keys("agenda"))
+            raise ValueError(f"DEFAULT_TEMPLATE {default_template!r} is none of {known}")
+        self.default_template = default_template
+        """The agenda template a plan gets when it names none (``DEFAULT_TEMPLATE``)."""
         self._provider_of = provider_of
         """Which provider holds a person (mixed organisations, `addin.routing`); None: one."""
         self._drive = drive
@@ -335,7 +341,7 @@ class Conversations:
             event_copy = str(body.get("event_copy") or "full")
             if event_copy not in ("full", "titles"):
                 raise Invalid(_("event_copy must be full or titles."))
-            template = body.get("template") or "three_themes"
+            template = body.get("template") or self.default_template
             known = self._templates.keys("agenda")
             if template not in known:
                 # Before the series is kept: one without its agenda template could never start.
@@ -757,6 +763,7 @@ class Conversations:
             "partner": {"email": partner.email, "name": partner.name} if partner else None,
             # The pair plans once: a host shows this series instead of the plan form.
             "existing": self._existing(caller, ongoing) if ongoing else None,
+            "templates": self.template_choices(caller.locale),
             "turn": {
                 "who": [],
                 "what": "plan",
@@ -764,6 +771,31 @@ class Conversations:
                 "params": {},
             },
         }
+
+    def template_choices(self, locale: str) -> dict[str, Any]:
+        """The agenda templates a pair may plan with, in `locale`, and the default."""
+        choices = []
+        for key in self._templates.keys("agenda"):
+            template = self._templates.agenda(key, locale)
+            choices.append(
+                {
+                    "key": key,
+                    "title": template.title,
+                    "description": template.description,
+                    "themes": [t.title for t in template.themes],
+                }
+            )
+        return {"default": self.default_template, "choices": choices}
+
+    def _agenda_view(self, agenda: Agenda, locale: str) -> dict[str, Any]:
+        """The agenda as the hosts show it: themes titled in `locale`, each with its template's
+        hint and guiding questions (a theme of the pair's own has none)."""
+        out = agenda_out(self._templates.localize(agenda, locale))
+        for shown, theme in zip(out["themes"], agenda.themes, strict=True):
+            text = self._templates.theme_text(theme, locale)
+            shown["hint"] = text.hint if text else ""
+            shown["prompts"] = list(text.prompts) if text else []
+        return out
 
     def _series_context(
         self,
@@ -821,7 +853,7 @@ class Conversations:
             "partner": partner_out(entry, role),
             "etag": doc.etag,
             "pending": is_pending(doc.etag),
-            "agenda": agenda_out(self._templates.localize(doc.agenda, caller.locale)),
+            "agenda": self._agenda_view(doc.agenda, caller.locale),
             "record": record_out(doc.record, doc.agenda) if doc.record else None,
             "previous": (
                 {

@@ -238,7 +238,13 @@ def context_card(
         return existing_card(ui, ctx["existing"])
     if state == "not_series":
         partner = ctx.get("partner") or {}
-        return plan_card(ui, event_id=_event_id(ctx), partner=partner.get("email", ""), draft=draft)
+        return plan_card(
+            ui,
+            event_id=_event_id(ctx),
+            partner=partner.get("email", ""),
+            draft=draft,
+            templates=ctx.get("templates"),
+        )
     if state == "not_partner":
         note = service_turn_message({"turn": {"message_id": "not_partner"}}, ui.locale)
         return note_card(ui, note, subject=_subject(ctx))
@@ -351,8 +357,16 @@ def home_card(ui: Ui, existing: Sequence[Mapping[str, Any]] = ()) -> Json:
 # -- plan ----------------------------------------------------------------------------------------
 
 
-def plan_card(ui: Ui, *, event_id: str, partner: str, draft: Form = NO_FORM) -> Json:
-    """The plan form: who the partner is, who leads, and the employee's preferences."""
+def plan_card(
+    ui: Ui,
+    *,
+    event_id: str,
+    partner: str,
+    draft: Form = NO_FORM,
+    templates: Mapping[str, Any] | None = None,
+) -> Json:
+    """The plan form: who the partner is, who leads, the employee's preferences and, where
+    there is a choice, the agenda template."""
     d = draft
     who = c.section(
         ui.t("Who"),
@@ -429,9 +443,31 @@ def plan_card(ui: Ui, *, event_id: str, partner: str, draft: Form = NO_FORM) -> 
             ),
         ],
     )
+    choices = list((templates or {}).get("choices") or [])
+    template = (
+        [
+            c.selection_input(
+                "template",
+                ui.t("Agenda template"),
+                [(str(choice["key"]), str(choice["title"])) for choice in choices],
+                selected=[
+                    _choice(
+                        d.one("template"),
+                        [str(choice["key"]) for choice in choices],
+                        str((templates or {}).get("default") or choices[0]["key"]),
+                    )
+                ],
+                kind="RADIO_BUTTON",
+            ),
+            c.text("\n".join(f"{o['title']}: {' · '.join(o['themes'])}" for o in choices)),
+        ]
+        if len(choices) > 1
+        else []
+    )
     copy = c.section(
         ui.t("What the calendar event shows"),
         [
+            *template,
             _event_copy_input(ui, d.one("event_copy", "full")),
             c.button_list([c.button(ui.t("Show the proposal"), ui.act("preview", event=event_id))]),
         ],
@@ -477,6 +513,7 @@ def plan_body(form: Form, event_id: str) -> dict[str, Any]:
             "online": "yes" in form.many("online"),
         },
         "event_copy": _choice(form.one("event_copy"), ("full", "titles"), "full"),
+        **({"template": form.one("template")} if form.one("template") else {}),
     }
 
 
@@ -565,7 +602,20 @@ def agenda_card(
     for theme in agenda["themes"]:
         items = [i for i in agenda["items"] if i["theme"] == theme["key"]]
         widgets = [_item_widget(ui, ctx, item, names, params) for item in items]
-        sections.append(c.section(theme["title"], widgets or [c.text(ui.t("No items yet."))]))
+        shown = widgets or [c.text(ui.t("No items yet."))]
+        # The template's hint and guiding questions, folded away under the items.
+        guide = [c.text(str(theme["hint"]))] if theme.get("hint") else []
+        prompts = [str(p) for p in theme.get("prompts") or []]
+        if prompts:
+            guide.append(c.text(ui.t("Questions to think about") + "\n• " + "\n• ".join(prompts)))
+        sections.append(
+            c.section(
+                theme["title"],
+                [*shown, *guide],
+                bool(guide),
+                uncollapsible_widgets=len(shown) if guide else None,
+            )
+        )
     adding = _add_item_section(ui, ctx, params, draft)
     if adding is not None:
         sections.append(adding)

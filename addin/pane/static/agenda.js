@@ -22,7 +22,7 @@ function groups(agenda) {
     theme,
     items: (agenda.items || []).filter((it) => it.theme === theme.key),
   }));
-  if (strays.length) result.push({ theme: { key: "", title: t("Other items"), prompt: "" }, items: strays });
+  if (strays.length) result.push({ theme: { key: "", title: t("Other items"), hint: "", prompts: [] }, items: strays });
   return result;
 }
 
@@ -128,7 +128,11 @@ function agendaSection(app) {
   }
   for (const group of groups(agenda)) {
     const children = [];
-    if (group.theme.prompt) children.push(h("p", { class: "hint", text: group.theme.prompt }));
+    if (group.theme.hint) children.push(h("p", { class: "hint", text: group.theme.hint }));
+    if ((group.theme.prompts || []).length) {
+      children.push(h("details", { class: "prompts" }, h("summary", { text: t("Questions to think about") }),
+        h("ul", {}, group.theme.prompts.map((q) => h("li", { text: q })))));
+    }
     children.push(group.items.length
       ? h("ol", { class: "items" }, group.items.map((it) => itemRow(app, it)))
       : h("p", { class: "meta", text: t("No items yet.") }));

@@ -1,7 +1,7 @@
 // State "not_series": plan a series from this appointment, preview it, then confirm it.
 
-import { draft } from "./drafts.js";
-import { h } from "./dom.js";
+import { draft, setDraft } from "./drafts.js";
+import { h, uid } from "./dom.js";
 import { t } from "./i18n.js";
 import { workingHoursSection } from "./hours.js";
 import {
@@ -40,7 +40,29 @@ function planBody(app) {
       online: Boolean(draft("plan:online", false)),
       every: Number(draft("plan:every", "3")),
     },
+    template: draft("plan:template", (app.ctx.templates && app.ctx.templates.default) || "three_themes"),
   };
+}
+
+/** The agenda templates to choose from, each with its themes and what it is for. */
+function templateChoice(app) {
+  const offered = app.ctx.templates;
+  if (!offered || (offered.choices || []).length < 2) return null;
+  const current = draft("plan:template", offered.default);
+  const name = uid("r");
+  return h("fieldset", { class: "templates" }, h("legend", { text: t("Agenda template") }),
+    offered.choices.map((choice) => {
+      const id = uid("f");
+      const about = uid("d");
+      const input = h("input", { id, type: "radio", name, value: choice.key, key: `plan:template:${choice.key}`,
+        "aria-describedby": about });
+      input.checked = choice.key === current;
+      input.addEventListener("change", () => { if (input.checked) setDraft("plan:template", choice.key); });
+      return h("div", { class: "check" }, input,
+        h("label", { for: id }, h("strong", { text: choice.title })),
+        h("p", { id: about, class: "hint", text: [choice.description, choice.themes.join(" · ")]
+          .filter(Boolean).join(" ") }));
+    }));
 }
 
 /** Send the plan form's body with `send`, unless no weekday is ticked: then say so instead. */
@@ -118,6 +140,7 @@ export function renderPlan(app) {
       hint: t("The employee proposes where the conversation takes place.") }).wrap,
     checkField({ label: t("Online"), key: "plan:online", checked: false }).wrap,
     eventCopyChoice("plan:event_copy", "full"),
+    templateChoice(app),
     h("div", { class: "actions" }, button(t("Preview"), null, { primary: true, type: "submit", key: "plan:preview-button" })),
   ];
   const planForm = form(fields, () => withWeekdays(app, (body) => app.previewSeries(body)),
