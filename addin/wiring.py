@@ -220,6 +220,7 @@ def _build(
         country=settings.country,
         default_locale=settings.default_locale,
         default_template=str(config.get("DEFAULT_TEMPLATE") or "three_themes").strip(),
+        team_templates=team_templates(config),
     )
     closers.append(conversations.close)
     return Services(
@@ -274,6 +275,18 @@ def _entra(config: Mapping[str, Any], vault: TokenVault) -> _Entra | None:
         graph.close()
 
     return _Entra(OnBehalfIdentity(verifier, graph), vault, graph, close)
+
+
+def team_templates(config: Mapping[str, Any]) -> dict[str, str]:
+    """``TEAM_TEMPLATES``: ``manager@example.org=talk_card`` pairs (spaces or commas between),
+    each team's own default agenda template, by its manager's address."""
+    found: dict[str, str] = {}
+    for part in str(config.get("TEAM_TEMPLATES") or "").replace(",", " ").split():
+        manager, sep, key = part.partition("=")
+        if not sep or "@" not in manager or not key.strip():
+            raise ValueError(f"TEAM_TEMPLATES: {part!r} is not manager@address=template")
+        found[manager.strip().lower()] = key.strip()
+    return found
 
 
 def _vault(registry: Registry, keyring: Keyring) -> TokenVault:

@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
@@ -165,13 +165,17 @@ class Conversations:
         parallel: bool = True,
         provider_of: Callable[[str], str] | None = None,
         default_template: str = "three_themes",
+        team_templates: Mapping[str, str] | None = None,
     ) -> None:
         self._calendar = calendar
-        if default_template not in templates.keys("agenda"):
-            known = ", ".join(templates.keys("agenda"))
-            raise ValueError(f"DEFAULT_TEMPLATE {default_template!r} is none of {known}")
+        known = templates.keys("agenda")
+        for where, key in [("DEFAULT_TEMPLATE", default_template), *(team_templates or {}).items()]:
+            if key not in known:
+                raise ValueError(f"{where}: {key!r} is none of the agenda templates {known}")
         self.default_template = default_template
         """The agenda template a plan gets when it names none (``DEFAULT_TEMPLATE``)."""
+        self.team_templates = {m.lower(): t for m, t in (team_templates or {}).items()}
+        """A team's own default, by its manager's address (``TEAM_TEMPLATES``)."""
         self._provider_of = provider_of
         """Which provider holds a person (mixed organisations, `addin.routing`); None: one."""
         self._drive = drive
@@ -341,7 +345,7 @@ class Conversations:
             event_copy = str(body.get("event_copy") or "full")
             if event_copy not in ("full", "titles"):
                 raise Invalid(_("event_copy must be full or titles."))
-            template = body.get("template") or self.default_template
+            template = body.get("template") or self.template_for(pair.manager.email)
             known = self._templates.keys("agenda")
             if template not in known:
                 # Before the series is kept: one without its agenda template could never start.
@@ -763,7 +767,9 @@ class Conversations:
             "partner": {"email": partner.email, "name": partner.name} if partner else None,
             # The pair plans once: a host shows this series instead of the plan form.
             "existing": self._existing(caller, ongoing) if ongoing else None,
-            "templates": self.template_choices(caller.locale),
+            "templates": self.template_choices(
+                caller.locale, [partner.email, caller.email] if partner else [caller.email]
+            ),
             "turn": {
                 "who": [],
                 "what": "plan",
@@ -772,8 +778,18 @@ class Conversations:
             },
         }
 
-    def template_choices(self, locale: str) -> dict[str, Any]:
-        """The agenda templates a pair may plan with, in `locale`, and the default."""
+    def template_for(self, *managers: str) -> str:
+        """The default template: the first listed manager's team's own, else the
+        organisation's."""
+        for email in managers:
+            found = self.team_templates.get(email.strip().lower())
+            if found:
+                return found
+        return self.default_template
+
+    def template_choices(self, locale: str, people: Sequence[str] = ()) -> dict[str, Any]:
+        """The agenda templates a pair may plan with, in `locale`, and the default for a pair
+        of `people` (whichever of them leads a team with a default of its own)."""
         choices = []
         for key in self._templates.keys("agenda"):
             template = self._templates.agenda(key, locale)
@@ -785,7 +801,7 @@ class Conversations:
                     "themes": [t.title for t in template.themes],
                 }
             )
-        return {"default": self.default_template, "choices": choices}
+        return {"default": self.template_for(*people), "choices": choices}
 
     def _agenda_view(self, agenda: Agenda, locale: str) -> dict[str, Any]:
         """The agenda as the hosts show it: themes titled in `locale`, each with its template's

@@ -96,8 +96,36 @@ def test_the_organisations_default_template_is_planned_when_none_is_chosen(
     planned = _plan(api)
     assert planned.status_code == 201, planned.get_json()
     assert planned.get_json()["series"]["template"] == "energy"
-    with pytest.raises(ValueError, match="DEFAULT_TEMPLATE 'nope' is none of"):
+    with pytest.raises(ValueError, match="DEFAULT_TEMPLATE: 'nope' is none of"):
         create_app({**config, "DEFAULT_TEMPLATE": "nope"}, store=store, clock=clock)
+
+
+def test_a_team_has_its_own_default_the_pair_may_still_change(tmp_path: Path) -> None:
+    """TEAM_TEMPLATES names Grace's team's default: both partners' plan forms show it, a plan
+    without a choice gets it, a choice wins; a bad entry stops the start with a sentence."""
+    clock = ManualClock(NOW)
+    store = LocalStore(tmp_path, clock=clock)
+    config = {
+        "TESTING": True,
+        "DATA_DIR": str(tmp_path),
+        "TEAM_TEMPLATES": f"{GRACE.upper()}=talk_card, bo@example.org=energy",
+    }
+    app = create_app(config, store=store, clock=clock)
+    from addin.demo import seed
+
+    seed(store, NOW)
+    api = Api(app, clock)
+    event = api.kennismaking()
+    for who in (ADA, GRACE):
+        context = api.call("GET", f"/api/context?event={event}", who).get_json()
+        assert context["templates"]["default"] == "talk_card", who
+    planned = _plan(api)
+    assert planned.get_json()["series"]["template"] == "talk_card"
+    service = app.extensions["goedgesprek.service"]
+    assert service.template_for("someone@example.org") == "three_themes"
+    for bad, words in (("grace@example.org=appraisal", "appraisal"), ("talk_card", "is not")):
+        with pytest.raises(ValueError, match=words):
+            create_app({**config, "TEAM_TEMPLATES": bad}, store=store, clock=clock)
 
 
 # -- the cards -----------------------------------------------------------------------------------
