@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from addin import signed
 from addin.conversations.errors import Forbidden, Invalid, Missing, _
 from addin.conversations.series_keys import SeriesKeys
+from addin.identity import SignInRequired
 from addin.store.tables import (
     account_secrets_table,
     accounts_table,
@@ -46,6 +47,7 @@ from addin.store.tables import (
 )
 from cadence.model import Series
 from connectors.errors import ConnectorError
+from connectors.sealed import SealedError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,10 @@ REASONS: Final = ("employee", "operator", "retention")
 """Who asked: the employee in the pane, an operator on the command line, the retention rule."""
 
 _RECEIPT_PURPOSE: Final = b"goedgesprek.erasure-receipt.v1"
+
+_UNREACHED = (ConnectorError, SignInRequired, SealedError)
+"""Why a calendar or drive may not be reached for an erasure (down, or no stored sign-in of its
+owner): the key is gone already, so the rest of the erasure goes on and the receipt says so."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,14 +244,14 @@ class Erasure:
             try:
                 self._conversations.end_for_erasure(entry)
                 appointments = "ended"
-            except ConnectorError as exc:
+            except _UNREACHED as exc:
                 appointments = f"not reached: {exc.__class__.__name__}"
                 log.warning("erasure: series %s not ended in the calendar: %s", entry.id, exc)
                 self.registry.release_pair(entry.id)
         try:
             files = self._conversations.drop_documents(entry)
             drive = "deleted"
-        except ConnectorError as exc:
+        except _UNREACHED as exc:
             files, drive = 0, f"not reached: {exc.__class__.__name__}"
             log.warning("erasure: the drive of series %s was not reached: %s", entry.id, exc)
         return SeriesErased(entry.id, key_destroyed, files, drive, appointments)

@@ -204,27 +204,40 @@ def test_erasure_is_refused_with_a_reason_and_changes_nothing(api: Api) -> None:
     assert "erased" in second.get_json()["message"]
 
 
-def test_an_erasure_whose_drive_fails_still_shreds_and_a_rerun_finishes(api: Api) -> None:
+@pytest.mark.parametrize("failure", ["drive down", "owner not signed in"])
+def test_an_erasure_whose_calendar_and_drive_fail_still_shreds_and_finishes(
+    api: Api, failure: str
+) -> None:
+    """The owner's calendar and drive cannot be reached (down, or no stored sign-in to act
+    with): the key is destroyed, the server's rows go, and the receipt says what was not
+    reached."""
+    from addin.identity import SignInRequired
+    from connectors.errors import Unavailable
+
     ctx = _held(api)
     series = ctx["series"]["id"]
     service = api.app.extensions["goedgesprek.service"]
-    from connectors.errors import Unavailable
 
-    real = service.drop_documents
+    def fail(entry: Any) -> int:
+        if failure == "drive down":
+            raise Unavailable("the drive is down")
+        raise SignInRequired("no stored sign-in for the owner")
 
-    def down(entry: Any) -> int:
-        raise Unavailable("the drive is down")
-
-    service.drop_documents = down
-    eraser = Erasure(service, b"k" * 32)
-    receipt = eraser.erase(ADA, GRACE, reason="operator")
-    assert receipt.series[0].key_destroyed is True
-    assert receipt.series[0].drive.startswith("not reached")
-    service.drop_documents = real
-    # The files stayed, but they are dead.
+    service.drop_documents = fail
+    service.end_for_erasure = fail
+    try:
+        receipt = Erasure(service, b"k" * 32).erase(ADA, GRACE, reason="operator")
+    finally:
+        del service.drop_documents, service.end_for_erasure
+    done = receipt.series[0]
+    assert done.key_destroyed is True
+    assert done.drive.startswith("not reached") and done.appointments.startswith("not reached")
+    assert receipt.rows["series"] == 1
+    # The files stayed, but they are dead; the pair may plan anew.
     drive = api.app.extensions["goedgesprek.store"].drive(ADA)
     assert drive.list(series)
     assert service.series_keys.part(series) is None
+    assert service.registry.get(series) is None
 
 
 def test_new_keys_are_bound_and_older_ones_are_bound_by_a_rewrap(api: Api) -> None:
