@@ -16,13 +16,16 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from addin.conversations.errors import Missing, _
 from addin.conversations.people import Caller
 from cadence.model import Series
 from cadence.zones import zone
 from templates.render import record_html, record_markdown
+
+if TYPE_CHECKING:
+    from addin.conversations import Conversations
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ class _Entry:
     md_name: str
 
 
-def dossier_zip(conversations: Any, caller: Caller) -> tuple[bytes, str]:
+def dossier_zip(conversations: Conversations, caller: Caller) -> tuple[bytes, str]:
     """The caller's dossier (as employee) as zip bytes and a file name; `Missing` if none."""
     mine = [
         entry
@@ -121,7 +124,7 @@ def dossier_zip(conversations: Any, caller: Caller) -> tuple[bytes, str]:
 
 
 def _series(
-    conversations: Any,
+    conversations: Conversations,
     archive: zipfile.ZipFile,
     *,
     folder: str,

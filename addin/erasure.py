@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
@@ -48,6 +48,9 @@ from addin.store.tables import (
 from cadence.model import Series
 from connectors.errors import ConnectorError
 from connectors.sealed import SealedError
+
+if TYPE_CHECKING:
+    from addin.conversations import Conversations
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +125,7 @@ def _fields(receipt: Receipt) -> dict[str, Any]:
 class Erasure:
     """Erases pairs; see the module's docstring for the order and what goes."""
 
-    def __init__(self, conversations: Any, key: bytes) -> None:
+    def __init__(self, conversations: Conversations, key: bytes) -> None:
         """`conversations`: `addin.conversations.Conversations` (its registry, drive and
         calendar); `key`: the app's key, which signs receipts."""
         self._conversations = conversations

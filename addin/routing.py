@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Final
 
@@ -161,10 +161,3 @@ class RoutedDirectory:
             for employee, manager in side.reporting_lines(own):
                 lines.setdefault(employee, manager)
         return sorted(lines.items())
-
-
-def same_provider(router: Callable[[str], str] | None) -> Callable[[str, str], bool]:
-    """Whether two people are at the same provider (always, without routing)."""
-    if router is None:
-        return lambda one, other: True
-    return lambda one, other: router(one) == router(other)

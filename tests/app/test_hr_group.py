@@ -13,10 +13,8 @@ Attacks listed here, each refused with a sentence (403 from the API, the refusal
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,73 +22,34 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from test_provider_backends import HR, Provider, served  # noqa: F401
 
 from addin import signed
 from addin.app import create_app
 from addin.hr_page import _PURPOSE
 from emulators.faults import Faults
-from emulators.google import GoogleEmulator
-from emulators.graph import GraphEmulator
-from emulators.network import Network
-from emulators.serve import Server, behind_network
 
 ADA = "ada@example.org"
 GRACE = "grace@example.org"
 EVE = "eve@example.org"
-ADMIN = "admin@example.org"
-"""The Workspace administrator the Admin SDK Directory is read as (Google)."""
 HR_GROUP = "hr-team@example.org"
 FINANCE = "finance@example.org"
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-class Provider:
-    """A served emulator behind the network middleware, and the settings pointing the app at it."""
-
-    def __init__(self, name: str, emulator: Any, network: Network, server: Server) -> None:
-        self.name = name
-        self.emulator = emulator
-        self.network = network
-        self.server = server
-
-    def settings(self, data_dir: Path, **extra: Any) -> dict[str, Any]:
-        """App settings for this provider with ``HR_GROUP``, a token file for everyone."""
-        data_dir.mkdir(parents=True, exist_ok=True)
-        tokens = data_dir / f"{self.name}-tokens.json"
-        tokens.write_text(json.dumps({e: self.emulator.token(e) for e in (ADA, GRACE, EVE, ADMIN)}))
-        base = {
-            "TESTING": True,
-            "DATA_DIR": str(data_dir),
-            "BACKEND": self.name,
-            "HR_GROUP": HR_GROUP,
-            "PROVIDER_RETRY_ATTEMPTS": 1,
-            "PROVIDER_RETRY_SECONDS": 5,
-        }
-        if self.name == "graph":
-            base |= {"GRAPH_URL": f"{self.server.url}/v1.0", "GRAPH_TOKENS": str(tokens)}
-        else:
-            base |= {
-                "GOOGLE_ROOT_URL": f"{self.server.url}/",
-                "GOOGLE_TOKENS": str(tokens),
-                "GOOGLE_DIRECTORY_ADMIN": ADMIN,
-            }
-        return base | extra
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[dict[str, Provider]]:
-    """Both emulators, served for the module."""
-    graph, google = GraphEmulator(), GoogleEmulator()
-    graph_net, google_net = behind_network(graph), behind_network(google)
-    with Server(graph_net) as graph_server, Server(google_net) as google_server:
-        yield {
-            "graph": Provider("graph", graph, graph_net, graph_server),
-            "google": Provider("google", google, google_net, google_server),
-        }
+def _settings(provider: Provider, data_dir: Path, **extra: Any) -> dict[str, Any]:
+    """The provider's settings with ``HR_GROUP``, one try per call (the outage test)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return provider.settings(data_dir) | {
+        "HR_GROUP": HR_GROUP,
+        "PROVIDER_RETRY_ATTEMPTS": 1,
+        "PROVIDER_RETRY_SECONDS": 5,
+        **extra,
+    }
 
 
 @pytest.fixture(params=["graph", "google"])
-def provider(request: pytest.FixtureRequest, served: dict[str, Provider]) -> Provider:
+def provider(request: pytest.FixtureRequest, served: dict[str, Provider]) -> Provider:  # noqa: F811
     """Each provider in turn: Grace in the HR group, Eve in Finance, Ada in neither."""
     chosen = served[request.param]
     chosen.network.faults = None
@@ -101,12 +60,12 @@ def provider(request: pytest.FixtureRequest, served: dict[str, Provider]) -> Pro
     chosen.emulator.add_group(HR_GROUP, "HR", [GRACE])
     chosen.emulator.add_group(FINANCE, "Finance", [EVE])
     if request.param == "google":
-        chosen.emulator.add_admin(ADMIN)
+        chosen.emulator.add_admin(HR)
     return chosen
 
 
 def _app(provider: Provider, data_dir: Path, **extra: Any) -> Flask:
-    return create_app(provider.settings(data_dir, **extra), clock=lambda: NOW)
+    return create_app(_settings(provider, data_dir, **extra), clock=lambda: NOW)
 
 
 def _call(app: Flask, method: str, path: str, who: str) -> Any:
