@@ -259,9 +259,10 @@ def test_every_flow_plan_agenda_record_accept_carry_over(
     assert ada.page.get_by_text("Opleiding <u>2027</u>", exact=True).is_visible()
     ada.click(f"{item_key(ada, 'Weg ermee', 'remove')}:remove")
     assert not ada.page.get_by_text("Weg ermee", exact=True).count()
-    ada.key("series:event_copy:full:titles").check()
-    ada.settle()
+    # A click, not check(): the saved choice renders the form anew, its radios keyed by it.
+    ada.click("series:event_copy:full:titles")
     assert Api(server, ADA, lang).context(first)["series"]["event_copy"] == "titles"
+    assert ada.key("series:event_copy:titles:titles").is_checked()
     ada.click("agenda:share")
     assert not ada.alert()
     axe(ada.page)
