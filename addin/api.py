@@ -15,12 +15,14 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from addin.conversations import Caller, Conversations, ServiceError, turn_message
+from addin.conversations.journals import Journals
 from addin.conversations.parsing import parse_start_hint
 from addin.errors import MESSAGES, error_message
 from addin.i18n import gettext, request_locale
 from addin.identity import SignInRequired
 from addin.jsonbody import MAX_DEPTH, BadBody, read_object
 from addin.routing import NotServed
+from addin.suggestion_text import suggestion_text
 from addin.workspace.verify import Unauthorized
 from cadence.errors import CadenceError
 from connectors.errors import (
@@ -56,6 +58,20 @@ def t(msgid: str, **params: Any) -> str:
 def _service() -> Conversations:
     service: Conversations = current_app.extensions["goedgesprek.service"]
     return service
+
+
+def _journals() -> Journals:
+    journals = _service().journals
+    if journals is None:
+        raise _Refusal(404, "not_found", _("This server keeps no journal."))
+    return journals
+
+
+def _with_suggestions(answer: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Each suggestion's title and reason, in the caller's language."""
+    for suggestion in answer["suggestions"]:
+        suggestion.update(suggestion_text(suggestion, locale))
+    return answer
 
 
 def _caller() -> Caller:
@@ -210,6 +226,26 @@ def apply_ops(series_id: str, occ: str) -> Response:
     body = _body()
     if_match = request.headers.get("If-Match")
     return _context_response(_service().apply(caller, series_id, occ, body, if_match))
+
+
+@bp.post("/series/<series_id>/occurrences/<occ>/journal")
+def apply_journal(series_id: str, occ: str) -> Response:
+    """Change the pair's journal (goals, check-ins, feedback, reflection, time-outs, guests),
+    all or none, guarded by the journal's etag in If-Match; the occurrence's new context."""
+    caller = _caller()
+    body = _body()
+    if_match = request.headers.get("If-Match")
+    return _context_response(_journals().apply(caller, series_id, occ, body, if_match))
+
+
+@bp.get("/series/<series_id>/occurrences/<occ>/overview")
+def overview(series_id: str, occ: str) -> Response:
+    """The preparation's suggestions and overview for the conversation."""
+    caller = _caller()
+    answer = _journals().overview(caller, series_id, occ)
+    response = jsonify(_with_suggestions(answer, caller.locale))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/series/<series_id>/occurrences/<occ>/export")

@@ -26,6 +26,7 @@ from connectors._files import private_dir
 if TYPE_CHECKING:
     from addin.backends import Ports
     from addin.conversations import Conversations
+    from addin.conversations.journals import Journals
     from addin.identity import Identity
     from addin.registry import Registry
     from addin.signin.obo import GraphOnBehalf
@@ -223,6 +224,7 @@ def _build(
         team_templates=team_templates(config),
     )
     closers.append(conversations.close)
+    conversations.journals = journals(config, settings.data_dir, conversations, mailer)
     return Services(
         settings=settings,
         calendar=calendar,
@@ -467,3 +469,21 @@ def _provider_directory(
     if ports is None or ports.directory is None:
         raise DirectoryError("the provider's settings give no way to read its directory")
     return ports.directory(), ports.close if owned else (lambda: None)
+
+
+def journals(
+    config: Mapping[str, Any],
+    data_dir: Path | str,
+    conversations: Conversations,
+    mailer: Callable[[str], Mailer],
+) -> Journals:
+    """The journal's use cases; colleagues' links signed with the app's key, on its origin."""
+    from addin.background.service import link_key, public_origin
+    from addin.conversations.journals import Journals
+
+    return Journals(
+        conversations,
+        key=link_key(config, Path(data_dir)),
+        origin=public_origin(config),
+        mailer=mailer,
+    )

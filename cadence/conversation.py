@@ -1155,6 +1155,13 @@ _TEXT_CODES: Final = {
     "agreement": "agreement",
     "action description": "action",
     "reason": "reason",
+    "goal": "goal",
+    "why": "why",
+    "progress note": "progress",
+    "question": "question",
+    "answer": "answer",
+    "reflection": "reflection",
+    "name": "name",
 }
 """The code's first word for each text a person writes (``title_empty``, ``notes_too_long``)."""
 

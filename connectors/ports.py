@@ -22,7 +22,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Protocol, runtime_checkable
 
 from connectors.models import (
@@ -175,15 +175,17 @@ class DirectoryHours:
 
 @dataclass(frozen=True, slots=True)
 class DirectoryPerson:
-    """A person as the directory knows them: address (lower case), name, IANA zone, hours.
+    """A person as the directory knows them: address (lower case), name, IANA zone, hours,
+    and the day they joined the organisation.
 
-    `tz` is empty and `hours` None when the directory does not say.
+    `tz` is empty, `hours` and `joined` None when the directory does not say.
     """
 
     email: str
     name: str = ""
     tz: str = ""
     hours: DirectoryHours | None = None
+    joined: date | None = None
 
 
 @runtime_checkable

@@ -41,6 +41,7 @@ __all__ = [
     "QuestionBank",
     "QuestionGroup",
     "TemplateSet",
+    "Scheme",
     "ThemeTemplate",
     "load_templates",
     "schema",
@@ -86,6 +87,21 @@ class ThemeTemplate:
 
 
 @dataclass(frozen=True, slots=True)
+class Scheme:
+    """A career, leave or development scheme the organisation offers, in one language.
+
+    Suggested in a conversation in one of `months` (any month when empty) once the employee has
+    worked `min_years` (None: whatever their years of service).
+    """
+
+    key: str
+    title: str
+    reason: str
+    months: tuple[int, ...] = ()
+    min_years: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AgendaTemplate:
     """An agenda template in one language.
 
@@ -100,6 +116,10 @@ class AgendaTemplate:
     themes: tuple[ThemeTemplate, ...]
     follow_up: Theme
     fallback: tuple[str, ...] = ()
+    reflection: tuple[str, ...] = ()
+    """Questions guiding the reflection: the template's own, else its themes' prompts."""
+    schemes: tuple[Scheme, ...] = ()
+    """The organisation's schemes this template lists (suggested when they matter)."""
 
     def as_themes(self) -> tuple[Theme, ...]:
         """The themes as the domain's `Theme` values, for a new agenda or carry-over."""
@@ -123,7 +143,7 @@ class QuestionGroup:
 
     key: str
     mode: Literal["feedback", "feedforward"]
-    direction: Literal["employee_to_manager", "manager_to_employee"]
+    direction: Literal["employee_to_manager", "manager_to_employee", "colleague_to_employee"]
     title: str
     questions: tuple[Question, ...]
 
@@ -142,7 +162,7 @@ class QuestionBank:
     def group(
         self,
         mode: Literal["feedback", "feedforward"],
-        direction: Literal["employee_to_manager", "manager_to_employee"],
+        direction: Literal["employee_to_manager", "manager_to_employee", "colleague_to_employee"],
     ) -> tuple[QuestionGroup, ...]:
         """The groups of one mode and direction."""
         return tuple(g for g in self.groups if g.mode == mode and g.direction == direction)
@@ -218,6 +238,20 @@ class TemplateSet:
             description=t.get(data.get("description"), "description"),
             themes=themes,
             follow_up=Theme(follow["key"], t.get(follow["title"], "follow_up.title")),
+            reflection=tuple(
+                t.get(p, f"reflection[{n}]") for n, p in enumerate(data.get("reflection", ()))
+            )
+            or tuple(p for theme in themes for p in theme.prompts),
+            schemes=tuple(
+                Scheme(
+                    key=s["key"],
+                    title=t.get(s["title"], f"schemes[{n}].title"),
+                    reason=t.get(s["reason"], f"schemes[{n}].reason"),
+                    months=tuple(s.get("months", ())),
+                    min_years=s.get("min_years"),
+                )
+                for n, s in enumerate(data.get("schemes", ()))
+            ),
             fallback=t.fallback(),
         )
 

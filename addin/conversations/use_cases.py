@@ -24,9 +24,9 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from addin.background.preferences import (
     RemindersError,
@@ -104,6 +104,10 @@ from connectors.ports import Calendar, Directory, DirectoryHours, DirectoryPerso
 from connectors.sealed import KEY_FILE, SealedDrive
 from templates import TemplateSet
 from templates.render import record_html, record_markdown
+
+if TYPE_CHECKING:
+    from addin.conversations.journals import Journals
+    from cadence.journal import Guest
 
 SERIES_PROPERTY = "goedgesprek.series"
 """The event property that names our series id (Graph extended property, Google shared property)."""
@@ -194,6 +198,8 @@ class Conversations:
         self.series_keys = SeriesKeys(registry.engine, clock)
         """Each series' server part of its data key: erasure destroys it (`addin.erasure`)."""
         """Documents saved while the employee's drive did not answer, until delivered."""
+        self.journals: Journals | None = None
+        """The journal's use cases (`addin.conversations.journals`), set by the composition root."""
         self.look_again = LOOK_AGAIN
         """Seconds before an unmapped manager's copy is looked for again."""
         self._looked: dict[tuple[str, str], float] = {}
@@ -898,7 +904,137 @@ class Conversations:
         add_rules(
             context, entry, doc.agenda, doc.record, role, active=self.registry.is_active(entry.id)
         )
+        if self.journals is not None:
+            journal = self.journals.read(entry)
+            context["journal"] = self.journals.view(
+                entry, journal, role, occ_key(occurrence), caller.locale
+            )
         return context
+
+    # -- for the journal (`addin.conversations.journals`) --------------------------------------
+
+    @property
+    def templates(self) -> TemplateSet:
+        return self._templates
+
+    def series_for(self, caller: Caller, series_id: str) -> Series:
+        """The series, for one of its partners only (403 for anyone else, 404 when unknown)."""
+        entry = self._entry(series_id)
+        self._require_partner(entry, caller.email)
+        return entry
+
+    def role_of(self, entry: Series, email: str) -> Role:
+        """The partner's role; 403 for anyone else."""
+        return self._require_partner(entry, email)
+
+    def occurrence_at(self, entry: Series, key: str) -> datetime:
+        """The series' occurrence `key` names; 400/404 otherwise."""
+        return self._occurrence(entry, key)
+
+    def docs_around(self, entry: Series, occurrence: datetime) -> tuple[Doc, Doc | None]:
+        """The occurrence's document (made from the last one when new) and the one before."""
+        return self._docs_around(entry, occurrence)
+
+    def event_for(
+        self, caller: Caller, entry: Series, event_id: str, occurrence: datetime
+    ) -> Event:
+        """The caller's event for the occurrence (the one they opened, else the owner's)."""
+        return self._event_or_occurrence(caller, entry, event_id, occurrence)
+
+    def occurrence_view(
+        self, caller: Caller, entry: Series, event: Event, occurrence: datetime
+    ) -> dict[str, Any]:
+        """The context of an occurrence after a journal change."""
+        return self._series_context(caller, entry, event, None)
+
+    def journal_conflict(
+        self, caller: Caller, entry: Series, event_id: str, occurrence: datetime
+    ) -> Changed:
+        """409 for a journal saved meanwhile, with the current context."""
+        error = Changed(
+            _(
+                "The other partner changed this meanwhile. Both versions are kept: look at theirs, "
+                "then apply yours again."
+            )
+        )
+        event = self._event_or_occurrence(caller, entry, event_id, occurrence)
+        error.extra = {"current": self._series_context(caller, entry, event, None)}
+        return error
+
+    def read_named(self, entry: Series, name: str) -> tuple[bytes, str] | None:
+        """A sealed file of the series (waiting on the server, else the drive's) and its etag."""
+        waiting = self.pending.get(entry.id, name)
+        if waiting is not None:
+            return waiting.content, waiting.etag
+        try:
+            file = self._sealed_drive(entry).get(entry.id, name)
+        except NotFound:
+            return None
+        return file.content, file.info.etag
+
+    def store_named(self, entry: Series, name: str, content: bytes, etag: str | None) -> str:
+        """Write a sealed file of the series over version `etag` (see `_store_doc`)."""
+        return self._store_doc(entry, name, content, etag)
+
+    @staticmethod
+    def unreadable() -> Unreadable:
+        return Unreadable(
+            _(
+                "The saved record of this conversation cannot be opened: it is damaged, was "
+                "replaced by another file or was sealed for another series. Nothing was "
+                "changed. Trying again will not help: ask your administrator, who finds the "
+                "file and the reason in the server's log."
+            )
+        )
+
+    def locale_of(self, email: str, *, default: str) -> str:
+        """The language to write to someone in: a partner's own, else `default`."""
+        for entry in self.registry.for_person(email):
+            for person in entry.pair.partners:
+                if person.email.lower() == email.lower():
+                    return str(getattr(person.locale, "value", person.locale))
+        return default
+
+    def joined(self, email: str) -> date | None:
+        """When the person joined the organisation, as the directory says (None: unknown)."""
+        known = self._known(email)
+        return known.joined if known is not None else None
+
+    def invite_guest(self, entry: Series, occurrence: datetime, guest: Guest, *, add: bool) -> None:
+        """Add a guest to (or take them off) the occurrence's event; a refusal is logged.
+
+        The guest gets the calendar's own invitation, with the agreed agenda when the pair keeps
+        a copy in the event.
+        """
+        if not entry.master_event_id:
+            return
+        calendar = self._calendar(entry.owner)
+        try:
+            found = [
+                e
+                for e in calendar.instances(
+                    entry.master_event_id,
+                    occurrence - timedelta(minutes=1),
+                    occurrence + timedelta(minutes=1),
+                )
+                if (e.original_start or e.start) == occurrence
+            ]
+            if not found:
+                return
+            event = found[0]
+            others = tuple(a for a in event.attendees if a.email.lower() != guest.email)
+            attendees = (*others, Attendee(guest.email, guest.name)) if add else others
+            if attendees == event.attendees:
+                return
+            calendar.update_event(event.id, EventPatch(attendees=attendees))
+        except ConnectorError as exc:
+            log.warning(
+                "guest not %s the event %s/%s: %s",
+                "added to" if add else "removed from",
+                entry.id,
+                occ_key(occurrence),
+                exc,
+            )
 
     # -- series ------------------------------------------------------------------------------
 
