@@ -62,7 +62,14 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 SOURCES: Mapping[str, tuple[str, ...]] = {
     "pane": ("pane/static/*.js", "pane/pages/*.html"),
     "cards": ("workspace/*.py",),
-    "api": ("api.py", "conversations/*.py", "errors.py", "erasure.py", "dossier.py"),
+    "api": (
+        "api.py",
+        "conversations/*.py",
+        "errors.py",
+        "erasure.py",
+        "dossier.py",
+        "suggestion_text.py",
+    ),
     "demo": ("demo/*.py", "demo/pages/*.html", "demo/static/demo.js"),
     "site": (
         "support.py",
