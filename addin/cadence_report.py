@@ -110,6 +110,8 @@ class Team:
     four_or_more: int = 0
     overdue: int = 0
     not_counted: int = 0
+    timeouts: int = 0
+    """Time-outs or other conversation partners asked in twelve months (a count, never why)."""
     next_planned: list[datetime] = field(default_factory=list)
     per_quarter: dict[str, int] = field(default_factory=dict)
     folded: list[str] = field(default_factory=list)
@@ -131,6 +133,14 @@ def active_series(registry: Any, *, page: int = 500, most: int = 1_000_000) -> l
         found.extend(chunk)
         after = chunk[-1].id
     return found
+
+
+def timeouts_since(engine: Engine, now: datetime) -> dict[str, int]:
+    """Time-out requests per series in the twelve months up to `now`."""
+    from addin.conversations.journals import TimeOutCounts
+
+    since = (now.astimezone(UTC) - timedelta(days=365)).strftime("%Y-%m")
+    return TimeOutCounts(engine).by_series(since)
 
 
 def quarter_of(day: date) -> str:
@@ -156,8 +166,12 @@ def cadence_report(
     now: datetime,
     *,
     team: str = "",
+    timeouts: Mapping[str, int] | None = None,
 ) -> list[Team]:
-    """The report's teams, largest first; `team` (a manager's address) keeps only theirs."""
+    """The report's teams, largest first; `team` (a manager's address) keeps only theirs.
+
+    `timeouts` counts the time-out requests of each series in the last twelve months.
+    """
     today = now.astimezone(UTC).date()
     quarters = last_quarters(today)
     teams: dict[str, Team] = {}
@@ -165,6 +179,7 @@ def cadence_report(
         manager = entry.pair.manager.email.lower()
         found = teams.setdefault(manager, Team(manager, per_quarter=dict.fromkeys(quarters, 0)))
         found.pairs += 1
+        found.timeouts += (timeouts or {}).get(entry.id, 0)
         stats = counted.get(entry.id)
         if stats is None:
             found.not_counted += 1
@@ -231,6 +246,7 @@ def _merge(into: Team, team: Team) -> None:
     into.four_or_more += team.four_or_more
     into.overdue += team.overdue
     into.not_counted += team.not_counted
+    into.timeouts += team.timeouts
     into.next_planned.extend(team.next_planned)
     for name, count in team.per_quarter.items():
         into.per_quarter[name] = into.per_quarter.get(name, 0) + count
@@ -247,6 +263,7 @@ COLUMNS: Final = (
     "overdue",
     "next planned",
     "teams folded in",
+    "time-outs asked",
 )
 
 
@@ -264,6 +281,7 @@ def rows(teams: Sequence[Team]) -> list[list[str]]:
                 str(team.overdue),
                 soonest,
                 str(len(team.folded)),
+                str(team.timeouts),
                 *(str(n) for n in team.per_quarter.values()),
             ]
         )

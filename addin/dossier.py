@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import logging
 import zipfile
 from collections.abc import Callable
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from addin.conversations.errors import Missing, _
+from addin.conversations.errors import Missing, ServiceError, _
 from addin.conversations.people import Caller
 from cadence.model import Series
 from cadence.zones import zone
+from connectors.errors import ConnectorError
 from templates.render import record_html, record_markdown
 
 if TYPE_CHECKING:
@@ -40,6 +42,17 @@ _TEXT = {
         "series": "Reeks met {manager} ({tz}), {count} gesprek(ken)",
         "unreadable": "{day}: niet te openen ({why})",
         "none": "Nog geen gesprekken met een agenda of verslag.",
+        "journal": "Logboek: doelen, check-ins, feedback, reflecties",
+        "goals": "Doelen",
+        "checkins": "Energie en werkplezier",
+        "checkin": "{day}: energie {energy}/5, werkplezier {happiness}/5",
+        "feedback": "Feedback van collega's",
+        "asked": "{name} ({email}), gevraagd op {day}: {state}",
+        "reflections": "Reflecties",
+        "timeouts": "Time-outs",
+        "guests": "Gasten",
+        "why": "Waarom",
+        "horizon": "Einddatum",
     },
     "en": {
         "title": "Dossier of {name}",
@@ -48,6 +61,17 @@ _TEXT = {
         "series": "Series with {manager} ({tz}), {count} conversation(s)",
         "unreadable": "{day}: cannot be opened ({why})",
         "none": "No conversations with an agenda or record yet.",
+        "journal": "Journal: goals, check-ins, feedback, reflections",
+        "goals": "Goals",
+        "checkins": "Energy and work happiness",
+        "checkin": "{day}: energy {energy}/5, work happiness {happiness}/5",
+        "feedback": "Feedback from colleagues",
+        "asked": "{name} ({email}), asked on {day}: {state}",
+        "reflections": "Reflections",
+        "timeouts": "Time-outs",
+        "guests": "Guests",
+        "why": "Why",
+        "horizon": "Horizon",
     },
 }
 
@@ -101,6 +125,12 @@ def dossier_zip(conversations: Conversations, caller: Caller) -> tuple[bytes, st
                 index_html.append(
                     f'<li>{item.day}: <a href="{folder}/{item.html_name}">HTML</a> · '
                     f'<a href="{folder}/{item.md_name}">Markdown</a></li>'
+                )
+            journal = _journal(conversations, archive, folder=folder, entry=entry, words=words)
+            if journal:
+                index_md.append(f"- [{words['journal']}]({folder}/{journal})")
+                index_html.append(
+                    f'<li><a href="{folder}/{journal}">{html.escape(words["journal"])}</a></li>'
                 )
             for day, why in unreadable:
                 line = words["unreadable"].format(day=day, why=why)
@@ -158,6 +188,79 @@ def _series(
         )
         written.append(item)
     return written, unreadable
+
+
+def _journal(
+    conversations: Conversations,
+    archive: zipfile.ZipFile,
+    *,
+    folder: str,
+    entry: Series,
+    words: dict[str, str],
+) -> str:
+    """The series' journal as Markdown and JSON in the zip; its Markdown name ("" for none)."""
+    journals = conversations.journals
+    if journals is None:
+        return ""
+    try:
+        doc = journals.read(entry)
+    except (ServiceError, ConnectorError) as exc:  # one journal must not stop the export
+        log.warning("dossier: journal of %s not exported: %s", entry.id, exc)
+        return ""
+    if doc.etag is None:
+        return ""
+    journal = doc.journal
+    tz = zone(entry.pair.tz)
+
+    def day(at: datetime) -> str:
+        return at.astimezone(tz).date().isoformat()
+
+    lines = [f"# {words['journal']}", "", f"## {words['goals']}", ""]
+    for goal in journal.goals:
+        lines.append(
+            f"### {goal.title} ({goal.kind.value}, {goal.state.value}, {goal.status.value})"
+        )
+        if goal.why:
+            lines.append(f"{words['why']}: {goal.why}")
+        if goal.horizon:
+            lines.append(f"{words['horizon']}: {goal.horizon.isoformat()}")
+        lines += [f"- {day(p.at)} ({p.role.value}): {p.note}" for p in goal.progress]
+        lines.append("")
+    lines += ["", f"## {words['checkins']}", ""]
+    lines += [
+        "- " + words["checkin"].format(day=day(c.at), energy=c.energy, happiness=c.happiness)
+        for c in sorted(journal.checkins, key=lambda c: c.at)
+    ]
+    lines += ["", f"## {words['feedback']}", ""]
+    for request in journal.feedback:
+        lines.append(
+            "### "
+            + words["asked"].format(
+                name=request.name,
+                email=request.colleague,
+                day=day(request.asked_at),
+                state=request.state.value,
+            )
+        )
+        for question, answer in zip(
+            request.questions, request.answers or [""] * len(request.questions), strict=True
+        ):
+            lines += [f"- **{question}**", f"  {answer}" if answer else ""]
+        lines.append("")
+    lines += ["", f"## {words['reflections']}", ""]
+    for reflection in journal.reflections:
+        lines += [f"### {day(reflection.at)}", reflection.text, ""]
+    lines += ["", f"## {words['timeouts']}", ""]
+    lines += [
+        f"- {day(t.at)} {t.kind.value} ({t.role.value}): {t.reason}" for t in journal.timeouts
+    ]
+    lines += ["", f"## {words['guests']}", ""]
+    lines += [f"- {g.occurrence}: {g.name} ({g.email})" for g in journal.guests]
+    archive.writestr(f"{folder}/journal.md", "\n".join(lines) + "\n")
+    archive.writestr(
+        f"{folder}/journal.json", json.dumps(journal.to_dict(), ensure_ascii=False, indent=2)
+    )
+    return "journal.md"
 
 
 def _slug(email: str) -> str:

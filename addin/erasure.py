@@ -44,6 +44,7 @@ from addin.store.tables import (
     person_hours_table,
     reminder_settings_table,
     series_table,
+    timeout_requests_table,
 )
 from cadence.model import Series
 from connectors.errors import ConnectorError
@@ -264,6 +265,7 @@ class Erasure:
             "pending_documents": pending_documents_table.c.series_id,
             "deliveries": deliveries_table.c.series_id,
             "cadence_stats": cadence_stats_table.c.series_id,
+            "timeout_requests": timeout_requests_table.c.series_id,
             "event_alias": alias_table.c.series_id,
             "series_manager_history": manager_history_table.c.series_id,
             "series": series_table.c.id,

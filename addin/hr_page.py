@@ -131,6 +131,7 @@ def cadence() -> Response:
         as_csv,
         cadence_report,
         rows,
+        timeouts_since,
     )
 
     services = current_app.extensions["goedgesprek.services"]
@@ -139,7 +140,12 @@ def cadence() -> Response:
     now = services.clock()
     team = request.args.get("team", "")[:320]
     teams = cadence_report(
-        series, CadenceStats(registry.engine).all(), services.directory.manager_of, now, team=team
+        series,
+        CadenceStats(registry.engine).all(),
+        services.directory.manager_of,
+        now,
+        team=team,
+        timeouts=timeouts_since(registry.engine, now),
     )
     if request.args.get("format") == "csv":
         response = Response(as_csv(teams), mimetype="text/csv")

@@ -47,6 +47,7 @@ def cadence(team: str, fmt: str, data_dir: Path | None) -> None:
         as_html,
         cadence_report,
         rows,
+        timeouts_since,
     )
     from addin.wiring import build
 
@@ -60,7 +61,14 @@ def cadence(team: str, fmt: str, data_dir: Path | None) -> None:
         series = active_series(registry)
         counted = CadenceStats(registry.engine).all()
         now = services.clock()
-        teams = cadence_report(series, counted, services.directory.manager_of, now, team=team)
+        teams = cadence_report(
+            series,
+            counted,
+            services.directory.manager_of,
+            now,
+            team=team,
+            timeouts=timeouts_since(registry.engine, now),
+        )
     finally:
         services.close()
     if team and not teams:

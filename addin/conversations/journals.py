@@ -33,6 +33,7 @@ from addin.conversations.errors import Invalid, Missing, PreconditionRequired, _
 from addin.conversations.parsing import MAX_OPS, op_optional, op_text, parse_change_id, parse_due
 from addin.conversations.pending import is_pending
 from addin.signed import LinkRefused
+from addin.store.tables import timeout_requests_table
 from cadence.conversation import ActionStatus, Actor
 from cadence.errors import CadenceError
 from cadence.journal import (
@@ -120,41 +121,31 @@ class TimeOutCounts:
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
-        meta = sa.MetaData()
-        self.table = sa.Table(
-            "timeout_requests",
-            meta,
-            sa.Column("series_id", sa.String(64), primary_key=True),
-            sa.Column("month", sa.String(7), primary_key=True),
-            sa.Column("count", sa.Integer, nullable=False),
-        )
-        meta.create_all(engine, checkfirst=True)
+        self.table = timeout_requests_table
 
     def add(self, series_id: str, at: datetime) -> None:
         """Count one request in its month."""
         month = at.astimezone(UTC).strftime("%Y-%m")
+        table = self.table
         with self._engine.begin() as conn:
             updated = conn.execute(
-                sa.update(self.table)
-                .where(self.table.c.series_id == series_id, self.table.c.month == month)
-                .values(count=self.table.c.count + 1)
+                sa.update(table)
+                .where(table.c.series_id == series_id, table.c.month == month)
+                .values(count=table.c.count + 1)
             ).rowcount
             if not updated:
-                conn.execute(
-                    sa.insert(self.table).values(series_id=series_id, month=month, count=1)
-                )
+                conn.execute(sa.insert(table).values(series_id=series_id, month=month, count=1))
 
-    def since(self, series_ids: Sequence[str], month: str) -> int:
-        """Requests in `series_ids` from `month` (YYYY-MM) on."""
-        if not series_ids:
-            return 0
+    def by_series(self, since: str) -> dict[str, int]:
+        """Requests per series from month `since` (YYYY-MM) on."""
+        table = self.table
         with self._engine.connect() as conn:
-            total = conn.execute(
-                sa.select(sa.func.coalesce(sa.func.sum(self.table.c.count), 0)).where(
-                    self.table.c.series_id.in_(list(series_ids)), self.table.c.month >= month
-                )
-            ).scalar_one()
-        return int(total)
+            found = conn.execute(
+                sa.select(table.c.series_id, sa.func.sum(table.c.count))
+                .where(table.c.month >= since)
+                .group_by(table.c.series_id)
+            ).all()
+        return {str(series): int(total) for series, total in found}
 
     def forget(self, series_id: str) -> None:
         """Drop a series' counts (erasure)."""

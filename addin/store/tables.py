@@ -210,3 +210,13 @@ erasures_table = Table(
     Column("series", Text, nullable=False),
     Column("counts", Text, nullable=False),
 )
+
+timeout_requests_table = Table(
+    "timeout_requests",
+    metadata,
+    # How many time-outs (or requests for another conversation partner) a pair asked, per month
+    # (YYYY-MM): the HR report's count. Never who asked, nor why: that stays in the sealed journal.
+    Column("series_id", String(64), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
