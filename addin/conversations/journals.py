@@ -356,11 +356,14 @@ class Journals:
         event_id = str(body.get("event") or "")
         if applied is None:
             if doc.etag is not None and if_match is None:
-                raise PreconditionRequired(
+                missing = PreconditionRequired(
                     _("This conversation was saved before: send the etag you read (If-Match).")
                 )
+                conflict = service.journal_conflict(caller, entry, event_id, occurrence, body)
+                missing.extra = conflict.extra
+                raise missing
             if if_match is not None and if_match != (doc.etag or ""):
-                raise service.journal_conflict(caller, entry, event_id, occurrence)
+                raise service.journal_conflict(caller, entry, event_id, occurrence, body)
             actor = Actor(caller.email, role)
             now = service.clock()
             journal = doc.journal
@@ -384,7 +387,9 @@ class Journals:
             except Conflict:
                 again = self.read(entry)
                 if not (change is not None and again.applied(change.id) == change):
-                    raise service.journal_conflict(caller, entry, event_id, occurrence) from None
+                    raise service.journal_conflict(
+                        caller, entry, event_id, occurrence, body
+                    ) from None
             else:
                 self._after(entry, doc.journal, journal, now)
         event = service.event_for(caller, entry, event_id, occurrence)

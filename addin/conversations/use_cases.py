@@ -948,9 +948,14 @@ class Conversations:
         return self._series_context(caller, entry, event, None)
 
     def journal_conflict(
-        self, caller: Caller, entry: Series, event_id: str, occurrence: datetime
+        self,
+        caller: Caller,
+        entry: Series,
+        event_id: str,
+        occurrence: datetime,
+        body: Mapping[str, Any],
     ) -> Changed:
-        """409 for a journal saved meanwhile, with the current context."""
+        """409 for a journal saved meanwhile, with the current context and what was sent."""
         error = Changed(
             _(
                 "The other partner changed this meanwhile. Both versions are kept: look at theirs, "
@@ -958,7 +963,7 @@ class Conversations:
             )
         )
         event = self._event_or_occurrence(caller, entry, event_id, occurrence)
-        error.extra = {"current": self._series_context(caller, entry, event, None)}
+        error.extra = {"current": self._series_context(caller, entry, event, None), "yours": body}
         return error
 
     def read_named(self, entry: Series, name: str) -> tuple[bytes, str] | None:
