@@ -2,9 +2,13 @@
 
 The CSV file has one line per employee::
 
-    employee,manager[,timezone,working_days,start,end]
-    ada@example.org,grace@example.org,Europe/Amsterdam,MO TU TH,09:00,15:30
+    employee,manager[,timezone,working_days,start,end][,joined]
+    ada@example.org,grace@example.org,Europe/Amsterdam,MO TU TH,09:00,15:30,2021-04-01
     grace@example.org,
+    bob@example.org,grace@example.org,2019-09-01
+
+``joined`` (YYYY-MM-DD, optional: 3 or 7 fields) is the day the person joined the organisation:
+the preparation then names a work anniversary and the schemes that come with years of service.
 
 A first line starting with ``employee`` is a header; blank lines and lines starting with ``#``
 are skipped. An empty manager means nobody (the top of the organisation). Working days are
@@ -23,7 +27,7 @@ import time as _time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -75,6 +79,7 @@ class DirectoryLine:
     manager: str | None
     tz: str = ""
     hours: DirectoryHours | None = None
+    joined: date | None = None
 
 
 def _address(value: str, what: str) -> str:
@@ -121,22 +126,36 @@ def check_hours(days: tuple[str, ...], start: time, end: time, tz: str) -> None:
 
 
 def _line(fields: list[str]) -> DirectoryLine:
-    if len(fields) not in (2, 6):
+    if len(fields) not in (2, 3, 6, 7):
         raise ValueError(
             f"expected 2 fields (employee,manager) or 6 (employee,manager,timezone,"
-            f"working_days,start,end), found {len(fields)}"
+            f"working_days,start,end), each optionally followed by joined, found {len(fields)}"
         )
     employee = _address(fields[0], "employee")
     manager = _address(fields[1], "manager") if fields[1].strip() else None
     if manager == employee:
         raise ValueError(f"{employee} cannot be their own manager")
-    if len(fields) == 2:
-        return DirectoryLine(employee, manager)
+    joined = _joined(fields[-1]) if len(fields) in (3, 7) else None
+    if len(fields) in (2, 3):
+        return DirectoryLine(employee, manager, joined=joined)
     tz = fields[2].strip()
     days = parse_days(fields[3])
     start, end = _clock_time(fields[4], "start"), _clock_time(fields[5], "end")
     check_hours(days, start, end, tz)
-    return DirectoryLine(employee, manager, tz, DirectoryHours(days, start, end))
+    return DirectoryLine(employee, manager, tz, DirectoryHours(days, start, end), joined)
+
+
+def _joined(value: str) -> date | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        found = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        found = None
+    if found is None:
+        raise ValueError(f"joined must be a date such as 2021-04-01, not {text!r}")
+    return found
 
 
 def parse_directory_csv(text: str, source: str = "the directory file") -> dict[str, DirectoryLine]:
@@ -216,7 +235,9 @@ class CsvDirectory:
         line = self._read().get(email.strip().lower())
         if line is None:
             return None
-        return DirectoryPerson(email=line.employee, tz=line.tz, hours=line.hours)
+        return DirectoryPerson(
+            email=line.employee, tz=line.tz, hours=line.hours, joined=line.joined
+        )
 
     def is_member(self, email: str, group: str) -> bool:
         """False: the file has no groups (name HR in ``HR`` instead)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,9 @@ def test_a_good_file_is_read() -> None:
     ("line", "said"),
     [
         ("ada@example.org", "expected 2 fields"),
-        ("ada@example.org,grace@example.org,Europe/Amsterdam", "found 3"),
+        ("ada@example.org,grace@example.org,Europe/Amsterdam", "joined must be a date"),
+        ("ada@example.org,grace@example.org,Europe/Amsterdam,MO", "found 4"),
+        ("ada@example.org,grace@example.org,2021-4-1", "not '2021-4-1'"),
         ("ada,grace@example.org", "employee 'ada' is not an email address"),
         ("ada@example.org,grace", "manager 'grace' is not an email address"),
         ("ada@example.org,ADA@example.org", "cannot be their own manager"),
@@ -63,6 +65,19 @@ def test_a_bad_line_is_named_with_its_number(line: str, said: str) -> None:
     assert caught.value.problems[0][0] == 3
     assert said in caught.value.problems[0][1]
     assert "hr.csv" in str(caught.value) and "line 3" in str(caught.value)
+
+
+def test_a_joining_day_may_follow_either_form() -> None:
+    """The day someone joined, after the manager or after the hours, is read as a date."""
+    lines = parse_directory_csv(
+        "ada@example.org,grace@example.org,2021-04-01\n"
+        "bob@example.org,grace@example.org,Europe/Amsterdam,MO,09:00,17:00,2019-09-30\n"
+        "eve@example.org,grace@example.org,\n"
+    )
+    assert lines["ada@example.org"].joined == date(2021, 4, 1)
+    assert lines["bob@example.org"].joined == date(2019, 9, 30)
+    assert lines["bob@example.org"].tz == "Europe/Amsterdam"
+    assert lines["eve@example.org"].joined is None
 
 
 def test_every_problem_is_listed_at_once() -> None:
