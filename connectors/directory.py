@@ -270,7 +270,11 @@ class StoreDirectory:
         """Name and zone from the store's people; the store keeps no working hours."""
         wanted = email.strip().lower()
         found = next((p for p in self._store.people() if p.email == wanted), None)
-        return DirectoryPerson(found.email, found.name, found.tz) if found else None
+        if found is None:
+            return None
+        joined_on = getattr(self._store, "joined_on", None)
+        joined = joined_on(wanted) if joined_on is not None else None
+        return DirectoryPerson(found.email, found.name, found.tz, joined=joined)
 
     def is_member(self, email: str, group: str) -> bool:
         """False: the store keeps no groups (name HR in ``HR`` instead)."""

@@ -48,7 +48,7 @@ from connectors.models import AttachmentInfo, Event, File, FileInfo, KnownPerson
 DB_NAME = "goedgesprek.sqlite3"
 """The SQLite file's name inside the data directory."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this code writes; a newer file is refused rather than misread."""
 
 _SCHEMA = [
@@ -128,6 +128,11 @@ _SCHEMA_3 = [
        ON events (julianday(end_utc) - julianday(start_utc))""",
     """CREATE INDEX IF NOT EXISTS events_recurring_start ON events (start_utc)
        WHERE series_id IS NOT NULL OR is_master = 1""",
+]
+
+_SCHEMA_4 = [
+    # The day each person joined the organisation, as the embedded directory knows it.
+    """CREATE TABLE IF NOT EXISTS joined (email TEXT PRIMARY KEY, day TEXT NOT NULL)""",
 ]
 
 
@@ -276,6 +281,9 @@ class _Database:
                     self._conn.execute(statement)
             if version < 3:
                 for statement in _SCHEMA_3:
+                    self._conn.execute(statement)
+            if version < 4:
+                for statement in _SCHEMA_4:
                     self._conn.execute(statement)
             if version < SCHEMA_VERSION:
                 self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -796,6 +804,26 @@ class LocalStore:
         with self._db.transaction():
             rows = self._db.execute("SELECT email, name, tz FROM people ORDER BY email")
             return [KnownPerson(email=e, name=n, tz=t) for e, n, t in rows.fetchall()]
+
+    def set_joined(self, email: str, day: date | None) -> None:
+        """Record the day `email` joined the organisation (None: forget it)."""
+        person = check_address(email)
+        with self._db.transaction():
+            if day is None:
+                self._db.execute("DELETE FROM joined WHERE email = ?", (person,))
+                return
+            self._db.execute(
+                "INSERT OR REPLACE INTO joined (email, day) VALUES (?, ?)",
+                (person, day.isoformat()),
+            )
+
+    def joined_on(self, email: str) -> date | None:
+        """The day `email` joined the organisation, when recorded."""
+        with self._db.transaction():
+            row = self._db.execute(
+                "SELECT day FROM joined WHERE email = ?", (email.strip().lower(),)
+            ).fetchone()
+        return date.fromisoformat(row[0]) if row else None
 
     def set_manager(self, email: str, manager: str | None) -> None:
         """Record who `email`'s manager is (None: nobody); setting again replaces it."""

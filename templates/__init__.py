@@ -40,15 +40,15 @@ __all__ = [
     "Question",
     "QuestionBank",
     "QuestionGroup",
-    "TemplateSet",
     "Scheme",
+    "TemplateSet",
     "ThemeTemplate",
     "load_templates",
     "schema",
 ]
 
-Kind = Literal["agenda", "questions", "checklist"]
-"""The three kinds of template file."""
+Kind = Literal["agenda", "questions", "checklist", "schemes"]
+"""The kinds of template file."""
 
 DEFAULT_AGENDA: Final = "three_themes"
 """The agenda a new series starts with."""
@@ -289,6 +289,30 @@ class TemplateSet:
             themes.append(theme if text is None else Theme(theme.key, text.title))
         return replace(agenda, themes=tuple(themes))
 
+    def schemes(self, agenda: str, locale: str = "nl") -> tuple[Scheme, ...]:
+        """The schemes to suggest to a pair with agenda template `agenda`: the organisation's
+        (every ``kind: schemes`` file) and the ones its agenda template lists, in `locale`."""
+        t = _Texts(template_language(locale))
+        listed = [
+            s
+            for kind, key in sorted(self.docs)
+            if kind == "schemes"
+            for s in self.docs[(kind, key)].data["schemes"]
+        ]
+        found = [
+            Scheme(
+                key=s["key"],
+                title=t.get(s["title"], "title"),
+                reason=t.get(s["reason"], "reason"),
+                months=tuple(s.get("months", ())),
+                min_years=s.get("min_years"),
+            )
+            for s in listed
+        ]
+        own = self.agenda(agenda, locale).schemes if ("agenda", agenda) in self.docs else ()
+        keys = {s.key for s in found}
+        return (*found, *(s for s in own if s.key not in keys))
+
     def questions(self, key: str = DEFAULT_QUESTIONS, locale: str = "nl") -> QuestionBank:
         """A question bank in `locale`, falling back per text to the other language."""
         data = self._doc("questions", key).data
@@ -466,6 +490,9 @@ def _check_unique_keys(path: Path, data: Mapping[str, Any]) -> None:
     lists: list[tuple[str, Iterable[Mapping[str, Any]]]] = []
     if data["kind"] == "agenda":
         lists.append(("themes", data["themes"]))
+        lists.append(("schemes", data.get("schemes", ())))
+    elif data["kind"] == "schemes":
+        lists.append(("schemes", data["schemes"]))
     elif data["kind"] == "questions":
         lists.append(("groups", data["groups"]))
         lists.extend(

@@ -702,7 +702,7 @@ class Journals:
             joined=service.joined(entry.pair.employee.email),
             schemes=[
                 SchemeRule(s.key, s.title, s.reason, s.months, s.min_years)
-                for s in template.schemes
+                for s in service.templates.schemes(entry.template, caller.locale)
             ],
         )
         tz = zone(entry.pair.tz)

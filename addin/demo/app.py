@@ -9,6 +9,7 @@ package, so the product serves none of them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from addin.wiring import Store
     from addin.workspace.verify import RequestVerifier
     from connectors.ports import Calendar, Drive, Mailer
+
+DEMO_TEMPLATES = Path(__file__).resolve().parent / "templates"
+"""The demo organisation's own templates: its schemes."""
 
 DEMO_FRAMEABLE = ("/demo/pane", "/demo/cards")
 """The demo's pages the host preview shows in a frame."""
@@ -50,6 +54,10 @@ def create_demo_app(
     settings = dict(config or {})
     # The demo's card preview signs Google-shaped requests with this installation's own key.
     settings.setdefault("WORKSPACE_KEYS", "local")
+    # The demo organisation lists its own schemes (suggested in the preparation), unless the
+    # environment names the organisation's own template folders.
+    if not os.environ.get("GOEDGESPREK_TEMPLATE_DIRS"):
+        settings.setdefault("TEMPLATE_DIRS", str(DEMO_TEMPLATES))
     # The data directory as the product will read it: environment first, `config` on top.
     read = Config(Path.cwd())
     read.from_prefixed_env("GOEDGESPREK")

@@ -8,7 +8,7 @@ and makes Grace Ada's manager where the store keeps reporting lines (``set_manag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from cadence.model import Locale, Pair, Person
@@ -57,6 +57,11 @@ def seed(store: Any, now: datetime) -> int:
     set_manager = getattr(store, "set_manager", None)
     if set_manager is not None:
         set_manager(ADA.email, GRACE.email)
+    # Ada joined almost five years ago: the preparation names the anniversary and the schemes
+    # that come with five years of service.
+    set_joined = getattr(store, "set_joined", None)
+    if set_joined is not None:
+        set_joined(ADA.email, joined_day(now))
     tz = zone(PAIR.tz)
     monday = now.astimezone(tz).date() - timedelta(days=now.astimezone(tz).weekday())
     count = 0
@@ -104,6 +109,12 @@ def seed(store: Any, now: datetime) -> int:
     # One key, no date: seeding again next month finds the first one instead of adding another.
     store.calendar(ADA.email).create_event(meeting, idempotency_key="seed:ada:kennismaking")
     return count + 1
+
+
+def joined_day(now: datetime) -> date:
+    """The day Ada joined: five years before three weeks from `now`."""
+    soon = (now + timedelta(weeks=3)).date()
+    return soon.replace(year=soon.year - 5, day=min(soon.day, 28))
 
 
 def first_meeting_start(now: datetime) -> datetime:
