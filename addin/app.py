@@ -196,10 +196,20 @@ def close_app(app: Flask) -> None:
 
 
 def _register(app: Flask) -> None:
-    from addin import api, hr_page, i18n, pane, pane_vendor, record_page, support
+    from addin import api, feedback_page, hr_page, i18n, pane, pane_vendor, record_page, support
     from addin.workspace import endpoints
 
-    for module in (i18n, api, pane, pane_vendor, support, record_page, hr_page, endpoints):
+    for module in (
+        i18n,
+        api,
+        pane,
+        pane_vendor,
+        support,
+        record_page,
+        feedback_page,
+        hr_page,
+        endpoints,
+    ):
         module.init_app(app)
 
 

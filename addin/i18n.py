@@ -80,6 +80,8 @@ SOURCES: Mapping[str, tuple[str, ...]] = {
         "pages/record.html",
         "record_page.py",
         "pages/hr.html",
+        "feedback_page.py",
+        "pages/feedback.html",
     ),
     "mail": ("background/*.py",),
 }
