@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from flask.testing import FlaskClient
@@ -87,7 +88,7 @@ def _journal(api: Api, who: str, context: dict[str, Any], *ops: dict[str, Any]) 
     body = {
         "event": context["event"]["id"],
         "ops": list(ops),
-        "change_id": f"chg-{len(ops)}-{id(ops)}",
+        "change_id": f"chg-{uuid4().hex}",
     }
     response = api.call(
         "POST",
@@ -101,8 +102,8 @@ def _journal(api: Api, who: str, context: dict[str, Any], *ops: dict[str, Any]) 
 
 
 def _ask(api: Api, context: dict[str, Any], email: str, who: str = ADA) -> str:
-    """Ask `email` two questions; the link's path from the mail that went out (or the request's
-    own link, when it waits for consent and no mail went)."""
+    """`who` asks `email` two questions; the link's path from the mail that went out, or "" when
+    none went (a request that waits for the employee's consent)."""
     ask = {
         "op": "feedback.ask",
         "email": email,
@@ -234,6 +235,15 @@ def test_the_page_speaks_the_language_asked_for(api: Api) -> None:
     assert str(escape(_asked_questions(context)[0])) in html
     switch = re.search(r'href="([^"]+)" hreflang="nl"', html)
     assert switch and switch.group(1).startswith(path), "the language switch stays on the page"
+
+
+def test_over_https_the_cookie_is_secure(api: Api) -> None:
+    """Followed over HTTPS, the link's cookie is sent back over HTTPS only."""
+    link = _ask(api, _planned(api), EVE)
+    first = api.app.test_client().get(link, base_url="https://localhost")
+    assert first.status_code == 303
+    cookie = first.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
 def test_bad_input_is_a_sentence_and_keeps_what_was_typed(api: Api) -> None:
