@@ -444,5 +444,8 @@ def _provider_error(exc: ConnectorError) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register the API."""
+    """Register the API (and the guests' record links, which the journal hands out)."""
+    from addin import guest_record
+
     app.register_blueprint(bp)
+    guest_record.init_app(app)

@@ -267,6 +267,7 @@ DOMAIN_MESSAGES: Mapping[str, str] = {
     "guest_twice": _("%(email)s is invited already."),
     "guest_many": _("Bring at most %(most)s guests to one conversation."),
     "guest_unknown": _("%(email)s is not a guest of this conversation."),
+    "guest_no_record": _("Let the guest read the record first, then send it."),
     "occurrence_key": _("%(key)s is not a conversation of this series."),
     "email_invalid": _("%(email)s is not an e-mail address."),
     "field_not_bool": _("The field %(field)s must be true or false."),

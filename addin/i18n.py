@@ -69,6 +69,7 @@ SOURCES: Mapping[str, tuple[str, ...]] = {
         "erasure.py",
         "dossier.py",
         "suggestion_text.py",
+        "guest_record.py",
     ),
     "demo": ("demo/*.py", "demo/pages/*.html", "demo/static/demo.js"),
     "site": (

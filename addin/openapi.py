@@ -553,6 +553,7 @@ SCHEMAS: dict[str, Json] = {
                         "guest.invite",
                         "guest.record",
                         "guest.remove",
+                        "guest.send_record",
                     ],
                 },
             ),

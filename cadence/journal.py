@@ -857,6 +857,20 @@ class Journal:
         guests = tuple(new if g is found else g for g in self.guests)
         return replace(self, guests=guests)._log(by, now, Step.EDIT, "guest")
 
+    def send_record(self, occurrence: str, email: str, *, by: Actor, now: datetime) -> Journal:
+        """The employee sends a guest allowed to read it the record of their conversation
+        (the app mails the link; the history keeps that it went)."""
+        _employee(by, "send a guest the record", "guest_employee")
+        address = _address(email)
+        found = next((g for g in self.guests_of(occurrence) if g.email == address), None)
+        if found is None:
+            raise TransitionError(f"{address} is not a guest", code="guest_unknown", email=address)
+        if not found.record:
+            raise TransitionError(
+                f"{address} may not read the record: allow it first", code="guest_no_record"
+            )
+        return self._log(by, now, Step.SHARE, f"guest:{address}", occurrence)
+
     def remove_guest(self, occurrence: str, email: str, *, by: Actor, now: datetime) -> Journal:
         """The employee takes a guest off a conversation."""
         _employee(by, "remove a guest", "guest_employee")

@@ -34,7 +34,7 @@ from addin.conversations.parsing import MAX_OPS, op_optional, op_text, parse_cha
 from addin.conversations.pending import is_pending
 from addin.signed import LinkRefused
 from addin.store.tables import timeout_requests_table
-from cadence.conversation import ActionStatus, Actor
+from cadence.conversation import ActionStatus, Actor, Step
 from cadence.errors import CadenceError
 from cadence.journal import (
     SAME,
@@ -70,6 +70,10 @@ FEEDBACK_DAYS: Final = 14
 TREND_POINTS: Final = 12
 """Check-ins the trend shows: three years of quarterly conversations."""
 
+GUEST_DAYS: Final = 14
+"""Days a guest's link to a record opens."""
+
+_GUEST_PURPOSE: Final = b"goedgesprek.guest-record.v1"
 _LINK_PURPOSE: Final = b"goedgesprek.feedback-link.v1"
 _FORM_PURPOSE: Final = b"goedgesprek.feedback-form.v1"
 
@@ -114,6 +118,16 @@ class FeedbackGrant:
     email: str
     locale: str
     expires: date
+
+
+@dataclass(frozen=True, slots=True)
+class GuestRecord:
+    """What a guest's link opened: the conversation and its record as a page."""
+
+    series: str
+    occ: str
+    page: bytes
+    locale: str
 
 
 class TimeOutCounts:
@@ -507,6 +521,8 @@ class Journals:
             )
         if name == "guest.remove":
             return journal.remove_guest(key, op_text(op, "email"), by=by, now=now)
+        if name == "guest.send_record":
+            return journal.send_record(key, op_text(op, "email"), by=by, now=now)
         raise CadenceError(f"unknown op {name!r}", code="op_unknown", op=repr(name[:40]))
 
     def _ask(  # noqa: PLR0917
@@ -571,6 +587,14 @@ class Journals:
         for occ, email in gone:
             found = next(g for g in before.guests if (g.occurrence, g.email) == (occ, email))
             self._service.invite_guest(entry, parse_occ_key(occ), found, add=False)
+        earlier = set(before.history)
+        for step in after.history:
+            if (
+                step not in earlier
+                and step.step is Step.SHARE
+                and step.subject.startswith("guest:")
+            ):
+                self._mail_record(entry, step.detail, step.subject.removeprefix("guest:"))
 
     def _mail_request(self, entry: Series, request: Feedback) -> None:
         if self._mailer is None:
@@ -600,6 +624,69 @@ class Journals:
             self._mailer(asker.email).send(mail)
         except ConnectorError as exc:
             log.warning("request for feedback %s/%s not mailed: %s", entry.id, request.id, exc)
+
+    def _mail_record(self, entry: Series, occ: str, guest: str) -> None:
+        """Mail a guest the link to the record of the conversation they joined."""
+        if self._mailer is None:
+            return
+        from addin.i18n import gettext
+
+        employee = entry.pair.employee
+        lang = str(getattr(employee.locale, "value", employee.locale))
+        link = self.guest_link(entry, occ, guest)
+        text = gettext(
+            lang,
+            "api",
+            "%(name)s shares the record of your conversation together with you. It opens "
+            "until %(expires)s:",
+            name=employee.name,
+            expires=(self._service.clock().date() + timedelta(days=GUEST_DAYS)).isoformat(),
+        )
+        subject = gettext(
+            lang, "api", "The record of the conversation with %(name)s", name=employee.name
+        )
+        mail = Mail(
+            sender=employee.email,
+            to=(guest,),
+            subject=subject,
+            text=f"{text}\n\n{link}\n",
+            key=f"guest:{entry.id}:{occ}:{guest}:{self._service.clock().date().isoformat()}",
+        )
+        try:
+            self._mailer(employee.email).send(mail)
+        except ConnectorError as exc:
+            log.warning("record link for a guest of %s/%s not mailed: %s", entry.id, occ, exc)
+
+    def guest_link(self, entry: Series, occ: str, guest: str) -> str:
+        """A guest's link to the record of one conversation, for `GUEST_DAYS` days."""
+        expires = self._service.clock().date() + timedelta(days=GUEST_DAYS)
+        claims = {"s": entry.id, "o": occ, "u": guest, "e": expires.isoformat()}
+        return f"{self._origin}/g/{signed.seal(self._key, _GUEST_PURPOSE, claims)}"
+
+    def guest_record(self, token: str, *, today: date) -> GuestRecord:
+        """The record a guest's token opens, as an HTML document in the employee's language.
+
+        Checked at every opening: the link is ours and unexpired, the person is still a guest
+        of that conversation and still allowed to read its record, and there is a record.
+        """
+        try:
+            data = signed.unseal(self._key, _GUEST_PURPOSE, token)
+            series, occ, guest = (signed.text(data, n) for n in ("s", "o", "u"))
+            expires = date.fromisoformat(signed.text(data, "e"))
+        except (signed.Forged, ValueError) as exc:
+            raise LinkRefused(str(exc)) from None
+        if today > expires:
+            raise LinkRefused("the link has expired", expired=True)
+        entry = self._service.registry.get(series)
+        if entry is None:
+            raise Missing(_("This record is no longer shared with you."))
+        allowed = [
+            g for g in self.read(entry).journal.guests_of(occ) if g.email == guest and g.record
+        ]
+        if not allowed:
+            raise Missing(_("This record is no longer shared with you."))
+        page, locale = self._service.guest_record_html(entry, occ)
+        return GuestRecord(series, occ, page, locale)
 
     # -- the colleague's page -------------------------------------------------------------------
 

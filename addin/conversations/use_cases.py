@@ -1005,6 +1005,18 @@ class Conversations:
         known = self._known(email)
         return known.joined if known is not None else None
 
+    def guest_record_html(self, entry: Series, key: str) -> tuple[bytes, str]:
+        """The record of one conversation as an HTML document in the employee's language,
+        for a guest the employee let read it; `Missing` when there is no record yet."""
+        occurrence = self._occurrence(entry, key)
+        doc = self._read_doc(entry, occurrence)
+        if doc is None or doc.record is None:
+            raise Missing(_("This conversation has no record yet."))
+        locale = str(getattr(entry.pair.employee.locale, "value", entry.pair.employee.locale))
+        agenda = self._templates.localize(_as_seen(doc.agenda, Role.EMPLOYEE), locale)
+        page = record_html(doc.record, agenda, locale, tz=entry.pair.tz, pair=entry.pair)
+        return page.encode(), locale
+
     def invite_guest(self, entry: Series, occurrence: datetime, guest: Guest, *, add: bool) -> None:
         """Add a guest to (or take them off) the occurrence's event; a refusal is logged.
 

@@ -460,3 +460,52 @@ def test_an_erasure_takes_the_journal_and_the_time_out_counts(api: Api) -> None:
     assert JOURNAL_NAME not in {f.name for f in drive.list(series)}
     services = api.app.extensions["goedgesprek.services"]
     assert timeouts_since(services.registry.engine, api.clock()) == {}
+
+
+def test_a_guest_reads_the_record_only_while_the_employee_allows_it(api: Api) -> None:
+    """Ada lets Henk read the record and sends it: his link opens it (token traded for a cookie
+    scoped to that conversation); taken back, it opens nothing. The attacks: a manager sending
+    it, a guest not allowed, an altered token, no cookie, the cookie on another conversation."""
+    ctx = api.plan()["context"]
+    invite = {"op": "guest.invite", "email": "henk@example.org", "name": "Henk", "record": False}
+    ctx = _ok(_journal(api, ADA, ctx, invite))
+    refused = _journal(api, ADA, ctx, {"op": "guest.send_record", "email": "henk@example.org"})
+    assert refused.status_code == 400
+    grace = _context(api, GRACE, ctx)
+    send = {"op": "guest.send_record", "email": "henk@example.org"}
+    assert _journal(api, GRACE, grace, send).status_code == 400
+    ctx = _ok(
+        _journal(api, ADA, ctx, {"op": "guest.record", "email": "henk@example.org", "record": True})
+    )
+    start = datetime.fromisoformat(ctx["occurrence"]["end"])
+    api.clock.set(start + timedelta(minutes=5))
+    ctx = _context(api, ADA, ctx)
+    ctx = api.ops(ADA, ctx, {"op": "record.add_agreement", "text": "Henk denkt mee"}).get_json()
+    _ok(_journal(api, ADA, ctx, send))
+    store = api.app.extensions["goedgesprek.store"]
+    (mail,) = [m.mail for m in store.outbox() if "henk@example.org" in m.mail.to]
+    assert mail.sender == ADA
+    link = next(w for w in mail.text.split() if "/g/" in w)
+    token = link.rsplit("/g/", 1)[1]
+    client = api.app.test_client()
+    traded = client.get(f"/g/{token}")
+    assert traded.status_code == 303
+    path = traded.headers["Location"]
+    assert token not in path and "HttpOnly" in traded.headers["Set-Cookie"]
+    page = client.get(path)
+    assert page.status_code == 200 and "Henk denkt mee" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
+    # Attacks.
+    assert api.app.test_client().get(f"/g/{token[:-3]}xyz").status_code == 403
+    assert api.app.test_client().get(path).status_code == 403  # no cookie
+    other = path.rsplit("/", 1)[0] + "/20270301T090000Z"
+    client.set_cookie("gg_guest", token, path=other)
+    assert client.get(other).status_code == 403
+    # Taken back: nothing opens any more.
+    ctx = _context(api, ADA, ctx)
+    _ok(
+        _journal(
+            api, ADA, ctx, {"op": "guest.record", "email": "henk@example.org", "record": False}
+        )
+    )
+    assert client.get(path).status_code == 410
