@@ -74,7 +74,7 @@ from addin.routing import NotServed
 from addin.signed import LinkRefused
 from addin.signin.google import Refusal, grant_refusal
 from addin.workspace import cards as c
-from addin.workspace import export_link, flows, grant
+from addin.workspace import export_link, flows, grant, journal_cards
 from addin.workspace.flows import Form, Ui
 from addin.workspace.verify import GoogleIdTokenVerifier, Unauthorized
 from cadence.errors import CadenceError
@@ -457,7 +457,7 @@ def _trigger(call: Call) -> Mapping[str, Any]:
         gone = _refusal_status(exc) == 404
         card = flows.error_card(ui, message, event_id=call.event.event_id, gone=gone)
         return c.push_card(_with_notice(call, card))
-    return c.push_card(_with_notice(call, flows.context_card(ui, ctx)))
+    return c.push_card(_with_notice(call, _context_card(call, ctx)))
 
 
 @bp.post("/homepage")
@@ -491,7 +491,100 @@ def _refused(call: Call, exc: Exception) -> Mapping[str, Any]:
 
 
 def _saved(call: Call, ctx: Mapping[str, Any], message: str) -> Mapping[str, Any]:
-    return c.render_actions(update=flows.context_card(call.ui, ctx), notification=message)
+    return c.render_actions(update=_context_card(call, ctx), notification=message)
+
+
+def _context_card(
+    call: Call,
+    ctx: Mapping[str, Any],
+    *,
+    draft: Form = flows.NO_FORM,
+    unsaved: flows.Ops | None = None,
+) -> dict[str, Any]:
+    """The occurrence's card, with what is worth raising before the conversation."""
+    return flows.context_card(
+        call.ui, ctx, draft=draft, unsaved=unsaved, suggestions=_suggestions(call, ctx)
+    )
+
+
+def _suggestions(call: Call, ctx: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The journal's suggestions for an upcoming conversation; none when they cannot be read
+    now (the card is still worth showing without them)."""
+    journals = _service().journals
+    if journals is None or ctx.get("state") != "upcoming" or "journal" not in ctx:
+        return None
+    series, occ = str(ctx["series"]["id"]), str(ctx["occurrence"]["key"])
+    try:
+        found: list[Mapping[str, Any]] = journals.overview(call.caller, series, occ)["suggestions"]
+    except _REFUSED as exc:
+        log.warning("suggestions for %s/%s not shown: %s", series, occ, exc)
+        return None
+    return found
+
+
+def _journal(call: Call) -> Mapping[str, Any]:
+    """One of the journal's cards (the ``part`` parameter), read anew, over the card it was
+    opened from."""
+    ui = call.ui
+    part = call.param("part")
+    try:
+        ctx = _service().context(call.caller, call.param("event") or call.event.event_id)
+        card = journal_cards.part_card(ui, ctx, part)
+        journals = _service().journals
+        if part == "overview" and journals is not None and "journal" in ctx:
+            key = str(ctx["occurrence"]["key"])
+            overview = journals.overview(call.caller, str(ctx["series"]["id"]), key)
+            card = journal_cards.overview_card(ui, ctx, overview)
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    if card is None:
+        return _notify(ui.t("This button is out of date: open the event again."))
+    return c.render_actions(push=card)
+
+
+def _journal_ops(call: Call) -> Mapping[str, Any]:
+    """Apply journal changes on the version the card showed; then the occurrence's card anew
+    with the journal's card on top. A race shows their version and keeps what was typed."""
+    ui = call.ui
+    journals = _service().journals
+    params = call.event.parameters
+    series, occ, part = call.param("series"), call.param("occ"), call.param("part")
+    try:
+        ops = jsonbody.loads(call.param("ops") or "[]")
+    except ValueError:
+        ops = None
+    if journals is None or not series or not occ or not isinstance(ops, list):
+        return _notify(ui.t("This button is out of date: open the event again."))
+    form = call.event.form
+    ops = journal_cards.with_reasons(form, [*journal_cards.form_ops(form, params), *ops])
+    if not ops or not all(isinstance(op, dict) for op in ops):
+        return _notify(journal_cards.nothing_typed(ui, call.param("form")))
+    event_id = call.param("event") or call.event.event_id
+    body = {
+        "event": event_id,
+        "ops": ops,
+        "change_id": flows.change_id(call.caller.email, params, ops),
+    }
+    try:
+        ctx = journals.apply(call.caller, series, occ, body, call.param("etag"))
+    except Changed as exc:
+        current = exc.extra["current"]
+        card = journal_cards.part_card(ui, current, part, draft=form, unsaved=ops)
+        message = refusal_message(ui.locale, exc, caller=call.caller.email)
+        if card is None:
+            return _notify(message)
+        return c.render_actions(update=card, notification=message)
+    except _REFUSED as exc:
+        return _refused(call, exc)
+    # A step on one goal or request keeps what was typed elsewhere on the card.
+    draft = form if not call.param("form") else flows.NO_FORM
+    shown = journal_cards.part_card(ui, ctx, call.param("then") or part, draft=draft)
+    return c.render_actions(
+        pop_to_root=True,
+        update=_context_card(call, ctx),
+        push=shown,
+        notification=journal_cards.saved(ui, call.param("form")),
+    )
 
 
 def _preview(call: Call) -> Mapping[str, Any]:
@@ -519,7 +612,7 @@ def _create(call: Call) -> Mapping[str, Any]:
         result = _service().create_series(call.caller, body)
     except _REFUSED as exc:
         return _refused(call, exc)
-    card = flows.context_card(ui, result["context"])
+    card = _context_card(call, result["context"])
     return c.render_actions(
         pop_to_root=True,
         update=card,
@@ -537,7 +630,7 @@ def _refresh(call: Call) -> Mapping[str, Any]:
         ctx = _service().context(call.caller, event_id)
     except _REFUSED as exc:
         return _refused(call, exc)
-    return c.render_actions(update=flows.context_card(ui, ctx))
+    return c.render_actions(update=_context_card(call, ctx))
 
 
 def _apply(call: Call, ops: flows.Ops, message: str) -> Mapping[str, Any]:
@@ -559,7 +652,7 @@ def _apply(call: Call, ops: flows.Ops, message: str) -> Mapping[str, Any]:
         ctx = _service().apply(call.caller, series, occ, body, call.param("etag"))
     except Changed as exc:
         current = exc.extra["current"]
-        card = flows.context_card(ui, current, draft=call.event.form, unsaved=ops)
+        card = _context_card(call, current, draft=call.event.form, unsaved=ops)
         message = refusal_message(ui.locale, exc, caller=call.caller.email)
         return c.render_actions(update=card, notification=message)
     except _REFUSED as exc:
@@ -682,7 +775,7 @@ def _end_ask(call: Call) -> Mapping[str, Any]:
         return _notify(ui.t("This button is out of date: open the event again."))
     if "end" not in ((ctx.get("can") or {}).get("series") or []):
         return c.render_actions(
-            update=flows.context_card(ui, ctx),
+            update=_context_card(call, ctx),
             notification=ui.t("This series has ended already."),
         )
     return c.render_actions(push=flows.end_confirm_card(ui, ctx))
@@ -867,6 +960,8 @@ ACTIONS: Mapping[str, Callable[[Call], Mapping[str, Any]]] = {
     "end_ask": _end_ask,
     "end": _end,
     "back": _back,
+    "journal": _journal,
+    "journal_ops": _journal_ops,
 }
 
 

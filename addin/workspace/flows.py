@@ -16,6 +16,10 @@
   export buttons open a short-lived signed link to our own export instead (`export_section`).
 - ``not_partner``: a polite read-only note.
 
+Before a conversation and after it, the pair's journal (goals, check-ins, colleagues' feedback,
+the reflection, time-outs and guests) sits behind a few buttons that push cards of its own, and
+an upcoming conversation's card lists what is worth raising: see `journal_cards`.
+
 Besides the event's state: "My working hours" (`hours_card`, from the plan form and the
 homepage) sets the person's own working days, hours and zone, which the planner keeps to; and
 "End this series" (either partner, when the context's ``can.series`` has ``end``) asks once
@@ -225,13 +229,19 @@ NO_FORM = Form()
 
 
 def context_card(
-    ui: Ui, ctx: Mapping[str, Any], *, draft: Form = NO_FORM, unsaved: Ops | None = None
+    ui: Ui,
+    ctx: Mapping[str, Any],
+    *,
+    draft: Form = NO_FORM,
+    unsaved: Ops | None = None,
+    suggestions: Sequence[Mapping[str, Any]] | None = None,
 ) -> Json:
     """The card for the state of `ctx`.
 
     After a refused save (the other partner saved first) `draft` holds what the person typed,
     kept in the inputs, and `unsaved` the changes that were not applied, with a button to apply
-    them again on top of the current version.
+    them again on top of the current version. `suggestions` (`Journals.overview`'s) show on an
+    upcoming conversation's card.
     """
     state = ctx.get("state")
     if state == "not_series" and ctx.get("existing"):
@@ -249,7 +259,7 @@ def context_card(
         note = service_turn_message({"turn": {"message_id": "not_partner"}}, ui.locale)
         return note_card(ui, note, subject=_subject(ctx))
     if state == "upcoming":
-        return agenda_card(ui, ctx, draft=draft, unsaved=unsaved)
+        return agenda_card(ui, ctx, draft=draft, unsaved=unsaved, suggestions=suggestions)
     record = ctx.get("record") or {}
     if record.get("final") and (ctx.get("turn") or {}).get("what") == "done" and not unsaved:
         return final_card(ui, ctx)
@@ -588,9 +598,17 @@ def preview_card(
 
 
 def agenda_card(
-    ui: Ui, ctx: Mapping[str, Any], *, draft: Form = NO_FORM, unsaved: Ops | None = None
+    ui: Ui,
+    ctx: Mapping[str, Any],
+    *,
+    draft: Form = NO_FORM,
+    unsaved: Ops | None = None,
+    suggestions: Sequence[Mapping[str, Any]] | None = None,
 ) -> Json:
-    """Before the conversation: the agenda by theme, preparation, checklist and the series."""
+    """Before the conversation: what is worth raising, the agenda by theme, the journal's
+    buttons, preparation, checklist and the series."""
+    from addin.workspace import journal_cards
+
     agenda = ctx["agenda"]
     names = _names(ctx)
     # Every button saves what is typed in the new-item form too (see `form_ops`).
@@ -599,6 +617,9 @@ def agenda_card(
     if unsaved:
         sections.append(unsaved_section(ui, ctx, unsaved))
     sections.append(_turn_section(ui, ctx))
+    worth = journal_cards.suggestions_section(ui, ctx, suggestions)
+    if worth is not None:
+        sections.append(worth)
     for theme in agenda["themes"]:
         items = [i for i in agenda["items"] if i["theme"] == theme["key"]]
         widgets = [_item_widget(ui, ctx, item, names, params) for item in items]
@@ -620,6 +641,7 @@ def agenda_card(
     if adding is not None:
         sections.append(adding)
     sections.append(_agenda_status_section(ui, ctx, names, params))
+    sections.extend(_journal_sections(ui, ctx))
     sections.extend(_preparation_sections(ui, ctx, params))
     if _may(ctx, "change_event_copy", "series"):
         sections.append(_event_copy_section(ui, ctx, draft))
@@ -907,6 +929,7 @@ def record_card(
             ui, ctx, record=record, role=role, names=names, params=params, draft=draft, save=save
         )
     )
+    sections.extend(_journal_sections(ui, ctx))
     sections.extend(_preparation_sections(ui, ctx, params))
     sections.append(export_section(ui, ctx))
     return c.card(_subject(ctx), sections, subtitle=_occurrence_line(ui, ctx), name="record")
@@ -1182,6 +1205,7 @@ def final_card(ui: Ui, ctx: Mapping[str, Any]) -> Json:
             )
         )
     sections.append(c.section(ui.t("The record"), where))
+    sections.extend(_journal_sections(ui, ctx))
     sections.append(export_section(ui, ctx))
     return c.card(_subject(ctx), sections, subtitle=_occurrence_line(ui, ctx), name="final")
 
@@ -1655,6 +1679,14 @@ def change_id(user: str, parameters: Mapping[str, str], ops: Ops) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _journal_sections(ui: Ui, ctx: Mapping[str, Any]) -> list[Json]:
+    """The journal's buttons (`journal_cards`), where the context has a journal."""
+    from addin.workspace import journal_cards
+
+    section = journal_cards.main_section(ui, ctx)
+    return [section] if section is not None else []
 
 
 def _turn_section(ui: Ui, ctx: Mapping[str, Any]) -> Json:
