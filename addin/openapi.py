@@ -445,7 +445,7 @@ SCHEMAS: dict[str, Json] = {
             "type": "string",
             "description": "The colleague's link, for the asker to pass on (open requests only).",
         },
-        can=_can("consent", "withdraw", "share", "discussed"),
+        can=_can("consent", "withdraw", "renew", "share", "discussed"),
     ),
     "Journal": _obj(
         [
@@ -544,6 +544,7 @@ SCHEMAS: dict[str, Json] = {
                         "feedback.ask",
                         "feedback.consent",
                         "feedback.withdraw",
+                        "feedback.renew",
                         "feedback.share",
                         "feedback.discussed",
                         "reflection.write",

@@ -692,6 +692,28 @@ class Journal:
             by, now, Step.REMOVE, request_id
         )
 
+    def renew(
+        self, request_id: str, *, nonce: str, expires: date, by: Actor, now: datetime
+    ) -> Journal:
+        """A new link for an unanswered request (lost, leaked or expired): the old one opens
+        nothing any more. The employee, or the manager who asked."""
+        old = self.request(request_id)
+        if by.role is Role.MANAGER and old.asked_by is not Role.MANAGER:
+            raise TransitionError(
+                "only the employee renews a request the employee made", code="feedback_employee"
+            )
+        if old.state is not FeedbackState.OPEN:
+            raise TransitionError(
+                f"request {request_id!r} is {old.state.value}: only an open one gets a new link",
+                code="feedback_state",
+            )
+        if expires <= now.date():
+            raise CadenceError(
+                "the request must stay open for a day at least", code="feedback_expiry"
+            )
+        new = replace(old, nonce=nonce, expires=expires)
+        return self._put_request(new)._log(by, now, Step.EDIT, request_id, "new link")
+
     def answer(
         self, request_id: str, nonce: str, answers: Iterable[str], *, now: datetime
     ) -> Journal:

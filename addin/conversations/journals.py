@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from addin import signed
 from addin.conversations.document import (
@@ -302,6 +303,8 @@ class Journals:
             can.append("consent")
         if live and (employee or request.asked_by is Role.MANAGER):
             can.append("withdraw")
+            if request.state is FeedbackState.OPEN:
+                can.append("renew")
         if employee and request.state is FeedbackState.ANSWERED:
             can.append("share")
         visible = request.state is FeedbackState.ANSWERED and (employee or request.shared)
@@ -486,6 +489,14 @@ class Journals:
             return self._ask(entry, journal, op, by, now, key)
         if name == "feedback.consent":
             return journal.consent(op_text(op, "request"), by=by, now=now)
+        if name == "feedback.renew":
+            return journal.renew(
+                op_text(op, "request"),
+                nonce=secrets.token_urlsafe(9),
+                expires=now.date() + timedelta(days=_days(op)),
+                by=by,
+                now=now,
+            )
         if name == "feedback.withdraw":
             return journal.withdraw(op_text(op, "request"), by=by, now=now)
         if name == "feedback.share":
@@ -539,9 +550,7 @@ class Journals:
             raise CadenceError(
                 "questions must be a list of question keys", code="feedback_questions", most=6
             )
-        days = op.get("days", FEEDBACK_DAYS)
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 60:
-            raise CadenceError("a colleague has 1 to 60 days to answer", code="feedback_expiry")
+        days = _days(op)
         colleague = op_text(op, "email").strip().lower()
         locale = self._service.locale_of(colleague, default=entry.pair.employee.locale)
         bank = {q["key"]: q["text"] for q in self._questions(locale)}
@@ -573,7 +582,8 @@ class Journals:
         known = {f.id: f for f in before.feedback}
         for request in after.feedback:
             old = known.get(request.id)
-            if request.open and (old is None or not old.open):
+            renewed = old is not None and old.nonce != request.nonce
+            if request.open and (old is None or not old.open or renewed):
                 self._mail_request(entry, request)
         old_timeouts = {t.id for t in before.timeouts}
         for asked in after.timeouts:
@@ -610,7 +620,7 @@ class Journals:
             "%(name)s asks for your feedback before a conversation with their manager. "
             "Answer a few open questions here, until %(expires)s (no account needed):",
             name=asker.name,
-            expires=request.expires.isoformat(),
+            expires=format_date(request.expires, "long", locale=lang),
         )
         subject = gettext(lang, "api", "%(name)s asks for your feedback", name=asker.name)
         mail = Mail(
@@ -640,7 +650,9 @@ class Journals:
             "%(name)s shares the record of your conversation together with you. It opens "
             "until %(expires)s:",
             name=employee.name,
-            expires=(self._service.clock().date() + timedelta(days=GUEST_DAYS)).isoformat(),
+            expires=format_date(
+                self._service.clock().date() + timedelta(days=GUEST_DAYS), "long", locale=lang
+            ),
         )
         subject = gettext(
             lang, "api", "The record of the conversation with %(name)s", name=employee.name
@@ -860,6 +872,13 @@ def _enum(op: Mapping[str, Any], key: str, kind: Any, default: str | None = None
             field=key,
             choices=", ".join(m.value for m in kind),
         ) from None
+
+
+def _days(op: Mapping[str, Any]) -> int:
+    days = op.get("days", FEEDBACK_DAYS)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 60:
+        raise CadenceError("a colleague has 1 to 60 days to answer", code="feedback_expiry")
+    return days
 
 
 def _whole(op: Mapping[str, Any], key: str) -> int:

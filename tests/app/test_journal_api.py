@@ -509,3 +509,59 @@ def test_a_guest_reads_the_record_only_while_the_employee_allows_it(api: Api) ->
         )
     )
     assert client.get(path).status_code == 410
+
+
+def test_a_colleagues_answer_and_a_goal_wait_sealed_while_the_drive_is_down(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the drive refusing writes, a goal and Eve's answer wait on the server as ciphertext
+    (read back meanwhile), and the worker puts the journal in the drive once, with both."""
+    from sqlalchemy import select
+    from test_pending_documents import Outage
+
+    from addin.store.tables import pending_documents_table
+
+    outage = Outage(monkeypatch)
+    ctx = _asked(api)
+    outage.writes = True
+    ctx = _ok(_journal(api, ADA, _context(api, ADA, ctx), {"op": "goal.add", "title": MARK_GOAL}))
+    assert ctx["journal"]["pending"] is True
+    _answer(api, ctx, MARK_ANSWER, "")
+    ada = _context(api, ADA, ctx)
+    assert ada["journal"]["goals"][0]["title"] == MARK_GOAL
+    assert ada["journal"]["feedback"][0]["answers"][0] == MARK_ANSWER
+    services = api.app.extensions["goedgesprek.services"]
+    with services.registry.engine.connect() as conn:
+        (content,) = conn.execute(select(pending_documents_table.c.sealed)).one()
+    assert MARK_ANSWER.encode() not in bytes(content)
+    outage.writes = False
+    counts = api.app.extensions["goedgesprek.service"].deliver_pending()
+    assert counts["delivered"] == 1
+    entry = services.registry.get(ctx["series"]["id"])
+    journal = _journals(api).read(entry)
+    assert journal.etag and not journal.etag.startswith("pending")
+    assert journal.journal.goals[0].title == MARK_GOAL
+    assert journal.journal.feedback[0].answers[0] == MARK_ANSWER
+
+
+def test_a_renewed_request_mails_a_new_link_and_the_old_one_opens_nothing(api: Api) -> None:
+    """Ada renews Eve's request: a second mail with a new link; the first link is refused."""
+    from addin.conversations.errors import Missing
+
+    ctx = _asked(api)
+    old = ctx["journal"]["feedback"][0]["link"]
+    assert "renew" in ctx["journal"]["feedback"][0]["can"]
+    ctx = _ok(_journal(api, ADA, ctx, {"op": "feedback.renew", "request": "f1", "days": 30}))
+    new = ctx["journal"]["feedback"][0]["link"]
+    assert new != old
+    store = api.app.extensions["goedgesprek.store"]
+    mails = [m.mail for m in store.outbox() if EVE in m.mail.to]
+    assert len(mails) == 2 and new in mails[1].text
+    journals = _journals(api)
+    today = api.clock().date()
+    with pytest.raises(Missing):
+        journals.request_for(journals.grant(_token(old), today=today))
+    journals.answer(journals.grant(_token(new), today=today), ["Ja", ""])
+    grace = _context(api, GRACE, ctx)
+    renew = {"op": "feedback.renew", "request": "f1"}
+    assert _journal(api, GRACE, grace, renew).status_code == 400
