@@ -106,7 +106,7 @@ from templates import TemplateSet
 from templates.render import record_html, record_markdown
 
 if TYPE_CHECKING:
-    from addin.conversations.journals import Journals
+    from addin.conversations.journals import JournalDoc, Journals
     from cadence.journal import Guest
 
 SERIES_PROPERTY = "goedgesprek.series"
@@ -251,11 +251,12 @@ class Conversations:
         # remembered, named by its id, or nearest the start the host shows) in one round trip,
         # while the directory is asked whether the pair still stands (the reads depend only on
         # the employee's drive, which a hand-over keeps).
-        (read, handed_over), docs = self._docs_around_with(
+        (read, handed_over, journal), docs = self._docs_around_with(
             entry,
             guess,
             lambda: _outcome(lambda: self._get_event(caller.email, event_id)),
             lambda: self.reconcile_reporting_line(entry.pair.employee.email),
+            lambda: self._journal_outcome(entry),
         )
         if handed_over:
             entry = self._reload(entry)
@@ -267,7 +268,17 @@ class Conversations:
         if via is not None and via not in _ids_of(read):
             # The hint named another series than the event's own.
             return self._context_of(caller, read)
-        return self._series_context(caller, entry, read, (guess, docs))
+        return self._series_context(caller, entry, read, (guess, docs), journal=journal)
+
+    def _journal_outcome(self, entry: Series) -> JournalDoc | ServiceError | None:
+        """The series' journal read alongside the documents (None: no journals here); a
+        refusal is kept to be raised only if the journal is shown."""
+        if self.journals is None:
+            return None
+        try:
+            return self.journals.read(entry)
+        except ServiceError as exc:
+            return exc
 
     def occurrence_context(self, caller: Caller, series_id: str, key: str) -> dict[str, Any]:
         """The context of one occurrence named by its series and key, not by an opened event.
@@ -469,7 +480,9 @@ class Conversations:
         event_id = str(body.get("event") or "")
         change_id = parse_change_id(body)
         change = None if change_id is None else Change(change_id, fingerprint(caller.email, ops))
-        doc, previous = self._docs_around(entry, occurrence)
+        (journal,), (doc, previous) = self._docs_around_with(
+            entry, occurrence, lambda: self._journal_outcome(entry)
+        )
         applied = doc.applied(change.id) if change else None
         if change and applied and applied.ops not in (change.ops, ""):
             # Another sender or other ops under an id already used: never the change applied.
@@ -483,7 +496,9 @@ class Conversations:
             # Sent again because its answer was lost: it is in already. The etag the client
             # holds is older than that very write, so it is not checked.
             event = self._event_or_occurrence(caller, entry, event_id, occurrence)
-            return self._series_context(caller, entry, event, (occurrence, (doc, previous)))
+            return self._series_context(
+                caller, entry, event, (occurrence, (doc, previous)), journal=journal
+            )
         if doc.etag is not None and if_match is None:
             missing = PreconditionRequired(
                 _("This conversation was saved before: send the etag you read (If-Match).")
@@ -519,7 +534,9 @@ class Conversations:
             if change is not None and now_stored[0].applied(change.id) == change:
                 # The same change sent twice at once: the other send saved it.
                 event = self._event_or_occurrence(caller, entry, event_id, occurrence)
-                return self._series_context(caller, entry, event, (occurrence, now_stored))
+                return self._series_context(
+                    caller, entry, event, (occurrence, now_stored), journal=journal
+                )
             raise self._conflict(
                 caller, entry, event_id, occurrence, body, docs=now_stored
             ) from None
@@ -529,7 +546,9 @@ class Conversations:
             self._copy_agreed_agenda(entry, occurrence, agenda)
         event = self._event_or_occurrence(caller, entry, event_id, occurrence)
         saved = replace(new, etag=etag)
-        return self._series_context(caller, entry, event, (occurrence, (saved, previous)))
+        return self._series_context(
+            caller, entry, event, (occurrence, (saved, previous)), journal=journal
+        )
 
     def export(self, caller: Caller, series_id: str, key: str, fmt: str) -> tuple[bytes, str, str]:
         """The record with its agenda as HTML or Markdown: (content, media type, file name)."""
@@ -827,6 +846,7 @@ class Conversations:
         prefetched: tuple[datetime, tuple[Doc, Doc | None]] | None,
         *,
         remember: bool = True,
+        journal: JournalDoc | ServiceError | None = None,
     ) -> dict[str, Any]:
         role = self._role(entry, caller.email)
         if role is None:
@@ -844,6 +864,11 @@ class Conversations:
             self._look_for_partner_copy(entry)
         if prefetched is not None and prefetched[0] == occurrence:
             doc, previous = prefetched[1]
+        elif journal is None:
+            # The journal is the series', whichever occurrence: read with the documents.
+            (journal,), (doc, previous) = self._docs_around_with(
+                entry, occurrence, lambda: self._journal_outcome(entry)
+            )
         else:
             doc, previous = self._docs_around(entry, occurrence)
         start = event.start if event.series_id or not event.is_series_master else occurrence
@@ -905,7 +930,10 @@ class Conversations:
             context, entry, doc.agenda, doc.record, role, active=self.registry.is_active(entry.id)
         )
         if self.journals is not None:
-            journal = self.journals.read(entry)
+            if journal is None:
+                journal = self.journals.read(entry)
+            if isinstance(journal, ServiceError):
+                raise journal
             context["journal"] = self.journals.view(
                 entry, journal, role, occ_key(occurrence), caller.locale
             )
