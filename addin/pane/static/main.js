@@ -18,6 +18,7 @@ import { renderNotPartner } from "./private.js";
 import { renderEnded } from "./record.js";
 import { hrSection } from "./hr.js";
 import { dossierSection, erasedView } from "./dossier.js";
+import { withJournal } from "./journal.js";
 
 const body = document.body;
 const main = document.getElementById("main");
@@ -139,8 +140,8 @@ const app = {
     // The pair's zone: of this series, or of the series the user has with this partner already.
     const pair = app.ctx.series || (app.ctx.existing && app.ctx.existing.series) || {};
     eventLine(app.ctx.event, pair.tz);
-    const nodes = [stateView(app), app.erased ? null : dossierSection(app), hrSection(app)]
-      .flat(Infinity).filter(Boolean);
+    const nodes = withJournal(app, [stateView(app), app.erased ? null : dossierSection(app), hrSection(app)]
+      .flat(Infinity).filter(Boolean));
     if (app.conflict) {
       // Right under the page's heading, so the heading order stays h1, h2, ...
       const at = nodes.findIndex((node) => node.tagName === "H1") + 1;
