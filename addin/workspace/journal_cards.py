@@ -624,13 +624,14 @@ def _request_widgets(ui: Ui, ctx: Mapping[str, Any], request: Mapping[str, Any])
         )
     ]
     if request.get("link"):
+        # In a field, so the long link is selected and copied whole (a card has no clipboard).
         widgets.append(
-            c.decorated_text(
-                str(request["link"]),
-                top_label=ui.t(
+            c.text_input(
+                f"link_{request['id']}",
+                ui.t(
                     "The link for %(name)s, to pass on if the mail does not arrive", name=colleague
                 ),
-                icon="EMAIL",
+                value=str(request["link"]),
             )
         )
     questions = [str(q) for q in request.get("questions") or []]
@@ -699,6 +700,9 @@ def _request_buttons(
         buttons.append(
             step(ui.t("Mark as discussed"), {"op": "feedback.discussed", "request": request_id})
         )
+    if _may(request, "renew"):
+        # The old link opens nothing any more; the colleague is mailed the new one.
+        buttons.append(step(ui.t("New link"), {"op": "feedback.renew", "request": request_id}))
     if _may(request, "withdraw"):
         op = {"op": "feedback.withdraw", "request": request_id}
         buttons.append(step(ui.t("Withdraw"), op, "BORDERLESS"))
@@ -873,7 +877,10 @@ def timeout_card(ui: Ui, ctx: Mapping[str, Any], draft: Form = NO_FORM) -> Json:
     for asked in reversed(list(journal.get("timeouts") or [])):
         widgets.append(_timeout_widget(ui, ctx, asked, may_ask))
     if may_ask:
-        kind = draft.one("timeout_kind", "time_out")
+        # Offered first: a kind not asked for already (an open one is refused twice).
+        asked = {str(t.get("kind")) for t in journal.get("timeouts") or [] if t.get("open")}
+        free = [k for k in TIMEOUT_KINDS if k not in asked] or ["time_out"]
+        kind = draft.one("timeout_kind", free[0])
         widgets += [
             c.selection_input(
                 "timeout_kind",
@@ -925,6 +932,15 @@ def _guest_widgets(ui: Ui, ctx: Mapping[str, Any], draft: Form) -> list[Json]:
     names = _names(ctx)
     may = _may(journal, "guest.invite")
     widgets: list[Json] = []
+    if may:
+        widgets.append(
+            c.text(
+                ui.t(
+                    "Bring someone to this conversation: a colleague, HR or a confidant. They "
+                    "are invited to this conversation only."
+                )
+            )
+        )
     for guest in journal.get("guests") or []:
         email = str(guest.get("email", ""))
         reads = bool(guest.get("record"))
@@ -967,12 +983,6 @@ def _guest_widgets(ui: Ui, ctx: Mapping[str, Any], draft: Form) -> list[Json]:
             )
         return widgets
     widgets += [
-        c.text(
-            ui.t(
-                "Bring someone to this conversation: a colleague, HR or a confidant. They are "
-                "invited to this conversation only."
-            )
-        ),
         c.text_input(
             "guest_email", ui.t("Guest's email address"), value=draft.one("guest_email") or None
         ),
@@ -1132,6 +1142,7 @@ def describe_op(ui: Ui, ctx: Mapping[str, Any], op: Mapping[str, Any]) -> str:
         ),
         "feedback.consent": lambda: ui.t("Let the request to %(name)s go out", name=request),
         "feedback.withdraw": lambda: ui.t("Withdraw the request to %(name)s", name=request),
+        "feedback.renew": lambda: ui.t("A new link for %(name)s", name=request),
         "feedback.share": lambda: (
             ui.t("Share the answer of %(name)s", name=request)
             if op.get("shared")

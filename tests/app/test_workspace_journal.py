@@ -30,6 +30,7 @@ from test_workspace_endpoints import (
 )
 
 from addin.conversations import Caller
+from addin.conversations.errors import Missing
 from addin.conversations.journals import Journals
 from addin.i18n import gettext
 from addin.suggestion_text import suggestion_text
@@ -98,10 +99,10 @@ def _answer(app: Flask, link: str, *answers: str) -> None:
 
 
 def _link_in(card: dict[str, Any]) -> str:
-    """The colleague's link the card shows."""
-    for line in texts(card).splitlines():
-        if "/f/" in line:
-            return line.strip()
+    """The colleague's link the card shows (in a field, to copy)."""
+    for name, value in current_inputs(card).items():
+        if name.startswith("link_"):
+            return str(value)
     raise AssertionError("the card shows no link")
 
 
@@ -260,6 +261,13 @@ def test_a_colleague_is_asked_and_the_answer_stays_adas_until_shared(app: Flask,
     link = _link_in(ada.top)
     assert link.startswith("http") and "/f/" in link
     assert bank[0]["text"] in texts(ada.top)
+    # A lost link: a new one, and the old one opens nothing any more.
+    ada.click(ada.t("New link"))
+    renewed = _link_in(ada.top)
+    assert renewed != link
+    with pytest.raises(Missing):
+        _answer(app, link, "Te laat")
+    link = renewed
 
     _answer(app, link, ANSWER, "")
     grace.click(grace.t("Feedback"))
