@@ -527,14 +527,17 @@ def _journal(call: Call) -> Mapping[str, Any]:
     opened from."""
     ui = call.ui
     part = call.param("part")
+    journals = _service().journals
     try:
         ctx = _service().context(call.caller, call.param("event") or call.event.event_id)
-        card = journal_cards.part_card(ui, ctx, part)
-        journals = _service().journals
-        if part == "overview" and journals is not None and "journal" in ctx:
+        if part != "overview":
+            card = journal_cards.part_card(ui, ctx, part)
+        elif journals is not None and journal_cards.journal_of(ctx) is not None:
             key = str(ctx["occurrence"]["key"])
             overview = journals.overview(call.caller, str(ctx["series"]["id"]), key)
             card = journal_cards.overview_card(ui, ctx, overview)
+        else:
+            card = None
     except _REFUSED as exc:
         return _refused(call, exc)
     if card is None:
@@ -553,11 +556,17 @@ def _journal_ops(call: Call) -> Mapping[str, Any]:
         ops = jsonbody.loads(call.param("ops") or "[]")
     except ValueError:
         ops = None
-    if journals is None or not series or not occ or not isinstance(ops, list):
+    if (
+        journals is None
+        or not series
+        or not occ
+        or not isinstance(ops, list)
+        or not all(isinstance(op, dict) for op in ops)
+    ):
         return _notify(ui.t("This button is out of date: open the event again."))
     form = call.event.form
     ops = journal_cards.with_reasons(form, [*journal_cards.form_ops(form, params), *ops])
-    if not ops or not all(isinstance(op, dict) for op in ops):
+    if not ops:
         return _notify(journal_cards.nothing_typed(ui, call.param("form")))
     event_id = call.param("event") or call.event.event_id
     body = {

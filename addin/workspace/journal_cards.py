@@ -140,6 +140,13 @@ def _day(ui: Ui, iso: str) -> str:
 def _card(ui: Ui, ctx: Mapping[str, Any], title: str, sections: list[Json], name: str) -> Json:
     names = _names(ctx)
     pair = ui.t("%(employee)s and %(manager)s", **names)
+    if (journal_of(ctx) or {}).get("pending"):
+        waiting = ui.t(
+            "Saved on the server for now: %(name)s's drive did not answer. It goes there by "
+            "itself as soon as the drive answers again; you can keep working.",
+            name=names.get("employee", ""),
+        )
+        sections = [c.section(None, [c.decorated_text(waiting, icon="CLOCK")]), *sections]
     return c.card(title, sections, subtitle=pair, name=f"journal_{name}")
 
 
@@ -597,7 +604,7 @@ def feedback_card(ui: Ui, ctx: Mapping[str, Any], draft: Form = NO_FORM) -> Json
     sections = [c.section(None, [c.text(intro)])]
     requests = list(journal.get("feedback") or [])
     for request in reversed(requests):
-        sections.append(c.section(None, _request_widgets(ui, ctx, request), collapsible=False))
+        sections.append(c.section(None, _request_widgets(ui, ctx, request)))
     if not requests:
         sections.append(c.section(None, [c.text(ui.t("No requests for feedback yet."))]))
     if _may(journal, "feedback.ask"):
@@ -608,7 +615,6 @@ def feedback_card(ui: Ui, ctx: Mapping[str, Any], draft: Form = NO_FORM) -> Json
 
 def _request_widgets(ui: Ui, ctx: Mapping[str, Any], request: Mapping[str, Any]) -> list[Json]:
     names = _names(ctx)
-    employee = _role(ctx) == "employee"
     colleague = str(request.get("name") or request.get("colleague") or "")
     asked = ui.t(
         "Asked by %(who)s on %(day)s",
@@ -652,7 +658,7 @@ def _request_widgets(ui: Ui, ctx: Mapping[str, Any], request: Mapping[str, Any])
         widgets.append(
             c.decorated_text("\n".join(f"• {q}" for q in questions), top_label=ui.t("Questions"))
         )
-    buttons = _request_buttons(ui, ctx, request, employee)
+    buttons = _request_buttons(ui, ctx, request)
     if buttons:
         widgets.append(c.button_list(buttons))
     return widgets
@@ -677,13 +683,11 @@ def _request_state(ui: Ui, ctx: Mapping[str, Any], request: Mapping[str, Any]) -
     return text
 
 
-def _request_buttons(
-    ui: Ui, ctx: Mapping[str, Any], request: Mapping[str, Any], employee: bool
-) -> list[Json]:
+def _request_buttons(ui: Ui, ctx: Mapping[str, Any], request: Mapping[str, Any]) -> list[Json]:
     request_id = str(request["id"])
     manager = _names(ctx).get("manager", "")
 
-    def step(label: str, op: Mapping[str, Any], style: Any = None) -> Json:
+    def step(label: str, op: Mapping[str, Any], style: c.ButtonStyle | None = None) -> Json:
         return c.button(label, _change(ui, ctx, "feedback", [dict(op)]), style=style)
 
     buttons: list[Json] = []
@@ -1097,14 +1101,9 @@ def unsaved_section(ui: Ui, ctx: Mapping[str, Any], ops: Ops, part: str) -> Json
         )
     ]
     widgets += [c.decorated_text(describe_op(ui, ctx, op), icon="DESCRIPTION") for op in ops[:20]]
-    then = (
-        {"then": "goals"}
-        if part == "goal_new"
-        else {"then": "feedback"}
-        if part == "feedback_ask"
-        else {}
-    )
-    again = _change(ui, ctx, part, ops, **then)
+    # A form pushed over its list goes back to the list once applied.
+    then = {"goal_new": "goals", "feedback_ask": "feedback"}.get(part, part)
+    again = _change(ui, ctx, part, ops, then=then)
     widgets.append(c.button_list([c.button(ui.t("Apply mine again"), again)]))
     return c.section(ui.t("Changed meanwhile"), widgets)
 

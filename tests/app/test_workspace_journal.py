@@ -617,3 +617,23 @@ def test_suggestions_are_off_the_main_card_once_the_conversation_ended(
     assert "Journal" in texts(card) and "Goals" in _labels(ada)
     ada.click("Check-in")
     assert ada.top["name"] == "journal_checkin"
+
+
+def test_a_journal_waiting_on_the_server_says_so() -> None:
+    """A journal saved on the server while the employee's drive is away says so on its cards."""
+    ctx: dict[str, Any] = {
+        "user": {"role": "manager"},
+        "series": {"id": "s1", "employee": {"name": "Ada"}, "manager": {"name": "Grace"}},
+        "journal": {"pending": True, "can": [], "goals": [], "trend": []},
+    }
+    for part in ("goals", "checkin"):
+        card = journal_cards.part_card(_ui("nl"), ctx, part)
+        assert card is not None
+        validate_card(card)
+        assert gettext(
+            "nl",
+            "cards",
+            "Saved on the server for now: %(name)s's drive did not answer. It goes there by "
+            "itself as soon as the drive answers again; you can keep working.",
+            name="Ada",
+        ) in texts(card)
