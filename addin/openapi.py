@@ -398,6 +398,13 @@ SCHEMAS: dict[str, Json] = {
             ),
         },
         actions={"type": "array", "items": _obj(["occurrence", "id"], occurrence=_STR, id=_STR)},
+        declined={
+            "description": "Who sent the goal back to the employee's draft, when and why.",
+            "oneOf": [
+                _obj(["role", "at", "reason"], role=_ROLE, at=_WHEN, reason=_STR),
+                {"type": "null"},
+            ],
+        },
         can=_can("accept", "decline", "edit", "propose", "remove", "progress", "link", "status"),
     ),
     "CheckIn": _obj(
@@ -431,6 +438,7 @@ SCHEMAS: dict[str, Json] = {
         asked_by=_ROLE,
         asked_at=_WHEN,
         expires={"type": "string", "format": "date"},
+        expired={"type": "boolean", "description": "Open, but past its last day to answer."},
         state={"enum": ["consent", "open", "answered", "withdrawn"]},
         questions={"type": "array", "items": _STR},
         answers={
@@ -470,6 +478,7 @@ SCHEMAS: dict[str, Json] = {
             "checkin",
             "feedback.ask",
             "reflection.write",
+            "reflection.share",
             "timeout.ask",
             "guest.invite",
         ),
@@ -504,6 +513,7 @@ SCHEMAS: dict[str, Json] = {
                 at=_WHEN,
                 reason=_STR,
                 open={"type": "boolean"},
+                can=_can("close"),
             ),
         },
         guests={
@@ -514,6 +524,7 @@ SCHEMAS: dict[str, Json] = {
                 name=_STR,
                 record={"type": "boolean"},
                 invited={"type": "boolean"},
+                can=_can("record", "remove", "send_record"),
             ),
         },
     ),

@@ -102,7 +102,7 @@ def suggestion_text(suggestion: Mapping[str, Any], locale: str) -> dict[str, str
         return {"title": str(suggestion.get("subject") or ""), "reason": params.get("reason", "")}
     variant = _variant(rule, params)
     title, reason = SUGGESTION_MESSAGES[variant]
-    lang = "nl" if locale.startswith("nl") else "en"
+    lang = "nl" if locale.startswith("nl") else "en_GB"
     for name in _DATES:
         if params.get(name):
             params[name] = format_date(date.fromisoformat(params[name]), "long", locale=lang)

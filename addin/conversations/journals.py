@@ -35,7 +35,7 @@ from addin.conversations.parsing import MAX_OPS, op_optional, op_text, parse_cha
 from addin.conversations.pending import is_pending
 from addin.signed import LinkRefused
 from addin.store.tables import timeout_requests_table
-from cadence.conversation import ActionStatus, Actor, Step
+from cadence.conversation import ActionStatus, Actor, HistoryEntry, Step
 from cadence.errors import CadenceError
 from cadence.journal import (
     SAME,
@@ -212,16 +212,16 @@ class Journals:
         template = self._service.templates.agenda(entry.template, locale)
         reflection = journal.reflection(key)
         checkin = journal.checkin_for(key)
-        can = ["goal.progress", "goal.accept", "timeout.ask"]
+        can = ["goal.progress", "goal.accept", "timeout.ask", "feedback.ask"]
         if employee:
-            can += ["goal.add", "checkin", "feedback.ask", "reflection.write", "guest.invite"]
-        else:
-            can += ["feedback.ask"]
+            can += ["goal.add", "checkin", "reflection.write", "guest.invite"]
+            if reflection is not None:
+                can.append("reflection.share")
         return {
             "etag": doc.etag,
             "pending": is_pending(doc.etag),
             "can": sorted(can),
-            "goals": [self._goal_out(g, role) for g in journal.goals],
+            "goals": [self._goal_out(g, role, journal.history) for g in journal.goals],
             "checkin": _checkin_out(checkin) if checkin else None,
             "trend": [
                 _checkin_out(c)
@@ -247,16 +247,27 @@ class Journals:
                     "at": t.at.astimezone(zone(entry.pair.tz)).isoformat(),
                     "reason": t.reason,
                     "open": t.open,
+                    "can": ["close"] if t.open else [],
                 }
                 for t in journal.timeouts
             ],
             "guests": [
-                {"email": g.email, "name": g.name, "record": g.record, "invited": g.invited}
+                {
+                    "email": g.email,
+                    "name": g.name,
+                    "record": g.record,
+                    "invited": g.invited,
+                    "can": (["record", "remove"] + (["send_record"] if g.record else []))
+                    if employee
+                    else [],
+                }
                 for g in journal.guests_of(key)
             ],
         }
 
-    def _goal_out(self, goal: Any, role: Role) -> dict[str, Any]:
+    def _goal_out(
+        self, goal: Any, role: Role, history: Sequence[HistoryEntry] = ()
+    ) -> dict[str, Any]:
         can: list[str] = []
         if goal.state is GoalState.PROPOSED and role not in goal.accepted_by:
             can += ["accept", "decline"]
@@ -292,6 +303,7 @@ class Journals:
                 for p in goal.progress
             ],
             "actions": [{"occurrence": o, "id": a} for o, a in goal.actions],
+            "declined": _declined(goal, history),
             "can": sorted(set(can)),
         }
 
@@ -318,6 +330,7 @@ class Journals:
             "asked_by": request.asked_by.value,
             "asked_at": request.asked_at.isoformat(),
             "expires": request.expires.isoformat(),
+            "expired": request.open and self._service.clock().date() > request.expires,
             "state": request.state.value,
             "questions": list(request.questions),
             "answers": list(request.answers) if (employee or request.shared) else [],
@@ -841,6 +854,17 @@ class Journals:
             ],
             "conversations": len([d for d in docs if d.agenda.occurrence < occurrence]),
         }
+
+
+def _declined(goal: Any, history: Sequence[HistoryEntry]) -> dict[str, Any] | None:
+    """Who sent a draft goal back and why (None unless the goal's last step was a decline)."""
+    if goal.state is not GoalState.DRAFT:
+        return None
+    steps = [e for e in history if e.subject == goal.id]
+    last = steps[-1] if steps else None
+    if last is None or last.step is not Step.DECLINE:
+        return None
+    return {"role": last.role.value, "at": last.at.isoformat(), "reason": last.detail}
 
 
 def _suggestion_out(s: Suggestion) -> dict[str, Any]:
