@@ -879,7 +879,7 @@ def timeout_card(ui: Ui, ctx: Mapping[str, Any], draft: Form = NO_FORM) -> Json:
         )
     ]
     for asked in reversed(list(journal.get("timeouts") or [])):
-        widgets.append(_timeout_widget(ui, ctx, asked, may_ask))
+        widgets.append(_timeout_widget(ui, ctx, asked, "close" in (asked.get("can") or [])))
     if may_ask:
         # Offered first: a kind not asked for already (an open one is refused twice).
         asked = {str(t.get("kind")) for t in journal.get("timeouts") or [] if t.get("open")}
@@ -958,22 +958,22 @@ def _guest_widgets(ui: Ui, ctx: Mapping[str, Any], draft: Form) -> list[Json]:
                 icon="PERSON",
             )
         )
-        if may:
+        allowed = set(guest.get("can") or [])
+        buttons: list[Json] = []
+        if "record" in allowed:
             toggle = {"op": "guest.record", "email": email, "record": not reads}
-            remove = {"op": "guest.remove", "email": email}
             label = ui.t("Withhold the record") if reads else ui.t("Allow the record")
-            widgets.append(
-                c.button_list(
-                    [
-                        c.button(label, _change(ui, ctx, "timeout", [toggle])),
-                        c.button(
-                            ui.t("Remove"),
-                            _change(ui, ctx, "timeout", [remove]),
-                            style="BORDERLESS",
-                        ),
-                    ]
-                )
+            buttons.append(c.button(label, _change(ui, ctx, "timeout", [toggle])))
+        if "send_record" in allowed and (ctx.get("record") or None) is not None:
+            send = {"op": "guest.send_record", "email": email}
+            buttons.append(c.button(ui.t("Send the record"), _change(ui, ctx, "timeout", [send])))
+        if "remove" in allowed:
+            remove = {"op": "guest.remove", "email": email}
+            buttons.append(
+                c.button(ui.t("Remove"), _change(ui, ctx, "timeout", [remove]), style="BORDERLESS")
             )
+        if buttons:
+            widgets.append(c.button_list(buttons))
     if not may:
         if not widgets:
             widgets.append(

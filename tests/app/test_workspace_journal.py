@@ -391,6 +391,32 @@ def test_ada_invites_a_guest_who_may_read_the_record_then_removes_her(app: Flask
     assert _context(app, ADA, first)["journal"]["guests"] == []
 
 
+def test_once_the_record_is_written_ada_sends_it_to_a_guest_allowed_to_read_it(
+    app: Flask, clock: ManualClock
+) -> None:
+    """After the conversation, a guest allowed to read the record gets a button that mails the
+    link from Ada's mailbox; a guest not allowed gets none."""
+    ada, _grace, first = _both(app, "en")
+    ada.click("Time-out & guests")
+    ada.click("Invite", guest_email="henk@example.org", guest_name="Henk", guest_record=["yes"])
+    assert "Send the record" not in _labels(ada)  # no record yet
+    ctx = _context(app, ADA, first)
+    clock.set(datetime.fromisoformat(ctx["occurrence"]["end"]) + timedelta(minutes=5))
+    service = app.extensions["goedgesprek.service"]
+    caller = Caller(ADA, "Ada", "en")
+    ctx = _context(app, ADA, first)
+    body = {"ops": [{"op": "record.add_agreement", "text": "Henk helpt mee"}]}
+    service.apply(caller, ctx["series"]["id"], ctx["occurrence"]["key"], body, ctx["etag"])
+    ada.open(first)
+    ada.click("Time-out & guests")
+    ada.click("Send the record")
+    store = app.extensions["goedgesprek.store"]
+    sent = [m.mail for m in store.outbox() if "henk@example.org" in m.mail.to]
+    assert len(sent) == 1 and sent[0].sender == ADA and "/g/" in sent[0].text
+    ada.click("Withhold the record")
+    assert "Send the record" not in _labels(ada)
+
+
 # -- races ---------------------------------------------------------------------------------------
 
 
