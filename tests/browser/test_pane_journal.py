@@ -11,7 +11,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from test_pane import ADA, GRACE, LANGS, Api, Pane, open_pane
+from test_pane import ADA, GRACE, LANGS, Api, Pane, occurrence_end, open_pane
 
 DemoServer = Any
 
@@ -83,6 +83,8 @@ def card(pane: Pane, name: str) -> Any:
     if found.get_attribute("open") is None:
         pane.key(f"journal:{name}:summary").click()
     assert found.get_attribute("open") is not None
+    # A card's body is made when it opens.
+    found.locator(".journal-body > *").first.wait_for()
     return found
 
 
@@ -426,3 +428,82 @@ def test_a_time_out_is_asked_and_closed_and_a_guest_invited(
     left = JournalApi(demo_server, GRACE, lang).context(event)["journal"]["timeouts"]
     assert [t["open"] for t in left] == [False, True]
     assert guests.count() == 1
+
+
+# -- after the conversation, and a journal saved meanwhile ----------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_after_the_conversation_an_action_is_linked_to_an_agreed_goal(
+    lang: str,
+    *,
+    demo_server: DemoServer,
+    new_page: Callable[..., Any],
+    axe: Callable[..., Any],
+) -> None:
+    """The journal goes on in the record's view: an action of the record serves a goal."""
+    event, context = planned(demo_server, lang)
+    ada_api, grace_api = JournalApi(demo_server, ADA, lang), JournalApi(demo_server, GRACE, lang)
+    context = ada_api.journal(
+        context,
+        {"op": "goal.add", "title": "Beter plannen", "why": "", "horizon": "2027-03-01"},
+        {"op": "goal.propose", "goal": "g1"},
+    )
+    grace_api.journal(grace_api.context(event), {"op": "goal.accept", "goal": "g1"})
+    demo_server.clock.set(occurrence_end(demo_server, event) + timedelta(minutes=30))
+    context = ada_api.context(event)
+    assert context["state"] == "ended"
+    ada_api.ops(
+        context,
+        {"op": "record.add_action", "description": "Weekplanning maken", "owner": "employee"},
+    )
+
+    ada = open_pane(new_page, demo_server, event, "ada", lang)
+    card(ada, "goals")
+    ada.click("journal:goal:g1:link")
+    ada.key("journal:goal:g1:link:action").select_option(label="Weekplanning maken")
+    ada.click("journal:goal:g1:link:submit")
+    assert not ada.alert(), ada.alert()
+    row = ada.key("journal:goal:g1")
+    assert "Weekplanning maken" in row.inner_text()
+    links = ada_api.context(event)["journal"]["goals"][0]["actions"]
+    assert links == [{"occurrence": context["occurrence"]["key"], "id": links[0]["id"]}]
+    assert ada.key(
+        f"journal:goal:g1:unlink:{context['occurrence']['key']}:{links[0]['id']}"
+    ).count()
+    axe(ada.page)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_journal_change_the_partner_beat_is_shown_and_applied_again(
+    lang: str,
+    *,
+    demo_server: DemoServer,
+    new_page: Callable[..., Any],
+    axe: Callable[..., Any],
+) -> None:
+    """The manager saved the journal meanwhile: the employee's goal is not lost but listed
+    under "changed meanwhile", and applying it again saves it once."""
+    event, context = planned(demo_server, lang)
+    ada_api, grace_api = JournalApi(demo_server, ADA, lang), JournalApi(demo_server, GRACE, lang)
+    ada_api.journal(context, {"op": "checkin", "energy": 3, "happiness": 3})
+    ada = open_pane(new_page, demo_server, event, "ada", lang)
+    grace_api.journal(grace_api.context(event), {"op": "timeout.ask", "kind": "time_out"})
+
+    card(ada, "goals")
+    ada.key("journal:goal-new:open").click()
+    ada.fill("journal:goal-new:title", "Meer uitbesteden")
+    ada.click("journal:goal-new:submit")
+    panel = ada.key("journal:conflict")
+    panel.wait_for()
+    assert "Meer uitbesteden" in panel.inner_text()
+    assert ada.alert()
+    # The current journal shows the manager's change; the draft is still typed in.
+    assert card(ada, "timeout").locator("li").count() == 1
+    assert ada.key("journal:goal-new:title").input_value() == "Meer uitbesteden"
+    axe(ada.page)
+    ada.click("journal:conflict:apply")
+    assert not ada.alert(), ada.alert()
+    assert ada.key("journal:conflict").count() == 0
+    goals = ada_api.context(event)["journal"]["goals"]
+    assert [g["title"] for g in goals] == ["Meer uitbesteden"]

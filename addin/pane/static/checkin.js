@@ -66,11 +66,9 @@ function scaleRow(app, kind, current) {
       h("span", { text: words[1] }), h("span", { text: words[5] })));
 }
 
-/** The card; null when the context has no journal. */
-export function checkinCard(app) {
+function body(app) {
   const ctx = app.ctx;
   const journal = journalOf(ctx);
-  if (!journal) return null;
   const employee = ctx.user && ctx.user.role === "employee";
   const children = [];
   if (mayJournal(ctx, "checkin")) {
@@ -95,6 +93,13 @@ export function checkinCard(app) {
   children.push(trend.length
     ? trendChart(trend, { key: "journal:trend" })
     : h("p", { class: "meta", text: t("No check-ins yet.") }));
-  const open = mayJournal(ctx, "checkin") && !journal.checkin;
-  return journalCard(app, "checkin", t("Energy and work happiness"), children, { open });
+  return children;
+}
+
+/** The card; null when the context has no journal. */
+export function checkinCard(app) {
+  const journal = journalOf(app.ctx);
+  if (!journal) return null;
+  const open = mayJournal(app.ctx, "checkin") && !journal.checkin;
+  return journalCard(app, "checkin", t("Energy and work happiness"), () => body(app), { open });
 }

@@ -144,11 +144,9 @@ function requestRow(app, request) {
     linkField(app, request));
 }
 
-/** The card; null when the context has no journal. */
-export function feedbackCard(app) {
+function body(app) {
   const ctx = app.ctx;
   const journal = journalOf(ctx);
-  if (!journal) return null;
   const employee = ctx.user && ctx.user.role === "employee";
   const requests = journal.feedback || [];
   const children = [h("p", { class: "hint", text: employee
@@ -159,8 +157,15 @@ export function feedbackCard(app) {
     ? h("ul", { class: "items" }, requests.map((r) => requestRow(app, r)))
     : h("p", { class: "meta", text: t("No colleague has been asked yet.") }));
   if (mayJournal(ctx, "feedback.ask") && (journal.questions || []).length) children.push(askForm(app));
-  const waiting = requests.filter((r) => mayDo(r, "consent")).length;
-  return journalCard(app, "feedback", t("Feedback from colleagues"), children, {
+  return children;
+}
+
+/** The card; null when the context has no journal. */
+export function feedbackCard(app) {
+  const journal = journalOf(app.ctx);
+  if (!journal) return null;
+  const waiting = (journal.feedback || []).filter((r) => mayDo(r, "consent")).length;
+  return journalCard(app, "feedback", t("Feedback from colleagues"), () => body(app), {
     open: waiting > 0,
     note: waiting ? t("%(count)s waiting for you", { count: waiting }) : undefined,
   });

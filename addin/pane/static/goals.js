@@ -221,11 +221,9 @@ function goalRow(app, goal) {
   return h("li", { key: `journal:goal:${goal.id}` }, parts);
 }
 
-/** The card; null when the context has no journal. */
-export function goalsCard(app) {
+function body(app) {
   const ctx = app.ctx;
   const journal = journalOf(ctx);
-  if (!journal) return null;
   const goals = journal.goals || [];
   const employee = ctx.user && ctx.user.role === "employee";
   const children = [h("p", { class: "hint", text: employee
@@ -236,8 +234,15 @@ export function goalsCard(app) {
     ? h("ul", { class: "items" }, goals.map((g) => goalRow(app, g)))
     : h("p", { class: "meta", text: t("No goals yet.") }));
   if (mayJournal(ctx, "goal.add")) children.push(addForm(app));
-  const waiting = goals.filter((g) => mayDo(g, "accept")).length;
-  return journalCard(app, "goals", t("Goals"), children, {
+  return children;
+}
+
+/** The card; null when the context has no journal. */
+export function goalsCard(app) {
+  const journal = journalOf(app.ctx);
+  if (!journal) return null;
+  const waiting = (journal.goals || []).filter((g) => mayDo(g, "accept")).length;
+  return journalCard(app, "goals", t("Goals"), () => body(app), {
     open: waiting > 0,
     note: waiting ? t("%(count)s to accept", { count: waiting }) : undefined,
   });

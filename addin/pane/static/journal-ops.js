@@ -3,7 +3,7 @@
 // a journal change, and the collapsible card each journal part sits in.
 
 import { ApiError } from "./api.js";
-import { h } from "./dom.js";
+import { append, h } from "./dom.js";
 import { clearDrafts } from "./drafts.js";
 import { language, t } from "./i18n.js";
 import { button, section } from "./common.js";
@@ -197,17 +197,22 @@ export function journalConflictPanel(app) {
 
 /**
  * A collapsible card for one part of the journal. It stays open or closed across re-renders as
- * the reader left it; `open` is how it starts. `note`: a short badge beside the title, in `tone`
- * ("wait" for something waiting for the reader, null for a plain count).
+ * the reader left it; `open` is how it starts. Its body (`build()`) is made only once it is open,
+ * so a closed card adds nothing to the page but its title. `note`: a short badge beside the
+ * title, in `tone` ("wait" for something waiting for the reader, null for a plain count).
  */
-export function journalCard(app, name, title, children, { open = false, note, tone = "wait" } = {}) {
+export function journalCard(app, name, title, build, { open = false, note, tone = "wait" } = {}) {
   const state = app.ui.journalOpen || (app.ui.journalOpen = {});
   const isOpen = name in state ? state[name] : open;
+  const body = h("div", { class: "journal-body" }, isOpen ? build() : null);
   return h("details", {
     class: "card journal", key: `journal:${name}`, open: isOpen || null,
-    ontoggle: (event) => { state[name] = event.target.open; },
+    ontoggle: (event) => {
+      state[name] = event.target.open;
+      if (event.target.open && !body.firstChild) append(body, build());
+    },
   },
   h("summary", { key: `journal:${name}:summary` }, h("span", { class: "summary-title", text: title }),
     note ? h("span", { class: tone ? `badge ${tone}` : "badge", text: note }) : null),
-  h("div", { class: "journal-body" }, children));
+  body);
 }

@@ -57,7 +57,7 @@ function overviewPart(title, content) {
   return content ? [h("h3", { text: title }), content] : [];
 }
 
-function overviewCard(app, data) {
+function overviewBody(app, data) {
   const ctx = app.ctx;
   const tz = ctx.series ? ctx.series.tz : undefined;
   const goals = (data.goals || []).map((goal) => h("li", {},
@@ -89,7 +89,7 @@ function overviewCard(app, data) {
     ...overviewPart(t("Energy and work happiness"), trend.length ? trendChart(trend, { key: "journal:overview:trend" }) : null),
   ];
   if (!parts.length) parts.push(h("p", { class: "meta", text: t("Nothing to look back on yet.") }));
-  return journalCard(app, "overview", t("Overview"), parts);
+  return parts;
 }
 
 /** "Worth raising" and the overview for an upcoming conversation (read once, then on change). */
@@ -99,7 +99,7 @@ function prepareBlock(app) {
   if (!known || known.key !== ctx.occurrence.key || app.ui.overviewStale) loadOverview(app);
   const data = app.ui.overview && app.ui.overview.data;
   return h("div", { key: "journal:prepare" }, data
-    ? [suggestionsCard(data.suggestions || []), overviewCard(app, data)]
+    ? [suggestionsCard(data.suggestions || []), journalCard(app, "overview", t("Overview"), () => overviewBody(app, data))]
     : null);
 }
 
@@ -124,17 +124,16 @@ function shareToggle(app, reflection) {
   reflection ? null : h("p", { id: `${id}-hint`, class: "hint", text: t("Save your reflection first; then you can share it.") }));
 }
 
-function reflectionCard(app) {
+function reflectionBody(app) {
   const ctx = app.ctx;
   const journal = journalOf(ctx);
   const reflection = journal.reflection;
   const manager = nameOf(ctx, "manager");
   if (!mayJournal(ctx, "reflection.write")) {
-    const children = reflection
+    return reflection
       ? [h("p", { class: "meta", text: t("Shared by %(name)s on %(date)s.", { name: nameOf(ctx, "employee"), date: dayOf(reflection.at) }) }),
         h("p", { class: "notes", key: "journal:reflection:text", text: reflection.text })]
       : [h("p", { class: "meta", text: t("%(name)s has not shared a reflection for this conversation.", { name: nameOf(ctx, "employee") }) })];
-    return journalCard(app, "reflection", t("Reflection"), children, { open: Boolean(reflection) });
   }
   const prompts = journal.reflection_prompts || [];
   const text = textField({ label: t("Your reflection"), key: "journal:reflection:text", value: reflection ? reflection.text : "",
@@ -147,7 +146,7 @@ function reflectionCard(app) {
       clear: ["journal:reflection:text"], focus: "journal:reflection:save", done: t("Your reflection is saved."),
     });
   };
-  const children = [
+  return [
     h("p", { class: "hint", text: t("Your own look back before the conversation. %(name)s reads it only if you share it.", { name: manager }) }),
     prompts.length ? h("p", { class: "sub", text: t("Questions to guide you") }) : null,
     prompts.length ? h("ul", { class: "prompt-list" }, prompts.map((p) => h("li", { text: p }))) : null,
@@ -159,7 +158,12 @@ function reflectionCard(app) {
       : t("Saved on %(date)s; only you read it.", { date: dayOf(reflection.at) }) }) : null,
     mayJournal(ctx, "reflection.share") ? shareToggle(app, reflection) : null,
   ];
-  return journalCard(app, "reflection", t("Reflection"), children);
+}
+
+function reflectionCard(app) {
+  const journal = journalOf(app.ctx);
+  const shared = !mayJournal(app.ctx, "reflection.write") && Boolean(journal.reflection);
+  return journalCard(app, "reflection", t("Reflection"), () => reflectionBody(app), { open: shared });
 }
 
 // -- time-out -----------------------------------------------------------------------------------
@@ -168,7 +172,7 @@ function timeoutKind(kind) {
   return kind === "other_partner" ? t("Another conversation partner") : t("A time-out");
 }
 
-function timeoutCard(app) {
+function timeoutBody(app) {
   const ctx = app.ctx;
   const journal = journalOf(ctx);
   const open = (journal.timeouts || []).filter((x) => x.open);
@@ -205,7 +209,12 @@ function timeoutCard(app) {
       button(t("Ask"), null, { primary: true, type: "submit", key: `${prefix}:submit` }))], submit,
     { label: t("Ask for a time-out or another partner") })));
   }
-  return journalCard(app, "timeout", t("Time-out"), children, {
+  return children;
+}
+
+function timeoutCard(app) {
+  const open = (journalOf(app.ctx).timeouts || []).filter((x) => x.open);
+  return journalCard(app, "timeout", t("Time-out"), () => timeoutBody(app), {
     open: open.length > 0,
     note: open.length ? t("%(count)s open", { count: open.length }) : undefined,
   });
@@ -242,7 +251,7 @@ function guestRow(app, guest) {
   return h("li", { key: `journal:guest:${guest.email}` }, parts);
 }
 
-function guestsCard(app) {
+function guestsBody(app) {
   const ctx = app.ctx;
   const journal = journalOf(ctx);
   const guests = journal.guests || [];
@@ -275,7 +284,12 @@ function guestsCard(app) {
       button(t("Invite"), null, { primary: true, type: "submit", key: `${prefix}:submit` }))], submit,
     { label: t("Invite a guest") })));
   }
-  return journalCard(app, "guests", t("A guest at the conversation"), children, {
+  return children;
+}
+
+function guestsCard(app) {
+  const guests = journalOf(app.ctx).guests || [];
+  return journalCard(app, "guests", t("A guest at the conversation"), () => guestsBody(app), {
     note: guests.length ? String(guests.length) : undefined, tone: null,
   });
 }
