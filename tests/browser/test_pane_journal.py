@@ -88,6 +88,11 @@ def card(pane: Pane, name: str) -> Any:
     return found
 
 
+def focused(pane: Pane) -> str:
+    """The data-key of the element that has the focus."""
+    return str(pane.page.evaluate("document.activeElement.dataset.key"))
+
+
 def status(pane: Pane) -> str:
     return str(pane.page.locator("#status").inner_text())
 
@@ -127,6 +132,7 @@ def test_the_employee_adds_and_proposes_a_goal_and_the_manager_accepts_it(
     ada.fill("journal:goal-new:horizon", "2027-06-30")
     ada.click("journal:goal-new:submit")
     assert not ada.alert(), ada.alert()
+    assert focused(ada) == "journal:goal:g1:title"
     assert goals.get_by_text("Presenteren voor de <b>directie</b>", exact=True).is_visible()
     # The manager does not see a draft.
     grace = open_pane(new_page, demo_server, event, "grace", lang)
@@ -142,9 +148,22 @@ def test_the_employee_adds_and_proposes_a_goal_and_the_manager_accepts_it(
     goals.scroll_into_view_if_needed()
     shot(ada.page, f"pane-journal-goals-{lang}")
 
+    # The manager declines with a reason: the goal goes back to the employee's draft.
     grace.reload()
     card(grace, "goals")
     assert grace.key("journal:goal:g1:edit").count() == 0
+    grace.click("journal:goal:g1:decline")
+    grace.fill("journal:goal:g1:reason", "Maak het concreter")
+    grace.click("journal:goal:g1:reason:submit")
+    assert not grace.alert(), grace.alert()
+    assert grace.key("journal:goal:g1").count() == 0
+    ada.reload()
+    card(ada, "goals")
+    assert ada.key("journal:goal:g1:propose").is_visible()
+    ada.click("journal:goal:g1:propose")
+
+    grace.reload()
+    card(grace, "goals")
     grace.click("journal:goal:g1:accept")
     assert not grace.alert(), grace.alert()
     assert WORDS[lang]["agreed"] in grace.key("journal:goal:g1").inner_text()
@@ -189,6 +208,7 @@ def test_the_employee_checks_in_and_both_see_the_trend(
     assert len(JournalApi(demo_server, ADA, lang).context(event)["journal"]["trend"]) == 2
     ada.click("journal:checkin:happiness:3")
     assert WORDS[lang]["saved"] in status(ada), ada.alert()
+    assert focused(ada) == "journal:checkin:happiness:3"
     assert ada.key("journal:checkin:happiness:3").get_attribute("aria-pressed") == "true"
     saved = JournalApi(demo_server, ADA, lang).context(event)["journal"]
     assert (saved["checkin"]["energy"], saved["checkin"]["happiness"]) == (2, 3)

@@ -51,6 +51,10 @@ function askForm(app) {
     return sendJournal(app, [{ op: "feedback.ask", email: address, name: who, questions: chosen }], {
       clear: [`${prefix}:*`],
       after: () => { app.ui.feedbackAsking = false; },
+      focus: (next) => {
+        const asked = (journalOf(next).feedback || []).at(-1);
+        return asked ? `journal:feedback:${asked.id}:name` : "journal:feedback:summary";
+      },
       done: employee
         ? t("Your request to %(name)s is saved and mailed. You can also pass on its link yourself.", { name: who || address })
         : t("Your request to %(name)s waits for %(employee)s's consent.", { name: who || address, employee: nameOf(ctx, "employee") }),
@@ -119,7 +123,7 @@ function requestRow(app, request) {
   if (request.state === "open" || request.state === "consent") meta.push(t("answer by %(date)s", { date: formatDate(request.expires) }));
   if (request.answered_at) meta.push(t("answered on %(date)s", { date: dayOf(request.answered_at) }));
   const badges = [stateBadge(request)];
-  if (request.shared) badges.push(badge(t("Shared with %(name)s", { name: nameOf(ctx, "manager") }), "good"));
+  if (request.shared) badges.push(badge(t("Shared with %(name)s", { name: calledOf(ctx, "manager") }), "good"));
   if (request.discussed) badges.push(badge(t("Discussed")));
   const tools = [
     request.link && button(t("Copy link"), () => copyLink(app, request), { key: key("copy"), about: request.name }),

@@ -72,6 +72,10 @@ function addForm(app) {
       why: String(draft(`${prefix}:why`, "")).trim(), horizon }], {
       clear: [`${prefix}:*`],
       after: () => { app.ui.goalAdding = false; },
+      focus: (next) => {
+        const added = (journalOf(next).goals || []).at(-1);
+        return added ? `journal:goal:${added.id}:title` : "journal:goals:summary";
+      },
       done: t("The goal is saved as a draft. Propose it to %(name)s once it is ready.", { name: nameOf(ctx, "manager") }),
     });
   };
@@ -112,17 +116,19 @@ function editForm(app, goal) {
   save, { label: t("Edit goal") });
 }
 
-function noteForm(app, goal, { label, field, op, done, multiline = true }) {
+function noteForm(app, goal, { label, field, op, done, opener }) {
   const key = `journal:goal:${goal.id}:${field}`;
   const close = () => { app.ui.goalForm = null; };
   const submit = () => {
     const text = String(draft(key, "")).trim();
     if (!text && field === "note") return app.alert(t("Write the progress first."));
-    return sendJournal(app, [{ op, goal: goal.id, [field]: text }], { clear: [key], after: close, done });
+    return sendJournal(app, [{ op, goal: goal.id, [field]: text }],
+      { clear: [key], after: close, done, focus: `journal:goal:${goal.id}:title` });
   };
-  return form([textField({ label, key, multiline, maxlength: 2000 }).wrap, h("div", { class: "actions" },
+  return form([textField({ label, key, multiline: true, maxlength: 2000 }).wrap, h("div", { class: "actions" },
     button(field === "reason" ? t("Decline") : t("Save"), null, { primary: true, type: "submit", key: `${key}:submit` }),
-    button(t("Cancel"), () => { close(); app.render(); }, { key: `${key}:cancel` }))], submit, { label });
+    button(t("Cancel"), () => { close(); app.render(`journal:goal:${goal.id}:${opener}`); }, { key: `${key}:cancel` }))],
+  submit, { label });
 }
 
 function linkForm(app, goal) {
@@ -130,7 +136,8 @@ function linkForm(app, goal) {
   const linked = new Set((goal.actions || []).map((a) => `${a.occurrence}/${a.id}`));
   const choices = linkableActions(ctx).filter((a) => !linked.has(`${a.occurrence}/${a.id}`));
   const close = () => { app.ui.goalForm = null; };
-  const cancel = button(t("Cancel"), () => { close(); app.render(); }, { key: `journal:goal:${goal.id}:link:cancel` });
+  const cancel = button(t("Cancel"), () => { close(); app.render(`journal:goal:${goal.id}:link`); },
+    { key: `journal:goal:${goal.id}:link:cancel` });
   if (!choices.length) {
     return h("div", {}, h("p", { class: "meta", text: t("There is no open action to link. Agree on one in a conversation first.") }),
       h("div", { class: "actions" }, cancel));
@@ -141,7 +148,7 @@ function linkForm(app, goal) {
   const submit = () => {
     const [occurrence, id] = String(draft(key, `${choices[0].occurrence}/${choices[0].id}`)).split("/");
     return sendJournal(app, [{ op: "goal.link", goal: goal.id, occurrence, action: id }],
-      { clear: [key], after: close, done: t("The action is linked to the goal.") });
+      { clear: [key], after: close, done: t("The action is linked to the goal."), focus: `journal:goal:${goal.id}:title` });
   };
   return form([field.wrap, h("div", { class: "actions" },
     button(t("Link"), null, { primary: true, type: "submit", key: `journal:goal:${goal.id}:link:submit` }), cancel)],
@@ -175,7 +182,8 @@ function tools(app, goal) {
     may("status") && goal.status !== "open" && button(t("Reopen"),
       send({ op: "goal.status", status: "open" }, t("The goal is open again.")), { subtle: true, key: key("reopen"), about }),
     may("remove") && button(t("Remove"), () => sendJournal(app, [{ op: "goal.remove", goal: goal.id }],
-      { done: t("“%(title)s” is removed.", { title: goal.title }) }), { subtle: true, key: key("remove"), about }),
+      { done: t("“%(title)s” is removed.", { title: goal.title }), focus: "journal:goals:summary" }),
+    { subtle: true, key: key("remove"), about }),
   ].filter(Boolean);
 }
 
@@ -185,10 +193,11 @@ function goalForm(app, goal) {
   if (open.kind === "edit") return editForm(app, goal);
   if (open.kind === "link") return linkForm(app, goal);
   if (open.kind === "decline") {
-    return noteForm(app, goal, { label: t("Why not? (optional)"), field: "reason", op: "goal.decline",
+    return noteForm(app, goal, { label: t("Why not? (optional)"), field: "reason", op: "goal.decline", opener: "decline",
       done: t("You declined the goal. It goes back to %(name)s as a draft.", { name: nameOf(app.ctx, "employee") }) });
   }
-  return noteForm(app, goal, { label: t("Progress"), field: "note", op: "goal.progress", done: t("The progress is noted.") });
+  return noteForm(app, goal, { label: t("Progress"), field: "note", op: "goal.progress", opener: "progress-open",
+    done: t("The progress is noted.") });
 }
 
 function goalRow(app, goal) {
@@ -212,12 +221,14 @@ function goalRow(app, goal) {
     parts.push(h("p", { class: "sub", text: t("Actions that serve it") }), h("ul", { class: "notes-list" }, goal.actions.map((link) =>
       h("li", {}, linkedLine(ctx, link), mayDo(goal, "link") ? button(t("Unlink"), () => sendJournal(app,
         [{ op: "goal.unlink", goal: goal.id, occurrence: link.occurrence, action: link.id }],
-        { done: t("The action is unlinked.") }), { subtle: true, key: `journal:goal:${goal.id}:unlink:${link.occurrence}:${link.id}`,
+        { done: t("The action is unlinked."), focus: `journal:goal:${goal.id}:title` }), { subtle: true, key: `journal:goal:${goal.id}:unlink:${link.occurrence}:${link.id}`,
         about: linkedLine(ctx, link) }) : null))));
   }
-  const row = tools(app, goal);
+  // An open form takes the place of the buttons (Cancel brings them back).
+  const open = goalForm(app, goal);
+  const row = open ? [] : tools(app, goal);
   if (row.length) parts.push(h("div", { class: "tools" }, row));
-  parts.push(goalForm(app, goal));
+  parts.push(open);
   return h("li", { key: `journal:goal:${goal.id}` }, parts);
 }
 

@@ -80,7 +80,8 @@ const changeIds = new Map();
 
 /**
  * Send journal ops for this occurrence. `clear`: draft keys to drop on success; `done`: the news;
- * `after`: runs on success before the view is drawn again; `focus`: the key to focus then.
+ * `after`: runs on success before the view is drawn again; `focus`: the key to focus then (or a
+ * function of the new context giving it, for something the answer names first).
  */
 export function sendJournal(app, ops, options = {}) {
   const change = canonical(ops);
@@ -103,8 +104,7 @@ export function sendJournal(app, ops, options = {}) {
     if (options.after) options.after();
     app.ui.journalConflict = null;
     app.ctx = next;
-    app.ui.overviewStale = true;
-    app.render(options.focus);
+    app.render(typeof options.focus === "function" ? options.focus(next) : options.focus);
     app.announce(journalOf(next) && journalOf(next).pending
       ? t("Saved on the server for now: the drive did not answer. It goes there by itself later.")
       : options.done || t("Saved."));

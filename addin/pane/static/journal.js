@@ -21,20 +21,23 @@ const REFLECTION_MAX = 8000;
 
 // -- worth raising, and the overview ----------------------------------------------------------
 
-/** Ask the server for this conversation's suggestions and overview, then show them. */
+/**
+ * Ask the server for this conversation's suggestions and overview, then show them. Asked again
+ * for each new context (after any save): what is worth raising follows the agenda and journal.
+ */
 async function loadOverview(app) {
   const ctx = app.ctx;
   const key = ctx.occurrence.key;
-  app.ui.overview = { key, data: app.ui.overview && app.ui.overview.key === key ? app.ui.overview.data : null };
-  app.ui.overviewStale = false;
+  const before = app.ui.overview && app.ui.overview.key === key ? app.ui.overview.data : null;
+  app.ui.overview = { key, ctx, data: before };
   let data;
   try {
     data = await app.api.json("GET", occurrencePath(ctx, "/overview"));
   } catch {
     return; // the pane works without: the rest of the journal is in the context
   }
-  if (!app.ctx || !app.ctx.occurrence || app.ctx.occurrence.key !== key) return;
-  app.ui.overview = { key, data };
+  if (app.ctx !== ctx) return; // a newer context asked again
+  app.ui.overview = { key, ctx, data };
   // Put in place, not rendered anew: whoever is typing elsewhere keeps their place.
   const place = document.querySelector('[data-key="journal:prepare"]');
   if (!place) return;
@@ -75,7 +78,7 @@ function overviewBody(app, data) {
     h("p", { class: "meta", text: t("Agreed in the conversation of %(date)s", { date: formatDateTime(a.occurrence, tz) }) })));
   const feedback = (data.feedback || []).map((f) => h("li", {},
     h("p", { class: "item-title", text: f.name }),
-    h("p", { class: "meta", text: f.answered_at ? t("answered on %(date)s", { date: dayOf(f.answered_at) }) : "" }),
+    f.answered_at ? h("p", { class: "meta", text: t("Answered on %(date)s", { date: dayOf(f.answered_at) }) }) : null,
     (f.answers || []).length
       ? h("dl", { class: "answers" }, f.questions.map((q, i) => [h("dt", { text: q }),
         h("dd", { class: f.answers[i] ? "notes" : "meta", text: f.answers[i] || t("Not answered.") })]))
@@ -96,7 +99,7 @@ function overviewBody(app, data) {
 function prepareBlock(app) {
   const ctx = app.ctx;
   const known = app.ui.overview;
-  if (!known || known.key !== ctx.occurrence.key || app.ui.overviewStale) loadOverview(app);
+  if (!known || known.ctx !== ctx) loadOverview(app);
   const data = app.ui.overview && app.ui.overview.data;
   return h("div", { key: "journal:prepare" }, data
     ? [suggestionsCard(data.suggestions || []), journalCard(app, "overview", t("Overview"), () => overviewBody(app, data))]
@@ -186,7 +189,8 @@ function timeoutBody(app) {
       h("p", { class: "meta", text: t("Asked by %(name)s on %(date)s", { name: calledOf(ctx, asked.role), date: dayOf(asked.at) }) }),
       asked.reason ? h("p", { class: "notes", text: asked.reason }) : h("p", { class: "meta", text: t("No reason given.") }),
       mayJournal(ctx, "timeout.close") ? h("div", { class: "tools" }, button(t("Close"),
-        () => sendJournal(app, [{ op: "timeout.close", timeout: asked.id }], { done: t("The request is closed.") }),
+        () => sendJournal(app, [{ op: "timeout.close", timeout: asked.id }],
+          { done: t("The request is closed."), focus: "journal:timeout:summary" }),
         { key: `journal:timeout:${asked.id}:close`, about: timeoutKind(asked.kind) })) : null))));
   } else {
     children.push(h("p", { class: "meta", text: t("No open request.") }));
@@ -200,6 +204,7 @@ function timeoutBody(app) {
       reason: String(draft(`${prefix}:reason`, "")).trim() }], {
       clear: [`${prefix}:*`],
       after: () => { app.ui.timeoutAsking = false; },
+      focus: "journal:timeout:summary",
       done: t("Your request is noted. %(name)s sees it here.", { name: ctx.partner ? ctx.partner.name : "" }),
     });
     children.push(h("details", { class: "add-goal", open: app.ui.timeoutAsking || null,
@@ -245,7 +250,8 @@ function guestRow(app, guest) {
   }
   if (mayJournal(ctx, "guest.remove")) {
     parts.push(h("div", { class: "tools" }, button(t("Remove"), () => sendJournal(app,
-      [{ op: "guest.remove", email: guest.email }], { done: t("%(name)s is no longer invited.", { name: guest.name }) }),
+      [{ op: "guest.remove", email: guest.email }],
+      { done: t("%(name)s is no longer invited.", { name: guest.name }), focus: "journal:guests:summary" }),
     { subtle: true, key: `journal:guest:${guest.email}:remove`, about: guest.name })));
   }
   return h("li", { key: `journal:guest:${guest.email}` }, parts);
@@ -273,7 +279,7 @@ function guestsBody(app) {
       if (!address) return app.alert(t("Give the guest's e-mail address."));
       const who = String(draft(`${prefix}:name`, "")).trim();
       return sendJournal(app, [{ op: "guest.invite", email: address, name: who, record: Boolean(draft(`${prefix}:record`, false)) }], {
-        clear: [`${prefix}:*`], after: () => { app.ui.guestInviting = false; },
+        clear: [`${prefix}:*`], after: () => { app.ui.guestInviting = false; }, focus: "journal:guests:summary",
         done: t("%(name)s is invited to this conversation.", { name: who || address }),
       });
     };
