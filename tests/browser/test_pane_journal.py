@@ -160,6 +160,8 @@ def test_the_employee_adds_and_proposes_a_goal_and_the_manager_accepts_it(
     ada.reload()
     card(ada, "goals")
     assert ada.key("journal:goal:g1:propose").is_visible()
+    # The employee reads why it came back.
+    assert "Maak het concreter" in ada.key("journal:goal:g1").inner_text()
     ada.click("journal:goal:g1:propose")
 
     grace.reload()

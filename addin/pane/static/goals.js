@@ -213,6 +213,12 @@ function goalRow(app, goal) {
     meta.push(t("Waiting for %(names)s", { names: namesOf(ctx, goal.waiting_for) }));
   }
   if (meta.length) parts.push(h("p", { class: "meta", text: meta.join(" · ") }));
+  if (goal.declined) {
+    const said = goal.declined.reason
+      ? t("%(name)s sent it back on %(date)s: %(reason)s", { name: calledOf(ctx, goal.declined.role), date: dayOf(goal.declined.at), reason: goal.declined.reason })
+      : t("%(name)s sent it back on %(date)s.", { name: calledOf(ctx, goal.declined.role), date: dayOf(goal.declined.at) });
+    parts.push(h("p", { class: "notice", text: said }));
+  }
   if ((goal.progress || []).length) {
     parts.push(h("p", { class: "sub", text: t("Progress") }), h("ul", { class: "notes-list" }, goal.progress.map((p) =>
       h("li", {}, h("span", { class: "meta", text: `${dayOf(p.at)}, ${calledOf(ctx, p.role)}: ` }), p.note))));

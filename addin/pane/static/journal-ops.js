@@ -8,16 +8,6 @@ import { clearDrafts } from "./drafts.js";
 import { language, t } from "./i18n.js";
 import { button, section } from "./common.js";
 
-// Steps the journal's `can` does not name: they go with the step that starts the thing (who
-// writes the reflection shares it, who invites a guest changes or removes them, who may ask for
-// a time-out closes one). Used only while `can` names neither the step itself.
-const FOLLOWS = {
-  "reflection.share": "reflection.write",
-  "guest.record": "guest.invite",
-  "guest.remove": "guest.invite",
-  "timeout.close": "timeout.ask",
-};
-
 /** The journal of the context, or null (no journal kept, or a state without one). */
 export function journalOf(ctx) {
   return (ctx && ctx.journal) || null;
@@ -26,8 +16,7 @@ export function journalOf(ctx) {
 /** True when the journal's `can` offers `step` ("goal.add", "checkin", ...). */
 export function mayJournal(ctx, step) {
   const can = (journalOf(ctx) || {}).can || [];
-  if (can.includes(step)) return true;
-  return Boolean(FOLLOWS[step]) && can.includes(FOLLOWS[step]);
+  return can.includes(step);
 }
 
 /** True when a goal or request (`thing.can`) offers `step`. */
@@ -173,6 +162,7 @@ export function describeJournalOp(ctx, op) {
     case "guest.invite": return t("Invite %(name)s", { name: op.name || op.email });
     case "guest.record": return t("Change what %(name)s may read", { name: op.email });
     case "guest.remove": return t("Take %(name)s off the conversation", { name: op.email });
+    case "guest.send_record": return t("Send the record to %(name)s", { name: op.email });
     default: return String(op.op || "");
   }
 }

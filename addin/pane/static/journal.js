@@ -13,7 +13,7 @@ import { checkinCard } from "./checkin.js";
 import { feedbackCard } from "./feedback.js";
 import { goalBadge, goalsCard } from "./goals.js";
 import {
-  dayOf, journalCard, journalConflictPanel, journalOf, mayJournal, occurrencePath, sendJournal,
+  dayOf, journalCard, journalConflictPanel, journalOf, mayDo, mayJournal, occurrencePath, sendJournal,
 } from "./journal-ops.js";
 import { trendChart } from "./trend.js";
 
@@ -159,7 +159,8 @@ function reflectionBody(app) {
     reflection ? h("p", { class: "meta", text: reflection.shared
       ? t("Saved on %(date)s and shared with %(name)s.", { date: dayOf(reflection.at), name: manager })
       : t("Saved on %(date)s; only you read it.", { date: dayOf(reflection.at) }) }) : null,
-    mayJournal(ctx, "reflection.share") ? shareToggle(app, reflection) : null,
+    // Shown disabled until there is something to share, so the choice is known beforehand.
+    mayJournal(ctx, "reflection.write") ? shareToggle(app, mayJournal(ctx, "reflection.share") ? reflection : null) : null,
   ];
 }
 
@@ -188,7 +189,7 @@ function timeoutBody(app) {
       h("p", { class: "item-title", text: timeoutKind(asked.kind) }),
       h("p", { class: "meta", text: t("Asked by %(name)s on %(date)s", { name: calledOf(ctx, asked.role), date: dayOf(asked.at) }) }),
       asked.reason ? h("p", { class: "notes", text: asked.reason }) : h("p", { class: "meta", text: t("No reason given.") }),
-      mayJournal(ctx, "timeout.close") ? h("div", { class: "tools" }, button(t("Close"),
+      mayDo(asked, "close") ? h("div", { class: "tools" }, button(t("Close"),
         () => sendJournal(app, [{ op: "timeout.close", timeout: asked.id }],
           { done: t("The request is closed."), focus: "journal:timeout:summary" }),
         { key: `journal:timeout:${asked.id}:close`, about: timeoutKind(asked.kind) })) : null))));
@@ -231,7 +232,7 @@ function guestRow(app, guest) {
   const ctx = app.ctx;
   const parts = [h("p", { class: "item-title", text: guest.name }),
     guest.name !== guest.email ? h("p", { class: "meta", text: guest.email }) : null];
-  if (mayJournal(ctx, "guest.record")) {
+  if (mayDo(guest, "record")) {
     const id = uid("f");
     const input = h("input", { id, type: "checkbox", key: `journal:guest:${guest.email}:record` });
     input.checked = Boolean(guest.record);
@@ -248,12 +249,20 @@ function guestRow(app, guest) {
     parts.push(h("p", { class: "meta", text: guest.record ? t("May read the record of this conversation.")
       : t("Does not read the record.") }));
   }
-  if (mayJournal(ctx, "guest.remove")) {
-    parts.push(h("div", { class: "tools" }, button(t("Remove"), () => sendJournal(app,
+  const tools = [];
+  if (mayDo(guest, "send_record") && ctx.record) {
+    tools.push(button(t("Send the record"), () => sendJournal(app,
+      [{ op: "guest.send_record", email: guest.email }],
+      { done: t("The record is on its way to %(name)s.", { name: guest.name }), focus: `journal:guest:${guest.email}:send` }),
+    { key: `journal:guest:${guest.email}:send`, about: guest.name }));
+  }
+  if (mayDo(guest, "remove")) {
+    tools.push(button(t("Remove"), () => sendJournal(app,
       [{ op: "guest.remove", email: guest.email }],
       { done: t("%(name)s is no longer invited.", { name: guest.name }), focus: "journal:guests:summary" }),
-    { subtle: true, key: `journal:guest:${guest.email}:remove`, about: guest.name })));
+    { subtle: true, key: `journal:guest:${guest.email}:remove`, about: guest.name }));
   }
+  if (tools.length) parts.push(h("div", { class: "tools" }, tools));
   return h("li", { key: `journal:guest:${guest.email}` }, parts);
 }
 
