@@ -31,7 +31,14 @@ from addin.conversations.document import (
     parse_occ_key,
 )
 from addin.conversations.errors import Invalid, Missing, PreconditionRequired, _
-from addin.conversations.parsing import MAX_OPS, op_optional, op_text, parse_change_id, parse_due
+from addin.conversations.parsing import (
+    MAX_OPS,
+    apply_all,
+    op_optional,
+    op_text,
+    parse_change_id,
+    parse_due,
+)
 from addin.conversations.pending import is_pending
 from addin.signed import LinkRefused
 from addin.store.tables import timeout_requests_table
@@ -396,21 +403,11 @@ class Journals:
                 raise service.journal_conflict(caller, entry, event_id, occurrence, body)
             actor = Actor(caller.email, role)
             now = service.clock()
-            journal = doc.journal
-            for n, op in enumerate(ops):
-                if not isinstance(op, Mapping):
-                    raise Invalid(_("Change %(n)s is not an object."), n=n + 1)
-                try:
-                    journal = self._op(entry, journal, op, actor, now, key, caller.locale)
-                except CadenceError as exc:
-                    if len(ops) == 1:
-                        raise Invalid(_("Nothing was saved."), detail=exc) from exc
-                    raise Invalid(
-                        _("Change %(n)s of %(count)s was refused, so nothing was saved."),
-                        detail=exc,
-                        n=n + 1,
-                        count=len(ops),
-                    ) from exc
+            journal = apply_all(
+                ops,
+                doc.journal,
+                lambda journal, op: self._op(entry, journal, op, actor, now, key, caller.locale),
+            )
             new = replace(doc, journal=journal)
             try:
                 service.store_named(entry, JOURNAL_NAME, new.to_bytes(change), doc.etag)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from addin.conversations.errors import Invalid, _
 from cadence.conversation import ActionStatus, Actor, Agenda, Record
@@ -16,6 +16,30 @@ from cadence.recurrence import Weekday
 from cadence.zones import zone
 
 MAX_OPS = 100
+
+_T = TypeVar("_T")
+
+
+def apply_all(ops: Sequence[Any], start: _T, step: Callable[[_T, Mapping[str, Any]], _T]) -> _T:
+    """`step` applied to each op in turn from `start`, all or none: the first op refused says
+    which one it was (by number) and that nothing was saved, with the domain's reason."""
+    value = start
+    for n, op in enumerate(ops):
+        if not isinstance(op, Mapping):
+            raise Invalid(_("Change %(n)s is not an object."), n=n + 1)
+        try:
+            value = step(value, op)
+        except CadenceError as exc:
+            # The domain's sentence (by its code) says what and why; this says what was kept.
+            if len(ops) == 1:
+                raise Invalid(_("Nothing was saved."), detail=exc) from exc
+            raise Invalid(
+                _("Change %(n)s of %(count)s was refused, so nothing was saved."),
+                detail=exc,
+                n=n + 1,
+                count=len(ops),
+            ) from exc
+    return value
 
 
 def apply_op(

@@ -57,6 +57,7 @@ from addin.conversations.errors import (
 )
 from addin.conversations.parsing import (
     MAX_OPS,
+    apply_all,
     apply_op,
     body_text,
     parse_change_id,
@@ -511,21 +512,9 @@ class Conversations:
         now = self._clock()
         agenda, record = doc.agenda, doc.record
         agreed_before = agenda.state is AgendaState.AGREED
-        for n, op in enumerate(ops):
-            if not isinstance(op, Mapping):
-                raise Invalid(_("Change %(n)s is not an object."), n=n + 1)
-            try:
-                agenda, record = apply_op(op, agenda, record, actor, now)
-            except CadenceError as exc:
-                # The domain's sentence (by its code) says what and why; this says what was kept.
-                if len(ops) == 1:
-                    raise Invalid(_("Nothing was saved."), detail=exc) from exc
-                raise Invalid(
-                    _("Change %(n)s of %(count)s was refused, so nothing was saved."),
-                    detail=exc,
-                    n=n + 1,
-                    count=len(ops),
-                ) from exc
+        agenda, record = apply_all(
+            ops, (agenda, record), lambda pair, op: apply_op(op, *pair, actor, now)
+        )
         new = replace(doc, agenda=agenda, record=record, etag=None).with_change(change)
         try:
             etag = self._store_doc(entry, doc_name(key), new.to_bytes(), doc.etag)

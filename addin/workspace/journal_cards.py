@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from babel.dates import format_date
@@ -34,7 +34,7 @@ from babel.dates import format_date
 from addin.conversations.journals import FEEDBACK_DAYS
 from addin.suggestion_text import suggestion_text
 from addin.workspace import cards as c
-from addin.workspace.flows import NO_FORM, Form, Ops, Ui, target
+from addin.workspace.flows import NO_FORM, Form, Ops, Ui, _date_or_none, _whole, target
 
 Json = dict[str, Any]
 
@@ -1286,18 +1286,6 @@ def nothing_typed(ui: Ui, kind: str) -> str:
 def saved(ui: Ui, kind: str) -> str:
     """The notification after a save of the form `kind` (or of a step: "Saved.")."""
     return ui.tr(_SAVED.get(kind, _("Saved.")))
-
-
-def _whole(value: str) -> int | str:
-    # A value the form could not have sent goes on as text: the domain says what is wrong.
-    return int(value) if value.isdigit() else value
-
-
-def _date_or_none(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value[:10]) if value else None
-    except ValueError:
-        return None
 
 
 def _join(ui: Ui, names: Sequence[str]) -> str:
