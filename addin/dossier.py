@@ -53,6 +53,21 @@ _TEXT = {
         "guests": "Gasten",
         "why": "Waarom",
         "horizon": "Einddatum",
+        "development": "ontwikkeldoel",
+        "results": "resultaatdoel",
+        "draft": "concept",
+        "proposed": "voorgesteld",
+        "agreed": "afgesproken",
+        "open": "open",
+        "achieved": "behaald",
+        "dropped": "vervallen",
+        "consent": "wacht op toestemming",
+        "answered": "beantwoord",
+        "withdrawn": "ingetrokken",
+        "time_out": "time-out",
+        "other_partner": "andere gesprekspartner",
+        "employee": "medewerker",
+        "manager": "leidinggevende",
     },
     "en": {
         "title": "Dossier of {name}",
@@ -72,6 +87,21 @@ _TEXT = {
         "guests": "Guests",
         "why": "Why",
         "horizon": "Horizon",
+        "development": "development goal",
+        "results": "results goal",
+        "draft": "draft",
+        "proposed": "proposed",
+        "agreed": "agreed",
+        "open": "open",
+        "achieved": "achieved",
+        "dropped": "dropped",
+        "consent": "waiting for consent",
+        "answered": "answered",
+        "withdrawn": "withdrawn",
+        "time_out": "time-out",
+        "other_partner": "another conversation partner",
+        "employee": "employee",
+        "manager": "manager",
     },
 }
 
@@ -217,14 +247,13 @@ def _journal(
 
     lines = [f"# {words['journal']}", "", f"## {words['goals']}", ""]
     for goal in journal.goals:
-        lines.append(
-            f"### {goal.title} ({goal.kind.value}, {goal.state.value}, {goal.status.value})"
-        )
+        said = ", ".join(words[v] for v in (goal.kind, goal.state, goal.status))
+        lines.append(f"### {goal.title} ({said})")
         if goal.why:
             lines.append(f"{words['why']}: {goal.why}")
         if goal.horizon:
             lines.append(f"{words['horizon']}: {goal.horizon.isoformat()}")
-        lines += [f"- {day(p.at)} ({p.role.value}): {p.note}" for p in goal.progress]
+        lines += [f"- {day(p.at)} ({words[p.role]}): {p.note}" for p in goal.progress]
         lines.append("")
     lines += ["", f"## {words['checkins']}", ""]
     lines += [
@@ -239,7 +268,7 @@ def _journal(
                 name=request.name,
                 email=request.colleague,
                 day=day(request.asked_at),
-                state=request.state.value,
+                state=words[request.state],
             )
         )
         for question, answer in zip(
@@ -252,7 +281,7 @@ def _journal(
         lines += [f"### {day(reflection.at)}", reflection.text, ""]
     lines += ["", f"## {words['timeouts']}", ""]
     lines += [
-        f"- {day(t.at)} {t.kind.value} ({t.role.value}): {t.reason}" for t in journal.timeouts
+        f"- {day(t.at)} {words[t.kind]} ({words[t.role]}): {t.reason}" for t in journal.timeouts
     ]
     lines += ["", f"## {words['guests']}", ""]
     lines += [f"- {g.occurrence}: {g.name} ({g.email})" for g in journal.guests]

@@ -444,6 +444,7 @@ def test_the_dossier_export_carries_the_journal(api: Api) -> None:
     (journal_md,) = [n for n in archive.namelist() if n.endswith("journal.md")]
     text = archive.read(journal_md).decode()
     assert MARK_GOAL in text and MARK_ANSWER in text and "Feedback from colleagues" in text
+    assert "(development goal, draft, open)" in text and "answered" in text
     assert any(n.endswith("journal.json") for n in archive.namelist())
     assert "journal.md" in archive.read("README.md").decode()
 
