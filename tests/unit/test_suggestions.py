@@ -88,7 +88,7 @@ def test_goal_stalled_after_two_conversations_without_progress() -> None:
 
 
 def test_goal_horizon_near_or_past() -> None:
-    """Example: a goal with horizon 2027-03-01 prepared on 2027-02-20 is near; on 2027-03-05 past."""
+    """Example: horizon 2027-03-01, prepared on 2027-02-20: near; on 2027-03-05: past."""
     journal = _with_goal(notes=(DATES[-1],)).edit_goal(
         "g1", horizon=date(2027, 3, 1), by=ADA, now=DATES[-1]
     )
