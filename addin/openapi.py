@@ -318,6 +318,20 @@ SCHEMAS: dict[str, Json] = {
                 },
             ),
         },
+        feedback_asks={
+            "description": (
+                "not_series only: requests for feedback waiting for the caller as someone's "
+                "colleague (who asks, until when, the link to answer on)."
+            ),
+            "type": "array",
+            "items": _obj(
+                ["name", "expires", "questions", "link"],
+                name=_STR,
+                expires={"type": "string", "format": "date"},
+                questions={"type": "integer", "minimum": 1},
+                link=_STR,
+            ),
+        },
         etag=_NSTR,
         pending={
             "type": "boolean",

@@ -30,7 +30,7 @@ from addin.conversations.document import (
     occ_key,
     parse_occ_key,
 )
-from addin.conversations.errors import Invalid, Missing, PreconditionRequired, _
+from addin.conversations.errors import Invalid, Missing, PreconditionRequired, ServiceError, _
 from addin.conversations.parsing import (
     MAX_OPS,
     apply_all,
@@ -41,7 +41,7 @@ from addin.conversations.parsing import (
 )
 from addin.conversations.pending import is_pending
 from addin.signed import LinkRefused
-from addin.store.tables import timeout_requests_table
+from addin.store.tables import feedback_asks_table, timeout_requests_table
 from cadence.conversation import ActionStatus, Actor, HistoryEntry, Step
 from cadence.errors import CadenceError
 from cadence.journal import (
@@ -78,10 +78,14 @@ FEEDBACK_DAYS: Final = 14
 TREND_POINTS: Final = 12
 """Check-ins the trend shows: three years of quarterly conversations."""
 
+ASKS_SHOWN: Final = 10
+"""Requests for feedback a colleague's add-in lists at most."""
+
 GUEST_DAYS: Final = 14
 """Days a guest's link to a record opens."""
 
 _GUEST_PURPOSE: Final = b"goedgesprek.guest-record.v1"
+_ASK_PURPOSE: Final = b"goedgesprek.feedback-colleague.v1"
 _LINK_PURPOSE: Final = b"goedgesprek.feedback-link.v1"
 _FORM_PURPOSE: Final = b"goedgesprek.feedback-form.v1"
 
@@ -175,6 +179,58 @@ class TimeOutCounts:
             conn.execute(sa.delete(self.table).where(self.table.c.series_id == series_id))
 
 
+class FeedbackAsks:
+    """The open requests for feedback by colleague, keyed by an HMAC of their address."""
+
+    def __init__(self, engine: sa.Engine, key: bytes) -> None:
+        self._engine = engine
+        self._key = key
+        self.table = feedback_asks_table
+
+    def colleague(self, email: str) -> str:
+        """The keyed hash an address is kept under (never the address itself)."""
+        return signed.mac(self._key, _ASK_PURPOSE, email.strip().lower().encode()).hex()
+
+    def put(self, series_id: str, request: Feedback) -> None:
+        """Note an open request (again, after a new link)."""
+        table = self.table
+        row = {
+            "series_id": series_id,
+            "request_id": request.id,
+            "colleague": self.colleague(request.colleague),
+            "expires": request.expires,
+        }
+        with self._engine.begin() as conn:
+            conn.execute(
+                sa.delete(table).where(
+                    table.c.series_id == series_id, table.c.request_id == request.id
+                )
+            )
+            conn.execute(sa.insert(table).values(**row))
+
+    def drop(self, series_id: str, request_id: str) -> None:
+        """Forget a request that is answered, withdrawn or gone."""
+        table = self.table
+        with self._engine.begin() as conn:
+            conn.execute(
+                sa.delete(table).where(
+                    table.c.series_id == series_id, table.c.request_id == request_id
+                )
+            )
+
+    def of(self, email: str, today: date, most: int = ASKS_SHOWN) -> list[tuple[str, str]]:
+        """(series id, request id) of the unexpired requests to `email`, soonest ending first."""
+        table = self.table
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(table.c.series_id, table.c.request_id)
+                .where(table.c.colleague == self.colleague(email), table.c.expires >= today)
+                .order_by(table.c.expires, table.c.series_id, table.c.request_id)
+                .limit(most)
+            ).all()
+        return [(str(s), str(r)) for s, r in rows]
+
+
 class Journals:
     """Reads and changes a series' journal for a verified partner.
 
@@ -195,6 +251,7 @@ class Journals:
         self._origin = origin.rstrip("/")
         self._mailer = mailer
         self.timeouts = TimeOutCounts(service.registry.engine)
+        self.asks = FeedbackAsks(service.registry.engine, key)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -594,7 +651,10 @@ class Journals:
             old = known.get(request.id)
             renewed = old is not None and old.nonce != request.nonce
             if request.open and (old is None or not old.open or renewed):
+                self.asks.put(entry.id, request)
                 self._mail_request(entry, request)
+            elif old is not None and old.open and not request.open:
+                self.asks.drop(entry.id, request.id)
         old_timeouts = {t.id for t in before.timeouts}
         for asked in after.timeouts:
             if asked.id not in old_timeouts:
@@ -710,6 +770,35 @@ class Journals:
         page, locale = self._service.guest_record_html(entry, occ)
         return GuestRecord(series, occ, page, locale)
 
+    def asked_of(self, email: str) -> list[dict[str, Any]]:
+        """The open requests for feedback to `email`, for their own calendar add-in: who asks
+        (first name), until when, how many questions, and their link. A journal that cannot be
+        read now leaves its request out (it shows again once it can be read)."""
+        today = self._service.clock().date()
+        out: list[dict[str, Any]] = []
+        for series_id, request_id in self.asks.of(email, today):
+            entry = self._service.registry.get(series_id)
+            if entry is None:
+                self.asks.drop(series_id, request_id)
+                continue
+            try:
+                journal = self.read(entry).journal
+            except (ServiceError, ConnectorError) as exc:
+                log.info("request for feedback %s/%s not shown now: %s", series_id, request_id, exc)
+                continue
+            found = next((f for f in journal.feedback if f.id == request_id), None)
+            if found is None or not found.open or found.colleague != email.strip().lower():
+                continue
+            out.append(
+                {
+                    "name": entry.pair.employee.name.split()[0] if entry.pair.employee.name else "",
+                    "expires": found.expires.isoformat(),
+                    "questions": len(found.questions),
+                    "link": self.link(entry, found),
+                }
+            )
+        return out
+
     # -- the colleague's page -------------------------------------------------------------------
 
     def link(self, entry: Series, request: Feedback) -> str:
@@ -779,6 +868,7 @@ class Journals:
                 )
             except Conflict:
                 continue  # a partner saved meanwhile: read again, answer again
+            self.asks.drop(entry.id, grant.request)
             return journal.request(grant.request)
         raise ConnectorError("the journal kept changing while the answer was saved")
 

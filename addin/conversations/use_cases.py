@@ -574,8 +574,13 @@ class Conversations:
                 existing_out(entry, caller.locale, now, caller.email)
                 for entry in self.registry.for_person(caller.email)
                 if entry.rule.next_after(now) is not None and self.registry.is_active(entry.id)
-            ]
+            ],
+            "feedback_asks": self.feedback_asks(caller),
         }
+
+    def feedback_asks(self, caller: Caller) -> list[dict[str, Any]]:
+        """The requests for feedback waiting for the caller as someone's colleague."""
+        return self.journals.asked_of(caller.email) if self.journals is not None else []
 
     # -- reporting lines, ending, working hours -----------------------------------------------
 
@@ -784,6 +789,7 @@ class Conversations:
             "templates": self.template_choices(
                 caller.locale, [partner.email, caller.email] if partner else [caller.email]
             ),
+            "feedback_asks": self.feedback_asks(caller),
             "turn": {
                 "who": [],
                 "what": "plan",

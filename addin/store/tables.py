@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKeyConstraint,
     Index,
@@ -219,4 +220,17 @@ timeout_requests_table = Table(
     Column("series_id", String(64), primary_key=True),
     Column("month", String(7), primary_key=True),
     Column("count", Integer, nullable=False),
+)
+
+feedback_asks_table = Table(
+    "feedback_asks",
+    metadata,
+    # The open requests for feedback, by a keyed hash (HMAC with the app's key) of the colleague's
+    # address: the colleague's own add-in finds what waits for them. No address, name, question
+    # or answer: those stay in the employee's sealed journal. Gone once answered or withdrawn.
+    Column("series_id", String(64), primary_key=True),
+    Column("request_id", String(8), primary_key=True),
+    Column("colleague", String(64), nullable=False),
+    Column("expires", Date, nullable=False),
+    Index("ix_feedback_asks_colleague", "colleague"),
 )

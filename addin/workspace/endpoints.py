@@ -448,7 +448,8 @@ def _with_notice(call: Call, card: Mapping[str, Any]) -> Mapping[str, Any]:
 def _trigger(call: Call) -> Mapping[str, Any]:
     ui = call.ui
     if not call.event.event_id:
-        home = flows.home_card(ui, _service().my_series(call.caller)["series"])
+        mine = _service().my_series(call.caller)
+        home = flows.home_card(ui, mine["series"], mine["feedback_asks"])
         return c.push_card(_with_notice(call, home))
     try:
         ctx = _service().context(call.caller, call.event.event_id, series_hint=call.event.series_id)
@@ -633,7 +634,8 @@ def _refresh(call: Call) -> Mapping[str, Any]:
     ui = call.ui
     event_id = call.param("event") or call.event.event_id
     if not event_id:
-        home = flows.home_card(ui, _service().my_series(call.caller)["series"])
+        mine = _service().my_series(call.caller)
+        home = flows.home_card(ui, mine["series"], mine["feedback_asks"])
         return c.render_actions(update=home)
     try:
         ctx = _service().context(call.caller, event_id)

@@ -248,13 +248,17 @@ def context_card(
         return existing_card(ui, ctx["existing"])
     if state == "not_series":
         partner = ctx.get("partner") or {}
-        return plan_card(
+        card = plan_card(
             ui,
             event_id=_event_id(ctx),
             partner=partner.get("email", ""),
             draft=draft,
             templates=ctx.get("templates"),
         )
+        from addin.workspace.journal_cards import asks_section
+
+        asked = asks_section(ui, ctx.get("feedback_asks"))
+        return {**card, "sections": [asked, *card["sections"]]} if asked else card
     if state == "not_partner":
         note = service_turn_message({"turn": {"message_id": "not_partner"}}, ui.locale)
         return note_card(ui, note, subject=_subject(ctx))
@@ -338,7 +342,11 @@ def _existing_widget(ui: Ui, existing: Mapping[str, Any]) -> Json:
     )
 
 
-def home_card(ui: Ui, existing: Sequence[Mapping[str, Any]] = ()) -> Json:
+def home_card(
+    ui: Ui,
+    existing: Sequence[Mapping[str, Any]] = (),
+    asks: Sequence[Mapping[str, Any]] = (),
+) -> Json:
     """The homepage: what the add-on does, the person's series, the plan form for a new one.
 
     A series the person has already is listed with its next conversation; planning another with
@@ -361,7 +369,11 @@ def home_card(ui: Ui, existing: Sequence[Mapping[str, Any]] = ()) -> Json:
         if existing
         else []
     )
-    return {**plan, "name": "home", "sections": [intro, *mine, *plan["sections"]]}
+    from addin.workspace.journal_cards import asks_section
+
+    asked = asks_section(ui, asks)
+    first = [asked] if asked else []
+    return {**plan, "name": "home", "sections": [intro, *first, *mine, *plan["sections"]]}
 
 
 # -- plan ----------------------------------------------------------------------------------------

@@ -170,6 +170,39 @@ def _change(
     return ui.act("journal_ops", **params)
 
 
+# -- requests for feedback to the reader, as someone's colleague -------------------------------
+
+
+def asks_section(ui: Ui, asks: Sequence[Mapping[str, Any]] | None) -> Json | None:
+    """The requests for feedback waiting for the reader (`Conversations.feedback_asks`), each
+    with a button that opens its page; None when there are none."""
+    if not asks:
+        return None
+    widgets: list[Json] = [
+        c.text(
+            ui.t(
+                "Colleagues ask for your feedback before a conversation with their manager. "
+                "Your answer goes to them alone."
+            )
+        )
+    ]
+    for ask in asks:
+        name = str(ask.get("name") or "")
+        widgets.append(
+            c.decorated_text(
+                ui.t("%(name)s asks for your feedback", name=name),
+                bottom_label=ui.t(
+                    "%(count)s questions · until %(day)s",
+                    count=str(ask.get("questions", "")),
+                    day=_day(ui, str(ask.get("expires", ""))),
+                ),
+                icon="EMAIL",
+                button=c.button(ui.t("Answer"), str(ask["link"])),
+            )
+        )
+    return c.section(ui.t("Asked for your feedback"), widgets)
+
+
 # -- on the occurrence's main card ---------------------------------------------------------------
 
 

@@ -566,3 +566,66 @@ def test_a_renewed_request_mails_a_new_link_and_the_old_one_opens_nothing(api: A
     grace = _context(api, GRACE, ctx)
     renew = {"op": "feedback.renew", "request": "f1"}
     assert _journal(api, GRACE, grace, renew).status_code == 400
+
+
+def _eves_meeting(api: Api) -> str:
+    """An ordinary meeting in Eve's own calendar, not part of any series."""
+    from connectors.models import Attendee, NewEvent
+
+    start = api.clock() + timedelta(days=1)
+    store = api.app.extensions["goedgesprek.store"]
+    store.add_person(EVE, "Eve", "Europe/Amsterdam")
+    event = store.calendar(EVE).create_event(
+        NewEvent(
+            subject="Sprintplanning",
+            start=start,
+            end=start + timedelta(minutes=30),
+            tz="Europe/Amsterdam",
+            organizer=EVE,
+            attendees=(Attendee("bob@example.org", "Bob"),),
+        ),
+        idempotency_key="eve-sprint",
+    )
+    return str(event.id)
+
+
+def test_a_colleague_finds_the_request_in_her_own_calendar_add_in(api: Api) -> None:
+    """Eve opens Goed Gesprek on a meeting of her own: Ada's request is there with its link,
+    until she answers; nobody else sees it, and our database keeps no address of hers."""
+    ctx = _asked(api)
+    meeting = _eves_meeting(api)
+    eve = api.call("GET", f"/api/context?event={meeting}", EVE, lang="en").get_json()
+    assert eve["state"] == "not_series"
+    (ask,) = eve["feedback_asks"]
+    assert ask["name"] == "Ada" and ask["questions"] == 2
+    assert ask["link"] == ctx["journal"]["feedback"][0]["link"]
+    grace_meeting = api.kennismaking()
+    others = api.call("GET", f"/api/context?event={grace_meeting}", GRACE).get_json()
+    assert others.get("feedback_asks") in ([], None)
+    services = api.app.extensions["goedgesprek.services"]
+    from sqlalchemy import text
+
+    with services.registry.engine.connect() as conn:
+        rows = " ".join(str(r) for r in conn.execute(text("SELECT * FROM feedback_asks")))
+    assert EVE not in rows and "Eve" not in rows and rows
+    _answer(api, ctx, "Helder", "")
+    after = api.call("GET", f"/api/context?event={meeting}", EVE).get_json()
+    assert after["feedback_asks"] == []
+
+
+def test_a_withdrawn_or_erased_request_leaves_the_colleagues_add_in(api: Api) -> None:
+    """Withdrawn: gone from Eve's list; asked again and the dossier erased: gone too."""
+    ctx = _asked(api)
+    meeting = _eves_meeting(api)
+    _ok(_journal(api, ADA, ctx, {"op": "feedback.withdraw", "request": "f1"}))
+    assert api.call("GET", f"/api/context?event={meeting}", EVE).get_json()["feedback_asks"] == []
+    ada = _context(api, ADA, ctx)
+    ask = {"op": "feedback.ask", "email": EVE, "name": "Eve", "questions": ["colleague_less"]}
+    _ok(_journal(api, ADA, ada, ask))
+    assert (
+        len(api.call("GET", f"/api/context?event={meeting}", EVE).get_json()["feedback_asks"]) == 1
+    )
+    series = ctx["series"]["id"]
+    erased = api.call("POST", f"/api/series/{series}/erase", ADA, body={"confirm": True})
+    assert erased.status_code == 200
+    assert api.call("GET", f"/api/context?event={meeting}", EVE).get_json()["feedback_asks"] == []

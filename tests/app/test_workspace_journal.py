@@ -417,6 +417,35 @@ def test_once_the_record_is_written_ada_sends_it_to_a_guest_allowed_to_read_it(
     assert "Send the record" not in _labels(ada)
 
 
+@pytest.mark.parametrize(
+    ("lang", "asks"), [("nl", "Ada vraagt je om feedback"), ("en", "Ada asks for your feedback")]
+)
+def test_eve_finds_adas_request_on_her_own_homepage_until_she_answers(
+    app: Flask, lang: str, asks: str
+) -> None:
+    """The colleague's own add-in: Eve's homepage lists Ada's request with a button that opens
+    its page; answered, it is gone."""
+    ada, _grace, first = _both(app, lang)
+    ada.click(ada.t("Feedback"))
+    ada.click(ada.t("Ask a colleague"))
+    bank = _context(app, ADA, first, lang)["journal"]["questions"]
+    ada.click(
+        ada.t("Ask for feedback"),
+        feedback_email=EVE,
+        feedback_name="Eve",
+        feedback_questions=[bank[0]["key"]],
+    )
+    link = _link_in(ada.top)
+    eve = Panel(app, EVE, lang)
+    home = eve.open()
+    validate_card(home)
+    assert asks in texts(home)
+    opens = [b["onClick"].get("openLink", {}).get("url") for b in buttons(home)]
+    assert link in opens
+    _answer(app, link, "Rustig en helder")
+    assert asks not in texts(Panel(app, EVE, lang).open())
+
+
 # -- races ---------------------------------------------------------------------------------------
 
 

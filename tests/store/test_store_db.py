@@ -32,6 +32,7 @@ TABLES = {
     "series_keys",
     "erasures",
     "timeout_requests",
+    "feedback_asks",
     "alembic_version",
 }
 
@@ -232,10 +233,10 @@ def test_a_database_behind_by_one_revision_is_upgraded(database_url: str) -> Non
     try:
         upgrade(engine)
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE timeout_requests"))
-            conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+            conn.execute(text("DROP TABLE feedback_asks"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0010'"))
         assert upgrade(engine) == head()
-        assert "timeout_requests" in set(inspect(engine).get_table_names())
+        assert "feedback_asks" in set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
 

@@ -5,7 +5,7 @@ import { h, uid } from "./dom.js";
 import { t } from "./i18n.js";
 import { workingHoursSection } from "./hours.js";
 import {
-  button, checkField, eventCopyChoice, form, formatDateTime, lengthOptions, radioGroup, section, selectField,
+  button, checkField, eventCopyChoice, form, formatDate, formatDateTime, lengthOptions, radioGroup, section, selectField,
   textField, viewerZone, weekdayNames,
 } from "./common.js";
 
@@ -112,9 +112,24 @@ function renderExisting(existing) {
   ];
 }
 
+/** Requests for feedback waiting for the reader as someone's colleague; null when none. */
+function asksSection(app) {
+  const asks = app.ctx.feedback_asks || [];
+  if (!asks.length) return null;
+  return section(t("Asked for your feedback"), [
+    h("p", { class: "hint", text: t("Colleagues ask for your feedback before a conversation with their manager. Your answer goes to them alone.") }),
+    h("ul", { class: "items" }, asks.map((ask, n) => h("li", { key: `asks:${n}` },
+      h("p", { class: "item-title", text: t("%(name)s asks for your feedback", { name: ask.name }) }),
+      h("p", { class: "meta", text: t("%(count)s questions · until %(date)s", { count: ask.questions, date: formatDate(ask.expires) }) }),
+      h("a", { href: ask.link, target: "_blank", rel: "noopener noreferrer", class: "button", key: `asks:${n}:answer`,
+        text: t("Answer") })))),
+  ], { key: "asks" });
+}
+
 /** The plan form, and the preview once asked for; the existing series when there is one. */
 export function renderPlan(app) {
-  if (app.ctx.existing) return renderExisting(app.ctx.existing);
+  const asked = asksSection(app);
+  if (app.ctx.existing) return [asked, ...renderExisting(app.ctx.existing)];
   const onChange = () => {
     if (app.ui.preview) {
       app.ui.preview = null;
@@ -148,8 +163,9 @@ export function renderPlan(app) {
   planForm.addEventListener("input", onChange);
   planForm.addEventListener("change", onChange);
   const intro = h("p", { text: t("This appointment is not part of a series yet. Plan the good conversation with your partner: at least four times a year, at moments that suit the employee.") });
-  const out = [h("h1", { text: t("Plan the good conversation"), tabindex: "-1" }), intro,
-    section(t("Preferences"), planForm)];
+  const out = [h("h1", { text: t("Plan the good conversation"), tabindex: "-1" }), intro];
+  if (asked) out.push(asked);
+  out.push(section(t("Preferences"), planForm));
   if (app.ui.preview) out.push(previewSection(app, app.ui.preview));
   const hours = workingHoursSection(app);
   if (hours) out.push(hours);
