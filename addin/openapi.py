@@ -498,6 +498,13 @@ SCHEMAS: dict[str, Json] = {
         ),
         goals={"type": "array", "items": _ref("Goal")},
         checkin=_nullable("CheckIn"),
+        checkin_between={
+            "type": "boolean",
+            "description": (
+                "True once this conversation is over: a check-in now counts between "
+                "conversations, and `checkin` is the latest such one."
+            ),
+        },
         trend={"type": "array", "items": _ref("CheckIn"), "maxItems": 12},
         feedback={"type": "array", "items": _ref("FeedbackRequest")},
         questions={

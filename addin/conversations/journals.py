@@ -46,6 +46,7 @@ from cadence.conversation import ActionStatus, Actor, HistoryEntry, Step
 from cadence.errors import CadenceError
 from cadence.journal import (
     SAME,
+    CheckIn,
     Feedback,
     FeedbackState,
     GoalKind,
@@ -275,7 +276,8 @@ class Journals:
         employee = role is Role.EMPLOYEE
         template = self._service.templates.agenda(entry.template, locale)
         reflection = journal.reflection(key)
-        checkin = journal.checkin_for(key)
+        between = _ended(entry, key, self._service.clock())
+        checkin = journal.checkin_for(key) if not between else _latest_between(journal, key)
         can = ["goal.progress", "goal.accept", "timeout.ask", "feedback.ask"]
         if employee:
             can += ["goal.add", "checkin", "reflection.write", "guest.invite"]
@@ -287,6 +289,7 @@ class Journals:
             "can": sorted(can),
             "goals": [self._goal_out(g, role, journal.history) for g in journal.goals],
             "checkin": _checkin_out(checkin) if checkin else None,
+            "checkin_between": between,
             "trend": [
                 _checkin_out(c)
                 for c in sorted(journal.checkins, key=lambda c: c.at)[-TREND_POINTS:]
@@ -540,11 +543,9 @@ class Journals:
                 now=now,
             )
         if name == "checkin":
-            between = op.get("between", False)
-            if not isinstance(between, bool):
-                raise CadenceError(
-                    "between must be true or false", code="field_not_bool", field="between"
-                )
+            # After the conversation, a check-in counts between conversations (unless the
+            # host says otherwise); before and during it, for the conversation.
+            between = _flag(op, "between") if "between" in op else _ended(entry, key, now)
             return journal.check_in(
                 _whole(op, "energy"),
                 _whole(op, "happiness"),
@@ -983,6 +984,18 @@ def _enum(op: Mapping[str, Any], key: str, kind: Any, default: str | None = None
             field=key,
             choices=", ".join(m.value for m in kind),
         ) from None
+
+
+def _ended(entry: Series, key: str, now: datetime) -> bool:
+    """Whether the conversation `key` is over (its planned end has passed)."""
+    return now >= parse_occ_key(key) + timedelta(minutes=entry.duration)
+
+
+def _latest_between(journal: Journal, key: str) -> CheckIn | None:
+    """The latest check-in between conversations made after the conversation `key`."""
+    after = parse_occ_key(key)
+    found = [c for c in journal.checkins if not c.occurrence and c.at >= after]
+    return max(found, key=lambda c: c.at) if found else None
 
 
 def _days(op: Mapping[str, Any]) -> int:

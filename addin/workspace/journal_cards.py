@@ -527,7 +527,11 @@ def checkin_card(ui: Ui, ctx: Mapping[str, Any], draft: Form = NO_FORM) -> Json:
             "%(manager)s see it.",
             manager=names.get("manager", ""),
         )
-        if current:
+        if journal.get("checkin_between"):
+            intro += " " + ui.t(
+                "This conversation is over: a check-in now counts between conversations."
+            )
+        elif current:
             intro += " " + ui.t(
                 "You checked in for this conversation on %(day)s: a new check-in replaces it.",
                 day=_day(ui, str(current.get("at", ""))),

@@ -629,3 +629,25 @@ def test_a_withdrawn_or_erased_request_leaves_the_colleagues_add_in(api: Api) ->
     erased = api.call("POST", f"/api/series/{series}/erase", ADA, body={"confirm": True})
     assert erased.status_code == 200
     assert api.call("GET", f"/api/context?event={meeting}", EVE).get_json()["feedback_asks"] == []
+
+
+def test_after_the_conversation_a_check_in_counts_between_conversations(api: Api) -> None:
+    """Before the conversation a check-in is its own; once it is over, a new one counts between
+    conversations and keeps the conversation's (both in the trend); a host may say otherwise."""
+    ctx = api.plan()["context"]
+    ctx = _ok(_journal(api, ADA, ctx, {"op": "checkin", "energy": 4, "happiness": 4}))
+    assert ctx["journal"]["checkin_between"] is False
+    assert ctx["journal"]["checkin"]["occurrence"] == ctx["occurrence"]["key"]
+    api.clock.set(datetime.fromisoformat(ctx["occurrence"]["end"]) + timedelta(days=20))
+    ada = _context(api, ADA, ctx)
+    assert ada["journal"]["checkin_between"] is True and ada["journal"]["checkin"] is None
+    ada = _ok(_journal(api, ADA, ada, {"op": "checkin", "energy": 2, "happiness": 3}))
+    assert ada["journal"]["checkin"]["occurrence"] == ""
+    assert [(c["energy"], c["occurrence"] != "") for c in ada["journal"]["trend"]] == [
+        (4, True),
+        (2, False),
+    ]
+    ada = _ok(
+        _journal(api, ADA, ada, {"op": "checkin", "energy": 3, "happiness": 3, "between": False})
+    )
+    assert [c["energy"] for c in ada["journal"]["trend"]] == [2, 3]

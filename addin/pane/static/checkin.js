@@ -73,8 +73,11 @@ function body(app) {
   const children = [];
   if (mayJournal(ctx, "checkin")) {
     const current = chosen(app);
-    children.push(h("p", { class: "hint", text: t("One tap on each row, for this conversation. Only you and %(name)s see your check-ins.",
-      { name: nameOf(ctx, "manager") }) }));
+    children.push(h("p", { class: "hint", text: journal.checkin_between
+      ? t("This conversation is over: a check-in now counts between conversations. One tap on each row. Only you and %(name)s see your check-ins.",
+        { name: nameOf(ctx, "manager") })
+      : t("One tap on each row, for this conversation. Only you and %(name)s see your check-ins.",
+        { name: nameOf(ctx, "manager") }) }));
     for (const kind of KINDS) children.push(scaleRow(app, kind, current[kind]));
     const waiting = app.ui.checkin && (!current.energy || !current.happiness);
     if (waiting) {
