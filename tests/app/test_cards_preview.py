@@ -39,6 +39,9 @@ from addin.workspace.verify import Unauthorized
 from connectors.memory import MemoryStore
 from connectors.models import Attendee, Event
 
+# Hosts and providers, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 SAVE = "https://addon.example.org/workspace/action/save"

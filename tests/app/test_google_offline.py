@@ -36,6 +36,9 @@ from emulators.google_oauth import GoogleOAuthEmulator, consent
 from emulators.serve import Server
 from emulators.tls import LocalCA
 
+# Hosts and providers, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 CLIENT_ID = "1234-web.apps.googleusercontent.com"
 SECRET = "GOCSPX-offline"
 ADA = "ada@example.org"

@@ -13,6 +13,9 @@ from addin import i18n
 from addin.app import create_app
 from connectors.memory import MemoryStore
 
+# Hosts and providers, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 UNAUTHORIZED = "Sign in again: your sign-in is missing or has expired."
 
 

@@ -28,6 +28,9 @@ from addin.wiring import build
 from connectors.models import NewEvent
 from emulators import relay
 
+# Hosts and providers, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 ADA = "ada@fabrikam.nl"  # Google, employee
 GRACE = "grace@contoso.nl"  # Microsoft 365, her manager
 BO = "bo@contoso.nl"  # Microsoft 365, employee

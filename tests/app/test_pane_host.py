@@ -11,6 +11,9 @@ import pytest
 
 from addin import i18n
 
+# Hosts and providers, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "addin" / "pane" / "static"
 

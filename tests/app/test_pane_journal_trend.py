@@ -14,7 +14,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "addin" / "pane" / "static"
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
+    # Not the server store: the PostgreSQL pass leaves it out.
+    pytest.mark.store_neutral,
+]
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,9 @@ from emulators.graph import GraphEmulator
 from emulators.network import Network
 from emulators.serve import Server, behind_network
 
+# Hosts and providers, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 ADA = "ada@example.org"
 GRACE = "grace@example.org"
 HR = "hr@example.org"

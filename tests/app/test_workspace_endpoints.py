@@ -28,6 +28,9 @@ from connectors.local import LocalStore
 from connectors.models import Attendee, NewEvent
 from connectors.testing import ManualClock
 
+# Hosts and providers, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 ADA = "ada@example.org"
 GRACE = "grace@example.org"
 EVE = "eve@example.org"

@@ -29,6 +29,9 @@ from addin.workspace import export_link
 from addin.workspace.schema import validate_response
 from connectors.testing import ManualClock
 
+# Hosts and providers, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 
 @pytest.fixture
 def clock() -> ManualClock:

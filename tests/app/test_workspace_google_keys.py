@@ -32,6 +32,9 @@ from emulators.google_oauth import GoogleOAuthEmulator
 from emulators.serve import Server
 from emulators.tls import LocalCA
 
+# Hosts and providers, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 PUBLIC = "https://goedgesprek.example.org"
 EVIL_URL = "https://evil.example/workspace/action/create"
 URL = PUBLIC + "/workspace/action/create"

@@ -32,6 +32,9 @@ from addin.workspace.verify import (
     Unauthorized,
 )
 
+# Hosts and providers, not the server store: the PostgreSQL pass leaves these out.
+pytestmark = pytest.mark.store_neutral
+
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 URL = "https://addin.example.org/addon/homepage"
 ADDON = "service-123456789012@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
