@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cadence.suggestions import RULES
+
 Json = dict[str, Any]
 
 _STR: Json = {"type": "string"}
@@ -606,24 +608,7 @@ SCHEMAS: dict[str, Json] = {
             "type": "array",
             "items": _obj(
                 ["rule", "subject", "ref", "params", "title", "reason"],
-                rule={
-                    "enum": [
-                        "timeout_open",
-                        "action_overdue",
-                        "goal_stalled",
-                        "goal_horizon",
-                        "goal_none",
-                        "energy_falling",
-                        "happiness_falling",
-                        "energy_low",
-                        "happiness_low",
-                        "feedback_open",
-                        "feedback_consent",
-                        "theme_quiet",
-                        "anniversary",
-                        "scheme",
-                    ]
-                },
+                rule={"enum": list(RULES)},
                 subject=_STR,
                 ref=_STR,
                 params={"type": "object", "additionalProperties": _STR},

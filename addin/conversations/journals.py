@@ -49,6 +49,7 @@ from cadence.journal import (
     CheckIn,
     Feedback,
     FeedbackState,
+    Goal,
     GoalKind,
     GoalState,
     GoalStatus,
@@ -333,7 +334,7 @@ class Journals:
         }
 
     def _goal_out(
-        self, goal: Any, role: Role, history: Sequence[HistoryEntry] = ()
+        self, goal: Goal, role: Role, history: Sequence[HistoryEntry] = ()
     ) -> dict[str, Any]:
         can: list[str] = []
         if goal.state is GoalState.PROPOSED and role not in goal.accepted_by:
@@ -944,7 +945,7 @@ class Journals:
         }
 
 
-def _declined(goal: Any, history: Sequence[HistoryEntry]) -> dict[str, Any] | None:
+def _declined(goal: Goal, history: Sequence[HistoryEntry]) -> dict[str, Any] | None:
     """Who sent a draft goal back and why (None unless the goal's last step was a decline)."""
     if goal.state is not GoalState.DRAFT:
         return None
@@ -959,7 +960,7 @@ def _suggestion_out(s: Suggestion) -> dict[str, Any]:
     return {"rule": s.rule, "subject": s.subject, "ref": s.ref, "params": dict(s.params)}
 
 
-def _checkin_out(c: Any) -> dict[str, Any]:
+def _checkin_out(c: CheckIn) -> dict[str, Any]:
     return {
         "at": c.at.isoformat(),
         "occurrence": c.occurrence,

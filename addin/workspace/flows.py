@@ -1495,18 +1495,18 @@ def end_confirm_card(ui: Ui, ctx: Mapping[str, Any]) -> Json:
             top_label=ui.t("With %(name)s", name=partner),
             icon="INVITE",
         ),
-        c.button_list(
-            [
-                c.button(
-                    ui.t("End the series"),
-                    ui.act("end", series=series_id, event=_event_id(ctx)),
-                    style="FILLED",
-                ),
-                c.button(ui.t("Cancel"), ui.act("back")),
-            ]
+        confirm_or_cancel(
+            ui, ui.t("End the series"), ui.act("end", series=series_id, event=_event_id(ctx))
         ),
     ]
     return c.card(ui.t("End this series?"), [c.section(None, widgets)], name="end")
+
+
+def confirm_or_cancel(ui: Ui, label: str, action: Mapping[str, Any]) -> Json:
+    """A card's one main step, and Cancel back to the card underneath."""
+    return c.button_list(
+        [c.button(label, action, style="FILLED"), c.button(ui.t("Cancel"), ui.act("back"))]
+    )
 
 
 def ended_card(ui: Ui, answer: Mapping[str, Any], caller_email: str) -> Json:

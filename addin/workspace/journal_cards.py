@@ -34,7 +34,16 @@ from babel.dates import format_date
 from addin.conversations.journals import FEEDBACK_DAYS
 from addin.suggestion_text import suggestion_text
 from addin.workspace import cards as c
-from addin.workspace.flows import NO_FORM, Form, Ops, Ui, _date_or_none, _whole, target
+from addin.workspace.flows import (
+    NO_FORM,
+    Form,
+    Ops,
+    Ui,
+    _date_or_none,
+    _whole,
+    confirm_or_cancel,
+    target,
+)
 
 Json = dict[str, Any]
 
@@ -489,15 +498,10 @@ def goal_new_card(ui: Ui, ctx: Mapping[str, Any], draft: Form = NO_FORM) -> Json
                 manager=_names(ctx).get("manager", ""),
             )
         ),
-        c.button_list(
-            [
-                c.button(
-                    ui.t("Save the goal"),
-                    _change(ui, ctx, "goal_new", form="goal_new", then="goals"),
-                    style="FILLED",
-                ),
-                c.button(ui.t("Cancel"), ui.act("back")),
-            ]
+        confirm_or_cancel(
+            ui,
+            ui.t("Save the goal"),
+            _change(ui, ctx, "goal_new", form="goal_new", then="goals"),
         ),
     ]
     return _card(ui, ctx, ui.t("New goal"), [c.section(None, widgets)], "goal_new")
@@ -794,15 +798,10 @@ def feedback_ask_card(ui: Ui, ctx: Mapping[str, Any], draft: Form = NO_FORM) -> 
     )
     widgets += [
         c.text(note),
-        c.button_list(
-            [
-                c.button(
-                    ui.t("Ask for feedback"),
-                    _change(ui, ctx, "feedback_ask", form="feedback_ask", then="feedback"),
-                    style="FILLED",
-                ),
-                c.button(ui.t("Cancel"), ui.act("back")),
-            ]
+        confirm_or_cancel(
+            ui,
+            ui.t("Ask for feedback"),
+            _change(ui, ctx, "feedback_ask", form="feedback_ask", then="feedback"),
         ),
     ]
     return _card(ui, ctx, ui.t("Ask a colleague"), [c.section(None, widgets)], "feedback_ask")
